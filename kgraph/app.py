@@ -1,0 +1,120 @@
+"""The HTTP application: ``create_app(settings)`` returns a Starlette app.
+
+The lifespan starts loading the corpus in a worker thread and the app answers
+at once: ``/healthz`` says the process is alive, ``/readyz`` says 503 until the
+graph is built, then 200 with its counts. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from kgraph import __version__
+from kgraph.errors import KgraphError
+from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.settings import Settings
+
+__all__ = ["AppState", "create_app"]
+
+log = logging.getLogger("kgraph")
+
+
+@dataclass(slots=True)
+class AppState:
+    """What the app holds: the graph once loaded, or why loading failed."""
+
+    settings: Settings
+    graph: KnowledgeGraph | None = None
+    error: str | None = None
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.kgraph
+    return state
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """The process is alive (whether or not the graph is loaded)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """200 with the graph's counts once it is loaded; 503 before (or if loading failed)."""
+    state = _state(request)
+    if state.graph is None:
+        status = "failed" if state.error else "loading"
+        return JSONResponse({"status": status, "error": state.error}, status_code=503)
+    kg = state.graph
+    return JSONResponse(
+        {
+            "status": "ready",
+            "files": len(kg.files),
+            "articles": len(kg.articles),
+            "links": kg.graph.number_of_edges(),
+            "parse_errors": len(kg.diagnostics),
+            "load_seconds": round(kg.load_seconds, 3),
+        }
+    )
+
+
+async def index(request: Request) -> JSONResponse:
+    """What is served: the corpus and its summary figures."""
+    state = _state(request)
+    body: dict[str, object] = {"kgraph": __version__, "corpus": str(state.settings.corpus)}
+    if state.graph is not None:
+        body["summary"] = summarize(state.graph).as_dict()
+    return JSONResponse(body, status_code=200 if state.graph is not None else 503)
+
+
+async def _load(state: AppState) -> None:
+    corpus = state.settings.corpus
+    try:
+        state.graph = await anyio.to_thread.run_sync(
+            lambda: load_graph(corpus, workers=state.settings.workers), abandon_on_cancel=True
+        )
+    except KgraphError as err:
+        state.error = str(err)
+        log.error("loading %s failed: %s", corpus, err)
+        return
+    kg = state.graph
+    log.info(
+        "loaded %s: %d articles, %d links, %d parse errors in %.2f s",
+        corpus,
+        len(kg.articles),
+        kg.graph.number_of_edges(),
+        len(kg.diagnostics),
+        kg.load_seconds,
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the app serving the corpus of ``settings``."""
+    state = AppState(settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_load, state)
+            yield
+            tasks.cancel_scope.cancel()
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.kgraph = state
+    return app

@@ -1,0 +1,170 @@
+"""The command line: ``kgraph [serve] | check``.
+
+Domain errors become one-line messages and exit codes, never tracebacks:
+0 all good, 1 the corpus has unreadable files (``check``), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from kgraph import __version__
+from kgraph.errors import CorpusError
+from kgraph.settings import DEFAULT_CORPUS, Settings
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_PARSE_ERRORS = 1
+EXIT_USAGE = 2
+
+_COMMANDS = ("serve", "check")
+
+
+class ProgressBar:
+    """A progress bar on a terminal, shown only once work has run over a second."""
+
+    def __init__(self, stream: TextIO, label: str, *, delay: float = 1.0) -> None:
+        self.stream = stream
+        self.label = label
+        self.started = time.monotonic()
+        self.delay = delay
+        self.enabled = stream.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < self.delay:
+            return
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "." * (width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done:,}/{total:,}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        """Clear the bar's line, if it was drawn."""
+        if self.shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kgraph",
+        description="A GraphQL knowledge-graph service for folders of Q&A learning articles.",
+    )
+    parser.add_argument("--version", action="version", version=f"kgraph {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve a corpus over HTTP (the default command)",
+        description="Load a corpus folder and serve it on HTTP.",
+    )
+    serve.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="folder of Markdown articles (default: the bundled seeds/)",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="read a corpus and report what it holds and what is wrong with it",
+        description=(
+            "Read every *.md article below DIR into the graph and report its figures "
+            "and findings. Exit 0 when every file was read, 1 when any file could not "
+            "be read, 2 for bad usage."
+        ),
+    )
+    check.add_argument("corpus", metavar="DIR", type=Path, help="folder of Markdown articles")
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a readable summary (default); json: every figure and list",
+    )
+    check.add_argument(
+        "--top", type=int, default=5, help="offenders listed per finding in text (default: 5)"
+    )
+    return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    from kgraph.check import json_report, text_report
+    from kgraph.graph import load_graph
+
+    progress = ProgressBar(sys.stderr, "reading")
+    try:
+        kg = load_graph(args.corpus, progress=progress)
+    finally:
+        progress.close()
+    if args.format == "json":
+        json.dump(json_report(kg, __version__), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text_report(kg, top=max(args.top, 0)))
+    return EXIT_PARSE_ERRORS if kg.diagnostics else EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kgraph.app import create_app
+    from kgraph.corpus import discover
+    from kgraph.errors import EmptyCorpus
+
+    settings = Settings(corpus=args.corpus, host=args.host, port=args.port)
+    # Refuse a corpus that cannot serve before binding the port.
+    if not discover(settings.corpus):
+        raise EmptyCorpus(str(settings.corpus))
+    print(
+        f"kgraph {__version__} serving {settings.corpus} on http://{settings.host}:{settings.port}/",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # ``kgraph`` alone, or with serve's options only, means ``kgraph serve``.
+    if not arguments or (
+        arguments[0].startswith("-") and arguments[0] not in ("-h", "--help", "--version")
+    ):
+        arguments.insert(0, "serve")
+    args = _parser().parse_args(arguments)
+    try:
+        if args.command == "check":
+            return _check(args)
+        return _serve(args)
+    except CorpusError as err:
+        print(f"kgraph: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # ``kgraph check … | head``: the reader left; nothing more to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -1,0 +1,18 @@
+"""Read a corpus folder of Markdown articles: discover, read, parse, normalise."""
+
+from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
+from kgraph.corpus.read import CorpusReading, Progress, discover, read_corpus, read_file
+from kgraph.corpus.text import normalise_answer, split_keywords, topic_key
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "CorpusReading",
+    "Progress",
+    "discover",
+    "normalise_answer",
+    "parse_article",
+    "read_corpus",
+    "read_file",
+    "split_keywords",
+    "topic_key",
+]

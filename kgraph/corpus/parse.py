@@ -1,0 +1,239 @@
+"""Parse one article file (bytes in, :class:`~kgraph.model.ArticleFile` out): pure, no I/O."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from kgraph.corpus.frontmatter import split_front_matter
+from kgraph.corpus.text import split_keywords, topic_key
+from kgraph.errors import ArticleParseError
+from kgraph.model import ArticleFile, Copy, RelatedEntry
+
+__all__ = ["MAX_FILE_BYTES", "parse_article"]
+
+#: Files larger than this are refused unread: no article comes near it.
+MAX_FILE_BYTES = 1 << 20
+
+_RELATED_KEY = re.compile(r"related_article([0-9]+)\Z")
+_YAML_LINE_OFFSET = 2  # the YAML text starts on line 2, after the opening ``---``
+
+
+class _Loader(yaml.CSafeLoader):
+    """The C-accelerated safe loader; kept as a class so it is one place to change."""
+
+
+def _check_no_anchors(source: str, path: str) -> None:
+    """Refuse YAML anchors and aliases (the "billion laughs" family).
+
+    An alias needs an anchor, and an anchor needs ``&``: only front matter
+    holding ``&`` is scanned, event by event, by the C parser.
+    """
+    if "&" not in source:
+        return
+    for event in yaml.parse(source, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            mark = event.start_mark
+            line = mark.line + _YAML_LINE_OFFSET if mark is not None else None
+            raise ArticleParseError(path, line, "YAML anchors and aliases are not allowed")
+
+
+def _key_line(source: str, key: str) -> int | None:
+    """The file line of top-level ``key:`` in the front matter, if it is there."""
+    match = re.search(rf"^{re.escape(key)}[ \t]*:", source, re.MULTILINE)
+    if match is None:
+        return None
+    return source.count("\n", 0, match.start()) + _YAML_LINE_OFFSET
+
+
+def _load_yaml(source: str, path: str) -> dict[Any, Any]:
+    _check_no_anchors(source, path)
+    try:
+        data = yaml.load(source, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + _YAML_LINE_OFFSET if mark is not None else None
+        reason = " ".join(str(err.problem or err.context or "invalid YAML").split())
+        raise ArticleParseError(path, line, f"invalid YAML front matter: {reason}") from err
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as err:
+        # ReaderError (control characters), values the constructor cannot build
+        # (a timestamp like 2024-13-45), nesting past Python's recursion limit.
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise ArticleParseError(path, None, f"invalid YAML front matter: {reason}") from err
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        raise ArticleParseError(path, 2, f"front matter is {kind}")
+    return data
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _required_text(data: Mapping[Any, Any], key: str, source: str, path: str) -> str:
+    value = data.get(key)
+    if value is None:
+        raise ArticleParseError(path, _key_line(source, key), f"`{key}` is missing")
+    if not isinstance(value, str) or not value.strip():
+        raise ArticleParseError(
+            path,
+            _key_line(source, key),
+            f"`{key}` must be non-empty text, got {_describe(value)}",
+        )
+    return value
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, str):
+        return "empty text"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _article_id(data: Mapping[Any, Any], source: str, path: str) -> int:
+    value = data.get("id")
+    if value is None:
+        raise ArticleParseError(path, _key_line(source, "id"), "`id` is missing")
+    # bool is an int subclass: ``id: true`` is not an id.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ArticleParseError(
+            path, _key_line(source, "id"), f"`id` must be an integer, got {_describe(value)}"
+        )
+    return value
+
+
+def _optional_int(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _score(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    score = float(value)
+    return score if math.isfinite(score) else None
+
+
+def _date(value: object) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _related(data: Mapping[Any, Any]) -> tuple[RelatedEntry, ...]:
+    """The ``related_articleN`` entries, ordered by ``N`` (not by file order)."""
+    entries: list[RelatedEntry] = []
+    for key, value in data.items():
+        match = _RELATED_KEY.match(key) if isinstance(key, str) else None
+        if match is None or not isinstance(value, dict):
+            continue
+        entries.append(
+            RelatedEntry(
+                rank=int(match.group(1)),
+                id=_optional_int(value.get("id")),
+                title=_text(value.get("title")),
+                subject=_text(value.get("subject")),
+                url=_text(value.get("url")),
+            )
+        )
+    entries.sort(key=lambda entry: entry.rank)
+    return tuple(entries)
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ArticleParseError(
+            path, line, f"not UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}"
+        ) from err
+    return text.removeprefix("\ufeff")
+
+
+def parse_article(data: bytes, path: str) -> ArticleFile:
+    """Parse the bytes of one article file.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    path : str
+        Its path relative to the corpus folder, used in errors and kept on the copy.
+
+    Raises
+    ------
+    ArticleParseError
+        When the file is too large, not UTF-8, has no front matter, bad YAML,
+        YAML anchors, or an ``id``, ``title`` or ``subject`` that is missing or
+        of the wrong type.
+
+    Examples
+    --------
+    >>> article = parse_article(
+    ...     b"---\\nid: 7\\ntitle: Why?\\nsubject: Computer science\\n"
+    ...     b"related_article2: {id: 9, url: /b}\\nrelated_article1: {id: 8, url: /a}\\n---\\n",
+    ...     "cs/why.md",
+    ... )
+    >>> article.id, article.copy.topic, [e.rank for e in article.copy.related]
+    (7, 'computer-science', [1, 2])
+    >>> parse_article(b"id: 7", "x.md")
+    Traceback (most recent call last):
+    ...
+    kgraph.errors.ArticleParseError: x.md:1: no front matter: ...
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise ArticleParseError(
+            path, None, f"file is {len(data):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
+        )
+    text = _decode(data, path)
+    parts = split_front_matter(text)
+    if parts is None:
+        raise ArticleParseError(
+            path,
+            1,
+            "no front matter: the file must start with a '---' line and close it with another",
+        )
+    source = parts.yaml
+    fields = _load_yaml(source, path)
+    article_id = _article_id(fields, source, path)
+    title = _required_text(fields, "title", source, path)
+    subject = _required_text(fields, "subject", source, path)
+    topic = topic_key(subject)
+    if not topic:
+        raise ArticleParseError(
+            path, _key_line(source, "subject"), f"`subject` {subject!r} has no letter or digit"
+        )
+    seo = fields.get("seo")
+    seo = seo if isinstance(seo, dict) else {}
+    keywords = _text(seo.get("page_keywords"))
+    return ArticleFile(
+        id=article_id,
+        title=title,
+        question=_text(fields.get("question")),
+        answer_raw=_text(fields.get("answer")) or "",
+        description=_text(seo.get("page_description")),
+        keywords=split_keywords(keywords) if keywords else (),
+        date=_date(fields.get("date")),
+        score=_score(fields.get("score")),
+        no_index=fields.get("no_index") is True,
+        copy=Copy(
+            path=path,
+            url=_text(fields.get("url")),
+            subject=subject,
+            topic=topic,
+            related=_related(fields),
+        ),
+    )

@@ -1,0 +1,62 @@
+"""The one exception tree of kgraph.
+
+::
+
+    KgraphError                  anything kgraph raises on purpose
+    ├── CorpusError              the corpus folder as a whole cannot be used
+    │   ├── CorpusNotFound       the folder does not exist or is not a folder
+    │   └── EmptyCorpus          the folder holds no ``*.md`` file
+    └── ArticleParseError        one file cannot be read (path, line, reason)
+
+``ArticleParseError`` never escapes :func:`kgraph.corpus.read_corpus`: it is
+turned into a :class:`kgraph.model.Diagnostic` and the other files still load.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ArticleParseError", "CorpusError", "CorpusNotFound", "EmptyCorpus", "KgraphError"]
+
+
+class KgraphError(Exception):
+    """Base class of every error kgraph raises on purpose."""
+
+
+class CorpusError(KgraphError):
+    """The corpus folder as a whole cannot be used."""
+
+
+class CorpusNotFound(CorpusError):
+    """The corpus folder does not exist or is not a folder."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"corpus folder not found: {path}")
+        self.path = path
+
+
+class EmptyCorpus(CorpusError):
+    """The corpus folder holds no article file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no *.md article files in corpus folder: {path}")
+        self.path = path
+
+
+class ArticleParseError(KgraphError):
+    """One article file cannot be read.
+
+    Parameters
+    ----------
+    path : str
+        The file's path relative to the corpus folder.
+    line : int or None
+        1-based line of the problem, when known.
+    reason : str
+        What is wrong, in words a content editor can act on.
+    """
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason

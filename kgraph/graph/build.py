@@ -1,0 +1,287 @@
+"""Build a :class:`KnowledgeGraph` from the files of a corpus, as CORPUS.md defines."""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from types import MappingProxyType
+
+import networkx as nx
+
+from kgraph.corpus import CorpusReading, Progress, read_corpus
+from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.model import (
+    Article,
+    ArticleFile,
+    Copy,
+    Finding,
+    FindingKind,
+    RelatedEntry,
+    Topic,
+    Wanted,
+)
+
+__all__ = ["build_graph", "load_graph"]
+
+# A resolved related entry: an existing article, or the missing id of a wanted one.
+_ArticleTarget = tuple[bool, int | None]
+
+
+def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
+    """One article per id: text from the first copy (sorted path order), every copy kept."""
+    by_id: dict[int, list[ArticleFile]] = defaultdict(list)
+    for file in sorted(files, key=lambda f: f.copy.path):
+        by_id[file.id].append(file)
+    articles: dict[int, Article] = {}
+    for article_id, copies in by_id.items():
+        first = copies[0]
+        articles[article_id] = Article(
+            id=article_id,
+            title=first.title,
+            question=first.question,
+            answer_raw=first.answer_raw,
+            description=first.description,
+            keywords=first.keywords,
+            date=first.date,
+            score=first.score,
+            no_index=first.no_index,
+            copies=tuple(c.copy for c in copies),
+            topics=tuple(dict.fromkeys(c.copy.topic for c in copies)),
+        )
+    return articles
+
+
+def _topics(files: Iterable[ArticleFile], articles: dict[int, Article]) -> dict[str, Topic]:
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for file in files:
+        spellings[file.copy.topic][file.copy.subject] += 1
+    members: dict[str, list[int]] = defaultdict(list)
+    for article in articles.values():
+        for key in article.topics:
+            members[key].append(article.id)
+    topics: dict[str, Topic] = {}
+    for key in sorted(spellings):
+        # Most files first; ties go to the alphabetically first spelling.
+        counted = sorted(spellings[key].items(), key=lambda item: (-item[1], item[0]))
+        topics[key] = Topic(
+            key=key,
+            name=counted[0][0],
+            spellings=tuple(counted),
+            article_ids=tuple(sorted(members[key])),
+            files=sum(spellings[key].values()),
+        )
+    return topics
+
+
+def _url_index(articles: dict[int, Article]) -> dict[str, int]:
+    """Url of any copy → article id; when two articles share a url, the first copy wins."""
+    owner: dict[str, tuple[str, int]] = {}
+    for article in articles.values():
+        for copy in article.copies:
+            if copy.url is None:
+                continue
+            known = owner.get(copy.url)
+            if known is None or copy.path < known[0]:
+                owner[copy.url] = (copy.path, article.id)
+    return {url: article_id for url, (_, article_id) in owner.items()}
+
+
+class _Resolver:
+    """Resolves related entries, collecting edges, findings and wanted articles."""
+
+    def __init__(self, articles: dict[int, Article], by_url: dict[str, int]) -> None:
+        self.articles = articles
+        self.by_url = by_url
+        self.urls = {a.id: frozenset(a.urls) for a in articles.values()}
+        self.findings: list[Finding] = []
+        self.edges: dict[tuple[int, int], tuple[int, list[str]]] = {}
+        self.wanted_first: dict[int, RelatedEntry] = {}
+        self.wanted_referrers: dict[int, dict[int, None]] = defaultdict(dict)
+
+    def _finding(
+        self,
+        kind: FindingKind,
+        source: int,
+        copy: Copy,
+        entry: RelatedEntry,
+        target: int | None,
+        first_rank: int | None = None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                kind=kind,
+                article=source,
+                path=copy.path,
+                rank=entry.rank,
+                stated_id=entry.id,
+                stated_url=entry.url,
+                target=target,
+                first_rank=first_rank,
+            )
+        )
+
+    def _resolve(self, source: int, copy: Copy, entry: RelatedEntry) -> _ArticleTarget:
+        if entry.id is not None and entry.id in self.articles:
+            if entry.url not in self.urls[entry.id]:
+                self._finding(FindingKind.URL_MISMATCH, source, copy, entry, entry.id)
+            return (True, entry.id)
+        resolved = self.by_url.get(entry.url) if entry.url is not None else None
+        if resolved is not None:
+            self._finding(FindingKind.STALE_LINK, source, copy, entry, resolved)
+            return (True, resolved)
+        self._finding(FindingKind.BROKEN_LINK, source, copy, entry, None)
+        if entry.id is not None:
+            self.wanted_first.setdefault(entry.id, entry)
+            self.wanted_referrers[entry.id][source] = None
+        return (False, entry.id)
+
+    def copy(self, source: int, copy: Copy) -> None:
+        """Resolve every entry of one file, in rank order."""
+        seen: dict[_ArticleTarget, int] = {}
+        for entry in copy.related:
+            target = self._resolve(source, copy, entry)
+            if target in seen and target[1] is not None:
+                self._finding(
+                    FindingKind.DUPLICATE_LINK,
+                    source,
+                    copy,
+                    entry,
+                    target[1] if target[0] else None,
+                    first_rank=seen[target],
+                )
+                continue
+            seen[target] = entry.rank
+            is_article, target_id = target
+            if not is_article or target_id is None:
+                continue
+            if target_id == source:
+                self._finding(FindingKind.SELF_LINK, source, copy, entry, source)
+                continue
+            known = self.edges.get((source, target_id))
+            if known is None:
+                self.edges[(source, target_id)] = (entry.rank, [copy.path])
+            else:
+                # A file lists a target once (later entries are duplicates), so
+                # each path is added once.
+                known[1].append(copy.path)
+                self.edges[(source, target_id)] = (min(known[0], entry.rank), known[1])
+
+    def wanted(self) -> dict[int, Wanted]:
+        return {
+            missing_id: Wanted(
+                id=missing_id,
+                title=entry.title,
+                subject=entry.subject,
+                url=entry.url,
+                referrers=tuple(self.wanted_referrers[missing_id]),
+            )
+            for missing_id, entry in sorted(self.wanted_first.items())
+        }
+
+
+def _keyword_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
+    index: dict[str, list[int]] = defaultdict(list)
+    for article_id in sorted(articles):
+        for keyword in articles[article_id].keywords:
+            index[keyword.casefold()].append(article_id)
+    return {keyword: tuple(ids) for keyword, ids in index.items()}
+
+
+def build_graph(reading: CorpusReading) -> KnowledgeGraph:
+    """Build the knowledge graph of a read corpus.
+
+    Follows CORPUS.md "Semantics": one node per article id (copies merged),
+    related entries resolved by id, then url, else to a wanted article;
+    duplicate and self links dropped; each edge keeps its lowest rank and
+    the files that gave it.
+
+    Examples
+    --------
+    >>> from kgraph.corpus import CorpusReading, parse_article
+    >>> def art(i, *related):
+    ...     entries = "".join(f"related_article{n}: {{id: {t}, url: /q/{t}}}\\n"
+    ...                       for n, t in enumerate(related, 1))
+    ...     text = f"---\\nid: {i}\\ntitle: T{i}\\nsubject: S\\nurl: /q/{i}\\n{entries}---\\n"
+    ...     return parse_article(text.encode(), f"s/{i}.md")
+    >>> files = (art(1, 2, 3, 2), art(2, 1), art(3))
+    >>> kg = build_graph(CorpusReading("c", ("s/1.md", "s/2.md", "s/3.md"), files, ()))
+    >>> sorted(kg.graph.edges), kg.link(1, 3).rank, len(kg.findings)
+    ([(1, 2), (1, 3), (2, 1)], 2, 1)
+    """
+    articles = _merge_copies(reading.articles)
+    by_url = _url_index(articles)
+    resolver = _Resolver(articles, by_url)
+    for article in articles.values():
+        for copy in article.copies:
+            resolver.copy(article.id, copy)
+    # Findings in corpus order: by file path, then rank.
+    resolver.findings.sort(key=lambda f: (f.path, f.rank, f.kind))
+
+    graph: nx.DiGraph[int] = nx.DiGraph()
+    graph.add_nodes_from(sorted(articles))
+    graph.add_edges_from(
+        (source, target, {"rank": rank, "paths": tuple(paths)})
+        for (source, target), (rank, paths) in resolver.edges.items()
+    )
+    by_topic: dict[str, tuple[int, ...]] = {}
+    topics = _topics(reading.articles, articles)
+    for key, topic in topics.items():
+        by_topic[key] = topic.article_ids
+    return KnowledgeGraph(
+        root=reading.root,
+        graph=nx.freeze(graph),
+        articles=MappingProxyType(dict(sorted(articles.items()))),
+        wanted=MappingProxyType(resolver.wanted()),
+        topics=MappingProxyType(topics),
+        findings=tuple(resolver.findings),
+        diagnostics=reading.diagnostics,
+        files=reading.files,
+        references=sum(len(f.copy.related) for f in reading.articles),
+        by_url=MappingProxyType(by_url),
+        by_topic=MappingProxyType(by_topic),
+        by_keyword=MappingProxyType(_keyword_index(articles)),
+        loaded_at=datetime.datetime.now(datetime.UTC),
+        load_seconds=0.0,
+    )
+
+
+def load_graph(
+    root: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> KnowledgeGraph:
+    """Read the corpus folder ``root`` and build its graph, timing the whole load.
+
+    Raises
+    ------
+    CorpusNotFound, EmptyCorpus
+        As :func:`kgraph.corpus.read_corpus`.
+    """
+    started = time.perf_counter()
+    with _collector_paused():
+        reading = read_corpus(root, workers=workers, progress=progress)
+        graph = build_graph(reading)
+    return replace(graph, load_seconds=time.perf_counter() - started)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a load allocates its objects.
+
+    A load allocates a few hundred thousand objects and frees none, so every
+    automatic collection is wasted work: it more than doubled build time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

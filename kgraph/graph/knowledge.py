@@ -1,0 +1,61 @@
+"""The built knowledge graph: one immutable object that every query reads."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from kgraph.model import Article, Diagnostic, Finding, FindingKind, Link, Topic, Wanted
+
+__all__ = ["KnowledgeGraph"]
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class KnowledgeGraph:
+    """A corpus read into a graph, built once and never changed afterwards.
+
+    ``graph`` is a frozen :class:`networkx.DiGraph` whose nodes are article ids
+    and whose edges carry ``rank`` (int) and ``paths`` (the files giving it).
+    Wanted (missing) articles are not nodes: they live in ``wanted``.
+
+    Attributes
+    ----------
+    root : str
+        The corpus folder.
+    files : tuple of str
+        Every ``*.md`` file found, relative and sorted, read or not.
+    references : int
+        Related entries over every readable file.
+    by_url, by_topic, by_keyword : mapping
+        Indexes: a url (of any copy) → article id; a topic key → article ids
+        (ascending); a case-folded keyword → article ids (ascending).
+    """
+
+    root: str
+    graph: nx.DiGraph[int]
+    articles: Mapping[int, Article]
+    wanted: Mapping[int, Wanted]
+    topics: Mapping[str, Topic]
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    references: int
+    by_url: Mapping[str, int]
+    by_topic: Mapping[str, tuple[int, ...]]
+    by_keyword: Mapping[str, tuple[int, ...]]
+    loaded_at: datetime.datetime
+    load_seconds: float
+
+    def link(self, source: int, target: int) -> Link | None:
+        """The link ``source`` → ``target``, or ``None`` when there is none."""
+        data = self.graph.get_edge_data(source, target)
+        if data is None:
+            return None
+        return Link(source=source, target=target, rank=data["rank"], paths=data["paths"])
+
+    def findings_of(self, kind: FindingKind) -> tuple[Finding, ...]:
+        """The findings of one kind, in corpus order (path, then rank)."""
+        return tuple(finding for finding in self.findings if finding.kind is kind)

@@ -1,0 +1,178 @@
+"""Frozen records of the domain: what files say and what the graph is made of.
+
+Nothing here knows about files, networkx or GraphQL; every other layer shares
+these types.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "Article",
+    "ArticleFile",
+    "Copy",
+    "Diagnostic",
+    "Finding",
+    "FindingKind",
+    "Link",
+    "RelatedEntry",
+    "Topic",
+    "Wanted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedEntry:
+    """One ``related_articleN`` entry of a file, as written."""
+
+    rank: int
+    id: int | None
+    title: str | None
+    subject: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """One file of an article: where it lives and what it links to."""
+
+    path: str
+    url: str | None
+    subject: str
+    topic: str
+    related: tuple[RelatedEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFile:
+    """Everything one readable file says about its article."""
+
+    id: int
+    title: str
+    question: str | None
+    answer_raw: str
+    description: str | None
+    keywords: tuple[str, ...]
+    date: datetime.date | None
+    score: float | None
+    no_index: bool
+    copy: Copy
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One node of the graph: an article id and all of its copies.
+
+    Text fields come from the first copy in sorted path order; ``topics`` is
+    the union of the copies' topic keys, in that order. ``answer_raw`` is the
+    answer as written (escaped line breaks); see
+    :func:`kgraph.corpus.normalise_answer` for the readable text.
+    """
+
+    id: int
+    title: str
+    question: str | None
+    answer_raw: str
+    description: str | None
+    keywords: tuple[str, ...]
+    date: datetime.date | None
+    score: float | None
+    no_index: bool
+    copies: tuple[Copy, ...]
+    topics: tuple[str, ...]
+
+    @property
+    def url(self) -> str | None:
+        """The url of the first copy."""
+        return self.copies[0].url
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every copy's url, in copy order."""
+        return tuple(c.url for c in self.copies if c.url is not None)
+
+    @property
+    def subject(self) -> str:
+        """The subject as the first copy spells it."""
+        return self.copies[0].subject
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """A missing article: an id that related entries name but no file has.
+
+    ``title``, ``subject`` and ``url`` are those of the first entry naming it
+    (sorted path order, then rank); ``referrers`` the distinct articles naming it.
+    """
+
+    id: int
+    title: str | None
+    subject: str | None
+    url: str | None
+    referrers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A directed edge: ``source`` lists ``target`` among its related articles.
+
+    ``rank`` is the lowest ``N`` of ``related_articleN`` that gave it;
+    ``paths`` the files (copies of ``source``) that list it.
+    """
+
+    source: int
+    target: int
+    rank: int
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A subject, keyed by its slug; ``name`` is its most common spelling."""
+
+    key: str
+    name: str
+    spellings: tuple[tuple[str, int], ...]
+    article_ids: tuple[int, ...]
+    files: int
+
+
+class FindingKind(StrEnum):
+    """What is wrong (or odd) about one related entry."""
+
+    BROKEN_LINK = "broken_link"
+    STALE_LINK = "stale_link"
+    URL_MISMATCH = "url_mismatch"
+    DUPLICATE_LINK = "duplicate_link"
+    SELF_LINK = "self_link"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One related entry that ingest had to correct, drop or could not resolve.
+
+    ``target`` is the article the entry resolved to (``None`` for a broken
+    link, whose missing id is ``stated_id``); ``first_rank`` is, for a
+    duplicate link, the rank of the earlier entry it repeats.
+    """
+
+    kind: FindingKind
+    article: int
+    path: str
+    rank: int
+    stated_id: int | None
+    stated_url: str | None
+    target: int | None
+    first_rank: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A file that could not be read: where, and why."""
+
+    path: str
+    line: int | None
+    message: str

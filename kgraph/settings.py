@@ -1,0 +1,21 @@
+"""Settings of a kgraph server, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DEFAULT_CORPUS", "Settings"]
+
+#: The demo corpus bundled at the top of the repository.
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How to serve: which corpus, where to listen."""
+
+    corpus: Path = DEFAULT_CORPUS
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int | None = None  # processes reading the corpus; None: one per CPU
