@@ -71,10 +71,14 @@ def json_report(kg: KnowledgeGraph, version: str) -> dict[str, Any]:
     }
 
 
+def _short(title: str | None, width: int = 60) -> str:
+    title = " ".join((title or "?").split())
+    return title if len(title) <= width else title[: width - 3] + "..."
+
+
 def _title(kg: KnowledgeGraph, article_id: int | None) -> str:
     article = kg.articles.get(article_id) if article_id is not None else None
-    title = article.title if article else "?"
-    return title if len(title) <= 60 else title[:57] + "..."
+    return _short(article.title if article else None)
 
 
 def _section(title: str, count: int, lines: Iterable[str], shown: int) -> list[str]:
@@ -125,10 +129,7 @@ def text_report(kg: KnowledgeGraph, *, top: int = 5) -> str:
     lines += _section(
         "most wanted missing articles",
         len(wanted),
-        (
-            f"id {w.id}: {len(w.referrers)} referrers, {w.title or '?'!s:.60} ({w.url})"
-            for w in wanted
-        ),
+        (f"id {w.id}: {len(w.referrers)} referrers, {_short(w.title)} ({w.url})" for w in wanted),
         top,
     )
     lines += _section(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -128,6 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
     from kgraph.corpus import discover
     from kgraph.errors import EmptyCorpus
 
+    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
     settings = Settings(corpus=args.corpus, host=args.host, port=args.port)
     # Refuse a corpus that cannot serve before binding the port.
     if not discover(settings.corpus):

@@ -52,17 +52,25 @@ def _key_line(source: str, key: str) -> int | None:
 
 
 def _load_yaml(source: str, path: str) -> dict[Any, Any]:
-    _check_no_anchors(source, path)
     try:
+        _check_no_anchors(source, path)
         data = yaml.load(source, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + _YAML_LINE_OFFSET if mark is not None else None
         reason = " ".join(str(err.problem or err.context or "invalid YAML").split())
+        if err.context and err.context_mark is not None and err.problem:
+            # "did not find expected ',' or ']'" says little without where it began.
+            started = err.context_mark.line + _YAML_LINE_OFFSET
+            reason += f" ({' '.join(err.context.split())} started on line {started})"
         raise ArticleParseError(path, line, f"invalid YAML front matter: {reason}") from err
-    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as err:
-        # ReaderError (control characters), values the constructor cannot build
-        # (a timestamp like 2024-13-45), nesting past Python's recursion limit.
+    except ArticleParseError:
+        raise
+    except Exception as err:
+        # PyYAML's constructors fail on malformed tagged values with whatever
+        # they hit (``!!bool ""`` is a KeyError, ``!!int ""`` an IndexError,
+        # ``!!timestamp x`` an AttributeError), and deep nesting can exhaust
+        # Python's recursion limit: all of it is this file's bad YAML.
         reason = " ".join(str(err).split()) or type(err).__name__
         raise ArticleParseError(path, None, f"invalid YAML front matter: {reason}") from err
     if not isinstance(data, dict):
@@ -115,7 +123,10 @@ def _optional_int(value: object) -> int | None:
 def _score(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    score = float(value)
+    try:
+        score = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
     return score if math.isfinite(score) else None
 
 

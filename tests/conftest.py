@@ -1,0 +1,117 @@
+"""Shared fixtures: the bundled seeds, the real dev corpus, and tiny corpora on tmp_path."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from kgraph.graph import KnowledgeGraph, load_graph
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SEED_FILE = SEEDS / "biology" / "what-is-the-role-of-atp-in-the-sodiumpotassium-pump.md"
+DEV_TARBALL = Path(
+    os.environ.get(
+        "KGRAPH_DEV_CORPUS", REPO.parent / "shared" / "corpora" / "quicktakes-dev.tar.xz"
+    )
+)
+
+#: CORPUS.md's reference figures for the seed file alone and for the dev sample.
+SEED_ALONE = {
+    "files": 1, "parse_errors": 0, "articles": 1, "duplicate_articles": 0,
+    "references": 5, "links": 0, "broken_links": 5, "wanted_articles": 4,
+    "stale_links": 0, "url_mismatches": 0, "duplicate_links": 1, "self_links": 0,
+    "orphans": 1, "dead_ends": 1, "isolated": 1, "topics": 1, "max_in_degree": 0,
+}  # fmt: skip
+
+REFERENCE = {
+    "files": 20_702, "parse_errors": 0, "articles": 19_962, "duplicate_articles": 733,
+    "references": 55_648, "links": 44_752, "broken_links": 5_953, "wanted_articles": 3_084,
+    "stale_links": 2_497, "url_mismatches": 1_479, "duplicate_links": 4_646, "self_links": 3,
+    "orphans": 7_480, "dead_ends": 7_128, "isolated": 6_715, "topics": 18, "max_in_degree": 83,
+}  # fmt: skip
+
+Related = tuple[int, int | None, str | None]  # rank, id, url
+WriteArticle = Callable[..., Path]
+
+
+def article_text(
+    article_id: int | str,
+    title: str = "A title?",
+    subject: str = "Biology",
+    url: str | None = None,
+    related: Sequence[Related] = (),
+    extra: str = "",
+) -> str:
+    """The text of an article file in the corpus format."""
+    lines = [
+        "---",
+        f"id: {article_id}",
+        "date: 2025-01-02",
+        f"title: {title}",
+        "seo:",
+        "  page_description: A description.",
+        "  page_keywords: one, two, three",
+        f"question: {title}",
+        "answer: An answer.\\nOn two lines.",
+        f"subject: {subject}",
+    ]
+    if url is not None:
+        lines.append(f"url: {url}")
+    lines.append("score: -1.0")
+    for rank, target, target_url in related:
+        lines.append(f"related_article{rank}:")
+        if target is not None:
+            lines.append(f"    id: {target}")
+        lines.append(f"    title: Article {target}")
+        lines.append(f"    subject: {subject}")
+        if target_url is not None:
+            lines.append(f"    url: {target_url}")
+    return "\n".join(lines) + "\n" + extra + "---\n\n&nbsp;\n"
+
+
+@pytest.fixture
+def write_article(tmp_path: Path) -> WriteArticle:
+    """Write an article under ``tmp_path/corpus``: ``write_article("bio/a.md", 1, ...)``."""
+
+    def write(path: str, article_id: int | str, **fields: object) -> Path:
+        target = tmp_path / "corpus" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(article_text(article_id, **fields), encoding="utf-8")  # type: ignore[arg-type]
+        return target
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def seeds_graph() -> KnowledgeGraph:
+    """The bundled demo corpus, loaded once."""
+    return load_graph(SEEDS)
+
+
+@pytest.fixture(scope="session")
+def dev_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real dev corpus (20,702 articles), unpacked once into a temp folder.
+
+    Skipped when the archive is absent, except in CI (``CI=true``), where the
+    conformance tests must run.
+    """
+    if not DEV_TARBALL.is_file():
+        message = f"the dev corpus archive is missing: {DEV_TARBALL} (set KGRAPH_DEV_CORPUS)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    destination = tmp_path_factory.mktemp("quicktakes-dev")
+    with tarfile.open(DEV_TARBALL) as archive:
+        archive.extractall(destination, filter="data")
+    return destination
+
+
+@pytest.fixture(scope="session")
+def dev_graph(dev_corpus: Path) -> KnowledgeGraph:
+    """The dev corpus read into its graph, once per test session."""
+    return load_graph(dev_corpus)

@@ -1,0 +1,201 @@
+"""Building the graph: every rule of CORPUS.md "Semantics", on small explicit corpora."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from conftest import SEED_ALONE, SEED_FILE, WriteArticle
+from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.model import FindingKind
+
+
+def _u(n: int) -> str:
+    return f"/learn/biology/questions/a{n}"
+
+
+def _load(tmp_path: Path) -> KnowledgeGraph:
+    return load_graph(tmp_path / "corpus")
+
+
+def test_copies_merge_into_one_article(tmp_path: Path, write_article: WriteArticle) -> None:
+    write_article(
+        "physics/x.md",
+        1,
+        title="Physics title",
+        subject="Physics",
+        url="/p/x",
+        related=[(2, 2, _u(2))],
+    )
+    write_article(
+        "maths/x.md",
+        1,
+        title="Maths title",
+        subject="Maths",
+        url="/m/x",
+        related=[(1, 3, _u(3)), (2, 2, _u(2))],
+    )
+    write_article("biology/a2.md", 2, url=_u(2))
+    write_article("biology/a3.md", 3, url=_u(3))
+    kg = _load(tmp_path)
+    article = kg.articles[1]
+    # Text from the first copy in sorted path order: maths/ < physics/.
+    assert article.title == "Maths title"
+    assert [c.path for c in article.copies] == ["maths/x.md", "physics/x.md"]
+    assert article.urls == ("/m/x", "/p/x")
+    assert article.topics == ("maths", "physics")
+    # Edges merged over copies: lowest rank, every file that gave it.
+    link = kg.link(1, 2)
+    assert link is not None
+    assert (link.rank, link.paths) == (2, ("maths/x.md", "physics/x.md"))
+    other = kg.link(1, 3)
+    assert other is not None
+    assert other.paths == ("maths/x.md",)
+    assert kg.by_url["/p/x"] == kg.by_url["/m/x"] == 1
+    s = summarize(kg)
+    assert (s.files, s.articles, s.duplicate_articles, s.links) == (4, 3, 1, 2)
+    assert kg.topics["maths"].article_ids == (1,)
+    assert kg.topics["biology"].article_ids == (2, 3)
+
+
+def test_resolution_by_id_then_url_then_wanted(tmp_path: Path, write_article: WriteArticle) -> None:
+    write_article(
+        "biology/a1.md",
+        1,
+        url=_u(1),
+        related=[
+            (1, 2, "/nowhere"),  # id exists, url is not its: url mismatch, edge kept
+            (2, 99, _u(3)),  # unknown id, known url: stale link to 3
+            (3, 77, "/gone"),  # neither: broken, wanted 77
+            (4, 77, "/gone-too"),  # same wanted id again: broken and duplicate
+            (5, 1, _u(1)),  # itself: self link
+        ],
+    )
+    write_article("biology/a2.md", 2, url=_u(2), related=[(1, 77, "/other")])
+    write_article("biology/a3.md", 3, url=_u(3))
+    kg = _load(tmp_path)
+    assert sorted(kg.graph.edges) == [(1, 2), (1, 3)]
+    kinds = [(f.kind, f.rank) for f in kg.findings if f.path == "biology/a1.md"]
+    assert kinds == [
+        (FindingKind.URL_MISMATCH, 1),
+        (FindingKind.STALE_LINK, 2),
+        (FindingKind.BROKEN_LINK, 3),
+        (FindingKind.BROKEN_LINK, 4),
+        (FindingKind.DUPLICATE_LINK, 4),
+        (FindingKind.SELF_LINK, 5),
+    ]
+    stale = kg.findings_of(FindingKind.STALE_LINK)[0]
+    assert (stale.stated_id, stale.target) == (99, 3)
+    duplicate = kg.findings_of(FindingKind.DUPLICATE_LINK)[0]
+    assert (duplicate.first_rank, duplicate.target, duplicate.stated_id) == (3, None, 77)
+    wanted = kg.wanted[77]
+    # The first entry naming it (sorted path, then rank) gives its details.
+    assert (wanted.url, wanted.title, wanted.referrers) == ("/gone", "Article 77", (1, 2))
+    s = summarize(kg)
+    assert (s.references, s.broken_links, s.wanted_articles, s.stale_links) == (6, 3, 1, 1)
+    assert (s.url_mismatches, s.duplicate_links, s.self_links) == (1, 1, 1)
+
+
+def test_a_stale_duplicate_of_an_id_link_is_a_duplicate(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    # Rank 1 names 2 by id, rank 2 names 2 by its url under an old id: same target.
+    write_article("b/a1.md", 1, url=_u(1), related=[(1, 2, _u(2)), (2, 50, _u(2))])
+    write_article("b/a2.md", 2, url=_u(2))
+    kg = _load(tmp_path)
+    s = summarize(kg)
+    assert (s.links, s.stale_links, s.duplicate_links) == (1, 1, 1)
+    assert kg.link(1, 2).rank == 1  # type: ignore[union-attr]
+
+
+def test_a_self_link_that_repeats_is_counted_once(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    write_article("b/a1.md", 1, url=_u(1), related=[(1, 1, _u(1)), (2, 1, _u(1))])
+    s = summarize(_load(tmp_path))
+    assert (s.self_links, s.duplicate_links, s.links, s.isolated) == (1, 1, 0, 1)
+
+
+def test_orphans_dead_ends_isolated_and_in_degree(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    # 1 → 2 → 3, 4 → 3, 5 alone
+    write_article("b/a1.md", 1, url=_u(1), related=[(1, 2, _u(2))])
+    write_article("b/a2.md", 2, url=_u(2), related=[(1, 3, _u(3))])
+    write_article("b/a3.md", 3, url=_u(3))
+    write_article("b/a4.md", 4, url=_u(4), related=[(3, 3, _u(3))])
+    write_article("b/a5.md", 5, url=_u(5))
+    s = summarize(_load(tmp_path))
+    assert (s.orphans, s.dead_ends, s.isolated, s.max_in_degree) == (3, 2, 1, 2)
+    assert (s.components, s.largest_component) == (2, 4)
+
+
+def test_parse_errors_are_reported_and_the_rest_loads(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    write_article("b/a1.md", 1, url=_u(1), related=[(1, 2, _u(2))])
+    write_article("b/a2.md", "not-a-number", url=_u(2))
+    (tmp_path / "corpus" / "b" / "bad.md").write_bytes(b"---\nid: [1\n---\n")
+    kg = _load(tmp_path)
+    assert [(d.path, d.line) for d in kg.diagnostics] == [("b/a2.md", 2), ("b/bad.md", 3)]
+    assert list(kg.articles) == [1]
+    # The unreadable article's id does not exist: the link to it is broken.
+    assert summarize(kg).broken_links == 1
+
+
+def test_topic_name_is_the_most_common_spelling(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    write_article("cs/a1.md", 1, subject="Computer science")
+    write_article("cs/a2.md", 2, subject="Computer Science")
+    write_article("cs/a3.md", 3, subject="Computer Science")
+    topic = _load(tmp_path).topics["computer-science"]
+    assert topic.name == "Computer Science"
+    assert topic.spellings == (("Computer Science", 2), ("Computer science", 1))
+    assert (topic.files, topic.article_ids) == (3, (1, 2, 3))
+
+
+def test_graph_is_frozen(seeds_graph: KnowledgeGraph) -> None:
+    with pytest.raises(nx.NetworkXError):
+        seeds_graph.graph.add_edge(1, 2)
+    with pytest.raises(TypeError):
+        seeds_graph.articles[0] = seeds_graph.articles[-1]  # type: ignore[index]
+
+
+def test_indexes(seeds_graph: KnowledgeGraph) -> None:
+    seed = seeds_graph.articles[168904]
+    assert seeds_graph.by_url[seed.url or ""] == 168904
+    assert 168904 in seeds_graph.by_topic["biology"]
+    assert 168904 in seeds_graph.by_keyword["atp"]
+    assert all(ids == tuple(sorted(ids)) for ids in list(seeds_graph.by_keyword.values())[:50])
+
+
+def test_seed_file_alone_gives_its_reference_figures(tmp_path: Path) -> None:
+    (tmp_path / "biology").mkdir()
+    (tmp_path / "biology" / SEED_FILE.name).write_bytes(SEED_FILE.read_bytes())
+    summary = summarize(load_graph(tmp_path)).as_dict()
+    assert {key: summary[key] for key in SEED_ALONE} == SEED_ALONE
+
+
+SEEDS_FIGURES = {
+    "files": 53, "parse_errors": 0, "articles": 52, "duplicate_articles": 1,
+    "references": 120, "links": 113, "broken_links": 3, "wanted_articles": 2,
+    "stale_links": 1, "url_mismatches": 1, "duplicate_links": 2, "self_links": 1,
+    "orphans": 6, "dead_ends": 2, "isolated": 1, "topics": 6, "max_in_degree": 6,
+}  # fmt: skip
+
+
+def test_seeds_corpus_figures_match_its_readme(seeds_graph: KnowledgeGraph) -> None:
+    """The figures seeds/README.md states, each finding planted where it says."""
+    summary = summarize(seeds_graph).as_dict()
+    assert {key: summary[key] for key in SEEDS_FIGURES} == SEEDS_FIGURES
+    assert seeds_graph.articles[73010].topics == ("mathematics", "physics")
+    assert seeds_graph.findings_of(FindingKind.STALE_LINK)[0].target == 168910
+    assert seeds_graph.findings_of(FindingKind.SELF_LINK)[0].article == 61007
+    assert set(seeds_graph.wanted) == {168999, 52099}
+    assert -1 in seeds_graph.articles
+    assert seeds_graph.articles[84008].no_index
+    assert seeds_graph.articles[168917].score is None
+    assert seeds_graph.topics["computer-science"].name == "Computer Science"

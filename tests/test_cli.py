@@ -1,0 +1,122 @@
+"""The command line, run as a user runs it: a real ``kgraph`` process."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REFERENCE, SEED_ALONE, SEED_FILE, SEEDS
+from kgraph.cli import ProgressBar
+
+
+def kgraph(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kgraph", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_check_json_on_the_seed_file_alone(tmp_path: Path) -> None:
+    (tmp_path / "biology").mkdir()
+    shutil.copy(SEED_FILE, tmp_path / "biology")
+    result = kgraph("check", tmp_path, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {key: report["summary"][key] for key in SEED_ALONE} == SEED_ALONE
+    assert all(isinstance(value, int) for value in report["summary"].values())
+    assert report["parse_errors"] == []
+    assert {w["id"] for w in report["wanted_articles"]} == {168902, 168897, 168906, 168903}
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_check_json_on_the_dev_corpus(dev_corpus: Path) -> None:
+    result = kgraph("check", dev_corpus, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)["summary"]
+    assert {key: summary[key] for key in REFERENCE} == REFERENCE
+
+
+def test_check_reports_unreadable_files_and_exits_1(tmp_path: Path) -> None:
+    shutil.copytree(SEEDS, tmp_path / "corpus")
+    broken = tmp_path / "corpus" / "biology" / "broken.md"
+    broken.write_text("---\nid: 5\ntitle: Broken\nsubject: Biology\n  oops: [\n---\n")
+    (tmp_path / "corpus" / "latin1.md").write_bytes(b"---\nid: 6\ntitle: caf\xe9\n---\n")
+    result = kgraph("check", tmp_path / "corpus", "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["summary"]["parse_errors"] == 2
+    assert report["summary"]["articles"] == 52  # everything else still loads
+    errors = {e["path"]: e for e in report["parse_errors"]}
+    assert errors["biology/broken.md"]["line"] == 5
+    assert "mapping values are not allowed" in errors["biology/broken.md"]["message"]
+    assert errors["latin1.md"] == {
+        "path": "latin1.md",
+        "line": 3,
+        "message": "not UTF-8: byte 0xe9 at offset 20",
+    }
+
+    text = kgraph("check", tmp_path / "corpus")
+    assert text.returncode == 1
+    assert "biology/broken.md:5: invalid YAML front matter" in text.stdout
+
+
+def test_check_text_lists_the_worst_offenders() -> None:
+    result = kgraph("check", SEEDS)
+    assert result.returncode == 0
+    out = result.stdout
+    assert "files    53 read in" in out
+    assert "broken links           3  entries to 2 missing articles" in out
+    assert "id 168999: 2 referrers, What is the role of mitochondria in apoptosis?" in out
+    assert "rank 1: id 168899 → 168910" in out
+    assert "computer-science: 'Computer Science' x8, 'Computer science' x2" in out
+
+
+def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args in (
+        ("check", tmp_path / "missing"),
+        ("check", tmp_path),  # a folder with no article
+        ("check", SEED_FILE),  # a file, not a folder
+        ("serve", "--corpus", tmp_path / "missing"),
+    ):
+        result = kgraph(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("kgraph: error: "), result.stderr
+        assert "Traceback" not in result.stderr
+    unknown = kgraph("check", SEEDS, "--format", "xml")
+    assert unknown.returncode == 2
+    assert "invalid choice: 'xml'" in unknown.stderr
+
+
+def test_version() -> None:
+    result = kgraph("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("kgraph 0.")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_shows_only_on_a_terminal_after_its_delay() -> None:
+    terminal, pipe = _Terminal(), io.StringIO()
+    quiet = ProgressBar(terminal, "reading", delay=3600)
+    quiet(5, 10)
+    assert terminal.getvalue() == ""
+    bar = ProgressBar(terminal, "reading", delay=0)
+    bar(5, 10)
+    assert "reading [###############...............] 5/10" in terminal.getvalue()
+    bar.close()
+    assert terminal.getvalue().endswith("\r\x1b[2K")
+    piped = ProgressBar(pipe, "reading", delay=0)
+    piped(5, 10)
+    piped.close()
+    assert pipe.getvalue() == ""
