@@ -2,7 +2,8 @@
 
 The lifespan starts loading the corpus in a worker thread and the app answers
 at once: ``/healthz`` says the process is alive, ``/readyz`` says 503 until the
-graph is built, then 200 with its counts. Nothing happens at import time.
+graph is built, then 200 with its counts; ``/graphql`` serves the API (POST
+JSON, GET for queries, GraphiQL for a browser). Nothing happens at import time.
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ from dataclasses import dataclass
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 
 from kgraph import __version__
+from kgraph.api import Context, create_schema
+from kgraph.api.guard import RequestGuard
 from kgraph.errors import KgraphError
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
 from kgraph.settings import Settings
@@ -97,6 +103,16 @@ async def _load(state: AppState) -> None:
     )
 
 
+class _GraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view, handing each request the graph of that moment."""
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        state: AppState = request.app.state.kgraph
+        return Context(graph=state.graph, load_error=state.error)
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the app serving the corpus of ``settings``."""
     state = AppState(settings=settings)
@@ -108,12 +124,19 @@ def create_app(settings: Settings) -> Starlette:
             yield
             tasks.cancel_scope.cancel()
 
+    graphql = _GraphQL(
+        create_schema(),
+        graphql_ide="graphiql" if settings.ide else None,
+        allow_queries_via_get=True,
+    )
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
+        middleware=[Middleware(RequestGuard, path="/graphql")],
         lifespan=lifespan,
     )
     app.state.kgraph = state

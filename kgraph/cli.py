@@ -1,4 +1,4 @@
-"""The command line: ``kgraph [serve] | check``.
+"""The command line: ``kgraph [serve] | check | schema``.
 
 Domain errors become one-line messages and exit codes, never tracebacks:
 0 all good, 1 the corpus has unreadable files (``check``), 2 bad usage.
@@ -25,8 +25,6 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_PARSE_ERRORS = 1
 EXIT_USAGE = 2
-
-_COMMANDS = ("serve", "check")
 
 
 class ProgressBar:
@@ -82,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
     )
+    serve.add_argument(
+        "--no-ide",
+        dest="ide",
+        action="store_false",
+        help="do not serve GraphiQL to browsers opening /graphql",
+    )
 
     check = commands.add_parser(
         "check",
@@ -102,7 +106,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--top", type=int, default=5, help="offenders listed per finding in text (default: 5)"
     )
+    commands.add_parser(
+        "schema",
+        help="print the GraphQL schema (SDL)",
+        description="Print the GraphQL schema in SDL, as schema/schema.graphql holds it.",
+    )
     return parser
+
+
+def _schema() -> int:
+    from kgraph.api import create_schema
+
+    sys.stdout.write(str(create_schema()) + "\n")
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -130,7 +146,7 @@ def _serve(args: argparse.Namespace) -> int:
     from kgraph.errors import EmptyCorpus
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
-    settings = Settings(corpus=args.corpus, host=args.host, port=args.port)
+    settings = Settings(corpus=args.corpus, host=args.host, port=args.port, ide=args.ide)
     # Refuse a corpus that cannot serve before binding the port.
     if not discover(settings.corpus):
         raise EmptyCorpus(str(settings.corpus))
@@ -160,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "schema":
+            return _schema()
         return _serve(args)
     except CorpusError as err:
         print(f"kgraph: error: {err}", file=sys.stderr)

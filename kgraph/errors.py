@@ -6,7 +6,11 @@
     ├── CorpusError              the corpus folder as a whole cannot be used
     │   ├── CorpusNotFound       the folder does not exist or is not a folder
     │   └── EmptyCorpus          the folder holds no ``*.md`` file
-    └── ArticleParseError        one file cannot be read (path, line, reason)
+    ├── ArticleParseError        one file cannot be read (path, line, reason)
+    └── QueryError               a query asks for something it cannot have;
+        │                        its message reaches the client as is
+        ├── ArticleNotFound      an article id the graph does not hold
+        └── GraphNotReady        the graph is still loading, or failed to load
 
 ``ArticleParseError`` never escapes :func:`kgraph.corpus.read_corpus`: it is
 turned into a :class:`kgraph.model.Diagnostic` and the other files still load.
@@ -14,7 +18,16 @@ turned into a :class:`kgraph.model.Diagnostic` and the other files still load.
 
 from __future__ import annotations
 
-__all__ = ["ArticleParseError", "CorpusError", "CorpusNotFound", "EmptyCorpus", "KgraphError"]
+__all__ = [
+    "ArticleNotFound",
+    "ArticleParseError",
+    "CorpusError",
+    "CorpusNotFound",
+    "EmptyCorpus",
+    "GraphNotReady",
+    "KgraphError",
+    "QueryError",
+]
 
 
 class KgraphError(Exception):
@@ -60,3 +73,19 @@ class ArticleParseError(KgraphError):
         self.path = path
         self.line = line
         self.reason = reason
+
+
+class QueryError(KgraphError):
+    """A query asks for something it cannot have; the message says what to change."""
+
+
+class ArticleNotFound(QueryError):
+    """An article id that the graph does not hold."""
+
+    def __init__(self, article_id: int) -> None:
+        super().__init__(f"article {article_id} is not in the graph")
+        self.article_id = article_id
+
+
+class GraphNotReady(QueryError):
+    """The graph is not loaded (yet, or because loading failed)."""

@@ -105,7 +105,7 @@ class Wanted:
     """A missing article: an id that related entries name but no file has.
 
     ``title``, ``subject`` and ``url`` are those of the first entry naming it
-    (sorted path order, then rank); ``referrers`` the distinct articles naming it.
+    (sorted path order, then rank); ``referrers`` the distinct articles naming it, by id.
     """
 
     id: int

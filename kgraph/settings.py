@@ -18,4 +18,5 @@ class Settings:
     corpus: Path = DEFAULT_CORPUS
     host: str = "127.0.0.1"
     port: int = 8000
+    ide: bool = True  # GraphiQL when a browser opens /graphql
     workers: int | None = None  # processes reading the corpus; None: one per CPU

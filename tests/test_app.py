@@ -8,14 +8,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
+import networkx as nx
 import pytest
 
 from conftest import SEEDS
 from kgraph.app import create_app
+from kgraph.graph import KnowledgeGraph
 from kgraph.settings import Settings
 
 
@@ -26,18 +30,29 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+@contextmanager
+def serving(corpus: Path, *options: str) -> Iterator[str]:
+    """Run ``kgraph serve`` on a free port until the block ends; yield its base url."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kgraph", "serve", "--corpus", str(SEEDS), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "kgraph",
+            "serve",
+            "--corpus",
+            str(corpus),
+            "--port",
+            str(port),
+            *options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -47,16 +62,29 @@ def server() -> Iterator[str]:
             assert process.poll() is None, "kgraph serve exited early"
             time.sleep(0.1)
         else:
-            pytest.fail("kgraph serve did not become ready in 30 s")
+            pytest.fail("kgraph serve did not become ready in 90 s")
         yield base
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=15)
-        # uvicorn shuts down gracefully, then re-raises the signal it got.
-        assert process.returncode in (0, -signal.SIGTERM), output
-        assert "Application shutdown complete" in output
-        assert "52 articles, 113 links, 0 parse errors" in output
-        assert f"serving {SEEDS} on http://127.0.0.1:{port}/" in output
+    # uvicorn shuts down gracefully, then re-raises the signal it got.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert f"serving {corpus} on http://127.0.0.1:{port}/" in output
+    assert "Traceback" not in output
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with serving(SEEDS) as base:
+        yield base
+
+
+def graphql(base: str, query: str, **variables: object) -> dict[str, Any]:
+    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_healthz(server: str) -> None:
@@ -106,3 +134,162 @@ def test_readyz_is_503_while_loading_and_when_loading_fails(tmp_path: Path) -> N
             assert (await client.get("/healthz")).status_code == 200
 
     anyio.run(scenario)
+
+
+def test_graphql_over_post_and_get(server: str) -> None:
+    posted = graphql(server, "{ article(id: 168904) { title } }")
+    assert posted == {
+        "data": {"article": {"title": "What is the role of ATP in the sodium-potassium pump?"}}
+    }
+    got = httpx.get(f"{server}/graphql", params={"query": "{ stats { articles } }"})
+    assert got.json() == {"data": {"stats": {"articles": 52}}}
+
+
+def test_get_never_runs_a_mutation(server: str) -> None:
+    response = httpx.get(f"{server}/graphql", params={"query": "mutation { x }"})
+    assert response.status_code == 400
+    assert "mutations are not allowed when using GET" in response.text
+
+
+def test_post_must_be_json_and_small(server: str) -> None:
+    form = httpx.post(f"{server}/graphql", data={"query": "{ stats { files } }"})
+    assert form.status_code == 415
+    assert "Content-Type: application/json" in form.json()["errors"][0]["message"]
+    big = httpx.post(
+        f"{server}/graphql", json={"query": "{ stats { files } }", "variables": {"x": "a" * 70_000}}
+    )
+    assert big.status_code == 413
+    assert big.json() == {"errors": [{"message": "request body over 65,536 bytes"}]}
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"query": "{ stats { files } }", "variables": {"x": "'
+        for _ in range(70):
+            yield b"a" * 1024
+        yield b'"}}'
+
+    streamed = httpx.post(
+        f"{server}/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    bad_json = httpx.post(
+        f"{server}/graphql", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert bad_json.status_code == 400
+
+
+def test_graphiql_for_browsers(server: str, tmp_path: Path) -> None:
+    page = httpx.get(f"{server}/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    with serving(SEEDS, "--no-ide") as quiet:
+        assert httpx.get(f"{quiet}/graphql", headers={"accept": "text/html"}).status_code == 404
+        assert graphql(quiet, "{ stats { files } }") == {"data": {"stats": {"files": 53}}}
+
+
+@pytest.fixture(scope="module")
+def dev_server(dev_corpus: Path) -> Iterator[str]:
+    with serving(dev_corpus) as base:
+        yield base
+
+
+def test_dev_article_by_id_and_by_url(dev_server: str) -> None:
+    query = "query($id: Int, $url: String) { article(id: $id, url: $url) { id title url answer } }"
+    by_id = graphql(dev_server, query, id=168904)["data"]["article"]
+    by_url = graphql(dev_server, query, url=by_id["url"])["data"]["article"]
+    assert by_id == by_url
+    assert by_id["title"] == "What is the role of ATP in the sodium-potassium pump?"
+    assert "\n\nThe role of ATP in this process is fundamental." in by_id["answer"]
+    assert "\\n" not in by_id["answer"]
+    assert graphql(dev_server, "{ article(id: 1) { id } }") == {"data": {"article": None}}
+
+
+def test_dev_search_finds_the_seed_article(dev_server: str) -> None:
+    found = graphql(
+        dev_server,
+        '{ articles(filter: {search: "sodium potassium pump"}) { totalCount nodes { id } } }',
+    )["data"]["articles"]
+    assert 168904 in [n["id"] for n in found["nodes"]]
+
+
+def _sample(kg: KnowledgeGraph) -> list[int]:
+    graph = kg.graph
+    hub = max(graph, key=graph.in_degree)
+    busy = max(graph, key=graph.out_degree)
+    return [168904, hub, busy, *sorted(graph)[::997]]
+
+
+@pytest.mark.parametrize("direction", ["OUT", "IN", "BOTH"])
+def test_dev_neighbours_equal_the_graph(
+    dev_server: str, dev_graph: KnowledgeGraph, direction: str
+) -> None:
+    graph = dev_graph.graph
+    query = "query($id: Int!, $d: Direction!) { neighbours(id: $id, direction: $d, first: 100) { article { id } distance } }"
+    for article_id in _sample(dev_graph):
+        found = graphql(dev_server, query, id=article_id, d=direction)["data"]["neighbours"]
+        successors, predecessors = (
+            set(graph.successors(article_id)),
+            set(graph.predecessors(article_id)),
+        )
+        expected = {"OUT": successors, "IN": predecessors, "BOTH": successors | predecessors}[
+            direction
+        ]
+        assert {n["article"]["id"] for n in found} == expected, article_id
+        assert {n["distance"] for n in found} <= {1}
+
+
+def test_dev_neighbours_at_depth_2(dev_server: str, dev_graph: KnowledgeGraph) -> None:
+    graph = dev_graph.graph
+    views = {
+        "OUT": graph,
+        "IN": graph.reverse(copy=False),
+        "BOTH": graph.to_undirected(as_view=True),
+    }
+    query = "query($id: Int!, $d: Direction!) { neighbours(id: $id, direction: $d, depth: 2, first: 100) { article { id } distance } }"
+    checked = 0
+    for article_id in _sample(dev_graph):
+        for direction, view in views.items():
+            expected = nx.single_source_shortest_path_length(view, article_id, cutoff=2)
+            del expected[article_id]
+            if len(expected) > 100:
+                continue
+            found = graphql(dev_server, query, id=article_id, d=direction)["data"]["neighbours"]
+            assert {n["article"]["id"]: n["distance"] for n in found} == expected
+            checked += 2 in expected.values()
+    assert checked >= 5  # the sample did reach distance 2
+
+
+def test_dev_topic_computer_science(
+    dev_server: str, dev_corpus: Path, dev_graph: KnowledgeGraph
+) -> None:
+    topic = graphql(
+        dev_server, '{ topic(key: "computer-science") { key name spellings articleCount } }'
+    )["data"]["topic"]
+    assert topic["name"] == "Computer Science"
+    assert sorted(topic["spellings"]) == ["Computer Science", "Computer science"]
+    folder_ids = {
+        a.id
+        for a in dev_graph.articles.values()
+        if any(c.path.startswith("computer-science/") for c in a.copies)
+    }
+    assert len(list((dev_corpus / "computer-science").glob("*.md"))) >= len(folder_ids)
+    assert topic["articleCount"] == len(folder_ids)
+
+
+def test_dev_pages_through_a_topic_without_repeats_or_gaps(
+    dev_server: str, dev_graph: KnowledgeGraph
+) -> None:
+    query = (
+        'query($after: String) { topic(key: "physics") { articles(first: 100, after: $after) {'
+        " totalCount pageInfo { hasNextPage endCursor } nodes { id } } } }"
+    )
+    seen: list[int] = []
+    after = None
+    while True:
+        page = graphql(dev_server, query, after=after)["data"]["topic"]["articles"]
+        seen += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert page["totalCount"] == len(seen) == len(set(seen))
+    assert seen == list(dev_graph.by_topic["physics"])
+    assert len(seen) > 500

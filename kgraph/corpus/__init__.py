@@ -2,7 +2,7 @@
 
 from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
 from kgraph.corpus.read import CorpusReading, Progress, discover, read_corpus, read_file
-from kgraph.corpus.text import normalise_answer, split_keywords, topic_key
+from kgraph.corpus.text import normalise_answer, split_keywords, topic_key, words
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -15,4 +15,5 @@ __all__ = [
     "read_file",
     "split_keywords",
     "topic_key",
+    "words",
 ]

@@ -98,7 +98,7 @@ def _required_text(data: Mapping[Any, Any], key: str, source: str, path: str) ->
 
 def _describe(value: object) -> str:
     if isinstance(value, str):
-        return "empty text"
+        return "empty text" if not value.strip() else f"text {value[:60]!r}"
     return f"{type(value).__name__} {value!r}"[:80]
 
 

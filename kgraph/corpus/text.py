@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LATEX_N_COMMANDS", "normalise_answer", "split_keywords", "topic_key"]
+__all__ = ["LATEX_N_COMMANDS", "normalise_answer", "split_keywords", "topic_key", "words"]
 
 #: LaTeX commands whose name starts with ``n``: in an answer, ``\n`` followed by
 #: one of these (as a whole command name) is the command, not a line break.
@@ -72,6 +72,7 @@ LATEX_N_COMMANDS = frozenset(
 _ESCAPE = re.compile(r"\\\\|\\(n[A-Za-z]*)")
 _CODE_FENCE = "```"
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"\w+")
 
 
 def _is_latex_command(text: str, start: int, name: str) -> bool:
@@ -170,3 +171,12 @@ def topic_key(subject: str) -> str:
     'philosophy-greek-myths'
     """
     return _SLUG_JUNK.sub("-", subject.lower()).strip("-")
+
+
+def words(text: str) -> list[str]:
+    """The searchable words of a text: case-folded runs of letters and digits.
+
+    >>> words("What is the Na⁺-K⁺ pump's role?")
+    ['what', 'is', 'the', 'na', 'k', 'pump', 's', 'role']
+    """
+    return _WORD.findall(text.casefold())

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 import networkx as nx
 
-from kgraph.corpus import CorpusReading, Progress, read_corpus
+from kgraph.corpus import CorpusReading, Progress, read_corpus, words
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.model import (
     Article,
@@ -179,7 +179,7 @@ class _Resolver:
                 title=entry.title,
                 subject=entry.subject,
                 url=entry.url,
-                referrers=tuple(self.wanted_referrers[missing_id]),
+                referrers=tuple(sorted(self.wanted_referrers[missing_id])),
             )
             for missing_id, entry in sorted(self.wanted_first.items())
         }
@@ -191,6 +191,24 @@ def _keyword_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
         for keyword in articles[article_id].keywords:
             index[keyword.casefold()].append(article_id)
     return {keyword: tuple(ids) for keyword, ids in index.items()}
+
+
+def _findings_by_article(findings: Iterable[Finding]) -> dict[int, tuple[Finding, ...]]:
+    index: dict[int, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        index[finding.article].append(finding)
+    return {article_id: tuple(found) for article_id, found in index.items()}
+
+
+def _word_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
+    """Searchable word → the articles whose title, question or keywords hold it."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for article_id in sorted(articles):
+        article = articles[article_id]
+        text = " ".join((article.title, article.question or "", *article.keywords))
+        for word in dict.fromkeys(words(text)):
+            index[word].append(article_id)
+    return {word: tuple(ids) for word, ids in index.items()}
 
 
 def build_graph(reading: CorpusReading) -> KnowledgeGraph:
@@ -246,6 +264,8 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
         by_keyword=MappingProxyType(_keyword_index(articles)),
+        by_word=MappingProxyType(_word_index(articles)),
+        findings_by_article=MappingProxyType(_findings_by_article(resolver.findings)),
         loaded_at=datetime.datetime.now(datetime.UTC),
         load_seconds=0.0,
     )

@@ -29,9 +29,12 @@ class KnowledgeGraph:
         Every ``*.md`` file found, relative and sorted, read or not.
     references : int
         Related entries over every readable file.
-    by_url, by_topic, by_keyword : mapping
+    by_url, by_topic, by_keyword, by_word : mapping
         Indexes: a url (of any copy) → article id; a topic key → article ids
-        (ascending); a case-folded keyword → article ids (ascending).
+        (ascending); a case-folded keyword → article ids (ascending); a
+        searchable word of a title, question or keyword → article ids (ascending).
+    findings_by_article : mapping
+        Article id → the findings of its files' related entries, in corpus order.
     """
 
     root: str
@@ -46,6 +49,8 @@ class KnowledgeGraph:
     by_url: Mapping[str, int]
     by_topic: Mapping[str, tuple[int, ...]]
     by_keyword: Mapping[str, tuple[int, ...]]
+    by_word: Mapping[str, tuple[int, ...]]
+    findings_by_article: Mapping[int, tuple[Finding, ...]]
     loaded_at: datetime.datetime
     load_seconds: float
 

@@ -1,0 +1,83 @@
+"""Cursor pagination over ordered lists of ids, with the limits of ``first``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from kgraph.errors import QueryError
+
+__all__ = ["MAX_FIRST", "Page", "check_range", "decode_cursor", "encode_cursor", "paginate"]
+
+#: The largest page any list of the API returns.
+MAX_FIRST = 100
+
+T = TypeVar("T")
+
+_PREFIX = "offset:"
+
+
+def check_range(name: str, value: int, low: int, high: int) -> int:
+    """Return ``value`` if ``low <= value <= high``, else raise a :class:`QueryError`."""
+    if not low <= value <= high:
+        raise QueryError(f"`{name}` must be between {low} and {high}, got {value}")
+    return value
+
+
+def encode_cursor(offset: int) -> str:
+    """An opaque cursor for the item at ``offset``.
+
+    >>> decode_cursor(encode_cursor(41))
+    41
+    """
+    return base64.urlsafe_b64encode(f"{_PREFIX}{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The offset a cursor stands for; a :class:`QueryError` for anything else."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+        if text.startswith(_PREFIX) and text[len(_PREFIX) :].isdigit():
+            return int(text[len(_PREFIX) :])
+    except (UnicodeError, binascii.Error, ValueError):
+        pass
+    raise QueryError(
+        f"`after` is not a cursor of this list: {cursor[:40]!r};"
+        " pass the pageInfo.endCursor or an edge's cursor of the previous page"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of an ordered list."""
+
+    items: Sequence[T]
+    offset: int  # of the first item
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        """Whether items follow this page."""
+        return self.offset + len(self.items) < self.total
+
+    @property
+    def end_cursor(self) -> str | None:
+        """The cursor of the last item, to pass as ``after`` for the next page."""
+        return encode_cursor(self.offset + len(self.items) - 1) if self.items else None
+
+
+def paginate(items: Sequence[T], first: int, after: str | None) -> Page[T]:
+    """The page of ``items`` after the cursor ``after`` (from the start when ``None``).
+
+    >>> page = paginate(list("abcde"), 2, None)
+    >>> list(page.items), page.has_next
+    (['a', 'b'], True)
+    >>> list(paginate(list("abcde"), 2, page.end_cursor).items)
+    ['c', 'd']
+    """
+    check_range("first", first, 1, MAX_FIRST)
+    start = 0 if after is None else decode_cursor(after) + 1
+    return Page(items=items[start : start + first], offset=start, total=len(items))

@@ -1,0 +1,170 @@
+"""The GraphQL schema: the Query type, its thin resolvers, and its protections."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio.to_thread
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from kgraph import __version__
+from kgraph.api.context import Context
+from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, should_mask_error
+from kgraph.api.pagination import check_range
+from kgraph.api.types import (
+    Article,
+    ArticleConnection,
+    ArticleFilter,
+    Direction,
+    Neighbour,
+    Stats,
+    Topic,
+)
+from kgraph.corpus import topic_key
+from kgraph.errors import QueryError
+from kgraph.graph import queries
+
+__all__ = ["Query", "create_schema"]
+
+log = logging.getLogger("kgraph.api")
+
+Info = strawberry.Info[Context, None]
+
+# Depth 1 takes microseconds; deeper neighbourhoods of hub articles can take
+# milliseconds, which go to a worker thread so the event loop keeps serving.
+_INLINE_DEPTH = 1
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="One article by `id` or by the `url` of any of its copies (give exactly"
+        " one); null when there is none."
+    )
+    def article(self, info: Info, id: int | None = None, url: str | None = None) -> Article | None:
+        if (id is None) == (url is None):
+            raise QueryError("give exactly one of `id` and `url` to `article`")
+        kg = info.context.kg
+        article_id = id if id is not None else kg.by_url.get(url or "")
+        article = kg.articles.get(article_id) if article_id is not None else None
+        return Article(_article=article) if article is not None else None
+
+    @strawberry.field(
+        description="Articles matching every given filter: by relevance when searching, else by id."
+    )
+    def articles(
+        self,
+        info: Info,
+        filter: ArticleFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ArticleConnection:
+        kg = info.context.kg
+        given = filter or ArticleFilter()
+        ids = queries.find_articles(
+            kg, topic=given.topic, keyword=given.keyword, search=given.search
+        )
+        return ArticleConnection.of(kg, ids, first, after)
+
+    @strawberry.field(description="Every topic, by key.")
+    def topics(self, info: Info) -> list[Topic]:
+        return [Topic(_topic=topic) for topic in info.context.kg.topics.values()]
+
+    @strawberry.field(description="One topic by key (or subject spelling); null when none.")
+    def topic(self, info: Info, key: str) -> Topic | None:
+        topic = info.context.kg.topics.get(topic_key(key))
+        return Topic(_topic=topic) if topic is not None else None
+
+    @strawberry.field(
+        description="Articles within `depth` links of article `id`, ordered by distance,"
+        " then rank, then id."
+    )
+    async def neighbours(
+        self,
+        info: Info,
+        id: int,
+        direction: Direction = Direction.OUT,
+        depth: int = 1,
+        first: int = 50,
+    ) -> list[Neighbour]:
+        check_range("depth", depth, 1, 3)
+        check_range("first", first, 1, 100)
+        kg = info.context.kg
+        if id not in kg.articles:
+            raise QueryError(f"article {id} is not in the graph")
+
+        def run() -> list[queries.Neighbour]:
+            return queries.neighbours(kg, id, direction.to_graph(), depth, first)
+
+        found = run() if depth <= _INLINE_DEPTH else await anyio.to_thread.run_sync(run)
+        return [
+            Neighbour(
+                article=Article(_article=kg.articles[n.id]),
+                distance=n.distance,
+                rank=n.rank,
+                via=Article(_article=kg.articles[n.via]),
+            )
+            for n in found
+        ]
+
+    @strawberry.field(description="What is loaded: counts, when, and from where.")
+    def stats(self, info: Info) -> Stats:
+        kg = info.context.kg
+        return Stats(
+            files=len(kg.files),
+            articles=len(kg.articles),
+            links=kg.graph.number_of_edges(),
+            topics=len(kg.topics),
+            parse_errors=len(kg.diagnostics),
+            wanted_articles=len(kg.wanted),
+            loaded_at=kg.loaded_at,
+            load_seconds=kg.load_seconds,
+            corpus=kg.root,
+            version=__version__,
+        )
+
+
+class _Protections(AddValidationRules):
+    """Depth, alias and cost limits, as rule classes built once (so validation caches)."""
+
+    def __init__(self) -> None:
+        super().__init__(list(VALIDATION_RULES))
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Runs before MaskErrors rewrites the message: log what the client will not see.
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, QueryError | GraphQLError):
+                log.info("query error: %s", error.message)
+            else:
+                log.error("unexpected error at %s", error.path, exc_info=original)
+
+
+def create_schema() -> strawberry.Schema:
+    """Build the schema with its protections and caches."""
+    extensions: list[type[SchemaExtension] | Any] = [
+        _Protections,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaskErrors(
+            should_mask_error=should_mask_error,
+            error_message="Internal server error: it has been logged.",
+        ),
+        ParserCache,
+        ValidationCache,
+    ]
+    return _Schema(query=Query, extensions=extensions)

@@ -1,0 +1,295 @@
+"""GraphQL types, built from the domain model (which carries no strawberry decorator)."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+
+import strawberry
+
+from kgraph import model
+from kgraph.api.context import Context
+from kgraph.api.pagination import Page, check_range, encode_cursor, paginate
+from kgraph.corpus import normalise_answer
+from kgraph.graph import KnowledgeGraph, queries
+from kgraph.model import FindingKind
+
+__all__ = [
+    "Article",
+    "ArticleConnection",
+    "Copy",
+    "Direction",
+    "Link",
+    "Neighbour",
+    "PageInfo",
+    "Stats",
+    "Topic",
+    "WantedArticle",
+]
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum(description="Which links to follow from an article.")
+class Direction(Enum):
+    OUT = "out"
+    IN = "in"
+    BOTH = "both"
+
+    def to_graph(self) -> queries.Direction:
+        """The graph layer's direction of the same name."""
+        return queries.Direction(self.value)
+
+
+@strawberry.type(description="One page of a list: whether more follows, and where to resume.")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="One file of an article: its path in the corpus, url and subject.")
+class Copy:
+    path: str
+    url: str | None
+    subject: str
+
+    @classmethod
+    def of(cls, copy: model.Copy) -> Copy:
+        return cls(path=copy.path, url=copy.url, subject=copy.subject)
+
+
+@strawberry.type(description="A subject area; its key is the subject's slug.")
+class Topic:
+    _topic: strawberry.Private[model.Topic]
+
+    @strawberry.field(description="The slug, e.g. `computer-science`.")
+    def key(self) -> str:
+        return self._topic.key
+
+    @strawberry.field(description="The most common spelling of the subject.")
+    def name(self) -> str:
+        return self._topic.name
+
+    @strawberry.field(description="Every spelling of the subject, most files first.")
+    def spellings(self) -> list[str]:
+        return [spelling for spelling, _ in self._topic.spellings]
+
+    @strawberry.field(description="Articles with a copy in this topic.")
+    def article_count(self) -> int:
+        return len(self._topic.article_ids)
+
+    @strawberry.field(description="Files whose subject is this topic.")
+    def file_count(self) -> int:
+        return self._topic.files
+
+    @strawberry.field(description="The topic's articles, by id.")
+    def articles(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+        return ArticleConnection.of(info.context.kg, self._topic.article_ids, first, after)
+
+
+@strawberry.type(description="An article that related entries name but no file holds.")
+class WantedArticle:
+    _wanted: strawberry.Private[model.Wanted]
+
+    @strawberry.field(description="The missing id.")
+    def id(self) -> int:
+        return self._wanted.id
+
+    @strawberry.field(description="The title the first entry naming it gives.")
+    def title(self) -> str | None:
+        return self._wanted.title
+
+    @strawberry.field
+    def subject(self) -> str | None:
+        return self._wanted.subject
+
+    @strawberry.field
+    def url(self) -> str | None:
+        return self._wanted.url
+
+    @strawberry.field(description="The articles that link to it.")
+    def referrers(self, info: Info) -> list[Article]:
+        kg = info.context.kg
+        return [Article(_article=kg.articles[i]) for i in self._wanted.referrers]
+
+
+@strawberry.type(
+    description="An outgoing related entry: to an existing article (`target`)"
+    " or to a missing one (`wanted`)."
+)
+class Link:
+    rank: int = strawberry.field(description="N of related_articleN: 1 is the most related.")
+    target: Article | None
+    wanted: WantedArticle | None
+
+
+def _links(kg: KnowledgeGraph, article_id: int) -> list[Link]:
+    ordered: list[tuple[int, int, Link]] = [
+        (
+            data["rank"],
+            target,
+            Link(rank=data["rank"], target=Article(_article=kg.articles[target]), wanted=None),
+        )
+        for target, data in kg.graph.succ[article_id].items()
+    ]
+    missing: dict[int, int] = {}
+    for finding in kg.findings_by_article.get(article_id, ()):
+        stated = finding.stated_id
+        if finding.kind is FindingKind.BROKEN_LINK and stated is not None and stated in kg.wanted:
+            missing[stated] = min(missing.get(stated, finding.rank), finding.rank)
+    ordered.extend(
+        (
+            rank,
+            wanted_id,
+            Link(rank=rank, target=None, wanted=WantedArticle(_wanted=kg.wanted[wanted_id])),
+        )
+        for wanted_id, rank in missing.items()
+    )
+    ordered.sort(key=lambda item: (item[0], item[1]))
+    return [link for _, _, link in ordered]
+
+
+@strawberry.type(description="A Q&A article: one node of the graph, with every copy of it.")
+class Article:
+    _article: strawberry.Private[model.Article]
+
+    @strawberry.field
+    def id(self) -> int:
+        return self._article.id
+
+    @strawberry.field
+    def title(self) -> str:
+        return self._article.title
+
+    @strawberry.field
+    def question(self) -> str | None:
+        return self._article.question
+
+    @strawberry.field(description="The answer with real line breaks (LaTeX kept).")
+    def answer(self) -> str:
+        return normalise_answer(self._article.answer_raw)
+
+    @strawberry.field(description="The answer as the file writes it (escaped line breaks).")
+    def answer_raw(self) -> str:
+        return self._article.answer_raw
+
+    @strawberry.field(description="The one-line summary (seo.page_description).")
+    def description(self) -> str | None:
+        return self._article.description
+
+    @strawberry.field
+    def keywords(self) -> list[str]:
+        return list(self._article.keywords)
+
+    @strawberry.field
+    def date(self) -> datetime.date | None:
+        return self._article.date
+
+    @strawberry.field
+    def score(self) -> float | None:
+        return self._article.score
+
+    @strawberry.field(description="True for withdrawn answers (no_index).")
+    def no_index(self) -> bool:
+        return self._article.no_index
+
+    @strawberry.field(description="The subject as the first copy spells it.")
+    def subject(self) -> str:
+        return self._article.subject
+
+    @strawberry.field(description="The url of the first copy.")
+    def url(self) -> str | None:
+        return self._article.url
+
+    @strawberry.field(description="Every topic of every copy.")
+    def topics(self, info: Info) -> list[Topic]:
+        kg = info.context.kg
+        return [Topic(_topic=kg.topics[key]) for key in self._article.topics]
+
+    @strawberry.field(description="Every file of the article, in path order.")
+    def copies(self) -> list[Copy]:
+        return [Copy.of(copy) for copy in self._article.copies]
+
+    @strawberry.field(description="Outgoing related entries in rank order, broken ones included.")
+    def links(self, info: Info) -> list[Link]:
+        return _links(info.context.kg, self._article.id)
+
+    @strawberry.field(description="Articles linking here, strongest link (lowest rank) first.")
+    def backlinks(self, info: Info, first: int = 20) -> list[Article]:
+        check_range("first", first, 1, 100)
+        kg = info.context.kg
+        sources = sorted(
+            kg.graph.pred[self._article.id].items(), key=lambda item: (item[1]["rank"], item[0])
+        )
+        return [Article(_article=kg.articles[source]) for source, _ in sources[:first]]
+
+    @strawberry.field(description="How many distinct articles link here.")
+    def in_degree(self, info: Info) -> int:
+        return int(info.context.kg.graph.in_degree(self._article.id))
+
+    @strawberry.field(description="How many distinct articles this one links to.")
+    def out_degree(self, info: Info) -> int:
+        return int(info.context.kg.graph.out_degree(self._article.id))
+
+
+@strawberry.type(description="An article and its place in the list.")
+class ArticleEdge:
+    cursor: str
+    node: Article
+
+
+@strawberry.type(description="A page of articles.")
+class ArticleConnection:
+    total_count: int = strawberry.field(description="Articles in the whole list, all pages.")
+    page_info: PageInfo
+    nodes: list[Article]
+    edges: list[ArticleEdge]
+
+    @classmethod
+    def of(
+        cls, kg: KnowledgeGraph, ids: list[int] | tuple[int, ...], first: int, after: str | None
+    ) -> ArticleConnection:
+        page: Page[int] = paginate(ids, first, after)
+        nodes = [Article(_article=kg.articles[i]) for i in page.items]
+        return cls(
+            total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            nodes=nodes,
+            edges=[
+                ArticleEdge(cursor=encode_cursor(page.offset + n), node=node)
+                for n, node in enumerate(nodes)
+            ],
+        )
+
+
+@strawberry.type(description="An article near another, and how it was reached.")
+class Neighbour:
+    article: Article
+    distance: int = strawberry.field(description="Links between the start and this article.")
+    rank: int = strawberry.field(description="Rank of the link that reached it.")
+    via: Article = strawberry.field(description="The article one step closer to the start.")
+
+
+@strawberry.input(description="Filters of `articles`; all given filters must hold.")
+class ArticleFilter:
+    topic: str | None = strawberry.field(
+        default=None, description="A topic key or a spelling of its subject."
+    )
+    keyword: str | None = strawberry.field(default=None, description="One keyword, any case.")
+    search: str | None = strawberry.field(
+        default=None, description="Words that must all occur in the title, question or keywords."
+    )
+
+
+@strawberry.type(description="What the server holds and when it loaded it.")
+class Stats:
+    files: int
+    articles: int
+    links: int
+    topics: int
+    parse_errors: int
+    wanted_articles: int
+    loaded_at: datetime.datetime
+    load_seconds: float
+    corpus: str
+    version: str = strawberry.field(description="The kgraph version serving.")

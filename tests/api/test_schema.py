@@ -1,0 +1,319 @@
+"""The schema on the seeds corpus, executed directly (no HTTP): every field, every rule."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import strawberry
+
+from conftest import REPO
+from kgraph.api import Context, create_schema
+from kgraph.graph import KnowledgeGraph
+from kgraph.graph.queries import Direction, neighbours
+
+
+@pytest.fixture(scope="module")
+def schema() -> strawberry.Schema:
+    return create_schema()
+
+
+Run = Any
+
+
+@pytest.fixture
+def run(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> Run:
+    def execute(query: str, graph: KnowledgeGraph | None = seeds_graph, **variables: Any) -> Any:
+        return asyncio.run(
+            schema.execute(query, variable_values=variables, context_value=Context(graph=graph))
+        )
+
+    return execute
+
+
+def data(result: Any) -> Any:
+    assert result.errors is None, result.errors
+    return result.data
+
+
+def error(result: Any) -> str:
+    assert result.errors, result.data
+    return str(result.errors[0].message)
+
+
+ARTICLE_FIELDS = """
+  id title question answer answerRaw description keywords date score noIndex
+  subject url topics { key name } copies { path url subject }
+  links { rank target { id } wanted { id title subject url referrers { id } } }
+  backlinks { id } inDegree outDegree
+"""
+
+
+def test_article_by_id_has_every_field(run: Run, seeds_graph: KnowledgeGraph) -> None:
+    article = data(run(f"{{ article(id: 168904) {{ {ARTICLE_FIELDS} }} }}"))["article"]
+    assert article["title"] == "What is the role of ATP in the sodium-potassium pump?"
+    assert article["question"] == article["title"]
+    assert "\n\n- **3 Na⁺ ions out of the cell**\n" in article["answer"]
+    assert "\\n\\n- **3 Na⁺" in article["answerRaw"]
+    assert article["description"].startswith("The sodium-potassium pump utilizes ATP")
+    assert article["keywords"][:2] == ["ATP", "sodium-potassium pump"]
+    assert (article["date"], article["score"], article["noIndex"]) == ("2025-02-04", -1.0, False)
+    assert article["subject"] == "Biology"
+    assert (
+        article["url"]
+        == "/learn/biology/questions/what-is-the-role-of-atp-in-the-sodiumpotassium-pump"
+    )
+    assert article["topics"] == [{"key": "biology", "name": "Biology"}]
+    assert article["copies"] == [
+        {
+            "path": "biology/what-is-the-role-of-atp-in-the-sodiumpotassium-pump.md",
+            "url": article["url"],
+            "subject": "Biology",
+        }
+    ]
+    # Rank 4 repeats rank 1: four links, in rank order.
+    assert [(link["rank"], link["target"]["id"]) for link in article["links"]] == [
+        (1, 168902), (2, 168897), (3, 168906), (5, 168903),
+    ]  # fmt: skip
+    referrers = set(seeds_graph.graph.predecessors(168904))
+    assert {b["id"] for b in article["backlinks"]} == referrers
+    assert 84001 in referrers  # the chemistry article on ATP hydrolysis
+    assert (article["inDegree"], article["outDegree"]) == (len(referrers), 4)
+
+
+def test_article_by_url_of_any_copy(run: Run) -> None:
+    for folder in ("mathematics", "physics"):
+        url = f"/learn/{folder}/questions/what-is-the-difference-between-a-scalar-and-a-vector"
+        article = data(run("query($u: String) { article(url: $u) { id topics { key } } }", u=url))
+        assert article["article"] == {
+            "id": 73010,
+            "topics": [{"key": "mathematics"}, {"key": "physics"}],
+        }
+
+
+def test_unknown_article_is_null_not_an_error(run: Run) -> None:
+    assert data(run("{ article(id: 424242) { id } }")) == {"article": None}
+    assert data(run('{ article(url: "/nope") { id } }')) == {"article": None}
+
+
+def test_article_needs_exactly_one_argument(run: Run) -> None:
+    assert error(run("{ article { id } }")) == "give exactly one of `id` and `url` to `article`"
+    assert "exactly one" in error(run('{ article(id: 1, url: "/x") { id } }'))
+
+
+def test_wanted_links_show_the_missing_article(run: Run) -> None:
+    links = data(
+        run(
+            "{ article(id: 168911) { links { rank target { id } wanted { id title referrers { id } } } } }"
+        )
+    )
+    wanted = [link for link in links["article"]["links"] if link["wanted"]]
+    assert wanted == [
+        {
+            "rank": 3,
+            "target": None,
+            "wanted": {
+                "id": 168999,
+                "title": "What is the role of mitochondria in apoptosis?",
+                "referrers": [{"id": 168911}, {"id": 168913}],
+            },
+        }
+    ]
+
+
+def test_articles_filters_and_paging(run: Run, seeds_graph: KnowledgeGraph) -> None:
+    found = data(
+        run('{ articles(filter: {search: "sodium potassium pump"}) { totalCount nodes { id } } }')
+    )
+    assert found["articles"]["nodes"][0]["id"] == 168904
+    by_topic = data(
+        run(
+            '{ articles(filter: {topic: "computer-science", keyword: "Recursion"}) { nodes { id } } }'
+        )
+    )
+    assert [n["id"] for n in by_topic["articles"]["nodes"]] == [52005, 52009]
+    none = data(run('{ articles(filter: {search: "sodium", topic: "physics"}) { totalCount } }'))
+    assert none["articles"]["totalCount"] == 0
+    # Page through everything with cursors: each article once, in id order.
+    seen: list[int] = []
+    after = None
+    while True:
+        page = data(
+            run(
+                "query($a: String) { articles(first: 7, after: $a) { totalCount"
+                " pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }",
+                a=after,
+            )
+        )["articles"]
+        assert page["totalCount"] == 52
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        assert page["edges"][-1]["cursor"] == page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == sorted(seeds_graph.articles)
+
+
+def test_topics_and_topic(run: Run) -> None:
+    topics = data(run("{ topics { key name articleCount fileCount } }"))["topics"]
+    assert [t["key"] for t in topics] == [
+        "biology", "chemistry", "computer-science", "mathematics", "others", "physics",
+    ]  # fmt: skip
+    cs = data(
+        run(
+            '{ topic(key: "Computer science") { key name spellings articleCount articles(first: 3) { totalCount nodes { id } } } }'
+        )
+    )["topic"]
+    assert cs["name"] == "Computer Science"
+    assert cs["spellings"] == ["Computer Science", "Computer science"]
+    assert cs["articleCount"] == 10
+    assert cs["articles"]["totalCount"] == 10
+    assert [n["id"] for n in cs["articles"]["nodes"]] == [52001, 52002, 52003]
+    assert data(run('{ topic(key: "history") { key } }')) == {"topic": None}
+
+
+@pytest.mark.parametrize("direction", ["OUT", "IN", "BOTH"])
+def test_neighbours_match_the_graph(run: Run, seeds_graph: KnowledgeGraph, direction: str) -> None:
+    graph = seeds_graph.graph
+    for article_id in (168904, 168897, 73010, 168918):
+        result = data(
+            run(
+                f"{{ neighbours(id: {article_id}, direction: {direction}) {{ article {{ id }} distance rank via {{ id }} }} }}"
+            )
+        )["neighbours"]
+        expected = {
+            "OUT": set(graph.successors(article_id)),
+            "IN": set(graph.predecessors(article_id)),
+            "BOTH": set(graph.successors(article_id)) | set(graph.predecessors(article_id)),
+        }[direction]
+        assert {n["article"]["id"] for n in result} == expected
+        assert all(n["distance"] == 1 and n["via"]["id"] == article_id for n in result)
+        keys = [(n["distance"], n["rank"], n["article"]["id"]) for n in result]
+        assert keys == sorted(keys)
+
+
+def test_neighbours_at_depth_2_and_3(run: Run, seeds_graph: KnowledgeGraph) -> None:
+    import networkx as nx
+
+    result = data(
+        run("{ neighbours(id: 168904, depth: 3, first: 100) { article { id } distance } }")
+    )
+    distances = {n["article"]["id"]: n["distance"] for n in result["neighbours"]}
+    expected = nx.single_source_shortest_path_length(seeds_graph.graph, 168904, cutoff=3)
+    del expected[168904]
+    assert distances == expected
+    assert max(distances.values()) == 3
+    first3 = data(run("{ neighbours(id: 168904, depth: 3, first: 3) { article { id } } }"))
+    assert len(first3["neighbours"]) == 3
+    assert [n.id for n in neighbours(seeds_graph, 168904, Direction.OUT, 3, 3)] == [
+        n["article"]["id"] for n in first3["neighbours"]
+    ]
+
+
+def test_neighbours_of_an_unknown_article_is_an_error(run: Run) -> None:
+    assert (
+        error(run("{ neighbours(id: 424242) { distance } }"))
+        == "article 424242 is not in the graph"
+    )
+
+
+def test_stats(run: Run) -> None:
+    stats = data(
+        run(
+            "{ stats { files articles links topics parseErrors wantedArticles loadedAt loadSeconds corpus version } }"
+        )
+    )["stats"]
+    assert (stats["files"], stats["articles"], stats["links"], stats["topics"]) == (53, 52, 113, 6)
+    assert (stats["parseErrors"], stats["wantedArticles"]) == (0, 2)
+    assert stats["loadedAt"].endswith("+00:00")
+    assert stats["loadSeconds"] > 0
+    assert Path(stats["corpus"]) == REPO / "seeds"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("{ articles(first: 0) { totalCount } }", "`first` must be between 1 and 100, got 0"),
+        ("{ articles(first: 101) { totalCount } }", "`first` must be between 1 and 100, got 101"),
+        (
+            "{ neighbours(id: 168904, depth: 4) { distance } }",
+            "`depth` must be between 1 and 3, got 4",
+        ),
+        (
+            "{ neighbours(id: 168904, depth: 0) { distance } }",
+            "`depth` must be between 1 and 3, got 0",
+        ),
+        (
+            "{ neighbours(id: 168904, first: 500) { distance } }",
+            "`first` must be between 1 and 100, got 500",
+        ),
+        ('{ articles(after: "bogus") { totalCount } }', "`after` is not a cursor of this list"),
+        (
+            "{ article(id: 168904) { backlinks(first: 0) { id } } }",
+            "`first` must be between 1 and 100, got 0",
+        ),
+    ],
+)
+def test_argument_limits(run: Run, query: str, message: str) -> None:
+    assert error(run(query)).startswith(message)
+
+
+def test_query_depth_limit(run: Run) -> None:
+    nested = "{ article(id: 168904) { " + "links { target { " * 5 + "id" + " } }" * 5 + " } }"
+    assert "exceeds maximum operation depth of 10" in error(run(nested))
+
+
+def test_alias_limit(run: Run) -> None:
+    aliases = " ".join(f"a{i}: stats {{ files }}" for i in range(16))
+    assert error(run(f"{{ {aliases} }}")) == "16 aliases found. Allowed: 15"
+
+
+def test_token_limit(run: Run) -> None:
+    fields = " ".join(["id"] * 2_100)
+    assert "Document contains more than 2000 tokens" in error(
+        run(f"{{ article(id: 1) {{ {fields} }} }}")
+    )
+
+
+def test_cost_limit(run: Run) -> None:
+    query = "{ articles(first: 100) { nodes { backlinks(first: 100) { id } } } }"
+    message = error(run(query))
+    assert "could return about 20,200 objects, over the limit of 5,000" in message
+    assert "lower `first`" in message
+    # The same shape with small pages passes.
+    data(run("{ articles(first: 10) { nodes { backlinks(first: 10) { id } } } }"))
+
+
+def test_a_graph_still_loading_is_an_error_that_says_so(run: Run) -> None:
+    assert "still loading" in error(run("{ stats { files } }", graph=None))
+
+
+def test_schema_file_is_in_sync(schema: strawberry.Schema) -> None:
+    """schema/schema.graphql is what `kgraph schema` prints: regenerate it when this fails."""
+    assert (REPO / "schema" / "schema.graphql").read_text() == str(schema) + "\n"
+
+
+def test_parse_and_validation_caches_hit(run: Run) -> None:
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    parse: Any = _get_parse_cache(128)
+    validate: Any = _get_validate_cache(128)
+    query = "{ stats { files topics } cacheProbe: stats { links } }"
+    data(run(query))
+    parse_hits, validate_hits = parse.cache_info().hits, validate.cache_info().hits
+    data(run(query))
+    data(run(query))
+    assert parse.cache_info().hits == parse_hits + 2
+    assert validate.cache_info().hits == validate_hits + 2
+
+
+def test_unexpected_errors_are_masked(run: Run, caplog: pytest.LogCaptureFixture) -> None:
+    # A context whose graph is not a graph: every resolver fails unexpectedly.
+    broken: Any = object()
+    result = run("{ stats { files } }", graph=broken)
+    assert [e.message for e in result.errors] == ["Internal server error: it has been logged."]
+    assert "object" not in str(result.errors[0].formatted)
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)
