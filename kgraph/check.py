@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from kgraph.graph import KnowledgeGraph, curation, summarize
+from kgraph.graph import KnowledgeGraph, curation
 from kgraph.model import Finding, FindingKind
 
-__all__ = ["json_report", "text_report"]
+__all__ = ["FAIL_ON", "compare", "failing", "json_report", "text_report"]
 
-_FINDING_LISTS = {
-    "broken_links": FindingKind.BROKEN_LINK,
-    "stale_links": FindingKind.STALE_LINK,
-    "url_mismatches": FindingKind.URL_MISMATCH,
-    "duplicate_links": FindingKind.DUPLICATE_LINK,
-    "self_links": FindingKind.SELF_LINK,
+#: ``--fail-on`` names → the report lists they stand for.
+FAIL_ON = {
+    "parse-errors": "parse_errors",
+    "broken": "broken_links",
+    "stale": "stale_links",
+    "url-mismatches": "url_mismatches",
+    "duplicate-links": "duplicate_links",
+    "self-links": "self_links",
+    "wanted": "wanted_articles",
+    "orphans": "orphans",
+    "dead-ends": "dead_ends",
+    "isolated": "isolated",
+    "duplicate-articles": "duplicate_articles",
+    "subject-spellings": "subject_spellings",
 }
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(kg: KnowledgeGraph, finding: Finding) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "article": finding.article,
         "path": finding.path,
@@ -31,23 +38,28 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
     if finding.first_rank is not None:
         entry["first_rank"] = finding.first_rank
+    if finding.kind is not FindingKind.BROKEN_LINK:
+        # A broken link's fix needs a search; its wanted article lists the referrers.
+        entry["fix"] = curation.finding_fix(kg, finding)
     return entry
 
 
 def json_report(kg: KnowledgeGraph, version: str) -> dict[str, Any]:
     """The full report: ``summary`` (integer figures), ``parse_errors`` and every list."""
+    report = curation.curation_report(kg)
     return {
         "kgraph": version,
         "corpus": kg.root,
         "load_seconds": round(kg.load_seconds, 3),
-        "summary": summarize(kg).as_dict(),
+        "summary": report.summary.as_dict(),
         "parse_errors": [
-            {"path": d.path, "line": d.line, "message": d.message} for d in kg.diagnostics
+            {"path": d.path, "line": d.line, "message": d.message} for d in report.parse_errors
         ],
-        **{
-            name: [_finding(f) for f in kg.findings_of(kind)]
-            for name, kind in _FINDING_LISTS.items()
-        },
+        "broken_links": [_finding(kg, f) for f in report.broken_links],
+        "stale_links": [_finding(kg, f) for f in report.stale_links],
+        "url_mismatches": [_finding(kg, f) for f in report.url_mismatches],
+        "duplicate_links": [_finding(kg, f) for f in report.duplicate_links],
+        "self_links": [_finding(kg, f) for f in report.self_links],
         "wanted_articles": [
             {
                 "id": w.id,
@@ -56,19 +68,78 @@ def json_report(kg: KnowledgeGraph, version: str) -> dict[str, Any]:
                 "url": w.url,
                 "referrers": list(w.referrers),
             }
-            for w in curation.most_wanted(kg)
+            for w in report.wanted
         ],
         "duplicate_articles": [
-            {"id": a.id, "paths": [c.path for c in a.copies]}
-            for a in curation.duplicate_articles(kg)
+            {"id": d.id, "paths": list(d.paths), "related_lists_differ": d.related_lists_differ}
+            for d in report.duplicate_articles
         ],
         "subject_spellings": [
-            {"topic": t.key, "spellings": dict(t.spellings)} for t in curation.subject_spellings(kg)
+            {"topic": t.key, "spellings": dict(t.spellings)} for t in report.subject_spellings
         ],
-        "orphans": curation.orphans(kg),
-        "dead_ends": curation.dead_ends(kg),
-        "isolated": curation.isolated(kg),
+        "orphans": list(report.orphans),
+        "dead_ends": list(report.dead_ends),
+        "isolated": list(report.isolated),
+        "over_linked": [
+            {
+                "id": r.id,
+                "in_degree": r.in_degree,
+                "z_score": round(r.z_score, 3),
+                "share": round(r.share, 6),
+            }
+            for r in report.over_linked
+        ],
+        "islands": [list(island.article_ids) for island in report.islands],
     }
+
+
+def _key(name: str, entry: Any) -> str:
+    """What identifies an entry of a report list from one run to the next."""
+    if isinstance(entry, int):
+        return str(entry)
+    if name in ("broken_links", "stale_links", "url_mismatches", "duplicate_links", "self_links"):
+        return f"{entry['path']}#{entry['rank']}:{entry['stated_id']}"
+    if name == "parse_errors":
+        return f"{entry['path']}: {entry['message']}"
+    if name == "subject_spellings":
+        return f"{entry['topic']}: {sorted(entry['spellings'])}"
+    return str(entry["id"])
+
+
+def compare(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """What is new in ``current`` and what was fixed since ``baseline``, per report list.
+
+    Raises
+    ------
+    ValueError
+        When ``baseline`` is not a ``kgraph check --format json`` report.
+    """
+    if not isinstance(baseline, dict) or not isinstance(baseline.get("summary"), dict):
+        raise ValueError("not a `kgraph check --format json` report (no summary)")
+    new: dict[str, list[str]] = {}
+    fixed: dict[str, list[str]] = {}
+    for name in FAIL_ON.values():
+        before = baseline.get(name, [])
+        if not isinstance(before, list):
+            raise ValueError(f"not a `kgraph check --format json` report ({name} is not a list)")
+        now_keys = [_key(name, e) for e in current[name]]
+        old_keys = {_key(name, e) for e in before}
+        kept = set(now_keys)
+        new[name] = [k for k in now_keys if k not in old_keys]
+        fixed[name] = sorted(k for k in old_keys if k not in kept)
+    return {"new": new, "fixed": fixed}
+
+
+def failing(report: dict[str, Any], fail_on: list[str]) -> list[str]:
+    """The ``--fail-on`` names that make this report fail, in the order given."""
+    failed = []
+    for name in fail_on:
+        if name == "new":
+            if any(report.get("baseline", {}).get("new", {}).values()):
+                failed.append(name)
+        elif report[FAIL_ON[name]]:
+            failed.append(name)
+    return failed
 
 
 def _short(title: str | None, width: int = 60) -> str:
@@ -92,9 +163,14 @@ def _section(title: str, count: int, lines: Iterable[str], shown: int) -> list[s
     return out
 
 
-def text_report(kg: KnowledgeGraph, *, top: int = 5) -> str:
-    """A readable summary with the worst offenders of each finding."""
-    s = summarize(kg)
+def text_report(kg: KnowledgeGraph, *, top: int = 5, changes: dict[str, Any] | None = None) -> str:
+    """A readable summary: every report's count and its worst entries.
+
+    ``changes`` (from :func:`compare`) adds what is new and fixed since a baseline.
+    """
+    report = curation.curation_report(kg)
+    s = report.summary
+    graph = kg.graph
     lines = [
         f"corpus   {kg.root}",
         f"files    {s.files:,} read in {kg.load_seconds:.1f} s, {s.parse_errors:,} parse errors",
@@ -115,88 +191,99 @@ def text_report(kg: KnowledgeGraph, *, top: int = 5) -> str:
         ("orphans", s.orphans, "articles no article links to"),
         ("dead ends", s.dead_ends, "articles linking nowhere"),
         ("isolated", s.isolated, "articles with no link at all"),
+        ("islands", len(report.islands), "link pieces apart from the largest"),
         ("max in-degree", s.max_in_degree, "the most linked-to article's referrers"),
     ]
     lines.extend(f"  {name:<16}{count:>8,}  {what}" for name, count, what in figures)
 
+    if changes is not None:
+        new = {name: keys for name, keys in changes["new"].items() if keys}
+        fixed = {name: keys for name, keys in changes["fixed"].items() if keys}
+        lines += ["", "since the baseline"]
+        if not new and not fixed:
+            lines.append("  nothing new, nothing fixed")
+        for label, found in (("new", new), ("fixed", fixed)):
+            for name, keys in found.items():
+                shown = ", ".join(keys[:top]) + (" …" if len(keys) > top else "")
+                lines.append(f"  {label} {name.replace('_', ' ')}: {len(keys):,}: {shown}")
+
     lines += _section(
         "parse errors",
         s.parse_errors,
-        (f"{d.path}:{d.line or '-'}: {d.message}" for d in kg.diagnostics),
+        (f"{d.path}:{d.line or '-'}: {d.message}" for d in report.parse_errors),
         max(top, 20),
     )
-    wanted = curation.most_wanted(kg)
+
+    def wanted_rows() -> Iterable[str]:
+        for w in report.wanted:
+            row = f"id {w.id}: {len(w.referrers)} referrers, {_short(w.title)} ({w.url})"
+            meant = curation.wanted_suggestions(kg, w, 1)
+            yield row + (f"; did you mean {meant[0]} ({_title(kg, meant[0])})?" if meant else "")
+
+    lines += _section("most wanted missing articles", len(report.wanted), wanted_rows(), top)
+    for title, findings in (
+        ("stale links", report.stale_links),
+        ("url mismatches", report.url_mismatches),
+        ("duplicate links", report.duplicate_links),
+        ("self links", report.self_links),
+    ):
+        lines += _section(
+            title, len(findings), (curation.finding_fix(kg, f) for f in findings), top
+        )
     lines += _section(
-        "most wanted missing articles",
-        len(wanted),
-        (f"id {w.id}: {len(w.referrers)} referrers, {_short(w.title)} ({w.url})" for w in wanted),
-        top,
-    )
-    lines += _section(
-        "stale links (write the resolved id instead)",
-        s.stale_links,
+        "over-linked articles (in-degree, z-score)",
+        len(report.over_linked),
         (
-            f"{f.path} rank {f.rank}: id {f.stated_id} → {f.target} ({_title(kg, f.target)})"
-            for f in kg.findings_of(FindingKind.STALE_LINK)
+            f"id {r.id}: {r.in_degree} referrers (z {r.z_score:.1f}), {_title(kg, r.id)}"
+            for r in report.over_linked
         ),
-        top,
-    )
-    lines += _section(
-        "url mismatches",
-        s.url_mismatches,
-        (
-            f"{f.path} rank {f.rank}: id {f.stated_id} has no url {f.stated_url}"
-            for f in kg.findings_of(FindingKind.URL_MISMATCH)
-        ),
-        top,
-    )
-    duplicates = Counter(f.path for f in kg.findings_of(FindingKind.DUPLICATE_LINK))
-    lines += _section(
-        "files with duplicate links",
-        len(duplicates),
-        (f"{path}: {n} repeated entries" for path, n in duplicates.most_common()),
-        top,
-    )
-    lines += _section(
-        "self links",
-        s.self_links,
-        (f"{f.path} rank {f.rank}" for f in kg.findings_of(FindingKind.SELF_LINK)),
-        top,
-    )
-    graph = kg.graph
-    lines += _section(
-        "most linked articles",
-        s.articles - s.orphans,
-        (f"id {n}: {d} referrers, {_title(kg, n)}" for n, d in curation.most_linked(kg)),
         top,
     )
     lines += _section(
         "orphans (most outgoing links first)",
         s.orphans,
-        (f"id {n}: {graph.out_degree(n)} links out, {_title(kg, n)}" for n in curation.orphans(kg)),
+        (f"id {n}: {graph.out_degree(n)} links out, {_title(kg, n)}" for n in report.orphans),
         top,
     )
     lines += _section(
         "dead ends (most referrers first)",
         s.dead_ends,
+        (f"id {n}: {graph.in_degree(n)} referrers, {_title(kg, n)}" for n in report.dead_ends),
+        top,
+    )
+    lines += _section(
+        "isolated articles",
+        s.isolated,
+        (f"id {n}: {_title(kg, n)}" for n in report.isolated),
+        top,
+    )
+    lines += _section(
+        "islands (largest first)",
+        len(report.islands),
         (
-            f"id {n}: {graph.in_degree(n)} referrers, {_title(kg, n)}"
-            for n in curation.dead_ends(kg)
+            f"{island.size} articles: ids {', '.join(map(str, island.article_ids[:8]))}"
+            + (" …" if island.size > 8 else "")
+            for island in report.islands
         ),
         top,
     )
-    copies = curation.duplicate_articles(kg)
     lines += _section(
         "articles with copies in several files",
-        len(copies),
-        (f"id {a.id}: {', '.join(c.path for c in a.copies)}" for a in copies),
+        len(report.duplicate_articles),
+        (
+            f"id {d.id}: {', '.join(d.paths)}"
+            + ("; related lists differ" if d.related_lists_differ else "")
+            for d in report.duplicate_articles
+        ),
         top,
     )
-    spellings = curation.subject_spellings(kg)
     lines += _section(
         "subjects spelled several ways",
-        len(spellings),
-        (f"{t.key}: " + ", ".join(f"{name!r} x{n}" for name, n in t.spellings) for t in spellings),
+        len(report.subject_spellings),
+        (
+            f"{t.key}: " + ", ".join(f"{name!r} x{n}" for name, n in t.spellings)
+            for t in report.subject_spellings
+        ),
         top,
     )
     return "\n".join(lines) + "\n"

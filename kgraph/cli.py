@@ -1,7 +1,8 @@
 """The command line: ``kgraph [serve] | check | schema``.
 
 Domain errors become one-line messages and exit codes, never tracebacks:
-0 all good, 1 the corpus has unreadable files (``check``), 2 bad usage.
+0 all good, 1 ``check`` found what ``--fail-on`` names (by default: unreadable
+files), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -14,17 +15,22 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from kgraph import __version__
+from kgraph.check import FAIL_ON
 from kgraph.errors import CorpusError
 from kgraph.settings import DEFAULT_CORPUS, Settings
 
 __all__ = ["main"]
 
 EXIT_OK = 0
-EXIT_PARSE_ERRORS = 1
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad usage the parser cannot see (a baseline that cannot be read…): exit 2."""
 
 
 class ProgressBar:
@@ -92,8 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         help="read a corpus and report what it holds and what is wrong with it",
         description=(
             "Read every *.md article below DIR into the graph and report its figures "
-            "and findings. Exit 0 when every file was read, 1 when any file could not "
-            "be read, 2 for bad usage."
+            "and findings. Exit 1 when a report named by --fail-on is non-empty (by "
+            "default: when any file could not be read), 0 otherwise, 2 for bad usage."
         ),
     )
     check.add_argument("corpus", metavar="DIR", type=Path, help="folder of Markdown articles")
@@ -105,6 +111,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--top", type=int, default=5, help="offenders listed per finding in text (default: 5)"
+    )
+    check.add_argument(
+        "--fail-on",
+        metavar="REPORTS",
+        type=_fail_on,
+        default=["parse-errors"],
+        help="exit 1 when any of these comma-separated reports is non-empty: "
+        + ", ".join(FAIL_ON)
+        + ", or new (anything not in --baseline); default: parse-errors",
+    )
+    check.add_argument(
+        "--baseline",
+        metavar="OLD.json",
+        type=Path,
+        help="an earlier `kgraph check --format json` report: list what is new and what was fixed",
     )
     commands.add_parser(
         "schema",
@@ -121,21 +142,57 @@ def _schema() -> int:
     return EXIT_OK
 
 
+def _fail_on(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name != "new" and name not in FAIL_ON]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown report {', '.join(map(repr, unknown)) or repr(value)}: choose from "
+            + ", ".join([*FAIL_ON, "new"])
+        )
+    return names
+
+
+def _load_baseline(path: Path) -> dict[str, Any]:
+    try:
+        baseline = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"cannot read baseline {path}: {err.strerror or err}") from err
+    except ValueError as err:
+        raise UsageError(f"baseline {path} is not JSON: {err}") from err
+    if not isinstance(baseline, dict):
+        raise UsageError(f"baseline {path} is not a `kgraph check --format json` report")
+    return baseline
+
+
 def _check(args: argparse.Namespace) -> int:
-    from kgraph.check import json_report, text_report
+    from kgraph.check import compare, failing, json_report, text_report
     from kgraph.graph import load_graph
 
+    if "new" in args.fail_on and args.baseline is None:
+        raise UsageError("--fail-on new needs --baseline OLD.json")
+    baseline = _load_baseline(args.baseline) if args.baseline is not None else None
     progress = ProgressBar(sys.stderr, "reading")
     try:
         kg = load_graph(args.corpus, progress=progress)
     finally:
         progress.close()
+    report = json_report(kg, __version__)
+    if baseline is not None:
+        try:
+            report["baseline"] = {"path": str(args.baseline), **compare(report, baseline)}
+        except ValueError as err:
+            raise UsageError(f"baseline {args.baseline}: {err}") from err
     if args.format == "json":
-        json.dump(json_report(kg, __version__), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(text_report(kg, top=max(args.top, 0)))
-    return EXIT_PARSE_ERRORS if kg.diagnostics else EXIT_OK
+        sys.stdout.write(text_report(kg, top=max(args.top, 0), changes=report.get("baseline")))
+    failed = failing(report, args.fail_on)
+    if failed:
+        print(f"kgraph check: failing on {', '.join(failed)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -179,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             return _schema()
         return _serve(args)
-    except CorpusError as err:
+    except (CorpusError, UsageError) as err:
         print(f"kgraph: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

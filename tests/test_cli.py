@@ -74,7 +74,8 @@ def test_check_text_lists_the_worst_offenders() -> None:
     assert "files    53 read in" in out
     assert "broken links           3  entries to 2 missing articles" in out
     assert "id 168999: 2 referrers, What is the role of mitochondria in apoptosis?" in out
-    assert "rank 1: id 168899 → 168910" in out
+    assert "related_article1: write id 168910 instead of 168899" in out
+    assert "did you mean 52001 (What is a binary search tree?)?" in out
     assert "computer-science: 'Computer Science' x8, 'Computer science' x2" in out
 
 
@@ -120,3 +121,76 @@ def test_progress_bar_shows_only_on_a_terminal_after_its_delay() -> None:
     piped(5, 10)
     piped.close()
     assert pipe.getvalue() == ""
+
+
+def _break_a_link(corpus: Path) -> Path:
+    """Point rank 1 of the seed article at an article that exists nowhere."""
+    seed = corpus / "biology" / SEED_FILE.name
+    text = seed.read_text(encoding="utf-8")
+    broken = text.replace("    id: 168902\n", "    id: 999001\n", 1).replace(
+        "explain-the-process-of-exocytosis-and-its-role-in-cellular-waste-removal\nrelated_article2",
+        "a-page-that-was-never-written\nrelated_article2",
+        1,
+    )
+    assert broken != text
+    seed.write_text(broken, encoding="utf-8")
+    return seed
+
+
+def test_fail_on_and_baseline_end_to_end(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    baseline = tmp_path / "baseline.json"
+    first = kgraph("check", corpus, "--format", "json")
+    assert first.returncode == 0
+    baseline.write_text(first.stdout)
+    # The planted findings fail a strict CI, but nothing is new yet.
+    strict = kgraph("check", corpus, "--fail-on", "broken,self-links")
+    assert strict.returncode == 1
+    assert strict.stderr == "kgraph check: failing on broken, self-links\n"
+    assert kgraph("check", corpus, "--fail-on", "parse-errors").returncode == 0
+    unchanged = kgraph("check", corpus, "--baseline", baseline, "--fail-on", "new")
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "nothing new, nothing fixed" in unchanged.stdout
+
+    seed = _break_a_link(corpus)
+    original = SEED_FILE.read_text(encoding="utf-8")
+    broke = kgraph("check", corpus, "--format", "json", "--baseline", baseline, "--fail-on", "new")
+    assert broke.returncode == 1
+    assert broke.stderr == "kgraph check: failing on new\n"
+    changes = json.loads(broke.stdout)["baseline"]
+    path = "biology/what-is-the-role-of-atp-in-the-sodiumpotassium-pump.md"
+    assert changes["new"]["broken_links"] == [f"{path}#1:999001"]
+    assert changes["new"]["wanted_articles"] == ["999001"]
+    text = kgraph("check", corpus, "--baseline", baseline, "--fail-on", "new")
+    assert text.returncode == 1
+    assert f"new broken links: 1: {path}#1:999001" in text.stdout
+
+    # Fixed: the link restored, and a planted broken link mended too.
+    seed.write_text(original, encoding="utf-8")
+    etc = corpus / "computer-science" / "what-is-a-binary-search-tree.md"
+    listing = etc.read_text(encoding="utf-8")
+    mended_listing = listing[: listing.index("related_article3:")] + "---\n\n&nbsp;\n"
+    etc.write_text(mended_listing, encoding="utf-8")
+    mended = kgraph("check", corpus, "--format", "json", "--baseline", baseline, "--fail-on", "new")
+    assert mended.returncode == 0, mended.stderr
+    fixed = json.loads(mended.stdout)["baseline"]["fixed"]
+    assert fixed["broken_links"] == ["computer-science/what-is-a-binary-search-tree.md#3:52099"]
+    assert fixed["wanted_articles"] == ["52099"]
+
+
+def test_fail_on_and_baseline_usage_errors(tmp_path: Path) -> None:
+    not_json = tmp_path / "old.json"
+    not_json.write_text("{oops")
+    for args, message in (
+        (("--fail-on", "new"), "--fail-on new needs --baseline OLD.json"),
+        (("--baseline", not_json), "is not JSON"),
+        (("--baseline", tmp_path / "missing.json"), "cannot read baseline"),
+    ):
+        result = kgraph("check", SEEDS, *args)
+        assert result.returncode == 2, args
+        assert message in result.stderr
+        assert result.stderr.count("\n") == 1
+    bogus = kgraph("check", SEEDS, "--fail-on", "broken,typos")
+    assert bogus.returncode == 2
+    assert "unknown report 'typos'" in bogus.stderr

@@ -43,6 +43,11 @@ LIST_SIZES: Mapping[str, int] = {
     "links": 5,
     "copies": 3,
     "referrers": 20,
+    "suggestions": 3,
+    "suggested": 5,
+    "subjectSpellings": 50,
+    "spellings": 5,
+    "parseErrors": 100,
 }
 
 
@@ -108,9 +113,15 @@ class CostLimitRule(ValidationRule):
 
 #: ``first`` defaults of the schema's fields, for fields called without it.
 _FIRST_DEFAULTS: dict[str, int] = {
-    "articles": 20,
-    "backlinks": 20,
     "neighbours": 50,
+    **dict.fromkeys(
+        (
+            "articles backlinks orphans deadEnds isolated wantedArticles overLinked brokenLinks"
+            " duplicateLinks selfLinks staleLinks urlMismatches duplicateArticles islands"
+            " linkSuggestions"
+        ).split(),
+        20,
+    ),
 }
 
 #: Built once: the depth and alias limiters make a new rule class per call,

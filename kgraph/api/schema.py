@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 
 from kgraph import __version__
 from kgraph.api.context import Context
+from kgraph.api.curation import Curation
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, should_mask_error
 from kgraph.api.pagination import check_range
 from kgraph.api.types import (
@@ -33,7 +34,7 @@ from kgraph.api.types import (
 )
 from kgraph.corpus import topic_key
 from kgraph.errors import QueryError
-from kgraph.graph import queries
+from kgraph.graph import curation, queries
 
 __all__ = ["Query", "create_schema"]
 
@@ -117,6 +118,19 @@ class Query:
             )
             for n in found
         ]
+
+    @strawberry.field(
+        description="Curator reports; `topic` (a key or subject spelling) narrows every list"
+        " to that topic."
+    )
+    def curation(self, info: Info, topic: str | None = None) -> Curation:
+        kg = info.context.kg
+        key = None
+        if topic is not None:
+            key = topic_key(topic)
+            if key not in kg.topics:
+                raise QueryError(f"no topic {topic!r}: the `topics` query lists them")
+        return Curation(_report=curation.curation_report(kg, key))
 
     @strawberry.field(description="What is loaded: counts, when, and from where.")
     def stats(self, info: Info) -> Stats:

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Sequence
 from enum import Enum
+from typing import Generic, TypeVar
 
+import anyio.to_thread
 import strawberry
 
 from kgraph import model
 from kgraph.api.context import Context
 from kgraph.api.pagination import Page, check_range, encode_cursor, paginate
 from kgraph.corpus import normalise_answer
-from kgraph.graph import KnowledgeGraph, queries
+from kgraph.graph import KnowledgeGraph, curation, queries
 from kgraph.model import FindingKind
 
 __all__ = [
     "Article",
     "ArticleConnection",
+    "Connection",
     "Copy",
     "Direction",
+    "Edge",
     "Link",
     "Neighbour",
     "PageInfo",
     "Stats",
     "Topic",
     "WantedArticle",
+    "page_of",
 ]
 
 Info = strawberry.Info[Context, None]
@@ -111,6 +117,16 @@ class WantedArticle:
     def referrers(self, info: Info) -> list[Article]:
         kg = info.context.kg
         return [Article(_article=kg.articles[i]) for i in self._wanted.referrers]
+
+    @strawberry.field(
+        description="Up to 3 existing articles the entries most likely meant: same title"
+        " first, then by overlap of title words."
+    )
+    async def suggestions(self, info: Info) -> list[Article]:
+        kg = info.context.kg
+        # A few milliseconds of scoring: off the event loop.
+        found = await anyio.to_thread.run_sync(curation.wanted_suggestions, kg, self._wanted)
+        return [Article(_article=kg.articles[i]) for i in found]
 
 
 @strawberry.type(
@@ -232,34 +248,45 @@ class Article:
         return int(info.context.kg.graph.out_degree(self._article.id))
 
 
-@strawberry.type(description="An article and its place in the list.")
-class ArticleEdge:
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@strawberry.type(description="An item and its place in the list.")
+class Edge(Generic[T]):
     cursor: str
-    node: Article
+    node: T
+
+
+@strawberry.type(description="A page of a list.")
+class Connection(Generic[T]):
+    total_count: int = strawberry.field(description="Items in the whole list, all pages.")
+    page_info: PageInfo
+    nodes: list[T]
+    edges: list[Edge[T]]
+
+
+def page_of(
+    items: Sequence[U], first: int, after: str | None, wrap: Callable[[U], T]
+) -> tuple[int, PageInfo, list[T], list[Edge[T]]]:
+    """The fields of a connection: one page of ``items``, each wrapped as a GraphQL type."""
+    page: Page[U] = paginate(items, first, after)
+    nodes = [wrap(item) for item in page.items]
+    edges = [Edge(cursor=encode_cursor(page.offset + n), node=node) for n, node in enumerate(nodes)]
+    info = PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
+    return page.total, info, nodes, edges
 
 
 @strawberry.type(description="A page of articles.")
-class ArticleConnection:
-    total_count: int = strawberry.field(description="Articles in the whole list, all pages.")
-    page_info: PageInfo
-    nodes: list[Article]
-    edges: list[ArticleEdge]
-
+class ArticleConnection(Connection[Article]):
     @classmethod
     def of(
-        cls, kg: KnowledgeGraph, ids: list[int] | tuple[int, ...], first: int, after: str | None
+        cls, kg: KnowledgeGraph, ids: Sequence[int], first: int, after: str | None
     ) -> ArticleConnection:
-        page: Page[int] = paginate(ids, first, after)
-        nodes = [Article(_article=kg.articles[i]) for i in page.items]
-        return cls(
-            total_count=page.total,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-            nodes=nodes,
-            edges=[
-                ArticleEdge(cursor=encode_cursor(page.offset + n), node=node)
-                for n, node in enumerate(nodes)
-            ],
+        total, info, nodes, edges = page_of(
+            ids, first, after, lambda i: Article(_article=kg.articles[i])
         )
+        return cls(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
 
 @strawberry.type(description="An article near another, and how it was reached.")

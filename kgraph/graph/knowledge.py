@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
@@ -53,6 +53,9 @@ class KnowledgeGraph:
     findings_by_article: Mapping[int, tuple[Finding, ...]]
     loaded_at: datetime.datetime
     load_seconds: float
+    #: Values derived lazily from the graph (curation reports…), kept with it
+    #: so they live and die with this graph; never part of its data.
+    memo: dict[object, object] = field(default_factory=dict, repr=False)
 
     def link(self, source: int, target: int) -> Link | None:
         """The link ``source`` → ``target``, or ``None`` when there is none."""

@@ -1,0 +1,377 @@
+"""GraphQL types of the curator reports: thin wrappers over ``kgraph.graph.curation``."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import anyio.to_thread
+import strawberry
+
+from kgraph import model
+from kgraph.api.context import Context
+from kgraph.api.pagination import MAX_FIRST, check_range
+from kgraph.api.types import (
+    Article,
+    ArticleConnection,
+    Connection,
+    Copy,
+    Topic,
+    WantedArticle,
+    page_of,
+)
+from kgraph.graph import KnowledgeGraph, curation, similarity
+
+__all__ = ["Curation", "SimilarArticle"]
+
+Info = strawberry.Info[Context, None]
+
+#: Link suggestions listed per article.
+SUGGESTIONS = 5
+
+
+@strawberry.enum(description="What is wrong with a related entry.")
+class FindingKind(Enum):
+    BROKEN_LINK = "broken_link"
+    STALE_LINK = "stale_link"
+    URL_MISMATCH = "url_mismatch"
+    DUPLICATE_LINK = "duplicate_link"
+    SELF_LINK = "self_link"
+
+
+@strawberry.type(
+    description="The figures of `kgraph check --format json`, for the curation's scope."
+)
+class CurationSummary:
+    files: int
+    parse_errors: int
+    articles: int
+    duplicate_articles: int
+    references: int
+    links: int
+    broken_links: int
+    wanted_articles: int
+    stale_links: int
+    url_mismatches: int
+    duplicate_links: int
+    self_links: int
+    orphans: int
+    dead_ends: int
+    isolated: int
+    topics: int
+    max_in_degree: int
+    components: int
+    largest_component: int
+
+
+@strawberry.type(description="A related entry that ingest corrected, dropped or could not resolve.")
+class Finding:
+    _finding: strawberry.Private[model.Finding]
+
+    @strawberry.field
+    def kind(self) -> FindingKind:
+        return FindingKind(self._finding.kind.value)
+
+    @strawberry.field(description="The article whose file holds the entry.")
+    def article(self, info: Info) -> Article:
+        return Article(_article=info.context.kg.articles[self._finding.article])
+
+    @strawberry.field(description="The file (copy) holding the entry.")
+    def copy_path(self) -> str:
+        return self._finding.path
+
+    @strawberry.field(description="N of related_articleN.")
+    def rank(self) -> int:
+        return self._finding.rank
+
+    @strawberry.field(description="For a duplicate: the earlier rank and this one; else this rank.")
+    def ranks(self) -> list[int]:
+        first = self._finding.first_rank
+        return [first, self._finding.rank] if first is not None else [self._finding.rank]
+
+    @strawberry.field(description="The id the entry states.")
+    def stated_id(self) -> int | None:
+        return self._finding.stated_id
+
+    @strawberry.field(description="The url the entry states.")
+    def stated_url(self) -> str | None:
+        return self._finding.stated_url
+
+    @strawberry.field(description="The article the entry resolved to; null for a broken link.")
+    def target(self, info: Info) -> Article | None:
+        target = self._finding.target
+        return Article(_article=info.context.kg.articles[target]) if target is not None else None
+
+    @strawberry.field(description="Same as `target`: for a stale link, the id to write instead.")
+    def resolved_article(self, info: Info) -> Article | None:
+        target = self._finding.target
+        return Article(_article=info.context.kg.articles[target]) if target is not None else None
+
+    @strawberry.field(description="For a broken link: the missing article it names.")
+    def wanted(self, info: Info) -> WantedArticle | None:
+        if self._finding.target is not None or self._finding.stated_id is None:
+            return None
+        wanted = info.context.kg.wanted.get(self._finding.stated_id)
+        return WantedArticle(_wanted=wanted) if wanted is not None else None
+
+    @strawberry.field(description="The edit that resolves it.")
+    def fix(self, info: Info) -> str:
+        return curation.finding_fix(info.context.kg, self._finding)
+
+
+@strawberry.type(description="A page of findings.")
+class FindingConnection(Connection[Finding]):
+    pass
+
+
+@strawberry.type(description="A page of wanted (missing) articles, most referred first.")
+class WantedConnection(Connection[WantedArticle]):
+    pass
+
+
+@strawberry.type(description="An article ranked by how many articles link to it.")
+class RankedArticle:
+    article: Article
+    in_degree: int
+    z_score: float = strawberry.field(description="Standard deviations above the mean in-degree.")
+    share: float = strawberry.field(description="Its share of all links of the corpus.")
+
+
+@strawberry.type(description="An article id held by several files.")
+class DuplicateArticle:
+    _duplicate: strawberry.Private[curation.DuplicateArticle]
+
+    @strawberry.field
+    def id(self) -> int:
+        return self._duplicate.id
+
+    @strawberry.field
+    def article(self, info: Info) -> Article:
+        return Article(_article=info.context.kg.articles[self._duplicate.id])
+
+    @strawberry.field(description="Every file of the article.")
+    def copies(self, info: Info) -> list[Copy]:
+        return [Copy.of(c) for c in info.context.kg.articles[self._duplicate.id].copies]
+
+    @strawberry.field(description="Whether the copies list different related articles.")
+    def related_lists_differ(self) -> bool:
+        return self._duplicate.related_lists_differ
+
+
+@strawberry.type(description="A page of articles held by several files.")
+class DuplicateConnection(Connection[DuplicateArticle]):
+    pass
+
+
+@strawberry.type(description="How often a subject is spelled one way.")
+class SpellingCount:
+    spelling: str
+    files: int
+
+
+@strawberry.type(description="A topic whose subject is spelled more than one way.")
+class TopicSpelling:
+    topic: Topic
+    key: str
+    name: str = strawberry.field(description="The most common spelling.")
+    spellings: list[SpellingCount]
+
+
+@strawberry.type(description="A weakly connected piece of the link graph, other than the largest.")
+class Island:
+    _island: strawberry.Private[curation.Island]
+
+    @strawberry.field
+    def size(self) -> int:
+        return self._island.size
+
+    @strawberry.field(description="Its articles, by id.")
+    def articles(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+        return ArticleConnection.of(info.context.kg, self._island.article_ids, first, after)
+
+
+@strawberry.type(description="A page of islands, largest first.")
+class IslandConnection(Connection[Island]):
+    pass
+
+
+@strawberry.type(description="An article similar by shared keywords.")
+class SimilarArticle:
+    article: Article
+    score: float = strawberry.field(
+        description="Keyword similarity, 0 to 1; rare keywords weigh more."
+    )
+    shared_keywords: list[str]
+    linked: bool = strawberry.field(description="Whether a link joins the two, either way.")
+
+    @classmethod
+    def of(cls, kg: KnowledgeGraph, found: similarity.Similar) -> SimilarArticle:
+        return cls(
+            article=Article(_article=kg.articles[found.id]),
+            score=found.score,
+            shared_keywords=list(found.shared_keywords),
+            linked=found.linked,
+        )
+
+
+@strawberry.type(description="Articles an orphan or island article could link to, best first.")
+class LinkSuggestion:
+    article: Article
+    suggested: list[SimilarArticle]
+
+
+@strawberry.type(description="A page of link suggestions.")
+class SuggestionConnection(Connection[LinkSuggestion]):
+    pass
+
+
+@strawberry.type(description="A file that could not be read.")
+class Diagnostic:
+    path: str
+    line: int | None
+    message: str
+
+
+def _articles(
+    kg: KnowledgeGraph, ids: tuple[int, ...], first: int, after: str | None
+) -> ArticleConnection:
+    return ArticleConnection.of(kg, ids, first, after)
+
+
+@strawberry.type(description="Curator reports, each ranked worst first, then by id.")
+class Curation:
+    _report: strawberry.Private[curation.CurationReport]
+
+    @strawberry.field
+    def summary(self) -> CurationSummary:
+        return CurationSummary(**self._report.summary.as_dict())
+
+    @strawberry.field(description="Articles with fewer than `minInbound` incoming links.")
+    def orphans(
+        self, info: Info, first: int = 20, after: str | None = None, min_inbound: int = 1
+    ) -> ArticleConnection:
+        kg = info.context.kg
+        check_range("minInbound", min_inbound, 1, 1_000)
+        if min_inbound == 1:
+            return _articles(kg, self._report.orphans, first, after)
+        members = kg.by_topic.get(self._report.topic, ()) if self._report.topic else None
+        ids = curation.orphans_below(kg, min_inbound, members)
+        return ArticleConnection.of(kg, ids, first, after)
+
+    @strawberry.field(description="Articles linking nowhere, most linked-to first.")
+    def dead_ends(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+        return _articles(info.context.kg, self._report.dead_ends, first, after)
+
+    @strawberry.field(description="Articles with no link in or out.")
+    def isolated(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+        return _articles(info.context.kg, self._report.isolated, first, after)
+
+    @strawberry.field(description="Missing articles that entries name, most referred first.")
+    def wanted_articles(self, first: int = 20, after: str | None = None) -> WantedConnection:
+        total, info, nodes, edges = page_of(
+            self._report.wanted, first, after, lambda w: WantedArticle(_wanted=w)
+        )
+        return WantedConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
+
+    @strawberry.field(description="The most linked-to articles, by in-degree.")
+    def over_linked(
+        self, info: Info, first: int = 20, min_inbound: int | None = None
+    ) -> list[RankedArticle]:
+        check_range("first", first, 1, MAX_FIRST)
+        kg = info.context.kg
+        ranked = (
+            r for r in self._report.over_linked if min_inbound is None or r.in_degree >= min_inbound
+        )
+        found: list[RankedArticle] = []
+        for r in ranked:
+            if len(found) == first:
+                break
+            found.append(
+                RankedArticle(
+                    article=Article(_article=kg.articles[r.id]),
+                    in_degree=r.in_degree,
+                    z_score=r.z_score,
+                    share=r.share,
+                )
+            )
+        return found
+
+    def _findings(
+        self, findings: tuple[model.Finding, ...], first: int, after: str | None
+    ) -> FindingConnection:
+        total, info, nodes, edges = page_of(findings, first, after, lambda f: Finding(_finding=f))
+        return FindingConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
+
+    @strawberry.field(description="Entries naming an article that exists nowhere.")
+    def broken_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+        return self._findings(self._report.broken_links, first, after)
+
+    @strawberry.field(description="Entries repeating an earlier entry of the same file.")
+    def duplicate_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+        return self._findings(self._report.duplicate_links, first, after)
+
+    @strawberry.field(description="Entries naming their own article.")
+    def self_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+        return self._findings(self._report.self_links, first, after)
+
+    @strawberry.field(description="Entries with an outdated id, resolved by their url.")
+    def stale_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+        return self._findings(self._report.stale_links, first, after)
+
+    @strawberry.field(description="Entries whose url is not a url of the article their id names.")
+    def url_mismatches(self, first: int = 20, after: str | None = None) -> FindingConnection:
+        return self._findings(self._report.url_mismatches, first, after)
+
+    @strawberry.field(description="Article ids held by several files, most copies first.")
+    def duplicate_articles(self, first: int = 20, after: str | None = None) -> DuplicateConnection:
+        total, info, nodes, edges = page_of(
+            self._report.duplicate_articles, first, after, lambda d: DuplicateArticle(_duplicate=d)
+        )
+        return DuplicateConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
+
+    @strawberry.field(description="Topics whose subject is spelled more than one way.")
+    def subject_spellings(self) -> list[TopicSpelling]:
+        return [
+            TopicSpelling(
+                topic=Topic(_topic=t),
+                key=t.key,
+                name=t.name,
+                spellings=[SpellingCount(spelling=s, files=n) for s, n in t.spellings],
+            )
+            for t in self._report.subject_spellings
+        ]
+
+    @strawberry.field(description="Pieces of the link graph other than the largest, largest first.")
+    def islands(self, first: int = 20, after: str | None = None) -> IslandConnection:
+        total, info, nodes, edges = page_of(
+            self._report.islands, first, after, lambda i: Island(_island=i)
+        )
+        return IslandConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
+
+    @strawberry.field(
+        description="For each orphan, then each article of an island: the most similar"
+        " articles it does not link to yet, best first."
+    )
+    async def link_suggestions(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> SuggestionConnection:
+        kg = info.context.kg
+
+        def suggest(article_id: int) -> LinkSuggestion:
+            found = similarity.similar(kg, article_id, SUGGESTIONS, exclude_linked=True)
+            return LinkSuggestion(
+                article=Article(_article=kg.articles[article_id]),
+                suggested=[SimilarArticle.of(kg, s) for s in found],
+            )
+
+        # Milliseconds per article: off the event loop.
+        total, page, nodes, edges = await anyio.to_thread.run_sync(
+            lambda: page_of(self._report.link_candidates, first, after, suggest)
+        )
+        return SuggestionConnection(total_count=total, page_info=page, nodes=nodes, edges=edges)
+
+    @strawberry.field(description="Files that could not be read, with where and why.")
+    def parse_errors(self) -> list[Diagnostic]:
+        return [
+            Diagnostic(path=d.path, line=d.line, message=d.message)
+            for d in self._report.parse_errors
+        ]

@@ -1,0 +1,236 @@
+"""Articles alike by the keywords they share, rare keywords weighing more than common ones."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kgraph.errors import ArticleNotFound
+from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.model import Article
+
+__all__ = [
+    "MAX_CANDIDATES",
+    "MAX_KEYWORD_ARTICLES",
+    "Similar",
+    "keyword_weight",
+    "shared_keywords",
+    "similar",
+]
+
+#: A keyword held by more articles than this is too common to find candidates
+#: by: :func:`similar` reads no longer list of articles per keyword. It still
+#: counts in the score of every candidate found through a rarer keyword.
+MAX_KEYWORD_ARTICLES = 1_000
+
+#: The most candidates :func:`similar` scores per query, likeliest first.
+MAX_CANDIDATES = 1_000
+
+# Scores and their bounds are sums of the same squares taken in different
+# orders; a bound this close to the worst kept score may still tie with it.
+_BOUND_SLACK = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Similar:
+    """An article alike to another by the keywords they share.
+
+    ``score`` is the cosine of the two keyword vectors, in (0, 1];
+    ``shared_keywords`` are in the other article's spelling, rarest first;
+    ``linked`` says whether a link joins the two, in either direction.
+    """
+
+    id: int
+    score: float
+    shared_keywords: tuple[str, ...]
+    linked: bool
+
+
+def _idf(articles: int, holders: int) -> float:
+    # A keyword on one article cannot be shared: it says nothing about likeness.
+    return math.log(articles / holders) if holders > 1 else 0.0
+
+
+def keyword_weight(kg: KnowledgeGraph, keyword: str) -> float:
+    """The weight of a keyword: ``log(N / df)``, its inverse document frequency.
+
+    ``N`` is the number of articles, ``df`` the number holding the keyword
+    (case-insensitive, runs of spaces as one). A keyword that no article or only
+    one holds weighs 0.0, and so does one that every article holds.
+
+    Examples
+    --------
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> round(keyword_weight(kg, "ATP"), 3), round(keyword_weight(kg, "linked  list"), 3)
+    (1.312, 3.258)
+    >>> keyword_weight(kg, "Okazaki fragments"), keyword_weight(kg, "no such keyword")
+    (0.0, 0.0)
+    """
+    folded = " ".join(keyword.split()).casefold()
+    return _idf(len(kg.articles), len(kg.by_keyword.get(folded, ())))
+
+
+def _article(kg: KnowledgeGraph, article_id: int) -> Article:
+    article = kg.articles.get(article_id)
+    if article is None:
+        raise ArticleNotFound(article_id)
+    return article
+
+
+def _rarest_first(kg: KnowledgeGraph, keywords: tuple[str, ...]) -> list[str]:
+    """``keywords`` by how few articles hold them, then in their own order."""
+    order = {keyword: position for position, keyword in enumerate(keywords)}
+    return sorted(
+        keywords,
+        key=lambda keyword: (len(kg.by_keyword.get(keyword.casefold(), ())), order[keyword]),
+    )
+
+
+def shared_keywords(kg: KnowledgeGraph, a: int, b: int) -> tuple[str, ...]:
+    """The keywords articles ``a`` and ``b`` both hold, in ``a``'s spelling, rarest first.
+
+    Keywords match case-insensitively; keywords held by as many articles keep
+    ``a``'s order.
+
+    Raises
+    ------
+    ArticleNotFound
+        When ``a`` or ``b`` is not an article of the graph.
+
+    Examples
+    --------
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> shared_keywords(kg, 168904, 168914)
+    ('electrochemical gradient', 'resting membrane potential', 'sodium-potassium pump', 'ATP')
+    """
+    first, second = _article(kg, a), _article(kg, b)
+    theirs = {keyword.casefold() for keyword in second.keywords}
+    ours = tuple(keyword for keyword in first.keywords if keyword.casefold() in theirs)
+    return tuple(_rarest_first(kg, ours))
+
+
+class _Squares(dict[str, float]):
+    """Case-folded keyword → its weight squared, each worked out when first met."""
+
+    __slots__ = ("_articles", "_by_keyword")
+
+    def __init__(self, kg: KnowledgeGraph) -> None:
+        super().__init__()
+        self._articles = len(kg.articles)
+        self._by_keyword = kg.by_keyword
+
+    def __missing__(self, folded: str) -> float:
+        square = self[folded] = _idf(self._articles, len(self._by_keyword.get(folded, ()))) ** 2
+        return square
+
+
+def _cosine(
+    source: Mapping[str, float], source_norm: float, candidate: Article, squares: _Squares
+) -> float:
+    """The cosine of ``source`` (folded keyword → squared weight) and ``candidate``'s vector."""
+    folded = [keyword.casefold() for keyword in candidate.keywords]
+    own = [squares[keyword] for keyword in folded]
+    shared = [square for keyword, square in zip(folded, own, strict=True) if keyword in source]
+    # fsum is exact whatever the order, so the score of a for b is that of b for a.
+    return math.fsum(shared) / (source_norm * math.sqrt(math.fsum(own)))
+
+
+def similar(
+    kg: KnowledgeGraph, article_id: int, first: int = 10, *, exclude_linked: bool = False
+) -> list[Similar]:
+    """The articles most alike to ``article_id`` by their keywords, best first.
+
+    Each article is a vector over the case-folded keywords, a keyword weighing
+    its :func:`keyword_weight`; the score of two articles is the cosine of their
+    vectors: the sum of the squared weights of the keywords they share, over
+    the product of the vectors' lengths. Only articles sharing a keyword of
+    weight above 0 are listed, never ``article_id`` itself; ordered by score
+    (highest first), then id; at most ``first``. With ``exclude_linked``,
+    articles linked to or from ``article_id`` are left out.
+
+    The work per query is bounded, whatever the size of the corpus: keywords
+    held by more than :data:`MAX_KEYWORD_ARTICLES` articles are not used to
+    find candidates (they still count in their scores), and at most
+    :data:`MAX_CANDIDATES` candidates are scored, likeliest first. Scoring
+    stops as soon as no candidate left can beat the ``first`` kept, so the
+    result is exact unless a cap cuts in.
+
+    Raises
+    ------
+    ArticleNotFound
+        When ``article_id`` is not an article of the graph.
+
+    Examples
+    --------
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> kg.articles[52002].title
+    'How does binary search work?'
+    >>> [(s.id, round(s.score, 3), s.linked) for s in similar(kg, 52002, 3)]
+    [(52003, 0.689, True), (52001, 0.672, True), (52005, 0.315, False)]
+    >>> similar(kg, 52002, 1, exclude_linked=True)[0].shared_keywords
+    ('divide and conquer', 'algorithms')
+    """
+    article = _article(kg, article_id)
+    if first <= 0:
+        return []
+    squares = _Squares(kg)
+    source = {keyword.casefold(): squares[keyword.casefold()] for keyword in article.keywords}
+    source_norm = math.sqrt(math.fsum(source.values()))
+    if source_norm == 0.0:
+        return []
+
+    # Sum the squared weights of the keywords each candidate shares with the
+    # source, rarest keyword first, skipping those too common to read.
+    reached: dict[int, float] = {}
+    unread = 0.0
+    for folded in sorted(source, key=lambda folded: len(kg.by_keyword[folded])):
+        square = source[folded]
+        holders = kg.by_keyword[folded]
+        if len(holders) > MAX_KEYWORD_ARTICLES:
+            unread += square
+        elif square > 0.0:
+            for other in holders:
+                reached[other] = reached.get(other, 0.0) + square
+    reached.pop(article_id, None)
+
+    successors, predecessors = kg.graph.succ[article_id], kg.graph.pred[article_id]
+    if exclude_linked:
+        for other in (*successors, *predecessors):
+            reached.pop(other, None)
+
+    # A candidate shares at most `reached + unread` with the source, and its own
+    # length is at least the root of what it shares: its score is at most
+    # sqrt(reached + unread) / source_norm. Scoring candidates by that bound,
+    # highest first, ends once the bound falls below the worst score kept.
+    kept: list[tuple[float, int]] = []  # a min-heap of (score, -id)
+    candidates = sorted(reached.items(), key=lambda item: (-item[1], item[0]))
+    for other, partial in candidates[:MAX_CANDIDATES]:
+        if len(kept) == first:
+            bound = math.sqrt(partial + unread) / source_norm
+            if bound * (1 + _BOUND_SLACK) < kept[0][0]:
+                break
+        entry = (_cosine(source, source_norm, kg.articles[other], squares), -other)
+        if len(kept) < first:
+            heapq.heappush(kept, entry)
+        elif entry > kept[0]:
+            heapq.heapreplace(kept, entry)
+
+    ranked = _rarest_first(kg, article.keywords)
+    found: list[Similar] = []
+    for score, negated in sorted(kept, reverse=True):
+        other = -negated
+        theirs = {keyword.casefold() for keyword in kg.articles[other].keywords}
+        found.append(
+            Similar(
+                id=other,
+                score=score,
+                shared_keywords=tuple(k for k in ranked if k.casefold() in theirs),
+                linked=other in successors or other in predecessors,
+            )
+        )
+    return found
