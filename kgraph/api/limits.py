@@ -66,10 +66,10 @@ def _first(field: FieldNode, default: int | None) -> int | None:
 class CostLimitRule(ValidationRule):
     """Refuse operations that could return too many objects.
 
-    A field costs the product of the list sizes of itself and every list
-    above it: ``first`` where given (its default where not), the sizes of
-    :data:`LIST_SIZES` for lists without ``first``, 1 for anything else.
-    An operation costs the sum over its fields.
+    An object field costs the product of the list sizes of itself and every
+    list above it: ``first`` where given (its default where not), the sizes
+    of :data:`LIST_SIZES` for lists without ``first``, 1 for anything else.
+    Scalars cost nothing more than their object; an operation costs the sum.
     """
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
@@ -87,7 +87,8 @@ class CostLimitRule(ValidationRule):
                     name = selection.name.value
                     size = _first(selection, defaults.get(name, LIST_SIZES.get(name)))
                     inner = factor * (size if size is not None else 1)
-                    total += inner + cost(selection.selection_set, inner, seen)
+                    if selection.selection_set is not None:  # scalars come with their object
+                        total += inner + cost(selection.selection_set, inner, seen)
                 elif isinstance(selection, InlineFragmentNode):
                     total += cost(selection.selection_set, factor, seen)
                 elif isinstance(selection, FragmentSpreadNode):

@@ -280,7 +280,7 @@ def test_token_limit(run: Run) -> None:
 def test_cost_limit(run: Run) -> None:
     query = "{ articles(first: 100) { nodes { backlinks(first: 100) { id } } } }"
     message = error(run(query))
-    assert "could return about 20,200 objects, over the limit of 5,000" in message
+    assert "could return about 10,200 objects, over the limit of 5,000" in message
     assert "lower `first`" in message
     # The same shape with small pages passes.
     data(run("{ articles(first: 10) { nodes { backlinks(first: 10) { id } } } }"))
