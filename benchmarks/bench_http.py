@@ -92,6 +92,7 @@ def main() -> None:
                 "article": "query($id: Int) { article(id: $id) { id title url inDegree } }",
                 "neighbours depth 1": "query($id: Int!) { neighbours(id: $id) { distance article { id title } } }",
                 "neighbours depth 2": "query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }",
+                "curation summary+orphans(100)": "query($id: Int!) { curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }",
             }
             rows: dict[str, Any] = {}
             with httpx.Client(base_url=base, timeout=10) as client:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
@@ -28,6 +29,7 @@ from kgraph.api import Context, create_schema
 from kgraph.api.guard import RequestGuard
 from kgraph.errors import KgraphError
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.graph.curation import curation_report
 from kgraph.settings import Settings
 
 __all__ = ["AppState", "create_app"]
@@ -82,11 +84,18 @@ async def index(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if state.graph is not None else 503)
 
 
+def _load_and_warm(corpus: Path, workers: int | None) -> KnowledgeGraph:
+    """Load the graph and build what the first queries would otherwise wait for."""
+    kg = load_graph(corpus, workers=workers)
+    curation_report(kg)
+    return kg
+
+
 async def _load(state: AppState) -> None:
     corpus = state.settings.corpus
     try:
         state.graph = await anyio.to_thread.run_sync(
-            lambda: load_graph(corpus, workers=state.settings.workers), abandon_on_cancel=True
+            lambda: _load_and_warm(corpus, state.settings.workers), abandon_on_cancel=True
         )
     except KgraphError as err:
         state.error = str(err)
