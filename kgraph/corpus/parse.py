@@ -25,7 +25,20 @@ _YAML_LINE_OFFSET = 2  # the YAML text starts on line 2, after the opening ``---
 
 
 class _Loader(yaml.CSafeLoader):
-    """The C-accelerated safe loader; kept as a class so it is one place to change."""
+    """The C-accelerated safe loader, with timestamps that cannot fail a file."""
+
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> object:
+        """A date or datetime; the text itself when it only looks like one (2024-13-45).
+
+        ``date`` is optional: an impossible one must not cost the whole article.
+        """
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_lenient_timestamp)
 
 
 def _check_no_anchors(source: str, path: str) -> None:
@@ -45,10 +58,11 @@ def _check_no_anchors(source: str, path: str) -> None:
 
 def _key_line(source: str, key: str) -> int | None:
     """The file line of top-level ``key:`` in the front matter, if it is there."""
-    match = re.search(rf"^{re.escape(key)}[ \t]*:", source, re.MULTILINE)
-    if match is None:
+    # The last one: when a key is given twice, YAML keeps the last value.
+    matches = list(re.finditer(rf"^{re.escape(key)}[ \t]*:", source, re.MULTILINE))
+    if not matches:
         return None
-    return source.count("\n", 0, match.start()) + _YAML_LINE_OFFSET
+    return source.count("\n", 0, matches[-1].start()) + _YAML_LINE_OFFSET
 
 
 def _load_yaml(source: str, path: str) -> dict[Any, Any]:

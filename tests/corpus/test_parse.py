@@ -145,8 +145,17 @@ def test_not_utf8_reports_the_line_of_the_bad_byte() -> None:
     assert "0xe9" in err.reason
 
 
-def test_no_front_matter() -> None:
-    err = parse_error(b"id: 7\ntitle: Why?\nsubject: Physics\n")
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"id: 7\ntitle: Why?\nsubject: Physics\n",
+        b"",
+        b"\n---\nid: 7\ntitle: Why?\nsubject: Physics\n---\n",
+        b"----\nid: 7\ntitle: Why?\nsubject: Physics\n----\n",
+    ],
+)
+def test_no_front_matter(data: bytes) -> None:
+    err = parse_error(data)
 
     assert err.path == "topic/file.md"
     assert err.line == 1
@@ -221,10 +230,17 @@ def test_id_of_the_wrong_type_reports_the_id_line(value: str, described: str) ->
     assert described in err.reason
 
 
+@pytest.mark.parametrize("value", ["abc", '"7"', "1e3"])
+def test_id_given_as_text_is_refused(value: str) -> None:
+    err = parse_error(article(f"title: Why?\nsubject: Physics\nid: {value}\n"))
+
+    assert err.line == 4
+    assert "`id` must be an integer" in err.reason
+
+
 def test_id_given_as_text_is_described_as_text() -> None:
-    # BUG (reported, not fixed here): the reason says "got empty text" for any
-    # string, e.g. `id: abc` -> "`id` must be an integer, got empty text".
-    # parse.py's _describe() returns "empty text" for every str, empty or not.
+    # Regression: _describe() once said "empty text" for every string, so
+    # `id: abc` was reported as "`id` must be an integer, got empty text".
     err = parse_error(article("title: Why?\nsubject: Physics\nid: abc\n"))
 
     assert err.line == 4
@@ -333,14 +349,13 @@ def test_billion_laughs_is_refused_quickly() -> None:
     assert elapsed < 1.0
 
 
-# BUG (reported, not fixed here): each input below makes parse_article raise
-# something other than ArticleParseError (named in the id), which read_file and
-# read_corpus do not catch either, so one such file stops a whole corpus load.
-#  - "ampersand-*": _check_no_anchors() runs yaml.parse outside _load_yaml's
-#    try, so invalid YAML that holds a "&" escapes as a raw yaml.ScannerError /
-#    yaml.ReaderError.
-#  - "tag-*": PyYAML's SafeConstructor raises KeyError / AttributeError /
-#    IndexError for these explicit tags, which _load_yaml does not catch.
+# Regressions found by test_fuzz.py: each input once made parse_article raise the
+# exception named in its id instead of ArticleParseError, and read_corpus does not
+# catch those, so one such file stopped a whole corpus load.
+#  - "ampersand-*": the anchor scan (yaml.parse) ran outside _load_yaml's try, so
+#    invalid YAML holding a "&" escaped as yaml.ScannerError / yaml.ReaderError.
+#  - "tag-*": PyYAML's SafeConstructor fails on these explicit tags with
+#    KeyError / AttributeError / IndexError.
 @pytest.mark.parametrize(
     "data",
     [
@@ -369,9 +384,8 @@ def test_invalid_yaml_is_always_an_article_parse_error(data: bytes) -> None:
 
 
 def test_score_too_large_for_a_float_is_none() -> None:
-    # BUG (reported, not fixed here): _score() calls float() on any int, so a
-    # score like 10**400 raises OverflowError out of parse_article instead of
-    # giving score None.
+    # Regression: _score() called float() on any int, so a score like 10**400
+    # raised OverflowError out of parse_article instead of giving score None.
     parsed = parse_article(article(MINIMAL + f"score: {10**400}\n"), "a.md")
 
     assert parsed.score is None
@@ -397,6 +411,12 @@ def test_blank_line_before_the_closing_fence_is_fine() -> None:
 
     assert parsed.id == 7
     assert parsed.title == "Why is the sky blue?"
+
+
+def test_fences_with_trailing_spaces_are_fine() -> None:
+    data = f"--- \n{MINIMAL}---\t\n\n&nbsp;\n".encode()
+
+    assert parse_article(data, "a.md").id == 7
 
 
 def test_utf8_byte_order_mark_is_fine() -> None:
@@ -622,6 +642,23 @@ def test_read_corpus_without_articles(tmp_path: Path) -> None:
     assert caught.value.path == str(tmp_path)
 
 
+def test_read_corpus_survives_yaml_that_breaks_pyyaml(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "a/good.md": article(MINIMAL),
+            "a/tag.md": article("id: !!bool maybe\ntitle: T\nsubject: S\n"),
+            "b/anchor.md": article("id: 8\ntitle: Salt & pepper\nsubject: S\nx: a: b\n"),
+        },
+    )
+
+    reading = read_corpus(tmp_path, workers=1)
+
+    assert [a.id for a in reading.articles] == [7]
+    assert [d.path for d in reading.diagnostics] == ["a/tag.md", "b/anchor.md"]
+    assert all("invalid YAML" in d.message for d in reading.diagnostics)
+
+
 def test_read_file_turns_errors_into_diagnostics(tmp_path: Path) -> None:
     write_files(tmp_path, {"a/bad.md": b"---\nid: 1\ntitle: caf\xe9\n---\n"})
 
@@ -650,3 +687,17 @@ def test_read_file_refuses_a_file_over_the_size_limit(tmp_path: Path) -> None:
     assert isinstance(result, Diagnostic)
     assert result.line is None
     assert "limit" in result.message
+
+
+def test_an_impossible_unquoted_date_costs_only_the_date() -> None:
+    article = parse_article(
+        b"---\nid: 5\ndate: 2024-13-45\ntitle: Why?\nsubject: Physics\n---\n", "p/why.md"
+    )
+    assert (article.id, article.date) == (5, None)
+
+
+def test_a_key_given_twice_is_reported_on_the_line_yaml_keeps() -> None:
+    with pytest.raises(ArticleParseError) as caught:
+        parse_article(b"---\nid: 1\ntitle: Why?\nsubject: Physics\nid: abc\n---\n", "p/why.md")
+    assert caught.value.line == 5
+    assert caught.value.reason == "`id` must be an integer, got text 'abc'"
