@@ -92,7 +92,7 @@ def main() -> None:
                 "article": "query($id: Int) { article(id: $id) { id title url inDegree } }",
                 "neighbours depth 1": "query($id: Int!) { neighbours(id: $id) { distance article { id title } } }",
                 "neighbours depth 2": "query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }",
-                "curation summary+orphans(100)": "query($id: Int!) { curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }",
+                "curation summary+orphans(100)": "{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }",
             }
             rows: dict[str, Any] = {}
             with httpx.Client(base_url=base, timeout=10) as client:
@@ -130,10 +130,10 @@ def main() -> None:
         "http_sequential": rows,
     }
     print(f"dev corpus: {len(kg.articles):,} articles; server ready in {ready:.2f} s")
-    print(f"{'query':<22}{'p50 ms':>9}{'±':>7}{'p95 ms':>9}{'p99 ms':>9}")
+    print(f"{'query':<32}{'p50 ms':>9}{'±':>7}{'p95 ms':>9}{'p99 ms':>9}")
     for name, row in rows.items():
         print(
-            f"{name:<22}{row['p50_ms']:>9.2f}{row['p50_spread_ms']:>7.2f}"
+            f"{name:<32}{row['p50_ms']:>9.2f}{row['p50_spread_ms']:>7.2f}"
             f"{row['p95_ms']:>9.2f}{row['p99_ms']:>9.2f}"
         )
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
