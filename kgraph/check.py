@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kgraph.graph import KnowledgeGraph, curation
+from kgraph.graph import KnowledgeGraph, curation, similarity
 from kgraph.model import Finding, FindingKind
 
-__all__ = ["FAIL_ON", "compare", "failing", "json_report", "text_report"]
+__all__ = ["FAIL_ON", "JSON_LINK_SUGGESTIONS", "compare", "failing", "json_report", "text_report"]
+
+#: Link suggestions the JSON report computes (the first candidates, orphans first).
+JSON_LINK_SUGGESTIONS = 100
 
 #: ``--fail-on`` names → the report lists they stand for.
 FAIL_ON = {
@@ -90,6 +93,23 @@ def json_report(kg: KnowledgeGraph, version: str) -> dict[str, Any]:
             for r in report.over_linked
         ],
         "islands": [list(island.article_ids) for island in report.islands],
+        # Suggestions cost milliseconds each: the JSON carries the first ones
+        # (orphans first); the API pages through all of them.
+        "link_suggestions": [
+            {
+                "article": article_id,
+                "suggested": [
+                    {
+                        "id": s.id,
+                        "score": round(s.score, 4),
+                        "shared_keywords": list(s.shared_keywords),
+                    }
+                    for s in similarity.similar(kg, article_id, 5, exclude_linked=True)
+                ],
+            }
+            for article_id in report.link_candidates[:JSON_LINK_SUGGESTIONS]
+        ],
+        "link_suggestion_candidates": len(report.link_candidates),
     }
 
 
@@ -152,14 +172,20 @@ def _title(kg: KnowledgeGraph, article_id: int | None) -> str:
     return _short(article.title if article else None)
 
 
-def _section(title: str, count: int, lines: Iterable[str], shown: int) -> list[str]:
+def _section(
+    title: str,
+    count: int,
+    lines: Iterable[str],
+    shown: int,
+    hint: str = "--format json lists them all",
+) -> list[str]:
     if count == 0:
         return []
     rows = list(lines)[:shown]
     out = ["", f"{title} ({count:,})"]
     out.extend(f"  {row}" for row in rows)
     if count > len(rows):
-        out.append(f"  … and {count - len(rows):,} more (--format json lists them all)")
+        out.append(f"  … and {count - len(rows):,} more ({hint})")
     return out
 
 
@@ -266,6 +292,20 @@ def text_report(kg: KnowledgeGraph, *, top: int = 5, changes: dict[str, Any] | N
             for island in report.islands
         ),
         top,
+    )
+
+    def suggestion_rows() -> Iterable[str]:
+        for article_id in report.link_candidates:
+            found = similarity.similar(kg, article_id, 3, exclude_linked=True)
+            offers = ", ".join(f"{s.id} ({', '.join(s.shared_keywords[:2])})" for s in found)
+            yield f"id {article_id} {_title(kg, article_id)}: link to {offers or 'nothing similar'}"
+
+    lines += _section(
+        "link suggestions (orphans, then island articles)",
+        len(report.link_candidates),
+        suggestion_rows(),
+        top,
+        hint="the API's curation.linkSuggestions pages through them all",
     )
     lines += _section(
         "articles with copies in several files",

@@ -76,6 +76,12 @@ def test_check_text_lists_the_worst_offenders() -> None:
     assert "id 168999: 2 referrers, What is the role of mitochondria in apoptosis?" in out
     assert "related_article1: write id 168910 instead of 168899" in out
     assert "did you mean 52001 (What is a binary search tree?)?" in out
+    assert "id -1 What is the scientific method?: link to 73004 (physics)" in out
+    report = json.loads(kgraph("check", SEEDS, "--format", "json").stdout)
+    assert report["link_suggestion_candidates"] == len(report["link_suggestions"]) == 18
+    first = report["link_suggestions"][0]
+    assert first["article"] == -1
+    assert first["suggested"][0]["shared_keywords"] == ["physics"]
     assert "computer-science: 'Computer Science' x8, 'Computer science' x2" in out
 
 
