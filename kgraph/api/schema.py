@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 import strawberry
@@ -20,7 +20,7 @@ from strawberry.types import ExecutionContext
 
 from kgraph import __version__
 from kgraph.api.context import Context
-from kgraph.api.curation import Curation
+from kgraph.api.curation import Curation, SimilarArticle
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, should_mask_error
 from kgraph.api.pagination import check_range
 from kgraph.api.types import (
@@ -32,9 +32,10 @@ from kgraph.api.types import (
     Stats,
     Topic,
 )
+from kgraph.api.visual import Layout, LearningPath, PathOptions, Subgraph
 from kgraph.corpus import topic_key
 from kgraph.errors import QueryError
-from kgraph.graph import curation, queries
+from kgraph.graph import curation, paths, queries, similarity, subgraphs
 
 __all__ = ["Query", "create_schema"]
 
@@ -131,6 +132,94 @@ class Query:
             if key not in kg.topics:
                 raise QueryError(f"no topic {topic!r}: the `topics` query lists them")
         return Curation(_report=curation.curation_report(kg, key))
+
+    @strawberry.field(
+        description="The best learning path from article `from` to article `to`;"
+        " null when there is none."
+    )
+    async def learning_path(
+        self,
+        info: Info,
+        from_: Annotated[int, strawberry.argument(name="from")],
+        to: int,
+        options: PathOptions | None = None,
+    ) -> LearningPath | None:
+        kg = info.context.kg
+        chosen = (options or PathOptions()).to_graph()
+        found = await anyio.to_thread.run_sync(paths.learning_path, kg, from_, to, chosen)
+        return LearningPath.of(kg, found) if found is not None else None
+
+    @strawberry.field(
+        description="Up to `k` (1-10) distinct learning paths, cheapest first; bounded in time."
+    )
+    async def learning_paths(
+        self,
+        info: Info,
+        from_: Annotated[int, strawberry.argument(name="from")],
+        to: int,
+        k: int = 3,
+        options: PathOptions | None = None,
+    ) -> list[LearningPath]:
+        kg = info.context.kg
+        chosen = (options or PathOptions()).to_graph()
+        found = await anyio.to_thread.run_sync(
+            lambda: paths.learning_paths(kg, from_, to, k, chosen)
+        )
+        return [LearningPath.of(kg, path) for path in found]
+
+    @strawberry.field(
+        description="The centers' neighbourhoods to `depth` (1-3), nearest first, cut at"
+        " `limit` (1-2,000) nodes; wanted articles are hollow nodes."
+    )
+    async def subgraph(
+        self,
+        info: Info,
+        center: list[int],
+        depth: int = 1,
+        direction: Direction = Direction.BOTH,
+        limit: int = 200,
+        layout: Layout = Layout.NONE,
+    ) -> Subgraph:
+        kg = info.context.kg
+        drawn = await anyio.to_thread.run_sync(
+            lambda: subgraphs.subgraph(
+                kg, center, depth, direction.to_graph(), limit, subgraphs.Layout(layout.value)
+            )
+        )
+        return Subgraph(_subgraph=drawn)
+
+    @strawberry.field(
+        description="A topic's articles (most linked first) and the links among them."
+    )
+    async def topic_graph(
+        self, info: Info, key: str, limit: int = 500, layout: Layout = Layout.NONE
+    ) -> Subgraph:
+        kg = info.context.kg
+        drawn = await anyio.to_thread.run_sync(
+            lambda: subgraphs.topic_graph(kg, topic_key(key), limit, subgraphs.Layout(layout.value))
+        )
+        return Subgraph(_subgraph=drawn)
+
+    @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
+    def topic_map(self, info: Info) -> Subgraph:
+        return Subgraph(_subgraph=subgraphs.topic_map(info.context.kg))
+
+    @strawberry.field(
+        description="An order to read a topic in from `start` (default: its most linked"
+        " article): along the strongest links first, then the rest by in-degree."
+    )
+    def reading_order(
+        self, info: Info, topic: str, start: int | None = None, first: int = 50
+    ) -> list[Article]:
+        kg = info.context.kg
+        ids = subgraphs.reading_order(kg, topic_key(topic), start, first)
+        return [Article(_article=kg.articles[i]) for i in ids]
+
+    @strawberry.field(description="Articles alike by shared keywords (rare ones weigh more).")
+    def similar(self, info: Info, id: int, first: int = 10) -> list[SimilarArticle]:
+        check_range("first", first, 1, 100)
+        kg = info.context.kg
+        return [SimilarArticle.of(kg, found) for found in similarity.similar(kg, id, first)]
 
     @strawberry.field(description="What is loaded: counts, when, and from where.")
     def stats(self, info: Info) -> Stats:

@@ -1,0 +1,183 @@
+"""GraphQL types of learning paths, similar articles and drawable subgraphs."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from kgraph.api.context import Context
+from kgraph.api.types import Article
+from kgraph.graph import KnowledgeGraph, export, paths, subgraphs
+
+__all__ = [
+    "Layout",
+    "LearningPath",
+    "PathOptions",
+    "PathWeight",
+    "Subgraph",
+]
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum(description="What a learning path minimises.")
+class PathWeight(Enum):
+    HOPS = "hops"
+    RANK = "rank"
+
+
+@strawberry.enum(description="How a step of a learning path was reached.")
+class StepVia(Enum):
+    START = "start"
+    LINK = "link"
+    KEYWORDS = "keywords"
+
+
+@strawberry.enum(
+    description="Server-side layout of a subgraph (fixed seed, coordinates in [0, 1])."
+)
+class Layout(Enum):
+    NONE = "none"
+    SPRING = "spring"
+    KAMADA_KAWAI = "kamada_kawai"
+    CIRCULAR = "circular"
+
+
+@strawberry.input(description="Options of learning paths.")
+class PathOptions:
+    directed: bool = strawberry.field(default=True, description="Follow links only forwards.")
+    weight: PathWeight = strawberry.field(
+        default=PathWeight.HOPS, description="HOPS: fewest links; RANK: a rank-r link costs r."
+    )
+    same_topic: bool = strawberry.field(
+        default=False, description="Keep every step in the start article's topics."
+    )
+    avoid: list[int] = strawberry.field(default_factory=list, description="Articles never to pass.")
+    max_hops: int = strawberry.field(default=20, description="Longer paths count as no path.")
+    keyword_bridges: bool = strawberry.field(
+        default=False,
+        description="Where links cannot reach, step between articles sharing keywords.",
+    )
+
+    def to_graph(self) -> paths.PathOptions:
+        return paths.PathOptions(
+            directed=self.directed,
+            weight=paths.PathWeight(self.weight.value),
+            same_topic=self.same_topic,
+            avoid=frozenset(self.avoid),
+            max_hops=self.max_hops,
+            keyword_bridges=self.keyword_bridges,
+        )
+
+
+@strawberry.type(description="One step of a learning path and why it is there.")
+class Step:
+    article: Article
+    via: StepVia
+    rank: int | None = strawberry.field(description="Rank of the link taken, for LINK steps.")
+    shared_keywords: list[str] = strawberry.field(description="Shared with the previous step.")
+    topic_change: bool = strawberry.field(description="No topic in common with the previous step.")
+
+
+@strawberry.type(description="A way from one article to another.")
+class LearningPath:
+    hops: int
+    cost: float
+    bridges: int = strawberry.field(description="Steps between articles that share keywords only.")
+    steps: list[Step]
+
+    @classmethod
+    def of(cls, kg: KnowledgeGraph, path: paths.LearningPath) -> LearningPath:
+        return cls(
+            hops=path.hops,
+            cost=path.cost,
+            bridges=path.bridges,
+            steps=[
+                Step(
+                    article=Article(_article=kg.articles[step.article]),
+                    via=StepVia(step.via.value),
+                    rank=step.rank,
+                    shared_keywords=list(step.shared_keywords),
+                    topic_change=step.topic_change,
+                )
+                for step in path.steps
+            ],
+        )
+
+
+@strawberry.type(description="A node of a drawable subgraph: an article, or a wanted one.")
+class SubgraphNode:
+    id: int
+    label: str
+    topic: str | None
+    in_degree: int
+    out_degree: int
+    wanted: bool = strawberry.field(description="A missing article that links name.")
+    x: float | None
+    y: float | None
+
+
+@strawberry.type(description="An edge of a drawable subgraph.")
+class SubgraphEdge:
+    id: str = strawberry.field(description="Stable: the same edge has the same id in every answer.")
+    source: int
+    target: int
+    rank: int
+    weight: int = strawberry.field(description="Links the edge stands for (topicMap); else 1.")
+
+
+@strawberry.type(description="Nodes and edges ready to draw, also in drawing libraries' formats.")
+class Subgraph:
+    _subgraph: strawberry.Private[subgraphs.Subgraph]
+
+    @strawberry.field
+    def nodes(self) -> list[SubgraphNode]:
+        return [
+            SubgraphNode(
+                id=n.id,
+                label=n.label,
+                topic=n.topic,
+                in_degree=n.in_degree,
+                out_degree=n.out_degree,
+                wanted=n.wanted,
+                x=n.x,
+                y=n.y,
+            )
+            for n in self._subgraph.nodes
+        ]
+
+    @strawberry.field
+    def edges(self) -> list[SubgraphEdge]:
+        return [
+            SubgraphEdge(
+                id=e.id,
+                source=e.source,
+                target=e.target,
+                rank=e.rank,
+                weight=e.weight,
+            )
+            for e in self._subgraph.edges
+        ]
+
+    @strawberry.field(description="Whether `limit` cut nodes off.")
+    def truncated(self) -> bool:
+        return self._subgraph.truncated
+
+    @strawberry.field(description="How many reachable nodes `limit` left out.")
+    def omitted_nodes(self) -> int:
+        return self._subgraph.omitted_nodes
+
+    @strawberry.field(description="Cytoscape.js elements JSON.")
+    def cytoscape(self) -> JSON:
+        return cast(JSON, export.to_cytoscape(self._subgraph))
+
+    @strawberry.field(description="d3-force node-link JSON.")
+    def d3(self) -> JSON:
+        return cast(JSON, export.to_d3(self._subgraph))
+
+    @strawberry.field(description="graphology serialised graph JSON.")
+    def graphology(self) -> JSON:
+        return cast(JSON, export.to_graphology(self._subgraph))

@@ -1,0 +1,201 @@
+"""Serialise a drawable subgraph for frontends (Cytoscape.js, d3, graphology) and tools."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import networkx as nx
+
+from kgraph.graph.subgraphs import Edge, Node, Subgraph
+
+__all__ = [
+    "to_cytoscape",
+    "to_d3",
+    "to_dot",
+    "to_graphology",
+    "to_networkx",
+    "write_gexf",
+    "write_graphml",
+]
+
+JSON = dict[str, Any]
+
+
+def _node_attributes(node: Node) -> JSON:
+    """A node's fields but its id and position, without ``None`` values."""
+    data: JSON = {
+        "label": node.label,
+        "topic": node.topic,
+        "in_degree": node.in_degree,
+        "out_degree": node.out_degree,
+        "wanted": node.wanted,
+        "weight": node.weight,
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _edge_attributes(edge: Edge) -> JSON:
+    return {"rank": edge.rank, "weight": edge.weight}
+
+
+def _laid_out(node: Node) -> bool:
+    return node.x is not None and node.y is not None
+
+
+def _meta(sg: Subgraph) -> JSON:
+    return {"truncated": sg.truncated, "omitted_nodes": sg.omitted_nodes}
+
+
+def to_cytoscape(sg: Subgraph) -> JSON:
+    """Cytoscape.js JSON: ``{"data", "elements": {"nodes", "edges"}}`` with string ids.
+
+    Give it to ``cy.json(...)`` or take ``elements`` for ``cytoscape({elements})``.
+    A node has ``position`` only when the subgraph was laid out.
+
+    >>> sg = Subgraph((Node(1, "A?", None, 0, 1, False, 0.0, 1.0),), (), False, 0)
+    >>> to_cytoscape(sg)["elements"]["nodes"][0]["position"]
+    {'x': 0.0, 'y': 1.0}
+    """
+    nodes = []
+    for node in sg.nodes:
+        element: JSON = {"data": {"id": str(node.id), **_node_attributes(node)}}
+        if _laid_out(node):
+            element["position"] = {"x": node.x, "y": node.y}
+        nodes.append(element)
+    edges = [
+        {
+            "data": {
+                "id": edge.id,
+                "source": str(edge.source),
+                "target": str(edge.target),
+                **_edge_attributes(edge),
+            }
+        }
+        for edge in sg.edges
+    ]
+    return {"data": _meta(sg), "elements": {"nodes": nodes, "edges": edges}}
+
+
+def to_d3(sg: Subgraph) -> JSON:
+    """d3-force node-link JSON: ``{"nodes": [{"id", ...}], "links": [{"source", "target", ...}]}``.
+
+    Ids are strings (use ``d3.forceLink().id(d => d.id)``); laid-out nodes
+    carry ``x`` and ``y`` as starting positions. The shape is also networkx's
+    node-link format: ``nx.node_link_graph(data, edges="links")`` reads it.
+    """
+    nodes = []
+    for node in sg.nodes:
+        item: JSON = {"id": str(node.id), **_node_attributes(node)}
+        if _laid_out(node):
+            item["x"], item["y"] = node.x, node.y
+        nodes.append(item)
+    links = [
+        {
+            "id": edge.id,
+            "source": str(edge.source),
+            "target": str(edge.target),
+            **_edge_attributes(edge),
+        }
+        for edge in sg.edges
+    ]
+    return {
+        "directed": True,
+        "multigraph": False,
+        "graph": _meta(sg),
+        "nodes": nodes,
+        "links": links,
+    }
+
+
+def to_graphology(sg: Subgraph) -> JSON:
+    """graphology's serialised graph, for ``Graph.from(data)`` or ``graph.import(data)``.
+
+    Keys are strings; ``x`` and ``y`` are node attributes when laid out (as
+    sigma.js reads them). Self-loops (a topic's inner links in the topic map)
+    switch ``allowSelfLoops`` on.
+    """
+    nodes = []
+    for node in sg.nodes:
+        attributes = _node_attributes(node)
+        if _laid_out(node):
+            attributes["x"], attributes["y"] = node.x, node.y
+        nodes.append({"key": str(node.id), "attributes": attributes})
+    edges = [
+        {
+            "key": edge.id,
+            "source": str(edge.source),
+            "target": str(edge.target),
+            "attributes": _edge_attributes(edge),
+        }
+        for edge in sg.edges
+    ]
+    loops = any(edge.source == edge.target for edge in sg.edges)
+    return {
+        "options": {"type": "directed", "multi": False, "allowSelfLoops": loops},
+        "attributes": _meta(sg),
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def to_networkx(sg: Subgraph) -> nx.DiGraph[int]:
+    """A DiGraph of int node ids whose attributes GraphML and GEXF can hold.
+
+    Values are str, int, float or bool; ``None`` (no topic, no position) is
+    left out. Edges keep their string ``id``.
+    """
+    graph: nx.DiGraph[int] = nx.DiGraph(**_meta(sg))
+    for node in sg.nodes:
+        attributes = _node_attributes(node)
+        if _laid_out(node):
+            attributes["x"], attributes["y"] = node.x, node.y
+        graph.add_node(node.id, **attributes)
+    for edge in sg.edges:
+        graph.add_edge(edge.source, edge.target, id=edge.id, **_edge_attributes(edge))
+    return graph
+
+
+def write_graphml(sg: Subgraph, path: str | os.PathLike[str]) -> None:
+    """Write the subgraph as GraphML; ``nx.read_graphml(path, node_type=int)`` reads it."""
+    nx.write_graphml(to_networkx(sg), path)
+
+
+def write_gexf(sg: Subgraph, path: str | os.PathLike[str]) -> None:
+    """Write the subgraph as GEXF for Gephi; positions also go to ``viz:position``."""
+    graph = to_networkx(sg)
+    for node in sg.nodes:
+        if _laid_out(node):
+            graph.nodes[node.id]["viz"] = {"position": {"x": node.x, "y": node.y, "z": 0.0}}
+    nx.write_gexf(graph, path)
+
+
+def _quoted(text: str) -> str:
+    """A DOT double-quoted string: backslashes, quotes and line breaks escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n") + '"'
+
+
+def to_dot(sg: Subgraph) -> str:
+    """Graphviz DOT text; wanted articles dashed, positions (if any) as ``pos`` in tenths of inches.
+
+    >>> print(to_dot(Subgraph((Node(1, 'Say "hi"', None, 0, 0, False),), (), False, 0)))
+    digraph kgraph {
+      "1" [label="Say \\"hi\\""];
+    }
+    """
+    lines = ["digraph kgraph {"]
+    for node in sg.nodes:
+        attributes = [f"label={_quoted(node.label)}"]
+        if node.topic is not None:
+            attributes.append(f"topic={_quoted(node.topic)}")
+        if node.wanted:
+            attributes.append("style=dashed")
+        if node.x is not None and node.y is not None:
+            attributes.append(f'pos="{node.x * 10:g},{node.y * 10:g}!"')
+        lines.append(f"  {_quoted(str(node.id))} [{', '.join(attributes)}];")
+    for edge in sg.edges:
+        source, target = _quoted(str(edge.source)), _quoted(str(edge.target))
+        lines.append(f"  {source} -> {target} [rank={edge.rank}, weight={edge.weight}];")
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,491 @@
+"""Drawable subgraphs: neighbourhoods, topics and the topic map, optionally laid out."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import networkx as nx
+
+from kgraph.corpus import topic_key
+from kgraph.errors import ArticleNotFound, QueryError
+from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.queries import Direction
+from kgraph.model import FindingKind, Topic
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LIMIT",
+    "MAX_READING",
+    "Edge",
+    "Layout",
+    "Node",
+    "Subgraph",
+    "layout_positions",
+    "reading_order",
+    "subgraph",
+    "topic_graph",
+    "topic_map",
+]
+
+#: Bounds of the arguments; outside them a query raises ``QueryError``.
+MAX_DEPTH = 3
+MAX_LIMIT = 2_000
+MAX_READING = 100
+#: Above this many nodes Kamada-Kawai (quadratic memory, slow to converge) gives
+#: way to the spring layout, and the spring layout to a cheaper one of our own.
+KAMADA_KAWAI_MAX_NODES = 100
+SPRING_MAX_NODES = 400
+#: The seed of every random layout, so the same request gives the same picture.
+LAYOUT_SEED = 7
+
+
+class Layout(StrEnum):
+    """How to place the nodes: not at all, or with one of networkx's layouts."""
+
+    NONE = "none"
+    SPRING = "spring"
+    KAMADA_KAWAI = "kamada_kawai"
+    CIRCULAR = "circular"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node to draw: an article, a wanted (missing) article, or a topic.
+
+    ``in_degree`` and ``out_degree`` count links of the whole graph, not only
+    those drawn (a wanted article's ``in_degree`` is its number of referrers;
+    in the topic map, links from and to other topics). ``weight`` is how many
+    articles the node stands for: 1, or a topic's article count in the topic
+    map. ``x`` and ``y`` lie in [0, 1] when laid out, else ``None``.
+    """
+
+    id: int
+    label: str
+    topic: str | None
+    in_degree: int
+    out_degree: int
+    wanted: bool
+    x: float | None = None
+    y: float | None = None
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One link to draw, ``source`` → ``target``, with a stable ``id``.
+
+    ``rank`` is the link's rank (1 is strongest); ``weight`` how many links it
+    stands for: 1, or the link count between two topics in the topic map
+    (whose ``rank`` is then the strongest of them).
+    """
+
+    id: str
+    source: int
+    target: int
+    rank: int
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    """Nodes and the edges among them; ``omitted_nodes`` were cut by the limit."""
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    truncated: bool
+    omitted_nodes: int
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise QueryError(f"{name} must be between {low} and {high}, got {value}")
+
+
+def _broken_links(kg: KnowledgeGraph, article_id: int) -> dict[int, int]:
+    """Wanted id → the lowest rank of ``article_id``'s broken links to it."""
+    found: dict[int, int] = {}
+    for finding in kg.findings_by_article.get(article_id, ()):
+        wanted = finding.stated_id
+        if finding.kind is FindingKind.BROKEN_LINK and wanted is not None and wanted in kg.wanted:
+            found[wanted] = min(found.get(wanted, finding.rank), finding.rank)
+    return found
+
+
+def _steps(kg: KnowledgeGraph, node: int, direction: Direction) -> Iterator[tuple[int, int]]:
+    """``(neighbour, rank)`` of each link of article ``node`` in ``direction``.
+
+    Wanted articles are reached by outgoing broken links and lead nowhere.
+    """
+    graph = kg.graph
+    if direction is not Direction.IN:
+        for target, data in graph.succ[node].items():
+            yield target, data["rank"]
+        yield from _broken_links(kg, node).items()
+    if direction is not Direction.OUT:
+        for source, data in graph.pred[node].items():
+            yield source, data["rank"]
+
+
+def _article_node(kg: KnowledgeGraph, article_id: int) -> Node:
+    article = kg.articles[article_id]
+    return Node(
+        id=article_id,
+        label=article.title,
+        topic=article.topics[0] if article.topics else None,
+        in_degree=kg.graph.in_degree(article_id),
+        out_degree=kg.graph.out_degree(article_id),
+        wanted=False,
+    )
+
+
+def _wanted_node(kg: KnowledgeGraph, wanted_id: int) -> Node:
+    wanted = kg.wanted[wanted_id]
+    key = topic_key(wanted.subject) if wanted.subject else None
+    return Node(
+        id=wanted_id,
+        label=wanted.title or str(wanted_id),
+        topic=key if key in kg.topics else None,
+        in_degree=len(wanted.referrers),
+        out_degree=0,
+        wanted=True,
+    )
+
+
+def _edges_among(kg: KnowledgeGraph, ids: Iterable[int]) -> tuple[Edge, ...]:
+    """Every link and broken link between two of ``ids``, by source then target."""
+    chosen = set(ids)
+    edges: list[Edge] = []
+    for source in sorted(chosen):
+        if source not in kg.articles:
+            continue
+        targets = {t: d["rank"] for t, d in kg.graph.succ[source].items() if t in chosen}
+        targets.update((t, r) for t, r in _broken_links(kg, source).items() if t in chosen)
+        edges.extend(
+            Edge(f"{source}->{target}", source, target, rank)
+            for target, rank in sorted(targets.items())
+        )
+    return tuple(edges)
+
+
+def _finish(
+    kg: KnowledgeGraph,
+    nodes: list[Node],
+    edges: tuple[Edge, ...],
+    omitted: int,
+    layout: Layout,
+) -> Subgraph:
+    positions = layout_positions(nodes, edges, layout)
+    if positions:
+        nodes = [
+            Node(
+                n.id,
+                n.label,
+                n.topic,
+                n.in_degree,
+                n.out_degree,
+                n.wanted,
+                *positions[n.id],
+                weight=n.weight,
+            )
+            for n in nodes
+        ]
+    return Subgraph(tuple(nodes), edges, truncated=omitted > 0, omitted_nodes=omitted)
+
+
+def subgraph(
+    kg: KnowledgeGraph,
+    center: Sequence[int],
+    depth: int = 1,
+    direction: Direction = Direction.BOTH,
+    limit: int = 200,
+    layout: Layout = Layout.NONE,
+) -> Subgraph:
+    """The articles within ``depth`` links of the ``center`` articles, nearest first.
+
+    Wanted (missing) articles count as nodes one outgoing (broken) link away
+    from the articles naming them, with ``wanted=True``; the walk does not go
+    on through them. Nodes are ordered centers first (as given), then by
+    distance, the lowest rank of a link reaching them from the previous
+    distance, and id; the first ``limit`` are kept and ``omitted_nodes`` says
+    how many more were within reach. Edges are every link among the kept
+    nodes, whatever ``direction``.
+
+    Raises
+    ------
+    ArticleNotFound
+        When a center is not an article of the graph.
+    QueryError
+        When ``depth`` is not in 1..3, ``limit`` not in 1..2,000, or there are
+        no centers or more centers than ``limit``.
+
+    Examples
+    --------
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> sg = subgraph(kg, [168911], direction=Direction.OUT)
+    >>> [(n.id, n.wanted) for n in sg.nodes]
+    [(168911, False), (168912, False), (168913, False), (168999, True), (168916, False)]
+    >>> sg.edges[0]
+    Edge(id='168911->168912', source=168911, target=168912, rank=1, weight=1)
+    """
+    _check_range("depth", depth, 1, MAX_DEPTH)
+    _check_range("limit", limit, 1, MAX_LIMIT)
+    centers = list(dict.fromkeys(center))
+    if not centers:
+        raise QueryError("subgraph needs at least one center article")
+    if len(centers) > limit:
+        raise QueryError(f"{len(centers)} centers do not fit in a limit of {limit} nodes")
+    for article_id in centers:
+        if article_id not in kg.articles:
+            raise ArticleNotFound(article_id)
+    order = list(centers)
+    seen = set(centers)
+    frontier = list(centers)
+    for _ in range(depth):
+        best: dict[int, int] = {}
+        for node in frontier:
+            if node not in kg.articles:
+                continue  # a wanted article: nothing leads on from it
+            for other, rank in _steps(kg, node, direction):
+                if other not in seen and rank < best.get(other, rank + 1):
+                    best[other] = rank
+        if not best:
+            break
+        frontier = sorted(best, key=lambda other: (best[other], other))
+        order.extend(frontier)
+        seen.update(frontier)
+    kept = order[:limit]
+    nodes = [_article_node(kg, i) if i in kg.articles else _wanted_node(kg, i) for i in kept]
+    return _finish(kg, nodes, _edges_among(kg, kept), len(order) - len(kept), layout)
+
+
+def _topic(kg: KnowledgeGraph, key: str) -> Topic:
+    topic = kg.topics.get(key) or kg.topics.get(topic_key(key))
+    if topic is None:
+        raise QueryError(f"topic {key!r} is not in the graph")
+    return topic
+
+
+def _most_linked(kg: KnowledgeGraph, ids: Iterable[int]) -> list[int]:
+    """``ids`` by in-degree in the whole graph, highest first, then by id."""
+    in_degree = kg.graph.in_degree
+    return sorted(ids, key=lambda i: (-in_degree(i), i))
+
+
+def topic_graph(
+    kg: KnowledgeGraph, key: str, limit: int = 500, layout: Layout = Layout.NONE
+) -> Subgraph:
+    """A topic's articles, most linked first, and the links among them.
+
+    ``key`` is a topic key or any spelling of its subject. Articles are
+    ordered by in-degree (in the whole graph) descending, then id, and cut at
+    ``limit``; wanted articles are not drawn.
+
+    Raises
+    ------
+    QueryError
+        When the topic is unknown or ``limit`` is not in 1..2,000.
+
+    >>> from kgraph.graph import load_graph
+    >>> sg = topic_graph(load_graph("seeds"), "Physics", limit=3)
+    >>> len(sg.nodes), sg.omitted_nodes
+    (3, 5)
+    """
+    _check_range("limit", limit, 1, MAX_LIMIT)
+    ordered = _most_linked(kg, _topic(kg, key).article_ids)
+    kept = ordered[:limit]
+    nodes = [_article_node(kg, i) for i in kept]
+    return _finish(kg, nodes, _edges_among(kg, kept), len(ordered) - len(kept), layout)
+
+
+def topic_map(kg: KnowledgeGraph, layout: Layout = Layout.NONE) -> Subgraph:
+    """One node per topic and one edge per ordered pair of topics joined by links.
+
+    Topics are numbered 0, 1, … in key order (the node ``id``); ``topic`` is
+    the key, ``label`` the name and ``weight`` the article count. An edge's
+    ``weight`` is the number of links from the first topic's articles to the
+    second's, its ``rank`` the strongest of them; the links inside a topic
+    are a self-loop. An article of several topics counts in each for
+    ``weight`` but its links only in its first topic (its ``Node.topic``
+    elsewhere), so the edge weights add up to the number of links.
+
+    >>> from kgraph.graph import load_graph
+    >>> sg = topic_map(load_graph("seeds"))
+    >>> [(n.id, n.topic, n.weight) for n in sg.nodes][:2]
+    [(0, 'biology', 16), (1, 'chemistry', 8)]
+    """
+    keys = sorted(kg.topics)
+    index = {key: i for i, key in enumerate(keys)}
+    counts: dict[tuple[int, int], list[int]] = {}  # (source, target) → [links, best rank]
+    rank: int
+    for source, target, rank in kg.graph.edges(data="rank"):
+        pair = (index[kg.articles[source].topics[0]], index[kg.articles[target].topics[0]])
+        known = counts.setdefault(pair, [0, rank])
+        known[0] += 1
+        known[1] = min(known[1], rank)
+    inbound = dict.fromkeys(range(len(keys)), 0)
+    outbound = dict.fromkeys(range(len(keys)), 0)
+    for (a, b), (links, _) in counts.items():
+        if a != b:
+            outbound[a] += links
+            inbound[b] += links
+    nodes = [
+        Node(
+            i,
+            kg.topics[key].name,
+            key,
+            inbound[i],
+            outbound[i],
+            wanted=False,
+            weight=len(kg.topics[key].article_ids),
+        )
+        for i, key in enumerate(keys)
+    ]
+    edges = tuple(
+        Edge(f"{a}->{b}", a, b, rank, weight=links)
+        for (a, b), (links, rank) in sorted(counts.items())
+    )
+    return _finish(kg, nodes, edges, 0, layout)
+
+
+def reading_order(
+    kg: KnowledgeGraph, topic: str, start: int | None = None, first: int = 50
+) -> list[int]:
+    """A sensible order to read a topic's articles in, from ``start``.
+
+    Breadth-first from ``start`` (by default the topic's most linked article)
+    along the links inside the topic: each article's outgoing links first,
+    strongest (lowest rank) first, then its incoming ones, each by rank then
+    id. Articles the walk never reaches follow, most linked first, then by
+    id. Each article comes once; at most ``first`` of them.
+
+    Raises
+    ------
+    ArticleNotFound
+        When ``start`` is not an article of the graph.
+    QueryError
+        When the topic is unknown, ``start`` is not in it, or ``first`` is not
+        in 1..100.
+
+    >>> from kgraph.graph import load_graph
+    >>> reading_order(load_graph("seeds"), "biology", start=168911, first=4)
+    [168911, 168912, 168913, 168916]
+    """
+    _check_range("first", first, 1, MAX_READING)
+    found = _topic(kg, topic)
+    members = set(found.article_ids)
+    if start is None:
+        start = _most_linked(kg, members)[0]
+    elif start not in kg.articles:
+        raise ArticleNotFound(start)
+    elif start not in members:
+        raise QueryError(f"article {start} is not in topic {found.key!r}")
+    graph = kg.graph
+
+    def inside(links: Mapping[int, Mapping[str, int]]) -> list[int]:
+        return sorted((i for i in links if i in members), key=lambda i: (links[i]["rank"], i))
+
+    order = [start]
+    seen = {start}
+    queue = deque([start])
+    while queue and len(order) < first:
+        node = queue.popleft()
+        for other in inside(graph.succ[node]) + inside(graph.pred[node]):
+            if other not in seen:
+                seen.add(other)
+                order.append(other)
+                queue.append(other)
+    order.extend(i for i in _most_linked(kg, members) if i not in seen)
+    return order[:first]
+
+
+def _normalised(positions: Mapping[int, Any]) -> dict[int, tuple[float, float]]:
+    """Positions scaled per axis into [0, 1]; an axis with no spread sits at 0.5."""
+    if not positions:
+        return {}
+    spans = []
+    for axis in (0, 1):
+        values = [float(p[axis]) for p in positions.values()]
+        low, high = min(values), max(values)
+        spans.append((low, high - low))
+
+    def scale(value: float, axis: int) -> float:
+        low, width = spans[axis]
+        return 0.5 if width <= 1e-12 else round((float(value) - low) / width, 6)
+
+    return {node: (scale(p[0], 0), scale(p[1], 1)) for node, p in positions.items()}
+
+
+def layout_positions(
+    nodes: Sequence[Node], edges: Sequence[Edge], layout: Layout
+) -> dict[int, tuple[float, float]]:
+    """Node id → ``(x, y)`` in [0, 1], the same for the same nodes and edges.
+
+    ``SPRING`` is networkx's spring layout seeded with 7 up to 400 nodes; above,
+    a faster force layout (see :func:`_big_spring`). ``KAMADA_KAWAI`` falls
+    back to ``SPRING`` above 100 nodes, where it gets slow. Edge weights pull
+    harder in the spring layouts; ``NONE`` gives ``{}``.
+
+    >>> nodes = [Node(i, str(i), None, 0, 0, False) for i in (1, 2, 3, 4)]
+    >>> layout_positions(nodes, [], Layout.CIRCULAR)[1]
+    (1.0, 0.5)
+    """
+    if layout is Layout.NONE or not nodes:
+        return {}
+    graph: nx.Graph[int] = nx.Graph()
+    graph.add_nodes_from(node.id for node in nodes)
+    for edge in edges:
+        if edge.source != edge.target:
+            known = graph.get_edge_data(edge.source, edge.target, {"weight": 0})["weight"]
+            graph.add_edge(edge.source, edge.target, weight=known + edge.weight)
+    positions: Mapping[int, Any]  # numpy arrays from networkx, pairs from ours
+    if layout is Layout.CIRCULAR:
+        positions = nx.circular_layout(graph)
+    elif layout is Layout.KAMADA_KAWAI and len(graph) <= KAMADA_KAWAI_MAX_NODES:
+        positions = nx.kamada_kawai_layout(graph, weight=None)
+    elif len(graph) <= SPRING_MAX_NODES:
+        positions = nx.spring_layout(graph, seed=LAYOUT_SEED)
+    else:
+        positions = _big_spring(graph)
+    return _normalised(positions)
+
+
+def _big_spring(graph: nx.Graph[int], iterations: int = 40) -> dict[int, tuple[float, float]]:
+    """A Fruchterman-Reingold layout in float32 numpy, for graphs too big for networkx's.
+
+    Repulsion between every pair, attraction along edges, a temperature that
+    cools linearly; random start seeded with :data:`LAYOUT_SEED`.
+    """
+    import numpy as np
+
+    ids = list(graph)
+    n = len(ids)
+    where = {node: i for i, node in enumerate(ids)}
+    rng = np.random.default_rng(LAYOUT_SEED)
+    pos = rng.random((n, 2), dtype=np.float32)
+    pairs = np.array([(where[u], where[v]) for u, v in graph.edges], dtype=np.intp).reshape(-1, 2)
+    weights = np.array([w for _, _, w in graph.edges(data="weight", default=1)], np.float32)
+    k = np.float32(1 / np.sqrt(n))
+    temperature = np.float32(0.1)
+    cooling = temperature / (iterations + 1)
+    for _ in range(iterations):
+        dx = pos[:, 0, None] - pos[None, :, 0]
+        dy = pos[:, 1, None] - pos[None, :, 1]
+        d2 = dx * dx + dy * dy
+        np.maximum(d2, np.float32(1e-4), out=d2)
+        push = k * k / d2
+        force = np.stack(((dx * push).sum(axis=1), (dy * push).sum(axis=1)), axis=1)
+        if len(pairs):
+            delta = pos[pairs[:, 0]] - pos[pairs[:, 1]]
+            pull = (np.sqrt((delta * delta).sum(axis=1)) * weights / k)[:, None] * delta
+            np.add.at(force, pairs[:, 0], -pull)
+            np.add.at(force, pairs[:, 1], pull)
+        length = np.sqrt((force * force).sum(axis=1))
+        np.maximum(length, np.float32(1e-9), out=length)
+        pos += force * (np.minimum(length, temperature) / length)[:, None]
+        temperature -= cooling
+    return {node: (float(pos[i, 0]), float(pos[i, 1])) for i, node in enumerate(ids)}

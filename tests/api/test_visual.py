@@ -1,0 +1,213 @@
+"""Learning paths, similar articles and drawable subgraphs through the schema, on the seeds."""
+
+from __future__ import annotations
+
+import asyncio
+from itertools import pairwise
+from typing import Any
+
+import networkx as nx
+import pytest
+import strawberry
+
+from kgraph.api import Context, create_schema
+from kgraph.graph import KnowledgeGraph
+
+
+@pytest.fixture(scope="module")
+def schema() -> strawberry.Schema:
+    return create_schema()
+
+
+def execute(schema: strawberry.Schema, kg: KnowledgeGraph, query: str, **variables: Any) -> Any:
+    return asyncio.run(
+        schema.execute(query, variable_values=variables, context_value=Context(graph=kg))
+    )
+
+
+def data(schema: strawberry.Schema, kg: KnowledgeGraph, query: str, **variables: Any) -> Any:
+    result = execute(schema, kg, query, **variables)
+    assert result.errors is None, result.errors
+    return result.data
+
+
+PATH = "hops cost bridges steps { article { id } via rank sharedKeywords topicChange }"
+
+
+def test_learning_path_explains_each_step(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    path = data(schema, seeds_graph, f"{{ learningPath(from: 168904, to: 168912) {{ {PATH} }} }}")[
+        "learningPath"
+    ]
+    assert path["hops"] == 3
+    assert path["bridges"] == 0
+    steps = path["steps"]
+    assert [s["article"]["id"] for s in steps] == [168904, 168897, 168911, 168912]
+    assert [s["via"] for s in steps] == ["START", "LINK", "LINK", "LINK"]
+    assert steps[0]["rank"] is None
+    for before, step in pairwise(steps):
+        assert (
+            step["rank"]
+            == seeds_graph.graph.edges[before["article"]["id"], step["article"]["id"]]["rank"]
+        )
+
+
+def test_learning_path_edge_cases(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None:
+    same = data(schema, seeds_graph, f"{{ learningPath(from: 52001, to: 52001) {{ {PATH} }} }}")
+    assert same["learningPath"]["hops"] == 0
+    assert data(schema, seeds_graph, "{ learningPath(from: 168918, to: 52001) { hops } }") == {
+        "learningPath": None
+    }
+    assert data(schema, seeds_graph, "{ learningPaths(from: 168918, to: 52001) { hops } }") == {
+        "learningPaths": []
+    }
+    unknown = execute(schema, seeds_graph, "{ learningPath(from: 424242, to: 52001) { hops } }")
+    assert unknown.errors is not None
+    assert "424242" in unknown.errors[0].message
+
+
+def test_learning_paths_are_distinct_and_ordered(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    found = data(
+        schema,
+        seeds_graph,
+        "{ learningPaths(from: 168904, to: 168912, k: 3, options: {weight: RANK, directed: false}) { cost steps { article { id } } } }",
+    )["learningPaths"]
+    assert 1 <= len(found) <= 3
+    walks = [tuple(s["article"]["id"] for s in p["steps"]) for p in found]
+    assert len(set(walks)) == len(walks)
+    costs = [p["cost"] for p in found]
+    assert costs == sorted(costs)
+    undirected = seeds_graph.graph.to_undirected(as_view=True)
+    for walk in walks:
+        assert len(set(walk)) == len(walk)
+        assert all(undirected.has_edge(a, b) for a, b in pairwise(walk))
+
+
+def test_keyword_bridges_reach_where_links_do_not(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    path = data(
+        schema,
+        seeds_graph,
+        f"{{ learningPath(from: 52001, to: 168904, options: {{keywordBridges: true}}) {{ {PATH} }} }}",
+    )["learningPath"]
+    assert path is not None
+    assert path["bridges"] >= 1
+    bridges = [s for s in path["steps"] if s["via"] == "KEYWORDS"]
+    assert len(bridges) == path["bridges"]
+    assert all(s["sharedKeywords"] for s in bridges)
+    linked = data(
+        schema,
+        seeds_graph,
+        "{ learningPath(from: 168904, to: 168912, options: {keywordBridges: true}) { bridges hops } }",
+    )
+    assert linked["learningPath"] == {"bridges": 0, "hops": 3}
+
+
+def test_path_options(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None:
+    avoided = data(
+        schema,
+        seeds_graph,
+        "{ learningPath(from: 168904, to: 168912, options: {avoid: [168897]}) { steps { article { id } } } }",
+    )["learningPath"]
+    assert avoided is None or 168897 not in [s["article"]["id"] for s in avoided["steps"]]
+    cut = data(
+        schema,
+        seeds_graph,
+        "{ learningPath(from: 168904, to: 168912, options: {maxHops: 2}) { hops } }",
+    )
+    assert cut == {"learningPath": None}
+
+
+def test_similar(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None:
+    found = data(
+        schema,
+        seeds_graph,
+        "{ similar(id: 52002, first: 3) { article { id } score sharedKeywords linked } }",
+    )["similar"]
+    assert [f["article"]["id"] for f in found] == [52003, 52001, 52005]
+    assert [f["linked"] for f in found] == [True, True, False]
+    assert found[0]["score"] >= found[1]["score"] >= found[2]["score"] > 0
+
+
+def test_subgraph_depth_1_is_center_and_neighbours(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    sg = data(
+        schema,
+        seeds_graph,
+        "{ subgraph(center: [168911], layout: SPRING) { nodes { id wanted x y } edges { id source target rank } truncated omittedNodes cytoscape d3 graphology } }",
+    )["subgraph"]
+    graph = seeds_graph.graph
+    articles = {n["id"] for n in sg["nodes"] if not n["wanted"]}
+    assert articles == {168911} | set(graph.successors(168911)) | set(graph.predecessors(168911))
+    assert {n["id"] for n in sg["nodes"] if n["wanted"]} == {168999}
+    assert all(0.0 <= n["x"] <= 1.0 and 0.0 <= n["y"] <= 1.0 for n in sg["nodes"])
+    ids = {n["id"] for n in sg["nodes"]}
+    assert all(e["source"] in ids and e["target"] in ids for e in sg["edges"])
+    assert len({e["id"] for e in sg["edges"]}) == len(sg["edges"])
+    assert (sg["truncated"], sg["omittedNodes"]) == (False, 0)
+    elements = sg["cytoscape"]["elements"]
+    assert all(isinstance(n["data"]["id"], str) and "position" in n for n in elements["nodes"])
+    assert {e["data"]["source"] for e in elements["edges"]} <= {
+        n["data"]["id"] for n in elements["nodes"]
+    }
+    assert {n["id"] for n in sg["d3"]["nodes"]} >= {link["source"] for link in sg["d3"]["links"]}
+    assert len(sg["graphology"]["nodes"]) == len(sg["nodes"])
+    again = data(
+        schema, seeds_graph, "{ subgraph(center: [168911], layout: SPRING) { nodes { id x y } } }"
+    )
+    assert again["subgraph"]["nodes"] == [
+        {"id": n["id"], "x": n["x"], "y": n["y"]} for n in sg["nodes"]
+    ]
+
+
+def test_subgraph_truncation_and_limits(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    sg = data(
+        schema,
+        seeds_graph,
+        "{ subgraph(center: [168904], depth: 3, limit: 5) { nodes { id } truncated omittedNodes } }",
+    )["subgraph"]
+    assert len(sg["nodes"]) == 5
+    assert sg["truncated"] is True
+    undirected = seeds_graph.graph.to_undirected(as_view=True)
+    reachable = nx.single_source_shortest_path_length(undirected, 168904, cutoff=3)
+    assert sg["omittedNodes"] >= len(reachable) - 5
+    for query, message in (
+        ("{ subgraph(center: [168904], depth: 4) { truncated } }", "depth"),
+        ("{ subgraph(center: [168904], limit: 5000) { truncated } }", "limit"),
+        ("{ subgraph(center: [424242]) { truncated } }", "424242"),
+    ):
+        result = execute(schema, seeds_graph, query)
+        assert result.errors is not None
+        assert message in result.errors[0].message
+
+
+def test_topic_graph_map_and_reading_order(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    cs = data(
+        schema,
+        seeds_graph,
+        '{ topicGraph(key: "computer-science") { nodes { id } edges { source target } } }',
+    )["topicGraph"]
+    assert {n["id"] for n in cs["nodes"]} == set(seeds_graph.by_topic["computer-science"])
+    topic_map = data(
+        schema, seeds_graph, "{ topicMap { nodes { label topic } edges { weight } } }"
+    )["topicMap"]
+    assert {n["topic"] for n in topic_map["nodes"]} == set(seeds_graph.topics)
+    assert sum(e["weight"] for e in topic_map["edges"]) == seeds_graph.graph.number_of_edges()
+    order = data(schema, seeds_graph, '{ readingOrder(topic: "biology", first: 100) { id } }')[
+        "readingOrder"
+    ]
+    ids = [a["id"] for a in order]
+    assert len(ids) == len(set(ids)) == len(seeds_graph.by_topic["biology"])
+    started = data(
+        schema, seeds_graph, '{ readingOrder(topic: "biology", start: 168904, first: 3) { id } }'
+    )["readingOrder"]
+    assert started[0]["id"] == 168904

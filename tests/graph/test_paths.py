@@ -1,0 +1,588 @@
+"""Learning paths: every rule and option on small corpora, then conformance and speed on dev."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from conftest import WriteArticle
+from kgraph.errors import ArticleNotFound, QueryError
+from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph import paths as paths_module
+from kgraph.graph.paths import (
+    MAX_HOPS,
+    MAX_PATHS,
+    LearningPath,
+    PathOptions,
+    PathWeight,
+    StepVia,
+    bridge_cost,
+    learning_path,
+    learning_paths,
+)
+
+# An article of a small corpus: its subject, its keywords, and its links as (rank, target).
+Spec = tuple[str, Sequence[str], Sequence[tuple[int, int]]]
+
+BRIDGES = PathOptions(keyword_bridges=True)
+RANK = PathOptions(weight=PathWeight.RANK)
+
+
+def _u(n: int) -> str:
+    return f"/learn/questions/a{n}"
+
+
+def _corpus(
+    tmp_path: Path, write_article: WriteArticle, specs: Mapping[int, Spec]
+) -> KnowledgeGraph:
+    """One file per article, with its own subject, keywords and ranked links."""
+    for article_id, (subject, keywords, related) in specs.items():
+        path = write_article(
+            f"{subject.lower()}/a{article_id}.md",
+            article_id,
+            subject=subject,
+            url=_u(article_id),
+            related=[(rank, target, _u(target)) for rank, target in related],
+        )
+        text = path.read_text(encoding="utf-8")
+        # Each article its own keywords: a unique one when none is given.
+        own = ", ".join(keywords) if keywords else f"only-{article_id}"
+        path.write_text(text.replace("one, two, three", own), encoding="utf-8")
+    return load_graph(tmp_path / "corpus")
+
+
+def _chain(*links: tuple[int, int, int]) -> dict[int, Spec]:
+    """Biology articles with no shared keyword, linked as (source, rank, target)."""
+    related: dict[int, list[tuple[int, int]]] = {}
+    for source, rank, target in links:
+        related.setdefault(target, [])
+        related.setdefault(source, []).append((rank, target))
+    return {article_id: ("Biology", (), ranked) for article_id, ranked in related.items()}
+
+
+def _ids(path: LearningPath | None) -> list[int] | None:
+    return None if path is None else [step.article for step in path.steps]
+
+
+def _check_walk(kg: KnowledgeGraph, path: LearningPath, options: PathOptions) -> None:
+    """``path`` is a real walk: links that exist (or shared keywords), and figures that add up."""
+    graph, big = kg.graph, bridge_cost(kg)
+    first, *rest = path.steps
+    assert (first.via, first.rank, first.shared_keywords, first.topic_change) == (
+        StepVia.START,
+        None,
+        (),
+        False,
+    )
+    cost, bridges = 0, 0
+    for before, step in zip(path.steps, rest, strict=False):
+        u, v = before.article, step.article
+        assert u != v
+        if step.via is StepVia.KEYWORDS:
+            bridges += 1
+            assert step.rank is None
+            assert step.shared_keywords
+            theirs = {k.casefold() for k in kg.articles[v].keywords}
+            assert all(k.casefold() in theirs for k in step.shared_keywords)
+            cost += big
+            continue
+        assert step.via is StepVia.LINK
+        ranks = [graph[u][v]["rank"]] if graph.has_edge(u, v) else []
+        if not options.directed and graph.has_edge(v, u):
+            ranks.append(graph[v][u]["rank"])
+        assert ranks, f"no link {u} -> {v}"
+        assert step.rank == min(ranks)
+        cost += min(ranks) if options.weight is PathWeight.RANK else 1
+        topics = set(kg.articles[u].topics)
+        assert step.topic_change == topics.isdisjoint(kg.articles[v].topics)
+    assert len({step.article for step in path.steps}) == len(path.steps)  # simple
+    assert path.hops == len(path.steps) - 1 <= options.max_hops
+    assert path.bridges == bridges
+    assert path.cost == cost
+    assert not {step.article for step in path.steps} & options.avoid
+
+
+# --- the rules, on small corpora -------------------------------------------------------
+
+
+def test_an_article_to_itself_is_zero_hops(seeds_graph: KnowledgeGraph) -> None:
+    path = learning_path(seeds_graph, 168904, 168904)
+    assert path is not None
+    assert (_ids(path), path.hops, path.cost, path.bridges) == ([168904], 0, 0.0, 0)
+    assert path.steps[0].via is StepVia.START
+    assert learning_paths(seeds_graph, 168904, 168904, 5) == [path]
+
+
+def test_unknown_articles_and_bad_options_are_errors(seeds_graph: KnowledgeGraph) -> None:
+    kg = seeds_graph
+    for source, target in ((999, 168904), (168904, 999)):
+        with pytest.raises(ArticleNotFound, match="999"):
+            learning_path(kg, source, target)
+        with pytest.raises(ArticleNotFound, match="999"):
+            learning_paths(kg, source, target)
+    for avoided in (168904, 168912):
+        options = PathOptions(avoid=frozenset({avoided}))
+        with pytest.raises(QueryError, match=f"{avoided}.*avoided"):
+            learning_path(kg, 168904, 168912, options)
+        with pytest.raises(QueryError, match=str(avoided)):
+            learning_paths(kg, 168904, 168912, options=options)
+    for k in (0, -1, MAX_PATHS + 1):
+        with pytest.raises(QueryError, match="k must be between 1 and 10"):
+            learning_paths(kg, 168904, 168912, k)
+    for max_hops in (0, MAX_HOPS + 1):
+        with pytest.raises(QueryError, match="max_hops must be between 1 and 100"):
+            learning_path(kg, 168904, 168912, PathOptions(max_hops=max_hops))
+    assert len(learning_paths(kg, 168904, 168912, MAX_PATHS)) <= MAX_PATHS
+    assert learning_paths(kg, 168904, 168912, 1)[0].hops == 3
+    assert learning_path(kg, 168904, 168912, PathOptions(max_hops=MAX_HOPS)) is not None
+
+
+def test_seeds_paths_are_walks(seeds_graph: KnowledgeGraph) -> None:
+    kg = seeds_graph
+    for options in (PathOptions(), RANK, PathOptions(directed=False), BRIDGES):
+        for source in kg.articles:
+            for target in kg.articles:
+                path = learning_path(kg, source, target, options)
+                if path is not None:
+                    _check_walk(kg, path, options)
+                    assert (path.steps[0].article, path.steps[-1].article) == (source, target)
+
+
+def test_avoid_keeps_an_article_off_every_path(tmp_path: Path, write_article: WriteArticle) -> None:
+    kg = _corpus(tmp_path, write_article, _chain((1, 1, 2), (2, 1, 4), (1, 2, 3), (3, 1, 4)))
+    assert _ids(learning_path(kg, 1, 4)) == [1, 2, 4]
+    avoid_two = PathOptions(avoid=frozenset({2}))
+    assert _ids(learning_path(kg, 1, 4, avoid_two)) == [1, 3, 4]
+    assert [_ids(p) for p in learning_paths(kg, 1, 4, 5, avoid_two)] == [[1, 3, 4]]
+    assert len(learning_paths(kg, 1, 4, 5)) == 2
+    avoid_both = PathOptions(avoid=frozenset({2, 3, 99}))  # an unknown id is no matter
+    assert learning_path(kg, 1, 4, avoid_both) is None
+    assert learning_paths(kg, 1, 4, 5, avoid_both) == []
+
+
+def test_same_topic_keeps_every_step_in_the_source_topics(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    specs: dict[int, Spec] = {
+        1: ("Biology", (), [(1, 2), (2, 3)]),
+        2: ("Chemistry", (), [(1, 4), (2, 6)]),
+        3: ("Biology", (), [(1, 5)]),
+        5: ("Biology", (), [(1, 4)]),
+        4: ("Biology", (), []),
+        6: ("Chemistry", (), []),
+    }
+    kg = _corpus(tmp_path, write_article, specs)
+    path = learning_path(kg, 1, 4)
+    assert _ids(path) == [1, 2, 4]
+    assert path is not None
+    assert [step.topic_change for step in path.steps] == [False, True, True]
+    same = PathOptions(same_topic=True)
+    path = learning_path(kg, 1, 4, same)
+    assert _ids(path) == [1, 3, 5, 4]
+    assert path is not None
+    assert not any(step.topic_change for step in path.steps)
+    assert all(_ids(p) == [1, 3, 5, 4] for p in learning_paths(kg, 1, 4, 3, same))
+    assert learning_path(kg, 1, 6) is not None
+    assert learning_path(kg, 1, 6, same) is None  # the target is off topic
+    assert learning_paths(kg, 1, 6, 3, same) == []
+
+
+def test_max_hops_cuts_longer_paths(tmp_path: Path, write_article: WriteArticle) -> None:
+    kg = _corpus(
+        tmp_path, write_article, _chain((1, 1, 2), (2, 1, 3), (1, 2, 4), (4, 1, 5), (5, 1, 3))
+    )
+    assert _ids(learning_path(kg, 1, 3, PathOptions(max_hops=2))) == [1, 2, 3]
+    assert learning_path(kg, 1, 3, PathOptions(max_hops=1)) is None
+    assert [p.hops for p in learning_paths(kg, 1, 3, 5)] == [2, 3]
+    assert [p.hops for p in learning_paths(kg, 1, 3, 5, PathOptions(max_hops=2))] == [2]
+    assert learning_paths(kg, 1, 3, 5, PathOptions(max_hops=1)) == []
+
+
+def test_directed_or_either_way(tmp_path: Path, write_article: WriteArticle) -> None:
+    kg = _corpus(tmp_path, write_article, _chain((1, 2, 2), (3, 4, 2)))
+    assert learning_path(kg, 1, 3) is None
+    assert learning_paths(kg, 1, 3) == []
+    either = PathOptions(directed=False)
+    path = learning_path(kg, 1, 3, either)
+    assert _ids(path) == [1, 2, 3]
+    assert path is not None
+    assert [step.rank for step in path.steps] == [None, 2, 4]  # 3 -> 2, taken backwards
+    assert [_ids(p) for p in learning_paths(kg, 1, 3, 3, either)] == [[1, 2, 3]]
+
+
+def test_rank_prefers_a_longer_path_of_low_ranks(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _corpus(tmp_path, write_article, _chain((1, 5, 4), (1, 1, 2), (2, 1, 3), (3, 1, 4)))
+    hops = learning_path(kg, 1, 4)
+    by_rank = learning_path(kg, 1, 4, RANK)
+    assert hops is not None
+    assert by_rank is not None
+    assert (_ids(hops), hops.cost, hops.steps[1].rank) == ([1, 4], 1.0, 5)
+    assert (_ids(by_rank), by_rank.cost, by_rank.hops) == ([1, 2, 3, 4], 3.0, 3)
+    assert [(_ids(p), p.cost) for p in learning_paths(kg, 1, 4, 3, RANK)] == [
+        ([1, 2, 3, 4], 3.0),
+        ([1, 4], 5.0),
+    ]
+    assert [(_ids(p), p.cost) for p in learning_paths(kg, 1, 4, 3)] == [
+        ([1, 4], 1.0),
+        ([1, 2, 3, 4], 3.0),
+    ]
+
+
+def test_either_way_a_link_costs_its_lower_rank(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _corpus(tmp_path, write_article, _chain((1, 5, 2), (2, 1, 1), (1, 1, 3), (3, 2, 2)))
+    options = PathOptions(directed=False, weight=PathWeight.RANK)
+    path = learning_path(kg, 1, 2, options)
+    assert path is not None
+    assert (_ids(path), path.cost, path.steps[1].rank) == ([1, 2], 1.0, 1)
+    assert _ids(learning_path(kg, 1, 2, RANK)) == [1, 3, 2]
+
+
+def test_learning_paths_are_distinct_simple_and_cheapest_first(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    # A ladder: many paths from 1 to 9, of several lengths and costs.
+    links = [(1, 1, 2), (1, 2, 3), (2, 1, 4), (3, 3, 4), (2, 4, 5), (4, 1, 5), (3, 2, 6)]
+    links += [(5, 1, 9), (6, 5, 9), (4, 3, 6), (6, 1, 5), (5, 2, 2)]
+    kg = _corpus(tmp_path, write_article, _chain(*links))
+    for options in (PathOptions(), RANK, PathOptions(directed=False)):
+        found = learning_paths(kg, 1, 9, MAX_PATHS, options)
+        assert len(found) > 3
+        assert len({tuple(_ids(p) or ()) for p in found}) == len(found)
+        assert [p.cost for p in found] == sorted(p.cost for p in found)
+        for path in found:
+            _check_walk(kg, path, options)
+        best = learning_path(kg, 1, 9, options)
+        assert best is not None
+        assert found[0].cost == best.cost
+        assert len(learning_paths(kg, 1, 9, 2, options)) == 2
+
+
+def test_the_time_budget_still_lists_the_first_path(seeds_graph: KnowledgeGraph) -> None:
+    found = learning_paths(seeds_graph, 168904, 168912, MAX_PATHS, time_budget=0.0)
+    assert [_ids(p) for p in found] == [[168904, 168897, 168911, 168912]]
+
+
+# --- keyword bridges ---------------------------------------------------------------------
+
+
+def test_bridges_only_where_no_link_path(tmp_path: Path, write_article: WriteArticle) -> None:
+    specs: dict[int, Spec] = {
+        1: ("Biology", ["shared", "Rare"], [(1, 2)]),
+        2: ("Biology", ["two"], [(1, 3)]),
+        3: ("Biology", ["three"], [(1, 4)]),
+        4: ("Chemistry", ["shared", "rare"], []),
+        5: ("Physics", ["rare", "five"], []),
+        6: ("Physics", ["six"], []),
+    }
+    kg = _corpus(tmp_path, write_article, specs)
+    # 1 and 4 share keywords, but links join them: no bridge, however long the links.
+    path = learning_path(kg, 1, 4, BRIDGES)
+    assert path is not None
+    assert (_ids(path), path.bridges, path.cost) == ([1, 2, 3, 4], 0, 3.0)
+    # Backwards there is no link path: one bridge, sharing every common keyword, rarest first.
+    path = learning_path(kg, 4, 1, BRIDGES)
+    assert path is not None
+    assert (_ids(path), path.bridges, path.hops) == ([4, 1], 1, 1)
+    assert path.cost == bridge_cost(kg) == 35
+    step = path.steps[1]
+    assert (step.via, step.rank, step.shared_keywords) == (
+        StepVia.KEYWORDS,
+        None,
+        ("shared", "rare"),
+    )
+    assert step.topic_change
+    assert learning_path(kg, 4, 1) is None
+    assert [_ids(p) for p in learning_paths(kg, 4, 1, 3, BRIDGES)] == [[4, 1]]
+    assert learning_paths(kg, 4, 1, 3) == []
+    # After a bridge, links again: 4 ~ 1 -> 2.
+    path = learning_path(kg, 4, 2, BRIDGES)
+    assert path is not None
+    assert (_ids(path), path.bridges, path.cost) == ([4, 1, 2], 1, 1 + bridge_cost(kg))
+    # 6 shares no keyword and has no link: nothing reaches it.
+    assert learning_path(kg, 4, 6, BRIDGES) is None
+    assert learning_paths(kg, 4, 6, 3, BRIDGES) == []
+    # A link path longer than max_hops is no path, and no bridge replaces it.
+    assert learning_path(kg, 1, 4, PathOptions(keyword_bridges=True, max_hops=2)) is None
+
+
+def test_bridges_are_as_few_as_can_be(tmp_path: Path, write_article: WriteArticle) -> None:
+    specs: dict[int, Spec] = {
+        # Two bridges and 3 hops: 1 ~x~ 2 -> 3 ~y~ 9.
+        1: ("Biology", ["x", "z"], []),
+        2: ("Biology", ["x"], [(1, 3)]),
+        3: ("Biology", ["y"], []),
+        9: ("Biology", ["y", "end"], []),
+        # One bridge and 5 hops: 1 ~z~ 5 -> 6 -> 7 -> 8 -> 9.
+        5: ("Biology", ["z"], [(1, 6)]),
+        6: ("Biology", [], [(1, 7)]),
+        7: ("Biology", [], [(1, 8)]),
+        8: ("Biology", [], [(1, 9)]),
+    }
+    kg = _corpus(tmp_path, write_article, specs)
+    path = learning_path(kg, 1, 9, BRIDGES)
+    assert path is not None
+    assert (_ids(path), path.bridges) == ([1, 5, 6, 7, 8, 9], 1)
+    assert path.cost == 4 + bridge_cost(kg)
+    assert [s.via for s in path.steps[1:]] == [StepVia.KEYWORDS] + [StepVia.LINK] * 4
+    assert path.steps[1].shared_keywords == ("z",)
+    # Keep 5 out, and the path takes two bridges.
+    options = PathOptions(keyword_bridges=True, avoid=frozenset({5}))
+    path = learning_path(kg, 1, 9, options)
+    assert path is not None
+    assert (_ids(path), path.bridges, path.cost) == ([1, 2, 3, 9], 2, 1 + 2 * bridge_cost(kg))
+    assert [s.shared_keywords for s in path.steps[1:]] == [("x",), (), ("y",)]
+    # Too few hops allowed for either: no path.
+    assert learning_path(kg, 1, 9, PathOptions(keyword_bridges=True, max_hops=4)) is None
+
+
+def test_bridges_respect_topics_and_direction(tmp_path: Path, write_article: WriteArticle) -> None:
+    specs: dict[int, Spec] = {
+        1: ("Biology", ["k"], []),
+        2: ("Chemistry", ["k"], [(1, 3)]),
+        3: ("Biology", ["m"], []),
+        4: ("Biology", ["k"], []),
+        5: ("Biology", [], [(1, 4)]),
+        6: ("Biology", [], [(2, 5)]),
+    }
+    kg = _corpus(tmp_path, write_article, specs)
+    assert _ids(learning_path(kg, 1, 3, BRIDGES)) == [1, 2, 3]
+    # A bridge may not land off topic either.
+    assert learning_path(kg, 1, 3, PathOptions(keyword_bridges=True, same_topic=True)) is None
+    # Links after a bridge follow their direction unless told otherwise: 4 <- 5 <- 6.
+    assert learning_path(kg, 1, 6, BRIDGES) is None
+    either = PathOptions(keyword_bridges=True, directed=False)
+    path = learning_path(kg, 1, 6, either)
+    assert path is not None
+    assert (_ids(path), path.bridges, path.cost) == ([1, 4, 5, 6], 1, 2 + bridge_cost(kg))
+    assert [step.rank for step in path.steps] == [None, None, 1, 2]
+
+
+def test_a_keyword_on_too_many_articles_is_no_bridge(
+    tmp_path: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs: dict[int, Spec] = {
+        1: ("Biology", ["common", "rare"], []),
+        2: ("Biology", ["common"], []),
+        3: ("Biology", ["common", "rare"], []),
+    }
+    kg = _corpus(tmp_path, write_article, specs)
+    assert _ids(learning_path(kg, 1, 2, BRIDGES)) == [1, 2]
+    monkeypatch.setattr(paths_module, "MAX_KEYWORD_HOLDERS", 2)
+    assert learning_path(kg, 1, 2, BRIDGES) is None
+    path = learning_path(kg, 1, 3, BRIDGES)
+    assert path is not None
+    assert path.steps[1].shared_keywords == ("rare", "common")
+
+
+def _bridge_reference(kg: KnowledgeGraph, directed: bool, weight: PathWeight) -> nx.DiGraph[object]:
+    """Articles and keywords as one weighted graph: into a keyword costs a bridge, out is free."""
+    big = bridge_cost(kg)
+    reference: nx.DiGraph[object] = nx.DiGraph()
+    reference.add_nodes_from(kg.articles)
+    for u, v, data in kg.graph.edges(data=True):
+        cost: int = data["rank"] if weight is PathWeight.RANK else 1
+        pairs = [(u, v)] if directed else [(u, v), (v, u)]
+        for a, b in pairs:
+            if not reference.has_edge(a, b) or reference[a][b]["w"] > cost:
+                reference.add_edge(a, b, w=cost)
+    for keyword, holders in kg.by_keyword.items():
+        for holder in holders:
+            reference.add_edge(holder, ("keyword", keyword), w=big)
+            reference.add_edge(("keyword", keyword), holder, w=0)
+    return reference
+
+
+def _reference_cost(reference: nx.DiGraph[object], source: int, target: int) -> float | None:
+    try:
+        cost, _ = nx.bidirectional_dijkstra(reference, source, target, weight="w")
+    except nx.NetworkXNoPath:
+        return None
+    return float(cost)
+
+
+def test_bridged_paths_match_a_reference_on_random_corpora(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    rng = random.Random(20_251_125)
+    words = [f"w{i}" for i in range(12)]
+    specs: dict[int, Spec] = {}
+    for article_id in range(1, 41):
+        subject = rng.choice(["Biology", "Chemistry"])
+        keywords = rng.sample(words, rng.randint(0, 2))
+        targets = rng.sample([i for i in range(1, 41) if i != article_id], rng.randint(0, 2))
+        specs[article_id] = (subject, keywords, [(rng.randint(1, 5), t) for t in targets])
+    kg = _corpus(tmp_path, write_article, specs)
+    for directed in (True, False):
+        for weight in PathWeight:
+            options = PathOptions(
+                directed=directed, weight=weight, keyword_bridges=True, max_hops=MAX_HOPS
+            )
+            reference = _bridge_reference(kg, directed, weight)
+            for source in kg.articles:
+                for target in kg.articles:
+                    path = learning_path(kg, source, target, options)
+                    assert (path and path.cost) == _reference_cost(reference, source, target)
+                    if path is not None:
+                        _check_walk(kg, path, options)
+
+
+# --- the dev corpus ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dev_pairs(dev_graph: KnowledgeGraph) -> list[tuple[int, int]]:
+    """200 pairs; half of them in one weakly connected component, so many have paths."""
+    rng = random.Random(20_251_125)
+    component: dict[int, list[int]] = {}
+    for nodes in nx.weakly_connected_components(dev_graph.graph):
+        members = sorted(nodes)
+        for node in members:
+            component[node] = members
+    ids = sorted(dev_graph.articles)
+    pairs = []
+    for i in range(200):
+        source = rng.choice(ids)
+        target = rng.choice(component[source] if i % 2 == 0 else ids)
+        pairs.append((source, target))
+    return pairs
+
+
+def _hops_or_none(graph: nx.Graph[int], source: int, target: int) -> int | None:
+    try:
+        return int(nx.shortest_path_length(graph, source, target))
+    except nx.NetworkXNoPath:
+        return None
+
+
+def test_dev_paths_are_shortest(
+    dev_graph: KnowledgeGraph, dev_pairs: list[tuple[int, int]]
+) -> None:
+    kg = dev_graph
+    either = kg.graph.to_undirected(as_view=True)
+    found = {True: 0, False: 0}
+    for source, target in dev_pairs:
+        for directed, graph in ((True, kg.graph), (False, either)):
+            options = PathOptions(directed=directed, max_hops=MAX_HOPS)
+            path = learning_path(kg, source, target, options)
+            expected = _hops_or_none(graph, source, target)
+            assert (None if path is None else path.hops) == expected
+            if path is not None:
+                found[directed] += 1
+                _check_walk(kg, path, options)
+        options = PathOptions(weight=PathWeight.RANK, max_hops=MAX_HOPS)
+        path = learning_path(kg, source, target, options)
+        try:
+            cost, _ = nx.bidirectional_dijkstra(kg.graph, source, target, weight="rank")
+        except nx.NetworkXNoPath:
+            assert path is None
+        else:
+            assert path is not None
+            assert path.cost == cost
+            _check_walk(kg, path, options)
+    assert found[True] >= 60
+    assert found[False] >= found[True]
+
+
+def test_dev_several_paths(dev_graph: KnowledgeGraph, dev_pairs: list[tuple[int, int]]) -> None:
+    kg = dev_graph
+    for options in (PathOptions(), RANK, PathOptions(directed=False)):
+        for source, target in dev_pairs[:100]:
+            found = learning_paths(kg, source, target, 3, options)
+            assert len(found) <= 3
+            assert len({tuple(_ids(p) or ()) for p in found}) == len(found)
+            assert [p.cost for p in found] == sorted(p.cost for p in found)
+            best = learning_path(kg, source, target, options)
+            assert (best is None) == (not found)
+            if best is not None:
+                assert found[0].cost == best.cost
+            for path in found:
+                _check_walk(kg, path, options)
+
+
+@pytest.fixture(scope="module")
+def dev_keyword_pairs(dev_graph: KnowledgeGraph) -> list[tuple[int, int]]:
+    rng = random.Random(7)
+    ids = sorted(i for i, article in dev_graph.articles.items() if article.keywords)
+    return [(rng.choice(ids), rng.choice(ids)) for _ in range(200)]
+
+
+def test_dev_bridges(dev_graph: KnowledgeGraph, dev_keyword_pairs: list[tuple[int, int]]) -> None:
+    kg = dev_graph
+    options = PathOptions(keyword_bridges=True, max_hops=MAX_HOPS)
+    found = 0
+    for source, target in dev_keyword_pairs:
+        path = learning_path(kg, source, target, options)
+        if path is None:
+            continue
+        found += 1
+        _check_walk(kg, path, options)
+        linked = nx.has_path(kg.graph, source, target)
+        assert (path.bridges == 0) == linked
+    assert found >= 0.95 * len(dev_keyword_pairs)
+
+
+def test_dev_bridges_are_fewest(
+    dev_graph: KnowledgeGraph, dev_keyword_pairs: list[tuple[int, int]]
+) -> None:
+    kg = dev_graph
+    reference = _bridge_reference(kg, True, PathWeight.HOPS)
+    options = PathOptions(keyword_bridges=True, max_hops=MAX_HOPS)
+    for source, target in dev_keyword_pairs[:25]:
+        path = learning_path(kg, source, target, options)
+        assert (path and path.cost) == _reference_cost(reference, source, target)
+
+
+def _timings(call: object, pairs: Sequence[tuple[int, int]]) -> tuple[float, float]:
+    """p50 and p95 of ``call(source, target)``, in milliseconds."""
+    assert callable(call)
+    seconds = []
+    for source, target in pairs:
+        start = time.perf_counter()
+        call(source, target)
+        seconds.append(time.perf_counter() - start)
+    cuts = statistics.quantiles(seconds, n=100)
+    return cuts[49] * 1000, cuts[94] * 1000
+
+
+def test_dev_paths_are_fast(
+    dev_graph: KnowledgeGraph,
+    dev_pairs: list[tuple[int, int]],
+    dev_keyword_pairs: list[tuple[int, int]],
+    record_property: Callable[[str, object], None],
+) -> None:
+    kg = dev_graph
+    either = PathOptions(directed=False)
+    learning_path(kg, *dev_pairs[0], either)  # warm up: the undirected view is made once
+    measured = {
+        "learning_path": _timings(lambda s, t: learning_path(kg, s, t), dev_pairs),
+        "learning_path either way": _timings(
+            lambda s, t: learning_path(kg, s, t, either), dev_pairs
+        ),
+        "learning_path by rank": _timings(lambda s, t: learning_path(kg, s, t, RANK), dev_pairs),
+        "learning_path with bridges": _timings(
+            lambda s, t: learning_path(kg, s, t, BRIDGES), dev_keyword_pairs
+        ),
+        "learning_paths k=3": _timings(lambda s, t: learning_paths(kg, s, t, 3), dev_pairs),
+        "learning_paths k=3 by rank": _timings(
+            lambda s, t: learning_paths(kg, s, t, 3, RANK), dev_pairs
+        ),
+    }
+    for name, (p50, p95) in measured.items():
+        record_property(name, f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        print(f"{name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    # Targets: 50 ms, 200 ms with bridges, 500 ms for three paths; bounds are 4x, for slow CI.
+    for name in ("learning_path", "learning_path either way", "learning_path by rank"):
+        assert measured[name][1] < 200
+    assert measured["learning_path with bridges"][1] < 800
+    assert measured["learning_paths k=3"][1] < 2000
+    assert measured["learning_paths k=3 by rank"][1] < 2000

@@ -1,0 +1,396 @@
+"""Drawable subgraphs and their exports: node sets, cuts, wanted nodes, layouts, formats."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from conftest import SEED_FILE
+from kgraph.errors import ArticleNotFound, QueryError
+from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.export import (
+    to_cytoscape,
+    to_d3,
+    to_dot,
+    to_graphology,
+    to_networkx,
+    write_gexf,
+    write_graphml,
+)
+from kgraph.graph.queries import Direction
+from kgraph.graph.subgraphs import Layout, Subgraph, reading_order, subgraph, topic_graph, topic_map
+from kgraph.model import FindingKind
+
+SEED_ARTICLE = 168911
+SEED_WANTED = 168999
+
+
+def _broken(kg: KnowledgeGraph, article_id: int) -> set[int]:
+    return {
+        f.stated_id
+        for f in kg.findings_by_article.get(article_id, ())
+        if f.kind is FindingKind.BROKEN_LINK and f.stated_id is not None
+    } & kg.wanted.keys()
+
+
+def _step(kg: KnowledgeGraph, node: int, direction: Direction) -> set[int]:
+    if node not in kg.articles:
+        return set()
+    found: set[int] = set()
+    if direction is not Direction.IN:
+        found |= set(kg.graph.succ[node]) | _broken(kg, node)
+    if direction is not Direction.OUT:
+        found |= set(kg.graph.pred[node])
+    return found
+
+
+def _reachable(
+    kg: KnowledgeGraph, centers: list[int], depth: int, direction: Direction
+) -> dict[int, int]:
+    """Node → distance, by a plain breadth-first walk (the reference)."""
+    distance = dict.fromkeys(centers, 0)
+    queue = deque(centers)
+    while queue:
+        node = queue.popleft()
+        if distance[node] == depth:
+            continue
+        for other in _step(kg, node, direction):
+            if other not in distance:
+                distance[other] = distance[node] + 1
+                queue.append(other)
+    return distance
+
+
+def _most_linked(kg: KnowledgeGraph) -> int:
+    return min(kg.graph.nodes, key=lambda i: (-kg.graph.in_degree(i), i))
+
+
+def _ids(sg: Subgraph) -> list[int]:
+    return [n.id for n in sg.nodes]
+
+
+def _check_edges(kg: KnowledgeGraph, sg: Subgraph) -> None:
+    ids = set(_ids(sg))
+    assert len(ids) == len(sg.nodes)
+    assert len({e.id for e in sg.edges}) == len(sg.edges)
+    expected = set()
+    for source in ids & kg.articles.keys():
+        expected |= {(source, t) for t in kg.graph.succ[source] if t in ids}
+        expected |= {(source, t) for t in _broken(kg, source) if t in ids}
+    assert {(e.source, e.target) for e in sg.edges} == expected
+    for edge in sg.edges:
+        assert edge.id == f"{edge.source}->{edge.target}"
+        link = kg.link(edge.source, edge.target)
+        if link is not None:
+            assert edge.rank == link.rank
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+def test_depth_one_is_the_center_and_its_neighbours(
+    seeds_graph: KnowledgeGraph, direction: Direction
+) -> None:
+    for center in seeds_graph.articles:
+        sg = subgraph(seeds_graph, [center], direction=direction, limit=2000)
+        assert sg.nodes[0].id == center
+        assert set(_ids(sg)) == {center} | _step(seeds_graph, center, direction)
+        assert not sg.truncated
+        _check_edges(seeds_graph, sg)
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_depths_match_a_breadth_first_walk(
+    seeds_graph: KnowledgeGraph, depth: int, direction: Direction
+) -> None:
+    for center in list(seeds_graph.articles)[::5]:
+        sg = subgraph(seeds_graph, [center], depth=depth, direction=direction, limit=2000)
+        reach = _reachable(seeds_graph, [center], depth, direction)
+        assert set(_ids(sg)) == set(reach)
+        distances = [reach[i] for i in _ids(sg)]
+        assert distances == sorted(distances)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("direction", list(Direction))
+def test_dev_neighbourhoods(dev_graph: KnowledgeGraph, direction: Direction) -> None:
+    top = _most_linked(dev_graph)
+    for depth in (1, 2):
+        sg = subgraph(dev_graph, [top], depth=depth, direction=direction, limit=2000)
+        assert set(_ids(sg)) == set(_reachable(dev_graph, [top], depth, direction))
+        _check_edges(dev_graph, sg)
+
+
+def test_several_centers_come_first_and_union(seeds_graph: KnowledgeGraph) -> None:
+    centers = [168904, 52005, 168904]
+    sg = subgraph(seeds_graph, centers, depth=2, limit=2000)
+    assert _ids(sg)[:2] == [168904, 52005]
+    assert set(_ids(sg)) == set(_reachable(seeds_graph, [168904, 52005], 2, Direction.BOTH))
+
+
+def test_the_cut_keeps_the_nearest_and_counts_the_rest(seeds_graph: KnowledgeGraph) -> None:
+    full = subgraph(seeds_graph, [168904], depth=3, limit=2000)
+    reach = _reachable(seeds_graph, [168904], 3, Direction.BOTH)
+    assert len(full.nodes) == len(reach)
+    for limit in (1, 3, 7, len(reach) - 1):
+        cut = subgraph(seeds_graph, [168904], depth=3, limit=limit)
+        assert _ids(cut) == _ids(full)[:limit]
+        assert cut.truncated
+        assert len(cut.nodes) + cut.omitted_nodes == len(reach)
+        _check_edges(seeds_graph, cut)
+    # Within one distance: by the rank of the link reaching them, then id.
+    out = subgraph(seeds_graph, [168904], direction=Direction.OUT)
+    assert _ids(out) == [168904, 168902, 168897, 168906, 168903]
+
+
+@pytest.mark.corpus
+def test_dev_cut_adds_up(dev_graph: KnowledgeGraph) -> None:
+    top = _most_linked(dev_graph)
+    reach = _reachable(dev_graph, [top], 3, Direction.BOTH)
+    sg = subgraph(dev_graph, [top], depth=3, limit=100)
+    assert len(sg.nodes) == 100
+    assert sg.omitted_nodes == len(reach) - 100
+    assert max(reach[i] for i in _ids(sg)) <= min(
+        d for i, d in reach.items() if i not in set(_ids(sg))
+    )
+
+
+def test_wanted_articles_are_nodes(seeds_graph: KnowledgeGraph) -> None:
+    sg = subgraph(seeds_graph, [SEED_ARTICLE])
+    wanted = {n.id: n for n in sg.nodes if n.wanted}
+    assert set(wanted) == {SEED_WANTED}
+    node = wanted[SEED_WANTED]
+    assert node.label == seeds_graph.wanted[SEED_WANTED].title
+    assert node.in_degree == 2
+    assert node.topic == "biology"
+    edge = next(e for e in sg.edges if e.target == SEED_WANTED)
+    assert (edge.source, edge.rank) == (SEED_ARTICLE, 3)
+    # Only outgoing links lead to wanted articles, and the walk stops there.
+    assert SEED_WANTED not in _ids(subgraph(seeds_graph, [SEED_ARTICLE], direction=Direction.IN))
+    assert 168913 in _ids(subgraph(seeds_graph, [SEED_ARTICLE], depth=1))
+
+
+def test_seed_alone_shows_its_wanted_articles(tmp_path: Path) -> None:
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    (folder / SEED_FILE.name).write_text(SEED_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    kg = load_graph(folder)
+    (article,) = kg.articles
+    sg = subgraph(kg, [article])
+    assert {n.id for n in sg.nodes if n.wanted} == set(kg.wanted)
+    assert len(kg.wanted) == 4
+    assert len(sg.edges) == 4
+
+
+def test_bad_arguments(seeds_graph: KnowledgeGraph) -> None:
+    with pytest.raises(ArticleNotFound):
+        subgraph(seeds_graph, [1])
+    with pytest.raises(ArticleNotFound):
+        subgraph(seeds_graph, [SEED_WANTED])
+    with pytest.raises(QueryError, match="between 1 and 3"):
+        subgraph(seeds_graph, [SEED_ARTICLE], depth=4)
+    with pytest.raises(QueryError, match="between 1 and 2000"):
+        subgraph(seeds_graph, [SEED_ARTICLE], limit=0)
+    with pytest.raises(QueryError, match="center"):
+        subgraph(seeds_graph, [])
+    with pytest.raises(QueryError, match="limit"):
+        subgraph(seeds_graph, [168904, 52005], limit=1)
+    with pytest.raises(QueryError, match="not in the graph"):
+        topic_graph(seeds_graph, "astrology")
+    with pytest.raises(QueryError, match="between 1 and 100"):
+        reading_order(seeds_graph, "biology", first=101)
+    with pytest.raises(QueryError, match="not in topic"):
+        reading_order(seeds_graph, "biology", start=52005)
+
+
+@pytest.mark.parametrize("layout", [Layout.SPRING, Layout.KAMADA_KAWAI, Layout.CIRCULAR])
+def test_layouts_are_deterministic_and_normalised(
+    seeds_graph: KnowledgeGraph, layout: Layout
+) -> None:
+    first = subgraph(seeds_graph, [168904], depth=3, layout=layout)
+    again = subgraph(seeds_graph, [168904], depth=3, layout=layout)
+    assert first == again
+    xs = [n.x for n in first.nodes]
+    ys = [n.y for n in first.nodes]
+    assert all(v is not None and 0 <= v <= 1 for v in xs + ys)
+    assert min(xs) == 0  # type: ignore[type-var]
+    assert max(xs) == 1  # type: ignore[type-var]
+    single = subgraph(seeds_graph, [52099 - 98], depth=1, direction=Direction.IN, layout=layout)
+    if len(single.nodes) == 1:
+        assert (single.nodes[0].x, single.nodes[0].y) == (0.5, 0.5)
+
+
+def test_no_layout_leaves_positions_empty(seeds_graph: KnowledgeGraph) -> None:
+    sg = subgraph(seeds_graph, [168904])
+    assert all(n.x is None and n.y is None for n in sg.nodes)
+
+
+@pytest.mark.corpus
+def test_big_layouts_are_fast_and_deterministic(dev_graph: KnowledgeGraph) -> None:
+    top = _most_linked(dev_graph)
+    started = time.perf_counter()
+    sg = subgraph(dev_graph, [top], depth=2, limit=2000, layout=Layout.SPRING)
+    took = time.perf_counter() - started
+    print(f"depth-2 SPRING of {top}: {len(sg.nodes)} nodes in {took:.3f} s")
+    assert took < 1.5
+    # 2,000 nodes: the cheaper force layout.
+    centers = sorted(dev_graph.graph.nodes, key=lambda i: (-dev_graph.graph.in_degree(i), i))
+    started = time.perf_counter()
+    big = subgraph(dev_graph, centers[:300], depth=3, limit=2000, layout=Layout.KAMADA_KAWAI)
+    took = time.perf_counter() - started
+    print(f"2,000-node KAMADA_KAWAI (spring fallback): {took:.3f} s")
+    assert len(big.nodes) == 2000
+    assert took < 3
+    assert big == subgraph(dev_graph, centers[:300], depth=3, limit=2000, layout=Layout.SPRING)
+    assert all(0 <= n.x <= 1 and 0 <= n.y <= 1 for n in big.nodes)  # type: ignore[operator]
+
+
+def test_topic_graph_most_linked_first(seeds_graph: KnowledgeGraph) -> None:
+    topic = seeds_graph.topics["biology"]
+    sg = topic_graph(seeds_graph, "Biology", limit=2000)
+    degree = seeds_graph.graph.in_degree
+    assert sorted(_ids(sg)) == sorted(topic.article_ids)
+    assert _ids(sg) == sorted(_ids(sg), key=lambda i: (-degree(i), i))
+    assert not any(n.wanted for n in sg.nodes)
+    _check_edges(seeds_graph, sg)
+    cut = topic_graph(seeds_graph, "biology", limit=5)
+    assert _ids(cut) == _ids(sg)[:5]
+    assert (cut.truncated, cut.omitted_nodes) == (True, len(topic.article_ids) - 5)
+
+
+@pytest.mark.parametrize("name", ["seeds_graph", "dev_graph"])
+def test_topic_map_counts_every_link(name: str, request: pytest.FixtureRequest) -> None:
+    kg: KnowledgeGraph = request.getfixturevalue(name)
+    sg = topic_map(kg)
+    assert [n.topic for n in sg.nodes] == sorted(kg.topics)
+    assert [n.id for n in sg.nodes] == list(range(len(kg.topics)))
+    assert [n.weight for n in sg.nodes] == [
+        len(kg.topics[k].article_ids) for k in sorted(kg.topics)
+    ]
+    assert sum(e.weight for e in sg.edges) == kg.graph.number_of_edges()
+    assert sum(n.out_degree for n in sg.nodes) == sum(
+        e.weight for e in sg.edges if e.source != e.target
+    )
+    assert len({(e.source, e.target) for e in sg.edges}) == len(sg.edges)
+    laid = topic_map(kg, Layout.SPRING)
+    assert laid == topic_map(kg, Layout.SPRING)
+
+
+@pytest.mark.parametrize("name", ["seeds_graph", "dev_graph"])
+def test_reading_order(name: str, request: pytest.FixtureRequest) -> None:
+    kg: KnowledgeGraph = request.getfixturevalue(name)
+    for key, topic in kg.topics.items():
+        members = set(topic.article_ids)
+        order = reading_order(kg, key, first=100)
+        assert len(order) == len(set(order)) == min(100, len(members))
+        assert set(order) <= members
+        degree = kg.graph.in_degree
+        assert order[0] == min(members, key=lambda i: (-degree(i), i))
+        # Breadth-first: each article after the first reached is linked to an earlier one.
+        inside = kg.graph.subgraph(members).to_undirected(as_view=True)
+        reached = nx.node_connected_component(inside, order[0])
+        walked = [i for i in order if i in reached]
+        assert order[: len(walked)] == walked
+        for i, article in enumerate(walked[1:], 1):
+            assert any(other in inside[article] for other in walked[:i])
+        rest = order[len(walked) :]
+        assert rest == sorted(rest, key=lambda i: (-degree(i), i))
+
+
+def test_reading_order_from_a_start(seeds_graph: KnowledgeGraph) -> None:
+    order = reading_order(seeds_graph, "biology", start=SEED_ARTICLE, first=100)
+    assert order[0] == SEED_ARTICLE
+    assert sorted(order) == sorted(seeds_graph.topics["biology"].article_ids)
+    # Outgoing links first, strongest first.
+    assert order[1:4] == [168912, 168913, 168916]
+    assert reading_order(seeds_graph, "biology", start=SEED_ARTICLE, first=2) == order[:2]
+
+
+@pytest.fixture
+def drawn(seeds_graph: KnowledgeGraph) -> Subgraph:
+    return subgraph(seeds_graph, [SEED_ARTICLE], depth=2, layout=Layout.SPRING)
+
+
+def _ends_are_nodes(nodes: set[str], edges: list[tuple[str, str]]) -> None:
+    assert all(isinstance(n, str) for n in nodes)
+    assert all(s in nodes and t in nodes for s, t in edges)
+
+
+def test_cytoscape(drawn: Subgraph, seeds_graph: KnowledgeGraph) -> None:
+    data = json.loads(json.dumps(to_cytoscape(drawn)))
+    nodes = data["elements"]["nodes"]
+    assert [n["data"]["id"] for n in nodes] == [str(i) for i in _ids(drawn)]
+    assert all(set(n["position"]) == {"x", "y"} for n in nodes)
+    edges = data["elements"]["edges"]
+    assert all(isinstance(e["data"]["id"], str) for e in edges)
+    _ends_are_nodes(
+        {n["data"]["id"] for n in nodes},
+        [(e["data"]["source"], e["data"]["target"]) for e in edges],
+    )
+    plain = to_cytoscape(subgraph(seeds_graph, [SEED_ARTICLE]))
+    assert "position" not in plain["elements"]["nodes"][0]
+
+
+def test_d3(drawn: Subgraph) -> None:
+    data = json.loads(json.dumps(to_d3(drawn)))
+    _ends_are_nodes(
+        {n["id"] for n in data["nodes"]}, [(e["source"], e["target"]) for e in data["links"]]
+    )
+    graph = nx.node_link_graph(data, directed=True, multigraph=False, edges="links")
+    assert graph.number_of_nodes() == len(drawn.nodes)
+    assert graph.number_of_edges() == len(drawn.edges)
+
+
+def test_graphology(drawn: Subgraph) -> None:
+    data = json.loads(json.dumps(to_graphology(drawn)))
+    assert data["options"] == {"type": "directed", "multi": False, "allowSelfLoops": False}
+    _ends_are_nodes(
+        {n["key"] for n in data["nodes"]}, [(e["source"], e["target"]) for e in data["edges"]]
+    )
+    assert len({e["key"] for e in data["edges"]}) == len(data["edges"])
+    assert all({"x", "y", "label"} <= n["attributes"].keys() for n in data["nodes"])
+
+
+def test_graphology_topic_map_allows_self_loops(seeds_graph: KnowledgeGraph) -> None:
+    assert to_graphology(topic_map(seeds_graph))["options"]["allowSelfLoops"] is True
+
+
+def _same_graph(drawn: Subgraph, graph: nx.Graph[int]) -> None:
+    assert set(graph.nodes) == set(_ids(drawn))
+    assert set(graph.edges) == {(e.source, e.target) for e in drawn.edges}
+    wanted = next(n for n in drawn.nodes if n.wanted)
+    assert graph.nodes[wanted.id]["label"] == wanted.label
+
+
+def test_graphml_round_trip(drawn: Subgraph, tmp_path: Path) -> None:
+    write_graphml(drawn, tmp_path / "g.graphml")
+    graph = nx.read_graphml(tmp_path / "g.graphml", node_type=int)
+    _same_graph(drawn, graph)
+    assert graph.nodes[SEED_ARTICLE]["wanted"] is False
+
+
+def test_gexf_round_trip(drawn: Subgraph, tmp_path: Path) -> None:
+    write_gexf(drawn, tmp_path / "g.gexf")
+    graph = nx.read_gexf(tmp_path / "g.gexf", node_type=int)
+    _same_graph(drawn, graph)
+
+
+def test_networkx_has_no_none(seeds_graph: KnowledgeGraph) -> None:
+    graph = to_networkx(subgraph(seeds_graph, [SEED_ARTICLE]))
+    for _, data in graph.nodes(data=True):
+        assert None not in data.values()
+        assert "x" not in data
+
+
+def test_dot(drawn: Subgraph) -> None:
+    text = to_dot(drawn)
+    assert text.startswith("digraph kgraph {")
+    assert text.endswith("}")
+    for node in drawn.nodes:
+        assert f'"{node.id}" [label=' in text
+    assert text.count(" -> ") == len(drawn.edges)
+    assert "style=dashed" in text
