@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import networkx as nx
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TARBALL = Path(
     os.environ.get("KGRAPH_DEV_CORPUS", REPO.parent / "shared/corpora/quicktakes-dev.tar.xz")
 )
-REQUESTS = int(os.environ.get("KGRAPH_BENCH_REQUESTS", "2000"))
+REQUESTS = int(os.environ.get("KGRAPH_BENCH_REQUESTS", "1000"))
 ROUNDS = 3
 
 
@@ -88,17 +89,34 @@ def main() -> None:
                     pass
                 time.sleep(0.05)
             ready = time.perf_counter() - started
+            one = [{"id": i} for i in ids]
+            # Half the pairs inside one weakly connected piece, so that many have a path.
+            pieces = {n: i for i, c in enumerate(nx.weakly_connected_components(kg.graph)) for n in c}
+            by_piece: dict[int, list[int]] = {}
+            for n, i in pieces.items():
+                by_piece.setdefault(i, []).append(n)
+            pairs = []
+            for n, source in enumerate(ids):
+                near = by_piece[pieces[source]]
+                target = rng.choice(near) if n % 2 and len(near) > 1 else rng.choice(ids)
+                pairs.append({"from": source, "to": target})
+            path = "hops cost bridges steps { article { id } via rank }"
             cases = {
-                "article": "query($id: Int) { article(id: $id) { id title url inDegree } }",
-                "neighbours depth 1": "query($id: Int!) { neighbours(id: $id) { distance article { id title } } }",
-                "neighbours depth 2": "query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }",
-                "curation summary+orphans(100)": "{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }",
+                "article": ("query($id: Int) { article(id: $id) { id title url inDegree } }", one),
+                "neighbours depth 1": ("query($id: Int!) { neighbours(id: $id) { distance article { id title } } }", one),
+                "neighbours depth 2": ("query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }", one),
+                "curation summary+orphans(100)": ("{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }", [{}]),
+                "learningPath": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to) {{ {path} }} }}", pairs),
+                "learningPath with bridges": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to, options: {{keywordBridges: true}}) {{ {path} }} }}", pairs),
+                "learningPaths k=3": (f"query($from: Int!, $to: Int!) {{ learningPaths(from: $from, to: $to, k: 3) {{ {path} }} }}", pairs),
+                "similar": ("query($id: Int!) { similar(id: $id) { article { id } score sharedKeywords } }", one),
+                "subgraph depth 2": ("query($id: Int!) { subgraph(center: [$id], depth: 2) { nodes { id } edges { id } } }", one),
             }
             rows: dict[str, Any] = {}
             with httpx.Client(base_url=base, timeout=10) as client:
-                for name, query in cases.items():
+                for name, (query, variables) in cases.items():
                     payloads = [
-                        {"query": query, "variables": {"id": ids[i % len(ids)]}}
+                        {"query": query, "variables": variables[i % len(variables)]}
                         for i in range(REQUESTS)
                     ]
                     measure(client, payloads[:200])  # warm up

@@ -1,4 +1,4 @@
-"""The command line: ``kgraph [serve] | check | schema``.
+"""The command line: ``kgraph [serve] | check | path | export | schema``.
 
 Domain errors become one-line messages and exit codes, never tracebacks:
 0 all good, 1 ``check`` found what ``--fail-on`` names (by default: unreadable
@@ -15,12 +15,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kgraph import __version__
 from kgraph.check import FAIL_ON
-from kgraph.errors import CorpusError
+from kgraph.errors import CorpusError, QueryError
 from kgraph.settings import DEFAULT_CORPUS, Settings
+
+if TYPE_CHECKING:
+    from kgraph.graph import KnowledgeGraph
 
 __all__ = ["main"]
 
@@ -127,12 +130,172 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="an earlier `kgraph check --format json` report: list what is new and what was fixed",
     )
+    path = commands.add_parser(
+        "path",
+        help="print learning paths between two articles",
+        description="Print up to K learning paths from article FROM to article TO, with titles."
+        " Exit 1 when there is none, 2 for bad usage (unknown id…).",
+    )
+    path.add_argument("source", metavar="FROM", type=int, help="the article to start from")
+    path.add_argument("target", metavar="TO", type=int, help="the article to reach")
+    path.add_argument("--k", type=int, default=3, help="how many paths, 1-10 (default: 3)")
+    path.add_argument(
+        "--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default: seeds/)"
+    )
+    path.add_argument(
+        "--rank", action="store_true", help="cheapest by rank (a rank-r link costs r), not by hops"
+    )
+    path.add_argument("--undirected", action="store_true", help="follow links either way")
+    path.add_argument(
+        "--same-topic", action="store_true", help="keep every step in the start's topics"
+    )
+    path.add_argument(
+        "--avoid",
+        type=_ids,
+        default=frozenset(),
+        metavar="IDS",
+        help="comma-separated ids never to pass",
+    )
+    path.add_argument(
+        "--max-hops", type=int, default=20, help="longer paths count as none (default: 20)"
+    )
+    path.add_argument(
+        "--bridges",
+        action="store_true",
+        help="step between articles sharing keywords where links cannot reach",
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="write a subgraph (a topic, or a neighbourhood) for drawing tools",
+        description="Write a topic's graph or an article's neighbourhood as GraphML, GEXF,"
+        " Cytoscape.js JSON, d3-force JSON or Graphviz DOT.",
+    )
+    export.add_argument(
+        "--format", choices=("graphml", "gexf", "cytoscape", "d3", "dot"), required=True
+    )
+    scope = export.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--topic", metavar="KEY", help="a topic key (or subject spelling)")
+    scope.add_argument("--center", metavar="ID", type=_ids, help="comma-separated article ids")
+    export.add_argument(
+        "--depth", type=int, default=1, help="links from the centers, 1-3 (default: 1)"
+    )
+    export.add_argument(
+        "--limit", type=int, help="most nodes (default: 200 around centers, 500 for a topic)"
+    )
+    export.add_argument(
+        "--layout",
+        choices=("none", "spring", "kamada_kawai", "circular"),
+        default="spring",
+        help="server-side layout written with the nodes (default: spring)",
+    )
+    export.add_argument(
+        "--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default: seeds/)"
+    )
+    export.add_argument(
+        "--output", "-o", type=Path, help="file to write (default: standard output)"
+    )
+
     commands.add_parser(
         "schema",
         help="print the GraphQL schema (SDL)",
         description="Print the GraphQL schema in SDL, as schema/schema.graphql holds it.",
     )
     return parser
+
+
+def _ids(value: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in value.split(",") if part.strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of ids: {value!r}") from err
+
+
+def _load_quietly(corpus: Path) -> KnowledgeGraph:
+    from kgraph.graph import load_graph
+
+    progress = ProgressBar(sys.stderr, "reading")
+    try:
+        return load_graph(corpus, progress=progress)
+    finally:
+        progress.close()
+
+
+def _path(args: argparse.Namespace) -> int:
+    from kgraph.graph import paths
+
+    kg = _load_quietly(args.corpus)
+    options = paths.PathOptions(
+        directed=not args.undirected,
+        weight=paths.PathWeight.RANK if args.rank else paths.PathWeight.HOPS,
+        same_topic=args.same_topic,
+        avoid=args.avoid,
+        max_hops=args.max_hops,
+        keyword_bridges=args.bridges,
+    )
+    found = paths.learning_paths(kg, args.source, args.target, args.k, options)
+    if not found:
+        print(f"no path from {args.source} to {args.target}", file=sys.stderr)
+        return EXIT_FAILED
+    for number, path in enumerate(found, 1):
+        bridges = f", {path.bridges} keyword bridges" if path.bridges else ""
+        print(f"path {number}: {path.hops} hops, cost {path.cost:g}{bridges}")
+        for step in path.steps:
+            title = kg.articles[step.article].title
+            if step.via is paths.StepVia.START:
+                how = "start"
+            elif step.via is paths.StepVia.LINK:
+                how = f"link, rank {step.rank}"
+            else:
+                how = "shares " + ", ".join(step.shared_keywords[:3])
+            topic = " (new topic)" if step.topic_change else ""
+            print(f"  {step.article:>8}  {title}  [{how}]{topic}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from kgraph.corpus import topic_key
+    from kgraph.graph import export, subgraphs
+    from kgraph.graph.queries import Direction
+
+    kg = _load_quietly(args.corpus)
+    layout = subgraphs.Layout(args.layout)
+    if args.topic is not None:
+        drawn = subgraphs.topic_graph(kg, topic_key(args.topic), args.limit or 500, layout)
+    else:
+        drawn = subgraphs.subgraph(
+            kg, sorted(args.center), args.depth, Direction.BOTH, args.limit or 200, layout
+        )
+    if args.format in ("graphml", "gexf"):
+        writer = export.write_graphml if args.format == "graphml" else export.write_gexf
+        if args.output is not None:
+            writer(drawn, args.output)
+        else:
+            with tempfile.TemporaryDirectory() as scratch:
+                written = Path(scratch) / f"graph.{args.format}"
+                writer(drawn, written)
+                sys.stdout.write(written.read_text(encoding="utf-8"))
+    else:
+        if args.format == "dot":
+            text = export.to_dot(drawn)
+        else:
+            shape = (
+                export.to_cytoscape(drawn) if args.format == "cytoscape" else export.to_d3(drawn)
+            )
+            text = json.dumps(shape, indent=2, ensure_ascii=False) + "\n"
+        if args.output is not None:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if args.output is not None:
+        print(
+            f"wrote {args.output}: {len(drawn.nodes)} nodes, {len(drawn.edges)} edges"
+            + (f" ({drawn.omitted_nodes} more left out by --limit)" if drawn.truncated else ""),
+            file=sys.stderr,
+        )
+    return EXIT_OK
 
 
 def _schema() -> int:
@@ -235,8 +398,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "schema":
             return _schema()
+        if args.command == "path":
+            return _path(args)
+        if args.command == "export":
+            return _export(args)
         return _serve(args)
-    except (CorpusError, UsageError) as err:
+    except (CorpusError, UsageError, QueryError) as err:
         print(f"kgraph: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

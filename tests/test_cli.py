@@ -200,3 +200,58 @@ def test_fail_on_and_baseline_usage_errors(tmp_path: Path) -> None:
     bogus = kgraph("check", SEEDS, "--fail-on", "broken,typos")
     assert bogus.returncode == 2
     assert "unknown report 'typos'" in bogus.stderr
+
+
+def test_path_prints_the_steps_with_titles() -> None:
+    result = kgraph("path", "168904", "168912", "--corpus", SEEDS, "--k", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "path 1: 3 hops, cost 3"
+    assert lines[1].split()[0] == "168904"
+    assert lines[1].endswith("[start]")
+    assert lines[4] == "    168912  What happens during glycolysis?  [link, rank 1]"
+    assert "path 2:" in result.stdout
+    bridged = kgraph("path", "52001", "168904", "--corpus", SEEDS, "--bridges", "--k", "1")
+    assert bridged.returncode == 0
+    assert "keyword bridges" in bridged.stdout
+    assert "[shares " in bridged.stdout
+    none = kgraph("path", "168918", "52001", "--corpus", SEEDS)
+    assert (none.returncode, none.stderr) == (1, "no path from 168918 to 52001\n")
+    unknown = kgraph("path", "1", "52001", "--corpus", SEEDS)
+    assert (unknown.returncode, unknown.stderr) == (
+        2,
+        "kgraph: error: article 1 is not in the graph\n",
+    )
+
+
+def test_export_writes_files_their_readers_load(tmp_path: Path) -> None:
+    import networkx as nx
+
+    for fmt in ("graphml", "gexf"):
+        out = tmp_path / f"cs.{fmt}"
+        result = kgraph(
+            "export", "--format", fmt, "--topic", "computer-science", "--corpus", SEEDS, "-o", out
+        )
+        assert result.returncode == 0, result.stderr
+        graph = nx.read_graphml(out) if fmt == "graphml" else nx.read_gexf(out)
+        assert graph.number_of_nodes() == 10
+        assert graph.number_of_edges() > 0
+    cytoscape = json.loads(
+        kgraph("export", "--format", "cytoscape", "--center", "168911", "--corpus", SEEDS).stdout
+    )
+    ids = {n["data"]["id"] for n in cytoscape["elements"]["nodes"]}
+    assert {"168911", "168999"} <= ids  # the article, and the wanted article it names
+    d3 = json.loads(
+        kgraph(
+            "export", "--format", "d3", "--center", "168904", "--depth", "2", "--corpus", SEEDS
+        ).stdout
+    )
+    assert {link["source"] for link in d3["links"]} <= {node["id"] for node in d3["nodes"]}
+    dot = kgraph("export", "--format", "dot", "--center", "168904", "--corpus", SEEDS).stdout
+    assert dot.startswith("digraph")
+    assert "168904" in dot
+    bad = kgraph(
+        "export", "--format", "dot", "--center", "168904", "--depth", "5", "--corpus", SEEDS
+    )
+    assert bad.returncode == 2
+    assert "depth" in bad.stderr
