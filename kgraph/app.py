@@ -28,7 +28,7 @@ from kgraph import __version__
 from kgraph.api import Context, create_schema
 from kgraph.api.guard import RequestGuard
 from kgraph.errors import KgraphError
-from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph.curation import curation_report
 from kgraph.settings import Settings
 
@@ -80,7 +80,7 @@ async def index(request: Request) -> JSONResponse:
     state = _state(request)
     body: dict[str, object] = {"kgraph": __version__, "corpus": str(state.settings.corpus)}
     if state.graph is not None:
-        body["summary"] = summarize(state.graph).as_dict()
+        body["summary"] = curation_report(state.graph).summary.as_dict()
     return JSONResponse(body, status_code=200 if state.graph is not None else 503)
 
 
