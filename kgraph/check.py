@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from kgraph.graph import KnowledgeGraph, curation, similarity
@@ -143,7 +144,12 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]
         if not isinstance(before, list):
             raise ValueError(f"not a `kgraph check --format json` report ({name} is not a list)")
         now_keys = [_key(name, e) for e in current[name]]
-        old_keys = {_key(name, e) for e in before}
+        try:
+            old_keys = {_key(name, e) for e in before}
+        except (KeyError, TypeError, IndexError) as err:
+            raise ValueError(
+                f"not a `kgraph check --format json` report ({name} holds {str(before)[:60]})"
+            ) from err
         kept = set(now_keys)
         new[name] = [k for k in now_keys if k not in old_keys]
         fixed[name] = sorted(k for k in old_keys if k not in kept)
@@ -181,7 +187,7 @@ def _section(
 ) -> list[str]:
     if count == 0:
         return []
-    rows = list(lines)[:shown]
+    rows = list(islice(lines, shown))  # rows may be costly: compute only those shown
     out = ["", f"{title} ({count:,})"]
     out.extend(f"  {row}" for row in rows)
     if count > len(rows):

@@ -268,6 +268,8 @@ def _export(args: argparse.Namespace) -> int:
         drawn = subgraphs.subgraph(
             kg, sorted(args.center), args.depth, Direction.BOTH, args.limit or 200, layout
         )
+    if args.output is not None and not args.output.parent.is_dir():
+        raise UsageError(f"cannot write {args.output}: no folder {args.output.parent}")
     if args.format in ("graphml", "gexf"):
         writer = export.write_graphml if args.format == "graphml" else export.write_gexf
         if args.output is not None:

@@ -197,6 +197,16 @@ def test_fail_on_and_baseline_usage_errors(tmp_path: Path) -> None:
         assert result.returncode == 2, args
         assert message in result.stderr
         assert result.stderr.count("\n") == 1
+    odd = tmp_path / "odd.json"
+    for content in (
+        '{"summary": {}, "orphans": ["x"]}',
+        '{"summary": {}, "broken_links": [{"path": "a"}]}',
+    ):
+        odd.write_text(content)
+        result = kgraph("check", SEEDS, "--baseline", odd, "--fail-on", "new")
+        assert result.returncode == 2, result.stderr
+        assert "not a `kgraph check --format json` report" in result.stderr
+        assert "Traceback" not in result.stderr
     bogus = kgraph("check", SEEDS, "--fail-on", "broken,typos")
     assert bogus.returncode == 2
     assert "unknown report 'typos'" in bogus.stderr

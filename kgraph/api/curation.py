@@ -114,8 +114,10 @@ class Finding:
         return WantedArticle(_wanted=wanted) if wanted is not None else None
 
     @strawberry.field(description="The edit that resolves it.")
-    def fix(self, info: Info) -> str:
-        return curation.finding_fix(info.context.kg, self._finding)
+    async def fix(self, info: Info) -> str:
+        # A broken link's fix searches for the article meant: off the event loop.
+        kg = info.context.kg
+        return await anyio.to_thread.run_sync(curation.finding_fix, kg, self._finding)
 
 
 @strawberry.type(description="A page of findings.")

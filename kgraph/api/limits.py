@@ -23,6 +23,7 @@ from kgraph.api.pagination import MAX_FIRST
 from kgraph.errors import QueryError
 
 __all__ = [
+    "COMPUTE_WEIGHTS",
     "MAX_ALIASES",
     "MAX_COST",
     "MAX_QUERY_DEPTH",
@@ -35,7 +36,7 @@ __all__ = [
 MAX_QUERY_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
-MAX_COST = 5_000
+MAX_COST = 20_000
 
 #: Items a list field returns when it takes no ``first``: its most in practice.
 LIST_SIZES: Mapping[str, int] = {
@@ -48,12 +49,32 @@ LIST_SIZES: Mapping[str, int] = {
     "subjectSpellings": 50,
     "spellings": 5,
     "parseErrors": 100,
+    "steps": 20,
 }
+
+#: Fields whose ``nodes`` and ``edges`` are drawable-graph lists sized by the
+#: field's ``limit`` (already counted): a node costs 1, its edges about 4.
+_DRAWN = frozenset({"subgraph", "topicGraph", "topicMap"})
+_EDGES_PER_NODE = 4
+
+#: Fields that compute rather than look up: each object they return counts
+#: this many times (a path search, a similarity ranking).
+COMPUTE_WEIGHTS: Mapping[str, int] = {
+    "learningPath": 500,
+    "learningPaths": 500,
+    "linkSuggestions": 50,
+    "similar": 20,
+    "suggestions": 20,
+}
+
+#: Arguments that size a list field.
+_SIZE_ARGUMENTS = ("first", "limit", "k")
 
 
 def _first(field: FieldNode, default: int | None) -> int | None:
+    """The size a list field asks for: its ``first``, ``limit`` or ``k``, else ``default``."""
     for argument in field.arguments or ():
-        if argument.name.value != "first":
+        if argument.name.value not in _SIZE_ARGUMENTS:
             continue
         if isinstance(argument.value, IntValueNode):
             return max(int(argument.value.value), 0)
@@ -67,8 +88,9 @@ class CostLimitRule(ValidationRule):
     """Refuse operations that could return too many objects.
 
     An object field costs the product of the list sizes of itself and every
-    list above it: ``first`` where given (its default where not), the sizes
-    of :data:`LIST_SIZES` for lists without ``first``, 1 for anything else.
+    list above it: ``first``, ``limit`` or ``k`` where given (its default
+    where not), the sizes of :data:`LIST_SIZES` for lists without them, 1 for
+    anything else; times its :data:`COMPUTE_WEIGHTS` for fields that search.
     Scalars cost nothing more than their object; an operation costs the sum.
     """
 
@@ -80,26 +102,32 @@ class CostLimitRule(ValidationRule):
         }
         defaults = _FIRST_DEFAULTS
 
-        def cost(selection_set: SelectionSetNode | None, factor: int, seen: frozenset[str]) -> int:
+        def cost(
+            selection_set: SelectionSetNode | None, factor: int, seen: frozenset[str], parent: str
+        ) -> int:
             total = 0
             for selection in selection_set.selections if selection_set else ():
                 if isinstance(selection, FieldNode):
                     name = selection.name.value
-                    size = _first(selection, defaults.get(name, LIST_SIZES.get(name)))
+                    if parent in _DRAWN and name == "edges":
+                        size: int | None = _EDGES_PER_NODE
+                    else:
+                        size = _first(selection, defaults.get(name, LIST_SIZES.get(name)))
                     inner = factor * (size if size is not None else 1)
                     if selection.selection_set is not None:  # scalars come with their object
-                        total += inner + cost(selection.selection_set, inner, seen)
+                        own = inner * COMPUTE_WEIGHTS.get(name, 1)
+                        total += own + cost(selection.selection_set, inner, seen, name)
                 elif isinstance(selection, InlineFragmentNode):
-                    total += cost(selection.selection_set, factor, seen)
+                    total += cost(selection.selection_set, factor, seen, parent)
                 elif isinstance(selection, FragmentSpreadNode):
                     name = selection.name.value
                     if name in fragments and name not in seen:
-                        total += cost(fragments[name].selection_set, factor, seen | {name})
+                        total += cost(fragments[name].selection_set, factor, seen | {name}, parent)
                 if total > MAX_COST:
                     break
             return total
 
-        total = cost(node.selection_set, 1, frozenset())
+        total = cost(node.selection_set, 1, frozenset(), "")
         if total > MAX_COST:
             name = node.name.value if node.name else "anonymous"
             self.report_error(
@@ -115,6 +143,12 @@ class CostLimitRule(ValidationRule):
 #: ``first`` defaults of the schema's fields, for fields called without it.
 _FIRST_DEFAULTS: dict[str, int] = {
     "neighbours": 50,
+    "subgraph": 200,
+    "topicGraph": 500,
+    "topicMap": 50,
+    "learningPaths": 3,
+    "similar": 10,
+    "readingOrder": 50,
     **dict.fromkeys(
         (
             "articles backlinks orphans deadEnds isolated wantedArticles overLinked brokenLinks"

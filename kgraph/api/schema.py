@@ -124,14 +124,16 @@ class Query:
         description="Curator reports; `topic` (a key or subject spelling) narrows every list"
         " to that topic."
     )
-    def curation(self, info: Info, topic: str | None = None) -> Curation:
+    async def curation(self, info: Info, topic: str | None = None) -> Curation:
         kg = info.context.kg
         key = None
         if topic is not None:
             key = topic_key(topic)
             if key not in kg.topics:
                 raise QueryError(f"no topic {topic!r}: the `topics` query lists them")
-        return Curation(_report=curation.curation_report(kg, key))
+        # A topic's report is built on first use (a fraction of a second): off the loop.
+        report = await anyio.to_thread.run_sync(curation.curation_report, kg, key)
+        return Curation(_report=report)
 
     @strawberry.field(
         description="The best learning path from article `from` to article `to`;"
@@ -201,8 +203,9 @@ class Query:
         return Subgraph(_subgraph=drawn)
 
     @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
-    def topic_map(self, info: Info) -> Subgraph:
-        return Subgraph(_subgraph=subgraphs.topic_map(info.context.kg))
+    async def topic_map(self, info: Info) -> Subgraph:
+        kg = info.context.kg
+        return Subgraph(_subgraph=await anyio.to_thread.run_sync(subgraphs.topic_map, kg))
 
     @strawberry.field(
         description="An order to read a topic in from `start` (default: its most linked"

@@ -7,7 +7,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -395,7 +395,14 @@ def learning_path(
     if path is None:
         return None
     found = _learning_path(kg, path, options)
-    return found if found.hops <= options.max_hops else None
+    if found.hops <= options.max_hops:
+        return found
+    if found.bridges == 0 and options.weight is PathWeight.RANK:
+        # The cheapest path is too long, but a dearer one may fit the hop
+        # limit: look in order of cost, as learning_paths does (bounded in time).
+        within = learning_paths(kg, source, target, 1, replace(options, keyword_bridges=False))
+        return within[0] if within else None
+    return None
 
 
 def learning_paths(
@@ -410,9 +417,9 @@ def learning_paths(
     """Up to ``k`` distinct paths of links from ``source`` to ``target``, cheapest first.
 
     Paths visit each article once and come in order of cost (Yen's algorithm).
-    The listing ends after ``k`` paths, at the first path of more than
-    ``options.max_hops`` steps, or once ``time_budget`` seconds have passed
-    (the clock is read between paths; the first path is always listed). With
+    Paths of more than ``options.max_hops`` steps are passed over. The
+    listing ends after ``k`` paths, or once ``time_budget`` seconds have
+    passed (the clock is read between paths). With
     ``options.keyword_bridges``, a pair that no link path joins gets its one
     bridged path, as :func:`learning_path` finds it.
 
@@ -444,9 +451,10 @@ def learning_paths(
     found: list[LearningPath] = []
     try:
         for path in nx.shortest_simple_paths(view, source, target, weight=_weight(kg, options)):
-            if len(path) - 1 > options.max_hops:
-                break
-            found.append(_learning_path(kg, path, options))
+            if len(path) - 1 <= options.max_hops:
+                found.append(_learning_path(kg, path, options))
+            elif options.weight is PathWeight.HOPS:
+                break  # in order of hops, every later path is too long as well
             if len(found) == k or time.perf_counter() >= deadline:
                 break
     except nx.NetworkXNoPath:

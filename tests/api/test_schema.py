@@ -278,12 +278,26 @@ def test_token_limit(run: Run) -> None:
 
 
 def test_cost_limit(run: Run) -> None:
-    query = "{ articles(first: 100) { nodes { backlinks(first: 100) { id } } } }"
+    query = "{ articles(first: 100) { nodes { backlinks(first: 100) { backlinks(first: 10) { id } } } } }"
     message = error(run(query))
-    assert "could return about 10,200 objects, over the limit of 5,000" in message
+    assert "objects, over the limit of 20,000" in message
     assert "lower `first`" in message
     # The same shape with small pages passes.
-    data(run("{ articles(first: 10) { nodes { backlinks(first: 10) { id } } } }"))
+    data(
+        run(
+            "{ articles(first: 10) { nodes { backlinks(first: 10) { backlinks(first: 10) { id } } } } }"
+        )
+    )
+    # Drawable graphs count their nodes and edges by `limit`: one big one passes, fifteen do not.
+    one = "subgraph(center: [168904], limit: 2000) { nodes { id } edges { id } }"
+    data(run(f"{{ {one} }}"))
+    many = " ".join(f"s{i}: {one}" for i in range(3))
+    assert "over the limit" in error(run(f"{{ {many} }}"))
+    paths = " ".join(
+        f"p{i}: learningPaths(from: 168904, to: 168912, k: 10) {{ steps {{ rank }} }}"
+        for i in range(15)
+    )
+    assert "over the limit" in error(run(f"{{ {paths} }}"))
 
 
 def test_a_graph_still_loading_is_an_error_that_says_so(run: Run) -> None:

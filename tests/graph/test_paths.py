@@ -586,3 +586,13 @@ def test_dev_paths_are_fast(
     assert measured["learning_path with bridges"][1] < 800
     assert measured["learning_paths k=3"][1] < 2000
     assert measured["learning_paths k=3 by rank"][1] < 2000
+
+
+def test_max_hops_with_rank_finds_a_dearer_path_that_fits(seeds_graph: KnowledgeGraph) -> None:
+    # By rank, 168904 → 168903 is cheapest through 168897 (2 hops, cost 3); the
+    # direct rank-5 link is the only path within one hop.
+    options = PathOptions(weight=PathWeight.RANK, max_hops=1)
+    found = learning_path(seeds_graph, 168904, 168903, options)
+    assert found is not None
+    assert (found.hops, found.cost) == (1, 5.0)
+    assert [p.hops for p in learning_paths(seeds_graph, 168904, 168903, 5, options)] == [1]
