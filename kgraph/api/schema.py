@@ -203,9 +203,12 @@ class Query:
         return Subgraph(_subgraph=drawn)
 
     @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
-    async def topic_map(self, info: Info) -> Subgraph:
+    async def topic_map(self, info: Info, layout: Layout = Layout.NONE) -> Subgraph:
         kg = info.context.kg
-        return Subgraph(_subgraph=await anyio.to_thread.run_sync(subgraphs.topic_map, kg))
+        drawn = await anyio.to_thread.run_sync(
+            subgraphs.topic_map, kg, subgraphs.Layout(layout.value)
+        )
+        return Subgraph(_subgraph=drawn)
 
     @strawberry.field(
         description="An order to read a topic in from `start` (default: its most linked"

@@ -116,6 +116,7 @@ class SubgraphNode:
     in_degree: int
     out_degree: int
     wanted: bool = strawberry.field(description="A missing article that links name.")
+    weight: int = strawberry.field(description="Articles the node stands for (topicMap); else 1.")
     x: float | None
     y: float | None
 
@@ -143,6 +144,7 @@ class Subgraph:
                 in_degree=n.in_degree,
                 out_degree=n.out_degree,
                 wanted=n.wanted,
+                weight=n.weight,
                 x=n.x,
                 y=n.y,
             )

@@ -198,9 +198,13 @@ def test_topic_graph_map_and_reading_order(
     )["topicGraph"]
     assert {n["id"] for n in cs["nodes"]} == set(seeds_graph.by_topic["computer-science"])
     topic_map = data(
-        schema, seeds_graph, "{ topicMap { nodes { label topic } edges { weight } } }"
+        schema,
+        seeds_graph,
+        "{ topicMap(layout: CIRCULAR) { nodes { label topic weight x } edges { weight } } }",
     )["topicMap"]
     assert {n["topic"] for n in topic_map["nodes"]} == set(seeds_graph.topics)
+    assert {n["topic"]: n["weight"] for n in topic_map["nodes"]}["computer-science"] == 10
+    assert all(n["x"] is not None for n in topic_map["nodes"])
     assert sum(e["weight"] for e in topic_map["edges"]) == seeds_graph.graph.number_of_edges()
     order = data(schema, seeds_graph, '{ readingOrder(topic: "biology", first: 100) { id } }')[
         "readingOrder"
