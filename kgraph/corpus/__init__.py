@@ -1,5 +1,6 @@
 """Read a corpus folder of Markdown articles: discover, read, parse, normalise."""
 
+from kgraph.corpus.fast import parse_article_fast
 from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
 from kgraph.corpus.read import CorpusReading, Progress, discover, read_corpus, read_file
 from kgraph.corpus.text import normalise_answer, split_keywords, topic_key, words
@@ -11,6 +12,7 @@ __all__ = [
     "discover",
     "normalise_answer",
     "parse_article",
+    "parse_article_fast",
     "read_corpus",
     "read_file",
     "split_keywords",
