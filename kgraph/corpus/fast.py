@@ -16,9 +16,9 @@ import re
 import yaml
 
 # The value rules are shared, not copied, so that both readers agree field for field.
-from kgraph.corpus.parse import MAX_FILE_BYTES, _date, _score, _text
-from kgraph.corpus.text import split_keywords, topic_key
-from kgraph.model import ArticleFile, Copy, RelatedEntry
+from kgraph.corpus.parse import MAX_FILE_BYTES, assemble_article
+from kgraph.corpus.text import topic_key
+from kgraph.model import ArticleFile, RelatedEntry
 
 __all__ = ["parse_article_fast"]
 
@@ -424,26 +424,8 @@ def _article(fields: dict[str, object], path: str) -> ArticleFile | None:
     topic = topic_key(subject)
     if not topic:
         return None
-    seo = fields.get("seo")
-    seo = seo if isinstance(seo, dict) else {}
-    keywords = _text(seo.get("page_keywords"))
-    return ArticleFile(
-        id=article_id,
-        title=title,
-        question=_text(fields.get("question")),
-        answer_raw=_text(fields.get("answer")) or "",
-        description=_text(seo.get("page_description")),
-        keywords=split_keywords(keywords) if keywords else (),
-        date=_date(fields.get("date")),
-        score=_score(fields.get("score")),
-        no_index=fields.get("no_index") is True,
-        copy=Copy(
-            path=path,
-            url=_text(fields.get("url")),
-            subject=subject,
-            topic=topic,
-            related=_related_entries(fields),
-        ),
+    return assemble_article(
+        fields, path, article_id, title, subject, topic, _related_entries(fields)
     )
 
 

@@ -241,6 +241,19 @@ def parse_article(data: bytes, path: str) -> ArticleFile:
         raise ArticleParseError(
             path, _key_line(source, "subject"), f"`subject` {subject!r} has no letter or digit"
         )
+    return assemble_article(fields, path, article_id, title, subject, topic, _related(fields))
+
+
+def assemble_article(
+    fields: Mapping[Any, Any],
+    path: str,
+    article_id: int,
+    title: str,
+    subject: str,
+    topic: str,
+    related: tuple[RelatedEntry, ...],
+) -> ArticleFile:
+    """The :class:`ArticleFile` of checked front-matter fields; both readers end here."""
     seo = fields.get("seo")
     seo = seo if isinstance(seo, dict) else {}
     keywords = _text(seo.get("page_keywords"))
@@ -259,6 +272,6 @@ def parse_article(data: bytes, path: str) -> ArticleFile:
             url=_text(fields.get("url")),
             subject=subject,
             topic=topic,
-            related=_related(fields),
+            related=related,
         ),
     )

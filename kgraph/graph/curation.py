@@ -286,16 +286,18 @@ def curation_report(kg: KnowledgeGraph, topic: str | None = None) -> CurationRep
     >>> report.summary.orphans == len(report.orphans), report.wanted[0].id
     (True, 168999)
     """
-    key = ("curation", topic)
-    report = kg.memo.get(key)
-    if not isinstance(report, CurationReport):
-        report = _build_report(kg, topic)
-        kg.memo[key] = report
-    return report
+    return kg.derived(("curation", topic), lambda: _build_report(kg, topic))
 
 
 def _normal_title(title: str) -> str:
     return " ".join(words(title))
+
+
+def _title_index(kg: KnowledgeGraph) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = defaultdict(list)
+    for article in kg.articles.values():
+        index[_normal_title(article.title)].append(article.id)
+    return dict(index)
 
 
 def wanted_suggestions(kg: KnowledgeGraph, wanted: Wanted, limit: int = 3) -> list[int]:
@@ -305,13 +307,7 @@ def wanted_suggestions(kg: KnowledgeGraph, wanted: Wanted, limit: int = 3) -> li
     overlap of the wanted title's words with their titles, questions and
     keywords, rare words weighing more; same subject breaks ties, then id.
     """
-    titles = kg.memo.get("titles")
-    if not isinstance(titles, dict):
-        index: dict[str, list[int]] = defaultdict(list)
-        for article in kg.articles.values():
-            index[_normal_title(article.title)].append(article.id)
-        titles = dict(index)
-        kg.memo["titles"] = titles
+    titles = kg.derived("titles", lambda: _title_index(kg))
     exact: list[int] = list(titles.get(_normal_title(wanted.title or ""), ()))
     total = len(kg.articles) or 1
     scores: dict[int, float] = defaultdict(float)

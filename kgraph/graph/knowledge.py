@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import networkx as nx
 
 from kgraph.model import Article, Diagnostic, Finding, FindingKind, Link, Topic, Wanted
 
 __all__ = ["KnowledgeGraph"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -55,7 +58,7 @@ class KnowledgeGraph:
     load_seconds: float
     #: Values derived lazily from the graph (curation reports…), kept with it
     #: so they live and die with this graph; never part of its data.
-    memo: dict[object, object] = field(default_factory=dict, repr=False)
+    memo: dict[Hashable, object] = field(default_factory=dict, repr=False)
 
     def link(self, source: int, target: int) -> Link | None:
         """The link ``source`` → ``target``, or ``None`` when there is none."""
@@ -63,6 +66,21 @@ class KnowledgeGraph:
         if data is None:
             return None
         return Link(source=source, target=target, rank=data["rank"], paths=data["paths"])
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A value computed from the graph on first use, then kept with it.
+
+        >>> from kgraph.graph import load_graph
+        >>> kg = load_graph("seeds")
+        >>> kg.derived("answer", lambda: 42), kg.derived("answer", lambda: 0)
+        (42, 42)
+        """
+        try:
+            return cast(T, self.memo[key])
+        except KeyError:
+            value = compute()
+            self.memo[key] = value
+            return value
 
     def findings_of(self, kind: FindingKind) -> tuple[Finding, ...]:
         """The findings of one kind, in corpus order (path, then rank)."""

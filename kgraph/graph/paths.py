@@ -147,10 +147,7 @@ def _undirected(kg: KnowledgeGraph) -> nx.Graph[int]:
     Making the view checks every node (networkx asserts that successors and
     predecessors hold the same nodes), some milliseconds on a large corpus.
     """
-    view = kg.memo.get(_UNDIRECTED)
-    if not isinstance(view, nx.Graph):
-        view = kg.memo[_UNDIRECTED] = kg.graph.to_undirected(as_view=True)
-    return view
+    return kg.derived(_UNDIRECTED, lambda: kg.graph.to_undirected(as_view=True))
 
 
 def _view(kg: KnowledgeGraph, source: int, options: PathOptions) -> nx.Graph[int]:

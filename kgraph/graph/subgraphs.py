@@ -318,12 +318,7 @@ def topic_map(kg: KnowledgeGraph, layout: Layout = Layout.NONE) -> Subgraph:
     >>> [(n.id, n.topic, n.weight) for n in sg.nodes][:2]
     [(0, 'biology', 16), (1, 'chemistry', 8)]
     """
-    key = ("topic_map", layout)
-    drawn = kg.memo.get(key)
-    if not isinstance(drawn, Subgraph):
-        drawn = _topic_map(kg, layout)
-        kg.memo[key] = drawn
-    return drawn
+    return kg.derived(("topic_map", layout), lambda: _topic_map(kg, layout))
 
 
 def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
