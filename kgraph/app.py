@@ -12,7 +12,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio
 import anyio.to_thread
@@ -30,6 +29,7 @@ from kgraph.api.guard import RequestGuard
 from kgraph.errors import KgraphError
 from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph.curation import curation_report
+from kgraph.graph.snapshot import fingerprint, load_snapshot, save_snapshot
 from kgraph.settings import Settings
 
 __all__ = ["AppState", "create_app"]
@@ -44,6 +44,8 @@ class AppState:
     settings: Settings
     graph: KnowledgeGraph | None = None
     error: str | None = None
+    #: Whether the graph came from a snapshot (a warm start) rather than the files.
+    warm: bool = False
 
 
 def _state(request: Request) -> AppState:
@@ -71,6 +73,7 @@ async def readyz(request: Request) -> JSONResponse:
             "links": kg.graph.number_of_edges(),
             "parse_errors": len(kg.diagnostics),
             "load_seconds": round(kg.load_seconds, 3),
+            "warm_start": state.warm,
         }
     )
 
@@ -84,32 +87,55 @@ async def index(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if state.graph is not None else 503)
 
 
-def _load_and_warm(corpus: Path, workers: int | None) -> KnowledgeGraph:
-    """Load the graph and build what the first queries would otherwise wait for."""
-    kg = load_graph(corpus, workers=workers)
+def _load_and_warm(settings: Settings) -> tuple[KnowledgeGraph, str | None]:
+    """Load the graph and build what the first queries would otherwise wait for.
+
+    With the cache on, a snapshot of an unchanged corpus is loaded instead of
+    the files; otherwise the graph is built and the corpus fingerprint taken
+    before the build is returned, for the snapshot to be written once serving.
+    """
+    kg: KnowledgeGraph | None = None
+    print_: str | None = None
+    if settings.cache:
+        print_ = fingerprint(settings.corpus)
+        kg = load_snapshot(settings.corpus, settings.cache_dir, fingerprint=print_)
+        if kg is not None:
+            log.info("warm start: the graph of %s from its snapshot", settings.corpus)
+            print_ = None
+    if kg is None:
+        kg = load_graph(settings.corpus, workers=settings.workers)
     curation_report(kg)
-    return kg
+    return kg, print_
 
 
 async def _load(state: AppState) -> None:
-    corpus = state.settings.corpus
+    settings = state.settings
     try:
-        state.graph = await anyio.to_thread.run_sync(
-            lambda: _load_and_warm(corpus, state.settings.workers), abandon_on_cancel=True
+        kg, unsaved = await anyio.to_thread.run_sync(
+            lambda: _load_and_warm(settings), abandon_on_cancel=True
         )
     except KgraphError as err:
         state.error = str(err)
-        log.error("loading %s failed: %s", corpus, err)
+        log.error("loading %s failed: %s", settings.corpus, err)
         return
-    kg = state.graph
+    state.warm = unsaved is None and settings.cache
+    state.graph = kg
     log.info(
         "loaded %s: %d articles, %d links, %d parse errors in %.2f s",
-        corpus,
+        settings.corpus,
         len(kg.articles),
         kg.graph.number_of_edges(),
         len(kg.diagnostics),
         kg.load_seconds,
     )
+    if unsaved is not None:
+        # After going ready: the next start is warm, this one does not wait for it.
+        await anyio.to_thread.run_sync(
+            lambda: save_snapshot(
+                kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir
+            ),
+            abandon_on_cancel=True,
+        )
 
 
 class _GraphQL(GraphQL[Context, None]):

@@ -95,6 +95,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not serve GraphiQL to browsers opening /graphql",
     )
+    serve.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder of graph snapshots for warm starts (default: $KGRAPH_CACHE_DIR, "
+        "else $XDG_CACHE_HOME/kgraph, else ~/.cache/kgraph)",
+    )
+    serve.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="always read the corpus files; neither read nor write a snapshot",
+    )
 
     check = commands.add_parser(
         "check",
@@ -212,11 +225,11 @@ def _ids(value: str) -> frozenset[int]:
 
 
 def _load_quietly(corpus: Path) -> KnowledgeGraph:
-    from kgraph.graph import load_graph
+    from kgraph.graph.snapshot import load_graph_cached
 
     progress = ProgressBar(sys.stderr, "reading")
     try:
-        return load_graph(corpus, progress=progress)
+        return load_graph_cached(corpus, progress=progress)
     finally:
         progress.close()
 
@@ -368,7 +381,14 @@ def _serve(args: argparse.Namespace) -> int:
     from kgraph.errors import EmptyCorpus
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
-    settings = Settings(corpus=args.corpus, host=args.host, port=args.port, ide=args.ide)
+    settings = Settings(
+        corpus=args.corpus,
+        host=args.host,
+        port=args.port,
+        ide=args.ide,
+        cache=args.cache,
+        cache_dir=args.cache_dir,
+    )
     # Refuse a corpus that cannot serve before binding the port.
     if not discover(settings.corpus):
         raise EmptyCorpus(str(settings.corpus))

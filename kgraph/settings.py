@@ -20,3 +20,7 @@ class Settings:
     port: int = 8000
     ide: bool = True  # GraphiQL when a browser opens /graphql
     workers: int | None = None  # processes reading the corpus; None: one per CPU
+    cache: bool = True  # warm start from a snapshot of the graph while the corpus is unchanged
+    cache_dir: Path | None = (
+        None  # None: $KGRAPH_CACHE_DIR, $XDG_CACHE_HOME/kgraph, ~/.cache/kgraph
+    )

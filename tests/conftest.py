@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tarfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -85,6 +85,18 @@ def write_article(tmp_path: Path) -> WriteArticle:
         return target
 
     return write
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _snapshot_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Snapshots of this session's servers and commands go to a temp folder, not ~/.cache."""
+    previous = os.environ.get("KGRAPH_CACHE_DIR")
+    os.environ["KGRAPH_CACHE_DIR"] = str(tmp_path_factory.mktemp("snapshots"))
+    yield
+    if previous is None:
+        del os.environ["KGRAPH_CACHE_DIR"]
+    else:
+        os.environ["KGRAPH_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -186,6 +186,25 @@ def test_graphiql_for_browsers(server: str, tmp_path: Path) -> None:
         assert graphql(quiet, "{ stats { files } }") == {"data": {"stats": {"files": 53}}}
 
 
+def test_a_second_start_is_warm_and_serves_the_same_graph(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    query = "{ stats { articles links } article(id: 168904) { answer backlinks { id } } }"
+    with serving(SEEDS, "--cache-dir", str(cache)) as cold:
+        assert httpx.get(f"{cold}/readyz").json()["warm_start"] is False
+        first = graphql(cold, query)
+        # The snapshot is written once the server is ready.
+        deadline = time.monotonic() + 30
+        while not list(cache.glob("*.kgsnap")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(list(cache.glob("*.kgsnap"))) == 1
+    with serving(SEEDS, "--cache-dir", str(cache)) as warm:
+        assert httpx.get(f"{warm}/readyz").json()["warm_start"] is True
+        assert graphql(warm, query) == first
+    with serving(SEEDS, "--cache-dir", str(cache), "--no-cache") as uncached:
+        assert httpx.get(f"{uncached}/readyz").json()["warm_start"] is False
+        assert graphql(uncached, query) == first
+
+
 @pytest.fixture(scope="module")
 def dev_server(dev_corpus: Path) -> Iterator[str]:
     with serving(dev_corpus) as base:

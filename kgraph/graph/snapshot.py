@@ -1,0 +1,397 @@
+"""A warm start: a snapshot of the built graph, reused while the corpus is unchanged.
+
+A snapshot is one file in a cache folder outside the corpus::
+
+    KGSNAP\\n
+    {"format": 1, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
+     "size": …, "digest": …}\\n                 (one line)
+    <pickle (protocol 5) of the graph's data>
+
+The header is JSON, so a snapshot is judged (magic, versions, the fields of
+the records, fingerprint of the corpus, size and digest of the payload)
+before a byte of pickle is read:
+a stale, truncated, corrupt or foreign file is ignored and the graph rebuilt.
+
+Security: unpickling runs code, so a snapshot is only ever read from our own
+cache folder (``cache_dir``, ``$KGRAPH_CACHE_DIR``, ``$XDG_CACHE_HOME/kgraph``
+or ``~/.cache/kgraph``), which must belong to the server's user and not be
+writable by others. On POSIX a folder or file that another user owns, or that
+group or others may write, is refused. The digest detects damage, not forgery:
+anyone who can write the cache folder can run code in the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import stat
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass, replace
+from operator import attrgetter
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import networkx as nx
+
+import kgraph
+from kgraph import model
+from kgraph.corpus import Progress, discover
+from kgraph.errors import CorpusError
+from kgraph.graph.build import _collector_paused, load_graph
+from kgraph.graph.knowledge import KnowledgeGraph
+
+__all__ = [
+    "fingerprint",
+    "load_graph_cached",
+    "load_snapshot",
+    "save_snapshot",
+    "snapshot_path",
+]
+
+logger = logging.getLogger(__name__)
+
+MAGIC = b"KGSNAP\n"
+#: Bumped whenever the layout of a snapshot changes.
+FORMAT = 1
+SUFFIX = ".kgsnap"
+# A header is a few hundred bytes; a longer first line is not ours.
+_MAX_HEADER = 4096
+
+# Fields kept out of a snapshot: derived values, and the times of one load.
+_TRANSIENT = frozenset({"memo", "loaded_at", "load_seconds"})
+_MAPPINGS = (
+    "articles",
+    "wanted",
+    "topics",
+    "by_url",
+    "by_topic",
+    "by_keyword",
+    "by_word",
+    "findings_by_article",
+)
+
+
+class _Refused(Exception):
+    """A snapshot that must not be used; the message says why."""
+
+
+def _digest(*parts: bytes, size: int = 32) -> hashlib.blake2b:
+    digest = hashlib.blake2b(digest_size=size)
+    for part in parts:
+        digest.update(part)
+    return digest
+
+
+def fingerprint(root: str | os.PathLike[str]) -> str:
+    """A digest of the corpus as listed and stat-ed (no file is read), and of kgraph's version.
+
+    Any added, removed, renamed or modified ``*.md`` file, a move of the corpus
+    folder or a new kgraph version gives another fingerprint.
+
+    Raises
+    ------
+    CorpusNotFound
+        When ``root`` is not a folder.
+
+    Examples
+    --------
+    >>> fingerprint("seeds") == fingerprint("seeds"), len(fingerprint("seeds"))
+    (True, 64)
+    """
+    paths = discover(root)
+    base = str(Path(root).resolve())
+    digest = _digest()
+    digest.update(json.dumps([kgraph.__version__, base]).encode())
+    for path in paths:
+        try:
+            status = os.stat(os.path.join(base, path))
+            facts = f"{status.st_size}\0{status.st_mtime_ns}"
+        except OSError:
+            # Gone since it was listed: still a state the build would see.
+            facts = "-"
+        # No path holds a NUL, so no file's facts can pass for another's.
+        digest.update(f"{path}\0{facts}\0".encode(errors="surrogateescape"))
+    return digest.hexdigest()
+
+
+_take_fingerprint = fingerprint  # reachable where a parameter shadows the name
+
+
+def _cache_folder(cache_dir: str | os.PathLike[str] | None) -> Path:
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if configured := os.environ.get("KGRAPH_CACHE_DIR"):
+        return Path(configured)
+    if xdg := os.environ.get("XDG_CACHE_HOME"):
+        return Path(xdg) / "kgraph"
+    return Path.home() / ".cache" / "kgraph"
+
+
+def snapshot_path(
+    root: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Where the snapshot of the corpus ``root`` lives: one file per resolved corpus path.
+
+    The folder is ``cache_dir``, else ``$KGRAPH_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/kgraph``, else ``~/.cache/kgraph``.
+
+    Examples
+    --------
+    >>> snapshot_path("seeds", "/cache").parent, snapshot_path("seeds", "/cache").suffix
+    (PosixPath('/cache'), '.kgsnap')
+    >>> snapshot_path("seeds", "/c") == snapshot_path("./seeds/../seeds", "/c")
+    True
+    """
+    name = _digest(str(Path(root).resolve()).encode(), size=16).hexdigest()
+    return _cache_folder(cache_dir) / f"{name}{SUFFIX}"
+
+
+def _header(print_: str, payload: bytes) -> dict[str, object]:
+    return {
+        "format": FORMAT,
+        "kgraph": kgraph.__version__,
+        "networkx": nx.__version__,
+        "schema": _schema(),
+        "fingerprint": print_,
+        "size": len(payload),
+        "digest": _digest(payload).hexdigest(),
+    }
+
+
+def _records() -> tuple[type, ...]:
+    """The model's dataclasses, KnowledgeGraph's included: what a payload is made of."""
+    found = (getattr(model, name) for name in model.__all__)
+    return (
+        *(kind for kind in found if isinstance(kind, type) and is_dataclass(kind)),
+        KnowledgeGraph,
+    )
+
+
+def _schema() -> str:
+    """A digest of every record's fields, so a snapshot of other records is never read."""
+    layout = [(kind.__qualname__, [item.name for item in fields(kind)]) for kind in _records()]
+    return _digest(json.dumps(layout).encode(), size=16).hexdigest()
+
+
+def _positional(kind: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
+    """Pickle a record as its class called with its fields.
+
+    The default for slots dataclasses (``__getstate__`` / ``__setstate__``)
+    calls :func:`dataclasses.fields` per object: half the time of a warm load.
+    """
+    get = attrgetter(*(item.name for item in fields(kind)))
+    if len(fields(kind)) == 1:
+        return lambda record: (kind, (get(record),))
+    return lambda record: (kind, get(record))
+
+
+def _dumps(data: object) -> bytes:
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=5)
+    pickler.dispatch_table = {
+        kind: _positional(kind) for kind in _records() if kind is not KnowledgeGraph
+    }
+    pickler.dump(data)
+    return out.getvalue()
+
+
+def _plain_graph(graph: nx.DiGraph[int]) -> nx.DiGraph[int]:
+    """The graph as it pickles: a shallow copy without networkx's cache of results.
+
+    Pickled whole (not rebuilt from its edges) so the order of every adjacency,
+    predecessors included, stays that of the build.
+    """
+    plain = copy.copy(graph)
+    plain.__networkx_cache__ = {}
+    return plain
+
+
+def _payload(kg: KnowledgeGraph) -> bytes:
+    data: dict[str, Any] = {}
+    for item in fields(KnowledgeGraph):
+        if item.name in _TRANSIENT:
+            continue
+        value = getattr(kg, item.name)
+        # MappingProxyType does not pickle; the graph is unfrozen to plain data.
+        if item.name in _MAPPINGS:
+            value = dict(value)
+        elif item.name == "graph":
+            value = _plain_graph(value)
+        data[item.name] = value
+    return _dumps(data)
+
+
+def save_snapshot(
+    kg: KnowledgeGraph,
+    root: str | os.PathLike[str],
+    *,
+    fingerprint: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """Write the snapshot of ``kg``, read from ``root``; its path, or ``None`` when it failed.
+
+    Parameters
+    ----------
+    fingerprint : str, optional
+        The corpus fingerprint taken *before* ``kg`` was built, so a file
+        changed during the build makes the snapshot stale rather than wrong.
+        Taken now when not given.
+
+    Never raises on I/O failure: a cache that cannot be written costs the next
+    start its warm load, nothing else. The file appears whole or not at all.
+    """
+    target = snapshot_path(root, cache_dir)
+    temporary: str | None = None
+    try:
+        print_ = _take_fingerprint(root) if fingerprint is None else fingerprint
+        payload = _payload(kg)
+        header = json.dumps(_header(print_, payload)).encode()
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp"
+        )
+        with os.fdopen(handle, "wb") as out:
+            out.write(MAGIC)
+            out.write(header + b"\n")
+            # No fsync: a file cut short by a crash fails its size and digest
+            # check and is rebuilt, so durability is not worth its seconds.
+            out.write(payload)
+        os.replace(temporary, target)
+        temporary = None
+    except (OSError, pickle.PicklingError, CorpusError) as err:
+        logger.warning("could not write the graph snapshot %s: %s", target, err)
+        return None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    logger.info("wrote the graph snapshot %s (%s bytes)", target, f"{len(payload):,}")
+    return target
+
+
+def _check_owner(path: Path, status: os.stat_result) -> None:
+    """Refuse a file or folder that someone else could have written (POSIX only)."""
+    if not hasattr(os, "geteuid"):
+        return
+    if status.st_uid != os.geteuid():
+        raise _Refused(f"{path} belongs to another user")
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise _Refused(f"{path} is writable by group or others")
+
+
+def _read(path: Path, print_: str) -> dict[str, Any]:
+    _check_owner(path.parent, os.stat(path.parent))
+    with open(path, "rb") as handle:
+        _check_owner(path, os.fstat(handle.fileno()))
+        if handle.read(len(MAGIC)) != MAGIC:
+            raise _Refused("not a kgraph snapshot")
+        line = handle.readline(_MAX_HEADER)
+        try:
+            header = json.loads(line)
+        except ValueError as err:
+            raise _Refused(f"unreadable header ({err})") from None
+        if not isinstance(header, dict):
+            raise _Refused("unreadable header")
+        for key, current in (
+            ("format", FORMAT),
+            ("kgraph", kgraph.__version__),
+            ("networkx", nx.__version__),
+            ("schema", _schema()),
+            ("fingerprint", print_),
+        ):
+            if header.get(key) != current:
+                raise _Refused(f"made for {key} {header.get(key)!r}, not {current!r}")
+        payload = handle.read()
+    if len(payload) != header.get("size") or _digest(payload).hexdigest() != header.get("digest"):
+        raise _Refused("damaged payload (size or digest differs)")
+    try:
+        data = pickle.loads(payload)
+    except Exception as err:  # unpickling can fail in any way
+        raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
+    expected = {item.name for item in fields(KnowledgeGraph)} - _TRANSIENT
+    if not isinstance(data, dict) or set(data) != expected:
+        raise _Refused("payload is not a graph's data")
+    if not isinstance(data["graph"], nx.DiGraph):
+        raise _Refused("payload holds no graph")
+    return data
+
+
+def load_snapshot(
+    root: str | os.PathLike[str],
+    cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    fingerprint: str | None = None,
+) -> KnowledgeGraph | None:
+    """The graph of ``root`` from its snapshot, or ``None`` when there is none to trust.
+
+    Parameters
+    ----------
+    fingerprint : str, optional
+        The corpus fingerprint, when the caller already took it.
+
+    A missing, stale, damaged, foreign or unreadable snapshot is ignored (the
+    reason logged), never raised. ``load_seconds`` is the time of this load.
+    """
+    started = time.perf_counter()
+    path = snapshot_path(root, cache_dir)
+    try:
+        print_ = _take_fingerprint(root) if fingerprint is None else fingerprint
+        with _collector_paused():
+            data = _read(path, print_)
+    except FileNotFoundError:
+        logger.debug("no graph snapshot at %s", path)
+        return None
+    except (OSError, CorpusError, _Refused) as err:
+        logger.info("ignoring the graph snapshot %s: %s", path, err)
+        return None
+    for name in _MAPPINGS:
+        data[name] = MappingProxyType(data[name])
+    data["graph"] = nx.freeze(data["graph"])
+    # As read_corpus names it, so a warm graph matches a cold one.
+    data["root"] = os.fspath(root)
+    return KnowledgeGraph(
+        **data,
+        loaded_at=datetime.datetime.now(datetime.UTC),
+        load_seconds=time.perf_counter() - started,
+    )
+
+
+def load_graph_cached(
+    root: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> KnowledgeGraph:
+    """The graph of ``root``: from its snapshot when the corpus is unchanged, else built and saved.
+
+    The fingerprint is taken before the build, so a file changed while the
+    corpus is read leaves a snapshot that the next start finds stale. A warm
+    load's ``load_seconds`` counts the fingerprint and the snapshot read; a
+    cold one's is :func:`load_graph`'s.
+
+    Raises
+    ------
+    CorpusNotFound, EmptyCorpus
+        As :func:`kgraph.graph.load_graph`.
+    """
+    started = time.perf_counter()
+    print_ = fingerprint(root)
+    warm = load_snapshot(root, cache_dir, fingerprint=print_)
+    if warm is not None:
+        warm = replace(warm, load_seconds=time.perf_counter() - started)
+        logger.info("graph of %s loaded from its snapshot in %.2fs", root, warm.load_seconds)
+        return warm
+    kg = load_graph(root, workers=workers, progress=progress)
+    save_snapshot(kg, root, fingerprint=print_, cache_dir=cache_dir)
+    return kg

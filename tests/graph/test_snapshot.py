@@ -1,0 +1,280 @@
+"""The warm start: a snapshot of the graph, reused only while the corpus is unchanged."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import kgraph
+from conftest import SEEDS
+from kgraph.corpus import discover
+from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.snapshot import (
+    fingerprint,
+    load_graph_cached,
+    load_snapshot,
+    save_snapshot,
+    snapshot_path,
+)
+
+_DATA = (
+    "root",
+    "articles",
+    "wanted",
+    "topics",
+    "findings",
+    "diagnostics",
+    "files",
+    "references",
+    "by_url",
+    "by_topic",
+    "by_keyword",
+    "by_word",
+    "findings_by_article",
+)
+
+
+def assert_same_graph(warm: KnowledgeGraph, cold: KnowledgeGraph) -> None:
+    """Field by field, and the graph node by node, edge by edge, in the same order."""
+    for name in _DATA:
+        assert getattr(warm, name) == getattr(cold, name), name
+    for name in _DATA[1:2] + _DATA[2:4] + _DATA[9:]:
+        assert type(getattr(warm, name)) is type(getattr(cold, name)), name
+    assert list(warm.graph.nodes(data=True)) == list(cold.graph.nodes(data=True))
+    assert list(warm.graph.edges(data=True)) == list(cold.graph.edges(data=True))
+    assert [list(warm.graph.pred[n]) for n in warm.graph] == [
+        list(cold.graph.pred[n]) for n in cold.graph
+    ]
+    assert warm.graph.graph == cold.graph.graph
+    assert nx.is_frozen(warm.graph)
+    assert warm.graph.frozen  # type: ignore[attr-defined]
+    with pytest.raises(nx.NetworkXError, match="Frozen"):
+        warm.graph.add_edge(1, 2)
+    with pytest.raises(TypeError):
+        warm.articles[0] = warm.articles[next(iter(warm.articles))]  # type: ignore[index]
+    assert warm.memo == {}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A copy of the seeds to change."""
+    return Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def test_warm_load_equals_cold_load_on_the_seeds(seeds_graph: KnowledgeGraph, cache: Path) -> None:
+    cold = load_graph_cached(SEEDS, cache_dir=cache)
+    assert snapshot_path(SEEDS, cache).is_file()
+    warm = load_graph_cached(SEEDS, cache_dir=cache)
+    assert warm is not cold
+    assert_same_graph(warm, seeds_graph)
+    assert_same_graph(cold, seeds_graph)
+    assert warm.loaded_at > cold.loaded_at
+
+
+def test_snapshot_lives_outside_the_corpus(corpus: Path, cache: Path) -> None:
+    path = snapshot_path(corpus, cache)
+    assert path.parent == cache
+    assert path.suffix == ".kgsnap"
+    load_graph_cached(corpus, cache_dir=cache)
+    assert path.is_file()
+    assert not path.resolve().is_relative_to(corpus.resolve())
+    assert sorted(p.name for p in cache.iterdir()) == [path.name]  # no temporary left
+
+
+def test_cache_folder_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KGRAPH_CACHE_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "b"))
+    monkeypatch.setenv("HOME", str(tmp_path / "c"))
+    assert snapshot_path(SEEDS).parent == tmp_path / "a"
+    assert snapshot_path(SEEDS, tmp_path / "d").parent == tmp_path / "d"
+    monkeypatch.delenv("KGRAPH_CACHE_DIR")
+    assert snapshot_path(SEEDS).parent == tmp_path / "b" / "kgraph"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert snapshot_path(SEEDS).parent == tmp_path / "c" / ".cache" / "kgraph"
+
+
+def test_one_snapshot_per_corpus_folder(corpus: Path, cache: Path) -> None:
+    assert snapshot_path(corpus, cache) != snapshot_path(SEEDS, cache)
+    assert snapshot_path(corpus, cache) == snapshot_path(corpus / ".." / "corpus", cache)
+
+
+def _first(corpus: Path) -> Path:
+    return corpus / discover(corpus)[0]
+
+
+def _edit_same_size(corpus: Path) -> None:
+    path = _first(corpus)
+    text = path.read_bytes()
+    at = text.index(b"title: ") + len(b"title: ")
+    changed = text[:at] + (b"Y" if text[at : at + 1] != b"Y" else b"Z") + text[at + 1 :]
+    before = path.stat()
+    path.write_bytes(changed)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    assert path.stat().st_size == before.st_size
+
+
+def _add(corpus: Path) -> None:
+    shutil.copy(_first(corpus), corpus / "new-article.md")
+
+
+def _remove(corpus: Path) -> None:
+    _first(corpus).unlink()
+
+
+def _rename(corpus: Path) -> None:
+    path = _first(corpus)
+    path.rename(path.with_name("renamed-" + path.name))
+
+
+@pytest.mark.parametrize("change", [_add, _remove, _rename, _edit_same_size])
+def test_a_changed_corpus_invalidates_the_snapshot(
+    corpus: Path, cache: Path, change: object
+) -> None:
+    load_graph_cached(corpus, cache_dir=cache)
+    before = fingerprint(corpus)
+    assert load_snapshot(corpus, cache) is not None
+    change(corpus)  # type: ignore[operator]
+    assert fingerprint(corpus) != before
+    assert load_snapshot(corpus, cache) is None
+    rebuilt = load_graph_cached(corpus, cache_dir=cache)
+    assert_same_graph(rebuilt, load_graph(corpus))
+    warm = load_snapshot(corpus, cache)
+    assert warm is not None
+    assert_same_graph(warm, rebuilt)
+
+
+def test_a_new_kgraph_version_invalidates_the_snapshot(
+    corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_graph_cached(corpus, cache_dir=cache)
+    before = fingerprint(corpus)
+    monkeypatch.setattr(kgraph, "__version__", kgraph.__version__ + ".post1")
+    assert fingerprint(corpus) != before
+    assert load_snapshot(corpus, cache) is None
+    load_graph_cached(corpus, cache_dir=cache)
+    assert load_snapshot(corpus, cache) is not None
+
+
+def test_the_fingerprint_reads_no_file(corpus: Path) -> None:
+    before = fingerprint(corpus)
+    for path in corpus.rglob("*.md"):
+        path.chmod(0)
+    try:
+        assert fingerprint(corpus) == before
+    finally:
+        for path in corpus.rglob("*.md"):
+            path.chmod(0o644)
+
+
+def _random(path: Path) -> None:
+    path.write_bytes(os.urandom(path.stat().st_size))
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _foreign_pickle(path: Path) -> None:
+    path.write_bytes(pickle.dumps({"not": "a graph"}, protocol=5))
+
+
+def _flipped_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _header_only(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: data.index(b"}\n") + 2])
+
+
+def _other_schema(path: Path) -> None:
+    data = path.read_bytes()
+    at = data.index(b'"schema": "') + len(b'"schema": "')
+    path.write_bytes(data[:at] + (b"0" if data[at : at + 1] != b"0" else b"1") + data[at + 1 :])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_random, _truncated, _empty, _foreign_pickle, _flipped_byte, _header_only, _other_schema],
+)
+def test_a_damaged_snapshot_is_ignored_then_rebuilt(
+    corpus: Path, cache: Path, damage: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    load_graph_cached(corpus, cache_dir=cache)
+    path = snapshot_path(corpus, cache)
+    damage(path)  # type: ignore[operator]
+    with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
+        assert load_snapshot(corpus, cache) is None
+    assert "ignoring the graph snapshot" in caplog.text
+    rebuilt = load_graph_cached(corpus, cache_dir=cache)
+    assert_same_graph(rebuilt, load_graph(corpus))
+    warm = load_snapshot(corpus, cache)
+    assert warm is not None
+    assert_same_graph(warm, rebuilt)
+
+
+def test_a_vanished_corpus_has_no_snapshot(corpus: Path, cache: Path) -> None:
+    kg = load_graph_cached(corpus, cache_dir=cache)
+    shutil.rmtree(corpus)
+    assert load_snapshot(corpus, cache) is None
+    assert save_snapshot(kg, corpus, cache_dir=cache) is None
+
+
+def test_a_snapshot_others_may_write_is_refused(corpus: Path, cache: Path) -> None:
+    load_graph_cached(corpus, cache_dir=cache)
+    snapshot_path(corpus, cache).chmod(0o666)
+    assert load_snapshot(corpus, cache) is None
+
+
+def test_an_unwritable_cache_folder_still_loads(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Below a regular file no folder can be made, whoever runs the tests (root too).
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    cache = blocker / "cache"
+    with caplog.at_level(logging.WARNING, logger="kgraph.graph.snapshot"):
+        kg = load_graph_cached(corpus, cache_dir=cache)
+    assert_same_graph(kg, load_graph(corpus))
+    assert "could not write the graph snapshot" in caplog.text
+    assert save_snapshot(kg, corpus, cache_dir=cache) is None
+    assert load_snapshot(corpus, cache) is None
+
+
+def test_the_fingerprint_is_the_one_taken_before_the_build(corpus: Path, cache: Path) -> None:
+    stale = fingerprint(corpus)
+    kg = load_graph(corpus)
+    _add(corpus)  # changed while it was being read
+    assert save_snapshot(kg, corpus, fingerprint=stale, cache_dir=cache) is not None
+    assert load_snapshot(corpus, cache) is None
+
+
+@pytest.mark.corpus
+def test_warm_load_equals_cold_load_on_the_dev_corpus(
+    dev_corpus: Path, dev_graph: KnowledgeGraph, tmp_path: Path
+) -> None:
+    # Speed is measured by benchmarks/bench_suite.py, not asserted here.
+    cache = tmp_path / "cache"
+    cold = load_graph_cached(dev_corpus, cache_dir=cache)
+    assert snapshot_path(dev_corpus, cache).is_file()
+    warm = load_graph_cached(dev_corpus, cache_dir=cache)
+    assert warm is not cold
+    assert_same_graph(warm, dev_graph)
+    assert_same_graph(cold, dev_graph)
