@@ -21,8 +21,8 @@ run: $(STAMP)
 	$(BIN)/kgraph serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check kgraph tests
-	$(BIN)/ruff check kgraph tests
+	$(BIN)/ruff format --check kgraph tests benchmarks
+	$(BIN)/ruff check kgraph tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,9 +32,13 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# Benchmarks are not tests: run on demand; prints a table, writes benchmarks/results.json.
+# Benchmarks are not tests: run on demand; prints tables, writes benchmarks/results.json.
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--only load,latency".
+# The load generator is Debian's wrk, installed here when missing.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_http.py
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| { echo "bench: install wrk (Debian package wrk)" >&2; exit 1; }
+	$(BIN)/python benchmarks/bench_suite.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kgraph import __version__
 from kgraph.check import FAIL_ON
@@ -64,13 +64,20 @@ class ProgressBar:
             self.stream.flush()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with bad usage as one line (``kgraph: error: …``) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"kgraph: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kgraph",
         description="A GraphQL knowledge-graph service for folders of Q&A learning articles.",
     )
     parser.add_argument("--version", action="version", version=f"kgraph {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     serve = commands.add_parser(
         "serve",

@@ -3,8 +3,8 @@
 A snapshot is one file in a cache folder outside the corpus::
 
     KGSNAP\\n
-    {"format": 1, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
-     "size": …, "digest": …}\\n                 (one line)
+    {"format": 2, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
+     "size": …, "digest": …}   …\\n     (one line, padded with spaces to 1 KiB)
     <pickle (protocol 5) of the graph's data>
 
 The header is JSON, so a snapshot is judged (magic, versions, the fields of
@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
+import functools
 import hashlib
 import io
 import json
@@ -62,10 +63,13 @@ logger = logging.getLogger(__name__)
 
 MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes.
-FORMAT = 1
+FORMAT = 2
 SUFFIX = ".kgsnap"
-# A header is a few hundred bytes; a longer first line is not ours.
+# A header is a few hundred bytes, padded with spaces to this room; a longer
+# first line is not ours.
+_HEADER_ROOM = 1024
 _MAX_HEADER = 4096
+_CHUNK = 1 << 20
 
 # Fields kept out of a snapshot: derived values, and the times of one load.
 _TRANSIENT = frozenset({"memo", "loaded_at", "load_seconds"})
@@ -93,10 +97,11 @@ def _digest(*parts: bytes, size: int = 32) -> hashlib.blake2b:
 
 
 def fingerprint(root: str | os.PathLike[str]) -> str:
-    """A digest of the corpus as listed and stat-ed (no file is read), and of kgraph's version.
+    """A digest of the corpus as listed and stat-ed (no article is read), and of kgraph's code.
 
     Any added, removed, renamed or modified ``*.md`` file, a move of the corpus
-    folder or a new kgraph version gives another fingerprint.
+    folder, a new kgraph version or any change to kgraph's own source (a
+    developer's edit that kept the version) gives another fingerprint.
 
     Raises
     ------
@@ -111,7 +116,7 @@ def fingerprint(root: str | os.PathLike[str]) -> str:
     paths = discover(root)
     base = str(Path(root).resolve())
     digest = _digest()
-    digest.update(json.dumps([kgraph.__version__, base]).encode())
+    digest.update(json.dumps([kgraph.__version__, _code_digest(), base]).encode())
     for path in paths:
         try:
             status = os.stat(os.path.join(base, path))
@@ -121,6 +126,17 @@ def fingerprint(root: str | os.PathLike[str]) -> str:
             facts = "-"
         # No path holds a NUL, so no file's facts can pass for another's.
         digest.update(f"{path}\0{facts}\0".encode(errors="surrogateescape"))
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of kgraph's own source files: the code that built a snapshot must be this one."""
+    package = Path(kgraph.__file__).parent
+    digest = _digest(size=16)
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -156,15 +172,15 @@ def snapshot_path(
     return _cache_folder(cache_dir) / f"{name}{SUFFIX}"
 
 
-def _header(print_: str, payload: bytes) -> dict[str, object]:
+def _header(print_: str, size: int, digest: str) -> dict[str, object]:
     return {
         "format": FORMAT,
         "kgraph": kgraph.__version__,
         "networkx": nx.__version__,
         "schema": _schema(),
         "fingerprint": print_,
-        "size": len(payload),
-        "digest": _digest(payload).hexdigest(),
+        "size": size,
+        "digest": digest,
     }
 
 
@@ -195,14 +211,27 @@ def _positional(kind: type) -> Callable[[object], tuple[type, tuple[object, ...]
     return lambda record: (kind, get(record))
 
 
-def _dumps(data: object) -> bytes:
-    out = io.BytesIO()
+class _DigestWriter:
+    """A binary file that also digests and counts what is written through it."""
+
+    def __init__(self, out: io.BufferedWriter) -> None:
+        self.out = out
+        self.digest = _digest()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.out.write(data)
+
+
+def _dump(data: object, out: _DigestWriter) -> None:
+    """Pickle ``data`` straight into ``out``: no copy of the payload is held in memory."""
     pickler = pickle.Pickler(out, protocol=5)
     pickler.dispatch_table = {
         kind: _positional(kind) for kind in _records() if kind is not KnowledgeGraph
     }
     pickler.dump(data)
-    return out.getvalue()
 
 
 def _plain_graph(graph: nx.DiGraph[int]) -> nx.DiGraph[int]:
@@ -216,7 +245,7 @@ def _plain_graph(graph: nx.DiGraph[int]) -> nx.DiGraph[int]:
     return plain
 
 
-def _payload(kg: KnowledgeGraph) -> bytes:
+def _payload(kg: KnowledgeGraph) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for item in fields(KnowledgeGraph):
         if item.name in _TRANSIENT:
@@ -228,7 +257,7 @@ def _payload(kg: KnowledgeGraph) -> bytes:
         elif item.name == "graph":
             value = _plain_graph(value)
         data[item.name] = value
-    return _dumps(data)
+    return data
 
 
 def save_snapshot(
@@ -254,18 +283,23 @@ def save_snapshot(
     temporary: str | None = None
     try:
         print_ = _take_fingerprint(root) if fingerprint is None else fingerprint
-        payload = _payload(kg)
-        header = json.dumps(_header(print_, payload)).encode()
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp"
         )
         with os.fdopen(handle, "wb") as out:
-            out.write(MAGIC)
-            out.write(header + b"\n")
+            # The header's room is kept first and filled once the payload,
+            # streamed after it, is counted and digested.
+            out.write(MAGIC + b" " * (_HEADER_ROOM - 1) + b"\n")
+            payload = _DigestWriter(out)
+            _dump(_payload(kg), payload)
+            header = json.dumps(_header(print_, payload.size, payload.digest.hexdigest()))
+            if len(header) >= _HEADER_ROOM:  # versions are short; never seen
+                raise OSError(f"snapshot header of {len(header)} bytes does not fit")
+            out.seek(len(MAGIC))
             # No fsync: a file cut short by a crash fails its size and digest
             # check and is rebuilt, so durability is not worth its seconds.
-            out.write(payload)
+            out.write(header.encode().ljust(_HEADER_ROOM - 1) + b"\n")
         os.replace(temporary, target)
         temporary = None
     except (OSError, pickle.PicklingError, CorpusError) as err:
@@ -275,7 +309,7 @@ def save_snapshot(
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-    logger.info("wrote the graph snapshot %s (%s bytes)", target, f"{len(payload):,}")
+    logger.info("wrote the graph snapshot %s (%s bytes)", target, f"{payload.size:,}")
     return target
 
 
@@ -311,13 +345,20 @@ def _read(path: Path, print_: str) -> dict[str, Any]:
         ):
             if header.get(key) != current:
                 raise _Refused(f"made for {key} {header.get(key)!r}, not {current!r}")
-        payload = handle.read()
-    if len(payload) != header.get("size") or _digest(payload).hexdigest() != header.get("digest"):
-        raise _Refused("damaged payload (size or digest differs)")
-    try:
-        data = pickle.loads(payload)
-    except Exception as err:  # unpickling can fail in any way
-        raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
+        # Judged whole before a byte is unpickled, then unpickled from the
+        # file: the payload is never held in memory beside the graph.
+        start = handle.tell()
+        digest, size = _digest(), 0
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        if size != header.get("size") or digest.hexdigest() != header.get("digest"):
+            raise _Refused("damaged payload (size or digest differs)")
+        handle.seek(start)
+        try:
+            data = pickle.load(handle)
+        except Exception as err:  # unpickling can fail in any way
+            raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
     expected = {item.name for item in fields(KnowledgeGraph)} - _TRANSIENT
     if not isinstance(data, dict) or set(data) != expected:
         raise _Refused("payload is not a graph's data")

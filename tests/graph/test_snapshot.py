@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import pickle
 import shutil
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -14,7 +16,7 @@ import pytest
 import kgraph
 from conftest import SEEDS
 from kgraph.corpus import discover
-from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph import KnowledgeGraph, load_graph, snapshot
 from kgraph.graph.snapshot import (
     fingerprint,
     load_graph_cached,
@@ -166,15 +168,38 @@ def test_a_new_kgraph_version_invalidates_the_snapshot(
     assert load_snapshot(corpus, cache) is not None
 
 
-def test_the_fingerprint_reads_no_file(corpus: Path) -> None:
+def test_the_fingerprint_reads_no_file(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = fingerprint(corpus)
-    for path in corpus.rglob("*.md"):
-        path.chmod(0)
-    try:
-        assert fingerprint(corpus) == before
-    finally:
-        for path in corpus.rglob("*.md"):
-            path.chmod(0o644)
+    opened: list[str] = []
+    real_open = os.open
+
+    def spying_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fsdecode(path))
+        return real_open(path, *args, **kwargs)
+
+    # Every way Python opens a file ends in os.open (builtins.open included).
+    monkeypatch.setattr(os, "open", spying_open)
+    monkeypatch.setattr(builtins, "open", lambda *a, **k: pytest.fail(f"opened {a[0]}"))
+    assert fingerprint(corpus) == before
+    assert not [path for path in opened if path.endswith(".md")]
+
+
+def test_a_change_to_kgraphs_code_invalidates_the_snapshot(
+    corpus: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = Path(shutil.copytree(Path(kgraph.__file__).parent, tmp_path / "code" / "kgraph"))
+    monkeypatch.setattr(kgraph, "__file__", str(package / "__init__.py"))
+    snapshot._code_digest.cache_clear()
+    load_graph_cached(corpus, cache_dir=cache)
+    before = fingerprint(corpus)
+    assert load_snapshot(corpus, cache) is not None
+    source = package / "graph" / "build.py"
+    source.write_text(source.read_text() + "\n# an edit that kept the version\n")
+    snapshot._code_digest.cache_clear()
+    assert fingerprint(corpus) != before
+    assert load_snapshot(corpus, cache) is None
+    monkeypatch.undo()
+    snapshot._code_digest.cache_clear()
 
 
 def _random(path: Path) -> None:
@@ -201,7 +226,7 @@ def _flipped_byte(path: Path) -> None:
 
 def _header_only(path: Path) -> None:
     data = path.read_bytes()
-    path.write_bytes(data[: data.index(b"}\n") + 2])
+    path.write_bytes(data[: data.index(b"\n", len(b"KGSNAP\n")) + 1])
 
 
 def _other_schema(path: Path) -> None:

@@ -1,0 +1,50 @@
+"""The kgraph app plus one bare Starlette JSON route, for comparing the two in one process.
+
+``python benchmarks/bare_server.py CORPUS PORT [CACHE_DIR]`` serves the corpus as
+``kgraph serve`` does (same app, same uvicorn options) and adds
+``GET /bare/article/{id}``: the fields of the GraphQL ``article`` query of the
+benchmark, read from the same graph, without GraphQL. Benchmarks only; never
+part of the package.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from kgraph.app import create_app
+from kgraph.settings import Settings
+
+
+async def bare_article(request: Request) -> JSONResponse:
+    kg = request.app.state.kgraph.graph
+    article = kg.articles.get(request.path_params["id"]) if kg is not None else None
+    if article is None:
+        return JSONResponse({"article": None})
+    return JSONResponse(
+        {
+            "article": {
+                "id": article.id,
+                "title": article.title,
+                "url": article.url,
+                "inDegree": kg.graph.in_degree(article.id),
+            }
+        }
+    )
+
+
+def main() -> None:
+    corpus, port = Path(sys.argv[1]), int(sys.argv[2])
+    cache_dir = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    app = create_app(Settings(corpus=corpus, port=port, ide=False, cache_dir=cache_dir))
+    app.router.routes.insert(0, Route("/bare/article/{id:int}", bare_article))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", timeout_graceful_shutdown=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,711 @@
+"""kgraph's benchmark suite: ingest, warm start, memory and HTTP, each beside its alternative.
+
+Run with ``make bench`` (never part of ``make test``). Every figure is the median
+of repeated runs with its spread (max - min), and every pair is measured in the
+same run so that its ratio means something:
+
+1. ``ingest``: cold read of the dev corpus, kgraph (parallel, line reader) vs the
+   naive reading (one process, the YAML ``CSafeLoader`` per file), same graph built;
+2. ``start``: ``kgraph serve`` until ``/readyz`` says ready, cold vs warm (snapshot),
+   on the dev corpus and a generated one of 200,000 articles;
+3. ``memory``: peak RSS of a serving process (no snapshot) on the dev corpus and
+   generated corpora of 50,000, 200,000 and 1,000,000 articles;
+4. ``load``: wrk (2 threads, 32 connections) against a server on 127.0.0.1 with the
+   dev corpus: p50/p95/p99, requests/s and errors per query, and GraphQL
+   ``article`` vs a bare Starlette JSON route of the same process;
+5. ``latency``: sequential requests over one keep-alive connection, per query;
+6. ``paths``: ``learningPath`` in the server vs the bare ``networkx`` call on the same pairs.
+
+Prints a table per section and writes ``benchmarks/results.json``. Corpora are
+unpacked or generated under ``benchmarks/.work/`` (ignored by git) and reused.
+
+Options: ``--only SECTION[,SECTION]``, ``--sizes 50000,200000,1000000`` (memory),
+``--start-size 200000``, ``--rounds N``, ``--duration SECONDS`` (per wrk run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import networkx as nx
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = HERE / ".work"
+TARBALL = Path(
+    os.environ.get("KGRAPH_DEV_CORPUS", REPO.parent / "shared/corpora/quicktakes-dev.tar.xz")
+)
+SEED = 1
+SECTIONS = ("ingest", "start", "memory", "load", "latency", "paths")
+
+sys.path.insert(0, str(REPO))
+
+from kgraph.corpus import discover, parse_article  # noqa: E402
+from kgraph.corpus.read import CorpusReading  # noqa: E402
+from kgraph.graph import KnowledgeGraph, load_graph  # noqa: E402
+from kgraph.graph.build import build_graph  # noqa: E402
+from kgraph.model import ArticleFile, Diagnostic  # noqa: E402
+
+# -- corpora ---------------------------------------------------------------------------
+
+
+def dev_corpus() -> Path:
+    """The dev corpus, unpacked once under .work/."""
+    target = WORK / "quicktakes-dev"
+    if not (target / ".complete").is_file():
+        if not TARBALL.is_file():
+            raise SystemExit(f"the dev corpus archive is missing: {TARBALL}")
+        shutil.rmtree(target, ignore_errors=True)
+        with tarfile.open(TARBALL) as archive:
+            archive.extractall(target, filter="data")
+        (target / ".complete").write_text("")
+    return target
+
+
+def generated(count: int) -> Path:
+    """A generated corpus of ``count`` articles (seed 1), made once under .work/."""
+    target = WORK / f"generated-{count}"
+    if not (target / ".complete").is_file():
+        shutil.rmtree(target, ignore_errors=True)
+        print(f"generating {count:,} articles into {target} …", flush=True)
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kgraph",
+                "generate",
+                str(count),
+                str(target),
+                "--seed",
+                str(SEED),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"  generated in {time.perf_counter() - started:.1f} s", flush=True)
+        (target / ".complete").write_text("")
+    return target
+
+
+# -- figures ---------------------------------------------------------------------------
+
+
+def figure(values: list[float], digits: int = 3) -> dict[str, Any]:
+    """Median and spread of repeated measurements."""
+    return {
+        "median": round(statistics.median(values), digits),
+        "spread": round(max(values) - min(values), digits),
+        "runs": [round(v, digits) for v in values],
+    }
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident set (VmHWM) of a live process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+# -- servers ---------------------------------------------------------------------------
+
+
+class Server:
+    """A server process on a free port of 127.0.0.1, with the time it took to be ready."""
+
+    def __init__(self, process: subprocess.Popen[bytes], base: str, ready: float) -> None:
+        self.process, self.base, self.ready = process, base, ready
+
+    def graphql(self, query: str, **variables: object) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.base}/graphql", json={"query": query, "variables": variables}, timeout=60
+        )
+        body: dict[str, Any] = response.json()
+        if response.status_code != 200 or "errors" in body:
+            raise SystemExit(f"request failed: {response.status_code} {body}")
+        return body
+
+
+@contextmanager
+def serving(command: list[str], port: int, timeout: float = 900) -> Iterator[Server]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(timeout=5) as client:
+            while True:
+                if process.poll() is not None:
+                    raise SystemExit(f"server exited early: {' '.join(command)}")
+                try:
+                    if client.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.perf_counter() - started > timeout:
+                    raise SystemExit(f"server not ready in {timeout:.0f} s")
+                time.sleep(0.02)
+        yield Server(process, base, time.perf_counter() - started)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def kgraph_serve(corpus: Path, *options: str) -> tuple[list[str], int]:
+    port = free_port()
+    command = [sys.executable, "-m", "kgraph", "serve", "--corpus", str(corpus)]
+    return [*command, "--port", str(port), "--no-ide", *options], port
+
+
+def bare_server(corpus: Path, cache: Path) -> tuple[list[str], int]:
+    port = free_port()
+    return [sys.executable, str(HERE / "bare_server.py"), str(corpus), str(port), str(cache)], port
+
+
+def wait_for_snapshot(cache: Path, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not list(cache.glob("*.kgsnap")):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no snapshot written in {cache}")
+        time.sleep(0.1)
+
+
+# A few queries a frontend would send, so that peak memory includes what they build.
+TOUCH = (
+    "{ curation { summary { orphans } } }",
+    "query($id: Int!) { similar(id: $id) { score } neighbours(id: $id, depth: 2) { distance } }",
+    "query($id: Int!) { learningPath(from: $id, to: $id, options: {keywordBridges: true}) { hops } }",
+)
+
+
+def touch(server: Server, some_id: int) -> None:
+    for query in TOUCH:
+        variables = {"id": some_id} if "$id" in query else {}
+        server.graphql(query, **variables)
+
+
+# -- 1. ingest -------------------------------------------------------------------------
+
+
+def naive_load(root: Path) -> KnowledgeGraph:
+    """The obvious reading: one process, YAML (CSafeLoader) for every file, same graph."""
+    started = time.perf_counter()
+    paths = discover(root)
+    articles: list[ArticleFile] = []
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        data = (root / path).read_bytes()
+        try:
+            articles.append(parse_article(data, path))
+        except Exception as err:  # the benchmark's corpora are clean; count anything odd
+            diagnostics.append(Diagnostic(path=path, line=None, message=str(err)))
+    reading = CorpusReading(
+        root=str(root), files=paths, articles=tuple(articles), diagnostics=tuple(diagnostics)
+    )
+    kg = build_graph(reading)
+    return KnowledgeGraph(
+        **{name: getattr(kg, name) for name in kg.__dataclass_fields__ if name != "load_seconds"},
+        load_seconds=time.perf_counter() - started,
+    )
+
+
+def same_graph(a: KnowledgeGraph, b: KnowledgeGraph) -> bool:
+    return (
+        dict(a.articles) == dict(b.articles)
+        and dict(a.wanted) == dict(b.wanted)
+        and a.findings == b.findings
+        and sorted(a.graph.edges(data=True)) == sorted(b.graph.edges(data=True))
+    )
+
+
+def bench_ingest(rounds: int) -> dict[str, Any]:
+    corpus = dev_corpus()
+    timings: dict[str, list[float]] = {"kgraph": [], "kgraph, one process": [], "naive": []}
+    graphs: dict[str, KnowledgeGraph] = {}
+    for _ in range(rounds):
+        for name, load in (
+            ("kgraph", lambda: load_graph(corpus)),
+            ("kgraph, one process", lambda: load_graph(corpus, workers=1)),
+            ("naive", lambda: naive_load(corpus)),
+        ):
+            kg = load()
+            timings[name].append(kg.load_seconds)
+            graphs[name] = kg
+    identical = same_graph(graphs["kgraph"], graphs["naive"])
+    ratio = statistics.median(timings["naive"]) / statistics.median(timings["kgraph"])
+    result = {
+        "corpus": "dev",
+        "files": len(graphs["kgraph"].files),
+        "seconds": {name: figure(values) for name, values in timings.items()},
+        "ratio_naive_over_kgraph": round(ratio, 2),
+        "identical_graph": identical,
+    }
+    print("\n1. cold ingest of the dev corpus (s)")
+    for name, values in timings.items():
+        f = figure(values)
+        print(f"  {name:<22}{f['median']:>8.2f}  ± {f['spread']:.2f}")
+    print(f"  kgraph is {ratio:.1f}x faster than the naive reading; identical graph: {identical}")
+    return result
+
+
+# -- 2. start --------------------------------------------------------------------------
+
+
+def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
+    cold_ready, warm_ready, cold_rss, warm_rss = [], [], [], []
+    with tempfile.TemporaryDirectory(prefix="kgraph-cache-") as scratch:
+        for number in range(rounds):
+            cache = Path(scratch) / f"cold-{number}"
+            command, port = kgraph_serve(corpus, "--cache-dir", str(cache))
+            with serving(command, port) as server:
+                cold_ready.append(server.ready)
+                touch(server, some_id)
+                cold_rss.append(peak_rss_mb(server.process.pid))
+                wait_for_snapshot(cache)
+        cache = Path(scratch) / "cold-0"
+        for _ in range(rounds):
+            command, port = kgraph_serve(corpus, "--cache-dir", str(cache))
+            with serving(command, port) as server:
+                assert httpx.get(f"{server.base}/readyz").json()["warm_start"] is True
+                warm_ready.append(server.ready)
+                touch(server, some_id)
+                warm_rss.append(peak_rss_mb(server.process.pid))
+    return {
+        "cold_ready_s": figure(cold_ready, 2),
+        "warm_ready_s": figure(warm_ready, 2),
+        "ratio_warm_over_cold": round(
+            statistics.median(warm_ready) / statistics.median(cold_ready), 3
+        ),
+        "cold_peak_rss_mb": figure(cold_rss, 0),
+        "warm_peak_rss_mb": figure(warm_rss, 0),
+    }
+
+
+def _an_id(corpus: Path) -> int:
+    for path in discover(corpus)[:50]:
+        try:
+            return parse_article((corpus / path).read_bytes(), path).id
+        except Exception:
+            continue
+    raise SystemExit(f"no readable article in {corpus}")
+
+
+def bench_start(rounds: int, size: int) -> dict[str, Any]:
+    corpora = {"dev": dev_corpus(), f"generated {size:,}": generated(size)}
+    result: dict[str, Any] = {}
+    print("\n2. server start until ready (s): cold (files) vs warm (snapshot)")
+    print(f"  {'corpus':<20}{'cold':>8}{'±':>6}{'warm':>8}{'±':>6}{'warm/cold':>11}")
+    for name, corpus in corpora.items():
+        row = _starts(corpus, rounds, _an_id(corpus))
+        result[name] = row
+        print(
+            f"  {name:<20}{row['cold_ready_s']['median']:>8.2f}{row['cold_ready_s']['spread']:>6.2f}"
+            f"{row['warm_ready_s']['median']:>8.2f}{row['warm_ready_s']['spread']:>6.2f}"
+            f"{row['ratio_warm_over_cold']:>11.3f}"
+        )
+    return result
+
+
+# -- 3. memory -------------------------------------------------------------------------
+
+
+def bench_memory(rounds: int, sizes: list[int]) -> dict[str, Any]:
+    corpora = {"dev": dev_corpus(), **{f"generated {n:,}": generated(n) for n in sizes}}
+    result: dict[str, Any] = {}
+    print("\n3. peak RSS of a serving process (MB), cold start without snapshot")
+    print(f"  {'corpus':<22}{'articles':>10}{'peak MB':>9}{'±':>6}{'ready s':>9}{'kB/article':>12}")
+    for name, corpus in corpora.items():
+        some_id = _an_id(corpus)
+        # A million articles take minutes per start: measured once.
+        runs = rounds if len(discover(corpus)) <= 200_000 else 1
+        rss, ready = [], []
+        articles = 0
+        for _ in range(runs):
+            command, port = kgraph_serve(corpus, "--no-cache")
+            with serving(command, port) as server:
+                touch(server, some_id)
+                articles = server.graphql("{ stats { articles } }")["data"]["stats"]["articles"]
+                rss.append(peak_rss_mb(server.process.pid))
+                ready.append(server.ready)
+        row = {"articles": articles, "peak_rss_mb": figure(rss, 0), "ready_s": figure(ready, 2)}
+        row["kb_per_article"] = round(statistics.median(rss) * 1024 / articles, 2)
+        result[name] = row
+        print(
+            f"  {name:<22}{articles:>10,}{row['peak_rss_mb']['median']:>9.0f}"
+            f"{row['peak_rss_mb']['spread']:>6.0f}{row['ready_s']['median']:>9.1f}"
+            f"{row['kb_per_article']:>12.2f}"
+        )
+    return result
+
+
+# -- 4. load (wrk) ---------------------------------------------------------------------
+
+_LUA = """
+local requests = {}
+local i = 0
+-- Requests are formatted once wrk has set the host header: in init, not at load.
+init = function(_)
+  requests = {%s}
+end
+request = function()
+  i = i %% #requests + 1
+  return requests[i]
+end
+done = function(summary, latency, _)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nRESULT {"requests": %%d, "duration_us": %%d, "errors": %%d, "non_2xx": %%d,'
+    .. ' "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, "max_us": %%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def _wrk_script(scratch: Path, name: str, requests: list[tuple[str, str, str | None]]) -> Path:
+    rendered = []
+    for method, path, body in requests:
+        if body is None:
+            rendered.append(f"wrk.format({_lua_string(method)}, {_lua_string(path)})")
+        else:
+            rendered.append(
+                f"wrk.format({_lua_string(method)}, {_lua_string(path)}, "
+                f'{{["Content-Type"] = "application/json"}}, {_lua_string(body)})'
+            )
+    script = scratch / f"{name.replace(' ', '_')}.lua"
+    script.write_text(_LUA % ",\n".join(rendered))
+    return script
+
+
+def _wrk(
+    base: str, script: Path, duration: float, threads: int, connections: int
+) -> dict[str, Any]:
+    output = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "-s", str(script), base],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    raw = json.loads(line[len("RESULT ") :])
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "requests_per_s": raw["requests"] / seconds,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "errors": raw["errors"] + raw["non_2xx"],
+        "requests": raw["requests"],
+    }
+
+
+def _cases(
+    kg: KnowledgeGraph, ids: list[int], pairs: list[tuple[int, int]]
+) -> dict[str, list[tuple[str, str, str | None]]]:
+    def post(query: str, variables: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+        return [
+            ("POST", "/graphql", json.dumps({"query": query, "variables": v})) for v in variables
+        ]
+
+    one = [{"id": i} for i in ids]
+    two = [{"from": s, "to": t} for s, t in pairs]
+    return {
+        "article": post("query($id: Int) { article(id: $id) { id title url inDegree } }", one),
+        "bare Starlette route": [("GET", f"/bare/article/{i}", None) for i in ids],
+        "neighbours depth 1": post(
+            "query($id: Int!) { neighbours(id: $id) { distance article { id title } } }", one
+        ),
+        "neighbours depth 2": post(
+            "query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }",
+            one,
+        ),
+        "learningPath": post(
+            "query($from: Int!, $to: Int!) { learningPath(from: $from, to: $to) "
+            "{ hops steps { article { id } via rank } } }",
+            two,
+        ),
+        "subgraph depth 2": post(
+            "query($id: Int!) { subgraph(center: [$id], depth: 2) { nodes { id } edges { id } } }",
+            one,
+        ),
+        "curation summary": post(
+            "{ curation { summary { orphans deadEnds brokenLinks staleLinks maxInDegree } } }", [{}]
+        ),
+    }
+
+
+def _check_requests(base: str, requests: list[tuple[str, str, str | None]]) -> None:
+    """Every request of a case answers 200 with no GraphQL error (wrk cannot see those)."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for method, path, body in requests:
+            response = client.request(
+                method, path, content=body, headers={"content-type": "application/json"}
+            )
+            if response.status_code != 200 or "errors" in response.json():
+                raise SystemExit(f"bad benchmark request {path} {body}: {response.text[:300]}")
+
+
+def _sample(
+    kg: KnowledgeGraph, count: int, seed: int = 7
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Article ids, and pairs of them: half inside one linked piece, so that many have a path."""
+    rng = random.Random(seed)
+    ids = rng.sample(sorted(kg.articles), count)
+    piece_of: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+    for number, piece in enumerate(nx.weakly_connected_components(kg.graph)):
+        members[number] = sorted(piece)
+        for node in piece:
+            piece_of[node] = number
+    pairs = []
+    for n, source in enumerate(ids):
+        near = members[piece_of[source]]
+        target = rng.choice(near) if n % 2 and len(near) > 1 else rng.choice(ids)
+        pairs.append((source, target))
+    return ids, pairs
+
+
+def bench_load(rounds: int, duration: float) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
+    corpus = dev_corpus()
+    kg = load_graph(corpus)
+    ids, pairs = _sample(kg, 500)
+    result: dict[str, Any] = {"tool": "wrk -t2 -c32", "duration_s": duration, "rounds": rounds}
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="kgraph-wrk-") as scratch:
+        command, port = bare_server(corpus, Path(scratch) / "cache")
+        with serving(command, port) as server:
+            for name, requests in _cases(kg, ids, pairs).items():
+                _check_requests(server.base, requests[:100])
+                script = _wrk_script(Path(scratch), name, requests)
+                _wrk(server.base, script, 2, 2, 32)  # warm up
+                runs = [_wrk(server.base, script, duration, 2, 32) for _ in range(rounds)]
+                rows[name] = {
+                    key: figure([run[key] for run in runs], 3 if key != "requests_per_s" else 0)
+                    for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms")
+                }
+                rows[name]["errors"] = sum(run["errors"] for run in runs)
+                rows[name]["requests"] = sum(run["requests"] for run in runs)
+    result["queries"] = rows
+    graphql_rps = rows["article"]["requests_per_s"]["median"]
+    bare_rps = rows["bare Starlette route"]["requests_per_s"]["median"]
+    result["ratio_graphql_article_over_bare_throughput"] = round(graphql_rps / bare_rps, 3)
+    print(f"\n4. load: wrk, 2 threads, 32 connections, {duration:g} s x {rounds} (dev corpus)")
+    print(
+        f"  {'query':<24}{'req/s':>9}{'±':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    )
+    for name, row in rows.items():
+        print(
+            f"  {name:<24}{row['requests_per_s']['median']:>9.0f}{row['requests_per_s']['spread']:>7.0f}"
+            f"{row['p50_ms']['median']:>9.2f}{row['p95_ms']['median']:>9.2f}"
+            f"{row['p99_ms']['median']:>9.2f}{row['errors']:>8}"
+        )
+    print(
+        f"  GraphQL article / bare route throughput: {result['ratio_graphql_article_over_bare_throughput']:.2f}"
+    )
+    return result
+
+
+# -- 5. latency (sequential) and 6. paths vs networkx ---------------------------------
+
+
+def _sequential(client: httpx.Client, payloads: list[dict[str, Any]]) -> list[float]:
+    timings = []
+    for payload in payloads:
+        started = time.perf_counter()
+        response = client.post("/graphql", json=payload)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200 or "errors" in response.json():
+            raise SystemExit(f"request failed: {response.status_code} {response.text[:300]}")
+        timings.append(elapsed * 1000)
+    return timings
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def bench_latency_and_paths(rounds: int, requests: int, sections: set[str]) -> dict[str, Any]:
+    corpus = dev_corpus()
+    kg = load_graph(corpus)
+    ids, pairs = _sample(kg, 500)
+    steps = "hops cost bridges steps { article { id } via rank }"
+    two = [{"from": s, "to": t} for s, t in pairs]
+    one = [{"id": i} for i in ids]
+    cases: dict[str, tuple[str, list[dict[str, Any]]]] = {
+        "article": ("query($id: Int) { article(id: $id) { id title url inDegree } }", one),
+        "neighbours depth 1": ("query($id: Int!) { neighbours(id: $id) { distance article { id title } } }", one),
+        "neighbours depth 2": ("query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }", one),
+        "curation summary+orphans(100)": ("{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }", [{}]),
+        "learningPath": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to) {{ {steps} }} }}", two),
+        "learningPath with bridges": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to, options: {{keywordBridges: true}}) {{ {steps} }} }}", two),
+        "learningPaths k=3": (f"query($from: Int!, $to: Int!) {{ learningPaths(from: $from, to: $to, k: 3) {{ {steps} }} }}", two),
+        "similar": ("query($id: Int!) { similar(id: $id) { article { id } score sharedKeywords } }", one),
+        "subgraph depth 2": ("query($id: Int!) { subgraph(center: [$id], depth: 2) { nodes { id } edges { id } } }", one),
+    }  # fmt: skip
+    if "latency" not in sections:
+        cases = {"learningPath": cases["learningPath"]}
+    result: dict[str, Any] = {}
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="kgraph-seq-") as scratch:
+        command, port = kgraph_serve(corpus, "--cache-dir", str(Path(scratch) / "cache"))
+        with (
+            serving(command, port) as server,
+            httpx.Client(base_url=server.base, timeout=30) as client,
+        ):
+            for name, (query, variables) in cases.items():
+                payloads = [
+                    {"query": query, "variables": variables[i % len(variables)]}
+                    for i in range(requests)
+                ]
+                _sequential(client, payloads[:200])  # warm up
+                runs = [_sequential(client, payloads) for _ in range(rounds)]
+                rows[name] = {
+                    "p50_ms": figure([statistics.median(run) for run in runs]),
+                    "p95_ms": figure([percentile(run, 95) for run in runs]),
+                    "p99_ms": figure([percentile(run, 99) for run in runs]),
+                    "requests_per_round": requests,
+                }
+    if "latency" in sections:
+        result["latency"] = rows
+        print(
+            f"\n5. sequential latency, one keep-alive connection, {requests} requests x {rounds} (dev corpus)"
+        )
+        print(f"  {'query':<32}{'p50 ms':>9}{'±':>7}{'p95 ms':>9}{'p99 ms':>9}")
+        for name, row in rows.items():
+            print(
+                f"  {name:<32}{row['p50_ms']['median']:>9.2f}{row['p50_ms']['spread']:>7.2f}"
+                f"{row['p95_ms']['median']:>9.2f}{row['p99_ms']['median']:>9.2f}"
+            )
+    if "paths" in sections:
+        # The bare call: networkx's shortest path (bidirectional BFS) on the same pairs.
+        def bare(source: int, target: int) -> None:
+            with contextlib.suppress(nx.NetworkXNoPath):
+                nx.shortest_path(kg.graph, source, target)
+
+        bare_runs = []
+        for _ in range(rounds):
+            bare_runs.append(
+                [
+                    _timed(lambda s=s, t=t: bare(s, t))
+                    for s, t in pairs * (requests // len(pairs) or 1)
+                ]
+            )
+        bare_p50 = figure([statistics.median(run) for run in bare_runs], 4)
+        bare_p95 = figure([percentile(run, 95) for run in bare_runs], 4)
+        server_row = rows["learningPath"]
+        result["paths"] = {
+            "server_http_p50_ms": server_row["p50_ms"],
+            "server_http_p95_ms": server_row["p95_ms"],
+            "networkx_p50_ms": bare_p50,
+            "networkx_p95_ms": bare_p95,
+            "ratio_server_over_networkx_p50": round(
+                server_row["p50_ms"]["median"] / bare_p50["median"], 1
+            ),
+        }
+        print("\n6. learningPath over HTTP vs nx.shortest_path in process, same 500 pairs (ms)")
+        print(f"  {'':<24}{'p50':>9}{'p95':>9}")
+        print(
+            f"  {'server (HTTP, GraphQL)':<24}{server_row['p50_ms']['median']:>9.3f}{server_row['p95_ms']['median']:>9.3f}"
+        )
+        print(f"  {'networkx (bare call)':<24}{bare_p50['median']:>9.4f}{bare_p95['median']:>9.4f}")
+        print(
+            f"  the server's p50 is {result['paths']['ratio_server_over_networkx_p50']}x the bare call's"
+        )
+    return result
+
+
+# -- main ------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
+    parser.add_argument(
+        "--sizes", default="50000,200000,1000000", help="generated sizes for memory"
+    )
+    parser.add_argument("--start-size", type=int, default=200_000, help="generated size for start")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    parser.add_argument("--requests", type=int, default=1000, help="sequential requests per round")
+    parser.add_argument("--output", type=Path, default=HERE / "results.json")
+    args = parser.parse_args()
+    sections = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"unknown sections {sorted(unknown)}: choose from {', '.join(SECTIONS)}")
+    WORK.mkdir(exist_ok=True)
+    print(
+        f"kgraph benchmarks on {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+    results: dict[str, Any] = {}
+    if args.output.is_file():
+        results = json.loads(args.output.read_text())  # sections not run keep their last figures
+    results["machine"] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+    }
+    results.pop("http_sequential", None)  # the layout before this suite
+    results.pop("corpus", None)
+    results.pop("server_ready_seconds", None)
+    started = time.perf_counter()
+    if "ingest" in sections:
+        results["ingest"] = bench_ingest(args.rounds)
+    if "start" in sections:
+        results["start"] = bench_start(args.rounds, args.start_size)
+    if "memory" in sections:
+        sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
+        results["memory"] = bench_memory(min(args.rounds, 2), sizes)
+    if "load" in sections:
+        results["load"] = bench_load(args.rounds, args.duration)
+    if sections & {"latency", "paths"}:
+        results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {args.output} ({results['seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
