@@ -13,7 +13,7 @@ import yaml
 from kgraph.corpus.frontmatter import split_front_matter
 from kgraph.corpus.text import split_keywords, topic_key
 from kgraph.errors import ArticleParseError
-from kgraph.model import ArticleFile, Copy, RelatedEntry
+from kgraph.model import ArticleFile, Copy, RelatedEntry, pack_text
 
 __all__ = ["MAX_FILE_BYTES", "parse_article"]
 
@@ -261,7 +261,7 @@ def assemble_article(
         id=article_id,
         title=title,
         question=_text(fields.get("question")),
-        answer_raw=_text(fields.get("answer")) or "",
+        answer_packed=pack_text(_text(fields.get("answer")) or ""),
         description=_text(seo.get("page_description")),
         keywords=split_keywords(keywords) if keywords else (),
         date=_date(fields.get("date")),

@@ -45,7 +45,7 @@ def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
             id=article_id,
             title=first.title,
             question=first.question,
-            answer_raw=first.answer_raw,
+            answer_packed=first.answer_packed,
             description=first.description,
             keywords=first.keywords,
             date=first.date,
