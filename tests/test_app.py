@@ -6,9 +6,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +20,10 @@ import httpx
 import networkx as nx
 import pytest
 
-from conftest import SEEDS
+from conftest import SEEDS, WriteArticle
 from kgraph.app import create_app
-from kgraph.graph import KnowledgeGraph
+from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.snapshot import save_snapshot
 from kgraph.settings import Settings
 
 
@@ -312,3 +316,93 @@ def test_dev_pages_through_a_topic_without_repeats_or_gaps(
     assert page["totalCount"] == len(seen) == len(set(seen))
     assert seen == list(dev_graph.by_topic["physics"])
     assert len(seen) > 500
+
+
+def test_dev_searches_do_not_hold_up_other_requests(dev_server: str) -> None:
+    """Fifteen searches for a word of most articles, back to back: /healthz still answers at once."""
+    searches = " ".join(
+        f'a{i}: articles(filter: {{search: "the"}}) {{ totalCount nodes {{ id title }} }}'
+        for i in range(15)
+    )
+    heavy = f"{{ {searches} }}"
+    # The first search also builds the title index.
+    assert graphql(dev_server, heavy)["data"]["a14"]["totalCount"] > 5_000
+    spans: list[tuple[float, float]] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def fire() -> None:
+        with httpx.Client(base_url=dev_server, timeout=30) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                response = client.post("/graphql", json={"query": heavy})
+                spans.append((started, time.perf_counter()))
+                if response.status_code != 200 or "errors" in response.json():
+                    failures.append(response.text[:300])
+
+    calls: list[tuple[float, float]] = []
+    firing = threading.Thread(target=fire)
+    with httpx.Client(base_url=dev_server, timeout=30) as client:
+        client.get("/healthz")  # connected before anything is timed
+        firing.start()
+        try:
+            deadline = time.perf_counter() + 1.5
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                assert client.get("/healthz").status_code == 200
+                calls.append((started, time.perf_counter()))
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            firing.join()
+    assert not failures, failures[0]
+    during = [(s, e) for s, e in calls if any(a <= s <= b for a, b in spans)]
+    # Answered before the search it started during was: the search was still running.
+    meanwhile = [(s, e) for s, e in during if any(a <= s and e < b for a, b in spans)]
+    assert len(during) >= 10, (len(calls), len(spans))
+    assert len(meanwhile) >= 5, (len(during), len(spans))
+    slowest = max(e - s for s, e in during)
+    assert slowest < 0.1, f"/healthz took {slowest * 1000:.0f} ms during a search"
+
+
+def test_unexpected_errors_are_masked_over_http(
+    tmp_path: Path, write_article: WriteArticle, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_article("biology/cell.md", 1, title="What is a cell?")
+    write_article("biology/gene.md", 2, title="What is a gene?", related=[(1, 1, None)])
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    kg = load_graph(corpus)
+    # A snapshot of the unchanged corpus whose graph is not what the files
+    # read (an answer whose packed bytes are not zlib): the server starts warm
+    # from it, and the `answer` resolver fails in a way nobody planned for.
+    damaged = {**kg.articles, 1: replace(kg.articles[1], answer_packed=b"not zlib")}
+    assert save_snapshot(replace(kg, articles=damaged), corpus, cache_dir=cache) is not None
+    app = create_app(Settings(corpus=corpus, cache_dir=cache))
+
+    async def scenario() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://kgraph") as client,
+        ):
+            with anyio.fail_after(10):
+                while (ready := await client.get("/readyz")).status_code != 200:
+                    await anyio.sleep(0.02)
+            assert ready.json()["warm_start"] is True
+            fine = await client.post("/graphql", json={"query": "{ article(id: 2) { answer } }"})
+            assert fine.json() == {"data": {"article": {"answer": "An answer.\nOn two lines."}}}
+            return await client.post(
+                "/graphql", json={"query": "{ article(id: 1) { id title answer } }"}
+            )
+
+    response = anyio.run(scenario)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] == {"article": None}
+    assert [e["message"] for e in body["errors"]] == ["Internal server error: it has been logged."]
+    assert body["errors"][0]["path"] == ["article", "answer"]
+    for leak in ("Traceback", ".py", str(tmp_path), "zlib", "decompress", "header"):
+        assert leak not in response.text, leak
+    # The client is told nothing; the log has the whole story.
+    logged = [r.exc_info[1] for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
+    assert [type(err) for err in logged] == [zlib.error]

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
+    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
-    IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationRule,
+    Undefined,
+    ValueNode,
+    VariableNode,
+    get_operation_ast,
+    value_from_ast_untyped,
 )
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from kgraph.api.pagination import MAX_FIRST
 from kgraph.errors import QueryError
+from kgraph.graph.paths import MAX_PATHS
+from kgraph.graph.subgraphs import MAX_LIMIT
 
 __all__ = [
     "COMPUTE_WEIGHTS",
@@ -28,8 +38,10 @@ __all__ = [
     "MAX_COST",
     "MAX_QUERY_DEPTH",
     "MAX_TOKENS",
+    "SEARCH_WEIGHT",
     "VALIDATION_RULES",
-    "CostLimitRule",
+    "CostLimiter",
+    "operation_cost",
     "should_mask_error",
 ]
 
@@ -67,77 +79,183 @@ COMPUTE_WEIGHTS: Mapping[str, int] = {
     "suggestions": 20,
 }
 
-#: Arguments that size a list field.
-_SIZE_ARGUMENTS = ("first", "limit", "k")
+#: What each object of ``articles`` counts when its filter has a ``search``:
+#: the matches are ranked (thousands for a common word), as ``similar`` ranks
+#: its candidates.
+SEARCH_WEIGHT = 20
+
+#: Arguments that size a list field, and the most each may be.
+_SIZE_ARGUMENTS: Mapping[str, int] = {"first": MAX_FIRST, "limit": MAX_LIMIT, "k": MAX_PATHS}
 
 
-def _first(field: FieldNode, default: int | None) -> int | None:
-    """The size a list field asks for: its ``first``, ``limit`` or ``k``, else ``default``."""
+class _Unknown:
+    """A variable's value where the request's variables are not known."""
+
+
+_UNKNOWN = _Unknown()
+
+Variables = Mapping[str, Any] | None
+
+
+def _value(node: ValueNode, variables: Variables) -> Any:
+    """An argument's value, with the request's variables put in.
+
+    A variable not given is :data:`graphql.Undefined`; where ``variables`` is
+    ``None`` (not known), every variable is ``_UNKNOWN``.
+    """
+    if isinstance(node, VariableNode):
+        if variables is None:
+            return _UNKNOWN
+        return variables.get(node.name.value, Undefined)
+    if isinstance(node, ObjectValueNode):
+        return {item.name.value: _value(item.value, variables) for item in node.fields}
+    if isinstance(node, ListValueNode):
+        return [_value(item, variables) for item in node.values]
+    return value_from_ast_untyped(node)
+
+
+def _size(field: FieldNode, default: int | None, variables: Variables) -> int | None:
+    """The size a list field asks for: its ``first``, ``limit`` or ``k``, else ``default``.
+
+    A variable counts by its value; by the argument's most where the
+    variables are not known (or its value is not a whole number).
+    """
     for argument in field.arguments or ():
-        if argument.name.value not in _SIZE_ARGUMENTS:
+        most = _SIZE_ARGUMENTS.get(argument.name.value)
+        if most is None:
             continue
-        if isinstance(argument.value, IntValueNode):
-            return max(int(argument.value.value), 0)
-        # A variable: validation is cached per document, without variables,
-        # so count the most it may be.
-        return MAX_FIRST
+        value = _value(argument.value, variables)
+        if value is Undefined or value is None:  # not given: the field's default
+            return default if default is not None else most
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return max(value, 0)
+        return most
     return default
 
 
-class CostLimitRule(ValidationRule):
-    """Refuse operations that could return too many objects.
+def _searches(field: FieldNode, variables: Variables) -> bool:
+    """Whether a field's ``filter`` has a ``search`` (or may have, unknown variables)."""
+    for argument in field.arguments or ():
+        if argument.name.value != "filter":
+            continue
+        given = _value(argument.value, variables)
+        if given is _UNKNOWN:
+            return True
+        if isinstance(given, Mapping):
+            search = given.get("search", Undefined)
+            return search is not None and search is not Undefined
+    return False
+
+
+def _with_defaults(operation: OperationDefinitionNode, variables: Variables) -> Variables:
+    """The request's variables, with the operation's defaults for those not given."""
+    if variables is None:
+        return None
+    merged = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in merged and definition.default_value is not None:
+            merged[name] = value_from_ast_untyped(definition.default_value)
+    return merged
+
+
+def operation_cost(
+    document: DocumentNode, operation: OperationDefinitionNode, variables: Variables
+) -> int:
+    """About how many objects ``operation`` could return, stopping once over :data:`MAX_COST`.
 
     An object field costs the product of the list sizes of itself and every
     list above it: ``first``, ``limit`` or ``k`` where given (its default
     where not), the sizes of :data:`LIST_SIZES` for lists without them, 1 for
-    anything else; times its :data:`COMPUTE_WEIGHTS` for fields that search.
-    Scalars cost nothing more than their object; an operation costs the sum.
+    anything else; times its :data:`COMPUTE_WEIGHTS` for fields that compute
+    (:data:`SEARCH_WEIGHT` for ``articles`` with a ``search``). Scalars cost
+    nothing more than their object; an operation costs the sum.
+
+    A variable counts by its value in ``variables``; with ``variables`` of
+    ``None`` (not known), by the most its argument takes: 100 for ``first``,
+    2,000 for ``limit``, 10 for ``k``.
+
+    >>> from graphql import parse
+    >>> document = parse("query($l: Int!) { subgraph(center: [1], limit: $l) { nodes { id } } }")
+    >>> operation = document.definitions[0]
+    >>> operation_cost(document, operation, {"l": 10}), operation_cost(document, operation, None)
+    (20, 4000)
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    known = _with_defaults(operation, variables)
+
+    def cost(
+        selection_set: SelectionSetNode | None, factor: int, seen: frozenset[str], parent: str
+    ) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if parent in _DRAWN and name == "edges":
+                    size: int | None = _EDGES_PER_NODE
+                else:
+                    default = _FIRST_DEFAULTS.get(name, LIST_SIZES.get(name))
+                    size = _size(selection, default, known)
+                inner = factor * (size if size is not None else 1)
+                if selection.selection_set is not None:  # scalars come with their object
+                    weight = COMPUTE_WEIGHTS.get(name, 1)
+                    if name == "articles" and _searches(selection, known):
+                        weight = SEARCH_WEIGHT
+                    total += inner * weight + cost(selection.selection_set, inner, seen, name)
+            elif isinstance(selection, InlineFragmentNode):
+                total += cost(selection.selection_set, factor, seen, parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in seen:
+                    total += cost(fragments[name].selection_set, factor, seen | {name}, parent)
+            if total > MAX_COST:
+                break
+        return total
+
+    return cost(operation.selection_set, 1, frozenset(), "")
+
+
+def _cost_error(
+    document: DocumentNode, operation_name: str | None, variables: Variables
+) -> GraphQLError | None:
+    """The error refusing the operation to run, when it costs over :data:`MAX_COST`."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:  # execution says which operation is missing
+        return None
+    total = operation_cost(document, operation, variables)
+    if total <= MAX_COST:
+        return None
+    name = operation.name.value if operation.name else "anonymous"
+    return GraphQLError(
+        f"operation '{name}' could return about {total:,} objects, over the"
+        f" limit of {MAX_COST:,}: ask for smaller pages (lower `first`)"
+        " or fewer nested lists",
+        operation,
+    )
+
+
+class CostLimiter(SchemaExtension):
+    """Refuse operations that could return too many objects (:func:`operation_cost`).
+
+    Not a validation rule: rules see the document but not the variables
+    (graphql-core's ``ValidationContext`` holds neither, and strawberry's
+    validation cache is keyed by the document), so the cost is counted once
+    validation has passed, with the request's variables, before execution.
     """
 
-    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-        fragments = {
-            d.name.value: d
-            for d in self.context.document.definitions
-            if isinstance(d, FragmentDefinitionNode)
-        }
-        defaults = _FIRST_DEFAULTS
-
-        def cost(
-            selection_set: SelectionSetNode | None, factor: int, seen: frozenset[str], parent: str
-        ) -> int:
-            total = 0
-            for selection in selection_set.selections if selection_set else ():
-                if isinstance(selection, FieldNode):
-                    name = selection.name.value
-                    if parent in _DRAWN and name == "edges":
-                        size: int | None = _EDGES_PER_NODE
-                    else:
-                        size = _first(selection, defaults.get(name, LIST_SIZES.get(name)))
-                    inner = factor * (size if size is not None else 1)
-                    if selection.selection_set is not None:  # scalars come with their object
-                        own = inner * COMPUTE_WEIGHTS.get(name, 1)
-                        total += own + cost(selection.selection_set, inner, seen, name)
-                elif isinstance(selection, InlineFragmentNode):
-                    total += cost(selection.selection_set, factor, seen, parent)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    if name in fragments and name not in seen:
-                        total += cost(fragments[name].selection_set, factor, seen | {name}, parent)
-                if total > MAX_COST:
-                    break
-            return total
-
-        total = cost(node.selection_set, 1, frozenset(), "")
-        if total > MAX_COST:
-            name = node.name.value if node.name else "anonymous"
-            self.report_error(
-                GraphQLError(
-                    f"operation '{name}' could return about {total:,} objects, over the"
-                    f" limit of {MAX_COST:,}: ask for smaller pages (lower `first`)"
-                    " or fewer nested lists",
-                    node,
-                )
-            )
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            error = _cost_error(document, context.operation_name, context.variables or {})
+            if error is not None:
+                # A result set here is returned instead of executing the operation.
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
 
 
 #: ``first`` defaults of the schema's fields, for fields called without it.
@@ -164,7 +282,6 @@ _FIRST_DEFAULTS: dict[str, int] = {
 VALIDATION_RULES = (
     depth_rule(MAX_QUERY_DEPTH, None, None),
     aliases_rule(MAX_ALIASES),
-    CostLimitRule,
 )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
 import anyio.to_thread
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -21,8 +23,10 @@ from strawberry.types import ExecutionContext
 from kgraph import __version__
 from kgraph.api.context import Context
 from kgraph.api.curation import Curation, SimilarArticle
-from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, should_mask_error
+from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
+from kgraph.api.operations import NoteOperation
 from kgraph.api.pagination import check_range
+from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
     Article,
     ArticleConnection,
@@ -47,6 +51,20 @@ Info = strawberry.Info[Context, None]
 # milliseconds, which go to a worker thread so the event loop keeps serving.
 _INLINE_DEPTH = 1
 
+#: Jobs of graph work that run at once off the event loop. The work is pure
+#: Python and holds the GIL, so more threads would not finish it sooner: they
+#: would only make the event loop wait longer for its turn to answer.
+GRAPH_WORKERS = 2
+
+T = TypeVar("T")
+
+
+async def _off_loop(info: Info, work: Callable[[], T]) -> T:
+    """Run ``work`` in a worker thread, at most :data:`GRAPH_WORKERS` at a time."""
+    schema = info.schema
+    limiter = schema.graph_work if isinstance(schema, _Schema) else None
+    return await anyio.to_thread.run_sync(work, limiter=limiter)
+
 
 @strawberry.type
 class Query:
@@ -65,7 +83,7 @@ class Query:
     @strawberry.field(
         description="Articles matching every given filter: by relevance when searching, else by id."
     )
-    def articles(
+    async def articles(
         self,
         info: Info,
         filter: ArticleFilter | None = None,
@@ -74,9 +92,15 @@ class Query:
     ) -> ArticleConnection:
         kg = info.context.kg
         given = filter or ArticleFilter()
-        ids = queries.find_articles(
-            kg, topic=given.topic, keyword=given.keyword, search=given.search
-        )
+
+        def run() -> list[int]:
+            return queries.find_articles(
+                kg, topic=given.topic, keyword=given.keyword, search=given.search
+            )
+
+        # Filters are index lookups (microseconds); a search ranks all its
+        # matches (milliseconds; the first builds the title index): off the loop.
+        ids = run() if given.search is None else await _off_loop(info, run)
         return ArticleConnection.of(kg, ids, first, after)
 
     @strawberry.field(description="Every topic, by key.")
@@ -109,7 +133,7 @@ class Query:
         def run() -> list[queries.Neighbour]:
             return queries.neighbours(kg, id, direction.to_graph(), depth, first)
 
-        found = run() if depth <= _INLINE_DEPTH else await anyio.to_thread.run_sync(run)
+        found = run() if depth <= _INLINE_DEPTH else await _off_loop(info, run)
         return [
             Neighbour(
                 article=Article(_article=kg.articles[n.id]),
@@ -132,7 +156,7 @@ class Query:
             if key not in kg.topics:
                 raise QueryError(f"no topic {topic!r}: the `topics` query lists them")
         # A topic's report is built on first use (a fraction of a second): off the loop.
-        report = await anyio.to_thread.run_sync(curation.curation_report, kg, key)
+        report = await _off_loop(info, lambda: curation.curation_report(kg, key))
         return Curation(_report=report)
 
     @strawberry.field(
@@ -148,7 +172,7 @@ class Query:
     ) -> LearningPath | None:
         kg = info.context.kg
         chosen = (options or PathOptions()).to_graph()
-        found = await anyio.to_thread.run_sync(paths.learning_path, kg, from_, to, chosen)
+        found = await _off_loop(info, lambda: paths.learning_path(kg, from_, to, chosen))
         return LearningPath.of(kg, found) if found is not None else None
 
     @strawberry.field(
@@ -164,9 +188,7 @@ class Query:
     ) -> list[LearningPath]:
         kg = info.context.kg
         chosen = (options or PathOptions()).to_graph()
-        found = await anyio.to_thread.run_sync(
-            lambda: paths.learning_paths(kg, from_, to, k, chosen)
-        )
+        found = await _off_loop(info, lambda: paths.learning_paths(kg, from_, to, k, chosen))
         return [LearningPath.of(kg, path) for path in found]
 
     @strawberry.field(
@@ -183,10 +205,11 @@ class Query:
         layout: Layout = Layout.NONE,
     ) -> Subgraph:
         kg = info.context.kg
-        drawn = await anyio.to_thread.run_sync(
+        drawn = await _off_loop(
+            info,
             lambda: subgraphs.subgraph(
                 kg, center, depth, direction.to_graph(), limit, subgraphs.Layout(layout.value)
-            )
+            ),
         )
         return Subgraph(_subgraph=drawn)
 
@@ -197,16 +220,19 @@ class Query:
         self, info: Info, key: str, limit: int = 500, layout: Layout = Layout.NONE
     ) -> Subgraph:
         kg = info.context.kg
-        drawn = await anyio.to_thread.run_sync(
-            lambda: subgraphs.topic_graph(kg, topic_key(key), limit, subgraphs.Layout(layout.value))
+        drawn = await _off_loop(
+            info,
+            lambda: subgraphs.topic_graph(
+                kg, topic_key(key), limit, subgraphs.Layout(layout.value)
+            ),
         )
         return Subgraph(_subgraph=drawn)
 
     @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
     async def topic_map(self, info: Info, layout: Layout = Layout.NONE) -> Subgraph:
         kg = info.context.kg
-        drawn = await anyio.to_thread.run_sync(
-            subgraphs.topic_map, kg, subgraphs.Layout(layout.value)
+        drawn = await _off_loop(
+            info, lambda: subgraphs.topic_map(kg, subgraphs.Layout(layout.value))
         )
         return Subgraph(_subgraph=drawn)
 
@@ -214,18 +240,23 @@ class Query:
         description="An order to read a topic in from `start` (default: its most linked"
         " article): along the strongest links first, then the rest by in-degree."
     )
-    def reading_order(
+    async def reading_order(
         self, info: Info, topic: str, start: int | None = None, first: int = 50
     ) -> list[Article]:
         kg = info.context.kg
-        ids = subgraphs.reading_order(kg, topic_key(topic), start, first)
+        # Ranks every article of the topic by in-degree (thousands): off the loop.
+        ids = await _off_loop(
+            info, lambda: subgraphs.reading_order(kg, topic_key(topic), start, first)
+        )
         return [Article(_article=kg.articles[i]) for i in ids]
 
     @strawberry.field(description="Articles alike by shared keywords (rare ones weigh more).")
-    def similar(self, info: Info, id: int, first: int = 10) -> list[SimilarArticle]:
+    async def similar(self, info: Info, id: int, first: int = 10) -> list[SimilarArticle]:
         check_range("first", first, 1, 100)
         kg = info.context.kg
-        return [SimilarArticle.of(kg, found) for found in similarity.similar(kg, id, first)]
+        # Scores up to a thousand candidates: off the loop.
+        found = await _off_loop(info, lambda: similarity.similar(kg, id, first))
+        return [SimilarArticle.of(kg, similar) for similar in found]
 
     @strawberry.field(description="What is loaded: counts, when, and from where.")
     def stats(self, info: Info) -> Stats:
@@ -233,7 +264,7 @@ class Query:
         return Stats(
             files=len(kg.files),
             articles=len(kg.articles),
-            links=kg.graph.number_of_edges(),
+            links=queries.link_count(kg),
             topics=len(kg.topics),
             parse_errors=len(kg.diagnostics),
             wanted_articles=len(kg.wanted),
@@ -241,17 +272,24 @@ class Query:
             load_seconds=kg.load_seconds,
             corpus=kg.root,
             version=__version__,
+            graph_version=info.context.graph_version,
+            reload_error=info.context.reload_error,
         )
 
 
 class _Protections(AddValidationRules):
-    """Depth, alias and cost limits, as rule classes built once (so validation caches)."""
+    """Depth and alias limits, as rule classes built once (so validation caches)."""
 
     def __init__(self) -> None:
         super().__init__(list(VALIDATION_RULES))
 
 
 class _Schema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Shared by every request this schema serves: see :data:`GRAPH_WORKERS`.
+        self.graph_work = anyio.CapacityLimiter(GRAPH_WORKERS)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -264,10 +302,19 @@ class _Schema(strawberry.Schema):
                 log.error("unexpected error at %s", error.path, exc_info=original)
 
 
-def create_schema() -> strawberry.Schema:
-    """Build the schema with its protections and caches."""
+class _NoIntrospection(AddValidationRules):
+    """Refuse introspection (``__schema``, ``__type``), as a rule built once."""
+
+    def __init__(self) -> None:
+        super().__init__([NoSchemaIntrospectionCustomRule])
+
+
+def create_schema(*, introspection: bool = True) -> strawberry.Schema:
+    """Build the schema with its protections and caches; ``introspection=False`` refuses it."""
     extensions: list[type[SchemaExtension] | Any] = [
+        *(() if introspection else (_NoIntrospection,)),
         _Protections,
+        NoteOperation,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaskErrors(
             should_mask_error=should_mask_error,
@@ -275,5 +322,6 @@ def create_schema() -> strawberry.Schema:
         ),
         ParserCache,
         ValidationCache,
+        CostLimiter,
     ]
-    return _Schema(query=Query, extensions=extensions)
+    return _Schema(query=Query, subscription=Subscription, extensions=extensions)

@@ -15,7 +15,6 @@ from kgraph.api.context import Context
 from kgraph.api.pagination import Page, check_range, encode_cursor, paginate
 from kgraph.corpus import normalise_answer
 from kgraph.graph import KnowledgeGraph, curation, queries
-from kgraph.model import FindingKind
 
 __all__ = [
     "Article",
@@ -139,30 +138,14 @@ class Link:
     wanted: WantedArticle | None
 
 
-def _links(kg: KnowledgeGraph, article_id: int) -> list[Link]:
-    ordered: list[tuple[int, int, Link]] = [
-        (
-            data["rank"],
-            target,
-            Link(rank=data["rank"], target=Article(_article=kg.articles[target]), wanted=None),
-        )
-        for target, data in kg.graph.succ[article_id].items()
-    ]
-    missing: dict[int, int] = {}
-    for finding in kg.findings_by_article.get(article_id, ()):
-        stated = finding.stated_id
-        if finding.kind is FindingKind.BROKEN_LINK and stated is not None and stated in kg.wanted:
-            missing[stated] = min(missing.get(stated, finding.rank), finding.rank)
-    ordered.extend(
-        (
-            rank,
-            wanted_id,
-            Link(rank=rank, target=None, wanted=WantedArticle(_wanted=kg.wanted[wanted_id])),
-        )
-        for wanted_id, rank in missing.items()
+def _link(kg: KnowledgeGraph, link: queries.OutgoingLink) -> Link:
+    target = kg.articles[link.target] if link.target is not None else None
+    wanted = kg.wanted[link.wanted] if link.wanted is not None else None
+    return Link(
+        rank=link.rank,
+        target=Article(_article=target) if target is not None else None,
+        wanted=WantedArticle(_wanted=wanted) if wanted is not None else None,
     )
-    ordered.sort(key=lambda item: (item[0], item[1]))
-    return [link for _, _, link in ordered]
 
 
 @strawberry.type(description="A Q&A article: one node of the graph, with every copy of it.")
@@ -228,24 +211,25 @@ class Article:
 
     @strawberry.field(description="Outgoing related entries in rank order, broken ones included.")
     def links(self, info: Info) -> list[Link]:
-        return _links(info.context.kg, self._article.id)
+        kg = info.context.kg
+        return [_link(kg, link) for link in queries.outgoing_links(kg, self._article.id)]
 
     @strawberry.field(description="Articles linking here, strongest link (lowest rank) first.")
     def backlinks(self, info: Info, first: int = 20) -> list[Article]:
         check_range("first", first, 1, 100)
         kg = info.context.kg
-        sources = sorted(
-            kg.graph.pred[self._article.id].items(), key=lambda item: (item[1]["rank"], item[0])
-        )
-        return [Article(_article=kg.articles[source]) for source, _ in sources[:first]]
+        return [
+            Article(_article=kg.articles[source])
+            for source in queries.backlinks(kg, self._article.id, first)
+        ]
 
     @strawberry.field(description="How many distinct articles link here.")
     def in_degree(self, info: Info) -> int:
-        return int(info.context.kg.graph.in_degree(self._article.id))
+        return queries.in_degree(info.context.kg, self._article.id)
 
     @strawberry.field(description="How many distinct articles this one links to.")
     def out_degree(self, info: Info) -> int:
-        return int(info.context.kg.graph.out_degree(self._article.id))
+        return queries.out_degree(info.context.kg, self._article.id)
 
 
 T = TypeVar("T")
@@ -320,3 +304,10 @@ class Stats:
     load_seconds: float
     corpus: str
     version: str = strawberry.field(description="The kgraph version serving.")
+    graph_version: int = strawberry.field(
+        description="The served graph's version: 1 for the first load, one more per reload."
+    )
+    reload_error: str | None = strawberry.field(
+        description="Why the last reload failed, while this older graph keeps serving; "
+        "null when the last reload succeeded (or none happened)."
+    )

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import OperationDefinitionNode, parse
 
 from conftest import REPO
 from kgraph.api import Context, create_schema
+from kgraph.api.limits import COMPUTE_WEIGHTS, SEARCH_WEIGHT, operation_cost
 from kgraph.graph import KnowledgeGraph
 from kgraph.graph.queries import Direction, neighbours
 
@@ -106,7 +108,8 @@ def test_article_needs_exactly_one_argument(run: Run) -> None:
 def test_wanted_links_show_the_missing_article(run: Run) -> None:
     links = data(
         run(
-            "{ article(id: 168911) { links { rank target { id } wanted { id title referrers { id } } } } }"
+            "{ article(id: 168911) { links { rank target { id }"
+            " wanted { id title subject url referrers { id } } } } }"
         )
     )
     wanted = [link for link in links["article"]["links"] if link["wanted"]]
@@ -117,6 +120,8 @@ def test_wanted_links_show_the_missing_article(run: Run) -> None:
             "wanted": {
                 "id": 168999,
                 "title": "What is the role of mitochondria in apoptosis?",
+                "subject": "Biology",
+                "url": "/learn/biology/questions/what-is-the-role-of-mitochondria-in-apoptosis",
                 "referrers": [{"id": 168911}, {"id": 168913}],
             },
         }
@@ -288,16 +293,46 @@ def test_cost_limit(run: Run) -> None:
             "{ articles(first: 10) { nodes { backlinks(first: 10) { backlinks(first: 10) { id } } } } }"
         )
     )
-    # Drawable graphs count their nodes and edges by `limit`: one big one passes, fifteen do not.
+    # Drawable graphs count their nodes and edges by `limit`: one big one passes, three do not.
     one = "subgraph(center: [168904], limit: 2000) { nodes { id } edges { id } }"
     data(run(f"{{ {one} }}"))
     many = " ".join(f"s{i}: {one}" for i in range(3))
     assert "over the limit" in error(run(f"{{ {many} }}"))
+    # A variable counts by its value, as the literal would: fifteen big ones do not pass.
+    by_variable = " ".join(
+        f"s{i}: subgraph(center: [168904], limit: $l) {{ nodes {{ id }} edges {{ id }} }}"
+        for i in range(15)
+    )
+    assert "over the limit" in error(run(f"query($l: Int!) {{ {by_variable} }}", l=2000))
+    data(run(f"query($l: Int!) {{ {by_variable} }}", l=2))
+    assert "over the limit" in error(run(f"query($l: Int! = 2000) {{ {by_variable} }}"))
+    # A search ranks its matches: its articles weigh more than a topic's.
+    searches = " ".join(
+        f"a{i}: articles(first: 100, filter: $f) {{ nodes {{ id }} }}" for i in range(15)
+    )
+    searching = f"query($f: ArticleFilter) {{ {searches} }}"
+    assert "over the limit" in error(run(searching, f={"search": "the"}))
+    data(run(searching, f={"topic": "biology"}))
     paths = " ".join(
         f"p{i}: learningPaths(from: 168904, to: 168912, k: 10) {{ steps {{ rank }} }}"
         for i in range(15)
     )
     assert "over the limit" in error(run(f"{{ {paths} }}"))
+
+
+def test_cost_of_unknown_variables_is_the_most_their_argument_takes() -> None:
+    document = parse(
+        "query($n: Int!, $l: Int!, $k: Int!, $f: ArticleFilter) {"
+        " articles(first: $n, filter: $f) { nodes { id } }"
+        " subgraph(center: [1], limit: $l) { nodes { id } }"
+        " learningPaths(from: 1, to: 2, k: $k) { hops } }"
+    )
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    most = 100 * SEARCH_WEIGHT + 100 + 2 * 2_000 + 10 * COMPUTE_WEIGHTS["learningPaths"]
+    assert operation_cost(document, operation, None) == most
+    given = {"n": 5, "l": 7, "k": 2, "f": {"topic": "biology"}}
+    assert operation_cost(document, operation, given) == 5 + 5 + 2 * 7 + 2 * 500
 
 
 def test_a_graph_still_loading_is_an_error_that_says_so(run: Run) -> None:
