@@ -14,7 +14,9 @@ same run so that its ratio means something:
    dev corpus: p50/p95/p99, requests/s and errors per query, and GraphQL
    ``article`` vs a bare Starlette JSON route of the same process;
 5. ``latency``: sequential requests over one keep-alive connection, per query;
-6. ``paths``: ``learningPath`` in the server vs the bare ``networkx`` call on the same pairs.
+6. ``paths``: ``learningPath`` in the server vs the bare ``networkx`` call on the same pairs;
+7. ``soak``: 30 s of wrk (32 connections) on a mix of queries with two reloads
+   (SIGHUP) during the load: errors, p99 and throughput, and that both reloads landed.
 
 Prints a table per section and writes ``benchmarks/results.json``. Corpora are
 unpacked or generated under ``benchmarks/.work/`` (ignored by git) and reused.
@@ -32,12 +34,14 @@ import os
 import platform
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,7 +58,7 @@ TARBALL = Path(
     os.environ.get("KGRAPH_DEV_CORPUS", REPO.parent / "shared/corpora/quicktakes-dev.tar.xz")
 )
 SEED = 1
-SECTIONS = ("ingest", "start", "memory", "load", "latency", "paths")
+SECTIONS = ("ingest", "start", "memory", "load", "soak", "latency", "paths")
 
 sys.path.insert(0, str(REPO))
 
@@ -544,6 +548,69 @@ def bench_load(rounds: int, duration: float) -> dict[str, Any]:
     return result
 
 
+# -- 7. soak: load with reloads ---------------------------------------------------------
+
+
+def bench_soak(duration: float) -> dict[str, Any]:
+    corpus = dev_corpus()
+    kg = load_graph(corpus)
+    ids, pairs = _sample(kg, 500)
+    cases = _cases(kg, ids, pairs)
+    mix = [
+        request
+        for name in ("article", "neighbours depth 1", "neighbours depth 2", "learningPath")
+        for request in cases[name][:100]
+    ]
+    random.Random(3).shuffle(mix)
+    with tempfile.TemporaryDirectory(prefix="kgraph-soak-") as scratch:
+        command, port = kgraph_serve(corpus, "--cache-dir", str(Path(scratch) / "cache"))
+        with serving(command, port) as server:
+            _check_requests(server.base, mix[:50])
+            script = _wrk_script(Path(scratch), "soak", mix)
+            versions = []
+
+            def hang_up() -> None:
+                # Two reloads while the load runs, each waited for.
+                for at in (duration / 3, 2 * duration / 3):
+                    time.sleep(max(0.0, at - (time.perf_counter() - began)))
+                    server.process.send_signal(signal.SIGHUP)
+                    deadline = time.monotonic() + 60
+                    while time.monotonic() < deadline:
+                        version = httpx.get(f"{server.base}/readyz").json()["graph_version"]
+                        if version > len(versions) + 1:
+                            versions.append(version)
+                            break
+                        time.sleep(0.2)
+
+            began = time.perf_counter()
+            reloader = threading.Thread(target=hang_up)
+            reloader.start()
+            run = _wrk(server.base, script, duration, 2, 32)
+            reloader.join()
+            final = httpx.get(f"{server.base}/readyz").json()["graph_version"]
+    result = {
+        "tool": "wrk -t2 -c32",
+        "duration_s": duration,
+        "requests": run["requests"],
+        "errors": run["errors"],
+        "requests_per_s": round(run["requests_per_s"]),
+        "p50_ms": run["p50_ms"],
+        "p95_ms": run["p95_ms"],
+        "p99_ms": run["p99_ms"],
+        "reloads_during_load": len(versions),
+        "final_graph_version": final,
+    }
+    print(
+        f"\n7. soak: {duration:g} s, wrk 2 threads 32 connections, mixed queries, 2 reloads (dev corpus)"
+    )
+    print(
+        f"  {run['requests']:,} requests, {run['errors']} errors, {run['requests_per_s']:.0f} req/s,"
+        f" p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms; graph version {final}"
+        f" after {len(versions)} reloads"
+    )
+    return result
+
+
 # -- 5. latency (sequential) and 6. paths vs networkx ---------------------------------
 
 
@@ -700,6 +767,8 @@ def main() -> None:
         results["memory"] = bench_memory(min(args.rounds, 2), sizes)
     if "load" in sections:
         results["load"] = bench_load(args.rounds, args.duration)
+    if "soak" in sections:
+        results["soak"] = bench_soak(max(args.duration * 3, 30))
     if sections & {"latency", "paths"}:
         results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
     results["seconds"] = round(time.perf_counter() - started, 1)

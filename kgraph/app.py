@@ -3,38 +3,75 @@
 The lifespan starts loading the corpus in a worker thread and the app answers
 at once: ``/healthz`` says the process is alive, ``/readyz`` says 503 until the
 graph is built, then 200 with its counts; ``/graphql`` serves the API (POST
-JSON, GET for queries, GraphiQL for a browser). Nothing happens at import time.
+JSON, GET for queries, GraphiQL for a browser, subscriptions over
+graphql-transport-ws); ``/metrics`` the Prometheus metrics. Nothing happens at
+import time.
+
+Reloads (``--watch`` once files settle, or ``SIGHUP``) build a new graph off the
+event loop and swap it in whole: a request holds the graph it started with, so
+it sees the old graph or the new one, never a mix. A reload that fails leaves
+the old graph serving and says why (log, ``stats.reloadError``, ``/readyz``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import logging
+import signal
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
+import watchfiles
+from anyio.abc import TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from kgraph import __version__
 from kgraph.api import Context, create_schema
+from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.api.guard import RequestGuard
 from kgraph.errors import KgraphError
-from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph import KnowledgeGraph, load_graph, queries
 from kgraph.graph.curation import curation_report
 from kgraph.graph.snapshot import fingerprint, load_snapshot, save_snapshot
+from kgraph.observe import Metrics, Observe
 from kgraph.settings import Settings
 
-__all__ = ["AppState", "create_app"]
+__all__ = ["AppState", "Served", "create_app"]
 
 log = logging.getLogger("kgraph")
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """The graph being served, with its version (1 for the first load, +1 per reload)."""
+
+    graph: KnowledgeGraph
+    version: int
+    warm: bool = False  # loaded from a snapshot
+
+
+@dataclass
+class LoadReport:
+    """The last load or reload: when, how long, and why it failed if it did."""
+
+    at: datetime.datetime
+    seconds: float
+    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -42,10 +79,24 @@ class AppState:
     """What the app holds: the graph once loaded, or why loading failed."""
 
     settings: Settings
-    graph: KnowledgeGraph | None = None
+    served: Served | None = None
+    #: Why the first load failed (nothing is served then).
     error: str | None = None
-    #: Whether the graph came from a snapshot (a warm start) rather than the files.
-    warm: bool = False
+    #: The last reload, kept while its failure leaves an older graph serving.
+    last_reload: LoadReport | None = None
+    events: GraphEvents = field(default_factory=GraphEvents)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @property
+    def graph(self) -> KnowledgeGraph | None:
+        """The graph being served, if any."""
+        return self.served.graph if self.served is not None else None
+
+    @property
+    def reload_error(self) -> str | None:
+        """Why the last reload failed, while an older graph serves."""
+        last = self.last_reload
+        return last.error if last is not None else None
 
 
 def _state(request: Request) -> AppState:
@@ -61,81 +112,192 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """200 with the graph's counts once it is loaded; 503 before (or if loading failed)."""
     state = _state(request)
-    if state.graph is None:
+    served = state.served
+    if served is None:
         status = "failed" if state.error else "loading"
         return JSONResponse({"status": status, "error": state.error}, status_code=503)
-    kg = state.graph
-    return JSONResponse(
-        {
-            "status": "ready",
-            "files": len(kg.files),
-            "articles": len(kg.articles),
-            "links": kg.graph.number_of_edges(),
-            "parse_errors": len(kg.diagnostics),
-            "load_seconds": round(kg.load_seconds, 3),
-            "warm_start": state.warm,
-        }
-    )
+    kg = served.graph
+    body: dict[str, object] = {
+        "status": "ready",
+        "files": len(kg.files),
+        "articles": len(kg.articles),
+        "links": kg.graph.number_of_edges(),
+        "parse_errors": len(kg.diagnostics),
+        "load_seconds": round(kg.load_seconds, 3),
+        "warm_start": served.warm,
+        "graph_version": served.version,
+        "loaded_at": kg.loaded_at.isoformat(),
+    }
+    if state.reload_error is not None:
+        # Still ready: the older graph serves; the detail says the newer one failed.
+        body["reload_error"] = state.reload_error
+    return JSONResponse(body)
 
 
 async def index(request: Request) -> JSONResponse:
     """What is served: the corpus and its summary figures."""
     state = _state(request)
     body: dict[str, object] = {"kgraph": __version__, "corpus": str(state.settings.corpus)}
-    if state.graph is not None:
-        body["summary"] = curation_report(state.graph).summary.as_dict()
-    return JSONResponse(body, status_code=200 if state.graph is not None else 503)
+    kg = state.graph
+    if kg is not None:
+        body["summary"] = curation_report(kg).summary.as_dict()
+    return JSONResponse(body, status_code=200 if kg is not None else 503)
 
 
-def _load_and_warm(settings: Settings) -> tuple[KnowledgeGraph, str | None]:
+async def metrics(request: Request) -> Response:
+    """The Prometheus metrics of this process."""
+    return Response(
+        _state(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
+
+
+def _build(settings: Settings, *, cached: bool) -> tuple[KnowledgeGraph, str | None, bool]:
     """Load the graph and build what the first queries would otherwise wait for.
 
-    With the cache on, a snapshot of an unchanged corpus is loaded instead of
-    the files; otherwise the graph is built and the corpus fingerprint taken
-    before the build is returned, for the snapshot to be written once serving.
+    With ``cached``, a snapshot of an unchanged corpus is loaded instead of the
+    files. Returns the graph, the corpus fingerprint taken before a build (for
+    the snapshot to be written once serving; ``None`` when there is nothing to
+    write) and whether the graph came from a snapshot.
     """
     kg: KnowledgeGraph | None = None
     print_: str | None = None
     if settings.cache:
         print_ = fingerprint(settings.corpus)
-        kg = load_snapshot(settings.corpus, settings.cache_dir, fingerprint=print_)
-        if kg is not None:
-            log.info("warm start: the graph of %s from its snapshot", settings.corpus)
-            print_ = None
-    if kg is None:
+        if cached:
+            kg = load_snapshot(settings.corpus, settings.cache_dir, fingerprint=print_)
+    if kg is not None:
+        log.info("warm start: the graph of %s from its snapshot", settings.corpus)
+        warm = True
+        print_ = None
+    else:
         kg = load_graph(settings.corpus, workers=settings.workers)
+        warm = False
     curation_report(kg)
-    return kg, print_
+    queries.title_words(kg)  # the search index, so that the first search does not wait
+    return kg, print_, warm
 
 
-async def _load(state: AppState) -> None:
+async def _load(state: AppState, *, first: bool) -> None:
+    """Load (``first``) or reload the graph and swap it in; a failure keeps what serves."""
     settings = state.settings
+    started = time.perf_counter()
+    now = datetime.datetime.now(datetime.UTC)
     try:
-        kg, unsaved = await anyio.to_thread.run_sync(
-            lambda: _load_and_warm(settings), abandon_on_cancel=True
+        kg, unsaved, warm = await anyio.to_thread.run_sync(
+            lambda: _build(settings, cached=first), abandon_on_cancel=True
         )
-    except KgraphError as err:
-        state.error = str(err)
-        log.error("loading %s failed: %s", settings.corpus, err)
+    except Exception as err:
+        reason = str(err) if isinstance(err, KgraphError) else f"unexpected error: {err!r}"
+        seconds = time.perf_counter() - started
+        state.metrics.loaded(ok=False, seconds=seconds)
+        if first:
+            state.error = reason
+            log.error(
+                "loading %s failed: %s",
+                settings.corpus,
+                reason,
+                exc_info=not isinstance(err, KgraphError),
+            )
+        else:
+            state.last_reload = LoadReport(at=now, seconds=seconds, error=reason)
+            log.error(
+                "reloading %s failed, the graph of version %d keeps serving: %s",
+                settings.corpus,
+                state.served.version if state.served else 0,
+                reason,
+                exc_info=not isinstance(err, KgraphError),
+            )
         return
-    state.warm = unsaved is None and settings.cache
-    state.graph = kg
+    version = state.served.version + 1 if state.served is not None else 1
+    state.served = Served(graph=kg, version=version, warm=warm)
+    state.error = None
+    seconds = time.perf_counter() - started
+    if not first:
+        state.last_reload = LoadReport(at=now, seconds=seconds)
+    links = kg.graph.number_of_edges()
+    state.metrics.loaded(ok=True, seconds=seconds)
+    state.metrics.serving(
+        version=version,
+        articles=len(kg.articles),
+        links=links,
+        files=len(kg.files),
+        errors=len(kg.diagnostics),
+    )
+    state.events.publish(
+        GraphChange(version=version, loaded_at=kg.loaded_at, articles=len(kg.articles), links=links)
+    )
     log.info(
-        "loaded %s: %d articles, %d links, %d parse errors in %.2f s",
+        "%s %s: version %d, %d articles, %d links, %d parse errors in %.2f s",
+        "loaded" if first else "reloaded",
         settings.corpus,
+        version,
         len(kg.articles),
-        kg.graph.number_of_edges(),
+        links,
         len(kg.diagnostics),
-        kg.load_seconds,
+        seconds,
     )
     if unsaved is not None:
-        # After going ready: the next start is warm, this one does not wait for it.
+        # After going live: the next start is warm, this one does not wait for it.
         await anyio.to_thread.run_sync(
             lambda: save_snapshot(
                 kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir
             ),
             abandon_on_cancel=True,
         )
+
+
+async def _serve_graphs(
+    state: AppState,
+    requests: MemoryObjectReceiveStream[str],
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """The first load, then one reload per burst of requests (never two at once)."""
+    task_status.started()
+    await _load(state, first=True)
+    async with requests:
+        async for reason in requests:
+            # Requests that came while a reload ran are served by the next one.
+            while True:
+                try:
+                    requests.receive_nowait()
+                except anyio.WouldBlock:
+                    break
+            log.info("reloading %s: %s", state.settings.corpus, reason)
+            await _load(state, first=False)
+
+
+def _request(reload: MemoryObjectSendStream[str], reason: str) -> None:
+    # When a reload is already due, it will see this change too.
+    with contextlib.suppress(anyio.WouldBlock):
+        reload.send_nowait(reason)
+
+
+def _is_corpus_change(change: watchfiles.Change, path: str) -> bool:
+    """A change that can matter to the graph: an article file, or a folder (no suffix)."""
+    name = Path(path).name
+    if name.startswith("."):
+        return False
+    return name.endswith(".md") or not Path(name).suffix
+
+
+async def _watch(state: AppState, reload: MemoryObjectSendStream[str]) -> None:
+    settings = state.settings
+    settle = settings.watch_settle_ms
+    log.info("watching %s for changes", settings.corpus)
+    async for changes in watchfiles.awatch(
+        settings.corpus,
+        watch_filter=_is_corpus_change,
+        step=settle,
+        debounce=max(settle * 10, 1_600),
+    ):
+        _request(reload, f"{len(changes)} changed paths")
+
+
+async def _hangups(reload: MemoryObjectSendStream[str]) -> None:
+    with anyio.open_signal_receiver(signal.SIGHUP) as signals:
+        async for _ in signals:
+            _request(reload, "SIGHUP")
 
 
 class _GraphQL(GraphQL[Context, None]):
@@ -145,7 +307,15 @@ class _GraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         state: AppState = request.app.state.kgraph
-        return Context(graph=state.graph, load_error=state.error)
+        served = state.served
+        return Context(
+            graph=served.graph if served is not None else None,
+            load_error=state.error,
+            graph_version=served.version if served is not None else 0,
+            reload_error=state.reload_error,
+            events=state.events,
+            scope=request.scope,
+        )
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -154,24 +324,43 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_load, state)
+        send, receive = anyio.create_memory_object_stream[str](1)
+        async with anyio.create_task_group() as tasks, send:
+            await tasks.start(_serve_graphs, state, receive)
+            tasks.start_soon(_hangups, send)
+            if settings.watch:
+                tasks.start_soon(_watch, state, send)
             yield
             tasks.cancel_scope.cancel()
 
     graphql = _GraphQL(
-        create_schema(),
+        create_schema(introspection=settings.introspection),
         graphql_ide="graphiql" if settings.ide else None,
         allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
+    middleware = [Middleware(Observe, metrics=state.metrics)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["content-type"],
+                max_age=600,
+            )
+        )
+    middleware.append(Middleware(RequestGuard, path="/graphql"))
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(RequestGuard, path="/graphql")],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.kgraph = state

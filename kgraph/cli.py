@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kgraph import __version__
 from kgraph.check import FAIL_ON
-from kgraph.errors import CorpusError, QueryError
-from kgraph.settings import DEFAULT_CORPUS, Settings
+from kgraph.errors import CorpusError, QueryError, SettingsError
+from kgraph.settings import DEFAULT_CORPUS, OPTIONS, Option, Settings
 
 if TYPE_CHECKING:
     from kgraph.graph import KnowledgeGraph
@@ -82,39 +81,25 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve a corpus over HTTP (the default command)",
-        description="Load a corpus folder and serve it on HTTP.",
+        description="Load a corpus folder and serve it on HTTP: GraphQL at /graphql, "
+        "/healthz, /readyz, /metrics.",
+        epilog="Every option can also be set by its environment variable, named in its "
+        "help; a flag given wins over its variable. Reload the graph by hand with SIGHUP.",
     )
-    serve.add_argument(
-        "--corpus",
-        type=Path,
-        default=DEFAULT_CORPUS,
-        help="folder of Markdown articles (default: the bundled seeds/)",
-    )
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
-    )
-    serve.add_argument(
-        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
-    )
-    serve.add_argument(
-        "--no-ide",
-        dest="ide",
-        action="store_false",
-        help="do not serve GraphiQL to browsers opening /graphql",
-    )
-    serve.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        help="folder of graph snapshots for warm starts (default: $KGRAPH_CACHE_DIR, "
-        "else $XDG_CACHE_HOME/kgraph, else ~/.cache/kgraph)",
-    )
-    serve.add_argument(
-        "--no-cache",
-        dest="cache",
-        action="store_false",
-        help="always read the corpus files; neither read nor write a snapshot",
-    )
+    for option in OPTIONS:
+        help_text = f"{option.help} [env {option.variable}]"
+        if option.metavar is None:
+            serve.add_argument(
+                option.flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            serve.add_argument(
+                option.flag,
+                type=_setting(option),
+                metavar=option.metavar,
+                default=None,
+                help=help_text,
+            )
 
     check = commands.add_parser(
         "check",
@@ -222,6 +207,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the GraphQL schema in SDL, as schema/schema.graphql holds it.",
     )
     return parser
+
+
+def _setting(option: Option) -> Callable[[str], object]:
+    def parse(text: str) -> object:
+        try:
+            return option.parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parse.__name__ = option.name  # argparse names the type in some messages
+    return parse
 
 
 def _ids(value: str) -> frozenset[int]:
@@ -386,16 +382,12 @@ def _serve(args: argparse.Namespace) -> int:
     from kgraph.app import create_app
     from kgraph.corpus import discover
     from kgraph.errors import EmptyCorpus
+    from kgraph.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(name)s: %(message)s")
-    settings = Settings(
-        corpus=args.corpus,
-        host=args.host,
-        port=args.port,
-        ide=args.ide,
-        cache=args.cache,
-        cache_dir=args.cache_dir,
+    settings = Settings.resolve(
+        {option.name: getattr(args, option.name) for option in OPTIONS}, os.environ
     )
+    configure_logging(settings.log_format)
     # Refuse a corpus that cannot serve before binding the port.
     if not discover(settings.corpus):
         raise EmptyCorpus(str(settings.corpus))
@@ -407,7 +399,9 @@ def _serve(args: argparse.Namespace) -> int:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_config=None,
+        access_log=False,  # kgraph logs one line per request itself
+        limit_concurrency=settings.limit_concurrency,
         timeout_graceful_shutdown=10,
     )
     return EXIT_OK
@@ -432,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             return _export(args)
         return _serve(args)
-    except (CorpusError, UsageError, QueryError) as err:
+    except (CorpusError, UsageError, QueryError, SettingsError) as err:
         print(f"kgraph: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

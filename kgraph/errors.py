@@ -7,6 +7,7 @@
     │   ├── CorpusNotFound       the folder does not exist or is not a folder
     │   └── EmptyCorpus          the folder holds no ``*.md`` file
     ├── ArticleParseError        one file cannot be read (path, line, reason)
+    ├── SettingsError            a setting's value cannot be used (names the setting)
     └── QueryError               a query asks for something it cannot have;
         │                        its message reaches the client as is
         ├── ArticleNotFound      an article id the graph does not hold
@@ -27,6 +28,7 @@ __all__ = [
     "GraphNotReady",
     "KgraphError",
     "QueryError",
+    "SettingsError",
 ]
 
 
@@ -73,6 +75,10 @@ class ArticleParseError(KgraphError):
         self.path = path
         self.line = line
         self.reason = reason
+
+
+class SettingsError(KgraphError):
+    """A setting (flag or environment variable) has a value that cannot be used."""
 
 
 class QueryError(KgraphError):

@@ -1,26 +1,207 @@
-"""Settings of a kgraph server, in one place."""
+"""Settings of a kgraph server, in one place: defaults, environment variables, flags.
+
+Every option of ``kgraph serve`` has a flag and an environment variable
+(``KGRAPH_`` and its name in capitals); a flag given wins over its variable,
+a variable over the default. A bad value is a :class:`~kgraph.errors.SettingsError`
+naming the setting, which the command line prints as one line.
+
+>>> settings = Settings.resolve({"port": 9000}, {"KGRAPH_PORT": "8001", "KGRAPH_WATCH": "yes"})
+>>> settings.port, settings.watch
+(9000, True)
+>>> Settings.resolve({}, {"KGRAPH_PORT": "eighty"})
+Traceback (most recent call last):
+...
+kgraph.errors.SettingsError: KGRAPH_PORT: not a port number (0-65535): 'eighty'
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
-__all__ = ["DEFAULT_CORPUS", "Settings"]
+from kgraph.errors import SettingsError
+
+__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings"]
 
 #: The demo corpus bundled at the top of the repository.
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"not true or false (1/0, true/false, yes/no, on/off): {text!r}")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ValueError(f"not a port number (0-65535): {text!r}")
+    return port
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"not a whole number of at least 1: {text!r}")
+    return number
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError(f"an origin is '*' or starts with http:// or https://: {origin!r}")
+    return origins
+
+
+def _log_format(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError(f"choose text or json, not {text!r}")
+    return value
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("an empty path")
+    return Path(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: its field, how a string becomes its value, what it does."""
+
+    name: str
+    parse: Callable[[str], Any]
+    help: str
+    metavar: str | None = None  # None: an on/off switch
+
+    @property
+    def variable(self) -> str:
+        """Its environment variable."""
+        return "KGRAPH_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        """Its command-line flag."""
+        return "--" + self.name.replace("_", "-")
+
+
+#: Every option of ``kgraph serve``, in ``--help`` order.
+OPTIONS: tuple[Option, ...] = (
+    Option("corpus", _path, "folder of Markdown articles (default: the bundled seeds/)", "DIR"),
+    Option("host", str, "address to listen on (default: 127.0.0.1)", "HOST"),
+    Option("port", _port, "port to listen on (default: 8000)", "PORT"),
+    Option("watch", _flag, "follow the corpus folder and reload the graph when files change"),
+    Option(
+        "watch_settle_ms",
+        _positive,
+        "with --watch: reload once files have been quiet this long (default: 300)",
+        "MS",
+    ),
+    Option("ide", _flag, "serve GraphiQL to browsers opening /graphql (default: on)"),
+    Option("introspection", _flag, "answer GraphQL introspection queries (default: on)"),
+    Option(
+        "production",
+        _flag,
+        "production defaults: no GraphiQL and no introspection, whatever --ide and "
+        "--introspection say",
+    ),
+    Option(
+        "cors_origins",
+        _origins,
+        "comma-separated origins allowed to call the API from a browser (default: none, "
+        "CORS off); * for any",
+        "ORIGINS",
+    ),
+    Option(
+        "limit_concurrency",
+        _positive,
+        "connections and requests served at once; beyond, 503 (default: 256)",
+        "N",
+    ),
+    Option("cache", _flag, "warm start from a snapshot of the graph (default: on)"),
+    Option(
+        "cache_dir",
+        _path,
+        "folder of graph snapshots (default: $XDG_CACHE_HOME/kgraph, else ~/.cache/kgraph)",
+        "DIR",
+    ),
+    Option(
+        "workers",
+        _positive,
+        "processes reading the corpus (default: one per CPU for large corpora)",
+        "N",
+    ),
+    Option("log_format", _log_format, "text or json: one line per request (default: text)", "FMT"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """How to serve: which corpus, where to listen."""
+    """How to serve: which corpus, where to listen, what to allow."""
 
     corpus: Path = DEFAULT_CORPUS
     host: str = "127.0.0.1"
     port: int = 8000
+    watch: bool = False
+    watch_settle_ms: int = 300
     ide: bool = True  # GraphiQL when a browser opens /graphql
-    workers: int | None = None  # processes reading the corpus; None: one per CPU
+    introspection: bool = True
+    production: bool = False
+    cors_origins: tuple[str, ...] = ()
+    limit_concurrency: int = 256
     cache: bool = True  # warm start from a snapshot of the graph while the corpus is unchanged
     cache_dir: Path | None = (
         None  # None: $KGRAPH_CACHE_DIR, $XDG_CACHE_HOME/kgraph, ~/.cache/kgraph
     )
+    workers: int | None = None  # processes reading the corpus; None: one per CPU
+    log_format: str = "text"
+
+    def __post_init__(self) -> None:
+        if self.production:
+            object.__setattr__(self, "ide", False)
+            object.__setattr__(self, "introspection", False)
+
+    @classmethod
+    def resolve(cls, flags: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+        """Settings from flags given (``None`` or absent: not given), then variables, then defaults.
+
+        Raises
+        ------
+        SettingsError
+            When a variable's value cannot be read, naming the variable.
+        """
+        values: dict[str, Any] = {}
+        for option in OPTIONS:
+            given = flags.get(option.name)
+            if given is not None:
+                values[option.name] = given
+            elif (text := environ.get(option.variable)) is not None:
+                try:
+                    values[option.name] = option.parse(text)
+                except ValueError as err:
+                    raise SettingsError(f"{option.variable}: {err}") from None
+        return replace(cls(), **values)
+
+    def as_dict(self) -> dict[str, object]:
+        """The settings as plain values (paths as strings), for logs and ``stats``."""
+        return {
+            item.name: str(value) if isinstance(value := getattr(self, item.name), Path) else value
+            for item in fields(self)
+        }

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tarfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from kgraph.graph import KnowledgeGraph, load_graph
@@ -127,3 +137,78 @@ def dev_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def dev_graph(dev_corpus: Path) -> KnowledgeGraph:
     """The dev corpus read into its graph, once per test session."""
     return load_graph(dev_corpus)
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningServer:
+    """A ``kgraph serve`` process: its base url, the process, and what it printed so far."""
+
+    base: str
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def graphql(self, query: str, **variables: object) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.base}/graphql", json={"query": query, "variables": variables}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        return body["data"]  # type: ignore[no-any-return]
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@contextmanager
+def kgraph_server(
+    *options: str, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[RunningServer]:
+    """Run ``kgraph serve OPTIONS`` on a free port of 127.0.0.1 until ready, then until the block ends.
+
+    Its output is collected as it comes (``lines``); at the end it must have
+    shut down gracefully, with no traceback.
+    """
+    port = free_port() if port is None else port
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kgraph", "serve", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    server = RunningServer(base=f"http://127.0.0.1:{port}", process=process)
+    assert process.stdout is not None
+    reader = threading.Thread(target=server.lines.extend, args=(process.stdout,), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{server.base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, f"kgraph serve exited early:\n{server.output}"
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"kgraph serve did not become ready in 90 s:\n{server.output}")
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+        process.stdout.close()
+    # uvicorn shuts down gracefully, then re-raises the signal it got.
+    assert process.returncode in (0, -signal.SIGTERM), server.output
+    assert "Application shutdown complete" in server.output
+    assert "Traceback" not in server.output, server.output

@@ -1,9 +1,12 @@
-"""What every resolver reads: the graph this request was given."""
+"""What every resolver reads: the graph this request was given, and how it is served."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
 
+from kgraph.api.events import GraphEvents
 from kgraph.errors import GraphNotReady
 from kgraph.graph import KnowledgeGraph
 
@@ -15,11 +18,19 @@ class Context:
     """The per-request context.
 
     The graph is taken once when the request starts, so one request sees one
-    graph from start to end, even if a newer one is swapped in meanwhile.
+    graph from start to end, even if a newer one is swapped in meanwhile;
+    ``graph_version`` is that graph's version (1 for the first load, one more
+    per reload). ``reload_error`` says why the last reload failed, while the
+    older graph keeps serving. ``scope`` is the request's ASGI scope, where the
+    schema notes the operation for metrics and logs.
     """
 
     graph: KnowledgeGraph | None
     load_error: str | None = None
+    graph_version: int = 0
+    reload_error: str | None = None
+    events: GraphEvents = field(default_factory=GraphEvents)
+    scope: MutableMapping[str, Any] = field(default_factory=dict)
 
     @property
     def kg(self) -> KnowledgeGraph:
