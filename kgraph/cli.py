@@ -1,4 +1,4 @@
-"""The command line: ``kgraph [serve] | check | path | export | schema``.
+"""The command line: ``kgraph [serve] | check | path | export | generate | schema``.
 
 Domain errors become one-line messages and exit codes, never tracebacks:
 0 all good, 1 ``check`` found what ``--fail-on`` names (by default: unreadable
@@ -201,6 +201,18 @@ def _parser() -> argparse.ArgumentParser:
         "--output", "-o", type=Path, help="file to write (default: standard output)"
     )
 
+    generate = commands.add_parser(
+        "generate",
+        help="write a synthetic corpus shaped like the real one",
+        description="Write N made-up articles in the corpus format into DIR (created; it must"
+        " be empty), shaped like the real corpus: subjects of very different sizes, small"
+        " link clusters, stale, broken and duplicate entries, copies in two folders. The"
+        " same N and --seed always write the same bytes.",
+    )
+    generate.add_argument("count", metavar="N", type=int, help="distinct articles to write")
+    generate.add_argument("folder", metavar="DIR", type=Path, help="folder to write into")
+    generate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
     commands.add_parser(
         "schema",
         help="print the GraphQL schema (SDL)",
@@ -316,6 +328,25 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from kgraph.corpus.generate import generate_corpus
+
+    if args.count < 1:
+        raise UsageError(f"N must be at least 1, not {args.count}")
+    started = time.perf_counter()
+    try:
+        made = generate_corpus(args.count, args.folder, seed=args.seed)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    print(
+        f"wrote {made.files:,} files ({made.articles:,} articles, {made.bytes / 1e6:,.1f} MB)"
+        f" in {made.subjects} subject folders of {args.folder} in"
+        f" {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _schema() -> int:
     from kgraph.api import create_schema
 
@@ -425,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _path(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "generate":
+            return _generate(args)
         return _serve(args)
     except (CorpusError, UsageError, QueryError, SettingsError) as err:
         print(f"kgraph: error: {err}", file=sys.stderr)
