@@ -35,7 +35,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -134,8 +136,11 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
-async def index(request: Request) -> JSONResponse:
-    """What is served: the corpus and its summary figures."""
+async def index(request: Request) -> Response:
+    """The explorer page for browsers; for other clients, what is served and its summary figures."""
+    if "text/html" in request.headers.get("accept", ""):
+        web: StaticFiles = request.app.state.web
+        return await web.get_response("index.html", request.scope)
     state = _state(request)
     body: dict[str, object] = {"kgraph": __version__, "corpus": str(state.settings.corpus)}
     kg = state.graph
@@ -318,6 +323,30 @@ class _GraphQL(GraphQL[Context, None]):
         )
 
 
+class _UntilReady:
+    """``/graphql`` over HTTP answers 503 until a graph is served, so that a load
+    balancer passes the request to a replica that is ready (websockets go through:
+    subscriptions wait for graphs anyway)."""
+
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.state.served is None:
+            reason = (
+                f"the graph failed to load: {self.state.error}"
+                if self.state.error
+                else "the graph is still loading: retry when /readyz answers 200"
+            )
+            response = JSONResponse(
+                {"errors": [{"message": reason}]}, status_code=503, headers={"retry-after": "1"}
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the app serving the corpus of ``settings``."""
     state = AppState(settings=settings)
@@ -351,17 +380,21 @@ def create_app(settings: Settings) -> Starlette:
             )
         )
     middleware.append(Middleware(RequestGuard, path="/graphql"))
+    # The explorer (kgraph/web/): a page of plain files that only calls /graphql.
+    web = StaticFiles(packages=[("kgraph", "web")])
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", _UntilReady(graphql, state), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Mount("/static", web, name="static"),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.kgraph = state
+    app.state.web = web
     return app

@@ -136,6 +136,18 @@ def test_readyz_is_503_while_loading_and_when_loading_fails(tmp_path: Path) -> N
                 "error": f"no *.md article files in corpus folder: {corpus}",
             }
             assert (await client.get("/healthz")).status_code == 200
+            # /graphql says so too, as 503, so a load balancer tries another replica.
+            query = await client.post("/graphql", json={"query": "{ stats { files } }"})
+            assert query.status_code == 503
+            assert query.headers["retry-after"] == "1"
+            assert query.json() == {
+                "errors": [
+                    {
+                        "message": "the graph failed to load: "
+                        f"no *.md article files in corpus folder: {corpus}"
+                    }
+                ]
+            }
 
     anyio.run(scenario)
 
