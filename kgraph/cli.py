@@ -130,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
         + ", or new (anything not in --baseline); default: parse-errors",
     )
     check.add_argument(
+        "--suggestions",
+        metavar="N",
+        type=_count,
+        default=100,
+        help="link suggestions in the JSON report: the first N candidates, or all "
+        "(each costs some milliseconds; default: 100)",
+    )
+    check.add_argument(
         "--baseline",
         metavar="OLD.json",
         type=Path,
@@ -230,6 +238,18 @@ def _setting(option: Option) -> Callable[[str], object]:
 
     parse.__name__ = option.name  # argparse names the type in some messages
     return parse
+
+
+def _count(value: str) -> int | None:
+    if value == "all":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"not a count or 'all': {value!r}")
+    return number
 
 
 def _ids(value: str) -> frozenset[int]:
@@ -389,7 +409,7 @@ def _check(args: argparse.Namespace) -> int:
         kg = load_graph(args.corpus, progress=progress)
     finally:
         progress.close()
-    report = json_report(kg, __version__)
+    report = json_report(kg, __version__, link_suggestions=args.suggestions)
     if baseline is not None:
         try:
             report["baseline"] = {"path": str(args.baseline), **compare(report, baseline)}

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 from conftest import REFERENCE, SEED_ALONE, SEED_FILE, SEEDS
+from kgraph.check import json_report
 from kgraph.cli import ProgressBar
+from kgraph.graph import KnowledgeGraph
 
 
 def kgraph(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -39,8 +41,32 @@ def test_check_json_on_the_seed_file_alone(tmp_path: Path) -> None:
 def test_check_json_on_the_dev_corpus(dev_corpus: Path) -> None:
     result = kgraph("check", dev_corpus, "--format", "json")
     assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)["summary"]
+    report = json.loads(result.stdout)
+    summary = report["summary"]
     assert {key: summary[key] for key in REFERENCE} == REFERENCE
+    # The full lists, each as long as its figure, every finding with its fix.
+    for name in ("broken_links", "stale_links", "url_mismatches", "duplicate_links", "self_links"):
+        assert len(report[name]) == summary[name], name
+        assert all(entry["fix"].startswith(f"in {entry['path']}, ") for entry in report[name])
+    for name in ("wanted_articles", "orphans", "dead_ends", "isolated", "duplicate_articles"):
+        assert len(report[name]) == summary[name], name
+    assert len(report["islands"]) == summary["components"] - 1
+    wanted = {w["id"]: w for w in report["wanted_articles"]}
+    assert all(0 < len(w["suggestions"]) <= 3 for w in wanted.values())
+    for entry in report["broken_links"]:
+        # A broken link's suggestions are its wanted article's, less its own
+        # article and those it links to already; the fix names the best one.
+        meant = wanted[entry["stated_id"]]["suggestions"]
+        assert entry["suggestions"] == [i for i in meant if i in entry["suggestions"]]
+        assert entry["article"] not in entry["suggestions"]
+        if entry["suggestions"]:
+            assert entry["fix"].endswith(f"did you mean {entry['suggestions'][0]}?")
+        else:
+            assert entry["fix"].endswith("write the article or remove the entry")
+    # Link suggestions cost milliseconds each: the first 100 candidates of all.
+    assert len(report["link_suggestions"]) == 100
+    assert report["link_suggestion_candidates"] == 19_040
+    assert [s["article"] for s in report["link_suggestions"]] == report["orphans"][:100]
 
 
 def test_check_reports_unreadable_files_and_exits_1(tmp_path: Path) -> None:
@@ -85,12 +111,45 @@ def test_check_text_lists_the_worst_offenders() -> None:
     assert "computer-science: 'Computer Science' x8, 'Computer science' x2" in out
 
 
+def test_check_json_gives_suggestions_and_fixes() -> None:
+    report = json.loads(kgraph("check", SEEDS, "--format", "json").stdout)
+    wanted = {w["id"]: w["suggestions"] for w in report["wanted_articles"]}
+    assert wanted == {168999: [168902, 168904, 168911], 52099: [52001, 52002]}
+    broken = {(b["article"], b["rank"]): b for b in report["broken_links"]}
+    # 168911 names 168999: not itself, and it links to 168912, 168913, 168916 already.
+    assert broken[168911, 3]["suggestions"] == [168902, 168904]
+    assert broken[168911, 3]["fix"] == (
+        "in biology/how-is-atp-produced-during-cellular-respiration.md, related_article3:"
+        " id 168999 exists nowhere; did you mean 168902?"
+    )
+    # 52001 names 52099 ("red-black tree"): itself, or 52002, which it links to already.
+    assert broken[52001, 3]["suggestions"] == []
+    assert broken[52001, 3]["fix"].endswith(
+        "id 52099 exists nowhere; write the article or remove the entry"
+    )
+    for name in ("broken_links", "stale_links", "url_mismatches", "duplicate_links", "self_links"):
+        assert all("fix" in entry for entry in report[name]), name
+    (stale,) = report["stale_links"]
+    assert stale["fix"].endswith("related_article1: write id 168910 instead of 168899")
+
+
+def test_json_report_link_suggestions_limit(seeds_graph: KnowledgeGraph) -> None:
+    limited = json_report(seeds_graph, "test", link_suggestions=2)
+    everything = json_report(seeds_graph, "test", link_suggestions=None)
+    assert limited["link_suggestion_candidates"] == everything["link_suggestion_candidates"] == 18
+    assert len(limited["link_suggestions"]) == 2
+    assert len(everything["link_suggestions"]) == 18
+    assert everything["link_suggestions"][:2] == limited["link_suggestions"]
+    assert len(json_report(seeds_graph, "test")["link_suggestions"]) == 18  # under the default 100
+
+
 def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path) -> None:
     for args in (
         ("check", tmp_path / "missing"),
         ("check", tmp_path),  # a folder with no article
         ("check", SEED_FILE),  # a file, not a folder
         ("serve", "--corpus", tmp_path / "missing"),
+        ("serve", "--corpus", tmp_path),  # a folder with no article
     ):
         result = kgraph(*args)
         assert result.returncode == 2, args
@@ -265,3 +324,26 @@ def test_export_writes_files_their_readers_load(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "depth" in bad.stderr
+
+
+def test_check_suggestions_option() -> None:
+    def suggestions(*args: str) -> tuple[int, int]:
+        report = json.loads(kgraph("check", SEEDS, "--format", "json", *args).stdout)
+        return len(report["link_suggestions"]), report["link_suggestion_candidates"]
+
+    everything = suggestions("--suggestions", "all")
+    assert everything[0] == everything[1] > 2
+    assert suggestions("--suggestions", "2") == (2, everything[1])
+    bad = kgraph("check", SEEDS, "--suggestions", "-1")
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines() == [
+        "kgraph: error: argument --suggestions: not a count or 'all': '-1' (see `kgraph check --help`)"
+    ]
+
+
+def test_usage_errors_are_one_line() -> None:
+    for args in (("check",), ("check", SEEDS, "--top", "x"), ("bogus",), ("serve", "--port", "x")):
+        result = kgraph(*args)
+        assert result.returncode == 2, args
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("kgraph: error: "), line

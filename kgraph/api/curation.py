@@ -178,7 +178,10 @@ class TopicSpelling:
     spellings: list[SpellingCount]
 
 
-@strawberry.type(description="A weakly connected piece of the link graph, other than the largest.")
+@strawberry.type(
+    description="A weakly connected piece of the link graph, other than the largest."
+    " Under a topic: a piece of the links among the topic's articles, other than its largest."
+)
 class Island:
     _island: strawberry.Private[curation.Island]
 
@@ -217,8 +220,20 @@ class SimilarArticle:
 
 @strawberry.type(description="Articles an orphan or island article could link to, best first.")
 class LinkSuggestion:
-    article: Article
-    suggested: list[SimilarArticle]
+    _article_id: strawberry.Private[int]
+
+    @strawberry.field
+    def article(self, info: Info) -> Article:
+        return Article(_article=info.context.kg.articles[self._article_id])
+
+    @strawberry.field
+    async def suggested(self, info: Info) -> list[SimilarArticle]:
+        kg = info.context.kg
+        # Milliseconds per article, and only when asked for: off the event loop.
+        found = await anyio.to_thread.run_sync(
+            lambda: similarity.similar(kg, self._article_id, SUGGESTIONS, exclude_linked=True)
+        )
+        return [SimilarArticle.of(kg, s) for s in found]
 
 
 @strawberry.type(description="A page of link suggestions.")
@@ -253,11 +268,8 @@ class Curation:
     ) -> ArticleConnection:
         kg = info.context.kg
         check_range("minInbound", min_inbound, 1, 1_000)
-        if min_inbound == 1:
-            return _articles(kg, self._report.orphans, first, after)
-        members = kg.by_topic.get(self._report.topic, ()) if self._report.topic else None
-        ids = curation.orphans_below(kg, min_inbound, members)
-        return ArticleConnection.of(kg, ids, first, after)
+        ids = curation.orphans_below(kg, min_inbound, self._report.topic)
+        return _articles(kg, ids, first, after)
 
     @strawberry.field(description="Articles linking nowhere, most linked-to first.")
     def dead_ends(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
@@ -342,7 +354,10 @@ class Curation:
             for t in self._report.subject_spellings
         ]
 
-    @strawberry.field(description="Pieces of the link graph other than the largest, largest first.")
+    @strawberry.field(
+        description="Pieces of the link graph other than the largest, largest first; under a"
+        " topic, pieces of the links among its articles other than its largest piece."
+    )
     def islands(self, first: int = 20, after: str | None = None) -> IslandConnection:
         total, info, nodes, edges = page_of(
             self._report.islands, first, after, lambda i: Island(_island=i)
@@ -353,21 +368,9 @@ class Curation:
         description="For each orphan, then each article of an island: the most similar"
         " articles it does not link to yet, best first."
     )
-    async def link_suggestions(
-        self, info: Info, first: int = 20, after: str | None = None
-    ) -> SuggestionConnection:
-        kg = info.context.kg
-
-        def suggest(article_id: int) -> LinkSuggestion:
-            found = similarity.similar(kg, article_id, SUGGESTIONS, exclude_linked=True)
-            return LinkSuggestion(
-                article=Article(_article=kg.articles[article_id]),
-                suggested=[SimilarArticle.of(kg, s) for s in found],
-            )
-
-        # Milliseconds per article: off the event loop.
-        total, page, nodes, edges = await anyio.to_thread.run_sync(
-            lambda: page_of(self._report.link_candidates, first, after, suggest)
+    def link_suggestions(self, first: int = 20, after: str | None = None) -> SuggestionConnection:
+        total, page, nodes, edges = page_of(
+            self._report.link_candidates, first, after, lambda i: LinkSuggestion(_article_id=i)
         )
         return SuggestionConnection(total_count=total, page_info=page, nodes=nodes, edges=edges)
 

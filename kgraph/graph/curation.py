@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 import statistics
 from collections import defaultdict
@@ -9,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
+import numpy.typing as npt
 
 from kgraph.corpus import topic_key, words
 from kgraph.graph.knowledge import KnowledgeGraph
@@ -16,10 +20,12 @@ from kgraph.graph.summary import Summary
 from kgraph.model import Article, Diagnostic, Finding, FindingKind, Topic, Wanted
 
 __all__ = [
+    "WANTED_SUGGESTIONS",
     "CurationReport",
     "DuplicateArticle",
     "Island",
     "RankedArticle",
+    "broken_link_suggestions",
     "curation_report",
     "dead_ends",
     "duplicate_articles",
@@ -32,6 +38,14 @@ __all__ = [
     "subject_spellings",
     "wanted_suggestions",
 ]
+
+#: Suggestions kept per wanted article: the most any report lists.
+WANTED_SUGGESTIONS = 3
+
+# The keys of values kept with the graph in ``KnowledgeGraph.memo``.
+_BY_INBOUND = "curation: articles by incoming links"  # (key, topic)
+_SUGGESTED = "curation: wanted suggestions"  # (key, title, subject)
+_POSTINGS = ("curation", "positions of each word's articles")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +60,11 @@ class RankedArticle:
 
 @dataclass(frozen=True, slots=True)
 class Island:
-    """A weakly connected piece of the link graph other than the largest."""
+    """A weakly connected piece of the link graph other than the largest.
+
+    Under a topic, a piece of the links among the topic's articles (links to
+    other topics join nothing), other than the topic's largest piece.
+    """
 
     article_ids: tuple[int, ...]
 
@@ -92,26 +110,40 @@ class CurationReport:
     parse_errors: tuple[Diagnostic, ...]
 
 
-def orphans(kg: KnowledgeGraph) -> list[int]:
+def orphans(kg: KnowledgeGraph) -> tuple[int, ...]:
     """Articles no other article links to; most outgoing links first, then id.
 
     An orphan that links out is the easiest to knit in: its own related
     articles are the first candidates to link back.
+
+    >>> from kgraph.graph import load_graph
+    >>> orphans(load_graph("seeds"))
+    (-1, 73004, 73007, 84007, 84008, 168918)
     """
     return orphans_below(kg, 1)
 
 
-def orphans_below(
-    kg: KnowledgeGraph, min_inbound: int, among: Iterable[int] | None = None
-) -> list[int]:
-    """Articles with fewer than ``min_inbound`` incoming links: fewest first, then most
-    outgoing links, then id."""
+def _by_inbound(kg: KnowledgeGraph, topic: str | None) -> tuple[tuple[int, ...], tuple[int, ...]]:
     graph = kg.graph
-    nodes = graph if among is None else among
-    return sorted(
-        (n for n in nodes if graph.in_degree(n) < min_inbound),
-        key=lambda n: (graph.in_degree(n), -graph.out_degree(n), n),
-    )
+    nodes = tuple(graph) if topic is None else kg.by_topic.get(topic, ())
+    ranked = sorted(nodes, key=lambda n: (graph.in_degree(n), -graph.out_degree(n), n))
+    return tuple(ranked), tuple(graph.in_degree(n) for n in ranked)
+
+
+def orphans_below(
+    kg: KnowledgeGraph, min_inbound: int, topic: str | None = None
+) -> tuple[int, ...]:
+    """Articles (of one topic key, or all) with fewer than ``min_inbound`` incoming links.
+
+    Fewest incoming links first, then most outgoing links, then id. The
+    ranking is computed once per graph and topic; each threshold is a prefix of it.
+
+    >>> from kgraph.graph import load_graph
+    >>> orphans_below(load_graph("seeds"), 2, "physics")
+    (73004, 73007, 73003, 73006)
+    """
+    ranked, in_degrees = kg.derived((_BY_INBOUND, topic), lambda: _by_inbound(kg, topic))
+    return ranked[: bisect.bisect_left(in_degrees, min_inbound)]
 
 
 def dead_ends(kg: KnowledgeGraph) -> list[int]:
@@ -166,10 +198,11 @@ def _ranked(kg: KnowledgeGraph) -> tuple[RankedArticle, ...]:
     )
 
 
-def _islands(kg: KnowledgeGraph) -> tuple[Island, ...]:
-    pieces = [tuple(sorted(piece)) for piece in nx.weakly_connected_components(kg.graph)]
+def _pieces(graph: nx.DiGraph[int]) -> list[tuple[int, ...]]:
+    """The weakly connected pieces of ``graph``, largest first, then by lowest id."""
+    pieces = [tuple(sorted(piece)) for piece in nx.weakly_connected_components(graph)]
     pieces.sort(key=lambda piece: (-len(piece), piece[0]))
-    return tuple(Island(article_ids=piece) for piece in pieces[1:])
+    return pieces
 
 
 def _duplicates(kg: KnowledgeGraph) -> tuple[DuplicateArticle, ...]:
@@ -209,13 +242,12 @@ def _build_report(kg: KnowledgeGraph, topic: str | None) -> CurationReport:
     broken = ranked_findings(FindingKind.BROKEN_LINK)
     wanted_ids = {f.stated_id for f in broken if f.stated_id is not None}
     wanted = tuple(w for w in most_wanted(kg) if w.id in wanted_ids)
-    islands = tuple(
-        island
-        for island in _islands(kg)
-        if members is None or not members.isdisjoint(island.article_ids)
-    )
-    orphan_ids = keep(orphans(kg))
-    island_members = [i for island in islands for i in keep(island.article_ids)]
+    # A topic's pieces are those of the links among its articles, as its
+    # topic graph draws them: components, the largest and islands all agree.
+    pieces = _pieces(graph if members is None else graph.subgraph(members))
+    islands = tuple(Island(article_ids=piece) for piece in pieces[1:])
+    orphan_ids = orphans_below(kg, 1, topic)
+    island_members = [i for island in islands for i in island.article_ids]
     candidates = tuple(dict.fromkeys([*orphan_ids, *island_members]))
     articles = keep(sorted(kg.articles))
     copies = [c for i in articles for c in kg.articles[i].copies if topic in (None, c.topic)]
@@ -227,15 +259,6 @@ def _build_report(kg: KnowledgeGraph, topic: str | None) -> CurationReport:
     over_linked = tuple(r for r in _ranked(kg) if members is None or r.id in members)
     dead = keep(dead_ends(kg))
     alone = keep(isolated(kg))
-    components = [len(i.article_ids) for i in islands]
-    pieces = nx.number_weakly_connected_components(graph) if graph else 0
-    largest = max((len(c) for c in nx.weakly_connected_components(graph)), default=0)
-    if members is not None:
-        # Count the largest piece when the topic reaches into it.
-        in_islands = {i for island in islands for i in island.article_ids}
-        if any(m not in in_islands for m in members):
-            components.append(largest)
-        pieces, largest = len(components), max(components, default=0)
     summary = Summary(
         files=len(kg.files) if topic is None else len(copies) + len(parse_errors),
         parse_errors=len(parse_errors),
@@ -254,8 +277,8 @@ def _build_report(kg: KnowledgeGraph, topic: str | None) -> CurationReport:
         isolated=len(alone),
         topics=len(kg.topics) if topic is None else int(topic in kg.topics),
         max_in_degree=max((graph.in_degree(i) for i in articles), default=0),
-        components=pieces,
-        largest_component=largest,
+        components=len(pieces),
+        largest_component=len(pieces[0]) if pieces else 0,
     )
     return CurationReport(
         topic=topic,
@@ -300,31 +323,97 @@ def _title_index(kg: KnowledgeGraph) -> dict[str, list[int]]:
     return dict(index)
 
 
-def wanted_suggestions(kg: KnowledgeGraph, wanted: Wanted, limit: int = 3) -> list[int]:
+def wanted_suggestions(
+    kg: KnowledgeGraph, wanted: Wanted, limit: int = WANTED_SUGGESTIONS
+) -> list[int]:
     """Existing articles the entries naming ``wanted`` most likely meant.
 
     Articles with the same title first (case and punctuation aside), then by
     overlap of the wanted title's words with their titles, questions and
     keywords, rare words weighing more; same subject breaks ties, then id.
+    Up to :data:`WANTED_SUGGESTIONS` of them (``limit`` at most) are computed
+    once per graph, title and subject: every broken link to the article asks.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> kg.wanted[52099].title, wanted_suggestions(kg, kg.wanted[52099])
+    ('What is a red-black tree?', [52001, 52002])
     """
-    titles = kg.derived("titles", lambda: _title_index(kg))
-    exact: list[int] = list(titles.get(_normal_title(wanted.title or ""), ()))
-    total = len(kg.articles) or 1
-    scores: dict[int, float] = defaultdict(float)
-    for word in dict.fromkeys(words(wanted.title or "")):
-        holders = kg.by_word.get(word, ())
-        # Words on a tenth of the corpus ("what", "the") tell nothing.
-        if not holders or len(holders) > total / 10:
-            continue
-        weight = math.log(total / len(holders))
-        for article_id in holders:
-            scores[article_id] += weight
-    subject = topic_key(wanted.subject or "")
-    ranked = sorted(
-        (i for i in scores if i not in exact),
-        key=lambda i: (-round(scores[i], 9), subject not in kg.articles[i].topics, i),
+    title, subject = wanted.title or "", topic_key(wanted.subject or "")
+    if limit > WANTED_SUGGESTIONS:
+        return _suggest(kg, title, subject, limit)
+    kept = kg.derived(
+        (_SUGGESTED, title, subject),
+        lambda: tuple(_suggest(kg, title, subject, WANTED_SUGGESTIONS)),
     )
-    return [*exact, *ranked][:limit]
+    return list(kept[:limit])
+
+
+def _word_postings(
+    kg: KnowledgeGraph,
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.intp]]]:
+    """Article ids, ascending, and for each searchable word the positions of its articles."""
+    ids = np.array(sorted(kg.articles), dtype=np.int64)
+    postings = {
+        word: np.searchsorted(ids, np.array(holders, dtype=np.int64))
+        for word, holders in kg.by_word.items()
+    }
+    return ids, postings
+
+
+def _suggest(kg: KnowledgeGraph, title: str, subject: str, limit: int) -> list[int]:
+    titles = kg.derived("titles", lambda: _title_index(kg))
+    exact: list[int] = list(titles.get(_normal_title(title), ()))
+    wanting = limit - len(exact)
+    if wanting <= 0:
+        return exact[:limit]
+    ids, postings = kg.derived(_POSTINGS, lambda: _word_postings(kg))
+    total = len(ids) or 1
+    # One score per article, summed word by word (thousands of articles share
+    # some word of a title): vectorised, in the same order a loop would add.
+    scores = np.zeros(len(ids))
+    for word in dict.fromkeys(words(title)):
+        holders = postings.get(word)
+        # Words on a tenth of the corpus ("what", "the") tell nothing.
+        if holders is None or not len(holders) or len(holders) > total / 10:
+            continue
+        scores[holders] += math.log(total / len(holders))
+    scores[np.searchsorted(ids, exact)] = 0.0
+    found = np.flatnonzero(scores)
+    if len(found) > wanting:
+        # Only scores up to the wanting-th best (float sums aside) can make the cut.
+        floor = np.partition(scores[found], -wanting)[-wanting] - 1e-9
+        found = found[scores[found] >= floor]
+
+    def rank(n: int) -> tuple[float, bool, int]:
+        article_id = int(ids[n])
+        return (
+            -round(float(scores[n]), 9),
+            subject not in kg.articles[article_id].topics,
+            article_id,
+        )
+
+    return [*exact, *(int(ids[n]) for n in heapq.nsmallest(wanting, found.tolist(), key=rank))]
+
+
+def broken_link_suggestions(kg: KnowledgeGraph, finding: Finding) -> list[int]:
+    """The articles a broken link most likely meant, best first.
+
+    Its wanted article's suggestions, less the article holding the entry and
+    those that article links to already: pointing there would make a self or
+    duplicate link.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> broken = [f for f in kg.findings_of(FindingKind.BROKEN_LINK) if f.article == 52001]
+    >>> wanted_suggestions(kg, kg.wanted[52099]), broken_link_suggestions(kg, broken[0])
+    ([52001, 52002], [])
+    """
+    wanted = kg.wanted.get(finding.stated_id) if finding.stated_id is not None else None
+    if finding.kind is not FindingKind.BROKEN_LINK or wanted is None:
+        return []
+    taken = {finding.article, *kg.graph.successors(finding.article)}
+    return [i for i in wanted_suggestions(kg, wanted) if i not in taken]
 
 
 def finding_fix(kg: KnowledgeGraph, finding: Finding) -> str:
@@ -346,8 +435,7 @@ def finding_fix(kg: KnowledgeGraph, finding: Finding) -> str:
             return f"{where}: remove it, it repeats related_article{finding.first_rank}"
         case FindingKind.SELF_LINK:
             return f"{where}: remove it, it names the article itself"
-    wanted = kg.wanted.get(finding.stated_id) if finding.stated_id is not None else None
-    suggestions = wanted_suggestions(kg, wanted, 1) if wanted is not None else []
+    suggestions = broken_link_suggestions(kg, finding)
     if suggestions:
         return f"{where}: id {finding.stated_id} exists nowhere; did you mean {suggestions[0]}?"
     return f"{where}: id {finding.stated_id} exists nowhere; write the article or remove the entry"
