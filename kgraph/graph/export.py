@@ -10,6 +10,7 @@ import networkx as nx
 from kgraph.graph.subgraphs import Edge, Node, Subgraph
 
 __all__ = [
+    "KEYWORD_SEPARATOR",
     "to_cytoscape",
     "to_d3",
     "to_dot",
@@ -21,9 +22,12 @@ __all__ = [
 
 JSON = dict[str, Any]
 
+#: How GraphML, GEXF and DOT, which hold no lists, join a node's keywords.
+KEYWORD_SEPARATOR = "; "
+
 
 def _node_attributes(node: Node) -> JSON:
-    """A node's fields but its id and position, without ``None`` values."""
+    """A node's fields but its id and position, without ``None`` values; keywords a list."""
     data: JSON = {
         "label": node.label,
         "topic": node.topic,
@@ -31,8 +35,19 @@ def _node_attributes(node: Node) -> JSON:
         "out_degree": node.out_degree,
         "wanted": node.wanted,
         "weight": node.weight,
+        "keywords": list(node.keywords),
+        "internal_links": node.internal_links,
     }
     return {key: value for key, value in data.items() if value is not None}
+
+
+def _flat_attributes(node: Node) -> JSON:
+    """:func:`_node_attributes` with keywords joined, and left out when there are none."""
+    data = _node_attributes(node)
+    keywords = data.pop("keywords")
+    if keywords:
+        data["keywords"] = KEYWORD_SEPARATOR.join(keywords)
+    return data
 
 
 def _edge_attributes(edge: Edge) -> JSON:
@@ -143,11 +158,16 @@ def to_networkx(sg: Subgraph) -> nx.DiGraph[int]:
     """A DiGraph of int node ids whose attributes GraphML and GEXF can hold.
 
     Values are str, int, float or bool; ``None`` (no topic, no position) is
-    left out. Edges keep their string ``id``.
+    left out, and keywords are joined with :data:`KEYWORD_SEPARATOR` (left
+    out when there are none). Edges keep their string ``id``.
+
+    >>> sg = Subgraph((Node(1, "A?", None, 0, 0, False, keywords=("ATP", "pump")),), (), False, 0)
+    >>> to_networkx(sg).nodes[1]["keywords"]
+    'ATP; pump'
     """
     graph: nx.DiGraph[int] = nx.DiGraph(**_meta(sg))
     for node in sg.nodes:
-        attributes = _node_attributes(node)
+        attributes = _flat_attributes(node)
         if _laid_out(node):
             attributes["x"], attributes["y"] = node.x, node.y
         graph.add_node(node.id, **attributes)
@@ -179,6 +199,9 @@ def _quoted(text: str) -> str:
 def to_dot(sg: Subgraph) -> str:
     """Graphviz DOT text; wanted articles dashed, positions (if any) as ``pos`` in tenths of inches.
 
+    Every id and text is a quoted string; keywords are joined as in
+    :func:`to_networkx`.
+
     >>> print(to_dot(Subgraph((Node(1, 'Say "hi"', None, 0, 0, False),), (), False, 0)))
     digraph kgraph {
       "1" [label="Say \\"hi\\""];
@@ -189,6 +212,10 @@ def to_dot(sg: Subgraph) -> str:
         attributes = [f"label={_quoted(node.label)}"]
         if node.topic is not None:
             attributes.append(f"topic={_quoted(node.topic)}")
+        if node.keywords:
+            attributes.append(f"keywords={_quoted(KEYWORD_SEPARATOR.join(node.keywords))}")
+        if node.internal_links is not None:
+            attributes.append(f"internal_links={node.internal_links}")
         if node.wanted:
             attributes.append("style=dashed")
         if node.x is not None and node.y is not None:

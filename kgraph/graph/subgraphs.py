@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -61,6 +61,9 @@ class Node:
     in the topic map, links from and to other topics). ``weight`` is how many
     articles the node stands for: 1, or a topic's article count in the topic
     map. ``x`` and ``y`` lie in [0, 1] when laid out, else ``None``.
+    ``keywords`` are an article's, in its order (none for the others);
+    ``internal_links`` counts the links among a topic's articles in the topic
+    map (the weight of its self-loop), ``None`` for articles.
     """
 
     id: int
@@ -72,6 +75,8 @@ class Node:
     x: float | None = None
     y: float | None = None
     weight: int = 1
+    keywords: tuple[str, ...] = ()
+    internal_links: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,7 @@ def _article_node(kg: KnowledgeGraph, article_id: int) -> Node:
         in_degree=kg.graph.in_degree(article_id),
         out_degree=kg.graph.out_degree(article_id),
         wanted=False,
+        keywords=article.keywords,
     )
 
 
@@ -180,19 +186,7 @@ def _finish(
 ) -> Subgraph:
     positions = layout_positions(nodes, edges, layout)
     if positions:
-        nodes = [
-            Node(
-                n.id,
-                n.label,
-                n.topic,
-                n.in_degree,
-                n.out_degree,
-                n.wanted,
-                *positions[n.id],
-                weight=n.weight,
-            )
-            for n in nodes
-        ]
+        nodes = [replace(n, x=positions[n.id][0], y=positions[n.id][1]) for n in nodes]
     return Subgraph(tuple(nodes), edges, truncated=omitted > 0, omitted_nodes=omitted)
 
 
@@ -311,12 +305,13 @@ def topic_map(kg: KnowledgeGraph, layout: Layout = Layout.NONE) -> Subgraph:
     second's, its ``rank`` the strongest of them; the links inside a topic
     are a self-loop. An article of several topics counts in each for
     ``weight`` but its links only in its first topic (its ``Node.topic``
-    elsewhere), so the edge weights add up to the number of links.
+    elsewhere), so the edge weights add up to the number of links. A node's
+    ``internal_links`` is its self-loop's weight (0 without one).
 
     >>> from kgraph.graph import load_graph
     >>> sg = topic_map(load_graph("seeds"))
-    >>> [(n.id, n.topic, n.weight) for n in sg.nodes][:2]
-    [(0, 'biology', 16), (1, 'chemistry', 8)]
+    >>> [(n.id, n.topic, n.weight, n.internal_links) for n in sg.nodes][:2]
+    [(0, 'biology', 16, 34), (1, 'chemistry', 8, 11)]
     """
     return kg.derived(("topic_map", layout), lambda: _topic_map(kg, layout))
 
@@ -346,6 +341,7 @@ def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
             outbound[i],
             wanted=False,
             weight=len(kg.topics[key].article_ids),
+            internal_links=counts.get((i, i), [0])[0],
         )
         for i, key in enumerate(keys)
     ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -106,6 +110,32 @@ def _check_walk(kg: KnowledgeGraph, path: LearningPath, options: PathOptions) ->
     assert path.bridges == bridges
     assert path.cost == cost
     assert not {step.article for step in path.steps} & options.avoid
+
+
+def _weighted(kg: KnowledgeGraph, directed: bool, weight: PathWeight) -> nx.Graph[int]:
+    """The links as a plain weighted graph (``w``): either way, a pair costs its lower rank."""
+    graph: nx.Graph[int] = nx.DiGraph() if directed else nx.Graph()
+    graph.add_nodes_from(kg.graph)
+    for u, v, data in kg.graph.edges(data=True):
+        cost = data["rank"] if weight is PathWeight.RANK else 1
+        if not graph.has_edge(u, v) or graph[u][v]["w"] > cost:
+            graph.add_edge(u, v, w=cost)
+    return graph
+
+
+def _cheapest_within(graph: nx.Graph[int], source: int, target: int, max_hops: int) -> float | None:
+    """The reference: Bellman-Ford in layers, one hop more per layer, ``max_hops`` layers."""
+    best = {source: 0.0}
+    improved = dict(best)
+    for _ in range(max_hops):
+        reached: dict[int, float] = {}
+        for u, cost in improved.items():
+            for v, data in graph.adj[u].items():
+                if cost + data["w"] < min(best.get(v, math.inf), reached.get(v, math.inf)):
+                    reached[v] = cost + data["w"]
+        best.update(reached)
+        improved = reached
+    return best.get(target)
 
 
 # --- the rules, on small corpora -------------------------------------------------------
@@ -267,6 +297,164 @@ def test_learning_paths_are_distinct_simple_and_cheapest_first(
         assert len(learning_paths(kg, 1, 9, 2, options)) == 2
 
 
+def _random_corpus(
+    tmp_path: Path, write_article: WriteArticle, articles: int, links: range, seed: int
+) -> KnowledgeGraph:
+    """Biology articles with a random number of random links each (in ``links``), of ranks 1-5."""
+    rng = random.Random(seed)
+    specs: dict[int, Spec] = {}
+    for article_id in range(1, articles + 1):
+        others = [i for i in range(1, articles + 1) if i != article_id]
+        targets = rng.sample(others, rng.choice(links))
+        specs[article_id] = ("Biology", (), [(rng.randint(1, 5), t) for t in targets])
+    return _corpus(tmp_path, write_article, specs)
+
+
+def test_max_hops_gives_the_cheapest_path_that_fits(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _random_corpus(tmp_path, write_article, 14, range(4), 4)
+    binding = 0
+    for directed in (True, False):
+        for weight in PathWeight:
+            reference = _weighted(kg, directed, weight)
+            for max_hops in (1, 2, 3, 5):
+                options = PathOptions(directed=directed, weight=weight, max_hops=max_hops)
+                for source in kg.articles:
+                    for target in kg.articles:
+                        if source == target:
+                            continue
+                        path = learning_path(kg, source, target, options)
+                        expected = _cheapest_within(reference, source, target, max_hops)
+                        assert (path and path.cost) == expected, (source, target, options)
+                        if path is None:
+                            continue
+                        _check_walk(kg, path, options)
+                        unbounded = learning_path(
+                            kg, source, target, replace(options, max_hops=MAX_HOPS)
+                        )
+                        assert unbounded is not None
+                        binding += unbounded.hops > max_hops
+    assert binding > 20  # the hop limit often rules the cheapest path out
+
+
+def test_learning_paths_within_max_hops_are_the_cheapest_that_fit(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _random_corpus(tmp_path, write_article, 10, range(2, 5), 9)
+    full = 0  # pairs with more paths than are listed
+    for directed in (True, False):
+        for weight in PathWeight:
+            reference = _weighted(kg, directed, weight)
+            for max_hops in (2, 3, 6):
+                options = PathOptions(directed=directed, weight=weight, max_hops=max_hops)
+                for source in kg.articles:
+                    for target in kg.articles:
+                        if source == target:
+                            continue
+                        simple = nx.all_simple_paths(reference, source, target, cutoff=max_hops)
+                        costs = sorted(
+                            sum(reference[u][v]["w"] for u, v in itertools.pairwise(walk))
+                            for walk in simple
+                        )
+                        found = learning_paths(
+                            kg, source, target, MAX_PATHS, options, time_budget=60.0
+                        )
+                        assert [p.cost for p in found] == costs[:MAX_PATHS]
+                        full += len(costs) > MAX_PATHS
+                        assert len({tuple(_ids(p) or ()) for p in found}) == len(found)
+                        for path in found:
+                            _check_walk(kg, path, options)
+    assert full > 100
+
+
+def test_max_hops_by_rank_on_a_chain_and_a_shortcut(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    # A chain of 29 links of rank 1, and a shortcut of two links of rank 20
+    # through its middle article 15: by rank, the chain is cheapest.
+    links = [(i, 1, i + 1) for i in range(1, 30)] + [(1, 20, 15), (15, 20, 30)]
+    kg = _corpus(tmp_path, write_article, _chain(*links))
+    # (hops, cost) of every path: chain; chain to 15, then across; across, then chain; shortcut.
+    every = [(29, 29.0), (15, 34.0), (16, 35.0), (2, 40.0)]
+    for max_hops in (1, 2, 14, 15, 16, 28, 29, MAX_HOPS):
+        options = PathOptions(weight=PathWeight.RANK, max_hops=max_hops)
+        fitting = [(h, c) for h, c in every if h <= max_hops]
+        path = learning_path(kg, 1, 30, options)
+        assert (path and (path.hops, path.cost)) == (fitting[0] if fitting else None), max_hops
+        found = learning_paths(kg, 1, 30, MAX_PATHS, options)
+        assert [(p.hops, p.cost) for p in found] == fitting, max_hops
+    assert _ids(learning_path(kg, 1, 30, PathOptions(weight=PathWeight.RANK, max_hops=2))) == [
+        1,
+        15,
+        30,
+    ]
+
+
+def _grid(tmp_path: Path, write_article: WriteArticle, side: int) -> KnowledgeGraph:
+    """A square of articles, each linking right and down with random ranks: paths galore."""
+    rng = random.Random(1)
+    links = []
+    for row in range(side):
+        for column in range(side):
+            article = row * side + column + 1
+            if column + 1 < side:
+                links.append((article, rng.randint(1, 2), article + 1))
+            if row + 1 < side:
+                links.append((article, rng.randint(1, 2), article + side))
+    return _corpus(tmp_path, write_article, _chain(*links))
+
+
+def test_a_hard_pair_keeps_the_time_budget(tmp_path: Path, write_article: WriteArticle) -> None:
+    # Either way and by rank, each next path across the grid costs a search
+    # for each of the 70 articles of the path before (Yen's algorithm), each
+    # over a good part of the grid's 1,296 articles: ten paths take longer
+    # than a budget of a quarter of that, which must cut in within the
+    # listing (networkx's listing read the clock only between paths, and
+    # overran budgets of 50 ms by up to 400 ms on such grids).
+    side = 36
+    kg = _grid(tmp_path, write_article, side)
+    options = PathOptions(directed=False, weight=PathWeight.RANK, max_hops=MAX_HOPS)
+    source, target = 1, side * side
+
+    def elapsed(budget: float) -> tuple[float, int]:
+        start = time.perf_counter()
+        found = learning_paths(kg, source, target, MAX_PATHS, options, time_budget=budget)
+        return time.perf_counter() - start, len(found)
+
+    elapsed(0.0)  # warm up: the undirected view and the ranks
+    first_only = min(elapsed(0.0)[0] for _ in range(3))
+    every, count = min(elapsed(60.0) for _ in range(2))
+    assert count == MAX_PATHS
+    budget = (every - first_only) / 4
+    for _ in range(3):
+        seconds, count = elapsed(budget)
+        assert count < MAX_PATHS  # the budget did cut the listing
+        if seconds < first_only + budget + 0.02:
+            break
+    else:
+        pytest.fail(
+            f"a budget of {budget:.3f} s took {seconds:.3f} s, the first path {first_only:.3f} s"
+        )
+    found = learning_paths(kg, source, target, 2, options, time_budget=60.0)
+    assert [p.cost for p in found] == sorted(p.cost for p in found)
+    assert len(found) == 2
+    # Every path takes at least 70 hops: with fewer allowed, the answer is at once none.
+    fewest = 2 * (side - 1)
+    for directed in (True, False):
+        too_few = replace(options, max_hops=fewest - 1, directed=directed)
+        start = time.perf_counter()
+        assert learning_path(kg, source, target, too_few) is None
+        assert learning_paths(kg, source, target, MAX_PATHS, too_few) == []
+        assert time.perf_counter() - start < 0.25  # was twice the budget: over 1 s
+        fits = replace(options, max_hops=fewest, directed=directed)
+        path = learning_path(kg, source, target, fits)
+        assert path is not None
+        assert path.hops == fewest
+        reference = _weighted(kg, directed, PathWeight.RANK)
+        assert path.cost == _cheapest_within(reference, source, target, fewest)
+
+
 def test_the_time_budget_still_lists_the_first_path(seeds_graph: KnowledgeGraph) -> None:
     found = learning_paths(seeds_graph, 168904, 168912, MAX_PATHS, time_budget=0.0)
     assert [_ids(p) for p in found] == [[168904, 168897, 168911, 168912]]
@@ -293,7 +481,7 @@ def test_bridges_only_where_no_link_path(tmp_path: Path, write_article: WriteArt
     path = learning_path(kg, 4, 1, BRIDGES)
     assert path is not None
     assert (_ids(path), path.bridges, path.hops) == ([4, 1], 1, 1)
-    assert path.cost == bridge_cost(kg) == 35
+    assert path.cost == bridge_cost(kg) == 7  # (6 articles + 1) x the highest rank, 1
     step = path.steps[1]
     assert (step.via, step.rank, step.shared_keywords) == (
         StepVia.KEYWORDS,
@@ -311,8 +499,14 @@ def test_bridges_only_where_no_link_path(tmp_path: Path, write_article: WriteArt
     # 6 shares no keyword and has no link: nothing reaches it.
     assert learning_path(kg, 4, 6, BRIDGES) is None
     assert learning_paths(kg, 4, 6, 3, BRIDGES) == []
-    # A link path longer than max_hops is no path, and no bridge replaces it.
-    assert learning_path(kg, 1, 4, PathOptions(keyword_bridges=True, max_hops=2)) is None
+    # A link path longer than max_hops is no path: the best within the limit is a bridge.
+    assert learning_path(kg, 1, 4, PathOptions(max_hops=2)) is None
+    path = learning_path(kg, 1, 4, PathOptions(keyword_bridges=True, max_hops=2))
+    assert path is not None
+    assert (_ids(path), path.bridges) == ([1, 4], 1)
+    assert [_ids(p) for p in learning_paths(kg, 1, 4, 3, PathOptions(max_hops=2))] == []
+    bridged = learning_paths(kg, 1, 4, 3, PathOptions(keyword_bridges=True, max_hops=2))
+    assert [_ids(p) for p in bridged] == [[1, 4]]
 
 
 def test_bridges_are_as_few_as_can_be(tmp_path: Path, write_article: WriteArticle) -> None:
@@ -341,8 +535,45 @@ def test_bridges_are_as_few_as_can_be(tmp_path: Path, write_article: WriteArticl
     assert path is not None
     assert (_ids(path), path.bridges, path.cost) == ([1, 2, 3, 9], 2, 1 + 2 * bridge_cost(kg))
     assert [s.shared_keywords for s in path.steps[1:]] == [("x",), (), ("y",)]
+    # Within a hop limit, the fewest bridges among the paths that fit: the
+    # one-bridge path takes 5 hops, so up to 4 the two-bridge path of 3 hops is best.
+    for max_hops, expected in ((5, [1, 5, 6, 7, 8, 9]), (4, [1, 2, 3, 9]), (3, [1, 2, 3, 9])):
+        options = PathOptions(keyword_bridges=True, max_hops=max_hops)
+        path = learning_path(kg, 1, 9, options)
+        assert _ids(path) == expected, max_hops
+        assert path is not None
+        _check_walk(kg, path, options)
+        assert [_ids(p) for p in learning_paths(kg, 1, 9, 3, options)] == [expected]
     # Too few hops allowed for either: no path.
-    assert learning_path(kg, 1, 9, PathOptions(keyword_bridges=True, max_hops=4)) is None
+    assert learning_path(kg, 1, 9, PathOptions(keyword_bridges=True, max_hops=2)) is None
+    assert learning_paths(kg, 1, 9, 3, PathOptions(keyword_bridges=True, max_hops=2)) == []
+
+
+def test_a_bridge_costs_more_than_links_of_any_rank(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    # Ranks go as high as the corpus numbers its related articles: here 12.
+    specs: dict[int, Spec] = {
+        # One bridge, then four links of rank 12: 1 ~z~ 5 -> 6 -> 7 -> 8 -> 9.
+        1: ("Biology", ["x", "z"], []),
+        5: ("Biology", ["z"], [(12, 6)]),
+        6: ("Biology", [], [(12, 7)]),
+        7: ("Biology", [], [(12, 8)]),
+        8: ("Biology", [], [(12, 9)]),
+        # Two bridges and no link: 1 ~x~ 2 ~y~ 9.
+        2: ("Biology", ["x", "y"], []),
+        9: ("Biology", ["y"], []),
+    }
+    kg = _corpus(tmp_path, write_article, specs)
+    for weight in PathWeight:
+        options = PathOptions(weight=weight, keyword_bridges=True)
+        path = learning_path(kg, 1, 9, options)
+        assert path is not None
+        assert (_ids(path), path.bridges) == ([1, 5, 6, 7, 8, 9], 1)
+        _check_walk(kg, path, options)
+        # 48 of links against a bridge of 5 x 8: with ranks taken to stop at 5, two bridges won.
+        assert path.cost - bridge_cost(kg) == (48 if weight is PathWeight.RANK else 4)
+    assert bridge_cost(kg) == (len(kg.articles) + 1) * 12
 
 
 def test_bridges_respect_topics_and_direction(tmp_path: Path, write_article: WriteArticle) -> None:
@@ -410,18 +641,26 @@ def _reference_cost(reference: nx.DiGraph[object], source: int, target: int) -> 
     return float(cost)
 
 
+def _keyword_corpus(
+    tmp_path: Path, write_article: WriteArticle, seed: int, articles: int = 40
+) -> KnowledgeGraph:
+    """Articles of two topics, each with up to 2 of 12 keywords and up to 2 random links."""
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(12)]
+    specs: dict[int, Spec] = {}
+    for article_id in range(1, articles + 1):
+        subject = rng.choice(["Biology", "Chemistry"])
+        keywords = rng.sample(words, rng.randint(0, 2))
+        others = [i for i in range(1, articles + 1) if i != article_id]
+        targets = rng.sample(others, rng.randint(0, 2))
+        specs[article_id] = (subject, keywords, [(rng.randint(1, 5), t) for t in targets])
+    return _corpus(tmp_path, write_article, specs)
+
+
 def test_bridged_paths_match_a_reference_on_random_corpora(
     tmp_path: Path, write_article: WriteArticle
 ) -> None:
-    rng = random.Random(20_251_125)
-    words = [f"w{i}" for i in range(12)]
-    specs: dict[int, Spec] = {}
-    for article_id in range(1, 41):
-        subject = rng.choice(["Biology", "Chemistry"])
-        keywords = rng.sample(words, rng.randint(0, 2))
-        targets = rng.sample([i for i in range(1, 41) if i != article_id], rng.randint(0, 2))
-        specs[article_id] = (subject, keywords, [(rng.randint(1, 5), t) for t in targets])
-    kg = _corpus(tmp_path, write_article, specs)
+    kg = _keyword_corpus(tmp_path, write_article, 20_251_125)
     for directed in (True, False):
         for weight in PathWeight:
             options = PathOptions(
@@ -434,6 +673,40 @@ def test_bridged_paths_match_a_reference_on_random_corpora(
                     assert (path and path.cost) == _reference_cost(reference, source, target)
                     if path is not None:
                         _check_walk(kg, path, options)
+
+
+def _bridged_articles(kg: KnowledgeGraph, directed: bool, weight: PathWeight) -> nx.Graph[int]:
+    """Articles only, a bridge an edge of :func:`bridge_cost` between two sharing a keyword.
+
+    A link between the same two articles is cheaper and wins; one hop either way.
+    """
+    graph = _weighted(kg, directed, weight)
+    big = bridge_cost(kg)
+    for holders in kg.by_keyword.values():
+        for u, v in itertools.permutations(holders, 2):
+            if not graph.has_edge(u, v):
+                graph.add_edge(u, v, w=big)
+    return graph
+
+
+def test_bridged_paths_within_max_hops_match_a_reference(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _keyword_corpus(tmp_path, write_article, 11, articles=30)
+    for directed in (True, False):
+        for weight in PathWeight:
+            reference = _bridged_articles(kg, directed, weight)
+            for max_hops in (1, 2, 3):
+                options = PathOptions(
+                    directed=directed, weight=weight, keyword_bridges=True, max_hops=max_hops
+                )
+                for source in kg.articles:
+                    for target in kg.articles:
+                        path = learning_path(kg, source, target, options)
+                        expected = _cheapest_within(reference, source, target, max_hops)
+                        assert (path and path.cost) == expected, (source, target, options)
+                        if path is not None:
+                            _check_walk(kg, path, options)
 
 
 # --- the dev corpus ----------------------------------------------------------------------
@@ -469,7 +742,14 @@ def test_dev_paths_are_shortest(
 ) -> None:
     kg = dev_graph
     either = kg.graph.to_undirected(as_view=True)
+    succ, pred = kg.graph.succ, kg.graph.pred
+
+    def either_rank(u: int, v: int, _: object) -> float:
+        return min(int(d["rank"]) for d in (succ[u].get(v), pred[u].get(v)) if d is not None)
+
+    lowest: dict[bool, Any] = {True: "rank", False: either_rank}
     found = {True: 0, False: 0}
+    ranked = {True: 0, False: 0}
     for source, target in dev_pairs:
         for directed, graph in ((True, kg.graph), (False, either)):
             options = PathOptions(directed=directed, max_hops=MAX_HOPS)
@@ -479,24 +759,29 @@ def test_dev_paths_are_shortest(
             if path is not None:
                 found[directed] += 1
                 _check_walk(kg, path, options)
-        options = PathOptions(weight=PathWeight.RANK, max_hops=MAX_HOPS)
-        path = learning_path(kg, source, target, options)
-        try:
-            cost, _ = nx.bidirectional_dijkstra(kg.graph, source, target, weight="rank")
-        except nx.NetworkXNoPath:
-            assert path is None
-        else:
-            assert path is not None
-            assert path.cost == cost
-            _check_walk(kg, path, options)
+        for directed, graph in ((True, kg.graph), (False, either)):
+            options = PathOptions(directed=directed, weight=PathWeight.RANK, max_hops=MAX_HOPS)
+            path = learning_path(kg, source, target, options)
+            try:
+                cost, _ = nx.bidirectional_dijkstra(graph, source, target, weight=lowest[directed])
+            except nx.NetworkXNoPath:
+                assert path is None
+            else:
+                assert path is not None
+                assert path.cost == cost
+                _check_walk(kg, path, options)
+                ranked[directed] += 1
     assert found[True] >= 60
     assert found[False] >= found[True]
+    assert ranked == found
 
 
 def test_dev_several_paths(dev_graph: KnowledgeGraph, dev_pairs: list[tuple[int, int]]) -> None:
     kg = dev_graph
-    for options in (PathOptions(), RANK, PathOptions(directed=False)):
-        for source, target in dev_pairs[:100]:
+    either = PathOptions(directed=False)
+    every = (PathOptions(), RANK, either, replace(either, weight=PathWeight.RANK))
+    for options in every:
+        for source, target in dev_pairs:
             found = learning_paths(kg, source, target, 3, options)
             assert len(found) <= 3
             assert len({tuple(_ids(p) or ()) for p in found}) == len(found)
@@ -507,6 +792,65 @@ def test_dev_several_paths(dev_graph: KnowledgeGraph, dev_pairs: list[tuple[int,
                 assert found[0].cost == best.cost
             for path in found:
                 _check_walk(kg, path, options)
+
+
+@pytest.fixture(scope="module")
+def dev_linked_pairs(dev_graph: KnowledgeGraph) -> list[tuple[int, int, int, int | None]]:
+    """200 pairs of distinct articles of the largest piece, with their fewest hops.
+
+    Each as ``(source, target, hops either way, hops along links or None)``.
+    """
+    either = dev_graph.graph.to_undirected(as_view=True)
+    largest = max((sorted(piece) for piece in nx.connected_components(either)), key=len)
+    rng = random.Random(2)
+    pairs: list[tuple[int, int, int, int | None]] = []
+    while len(pairs) < 200:
+        source, target = rng.sample(largest, 2)
+        hops = int(nx.shortest_path_length(either, source, target))
+        pairs.append((source, target, hops, _hops_or_none(dev_graph.graph, source, target)))
+    return pairs
+
+
+def test_dev_rank_within_max_hops(
+    dev_graph: KnowledgeGraph, dev_linked_pairs: list[tuple[int, int, int, int | None]]
+) -> None:
+    # With max_hops the fewest hops, the cheapest path by rank is often too
+    # long: the path that fits must still be found, and be the cheapest of those.
+    kg = dev_graph
+    references = {d: _weighted(kg, d, PathWeight.RANK) for d in (True, False)}
+    binding = {True: 0, False: 0}
+    seconds = []
+    for source, target, either_hops, hops in dev_linked_pairs:
+        for directed, max_hops in ((False, either_hops), (True, hops)):
+            if max_hops is None or max_hops > MAX_HOPS:
+                continue
+            options = PathOptions(directed=directed, weight=PathWeight.RANK, max_hops=max_hops)
+            start = time.perf_counter()
+            path = learning_path(kg, source, target, options)
+            seconds.append(time.perf_counter() - start)
+            assert path is not None, (source, target, options)
+            _check_walk(kg, path, options)
+            reference = references[directed]
+            assert path.cost == _cheapest_within(reference, source, target, max_hops)
+            unbounded = learning_path(kg, source, target, replace(options, max_hops=MAX_HOPS))
+            assert unbounded is not None
+            binding[directed] += unbounded.hops > max_hops
+            found = learning_paths(kg, source, target, 3, options)
+            assert found[0].cost == path.cost
+            assert [p.cost for p in found] == sorted(p.cost for p in found)
+            assert len({tuple(_ids(p) or ()) for p in found}) == len(found)
+            for each in found:
+                _check_walk(kg, each, options)
+            if max_hops > 1:  # one hop fewer: no path, and at once
+                start = time.perf_counter()
+                assert (
+                    learning_path(kg, source, target, replace(options, max_hops=max_hops - 1))
+                    is None
+                )
+                seconds.append(time.perf_counter() - start)
+    assert binding[False] >= 20
+    assert binding[True] >= 2
+    assert statistics.quantiles(seconds, n=20)[-1] < 0.2  # p95; the target is 50 ms
 
 
 @pytest.fixture(scope="module")
