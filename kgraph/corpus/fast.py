@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from sys import intern
 
 import yaml
 
@@ -445,9 +446,9 @@ def _related_entries(fields: dict[str, object]) -> tuple[RelatedEntry, ...]:
                 RelatedEntry(
                     rank=int(rank),
                     id=article_id if type(article_id) is int else None,
-                    title=title if isinstance(title, str) else None,
-                    subject=subject if isinstance(subject, str) else None,
-                    url=url if isinstance(url, str) else None,
+                    title=intern(title) if isinstance(title, str) else None,
+                    subject=intern(subject) if isinstance(subject, str) else None,
+                    url=intern(url) if isinstance(url, str) else None,
                 )
             )
     entries.sort(key=_rank)

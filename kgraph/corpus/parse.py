@@ -6,6 +6,7 @@ import datetime
 import math
 import re
 from collections.abc import Mapping
+from sys import intern
 from typing import Any
 
 import yaml
@@ -168,9 +169,9 @@ def _related(data: Mapping[Any, Any]) -> tuple[RelatedEntry, ...]:
             RelatedEntry(
                 rank=int(match.group(1)),
                 id=_optional_int(value.get("id")),
-                title=_text(value.get("title")),
-                subject=_text(value.get("subject")),
-                url=_text(value.get("url")),
+                title=_shared(_text(value.get("title"))),
+                subject=_shared(_text(value.get("subject"))),
+                url=_shared(_text(value.get("url"))),
             )
         )
     entries.sort(key=lambda entry: entry.rank)
@@ -257,21 +258,35 @@ def assemble_article(
     seo = fields.get("seo")
     seo = seo if isinstance(seo, dict) else {}
     keywords = _text(seo.get("page_keywords"))
+    title = intern(title)
+    question = _text(fields.get("question"))
+    url = _text(fields.get("url"))
     return ArticleFile(
         id=article_id,
         title=title,
-        question=_text(fields.get("question")),
+        # The question is most often the title again: then it is the same string.
+        question=title if question == title else question,
         answer_packed=pack_text(_text(fields.get("answer")) or ""),
         description=_text(seo.get("page_description")),
-        keywords=split_keywords(keywords) if keywords else (),
+        keywords=tuple(map(intern, split_keywords(keywords))) if keywords else (),
         date=_date(fields.get("date")),
         score=_score(fields.get("score")),
         no_index=fields.get("no_index") is True,
         copy=Copy(
             path=path,
-            url=_text(fields.get("url")),
-            subject=subject,
-            topic=topic,
+            url=intern(url) if url is not None else None,
+            subject=intern(subject),
+            topic=intern(topic),
             related=related,
         ),
     )
+
+
+def _shared(text: str | None) -> str | None:
+    """``text`` as one string shared by every equal one read in this process (or ``None``).
+
+    Subjects, keywords, and the titles and urls that related entries repeat
+    occur thousands of times over a corpus: shared, each is kept once (and
+    pickled once per batch of files sent between processes).
+    """
+    return intern(text) if text is not None else None
