@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus
 from kgraph.model import ArticleFile, Diagnostic
 
 __all__ = ["CorpusReading", "Progress", "discover", "read_corpus", "read_file"]
+
+logger = logging.getLogger(__name__)
 
 #: Called as ``progress(files_done, files_total)`` while a corpus is read.
 Progress = Callable[[int, int], None]
@@ -40,24 +44,41 @@ def discover(root: str | os.PathLike[str]) -> tuple[str, ...]:
 
     ``README.md`` files document a folder and are not articles. Paths use ``/``
     and are sorted as strings, the order that decides which copy of an article
-    comes first.
+    comes first. A folder that cannot be listed is skipped;
+    :func:`read_corpus` reports it.
 
     Raises
     ------
     CorpusNotFound
         When ``root`` is not a folder.
     """
+    paths, _ = _discover(root)
+    return paths
+
+
+def _discover(root: str | os.PathLike[str]) -> tuple[tuple[str, ...], tuple[Diagnostic, ...]]:
+    """The ``*.md`` files of :func:`discover`, and a diagnostic per folder it could not list."""
     base = Path(root)
     if not base.is_dir():
         raise CorpusNotFound(str(root))
     found: list[str] = []
-    for folder, subfolders, names in os.walk(base):
+    unlisted: list[Diagnostic] = []
+
+    def cannot_list(err: OSError) -> None:
+        # The folder's files are missing from the corpus: as much a failure to
+        # read as a file that cannot be parsed, so never silent.
+        path = Path(err.filename or base).relative_to(base).as_posix()
+        unlisted.append(
+            Diagnostic(path=path, line=None, message=f"cannot list folder: {err.strerror or err}")
+        )
+
+    for folder, subfolders, names in os.walk(base, onerror=cannot_list):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         relative = Path(folder).relative_to(base)
         for name in names:
             if name.endswith(".md") and name.lower() != "readme.md" and not name.startswith("."):
                 found.append((relative / name).as_posix())
-    return tuple(sorted(found))
+    return tuple(sorted(found)), tuple(sorted(unlisted, key=lambda d: d.path))
 
 
 def read_file(root: str | os.PathLike[str], path: str) -> ArticleFile | Diagnostic:
@@ -85,6 +106,11 @@ def _read_chunk(root: str, paths: Sequence[str]) -> list[ArticleFile | Diagnosti
     return [read_file(root, path) for path in paths]
 
 
+def _bootstrapping() -> bool:
+    """Tell whether this is a spawned child still importing its parent's main module."""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
 def _read_all(
     root: str, paths: Sequence[str], workers: int | None
 ) -> Iterable[list[ArticleFile | Diagnostic]]:
@@ -94,15 +120,37 @@ def _read_all(
     # enough that sending it costs little next to reading it.
     size = max(1, min(_CHUNK, -(-len(paths) // (workers * 4))))
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    if workers <= 1 or len(chunks) == 1:
-        for chunk in chunks:
-            yield _read_chunk(root, chunk)
-        return
-    # spawn, not fork: a server loads its corpus from a thread, and forking
-    # a threaded process can copy a held lock into the child.
-    context = multiprocessing.get_context(_START_METHOD)
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-        yield from pool.map(_read_chunk, [root] * len(chunks), chunks)
+    done = 0
+    if workers > 1 and len(chunks) > 1:
+        try:
+            # spawn, not fork: a server loads its corpus from a thread, and
+            # forking a threaded process can copy a held lock into the child.
+            context = multiprocessing.get_context(_START_METHOD)
+            with ProcessPoolExecutor(
+                max_workers=min(workers, len(chunks)), mp_context=context
+            ) as pool:
+                for results in pool.map(_read_chunk, [root] * len(chunks), chunks):
+                    yield results
+                    done += 1
+        except RuntimeError as err:
+            # A spawned child first re-imports the main module: in a script
+            # without an ``if __name__ == "__main__":`` guard it loads the
+            # corpus again, and multiprocessing refuses it a pool of its own.
+            # That child must not read on (the rest of the script would run in
+            # it too): it dies, and its parent, seeing a broken pool, reads on
+            # alone. ``_inheriting`` is how multiprocessing itself tells.
+            if not isinstance(err, BrokenProcessPool) and _bootstrapping():
+                raise
+            logger.warning(
+                "the process pool failed (%s: %s); reading the remaining %s files in this "
+                "process (a script that loads a corpus needs an "
+                '`if __name__ == "__main__":` guard to read in parallel)',
+                type(err).__name__,
+                " ".join(str(err).split()),
+                f"{sum(map(len, chunks[done:])):,}",
+            )
+    for chunk in chunks[done:]:
+        yield _read_chunk(root, chunk)
 
 
 def read_corpus(
@@ -113,9 +161,10 @@ def read_corpus(
 ) -> CorpusReading:
     """Read every article file below ``root``.
 
-    A file that cannot be read becomes a :class:`~kgraph.model.Diagnostic`;
-    all the others still load. Files are read in parallel processes when
-    there are many of them.
+    A file that cannot be read, or a folder that cannot be listed, becomes a
+    :class:`~kgraph.model.Diagnostic`; all the others still load. Files are
+    read in parallel processes when there are many of them; when the process
+    pool fails, the rest is read in this process (a warning is logged).
 
     Parameters
     ----------
@@ -132,14 +181,14 @@ def read_corpus(
     CorpusNotFound
         When ``root`` is not a folder.
     EmptyCorpus
-        When it holds no ``*.md`` file.
+        When it holds no ``*.md`` file (and every folder could be listed).
     """
-    paths = discover(root)
-    if not paths:
+    paths, unlisted = _discover(root)
+    if not paths and not unlisted:
         raise EmptyCorpus(str(root))
     folder = os.fspath(root)
     articles: list[ArticleFile] = []
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = list(unlisted)
     done = 0
     for results in _read_all(folder, paths, workers):
         for result in results:
@@ -150,6 +199,8 @@ def read_corpus(
         done += len(results)
         if progress is not None:
             progress(done, len(paths))
+    # In path order, a folder's diagnostic before those of files inside it.
+    diagnostics.sort(key=lambda d: d.path)
     return CorpusReading(
         root=folder, files=paths, articles=tuple(articles), diagnostics=tuple(diagnostics)
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from types import MappingProxyType
+from typing import Any, NoReturn
 
 import networkx as nx
 
@@ -31,6 +32,8 @@ __all__ = ["build_graph", "load_graph"]
 
 # A resolved related entry: an existing article, or the missing id of a wanted one.
 _ArticleTarget = tuple[bool, int | None]
+# networkx's adjacency: node → neighbour → the attributes of their edge.
+_Adjacency = dict[int, dict[int, dict[str, Any]]]
 
 
 def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
@@ -185,6 +188,76 @@ class _Resolver:
         }
 
 
+class _ReadOnlyAttributes(dict[str, Any]):
+    """The attributes of a node or edge of a built graph: a dict that refuses changes.
+
+    networkx hands out its own attribute dicts (``graph.edges[s, t]``) and
+    ``nx.freeze`` guards only the graph's structure; algorithms need real dicts,
+    so this is one, with every method that would change it refused.
+
+    >>> data = _ReadOnlyAttributes(rank=1)
+    >>> data["rank"], data == {"rank": 1}
+    (1, True)
+    >>> data["rank"] = 99
+    Traceback (most recent call last):
+    TypeError: the attributes of a built graph cannot be changed
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("the attributes of a built graph cannot be changed")
+
+    def __setitem__(self, key: str, value: Any) -> NoReturn:
+        self._refuse()
+
+    def __delitem__(self, key: str) -> NoReturn:
+        self._refuse()
+
+    def __ior__(self, other: object) -> NoReturn:  # type: ignore[misc]  # it never returns
+        self._refuse()
+
+    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._refuse()
+
+    def setdefault(self, *args: Any) -> NoReturn:
+        self._refuse()
+
+    def pop(self, *args: Any) -> NoReturn:
+        self._refuse()
+
+    def popitem(self) -> NoReturn:
+        self._refuse()
+
+    def clear(self) -> NoReturn:
+        self._refuse()
+
+    def __reduce__(self) -> tuple[type[_ReadOnlyAttributes], tuple[dict[str, Any]]]:
+        # Pickled (into a snapshot) and deep-copied as the class called with a
+        # plain dict: dict's own way fills the new one through __setitem__.
+        return (type(self), (dict(self),))
+
+
+def _freeze_attributes(graph: nx.DiGraph[int]) -> None:
+    """Make every node and edge attribute dict of ``graph`` read-only, in place.
+
+    Reaches into networkx's own dict-of-dicts (``_node``, ``_succ``, ``_pred``,
+    the layout its subclassing guide describes): no public method replaces an
+    attribute dict. Each edge's dict is shared by its source's successors and
+    its target's predecessors; both get the same read-only one.
+    """
+    nodes: dict[int, dict[str, Any]] = graph._node  # type: ignore[attr-defined]
+    successors: _Adjacency = graph._succ  # type: ignore[attr-defined]
+    predecessors: _Adjacency = graph._pred  # type: ignore[attr-defined]
+    # Nodes carry no attributes: one shared empty dict, which no one can fill.
+    empty = _ReadOnlyAttributes()
+    for node, data in nodes.items():
+        nodes[node] = _ReadOnlyAttributes(data) if data else empty
+    for source, targets in successors.items():
+        for target, data in targets.items():
+            targets[target] = predecessors[target][source] = _ReadOnlyAttributes(data)
+
+
 def _keyword_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
     index: dict[str, list[int]] = defaultdict(list)
     for article_id in sorted(articles):
@@ -217,7 +290,8 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     Follows CORPUS.md "Semantics": one node per article id (copies merged),
     related entries resolved by id, then url, else to a wanted article;
     duplicate and self links dropped; each edge keeps its lowest rank and
-    the files that gave it.
+    the files that gave it. The graph is frozen, its node and edge attribute
+    dicts read-only.
 
     Examples
     --------
@@ -247,6 +321,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         (source, target, {"rank": rank, "paths": tuple(paths)})
         for (source, target), (rank, paths) in resolver.edges.items()
     )
+    _freeze_attributes(graph)
     by_topic: dict[str, tuple[int, ...]] = {}
     topics = _topics(reading.articles, articles)
     for key, topic in topics.items():

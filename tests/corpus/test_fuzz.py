@@ -2,17 +2,25 @@
 
 Whatever the bytes or the YAML, ``parse_article`` returns an ``ArticleFile`` whose
 required fields have the right types, or raises ``ArticleParseError``; valid
-generated articles come back field for field. Every example keeps a deadline, so
-a parser that hangs (an alias bomb, a pathological regex) fails the test.
+generated articles come back field for field. Every example keeps a deadline, and
+every test a hard time limit (``hard_timeout``, also used by ``test_fast.py``), so a
+parser that hangs (an alias bomb, a pathological regex) fails the test rather than
+stalling the run: Hypothesis judges a deadline only once an example has returned.
 """
 
 from __future__ import annotations
 
 import datetime
+import faulthandler
 import random
+import signal
 import string
+import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +32,53 @@ from kgraph.model import ArticleFile, RelatedEntry
 DEADLINE_MS = 2000
 FUZZ = settings(max_examples=300, deadline=DEADLINE_MS)
 FEWER = settings(FUZZ, max_examples=150)
+#: The most a whole property test may take, all its examples included; the slowest
+#: takes a few seconds.
+HARD_TIMEOUT_S = 60
+# Beyond it, a hang inside C code (where no signal handler runs) ends the run.
+_LAST_RESORT_S = 30
+
+
+class HardTimeout(BaseException):
+    """A test ran past its hard time limit.
+
+    Not an ``Exception``, so that neither the code under test nor Hypothesis
+    (which would retry the example to shrink it) catches it.
+    """
+
+
+@pytest.fixture
+def hard_timeout(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test when it runs longer than ``HARD_TIMEOUT_S`` seconds (or ``request.param``).
+
+    ``SIGALRM`` interrupts the test wherever it hangs in Python, and the failure
+    shows where. Should its handler never run (a loop inside C code), the
+    ``faulthandler`` watchdog ends the whole run ``_LAST_RESORT_S`` later, with
+    exit status 1 and a dump of every thread's stack (captured with the test's
+    output unless pytest runs with ``-s``): a failed run, not a hung one.
+    """
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    seconds = getattr(request, "param", HARD_TIMEOUT_S)
+
+    def expire(signum: int, frame: object) -> None:
+        raise HardTimeout(f"{request.node.nodeid} ran over its hard limit of {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    faulthandler.dump_traceback_later(
+        seconds + _LAST_RESORT_S, exit=True, file=sys.__stderr__ or sys.stderr
+    )
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        faulthandler.cancel_dump_traceback_later()
+
+
+pytestmark = pytest.mark.usefixtures("hard_timeout")
 
 # --- strategies ---------------------------------------------------------------------
 
@@ -318,3 +373,22 @@ def test_valid_articles_round_trip(
         RelatedEntry(rank=rank, id=target, title=t_title, subject=t_subject, url=url)
         for rank, (target, t_title, t_subject, url) in sorted(related.items())
     )
+
+
+# --- the hard time limit itself -----------------------------------------------------
+
+
+@settings(deadline=None, database=None)
+@given(st.integers())
+def _hangs(number: int) -> None:
+    while True:  # no example ever returns, so no deadline is ever judged
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
+@pytest.mark.parametrize("hard_timeout", [0.5], indirect=True)
+def test_the_hard_timeout_ends_a_hanging_property_test() -> None:
+    started = time.monotonic()
+    with pytest.raises(HardTimeout, match=r"ran over its hard limit of 0\.5 s"):
+        _hangs()
+    assert time.monotonic() - started < 10

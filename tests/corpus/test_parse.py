@@ -8,12 +8,17 @@ an editor can act on; every readable file must give the fields CORPUS.md describ
 from __future__ import annotations
 
 import datetime
+import json
+import os
+import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kgraph.corpus import MAX_FILE_BYTES, parse_article, read_corpus, read_file
+from kgraph.cli import main
+from kgraph.corpus import MAX_FILE_BYTES, discover, parse_article, read_corpus, read_file
 from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus
 from kgraph.model import ArticleFile, Diagnostic, RelatedEntry
 
@@ -657,6 +662,108 @@ def test_read_corpus_survives_yaml_that_breaks_pyyaml(tmp_path: Path) -> None:
     assert [a.id for a in reading.articles] == [7]
     assert [d.path for d in reading.diagnostics] == ["a/tag.md", "b/anchor.md"]
     assert all("invalid YAML" in d.message for d in reading.diagnostics)
+
+
+# Deeper than the longest path the OS takes (PATH_MAX): a real listing error,
+# which even root (as the tests run) cannot avoid, unlike a folder's permissions.
+_FOLDER = "f" * 250
+_DEPTH = 20
+
+
+@pytest.fixture
+def too_deep(tmp_path: Path) -> Iterator[Path]:
+    """A corpus with ``a.md``, ``f…f/b.md`` and folders nested too deep to list, ``c.md`` at the bottom."""
+    if not {os.mkdir, os.open} <= os.supports_dir_fd:
+        pytest.skip("needs mkdir and open relative to a folder descriptor")
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "a.md").write_bytes(article(MINIMAL))
+    folder = os.open(root, os.O_RDONLY)
+    try:
+        for depth in range(_DEPTH):
+            os.mkdir(_FOLDER, dir_fd=folder)
+            inner = os.open(_FOLDER, os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+            if depth == 0:
+                (root / _FOLDER / "b.md").write_bytes(article("id: 8\ntitle: B\nsubject: S\n"))
+        bottom = os.open("c.md", os.O_WRONLY | os.O_CREAT, dir_fd=folder)
+        os.write(bottom, article("id: 9\ntitle: C\nsubject: S\n"))
+        os.close(bottom)
+    finally:
+        os.close(folder)
+    yield root
+    shutil.rmtree(root)  # walks by descriptors, so it can
+
+
+def test_a_folder_that_cannot_be_listed_is_a_diagnostic(too_deep: Path) -> None:
+    reading = read_corpus(too_deep, workers=1)
+
+    assert reading.files == ("a.md", f"{_FOLDER}/b.md")
+    assert sorted(a.id for a in reading.articles) == [7, 8]
+    [unlisted] = reading.diagnostics
+    assert unlisted.line is None
+    assert unlisted.message == "cannot list folder: File name too long"
+    # The first folder whose path is too long: every folder below it is lost with it.
+    parts = unlisted.path.split("/")
+    assert set(parts) == {_FOLDER}
+    assert 1 < len(parts) < _DEPTH
+    assert (
+        len(os.path.join(too_deep, unlisted.path))
+        >= 4096
+        > len(os.path.join(too_deep, *parts[:-1]))
+    )
+    assert discover(too_deep) == reading.files  # discover() still gives paths alone
+
+
+def test_an_unlistable_folder_fails_kgraph_check(
+    too_deep: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--format", "json", str(too_deep)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"]["parse_errors"] == 1
+    assert report["summary"]["files"] == 2
+    [error] = report["parse_errors"]
+    assert error["line"] is None
+    assert error["message"] == "cannot list folder: File name too long"
+
+
+def test_unlistable_folders_are_reported_in_path_order(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that refuses its listing (as permissions do for a non-root user)."""
+    refused = {os.fspath(corpus / "physics"), os.fspath(corpus / "biology")}
+    listing = os.scandir
+
+    def scandir(path: str) -> Iterator[os.DirEntry[str]]:
+        if os.fspath(path) in refused:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    reading = read_corpus(corpus, workers=1)
+
+    assert reading.files == ("noid.md",)
+    assert [(d.path, d.line, d.message) for d in reading.diagnostics] == [
+        ("biology", None, "cannot list folder: Permission denied"),
+        ("noid.md", None, "`id` is missing"),
+        ("physics", None, "cannot list folder: Permission denied"),
+    ]
+
+
+def test_an_unlistable_corpus_folder_is_a_diagnostic_not_an_empty_corpus(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def scandir(path: str) -> Iterator[os.DirEntry[str]]:
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    reading = read_corpus(corpus, workers=1)
+
+    assert (reading.files, reading.articles) == ((), ())
+    assert reading.diagnostics == (
+        Diagnostic(path=".", line=None, message="cannot list folder: Permission denied"),
+    )
 
 
 def test_read_file_turns_errors_into_diagnostics(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -34,6 +35,8 @@ def _commands(text: str, names: set[str]) -> int:
             r"```python\nu = 1\nnot_done = True\n```\n$\nu$",
             "```python\nu = 1\nnot_done = True\n```\n$\\nu$",
         ),
+        (r"$$a \nonumber \\\n b$$", "$$a \\nonumber \\\\\n b$$"),
+        (r"$a \newline b$ and $\not\in$", r"$a \newline b$ and $\not\in$"),
         ("no escapes at all", "no escapes at all"),
         (r"trailing \n", "trailing \n"),
     ],
@@ -86,3 +89,77 @@ def test_real_answers_keep_latex_and_lose_escapes(dev_graph: KnowledgeGraph) -> 
             with_latex += 1
     assert checked == 19_962
     assert with_latex > 100  # the corpus has LaTeX; the checks above did bite
+
+
+# Where LaTeX can be, found without kgraph's list of commands: math between
+# ``$…$``, ``$$…$$``, ``\(…\)`` or ``\[…\]``, and code in backticks or a fence.
+# Inline math and inline code end at their paragraph or line.
+_SPANS = re.compile(
+    r"```.*?```"
+    r"|`[^`\n]*`"
+    r"|\$\$.*?\$\$"
+    r"|\\\[.*?\\\]"
+    r"|\\\(.*?\\\)"
+    r"|(?<!\\)\$(?:\\.|[^$\\\n]|\n(?!\n))+?\$",
+    re.DOTALL,
+)
+#: Commands starting with ``n`` that the corpus's answers must keep.
+COMMON_N_COMMANDS = ("neq", "nabla", "neg", "nu", "notin", "not", "newline", "nonumber")
+_COMMON = re.compile(r"\\\\|\\(" + "|".join(COMMON_N_COMMANDS) + r")(?![A-Za-z])")
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in _SPANS.finditer(text)]
+
+
+def _inside(spans: list[tuple[int, int]], position: int) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+def test_every_kept_backslash_n_is_inside_math_or_code(dev_graph: KnowledgeGraph) -> None:
+    """Whatever kgraph takes for LaTeX, a ``\\n`` it keeps sits where LaTeX or code can be."""
+    kept = 0
+    outside = []
+    for article in dev_graph.articles.values():
+        text = normalise_answer(article.answer_raw)
+        spans = _spans(text)
+        for match in _TOKEN.finditer(text):  # a \\ pair first, so \\\n is no \n
+            if match.group(1) and match.group(1).startswith("n"):
+                kept += 1
+                if not _inside(spans, match.start()):
+                    outside.append((article.id, text[match.start() - 30 : match.end() + 10]))
+    assert outside == []
+    assert kept > 300  # the corpus keeps hundreds: the check did bite
+
+
+def test_common_n_commands_survive(dev_graph: KnowledgeGraph) -> None:
+    """Every ``\\neq``, ``\\nabla``, ``\\nu`` … inside math in an answer is still there.
+
+    But for display math opened by ``$$`` and a line break: in the corpus,
+    ``$$\\nu(t) = K_p e(t) …`` is the line break and ``u(t)``.
+    """
+    in_math: Counter[str] = Counter()
+    broken = []
+    opening_breaks = 0
+    for article in dev_graph.articles.values():
+        raw = article.answer_raw
+        text = normalise_answer(raw)
+        spans = _spans(raw)
+        wanted: Counter[str] = Counter()
+        for match in _COMMON.finditer(raw):
+            name = match.group(1)
+            if name is None or not _inside(spans, match.start()):
+                continue
+            if raw.endswith("$$", 0, match.start()):
+                opening_breaks += 1
+                assert f"$$\n{name[1:]}" in text, article.id
+                continue
+            wanted[name] += 1
+        found = Counter(match.group(1) for match in _COMMON.finditer(text) if match.group(1))
+        broken += [(article.id, name) for name in wanted if found[name] < wanted[name]]
+        in_math += wanted
+    assert broken == []
+    # The corpus has them all but \\newline and \\nonumber (the examples above have those).
+    assert set(in_math) == set(COMMON_N_COMMANDS) - {"newline", "nonumber"}
+    assert min(in_math["neg"], in_math["neq"], in_math["nabla"], in_math["nu"]) > 10
+    assert opening_breaks > 0

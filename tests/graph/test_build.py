@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
-from conftest import SEED_ALONE, SEED_FILE, WriteArticle
+from conftest import SEED_ALONE, SEED_FILE, WriteArticle, article_text
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
-from kgraph.model import FindingKind
+from kgraph.graph.snapshot import load_graph_cached, load_snapshot
+from kgraph.model import FindingKind, Link
 
 
 def _u(n: int) -> str:
@@ -58,6 +65,32 @@ def test_copies_merge_into_one_article(tmp_path: Path, write_article: WriteArtic
     assert (s.files, s.articles, s.duplicate_articles, s.links) == (4, 3, 1, 2)
     assert kg.topics["maths"].article_ids == (1,)
     assert kg.topics["biology"].article_ids == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "ranks",
+    [(3, 1), (1, 3), (3, 1, 2), (2, 3, 1)],
+    ids=lambda ranks: "-".join(map(str, ranks)),
+)
+def test_an_edge_keeps_the_lowest_rank_over_all_copies(
+    tmp_path: Path, write_article: WriteArticle, ranks: tuple[int, ...]
+) -> None:
+    """Copies a/, b/, c/ … of article 1 list article 2 at ``ranks``, in sorted path order.
+
+    The lowest rank is neither the first copy's nor (but in 1-3) the last one's.
+    """
+    folders = [f"{letter}/one.md" for letter in "abc"[: len(ranks)]]
+    for path, rank in zip(folders, ranks, strict=True):
+        # Another target at each rank before it, so the entry keeps its rank.
+        before = [(r, 100 + r, f"/gone/{r}") for r in range(1, rank)]
+        write_article(path, 1, url=_u(1), related=[*before, (rank, 2, _u(2))])
+    write_article("z/two.md", 2, url=_u(2))
+    kg = _load(tmp_path)
+    link = kg.link(1, 2)
+    assert link is not None
+    assert (link.rank, link.paths) == (min(ranks), tuple(folders))
+    assert kg.graph.edges[1, 2]["rank"] == min(ranks)
+    assert summarize(kg).links == 1
 
 
 def test_resolution_by_id_then_url_then_wanted(tmp_path: Path, write_article: WriteArticle) -> None:
@@ -145,6 +178,42 @@ def test_parse_errors_are_reported_and_the_rest_loads(
     assert summarize(kg).broken_links == 1
 
 
+def test_a_script_without_a_main_guard_still_loads(tmp_path: Path) -> None:
+    """Spawned readers re-import such a script and die in it: the script reads alone."""
+    corpus = tmp_path / "corpus"
+    for n in range(1, 2_001):
+        target = corpus / f"t{n % 4}" / f"a{n}.md"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        related = [(1, n % 2_000 + 1, f"/q/{n % 2_000 + 1}")]
+        target.write_text(article_text(n, url=f"/q/{n}", related=related), encoding="utf-8")
+    script = tmp_path / "script.py"
+    # Two workers even on a one-CPU machine, so that a process pool is started.
+    script.write_text(
+        textwrap.dedent(
+            """\
+            import sys
+            from kgraph.graph import load_graph, summarize
+
+            kg = load_graph(sys.argv[1], workers=2)
+            print(summarize(kg).articles, summarize(kg).links, len(kg.diagnostics))
+            """
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(corpus)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "2000 2000 0\n"  # once: no child ran the script to its end
+    assert "reading the remaining 2,000 files in this process" in done.stderr
+    assert 'needs an `if __name__ == "__main__":` guard' in done.stderr
+
+
 def test_topic_name_is_the_most_common_spelling(
     tmp_path: Path, write_article: WriteArticle
 ) -> None:
@@ -162,6 +231,75 @@ def test_graph_is_frozen(seeds_graph: KnowledgeGraph) -> None:
         seeds_graph.graph.add_edge(1, 2)
     with pytest.raises(TypeError):
         seeds_graph.articles[0] = seeds_graph.articles[-1]  # type: ignore[index]
+
+
+def _attribute_changes(graph: nx.DiGraph[int], source: int, target: int) -> list[str]:
+    """The ways of changing the attributes of one edge and one node that worked."""
+    edge = graph.edges[source, target]
+    node = graph.nodes[source]
+    changes: dict[str, Callable[[], object]] = {
+        "edges[s, t][key] =": lambda: edge.__setitem__("rank", 99),
+        "adj[s][t][key] =": lambda: graph.adj[source][target].__setitem__("rank", 99),
+        "pred[t][s][key] =": lambda: graph.pred[target][source].__setitem__("rank", 99),
+        "get_edge_data() new key": lambda: graph.get_edge_data(source, target).__setitem__(
+            "weight", 1
+        ),
+        "del": lambda: edge.__delitem__("paths"),
+        "update": lambda: edge.update(rank=99),
+        "|=": lambda: edge.__ior__({"rank": 99}),
+        "setdefault": lambda: edge.setdefault("weight", 1),
+        "pop": lambda: edge.pop("rank"),
+        "popitem": lambda: edge.popitem(),
+        "clear": lambda: edge.clear(),
+        "nodes[n][key] =": lambda: node.__setitem__("colour", "red"),
+        "nodes[n].update": lambda: node.update(colour="red"),
+    }
+    worked = []
+    for name, change in changes.items():
+        try:
+            change()
+        except TypeError:
+            continue
+        worked.append(name)
+    return worked
+
+
+def test_edge_and_node_attributes_cannot_be_changed(
+    seeds_graph: KnowledgeGraph, tmp_path: Path
+) -> None:
+    source, target, data = next(iter(seeds_graph.graph.edges(data=True)))
+    before = dict(data)
+    assert _attribute_changes(seeds_graph.graph, source, target) == []
+    assert seeds_graph.graph.edges[source, target] == before
+    assert seeds_graph.link(source, target).rank == before["rank"]  # type: ignore[union-attr]
+    assert seeds_graph.graph.nodes[source] == {}
+    # A graph read back from its snapshot (pickled) is as read-only as a built one.
+    load_graph_cached(seeds_graph.root, cache_dir=tmp_path)
+    warm = load_snapshot(seeds_graph.root, tmp_path)
+    assert warm is not None
+    for graph in (warm.graph, pickle.loads(pickle.dumps(seeds_graph.graph))):
+        assert _attribute_changes(graph, source, target) == []
+        assert list(graph.edges(data=True)) == list(seeds_graph.graph.edges(data=True))
+
+
+def test_copies_of_the_graph_are_plain_and_changeable(seeds_graph: KnowledgeGraph) -> None:
+    """networkx's own copies give ordinary dicts: the read-only ones stay with the build."""
+    graph = seeds_graph.graph
+    source, target = next(iter(graph.edges))
+    for copied, edge in (
+        (graph.copy(), (source, target)),
+        (nx.DiGraph(graph), (source, target)),
+        (graph.subgraph([source, target]).copy(), (source, target)),
+        (graph.reverse(copy=True), (target, source)),
+        (graph.to_undirected(), (source, target)),
+    ):
+        copied.edges[edge]["rank"] = 99
+        copied.nodes[source]["colour"] = "red"
+    assert graph.edges[source, target]["rank"] != 99
+    assert graph.nodes[source] == {}
+    deep = copy.deepcopy(graph)  # a frozen graph's copy: frozen and read-only too
+    assert list(deep.edges(data=True)) == list(graph.edges(data=True))
+    assert _attribute_changes(deep, source, target) == []
 
 
 def test_indexes(seeds_graph: KnowledgeGraph) -> None:
@@ -192,6 +330,13 @@ def test_seeds_corpus_figures_match_its_readme(seeds_graph: KnowledgeGraph) -> N
     summary = summarize(seeds_graph).as_dict()
     assert {key: summary[key] for key in SEEDS_FIGURES} == SEEDS_FIGURES
     assert seeds_graph.articles[73010].topics == ("mathematics", "physics")
+    # Its copies list 61005 at ranks 1 (mathematics/) and 3 (physics/): the lowest wins.
+    assert seeds_graph.link(73010, 61005) == Link(
+        source=73010,
+        target=61005,
+        rank=1,
+        paths=tuple(c.path for c in seeds_graph.articles[73010].copies),
+    )
     assert seeds_graph.findings_of(FindingKind.STALE_LINK)[0].target == 168910
     assert seeds_graph.findings_of(FindingKind.SELF_LINK)[0].article == 61007
     assert set(seeds_graph.wanted) == {168999, 52099}

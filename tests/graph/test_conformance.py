@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 from conftest import REFERENCE
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.graph.snapshot import load_graph_cached, load_snapshot
+from kgraph.model import Article, RelatedEntry
 
 
 def test_dev_corpus_gives_the_reference_figures(dev_graph: KnowledgeGraph) -> None:
@@ -30,7 +33,71 @@ def test_dev_corpus_details(dev_graph: KnowledgeGraph) -> None:
         assert set(data["paths"]) <= copies
 
 
-def _isolated_single_copy(kg: KnowledgeGraph, skip: int = 0) -> list[int]:
+def test_every_edge_keeps_the_lowest_rank_of_its_copies(dev_graph: KnowledgeGraph) -> None:
+    """Every edge, derived again from the copies' entries: lowest rank, every file giving it."""
+    articles, by_url = dev_graph.articles, dev_graph.by_url
+    expected: dict[tuple[int, int], tuple[int, tuple[str, ...]]] = {}
+    for article in articles.values():
+        for copy in article.copies:
+            for entry in copy.related:
+                target = entry.id if entry.id in articles else by_url.get(entry.url or "")
+                if target is None or target == article.id:
+                    continue
+                rank, paths = expected.get((article.id, target), (entry.rank, ()))
+                if copy.path not in paths:
+                    paths = (*paths, copy.path)
+                expected[(article.id, target)] = (min(rank, entry.rank), paths)
+    edges = {(s, t): (d["rank"], d["paths"]) for s, t, d in dev_graph.graph.edges(data=True)}
+    assert edges == expected
+    # The rule bites: hundreds of edges have copies that give them different ranks.
+    firsts = {
+        (article.id, entry.id): entry.rank
+        for article in articles.values()
+        for entry in reversed(article.copies[0].related)
+    }
+    assert sum(firsts.get(edge, rank) != rank for edge, (rank, _) in edges.items()) > 100
+
+
+def _entries(kg: KnowledgeGraph) -> list[tuple[Article, RelatedEntry]]:
+    """Every related entry of every readable file, with the article whose file it is in."""
+    return [
+        (article, entry)
+        for article in kg.articles.values()
+        for copy in article.copies
+        for entry in copy.related
+    ]
+
+
+def _url_owners(kg: KnowledgeGraph) -> Counter[str | None]:
+    """How many articles have a copy with each url."""
+    return Counter(url for article in kg.articles.values() for url in set(article.urls))
+
+
+def _linked_leaf(kg: KnowledgeGraph) -> tuple[int, int]:
+    """A one-file article with no entry of its own that others link to by its id and url.
+
+    Returns the article and the number of entries naming it. No other article
+    shares its url and no entry names its url under another id, so once it is
+    gone every entry naming it is broken and its id wanted.
+    """
+    entries = _entries(kg)
+    url_owners = _url_owners(kg)
+    for n in sorted(kg.graph):
+        article = kg.articles[n]
+        if len(article.copies) != 1 or article.copies[0].related or kg.graph.in_degree(n) < 2:
+            continue
+        naming = [entry for _, entry in entries if entry.id == n]
+        if any(url_owners[url] > 1 for url in article.urls):
+            continue
+        if any(entry.url not in article.urls for entry in naming):
+            continue
+        if any(entry.id != n for _, entry in entries if entry.url in article.urls):
+            continue
+        return n, len(naming)
+    raise AssertionError("no linked leaf article in the corpus")
+
+
+def _isolated_single_copy(kg: KnowledgeGraph) -> list[int]:
     """Isolated articles with one copy, no related entry, and named by no entry."""
     named_ids = {f.stated_id for f in kg.findings}
     named_urls = {f.stated_url for f in kg.findings}
@@ -42,43 +109,120 @@ def _isolated_single_copy(kg: KnowledgeGraph, skip: int = 0) -> list[int]:
         if n in named_ids or article.url in named_urls or kg.wanted.get(n):
             continue
         found.append(n)
-    return found[skip:]
+    return found
+
+
+def _assert_same(cached: KnowledgeGraph, fresh: KnowledgeGraph) -> None:
+    """Figures, articles, files, findings and edges: what a stale snapshot would get wrong."""
+    assert summarize(cached).as_dict() == summarize(fresh).as_dict()
+    assert cached.files == fresh.files
+    assert cached.diagnostics == fresh.diagnostics
+    assert dict(cached.articles) == dict(fresh.articles)
+    assert dict(cached.wanted) == dict(fresh.wanted)
+    assert cached.findings == fresh.findings
+    assert list(cached.graph.edges(data=True)) == list(fresh.graph.edges(data=True))
 
 
 def test_reading_stays_right_when_files_change(
     dev_corpus: Path, dev_graph: KnowledgeGraph, tmp_path: Path
 ) -> None:
-    """Add, remove, rename and corrupt files of a copy, then read it again."""
-    corpus = tmp_path / "corpus"
+    """Remove, rename, corrupt and add files of a copy, one change at a time.
+
+    After each change the corpus is read afresh and through its snapshot: the
+    snapshot of the previous state must be stale, the cached load must equal
+    the fresh one, and so must the snapshot it leaves.
+    """
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
     shutil.copytree(dev_corpus, corpus)
-    removed, corrupted, renamed = _isolated_single_copy(dev_graph)[:3]
-    path_of = {n: dev_graph.articles[n].copies[0].path for n in (removed, corrupted, renamed)}
-    (corpus / path_of[removed]).unlink()
-    (corpus / path_of[corrupted]).write_bytes(b"---\nid: 12\ntitle: [unclosed\n---\n")
-    new_name = str(Path(path_of[renamed]).with_name("renamed-article.md"))
-    (corpus / path_of[renamed]).rename(corpus / new_name)
-    hub = max(dev_graph.graph, key=dev_graph.graph.in_degree)
-    hub_url = dev_graph.articles[hub].url
+    _assert_same(load_graph_cached(corpus, cache_dir=cache), dev_graph)
+    # The articles each change touches, chosen apart: no entry of one names another.
+    leaf, naming_leaf = _linked_leaf(dev_graph)
+    linked_to_leaf = set(dev_graph.graph.predecessors(leaf))
+    pair = next(
+        a.id
+        for a in dev_graph.articles.values()
+        if len(a.copies) == 2 and a.id not in linked_to_leaf
+    )
+    owners = _url_owners(dev_graph)  # a url of its own: the rename changes no url's owner
+    renamed = next(
+        n
+        for n in sorted(dev_graph.graph)
+        if len(dev_graph.articles[n].copies) == 1
+        and dev_graph.graph.in_degree(n)
+        and dev_graph.graph.out_degree(n)
+        and owners[dev_graph.articles[n].url] == 1
+        and n not in {leaf, pair} | linked_to_leaf
+        and not dev_graph.graph.has_edge(n, pair)
+        and not dev_graph.graph.has_edge(pair, n)
+    )
+    corrupted = _isolated_single_copy(dev_graph)[0]
+
+    def reread() -> KnowledgeGraph:
+        fresh = load_graph(corpus)
+        assert load_snapshot(corpus, cache) is None  # the last state's snapshot is stale
+        _assert_same(load_graph_cached(corpus, cache_dir=cache), fresh)
+        warm = load_snapshot(corpus, cache)
+        assert warm is not None
+        _assert_same(warm, fresh)
+        return fresh
+
+    # 1. An article that others link to disappears: their links to it break.
+    (corpus / dev_graph.articles[leaf].copies[0].path).unlink()
+    before, kg = summarize(dev_graph), reread()
+    after = summarize(kg)
+    assert (after.files, after.articles) == (before.files - 1, before.articles - 1)
+    assert after.references == before.references
+    assert after.links == before.links - len(linked_to_leaf)
+    assert after.broken_links == before.broken_links + naming_leaf
+    assert after.wanted_articles == before.wanted_articles + 1
+    assert kg.wanted[leaf].referrers == tuple(sorted(linked_to_leaf))
+    assert leaf not in kg.articles
+
+    # 2. One copy of a two-copy article disappears: the article stays, with one copy.
+    kept, dropped = kg.articles[pair].copies
+    (corpus / dropped.path).unlink()
+    before, previous, kg = after, kg, reread()
+    after = summarize(kg)
+    assert after.files == before.files - 1
+    assert after.articles == before.articles
+    assert after.duplicate_articles == before.duplicate_articles - 1
+    assert after.references == before.references - len(dropped.related)
+    assert kg.articles[pair].copies == (kept,)
+    assert kg.articles[pair].title == previous.articles[pair].title  # the first copy's
+
+    # 3. A file is renamed, its url unchanged: the same figures, the new path.
+    old_path = kg.articles[renamed].copies[0].path
+    new_path = str(Path(old_path).with_name("renamed-article.md"))
+    (corpus / old_path).rename(corpus / new_path)
+    before, previous, kg = after, kg, reread()
+    after = summarize(kg)
+    assert after == before
+    assert kg.articles[renamed].copies[0].path == new_path
+    assert all(d["paths"] == (new_path,) for _, _, d in kg.graph.out_edges(renamed, data=True))
+    assert {n for n in kg.graph if kg.articles[n] != previous.articles[n]} == {renamed}
+
+    # 4. A file is corrupted, and a new one links to the most linked article.
+    corrupted_path = kg.articles[corrupted].copies[0].path
+    (corpus / corrupted_path).write_bytes(b"---\nid: 12\ntitle: [unclosed\n---\n")
+    hub = max(kg.graph, key=kg.graph.in_degree)
+    hub_url = kg.articles[hub].url
     (corpus / "biology" / "a-new-article.md").write_text(
         "---\nid: 999999001\ntitle: A new article\nsubject: Biology\n"
         "url: /learn/biology/questions/a-new-article\n"
         f"related_article1:\n    id: {hub}\n    title: Hub\n    url: {hub_url}\n---\n",
         encoding="utf-8",
     )
-
-    kg = load_graph(corpus)
-    before, after = summarize(dev_graph), summarize(kg)
-    assert after.files == before.files  # one removed, one added
+    before, kg = after, reread()
+    after = summarize(kg)
+    assert after.files == before.files + 1
     assert after.parse_errors == 1
-    assert [(d.path, d.line) for d in kg.diagnostics] == [(path_of[corrupted], 4)]
+    assert [(d.path, d.line) for d in kg.diagnostics] == [(corrupted_path, 4)]
     assert "started on line 3" in kg.diagnostics[0].message
-    assert after.articles == before.articles - 2 + 1
+    assert after.articles == before.articles - 1 + 1  # the rest loads
     assert after.references == before.references + 1
     assert after.links == before.links + 1
-    assert after.isolated == before.isolated - 2
-    assert after.orphans == before.orphans - 2 + 1  # the new article is an orphan
+    assert after.isolated == before.isolated - 1
+    assert after.orphans == before.orphans - 1 + 1  # the new article is an orphan
     assert after.max_in_degree == before.max_in_degree + 1
-    assert kg.articles[renamed].copies[0].path == new_name
-    assert removed not in kg.articles
     assert corrupted not in kg.articles
     assert kg.link(999999001, hub) is not None
