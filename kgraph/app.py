@@ -24,12 +24,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
 import watchfiles
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from cross_web import HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -305,8 +308,42 @@ async def _hangups(reload: MemoryObjectSendStream[str]) -> None:
             _request(reload, "SIGHUP")
 
 
+def _is_subscription(query: str, operation_name: str | None) -> bool:
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False  # the GraphQL layer reports the syntax error
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+
+
 class _GraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view, handing each request the graph of that moment."""
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        query = getattr(request_data, "query", None)
+        # Only a query naming a subscription is parsed here (twice, then).
+        if (
+            isinstance(query, str)
+            and "subscription" in query
+            and _is_subscription(query, request_data.operation_name)
+        ):
+            raise HTTPException(
+                400,
+                "subscriptions are served over WebSocket (graphql-transport-ws) at"
+                " /graphql, not over HTTP",
+            )
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -1,18 +1,123 @@
-"""An ASGI guard in front of ``/graphql``: JSON-only POST bodies of bounded size."""
+"""An ASGI guard in front of ``/graphql``: requests the GraphQL layer can parse, or a 4xx.
+
+POST bodies must be JSON objects (415 otherwise), at most 64 KiB (413), UTF-8,
+nested at most :data:`MAX_NESTING` deep and free of numbers too long to convert
+(400); GET parameters ``variables`` and ``extensions`` follow the same JSON rules.
+Anything else would reach the JSON decoder of the GraphQL layer and fail there
+with a server error.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["MAX_BODY_BYTES", "RequestGuard"]
+__all__ = ["MAX_BODY_BYTES", "MAX_NESTING", "RequestGuard", "check_json"]
 
 MAX_BODY_BYTES = 64 * 1024
+#: Lists and objects inside one another; GraphQL variables never come near it.
+MAX_NESTING = 32
+# Python converts at most 4,300 digits to an int (CVE-2020-10735): longer
+# numbers, in JSON or in a query, are refused before they are converted.
+_LONG_NUMBER = re.compile(rb"[0-9]{4300}")
+
+
+class BadRequest(Exception):
+    """A request refused with 400 and this message."""
+
+
+def _nesting(value: Any) -> int:
+    """How deep lists and objects nest in a parsed JSON value (iteratively)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _brackets(data: bytes) -> int:
+    """An upper bound of the nesting of a JSON text, counted without parsing it."""
+    depth = deepest = 0
+    for byte in data.translate(None, delete=_NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def check_json(data: bytes, what: str) -> Any:
+    """The JSON value of ``data``, or :class:`BadRequest` saying what to change.
+
+    >>> check_json(b'{"query": "{ stats { files } }"}', "the body")
+    {'query': '{ stats { files } }'}
+    >>> check_json(b"[" * 100 + b"]" * 100, "the body")
+    Traceback (most recent call last):
+    kgraph.api.guard.BadRequest: the body nests lists or objects over 32 deep
+    """
+    if _LONG_NUMBER.search(data):
+        raise BadRequest(f"{what} holds a number of over 4,300 digits")
+    # Brackets inside strings count too: a cheap bound that stops a deep text
+    # before the decoder recurses into it; then the real nesting decides.
+    if _brackets(data) > MAX_NESTING:
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
+            raise BadRequest(f"{what} nests lists or objects over {MAX_NESTING} deep") from None
+    else:
+        try:
+            value = json.loads(data)
+        except UnicodeDecodeError:
+            raise BadRequest(f"{what} is not UTF-8") from None
+        except ValueError as err:
+            raise BadRequest(f"{what} is not valid JSON: {err}") from None
+    if _nesting(value) > MAX_NESTING:
+        raise BadRequest(f"{what} nests lists or objects over {MAX_NESTING} deep")
+    return value
+
+
+def _check_body(body: bytes) -> None:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8") from None
+    value = check_json(body, "the body")
+    if not isinstance(value, dict):
+        raise BadRequest('the body must be a JSON object: {"query": "…", "variables": {…}}')
+
+
+def _check_query_string(raw: bytes) -> None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the query string is not UTF-8") from None
+    parameters = parse_qs(text, errors="strict")
+    for name in ("variables", "extensions"):
+        for value in parameters.get(name, ()):
+            check_json(value.encode(), f"the {name} parameter")
+    for query in parameters.get("query", ()):
+        if _LONG_NUMBER.search(query.encode()):
+            raise BadRequest("the query holds a number of over 4,300 digits")
 
 
 class RequestGuard:
-    """Refuse POSTs to ``path`` that are not JSON (415) or larger than ``max_body`` (413).
+    """Refuse requests to ``path`` that the GraphQL layer cannot parse safely.
 
     A declared ``Content-Length`` over the limit is refused unread; a chunked
     body is counted as it streams. The accepted body is replayed to the app.
@@ -26,7 +131,15 @@ class RequestGuard:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        try:
+            _check_query_string(scope.get("query_string", b""))
+        except (BadRequest, ValueError) as err:
+            await _reject(send, 400, str(err))
+            return
+        if scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         headers = {key.lower(): value for key, value in scope["headers"]}
@@ -51,6 +164,11 @@ class RequestGuard:
                 return
             if not message.get("more_body", False):
                 break
+        try:
+            _check_body(bytes(body))
+        except BadRequest as err:
+            await _reject(send, 400, str(err))
+            return
         replayed = False
 
         async def replay() -> Message:

@@ -117,8 +117,9 @@ def _value(node: ValueNode, variables: Variables) -> Any:
 def _size(field: FieldNode, default: int | None, variables: Variables) -> int | None:
     """The size a list field asks for: its ``first``, ``limit`` or ``k``, else ``default``.
 
-    A variable counts by its value; by the argument's most where the
-    variables are not known (or its value is not a whole number).
+    A variable counts by its value (at most the argument's most); by the
+    argument's most where the variables are not known (or its value is not a
+    whole number).
     """
     for argument in field.arguments or ():
         most = _SIZE_ARGUMENTS.get(argument.name.value)
@@ -127,10 +128,11 @@ def _size(field: FieldNode, default: int | None, variables: Variables) -> int | 
         value = _value(argument.value, variables)
         if value is Undefined or value is None:  # not given: the field's default
             return default if default is not None else most
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= most:
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
-            return max(value, 0)
+            # Beyond its most, the argument's own range check refuses it anyway.
+            return min(max(value, 0), most)
         return most
     return default
 
