@@ -347,3 +347,16 @@ def test_usage_errors_are_one_line() -> None:
         assert result.returncode == 2, args
         (line,) = result.stderr.splitlines()
         assert line.startswith("kgraph: error: "), line
+
+
+def test_generate_writes_a_corpus_check_reads(tmp_path: Path) -> None:
+    target = tmp_path / "made"
+    made = kgraph("generate", "300", target, "--seed", "4")
+    assert made.returncode == 0, made.stderr
+    assert "300 articles" in made.stderr
+    report = json.loads(kgraph("check", target, "--format", "json").stdout)["summary"]
+    assert (report["articles"], report["parse_errors"]) == (300, 0)
+    again = kgraph("generate", "300", target)
+    assert again.returncode == 2
+    assert again.stderr.startswith("kgraph: error: ")
+    assert kgraph("generate", "0", tmp_path / "none").returncode == 2
