@@ -9,7 +9,7 @@ import strawberry
 
 from kgraph import model
 from kgraph.api.context import Context
-from kgraph.api.pagination import MAX_FIRST, check_range
+from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
 from kgraph.api.types import (
     Article,
     ArticleConnection,
@@ -190,7 +190,9 @@ class Island:
         return self._island.size
 
     @strawberry.field(description="Its articles, by id.")
-    def articles(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+    def articles(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> ArticleConnection:
         return ArticleConnection.of(info.context.kg, self._island.article_ids, first, after)
 
 
@@ -249,7 +251,7 @@ class Diagnostic:
 
 
 def _articles(
-    kg: KnowledgeGraph, ids: tuple[int, ...], first: int, after: str | None
+    kg: KnowledgeGraph, ids: tuple[int, ...], first: int | None, after: str | None
 ) -> ArticleConnection:
     return ArticleConnection.of(kg, ids, first, after)
 
@@ -264,23 +266,33 @@ class Curation:
 
     @strawberry.field(description="Articles with fewer than `minInbound` incoming links.")
     def orphans(
-        self, info: Info, first: int = 20, after: str | None = None, min_inbound: int = 1
+        self,
+        info: Info,
+        first: int | None = DEFAULT_FIRST,
+        after: str | None = None,
+        min_inbound: int | None = 1,
     ) -> ArticleConnection:
         kg = info.context.kg
-        check_range("minInbound", min_inbound, 1, 1_000)
-        ids = curation.orphans_below(kg, min_inbound, self._report.topic)
+        below = check_range("minInbound", or_default(min_inbound, 1), 1, 1_000)
+        ids = curation.orphans_below(kg, below, self._report.topic)
         return _articles(kg, ids, first, after)
 
     @strawberry.field(description="Articles linking nowhere, most linked-to first.")
-    def dead_ends(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+    def dead_ends(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> ArticleConnection:
         return _articles(info.context.kg, self._report.dead_ends, first, after)
 
     @strawberry.field(description="Articles with no link in or out.")
-    def isolated(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+    def isolated(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> ArticleConnection:
         return _articles(info.context.kg, self._report.isolated, first, after)
 
     @strawberry.field(description="Missing articles that entries name, most referred first.")
-    def wanted_articles(self, first: int = 20, after: str | None = None) -> WantedConnection:
+    def wanted_articles(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> WantedConnection:
         total, info, nodes, edges = page_of(
             self._report.wanted, first, after, lambda w: WantedArticle(_wanted=w)
         )
@@ -288,16 +300,16 @@ class Curation:
 
     @strawberry.field(description="The most linked-to articles, by in-degree.")
     def over_linked(
-        self, info: Info, first: int = 20, min_inbound: int | None = None
+        self, info: Info, first: int | None = DEFAULT_FIRST, min_inbound: int | None = None
     ) -> list[RankedArticle]:
-        check_range("first", first, 1, MAX_FIRST)
+        size = page_size(first)
         kg = info.context.kg
         ranked = (
             r for r in self._report.over_linked if min_inbound is None or r.in_degree >= min_inbound
         )
         found: list[RankedArticle] = []
         for r in ranked:
-            if len(found) == first:
+            if len(found) == size:
                 break
             found.append(
                 RankedArticle(
@@ -310,33 +322,45 @@ class Curation:
         return found
 
     def _findings(
-        self, findings: tuple[model.Finding, ...], first: int, after: str | None
+        self, findings: tuple[model.Finding, ...], first: int | None, after: str | None
     ) -> FindingConnection:
         total, info, nodes, edges = page_of(findings, first, after, lambda f: Finding(_finding=f))
         return FindingConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
     @strawberry.field(description="Entries naming an article that exists nowhere.")
-    def broken_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+    def broken_links(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> FindingConnection:
         return self._findings(self._report.broken_links, first, after)
 
     @strawberry.field(description="Entries repeating an earlier entry of the same file.")
-    def duplicate_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+    def duplicate_links(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> FindingConnection:
         return self._findings(self._report.duplicate_links, first, after)
 
     @strawberry.field(description="Entries naming their own article.")
-    def self_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+    def self_links(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> FindingConnection:
         return self._findings(self._report.self_links, first, after)
 
     @strawberry.field(description="Entries with an outdated id, resolved by their url.")
-    def stale_links(self, first: int = 20, after: str | None = None) -> FindingConnection:
+    def stale_links(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> FindingConnection:
         return self._findings(self._report.stale_links, first, after)
 
     @strawberry.field(description="Entries whose url is not a url of the article their id names.")
-    def url_mismatches(self, first: int = 20, after: str | None = None) -> FindingConnection:
+    def url_mismatches(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> FindingConnection:
         return self._findings(self._report.url_mismatches, first, after)
 
     @strawberry.field(description="Article ids held by several files, most copies first.")
-    def duplicate_articles(self, first: int = 20, after: str | None = None) -> DuplicateConnection:
+    def duplicate_articles(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> DuplicateConnection:
         total, info, nodes, edges = page_of(
             self._report.duplicate_articles, first, after, lambda d: DuplicateArticle(_duplicate=d)
         )
@@ -358,7 +382,9 @@ class Curation:
         description="Pieces of the link graph other than the largest, largest first; under a"
         " topic, pieces of the links among its articles other than its largest piece."
     )
-    def islands(self, first: int = 20, after: str | None = None) -> IslandConnection:
+    def islands(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> IslandConnection:
         total, info, nodes, edges = page_of(
             self._report.islands, first, after, lambda i: Island(_island=i)
         )
@@ -368,7 +394,9 @@ class Curation:
         description="For each orphan, then each article of an island: the most similar"
         " articles it does not link to yet, best first."
     )
-    def link_suggestions(self, first: int = 20, after: str | None = None) -> SuggestionConnection:
+    def link_suggestions(
+        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> SuggestionConnection:
         total, page, nodes, edges = page_of(
             self._report.link_candidates, first, after, lambda i: LinkSuggestion(_article_id=i)
         )

@@ -10,14 +10,36 @@ from typing import Generic, TypeVar
 
 from kgraph.errors import QueryError
 
-__all__ = ["MAX_FIRST", "Page", "check_range", "decode_cursor", "encode_cursor", "paginate"]
+__all__ = [
+    "DEFAULT_FIRST",
+    "MAX_FIRST",
+    "Page",
+    "check_range",
+    "decode_cursor",
+    "encode_cursor",
+    "or_default",
+    "page_size",
+    "paginate",
+]
 
 #: The largest page any list of the API returns.
 MAX_FIRST = 100
 
+#: The page a connection returns when ``first`` is left out or null.
+DEFAULT_FIRST = 20
+
 T = TypeVar("T")
 
 _PREFIX = "offset:"
+
+
+def or_default(value: T | None, default: T) -> T:
+    """``value``, or ``default`` where it is ``None``: an argument given as null takes its default.
+
+    >>> or_default(None, 20), or_default(5, 20), or_default(0, 20)
+    (20, 5, 0)
+    """
+    return default if value is None else value
 
 
 def check_range(name: str, value: int, low: int, high: int) -> int:
@@ -25,6 +47,15 @@ def check_range(name: str, value: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise QueryError(f"`{name}` must be between {low} and {high}, got {value}")
     return value
+
+
+def page_size(first: int | None, default: int = DEFAULT_FIRST) -> int:
+    """How many items ``first`` asks for: ``default`` where null; 1 to :data:`MAX_FIRST`.
+
+    >>> page_size(None), page_size(None, 50), page_size(7)
+    (20, 50, 7)
+    """
+    return check_range("first", or_default(first, default), 1, MAX_FIRST)
 
 
 def encode_cursor(offset: int) -> str:
@@ -69,8 +100,10 @@ class Page(Generic[T]):
         return encode_cursor(self.offset + len(self.items) - 1) if self.items else None
 
 
-def paginate(items: Sequence[T], first: int, after: str | None) -> Page[T]:
+def paginate(items: Sequence[T], first: int | None, after: str | None) -> Page[T]:
     """The page of ``items`` after the cursor ``after`` (from the start when ``None``).
+
+    ``first`` items at the most: :data:`DEFAULT_FIRST` where it is ``None``.
 
     >>> page = paginate(list("abcde"), 2, None)
     >>> list(page.items), page.has_next
@@ -78,6 +111,6 @@ def paginate(items: Sequence[T], first: int, after: str | None) -> Page[T]:
     >>> list(paginate(list("abcde"), 2, page.end_cursor).items)
     ['c', 'd']
     """
-    check_range("first", first, 1, MAX_FIRST)
+    size = page_size(first)
     start = 0 if after is None else decode_cursor(after) + 1
-    return Page(items=items[start : start + first], offset=start, total=len(items))
+    return Page(items=items[start : start + size], offset=start, total=len(items))

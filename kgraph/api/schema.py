@@ -25,7 +25,7 @@ from kgraph.api.context import Context
 from kgraph.api.curation import Curation, SimilarArticle
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.operations import NoteOperation
-from kgraph.api.pagination import check_range
+from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
 from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
     Article,
@@ -87,7 +87,7 @@ class Query:
         self,
         info: Info,
         filter: ArticleFilter | None = None,
-        first: int = 20,
+        first: int | None = DEFAULT_FIRST,
         after: str | None = None,
     ) -> ArticleConnection:
         kg = info.context.kg
@@ -120,20 +120,21 @@ class Query:
         self,
         info: Info,
         id: int,
-        direction: Direction = Direction.OUT,
-        depth: int = 1,
-        first: int = 50,
+        direction: Direction | None = Direction.OUT,
+        depth: int | None = 1,
+        first: int | None = 50,
     ) -> list[Neighbour]:
-        check_range("depth", depth, 1, 3)
-        check_range("first", first, 1, 100)
+        hops = check_range("depth", or_default(depth, 1), 1, 3)
+        size = page_size(first, 50)
+        towards = or_default(direction, Direction.OUT).to_graph()
         kg = info.context.kg
         if id not in kg.articles:
             raise QueryError(f"article {id} is not in the graph")
 
         def run() -> list[queries.Neighbour]:
-            return queries.neighbours(kg, id, direction.to_graph(), depth, first)
+            return queries.neighbours(kg, id, towards, hops, size)
 
-        found = run() if depth <= _INLINE_DEPTH else await _off_loop(info, run)
+        found = run() if hops <= _INLINE_DEPTH else await _off_loop(info, run)
         return [
             Neighbour(
                 article=Article(_article=kg.articles[n.id]),
@@ -183,12 +184,13 @@ class Query:
         info: Info,
         from_: Annotated[int, strawberry.argument(name="from")],
         to: int,
-        k: int = 3,
+        k: int | None = 3,
         options: PathOptions | None = None,
     ) -> list[LearningPath]:
         kg = info.context.kg
         chosen = (options or PathOptions()).to_graph()
-        found = await _off_loop(info, lambda: paths.learning_paths(kg, from_, to, k, chosen))
+        most = or_default(k, 3)
+        found = await _off_loop(info, lambda: paths.learning_paths(kg, from_, to, most, chosen))
         return [LearningPath.of(kg, path) for path in found]
 
     @strawberry.field(
@@ -199,16 +201,21 @@ class Query:
         self,
         info: Info,
         center: list[int],
-        depth: int = 1,
-        direction: Direction = Direction.BOTH,
-        limit: int = 200,
-        layout: Layout = Layout.NONE,
+        depth: int | None = 1,
+        direction: Direction | None = Direction.BOTH,
+        limit: int | None = 200,
+        layout: Layout | None = Layout.NONE,
     ) -> Subgraph:
         kg = info.context.kg
         drawn = await _off_loop(
             info,
             lambda: subgraphs.subgraph(
-                kg, center, depth, direction.to_graph(), limit, subgraphs.Layout(layout.value)
+                kg,
+                center,
+                or_default(depth, 1),
+                or_default(direction, Direction.BOTH).to_graph(),
+                or_default(limit, 200),
+                or_default(layout, Layout.NONE).to_graph(),
             ),
         )
         return Subgraph(_subgraph=drawn)
@@ -217,22 +224,25 @@ class Query:
         description="A topic's articles (most linked first) and the links among them."
     )
     async def topic_graph(
-        self, info: Info, key: str, limit: int = 500, layout: Layout = Layout.NONE
+        self, info: Info, key: str, limit: int | None = 500, layout: Layout | None = Layout.NONE
     ) -> Subgraph:
         kg = info.context.kg
         drawn = await _off_loop(
             info,
             lambda: subgraphs.topic_graph(
-                kg, topic_key(key), limit, subgraphs.Layout(layout.value)
+                kg,
+                topic_key(key),
+                or_default(limit, 500),
+                or_default(layout, Layout.NONE).to_graph(),
             ),
         )
         return Subgraph(_subgraph=drawn)
 
     @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
-    async def topic_map(self, info: Info, layout: Layout = Layout.NONE) -> Subgraph:
+    async def topic_map(self, info: Info, layout: Layout | None = Layout.NONE) -> Subgraph:
         kg = info.context.kg
         drawn = await _off_loop(
-            info, lambda: subgraphs.topic_map(kg, subgraphs.Layout(layout.value))
+            info, lambda: subgraphs.topic_map(kg, or_default(layout, Layout.NONE).to_graph())
         )
         return Subgraph(_subgraph=drawn)
 
@@ -241,21 +251,22 @@ class Query:
         " article): along the strongest links first, then the rest by in-degree."
     )
     async def reading_order(
-        self, info: Info, topic: str, start: int | None = None, first: int = 50
+        self, info: Info, topic: str, start: int | None = None, first: int | None = 50
     ) -> list[Article]:
         kg = info.context.kg
+        size = or_default(first, 50)
         # Ranks every article of the topic by in-degree (thousands): off the loop.
         ids = await _off_loop(
-            info, lambda: subgraphs.reading_order(kg, topic_key(topic), start, first)
+            info, lambda: subgraphs.reading_order(kg, topic_key(topic), start, size)
         )
         return [Article(_article=kg.articles[i]) for i in ids]
 
     @strawberry.field(description="Articles alike by shared keywords (rare ones weigh more).")
-    async def similar(self, info: Info, id: int, first: int = 10) -> list[SimilarArticle]:
-        check_range("first", first, 1, 100)
+    async def similar(self, info: Info, id: int, first: int | None = 10) -> list[SimilarArticle]:
+        size = page_size(first, 10)
         kg = info.context.kg
         # Scores up to a thousand candidates: off the loop.
-        found = await _off_loop(info, lambda: similarity.similar(kg, id, first))
+        found = await _off_loop(info, lambda: similarity.similar(kg, id, size))
         return [SimilarArticle.of(kg, similar) for similar in found]
 
     @strawberry.field(description="What is loaded: counts, when, and from where.")

@@ -12,7 +12,7 @@ import strawberry
 
 from kgraph import model
 from kgraph.api.context import Context
-from kgraph.api.pagination import Page, check_range, encode_cursor, paginate
+from kgraph.api.pagination import DEFAULT_FIRST, Page, encode_cursor, page_size, paginate
 from kgraph.corpus import normalise_answer
 from kgraph.graph import KnowledgeGraph, curation, queries
 
@@ -88,7 +88,9 @@ class Topic:
         return self._topic.files
 
     @strawberry.field(description="The topic's articles, by id.")
-    def articles(self, info: Info, first: int = 20, after: str | None = None) -> ArticleConnection:
+    def articles(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> ArticleConnection:
         return ArticleConnection.of(info.context.kg, self._topic.article_ids, first, after)
 
 
@@ -215,12 +217,11 @@ class Article:
         return [_link(kg, link) for link in queries.outgoing_links(kg, self._article.id)]
 
     @strawberry.field(description="Articles linking here, strongest link (lowest rank) first.")
-    def backlinks(self, info: Info, first: int = 20) -> list[Article]:
-        check_range("first", first, 1, 100)
+    def backlinks(self, info: Info, first: int | None = DEFAULT_FIRST) -> list[Article]:
         kg = info.context.kg
         return [
             Article(_article=kg.articles[source])
-            for source in queries.backlinks(kg, self._article.id, first)
+            for source in queries.backlinks(kg, self._article.id, page_size(first))
         ]
 
     @strawberry.field(description="How many distinct articles link here.")
@@ -251,7 +252,7 @@ class Connection(Generic[T]):
 
 
 def page_of(
-    items: Sequence[U], first: int, after: str | None, wrap: Callable[[U], T]
+    items: Sequence[U], first: int | None, after: str | None, wrap: Callable[[U], T]
 ) -> tuple[int, PageInfo, list[T], list[Edge[T]]]:
     """The fields of a connection: one page of ``items``, each wrapped as a GraphQL type."""
     page: Page[U] = paginate(items, first, after)
@@ -265,7 +266,7 @@ def page_of(
 class ArticleConnection(Connection[Article]):
     @classmethod
     def of(
-        cls, kg: KnowledgeGraph, ids: Sequence[int], first: int, after: str | None
+        cls, kg: KnowledgeGraph, ids: Sequence[int], first: int | None, after: str | None
     ) -> ArticleConnection:
         total, info, nodes, edges = page_of(
             ids, first, after, lambda i: Article(_article=kg.articles[i])

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from kgraph.api.context import Context
+from kgraph.api.pagination import or_default
 from kgraph.api.types import Article
 from kgraph.graph import KnowledgeGraph, export, paths, subgraphs
 
@@ -45,31 +46,46 @@ class Layout(Enum):
     KAMADA_KAWAI = "kamada_kawai"
     CIRCULAR = "circular"
 
+    def to_graph(self) -> subgraphs.Layout:
+        """The graph layer's layout of the same name."""
+        return subgraphs.Layout(self.value)
 
-@strawberry.input(description="Options of learning paths.")
+
+@strawberry.input(
+    description="Options of learning paths; a field left out or null takes its default."
+)
 class PathOptions:
-    directed: bool = strawberry.field(default=True, description="Follow links only forwards.")
-    weight: PathWeight = strawberry.field(
+    directed: bool | None = strawberry.field(
+        default=True, description="Follow links only forwards."
+    )
+    weight: PathWeight | None = strawberry.field(
         default=PathWeight.HOPS, description="HOPS: fewest links; RANK: a rank-r link costs r."
     )
-    same_topic: bool = strawberry.field(
+    same_topic: bool | None = strawberry.field(
         default=False, description="Keep every step in the start article's topics."
     )
-    avoid: list[int] = strawberry.field(default_factory=list, description="Articles never to pass.")
-    max_hops: int = strawberry.field(default=20, description="Longer paths count as no path.")
-    keyword_bridges: bool = strawberry.field(
+    avoid: list[int] | None = strawberry.field(
+        default_factory=list, description="Articles never to pass."
+    )
+    max_hops: int | None = strawberry.field(
+        default=20,
+        description="The best path of at most this many steps; longer ones count as no path.",
+    )
+    keyword_bridges: bool | None = strawberry.field(
         default=False,
-        description="Where links cannot reach, step between articles sharing keywords.",
+        description="Where links cannot reach (within maxHops), step between articles sharing"
+        " keywords.",
     )
 
     def to_graph(self) -> paths.PathOptions:
+        default = paths.PathOptions()
         return paths.PathOptions(
-            directed=self.directed,
-            weight=paths.PathWeight(self.weight.value),
-            same_topic=self.same_topic,
-            avoid=frozenset(self.avoid),
-            max_hops=self.max_hops,
-            keyword_bridges=self.keyword_bridges,
+            directed=or_default(self.directed, default.directed),
+            weight=default.weight if self.weight is None else paths.PathWeight(self.weight.value),
+            same_topic=or_default(self.same_topic, default.same_topic),
+            avoid=default.avoid if self.avoid is None else frozenset(self.avoid),
+            max_hops=or_default(self.max_hops, default.max_hops),
+            keyword_bridges=or_default(self.keyword_bridges, default.keyword_bridges),
         )
 
 
@@ -119,6 +135,10 @@ class SubgraphNode:
     weight: int = strawberry.field(description="Articles the node stands for (topicMap); else 1.")
     x: float | None
     y: float | None
+    keywords: list[str] = strawberry.field(description="An article's keywords; else none.")
+    internal_links: int | None = strawberry.field(
+        description="Links among a topic's articles (topicMap); null for articles."
+    )
 
 
 @strawberry.type(description="An edge of a drawable subgraph.")
@@ -147,6 +167,8 @@ class Subgraph:
                 weight=n.weight,
                 x=n.x,
                 y=n.y,
+                keywords=list(n.keywords),
+                internal_links=n.internal_links,
             )
             for n in self._subgraph.nodes
         ]

@@ -355,9 +355,7 @@ def test_over_linked_min_inbound(schema: strawberry.Schema, seeds_graph: Knowled
     assert ranked(100, 1) == unfiltered
 
 
-def test_dev_summary_and_totals(
-    schema: strawberry.Schema, dev_graph: KnowledgeGraph
-) -> None:
+def test_dev_summary_and_totals(schema: strawberry.Schema, dev_graph: KnowledgeGraph) -> None:
     curation = run(schema, dev_graph, _totals_query())["curation"]
     assert {k: curation["summary"][_camel(k)] for k in REFERENCE} == REFERENCE
     _check_totals(curation)

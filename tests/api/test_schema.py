@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import strawberry
-from graphql import OperationDefinitionNode, parse
+from graphql import (
+    GraphQLArgument,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    OperationDefinitionNode,
+    Undefined,
+    parse,
+    validate,
+)
 
 from conftest import REPO
 from kgraph.api import Context, create_schema
@@ -333,6 +344,199 @@ def test_cost_of_unknown_variables_is_the_most_their_argument_takes() -> None:
     assert operation_cost(document, operation, None) == most
     given = {"n": 5, "l": 7, "k": 2, "f": {"topic": "biology"}}
     assert operation_cost(document, operation, given) == 5 + 5 + 2 * 7 + 2 * 500
+
+
+def _arguments_and_input_fields(
+    schema: strawberry.Schema,
+) -> dict[str, GraphQLArgument | GraphQLInputField]:
+    """``Type.field(argument)`` and ``Input.field`` → its definition, all of the live schema."""
+    found: dict[str, GraphQLArgument | GraphQLInputField] = {}
+    for name, type_ in schema._schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        if isinstance(type_, GraphQLObjectType):
+            for field_name, field in type_.fields.items():
+                for arg_name, arg in field.args.items():
+                    found[f"{name}.{field_name}({arg_name})"] = arg
+        elif isinstance(type_, GraphQLInputObjectType):
+            for field_name, input_field in type_.fields.items():
+                found[f"{name}.{field_name}"] = input_field
+    return found
+
+
+def _defaulted_arguments(schema: strawberry.Schema) -> dict[str, Any]:
+    """``Type.field(argument)`` → its default, for every argument with a non-null default."""
+    return {
+        coordinate: definition.default_value
+        for coordinate, definition in _arguments_and_input_fields(schema).items()
+        if isinstance(definition, GraphQLArgument)
+        and definition.default_value not in (Undefined, None)
+    }
+
+
+def test_every_default_is_nullable(schema: strawberry.Schema) -> None:
+    """The contract's `first: Int = 20`: a default means null is allowed (and means it)."""
+    defaulted = {
+        coordinate: definition
+        for coordinate, definition in _arguments_and_input_fields(schema).items()
+        if definition.default_value is not Undefined
+    }
+    # 31 arguments with a value for default, besides the `= null` ones and PathOptions' fields.
+    assert len(_defaulted_arguments(schema)) >= 31
+    assert [c for c, d in defaulted.items() if isinstance(d.type, GraphQLNonNull)] == []
+    assert "! = " not in str(schema)  # the SDL says so too
+
+
+#: For every argument with a non-null default: a query giving it as null (the
+#: same query without it is the default).
+NULL_IS_DEFAULT = {
+    "Query.articles(first)": "{ articles(first: null) { totalCount edges { cursor } } }",
+    "Query.neighbours(direction)": "{ neighbours(id: 168904, direction: null) { distance article { id } } }",
+    "Query.neighbours(depth)": "{ neighbours(id: 168904, depth: null) { distance article { id } } }",
+    "Query.neighbours(first)": "{ neighbours(id: 168904, first: null) { distance article { id } } }",
+    "Query.learningPaths(k)": "{ learningPaths(from: 168904, to: 168912, k: null) { hops cost } }",
+    "Query.subgraph(depth)": "{ subgraph(center: [168904], depth: null) { nodes { id } edges { id } } }",
+    "Query.subgraph(direction)": "{ subgraph(center: [168904], direction: null) { nodes { id } } }",
+    "Query.subgraph(limit)": "{ subgraph(center: [168904], limit: null) { nodes { id } truncated } }",
+    "Query.subgraph(layout)": "{ subgraph(center: [168904], layout: null) { nodes { id x y } } }",
+    "Query.topicGraph(limit)": '{ topicGraph(key: "biology", limit: null) { nodes { id } } }',
+    "Query.topicGraph(layout)": '{ topicGraph(key: "biology", layout: null) { nodes { x y } } }',
+    "Query.topicMap(layout)": "{ topicMap(layout: null) { nodes { id x y } } }",
+    "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { id } }',
+    "Query.similar(first)": "{ similar(id: 168904, first: null) { article { id } score } }",
+    "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { id } } }",
+    "Topic.articles(first)": '{ topic(key: "biology") { articles(first: null) { edges { cursor } } } }',
+    "Island.articles(first)": "{ curation { islands { nodes { articles(first: null) { edges { cursor } } } } } }",
+    "Curation.orphans(minInbound)": "{ curation { orphans(minInbound: null) { totalCount } } }",
+    "Curation.overLinked(first)": "{ curation { overLinked(first: null) { inDegree } } }",
+    **{
+        f"Curation.{name}(first)": f"{{ curation {{ {name}(first: null) {{ totalCount edges {{ cursor }} }} }} }}"
+        for name in (
+            "orphans deadEnds isolated wantedArticles brokenLinks duplicateLinks selfLinks"
+            " staleLinks urlMismatches duplicateArticles islands linkSuggestions"
+        ).split()
+    },
+}
+
+
+def test_null_is_default_covers_every_defaulted_argument(schema: strawberry.Schema) -> None:
+    assert set(NULL_IS_DEFAULT) == set(_defaulted_arguments(schema))
+
+
+@pytest.mark.parametrize("coordinate", sorted(NULL_IS_DEFAULT))
+def test_null_means_the_default(run: Run, coordinate: str) -> None:
+    with_null = NULL_IS_DEFAULT[coordinate]
+    left_out = re.sub(r",?\s*\b\w+: null", "", with_null).replace("()", "")
+    assert "null" not in left_out
+    assert data(run(with_null)) == data(run(left_out))
+
+
+def test_articles_first_null_is_twenty(run: Run, seeds_graph: KnowledgeGraph) -> None:
+    assert len(seeds_graph.articles) >= 20
+    page = data(run("{ articles(first: null) { totalCount nodes { id } } }"))["articles"]
+    assert len(page["nodes"]) == 20
+    assert [n["id"] for n in page["nodes"]] == sorted(seeds_graph.articles)[:20]
+
+
+def test_neighbours_null_arguments_are_their_defaults(run: Run) -> None:
+    fields = "{ distance rank article { id } via { id } }"
+    given = data(run(f"{{ neighbours(id: 168904, depth: null, direction: null) {fields} }}"))
+    assert given == data(run(f"{{ neighbours(id: 168904) {fields} }}"))
+    assert given == data(run(f"{{ neighbours(id: 168904, depth: 1, direction: OUT) {fields} }}"))
+    assert given["neighbours"]
+    by_variables = (
+        "query($d: Int, $dir: Direction, $n: Int) {"
+        f" neighbours(id: 168904, depth: $d, direction: $dir, first: $n) {fields} }}"
+    )
+    assert data(run(by_variables)) == given
+    assert data(run(by_variables, d=None, dir=None, n=None)) == given
+
+
+def test_nullable_variables_validate_unset_and_null(run: Run, schema: strawberry.Schema) -> None:
+    query = "query($f: Int) { articles(first: $f) { totalCount nodes { id } } }"
+    assert validate(schema._schema, parse(query)) == []
+    twenty = data(run("{ articles { totalCount nodes { id } } }"))
+    assert data(run(query)) == twenty  # unset
+    assert data(run(query, f=None)) == twenty
+    assert len(data(run(query, f=3))["articles"]["nodes"]) == 3
+    # Null overrides the variable's own default, and so means the argument's.
+    assert data(run("query($f: Int = 3) { articles(first: $f) { nodes { id } } }", f=None)) == {
+        "articles": {"nodes": twenty["articles"]["nodes"]}
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "query($f: Int) { articles(first: $f) { totalCount } }",
+            "`first` must be between 1 and 100, got 0",
+        ),
+        (
+            "query($f: Int) { neighbours(id: 168904, depth: null, first: $f) { distance } }",
+            "`first` must be between 1 and 100, got 0",
+        ),
+        (
+            "{ neighbours(id: 168904, depth: 4, first: null) { distance } }",
+            "`depth` must be between 1 and 3, got 4",
+        ),
+        (
+            "query($f: Int) { similar(id: 168904, first: $f) { score } }",
+            "`first` must be between 1 and 100, got 0",
+        ),
+        (
+            "query($f: Int) { curation { orphans(minInbound: $f) { totalCount } } }",
+            "`minInbound` must be between 1 and 1000, got 0",
+        ),
+        (
+            "query($f: Int) { learningPaths(from: 168904, to: 168912, k: $f) { hops } }",
+            "k must be between 1 and 10, not 0",
+        ),
+    ],
+)
+def test_values_given_are_still_checked(run: Run, query: str, message: str) -> None:
+    assert error(run(query, f=0)).startswith(message)
+
+
+def _cost(field: str, variables: dict[str, Any] | None, declared: str = "Int") -> int:
+    """The cost of an operation selecting ``field`` (its arguments written in) once."""
+    document = parse(f"query($v: {declared}) {{ {field} {{ x }} }}")
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    return operation_cost(document, operation, variables)
+
+
+def test_cost_counts_null_as_the_default(schema: strawberry.Schema) -> None:
+    """A size argument given as null (literal, variable null or unset) costs its default."""
+    sizes = [
+        (coordinate.split(".")[1], default)  # Type.field(argument) → field(argument)
+        for coordinate, default in _defaulted_arguments(schema).items()
+        if re.search(r"\((first|limit|k)\)$", coordinate)
+    ]
+    assert len(sizes) >= 23
+    for field, default in sizes:
+        cost = _cost(field.replace(")", f": {default})"), {})
+        assert cost > 0, field
+        null, variable = field.replace(")", ": null)"), field.replace(")", ": $v)")
+        assert _cost(null, {}) == cost, field
+        assert _cost(null, None) == cost, field  # a literal: known without the variables
+        assert _cost(variable, {"v": None}) == cost, field
+        assert _cost(variable, {}) == cost, field
+        # Null overrides the variable's default; left out, the variable's default counts.
+        assert _cost(variable, {"v": None}, "Int = 7") == cost, field
+        assert _cost(variable, {}, "Int = 7") == _cost(field.replace(")", ": 7)"), {}), field
+
+
+def test_cost_limit_counts_null_as_the_default_not_as_nothing(run: Run) -> None:
+    # topicGraph's limit is 500: fifteen of them (nodes and edges) are over the limit.
+    graphs = " ".join(
+        f'g{i}: topicGraph(key: "biology", limit: $l) {{ nodes {{ id }} edges {{ id }} }}'
+        for i in range(15)
+    )
+    query = f"query($l: Int) {{ {graphs} }}"
+    assert "over the limit" in error(run(query, l=None))
+    assert "over the limit" in error(run(query))
+    data(run(query, l=2))
 
 
 def test_a_graph_still_loading_is_an_error_that_says_so(run: Run) -> None:

@@ -215,3 +215,103 @@ def test_topic_graph_map_and_reading_order(
         schema, seeds_graph, '{ readingOrder(topic: "biology", start: 168904, first: 3) { id } }'
     )["readingOrder"]
     assert started[0]["id"] == 168904
+
+
+def test_path_options_take_null_for_their_default(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    query = f"query($o: PathOptions) {{ learningPath(from: 168904, to: 168903, options: $o) {{ {PATH} }} }}"
+    default = data(schema, seeds_graph, query, o=None)["learningPath"]
+    assert [s["article"]["id"] for s in default["steps"]] == [168904, 168903]
+    every = {
+        "directed": None,
+        "weight": None,
+        "sameTopic": None,
+        "avoid": None,
+        "maxHops": None,
+        "keywordBridges": None,
+    }
+    for field in every:
+        assert data(schema, seeds_graph, query, o={field: None})["learningPath"] == default
+    assert data(schema, seeds_graph, query, o=every)["learningPath"] == default
+    inline = data(
+        schema,
+        seeds_graph,
+        f"{{ learningPath(from: 168904, to: 168903, options: {{directed: null, maxHops: null}}) {{ {PATH} }} }}",
+    )
+    assert inline["learningPath"] == default
+    # Null is the default, not false: a value given still counts.
+    by_rank = data(schema, seeds_graph, query, o={"weight": "RANK", "directed": None})
+    assert by_rank["learningPath"]["cost"] == 3.0
+    either = data(
+        schema,
+        seeds_graph,
+        "{ learningPaths(from: 168904, to: 168912, options: {directed: null, avoid: null}) { hops } }",
+    )["learningPaths"]
+    assert either[0]["hops"] == 3
+
+
+def test_path_options_are_nullable_in_the_schema(schema: strawberry.Schema) -> None:
+    sdl = schema.as_str()
+    options = sdl[sdl.index("input PathOptions {") :]
+    options = options[: options.index("}")]
+    for line in (
+        "directed: Boolean = true",
+        "weight: PathWeight = HOPS",
+        "sameTopic: Boolean = false",
+        "avoid: [Int!] = []",
+        "maxHops: Int = 20",
+        "keywordBridges: Boolean = false",
+    ):
+        assert line in options
+
+
+def test_k_null_means_three(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None:
+    found = data(
+        schema, seeds_graph, "{ learningPaths(from: 168904, to: 168912, k: null) { hops } }"
+    )
+    assert len(found["learningPaths"]) == 3
+
+
+def test_max_hops_by_rank_takes_the_cheapest_path_that_fits(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    query = "query($o: PathOptions) { learningPath(from: 168904, to: 168903, options: $o) { hops cost } }"
+    assert data(schema, seeds_graph, query, o={"weight": "RANK"})["learningPath"] == {
+        "hops": 2,
+        "cost": 3.0,
+    }
+    assert data(schema, seeds_graph, query, o={"weight": "RANK", "maxHops": 1})["learningPath"] == {
+        "hops": 1,
+        "cost": 5.0,
+    }
+
+
+def test_subgraph_nodes_carry_keywords_and_topic_map_internal_links(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    sg = data(
+        schema,
+        seeds_graph,
+        "{ subgraph(center: [168911]) { nodes { id wanted keywords internalLinks } cytoscape } }",
+    )["subgraph"]
+    for node in sg["nodes"]:
+        assert node["internalLinks"] is None
+        expected = [] if node["wanted"] else list(seeds_graph.articles[node["id"]].keywords)
+        assert node["keywords"] == expected
+    assert any(node["keywords"] for node in sg["nodes"])
+    cytoscape = {
+        n["data"]["id"]: n["data"]["keywords"] for n in sg["cytoscape"]["elements"]["nodes"]
+    }
+    assert cytoscape == {str(n["id"]): n["keywords"] for n in sg["nodes"]}
+    topics = data(
+        schema,
+        seeds_graph,
+        "{ topicMap { nodes { id internalLinks keywords } edges { source target weight } } }",
+    )["topicMap"]
+    loops = {e["source"]: e["weight"] for e in topics["edges"] if e["source"] == e["target"]}
+    assert [n["internalLinks"] for n in topics["nodes"]] == [
+        loops.get(n["id"], 0) for n in topics["nodes"]
+    ]
+    assert sum(n["internalLinks"] for n in topics["nodes"]) > 0
+    assert all(n["keywords"] == [] for n in topics["nodes"])
