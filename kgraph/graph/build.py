@@ -249,13 +249,22 @@ def _freeze_attributes(graph: nx.DiGraph[int]) -> None:
     nodes: dict[int, dict[str, Any]] = graph._node  # type: ignore[attr-defined]
     successors: _Adjacency = graph._succ  # type: ignore[attr-defined]
     predecessors: _Adjacency = graph._pred  # type: ignore[attr-defined]
-    # Nodes carry no attributes: one shared empty dict, which no one can fill.
-    empty = _ReadOnlyAttributes()
+    # Read-only dicts can be shared: equal attributes are one dict (nodes carry
+    # none; edges only a rank), not one per edge, a tenth of a large graph's memory.
+    shared: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes] = {}
+
+    def one(data: dict[str, Any]) -> _ReadOnlyAttributes:
+        key = tuple(data.items())
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = _ReadOnlyAttributes(data)
+        return found
+
     for node, data in nodes.items():
-        nodes[node] = _ReadOnlyAttributes(data) if data else empty
+        nodes[node] = one(data)
     for source, targets in successors.items():
         for target, data in targets.items():
-            targets[target] = predecessors[target][source] = _ReadOnlyAttributes(data)
+            targets[target] = predecessors[target][source] = one(data)
 
 
 def _keyword_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
@@ -290,8 +299,8 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     Follows CORPUS.md "Semantics": one node per article id (copies merged),
     related entries resolved by id, then url, else to a wanted article;
     duplicate and self links dropped; each edge keeps its lowest rank and
-    the files that gave it. The graph is frozen, its node and edge attribute
-    dicts read-only.
+    the files that gave it (:meth:`KnowledgeGraph.link`). The graph is frozen,
+    its node and edge attribute dicts read-only.
 
     Examples
     --------
@@ -318,10 +327,16 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     graph: nx.DiGraph[int] = nx.DiGraph()
     graph.add_nodes_from(sorted(articles))
     graph.add_edges_from(
-        (source, target, {"rank": rank, "paths": tuple(paths)})
-        for (source, target), (rank, paths) in resolver.edges.items()
+        (source, target, {"rank": rank}) for (source, target), (rank, _) in resolver.edges.items()
     )
     _freeze_attributes(graph)
+    # The files giving a link are its source's only file, except where the
+    # source has several copies: only those are kept (see KnowledgeGraph.link).
+    link_paths = {
+        edge: tuple(paths)
+        for edge, (_, paths) in resolver.edges.items()
+        if len(articles[edge[0]].copies) > 1
+    }
     by_topic: dict[str, tuple[int, ...]] = {}
     topics = _topics(reading.articles, articles)
     for key, topic in topics.items():
@@ -341,6 +356,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         by_keyword=MappingProxyType(_keyword_index(articles)),
         by_word=MappingProxyType(_word_index(articles)),
         findings_by_article=MappingProxyType(_findings_by_article(resolver.findings)),
+        link_paths=MappingProxyType(link_paths),
         loaded_at=datetime.datetime.now(datetime.UTC),
         load_seconds=0.0,
     )

@@ -21,8 +21,8 @@ class KnowledgeGraph:
     """A corpus read into a graph, built once and never changed afterwards.
 
     ``graph`` is a frozen :class:`networkx.DiGraph` whose nodes are article ids
-    and whose edges carry ``rank`` (int) and ``paths`` (the files giving it).
-    Wanted (missing) articles are not nodes: they live in ``wanted``.
+    and whose edges carry ``rank`` (int); :meth:`link` adds the files giving
+    an edge. Wanted (missing) articles are not nodes: they live in ``wanted``.
 
     Attributes
     ----------
@@ -38,6 +38,9 @@ class KnowledgeGraph:
         searchable word of a title, question or keyword → article ids (ascending).
     findings_by_article : mapping
         Article id → the findings of its files' related entries, in corpus order.
+    link_paths : mapping
+        (source, target) → the files giving that link, for sources with several
+        copies; any other link is given by its source's only file.
     """
 
     root: str
@@ -54,6 +57,7 @@ class KnowledgeGraph:
     by_keyword: Mapping[str, tuple[int, ...]]
     by_word: Mapping[str, tuple[int, ...]]
     findings_by_article: Mapping[int, tuple[Finding, ...]]
+    link_paths: Mapping[tuple[int, int], tuple[str, ...]]
     loaded_at: datetime.datetime
     load_seconds: float
     #: Values derived lazily from the graph (curation reports…), kept with it
@@ -65,7 +69,8 @@ class KnowledgeGraph:
         data = self.graph.get_edge_data(source, target)
         if data is None:
             return None
-        return Link(source=source, target=target, rank=data["rank"], paths=data["paths"])
+        paths = self.link_paths.get((source, target)) or (self.articles[source].copies[0].path,)
+        return Link(source=source, target=target, rank=data["rank"], paths=paths)
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value computed from the graph on first use, then kept with it.

@@ -82,6 +82,7 @@ _MAPPINGS = (
     "by_keyword",
     "by_word",
     "findings_by_article",
+    "link_paths",
 )
 
 

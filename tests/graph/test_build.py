@@ -244,7 +244,7 @@ def _attribute_changes(graph: nx.DiGraph[int], source: int, target: int) -> list
         "get_edge_data() new key": lambda: graph.get_edge_data(source, target).__setitem__(
             "weight", 1
         ),
-        "del": lambda: edge.__delitem__("paths"),
+        "del": lambda: edge.__delitem__("rank"),
         "update": lambda: edge.update(rank=99),
         "|=": lambda: edge.__ior__({"rank": 99}),
         "setdefault": lambda: edge.setdefault("weight", 1),

@@ -25,12 +25,14 @@ def test_dev_corpus_details(dev_graph: KnowledgeGraph) -> None:
     assert cs.name == "Computer Science"
     assert {name for name, _ in cs.spellings} == {"Computer Science", "Computer science"}
     assert min(dev_graph.articles) < 0  # the folder with ids -1 … -13
-    # Every edge joins two articles and carries the rank and files that gave it.
+    # Every edge joins two articles and carries the rank; its link, the files that gave it.
     for source, target, data in list(dev_graph.graph.edges(data=True))[:2000]:
         assert source != target
         assert 1 <= data["rank"] <= 5
         copies = {c.path for c in dev_graph.articles[source].copies}
-        assert set(data["paths"]) <= copies
+        link = dev_graph.link(source, target)
+        assert link is not None
+        assert set(link.paths) <= copies
 
 
 def test_every_edge_keeps_the_lowest_rank_of_its_copies(dev_graph: KnowledgeGraph) -> None:
@@ -47,7 +49,11 @@ def test_every_edge_keeps_the_lowest_rank_of_its_copies(dev_graph: KnowledgeGrap
                 if copy.path not in paths:
                     paths = (*paths, copy.path)
                 expected[(article.id, target)] = (min(rank, entry.rank), paths)
-    edges = {(s, t): (d["rank"], d["paths"]) for s, t, d in dev_graph.graph.edges(data=True)}
+    edges = {}
+    for s, t in dev_graph.graph.edges:
+        link = dev_graph.link(s, t)
+        assert link is not None
+        edges[(s, t)] = (link.rank, link.paths)
     assert edges == expected
     # The rule bites: hundreds of edges have copies that give them different ranks.
     firsts = {
@@ -198,7 +204,7 @@ def test_reading_stays_right_when_files_change(
     after = summarize(kg)
     assert after == before
     assert kg.articles[renamed].copies[0].path == new_path
-    assert all(d["paths"] == (new_path,) for _, _, d in kg.graph.out_edges(renamed, data=True))
+    assert all(kg.link(s, t).paths == (new_path,) for s, t in kg.graph.out_edges(renamed))  # type: ignore[union-attr]
     assert {n for n in kg.graph if kg.articles[n] != previous.articles[n]} == {renamed}
 
     # 4. A file is corrupted, and a new one links to the most linked article.

@@ -39,6 +39,7 @@ _DATA = (
     "by_keyword",
     "by_word",
     "findings_by_article",
+    "link_paths",
 )
 
 
