@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from sys import intern
 from types import MappingProxyType
 from typing import Any, NoReturn
 
@@ -50,7 +51,8 @@ def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
             question=first.question,
             answer_packed=first.answer_packed,
             description=first.description,
-            keywords=first.keywords,
+            # Shared over the corpus (files read in other processes repeat them).
+            keywords=tuple(map(intern, first.keywords)),
             date=first.date,
             score=first.score,
             no_index=first.no_index,
@@ -267,6 +269,12 @@ def _freeze_attributes(graph: nx.DiGraph[int]) -> None:
             targets[target] = predecessors[target][source] = one(data)
 
 
+def _shared_paths(files: tuple[str, ...], articles: dict[int, Article]) -> tuple[str, ...]:
+    """The corpus's file list, each path the very string its copy holds (kept once)."""
+    held = {copy.path: copy.path for article in articles.values() for copy in article.copies}
+    return tuple(held.get(path, path) for path in files)
+
+
 def _keyword_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
     index: dict[str, list[int]] = defaultdict(list)
     for article_id in sorted(articles):
@@ -349,7 +357,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         topics=MappingProxyType(topics),
         findings=tuple(resolver.findings),
         diagnostics=reading.diagnostics,
-        files=reading.files,
+        files=_shared_paths(reading.files, articles),
         references=sum(len(f.copy.related) for f in reading.articles),
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
