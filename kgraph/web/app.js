@@ -1,0 +1,1452 @@
+// kgraph explorer: one page, hash routes, and nothing but the public GraphQL API.
+//
+// Routes (shareable):
+//   #/                                  search and entry points
+//   #/search?q=WORDS                    search results
+//   #/article/ID?depth=1&direction=BOTH article and its neighbourhood
+//   #/path/FROM/TO?bridges=1&alt=2      learning paths and their alternatives
+//   #/topics, #/topic/KEY?start=ID      topics, one topic's graph and reading order
+//   #/curation/REPORT?topic=KEY&after=  curator summary and one report, paged
+"use strict";
+
+(() => {
+  const main = document.getElementById("main");
+  const status = document.getElementById("status");
+  const PAGE = 20;
+
+  // ---------------------------------------------------------------- GraphQL
+
+  let pending = 0;
+
+  function showPending() {
+    status.textContent = pending > 0 ? "Loading…" : "";
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** POST one operation to /graphql; resolve to its data, reject with its errors. */
+  async function gql(query, variables = {}) {
+    pending += 1;
+    showPending();
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        const response = await fetch("/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json" },
+          body: JSON.stringify({ query, variables }),
+        });
+        let body = null;
+        try {
+          body = await response.json();
+        } catch {
+          body = null;
+        }
+        if (response.status === 503 && attempt < 120) {
+          // The graph is still loading: the server says when to retry.
+          status.textContent = "The graph is loading…";
+          await sleep(1000 * Number(response.headers.get("retry-after") || 1));
+          continue;
+        }
+        if (body && Array.isArray(body.errors) && body.errors.length) {
+          throw new Error(body.errors.map((e) => e.message).join("; "));
+        }
+        if (!response.ok || !body) {
+          throw new Error(`the server answered ${response.status} ${response.statusText}`);
+        }
+        return body.data;
+      }
+    } finally {
+      pending -= 1;
+      showPending();
+    }
+  }
+
+  // Topic names for legends and chips: fetched once, used when they have come.
+  const topicNames = new Map();
+  let topicsPromise = null;
+
+  function loadTopics() {
+    if (!topicsPromise) {
+      topicsPromise = gql("{ topics { key name spellings articleCount fileCount } }").then(
+        (data) => {
+          for (const topic of data.topics) topicNames.set(topic.key, topic.name);
+          assignColours(data.topics.map((topic) => topic.key));
+          return data.topics;
+        },
+        (error) => {
+          topicsPromise = null;
+          throw error;
+        },
+      );
+    }
+    return topicsPromise;
+  }
+
+  // ---------------------------------------------------------------- HTML helpers
+
+  const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+  /** Text made safe for HTML content and attribute values. */
+  function esc(value) {
+    return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
+  }
+
+  function truncate(text, length) {
+    const s = String(text ?? "");
+    return s.length > length ? `${s.slice(0, length - 1)}…` : s;
+  }
+
+  function plural(n, one, many = `${one}s`) {
+    return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+  }
+
+  function errorBox(error) {
+    return `<p class="error" role="alert">${esc(error.message || error)}</p>`;
+  }
+
+  /** A hash route: link(["article", 1], {depth: 2}) → "#/article/1?depth=2". */
+  function link(parts, params = {}) {
+    const path = parts.map((p) => encodeURIComponent(String(p))).join("/");
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined && value !== null && value !== "" && value !== false) {
+        query.set(key, String(value));
+      }
+    }
+    const qs = query.toString();
+    return `#/${path}${qs ? `?${qs}` : ""}`;
+  }
+
+  function articleLink(article, extra = "") {
+    return `<a href="${link(["article", article.id])}" data-id="${esc(article.id)}"${extra}>${esc(article.title)}</a>`;
+  }
+
+  function topicChip(topic) {
+    const key = topic.key ?? topic;
+    const name = topic.name ?? topicNames.get(key) ?? key;
+    return `<a class="chip" href="${link(["topic", key])}"><span class="dot" style="background:${topicColour(key)}"></span>${esc(name)}</a>`;
+  }
+
+  // ---------------------------------------------------------------- Markdown
+
+  const FENCE = /^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)\s*$/;
+  const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
+  const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+  const LIST_ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
+  const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+  const QUOTE = /^\s{0,3}&gt;\s?(.*)$/;
+
+  /**
+   * Answer Markdown → HTML. The source is escaped first, so no tag of the
+   * source survives; then paragraphs (line breaks kept), headings, emphasis,
+   * inline code, code fences, lists, tables and quotes. LaTeX stays as text.
+   */
+  function renderMarkdown(source) {
+    const lines = esc(String(source ?? "").replace(/\r\n?/g, "\n").replace(/\u0000/g, "")).split(
+      "\n",
+    );
+    const out = [];
+    let i = 0;
+    const startsBlock = (line, next) =>
+      FENCE.test(line) ||
+      HEADING.test(line) ||
+      RULE.test(line) ||
+      LIST_ITEM.test(line) ||
+      QUOTE.test(line) ||
+      (line.includes("|") && next !== undefined && TABLE_RULE.test(next) && next.includes("-"));
+    while (i < lines.length) {
+      const line = lines[i];
+      let m;
+      if (!line.trim()) {
+        i += 1;
+      } else if ((m = line.match(FENCE))) {
+        const fence = m[1];
+        const body = [];
+        i += 1;
+        while (i < lines.length && !lines[i].trim().startsWith(fence)) body.push(lines[i++]);
+        i += 1;
+        const lang = m[2] ? ` class="language-${m[2]}"` : "";
+        out.push(`<pre><code${lang}>${body.join("\n")}</code></pre>`);
+      } else if ((m = line.match(HEADING))) {
+        // The article title is the page's h1: the answer's headings sit below it.
+        const level = Math.min(m[1].length + 2, 6);
+        out.push(`<h${level}>${inline(m[2])}</h${level}>`);
+        i += 1;
+      } else if (RULE.test(line)) {
+        out.push("<hr>");
+        i += 1;
+      } else if (line.includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]) && lines[i + 1].includes("-")) {
+        i = table(lines, i, out);
+      } else if (LIST_ITEM.test(line)) {
+        i = list(lines, i, out);
+      } else if (QUOTE.test(line)) {
+        const body = [];
+        while (i < lines.length && (m = lines[i].match(QUOTE))) {
+          body.push(m[1]);
+          i += 1;
+        }
+        out.push(`<blockquote>${inline(body.join("\n"))}</blockquote>`);
+      } else {
+        const body = [line];
+        i += 1;
+        while (i < lines.length && lines[i].trim() && !startsBlock(lines[i], lines[i + 1])) {
+          body.push(lines[i]);
+          i += 1;
+        }
+        const text = body.join("\n");
+        const display = /^\s*\$\$[\s\S]*\$\$\s*$/.test(text) && text.trim().indexOf("$$", 2) === text.trim().length - 2;
+        out.push(display ? `<div>${inline(text)}</div>` : `<p>${inline(text)}</p>`);
+      }
+    }
+    return out.join("\n");
+  }
+
+  function cells(row) {
+    const inner = row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "");
+    return inner.split(/(?<!\\)\|/).map((cell) => cell.trim().replace(/\\\|/g, "|"));
+  }
+
+  function table(lines, i, out) {
+    const head = cells(lines[i]);
+    const aligns = cells(lines[i + 1]).map((c) =>
+      c.startsWith(":") && c.endsWith(":") ? "center" : c.endsWith(":") ? "right" : c.startsWith(":") ? "left" : "",
+    );
+    const style = (k) => (aligns[k] ? ` style="text-align:${aligns[k]}"` : "");
+    const rows = [];
+    i += 2;
+    while (i < lines.length && lines[i].trim() && lines[i].includes("|")) rows.push(cells(lines[i++]));
+    const th = head.map((c, k) => `<th${style(k)}>${inline(c)}</th>`).join("");
+    const body = rows
+      .map((r) => `<tr>${head.map((_, k) => `<td${style(k)}>${inline(r[k] ?? "")}</td>`).join("")}</tr>`)
+      .join("");
+    out.push(`<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`);
+    return i;
+  }
+
+  function list(lines, i, out) {
+    const html = [];
+    const stack = []; // open lists: {indent, tag}
+    while (i < lines.length) {
+      const line = lines[i];
+      if (!line.trim()) {
+        let j = i + 1;
+        while (j < lines.length && !lines[j].trim()) j += 1;
+        if (j < lines.length && LIST_ITEM.test(lines[j])) {
+          i = j;
+          continue;
+        }
+        break;
+      }
+      const m = line.match(LIST_ITEM);
+      if (!m) {
+        if (/^\s+\S/.test(line) && !FENCE.test(line)) {
+          // An indented line goes on with the item above.
+          html.push(`<br>${inline(line.trim())}`);
+          i += 1;
+          continue;
+        }
+        break;
+      }
+      const indent = m[1].replace(/\t/g, "    ").length;
+      const tag = /\d/.test(m[2]) ? "ol" : "ul";
+      const top = stack[stack.length - 1];
+      if (!top || indent > top.indent) {
+        const number = parseInt(m[2], 10);
+        const start = tag === "ol" && number !== 1 ? ` start="${number}"` : "";
+        html.push(`<${tag}${start}>`);
+        stack.push({ indent, tag });
+      } else {
+        while (stack.length > 1 && indent < stack[stack.length - 1].indent) {
+          html.push(`</li></${stack.pop().tag}>`);
+        }
+        html.push("</li>");
+        if (stack[stack.length - 1].tag !== tag) {
+          html.push(`</${stack.pop().tag}><${tag}>`);
+          stack.push({ indent, tag });
+        }
+      }
+      html.push(`<li>${inline(m[3])}`);
+      i += 1;
+    }
+    while (stack.length) html.push(`</li></${stack.pop().tag}>`);
+    out.push(html.join(""));
+    return i;
+  }
+
+  /** Inline Markdown of escaped text: code and math are set aside first, kept as written. */
+  function inline(text) {
+    const kept = [];
+    const keep = (html) => `\u0000${kept.push(html) - 1}\u0000`;
+    let s = text
+      .replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_, __, code) => keep(`<code>${code.trim()}</code>`))
+      .replace(/\$\$([\s\S]+?)\$\$/g, (all) => keep(`<span class="math math-display">${all}</span>`))
+      .replace(/\$(?!\s)([^$\n]+?)(?<!\s)\$/g, (all) => keep(`<span class="math">${all}</span>`))
+      .replace(/\\\(([\s\S]+?)\\\)/g, (all) => keep(`<span class="math">${all}</span>`))
+      .replace(/\\\[([\s\S]+?)\\\]/g, (all) => keep(`<span class="math math-display">${all}</span>`));
+    s = s
+      .replace(/\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^)\s]+)\)/g, (_, label, url) =>
+        keep(`<a href="${url}" rel="noopener noreferrer nofollow" target="_blank">${label}</a>`),
+      )
+      .replace(/\*\*(?=\S)([\s\S]*?\S)\*\*/g, "<strong>$1</strong>")
+      .replace(/(^|[^\w])__(?=\S)([\s\S]*?\S)__(?!\w)/g, "$1<strong>$2</strong>")
+      .replace(/(^|[^*\w])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![*\w])/g, "$1<em>$2</em>")
+      .replace(/(^|[^\w])_(?=[^\s_])([^_\n]*?[^\s_])_(?!\w)/g, "$1<em>$2</em>")
+      .replace(/~~(?=\S)([^~\n]*?\S)~~/g, "<del>$1</del>")
+      .replace(/\n/g, "<br>\n");
+    return s.replace(/\u0000(\d+)\u0000/g, (_, n) => kept[Number(n)]);
+  }
+
+  // ---------------------------------------------------------------- colours
+
+  // Colours told apart easily; neighbours in the list differ too, as a taken colour gives way to the next.
+  const PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#393b79", "#e7ba52", "#74c476", "#ffd92f", "#6baed6", "#7b4173", "#fd8d3c",
+    "#0f8a7e", "#de9ed6", "#637939", "#3b2f8f", "#ad494a", "#9c9ede", "#555555", "#c49c94",
+  ];
+  const colours = new Map();
+
+  function keyHash(key) {
+    let h = 2166136261;
+    for (const ch of String(key)) {
+      h ^= ch.codePointAt(0);
+      h = Math.imul(h, 16777619);
+    }
+    return h >>> 0;
+  }
+
+  /**
+   * Give each topic of the corpus its colour: the one its key hashes to, or,
+   * when an earlier key (in key order) holds it, the next free one. So a topic
+   * keeps its colour from page to page and run to run, and no two share one.
+   */
+  function assignColours(keys) {
+    const taken = new Set();
+    colours.clear();
+    for (const key of [...keys].sort()) {
+      let slot = keyHash(key) % PALETTE.length;
+      for (let tries = 0; taken.has(slot) && tries < PALETTE.length; tries += 1) slot = (slot + 1) % PALETTE.length;
+      if (taken.has(slot)) continue; // more topics than colours: the hash decides
+      taken.add(slot);
+      colours.set(key, PALETTE[slot]);
+    }
+  }
+
+  function topicColour(key) {
+    if (!key) return "#8a93a3";
+    return colours.get(key) ?? PALETTE[keyHash(key) % PALETTE.length];
+  }
+
+  // ---------------------------------------------------------------- graph drawing
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  let svgCount = 0;
+
+  const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+  /** Remember a render's time where the page and tests can read it. */
+  function recordRender(view, started, host) {
+    const ms = performance.now() - started;
+    document.body.dataset.renderMs = ms.toFixed(1);
+    document.body.dataset.renderView = view;
+    if (host) {
+      host.dataset.renderMs = ms.toFixed(1);
+      host.dataset.state = "ready";
+    }
+    return ms;
+  }
+
+  function nodeRadius(node, scale, center) {
+    if (node.wanted) return 5 * scale + 1;
+    return (4 + 1.4 * Math.sqrt(Math.min(node.inDegree ?? 0, 80))) * scale + (center ? 3 : 0);
+  }
+
+  /**
+   * Draw a subgraph (server layout, x and y in [0, 1]) into ``host`` as SVG:
+   * nodes coloured by topic, wanted ones hollow, links as arrows; clicking an
+   * article opens it. Returns the legend's topics, most nodes first.
+   */
+  function drawGraph(host, subgraph, { centers = new Set(), height, onOpen } = {}) {
+    const width = Math.max(320, Math.round(host.clientWidth || 800));
+    const h = height || Math.round(Math.min(660, Math.max(380, width * 0.66)));
+    const n = subgraph.nodes.length;
+    const dense = n > 120;
+    const scale = n > 250 ? 0.65 : n > 80 ? 0.8 : 1;
+    const pad = 26;
+    const id = ++svgCount;
+    const at = new Map();
+    for (const node of subgraph.nodes) {
+      at.set(node.id, {
+        x: pad + (node.x ?? 0.5) * (width - 2 * pad),
+        y: pad + (node.y ?? 0.5) * (h - 2 * pad),
+        r: nodeRadius(node, scale, centers.has(node.id)),
+        node,
+      });
+    }
+    const pairs = new Set(subgraph.edges.map((e) => `${e.source}>${e.target}`));
+    const edges = [];
+    for (const edge of subgraph.edges) {
+      const a = at.get(edge.source);
+      const b = at.get(edge.target);
+      if (!a || !b || edge.source === edge.target) continue;
+      const dx = b.x - a.x;
+      const dy = b.y - a.y;
+      const length = Math.hypot(dx, dy) || 1;
+      const title = dense ? "" : `<title>${esc(truncate(a.node.label, 60))} → ${esc(truncate(b.node.label, 60))} (rank ${edge.rank})</title>`;
+      const data = `data-source="${edge.source}" data-target="${edge.target}" data-rank="${edge.rank}"`;
+      if (pairs.has(`${edge.target}>${edge.source}`)) {
+        // Links both ways: two arcs, one either side of the straight line.
+        const bend = Math.min(18, length * 0.12);
+        const cx = (a.x + b.x) / 2 - (dy / length) * bend;
+        const cy = (a.y + b.y) / 2 + (dx / length) * bend;
+        const [x1, y1] = towards(a.x, a.y, cx, cy, a.r);
+        const [x2, y2] = towards(b.x, b.y, cx, cy, b.r + 2);
+        edges.push(`<path class="edge" fill="none" d="M${f(x1)},${f(y1)} Q${f(cx)},${f(cy)} ${f(x2)},${f(y2)}" marker-end="url(#arrow-${id})" ${data}>${title}</path>`);
+      } else {
+        const [x1, y1] = towards(a.x, a.y, b.x, b.y, a.r);
+        const [x2, y2] = towards(b.x, b.y, a.x, a.y, b.r + 2);
+        edges.push(`<line class="edge" x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}" marker-end="url(#arrow-${id})" ${data}>${title}</line>`);
+      }
+    }
+    const counts = new Map();
+    const nodes = [];
+    const labelled = n <= 12;
+    // Big nodes last, so that small ones are not hidden under them... and centers on top.
+    const order = [...at.values()].sort((p, q) => (centers.has(p.node.id) - centers.has(q.node.id)) || p.r - q.r);
+    for (const { x, y, r, node } of order) {
+      const topic = node.topic ?? "";
+      if (!node.wanted) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      const center = centers.has(node.id);
+      const name = topicNames.get(topic) ?? topic;
+      const tip = node.wanted
+        ? `Missing: ${node.label} (wanted article ${node.id}, linked from ${plural(node.inDegree, "article")})`
+        : `${node.label}\n${name} · ${node.inDegree} in · ${node.outDegree} out`;
+      const fill = node.wanted ? "#fff" : topicColour(topic);
+      const attrs = node.wanted
+        ? `aria-disabled="true"`
+        : `role="link" tabindex="0" aria-label="${esc(node.label)}"`;
+      // Labels face the middle, so that those near an edge stay inside the drawing.
+      const left = x > width * 0.55;
+      const label =
+        labelled || center
+          ? `<text x="${f(left ? -(r + 4) : r + 4)}" y="4"${left ? ' text-anchor="end"' : ""}>${esc(truncate(node.label, center ? Math.max(20, Math.min(48, Math.round(width / 16))) : 30))}</text>`
+          : "";
+      nodes.push(
+        `<g class="node${node.wanted ? " wanted" : ""}${center ? " center" : ""}" transform="translate(${f(x)},${f(y)})" data-id="${node.id}" data-topic="${esc(topic)}" data-wanted="${node.wanted}" ${attrs}>` +
+          `<circle r="${f(r)}" fill="${fill}"></circle><title>${esc(tip)}</title>${label}</g>`,
+      );
+    }
+    const marker = (name, colour) =>
+      `<marker id="${name}-${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="${dense ? 5 : 7}" markerHeight="${dense ? 5 : 7}" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="${colour}"></path></marker>`;
+    host.innerHTML =
+      `<svg xmlns="${SVG_NS}" viewBox="0 0 ${width} ${h}" height="${h}" role="img" aria-label="${esc(plural(n, "article"))} and ${esc(plural(edges.length, "link"))}">` +
+      `<defs>${marker("arrow", "#9aa3b2")}${marker("arrow-hl", "#2f5bd3")}</defs>` +
+      `<g class="viewport"><g class="edges${dense ? " dense" : ""}">${edges.join("")}</g><g class="nodes">${nodes.join("")}</g></g></svg>` +
+      `<div class="zoom"><button type="button" data-zoom="in" aria-label="Zoom in">+</button><button type="button" data-zoom="out" aria-label="Zoom out">−</button><button type="button" data-zoom="reset" aria-label="Fit the whole graph">⤢</button></div>`;
+    interact(host, { width, height: h, id, onOpen });
+    return [...counts.entries()].sort((p, q) => q[1] - p[1] || p[0].localeCompare(q[0]));
+  }
+
+  const f = (v) => (Math.round(v * 10) / 10).toString();
+
+  /** The point ``by`` away from (x, y) towards (tx, ty). */
+  function towards(x, y, tx, ty, by) {
+    const dx = tx - x;
+    const dy = ty - y;
+    const d = Math.hypot(dx, dy) || 1;
+    return [x + (dx / d) * by, y + (dy / d) * by];
+  }
+
+  /** Clicks and keys open articles; drag pans, the buttons or Ctrl+wheel zoom; hover lights links. */
+  function interact(host, { width, height, id, onOpen }) {
+    const svg = host.querySelector("svg");
+    const box = { x: 0, y: 0, w: width, h: height };
+    const apply = () => svg.setAttribute("viewBox", `${f(box.x)} ${f(box.y)} ${f(box.w)} ${f(box.h)}`);
+    const zoom = (k, cx = box.x + box.w / 2, cy = box.y + box.h / 2) => {
+      const w = Math.min(width * 4, Math.max(width / 12, box.w * k));
+      const ratio = w / box.w;
+      box.x = cx - (cx - box.x) * ratio;
+      box.y = cy - (cy - box.y) * ratio;
+      box.w = w;
+      box.h = box.h * ratio;
+      apply();
+    };
+    const point = (event) => {
+      const rect = svg.getBoundingClientRect();
+      return {
+        x: box.x + ((event.clientX - rect.left) / rect.width) * box.w,
+        y: box.y + ((event.clientY - rect.top) / rect.height) * box.h,
+      };
+    };
+    host.querySelector(".zoom")?.addEventListener("click", (event) => {
+      const which = event.target.closest("button")?.dataset.zoom;
+      if (which === "in") zoom(0.7);
+      else if (which === "out") zoom(1 / 0.7);
+      else if (which === "reset") {
+        Object.assign(box, { x: 0, y: 0, w: width, h: height });
+        apply();
+      }
+    });
+    svg.addEventListener(
+      "wheel",
+      (event) => {
+        if (!event.ctrlKey && !event.metaKey) return;
+        event.preventDefault();
+        const p = point(event);
+        zoom(Math.exp(event.deltaY * 0.002), p.x, p.y);
+      },
+      { passive: false },
+    );
+    let drag = null;
+    let moved = 0;
+    svg.addEventListener("pointerdown", (event) => {
+      if (event.button !== 0) return;
+      drag = { x: event.clientX, y: event.clientY };
+      moved = 0;
+    });
+    svg.addEventListener("pointermove", (event) => {
+      if (!drag) return;
+      const rect = svg.getBoundingClientRect();
+      const dx = event.clientX - drag.x;
+      const dy = event.clientY - drag.y;
+      moved += Math.abs(dx) + Math.abs(dy);
+      if (moved > 4) {
+        svg.classList.add("panning");
+        box.x -= (dx / rect.width) * box.w;
+        box.y -= (dy / rect.height) * box.h;
+        apply();
+      }
+      drag = { x: event.clientX, y: event.clientY };
+    });
+    const stop = () => {
+      drag = null;
+      svg.classList.remove("panning");
+    };
+    svg.addEventListener("pointerup", stop);
+    svg.addEventListener("pointerleave", stop);
+    const open = (event) => {
+      const node = event.target.closest(".node[role=link]");
+      if (node && onOpen) onOpen(Number(node.dataset.id));
+    };
+    svg.addEventListener("click", (event) => {
+      if (moved <= 4) open(event);
+    });
+    svg.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        open(event);
+      }
+    });
+    // Light up a node's links on hover; the index of links is built on first use.
+    let touching = null;
+    let lit = [];
+    const light = (event) => {
+      const node = event.target.closest(".node");
+      for (const edge of lit) {
+        edge.classList.remove("hl");
+        edge.setAttribute("marker-end", `url(#arrow-${id})`);
+      }
+      lit = [];
+      if (!node) return;
+      if (!touching) {
+        touching = new Map();
+        for (const edge of svg.querySelectorAll(".edge")) {
+          for (const end of [edge.dataset.source, edge.dataset.target]) {
+            if (!touching.has(end)) touching.set(end, []);
+            touching.get(end).push(edge);
+          }
+        }
+      }
+      lit = touching.get(node.dataset.id) ?? [];
+      for (const edge of lit) {
+        edge.classList.add("hl");
+        edge.setAttribute("marker-end", `url(#arrow-hl-${id})`);
+      }
+    };
+    svg.addEventListener("mouseover", light);
+    svg.addEventListener("focusin", light);
+  }
+
+  function legendHtml(topics, { wanted = false } = {}) {
+    const items = topics.map(
+      ([key, count]) =>
+        `<li><span class="dot" style="background:${topicColour(key)}"></span>${esc(topicNames.get(key) ?? (key || "no topic"))} <span class="muted">${count}</span></li>`,
+    );
+    if (wanted) items.push(`<li><span class="dot hollow"></span>missing (wanted) article</li>`);
+    return `<ul class="legend" aria-label="Topics of the drawn articles">${items.join("")}</ul>`;
+  }
+
+  /** A learning path drawn left to right: one node per step, each link labelled with its reason. */
+  function drawPath(host, steps, onOpen) {
+    // Long paths close up to fit the width, down to a spacing where titles still read.
+    const room = host.clientWidth || 600;
+    const gap = Math.round(Math.max(124, Math.min(170, (room - 40) / steps.length)));
+    const width = Math.max(room, gap * steps.length + 40);
+    const height = 160;
+    const y = 70;
+    const x0 = Math.max(70, (width - gap * (steps.length - 1)) / 2);
+    const id = ++svgCount;
+    const parts = [];
+    steps.forEach((step, k) => {
+      if (k === 0) return;
+      const x1 = x0 + gap * (k - 1) + 22;
+      const x2 = x0 + gap * k - 24;
+      const reason = step.via === "LINK" ? `link rank ${step.rank}` : step.via === "KEYWORDS" ? "shares keywords" : step.via;
+      const dash = step.via === "KEYWORDS" ? ` stroke-dasharray="5 4"` : "";
+      parts.push(`<line class="edge" x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke-width="2"${dash} marker-end="url(#arrow-${id})"></line>`);
+      parts.push(`<text class="step-label" x="${(x1 + x2) / 2}" y="${y - 12}" text-anchor="middle">${esc(reason)}</text>`);
+      if (step.topicChange) {
+        parts.push(`<text class="step-label change" x="${(x1 + x2) / 2}" y="${y + 22}" text-anchor="middle">topic change</text>`);
+      }
+    });
+    steps.forEach((step, k) => {
+      const x = x0 + gap * k;
+      const topic = step.article.topics[0]?.key ?? "";
+      const lines = wrap(step.article.title, Math.floor(gap / 6.6), 3)
+        .map((line, j) => `<tspan x="0" dy="${j === 0 ? 0 : 14}">${esc(line)}</tspan>`)
+        .join("");
+      parts.push(
+        `<g class="node" transform="translate(${x},${y})" data-id="${step.article.id}" data-step="${k}" data-topic="${esc(topic)}" data-wanted="false" role="link" tabindex="0" aria-label="Step ${k + 1}: ${esc(step.article.title)}">` +
+          `<circle r="18" fill="${topicColour(topic)}"></circle>` +
+          `<text x="0" y="5" text-anchor="middle" style="fill:#fff;stroke:none;font-weight:700;font-size:13px">${k + 1}</text>` +
+          `<text y="40" text-anchor="middle">${lines}</text><title>${esc(step.article.title)}</title></g>`,
+      );
+    });
+    host.innerHTML =
+      `<svg xmlns="${SVG_NS}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="A learning path of ${steps.length} articles">` +
+      `<defs><marker id="arrow-${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#9aa3b2"></path></marker></defs>` +
+      `${parts.join("")}</svg>`;
+    const svg = host.querySelector("svg");
+    const open = (event) => {
+      const node = event.target.closest(".node[role=link]");
+      if (node) onOpen(Number(node.dataset.id));
+    };
+    svg.addEventListener("click", open);
+    svg.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") open(event);
+    });
+  }
+
+  function wrap(text, width, most) {
+    const words = String(text).split(/\s+/);
+    const lines = [];
+    let line = "";
+    for (const word of words) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? `${line} ${word}` : word;
+      }
+    }
+    if (line) lines.push(line);
+    if (lines.length > most) {
+      lines.length = most;
+      lines[most - 1] = truncate(lines[most - 1] + " …", width);
+    }
+    return lines;
+  }
+
+  // ---------------------------------------------------------------- views
+
+  let routeToken = 0;
+  let shown = { view: null };
+
+  function setView(name, title, html) {
+    document.title = title ? `${title} · kgraph explorer` : "kgraph explorer";
+    for (const a of document.querySelectorAll("[data-nav]")) {
+      if (a.dataset.nav === name) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+    main.innerHTML = html;
+    main.dataset.view = name;
+  }
+
+  const ARTICLE_SUMMARY = "id title description inDegree outDegree topics { key name }";
+
+  function resultsList(nodes) {
+    if (!nodes.length) return `<p class="muted">No article matches.</p>`;
+    return `<ul class="results">${nodes
+      .map(
+        (a) =>
+          `<li data-id="${a.id}"><div class="spread"><span class="title">${articleLink(a)}</span>` +
+          `<span class="muted small">#${a.id} · ${a.inDegree} in · ${a.outDegree} out</span></div>` +
+          (a.description ? `<p>${esc(a.description)}</p>` : "") +
+          `<div class="row">${a.topics.map(topicChip).join("")}</div></li>`,
+      )
+      .join("")}</ul>`;
+  }
+
+  /** Pages of a connection: ``after`` is this page's cursor, ``back`` the cursors of the pages before. */
+  function pager(parts, params, pageInfo, totalCount, shownCount) {
+    const back = params.get("back") ? params.get("back").split(",") : [];
+    const after = params.get("after") || "";
+    const first = Number(params.get("first")) || PAGE;
+    const base = Object.fromEntries(params.entries());
+    const from = back.length * first + (shownCount ? 1 : 0);
+    const to = back.length * first + shownCount;
+    // "-" stands for the first page, which has no cursor.
+    const prev = back.length
+      ? link(parts, { ...base, after: back[back.length - 1].replace(/^-$/, ""), back: back.slice(0, -1).join(",") })
+      : null;
+    const next = pageInfo.hasNextPage
+      ? link(parts, { ...base, after: pageInfo.endCursor, back: [...back, after || "-"].join(",") })
+      : null;
+    return (
+      `<nav class="pager" aria-label="Pages">` +
+      `<span class="muted">${from.toLocaleString("en")}–${to.toLocaleString("en")} of ${totalCount.toLocaleString("en")}</span>` +
+      (prev ? `<a class="button quiet" href="${prev}" rel="prev" data-page="prev">← Previous</a>` : `<button class="quiet" disabled>← Previous</button>`) +
+      (next ? `<a class="button quiet" href="${next}" rel="next" data-page="next">Next →</a>` : `<button class="quiet" disabled>Next →</button>`) +
+      `</nav>`
+    );
+  }
+
+  // Home: search, topics and the most linked articles.
+  async function homeView(route) {
+    setView(
+      "home",
+      "",
+      `<div class="split"><div class="stack">
+        <section class="card"><h1>Explore the knowledge graph</h1>
+          <p class="muted">Search the articles, open one to see what it links to and what links to it,
+          follow a learning path from one article to another, read a topic in order, or work through the curator's reports.</p>
+          <form class="search" id="home-search" role="search"><label for="home-q" class="sr-only">Search articles</label>
+          <input id="home-q" type="search" placeholder="e.g. ATP pump, binary search, divergence" autocomplete="off">
+          <button type="submit">Search</button></form>
+          <p class="small muted" id="home-stats"></p></section>
+        <section class="card"><h2>Most linked articles</h2><div id="home-linked" class="loading">Loading</div></section>
+      </div><div class="stack"><section class="card"><div class="spread"><h2>Topics</h2><a href="#/topics">All topics</a></div><div id="home-topics" class="loading">Loading</div></section>
+      <section class="card"><h2>Learning paths</h2><p class="muted">Pick a start and a goal: the explorer finds the shortest ways through the links.</p><a class="button" href="#/path">Find a learning path</a></section></div></div>`,
+    );
+    document.getElementById("home-search").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const q = document.getElementById("home-q").value.trim();
+      if (q) location.hash = link(["search"], { q });
+    });
+    try {
+      const [data, topics] = await Promise.all([
+        gql(`{ stats { articles links topics files version } curation { overLinked(first: 8) { inDegree article { ${ARTICLE_SUMMARY} } } } }`),
+        loadTopics(),
+      ]);
+      if (route.token !== routeToken) return;
+      const s = data.stats;
+      document.getElementById("home-stats").textContent =
+        `${plural(s.articles, "article")}, ${plural(s.links, "link")}, ${plural(s.topics, "topic")} in ${plural(s.files, "file")} · kgraph ${s.version}`;
+      const linked = document.getElementById("home-linked");
+      linked.classList.remove("loading");
+      linked.innerHTML = resultsList(data.curation.overLinked.map((r) => r.article));
+      const grid = document.getElementById("home-topics");
+      grid.classList.remove("loading");
+      grid.innerHTML = `<div class="row">${topics.map((t) => topicChip(t)).join("")}</div>`;
+    } catch (error) {
+      if (route.token === routeToken) document.getElementById("home-linked").outerHTML = errorBox(error);
+    }
+  }
+
+  async function searchView(route) {
+    const q = (route.params.get("q") || "").trim();
+    document.getElementById("search-input").value = q;
+    if (!q) return homeView(route);
+    const after = route.params.get("after") || null;
+    const openId = /^-?\d+$/.test(q) ? `<p class="notice">Open article <a href="${link(["article", q])}">#${esc(q)}</a></p>` : "";
+    setView("home", `Search: ${q}`, `<section class="card" id="search-results"><h1>Search: “${esc(q)}”</h1>${openId}<div class="loading">Searching</div></section>`);
+    try {
+      const data = await gql(
+        `query Search($q: String!, $first: Int!, $after: String) { articles(filter: { search: $q }, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${ARTICLE_SUMMARY} } } }`,
+        { q, first: PAGE, after },
+      );
+      if (route.token !== routeToken) return;
+      const found = data.articles;
+      const section = document.getElementById("search-results");
+      section.innerHTML =
+        `<div class="spread"><h1>Search: “${esc(q)}”</h1><span class="muted">${plural(found.totalCount, "article")}</span></div>${openId}` +
+        resultsList(found.nodes) +
+        (found.totalCount > found.nodes.length ? pager(["search"], route.params, found.pageInfo, found.totalCount, found.nodes.length) : "");
+      section.dataset.state = "ready";
+    } catch (error) {
+      if (route.token === routeToken) document.getElementById("search-results").innerHTML = errorBox(error);
+    }
+  }
+
+  const ARTICLE_QUERY = `query Article($id: Int!) { article(id: $id) {
+    id title question answer description keywords subject url date score noIndex inDegree outDegree
+    topics { key name } copies { path url subject }
+    links { rank target { id title topics { key } } wanted { id title url } }
+    backlinks(first: 50) { id title topics { key } } } }`;
+
+  const SUBGRAPH_QUERY = `query Neighbourhood($center: [Int!]!, $depth: Int!, $direction: Direction!, $limit: Int!) {
+    subgraph(center: $center, depth: $depth, direction: $direction, limit: $limit, layout: SPRING) {
+      nodes { id label topic inDegree outDegree wanted x y } edges { id source target rank } truncated omittedNodes } }`;
+
+  const DIRECTIONS = { OUT: "links out", IN: "links in", BOTH: "both ways" };
+
+  function graphOptions(params) {
+    const depth = Math.min(3, Math.max(1, Number(params.get("depth")) || 1));
+    const direction = DIRECTIONS[params.get("direction")] ? params.get("direction") : "BOTH";
+    const limit = [100, 250, 500, 1000, 2000].includes(Number(params.get("limit"))) ? Number(params.get("limit")) : 500;
+    return { depth, direction, limit };
+  }
+
+  async function articleView(route) {
+    const id = Number(route.parts[1]);
+    if (!Number.isInteger(id)) return notFound(route);
+    const options = graphOptions(route.params);
+    if (shown.view === "article" && shown.id === id) {
+      // Same article, other graph options: redraw the neighbourhood only.
+      syncGraphControls(options);
+      return drawNeighbourhood(route, id, options);
+    }
+    shown = { view: "article", id };
+    setView(
+      "article",
+      `Article ${id}`,
+      `<div class="split"><article class="card" id="article" aria-busy="true"><p class="loading">Loading article ${id}</p></article>
+      <div class="stack sticky"><section class="card" aria-labelledby="hood-title">
+        <div class="graph-head"><h2 id="hood-title">Neighbourhood</h2>
+          <form class="controls" id="graph-controls">
+            <label>Depth <select name="depth" id="depth">${[1, 2, 3].map((d) => `<option value="${d}">${d}</option>`).join("")}</select></label>
+            <label>Direction <select name="direction" id="direction">${Object.entries(DIRECTIONS).map(([k, v]) => `<option value="${k}">${k} · ${v}</option>`).join("")}</select></label>
+            <label>At most <select name="limit" id="limit">${[100, 250, 500, 1000, 2000].map((l) => `<option value="${l}">${l}</option>`).join("")}</select></label>
+          </form></div>
+        <div class="graph" id="neighbourhood" data-state="loading"></div>
+        <div class="graph-foot"><div id="legend"></div><span id="graph-note"></span></div>
+        <p class="small muted">Click an article to open it; hollow circles are missing (wanted) articles. Drag to pan; +/− or Ctrl+wheel to zoom.</p>
+      </section>
+      <section class="card"><h2>Links <span class="muted small">(rank order)</span></h2><div id="links" class="loading">Loading</div></section>
+      <section class="card"><h2>Backlinks <span class="muted small">(strongest first)</span></h2><div id="backlinks" class="loading">Loading</div></section>
+      </div></div>`,
+    );
+    syncGraphControls(options);
+    document.getElementById("graph-controls").addEventListener("change", () => {
+      const form = document.getElementById("graph-controls");
+      location.hash = link(["article", id], {
+        depth: form.depth.value,
+        direction: form.direction.value,
+        limit: form.limit.value === "500" ? "" : form.limit.value,
+      });
+    });
+    const graph = drawNeighbourhood(route, id, options);
+    try {
+      const data = await gql(ARTICLE_QUERY, { id });
+      if (route.token !== routeToken) return;
+      showArticle(id, data.article);
+    } catch (error) {
+      if (route.token === routeToken) document.getElementById("article").innerHTML = errorBox(error);
+    }
+    await graph;
+  }
+
+  function syncGraphControls({ depth, direction, limit }) {
+    const form = document.getElementById("graph-controls");
+    if (!form) return;
+    form.depth.value = String(depth);
+    form.direction.value = direction;
+    form.limit.value = String(limit);
+  }
+
+  function showArticle(id, article) {
+    const box = document.getElementById("article");
+    box.removeAttribute("aria-busy");
+    for (const name of ["links", "backlinks"]) document.getElementById(name).classList.remove("loading");
+    if (!article) {
+      box.innerHTML = `<h1>No article ${id}</h1><p class="muted">No file of the corpus holds an article with this id.</p>`;
+      document.getElementById("links").innerHTML = "";
+      document.getElementById("backlinks").innerHTML = "";
+      return;
+    }
+    document.title = `${article.title} · kgraph explorer`;
+    const meta = [
+      `<span>#${article.id}</span>`,
+      article.date ? `<span>${esc(article.date)}</span>` : "",
+      `<span>${esc(article.subject)}</span>`,
+      `<span>${article.inDegree} in · ${article.outDegree} out</span>`,
+      article.noIndex ? `<span class="badge warn">withdrawn (no_index)</span>` : "",
+      article.copies.length > 1 ? `<span class="badge accent">${article.copies.length} copies</span>` : "",
+    ].join("");
+    const question = article.question && article.question !== article.title ? `<p class="muted"><strong>Question:</strong> ${esc(article.question)}</p>` : "";
+    const keywords = article.keywords.length
+      ? `<p class="small muted">Keywords: ${article.keywords.map((k) => `<a href="${link(["search"], { q: k })}">${esc(k)}</a>`).join(", ")}</p>`
+      : "";
+    box.innerHTML =
+      `<h1 id="article-title">${esc(article.title)}</h1><div class="row">${article.topics.map(topicChip).join("")}</div>` +
+      `<div class="meta">${meta}</div>${question}<div class="answer" id="answer">${renderMarkdown(article.answer)}</div>${keywords}` +
+      `<p class="small muted">Files: ${article.copies.map((c) => `<span class="mono">${esc(c.path)}</span>`).join(", ")}</p>` +
+      `<div class="row"><a class="button quiet" href="${link(["path", article.id])}">Learning path from here</a>` +
+      `<a class="button quiet" href="${link(["topic", article.topics[0]?.key ?? ""], { start: article.id })}">Read its topic from here</a></div>`;
+    document.getElementById("links").innerHTML = article.links.length
+      ? `<ol class="links" id="link-list">${article.links
+          .map((l) =>
+            l.target
+              ? `<li value="${l.rank}" data-id="${l.target.id}" data-rank="${l.rank}">${articleLink(l.target)}</li>`
+              : `<li value="${l.rank}" class="missing" data-wanted="${l.wanted?.id ?? ""}" data-rank="${l.rank}">missing: ${esc(l.wanted?.title ?? "an unknown article")} <span class="muted">(#${esc(l.wanted?.id ?? "?")}, wanted)</span></li>`,
+          )
+          .join("")}</ol>`
+      : `<p class="muted">This article links nowhere (a dead end).</p>`;
+    const more = article.inDegree > article.backlinks.length ? `<p class="small muted">and ${article.inDegree - article.backlinks.length} more</p>` : "";
+    document.getElementById("backlinks").innerHTML = article.backlinks.length
+      ? `<ul class="links" id="backlink-list">${article.backlinks.map((a) => `<li data-id="${a.id}">${articleLink(a)}</li>`).join("")}</ul>${more}`
+      : `<p class="muted">No article links here (an orphan).</p>`;
+  }
+
+  async function drawNeighbourhood(route, id, { depth, direction, limit }) {
+    const host = document.getElementById("neighbourhood");
+    const started = performance.now();
+    host.dataset.state = "loading";
+    host.setAttribute("aria-busy", "true");
+    try {
+      // Topic names and colours come with the topics; they are usually in already.
+      const [data] = await Promise.all([
+        gql(SUBGRAPH_QUERY, { center: [id], depth, direction, limit }),
+        loadTopics().catch(() => null),
+      ]);
+      if (route.token !== routeToken) return;
+      const sub = data.subgraph;
+      const topics = drawGraph(host, sub, {
+        centers: new Set([id]),
+        onOpen: (target) => {
+          location.hash = link(["article", target], Object.fromEntries(route.params.entries()));
+        },
+      });
+      document.getElementById("legend").innerHTML = legendHtml(topics, { wanted: sub.nodes.some((n) => n.wanted) });
+      await nextPaint();
+      if (route.token !== routeToken) return;
+      const ms = recordRender("neighbourhood", started, host);
+      host.removeAttribute("aria-busy");
+      const cut = sub.truncated ? ` · ${plural(sub.omittedNodes, "more article")} not drawn (raise “at most”)` : "";
+      document.getElementById("graph-note").textContent =
+        `${plural(sub.nodes.length, "node")}, ${plural(sub.edges.length, "link")}${cut} · drawn in ${Math.round(ms)} ms`;
+    } catch (error) {
+      if (route.token !== routeToken) return;
+      host.dataset.state = "error";
+      host.innerHTML = errorBox(error);
+    }
+  }
+
+  // Learning paths.
+  const PATHS_QUERY = `query Paths($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) {
+    start: article(id: $from) { id title } goal: article(id: $to) { id title }
+    learningPaths(from: $from, to: $to, k: $k, options: $options) {
+      hops cost bridges steps { article { id title topics { key name } } via rank sharedKeywords topicChange } } }`;
+
+  let pathCache = { key: null, data: null };
+
+  function pathOptions(params) {
+    return {
+      keywordBridges: params.get("bridges") === "1",
+      directed: params.get("directed") !== "0",
+      sameTopic: params.get("sameTopic") === "1",
+      weight: params.get("weight") === "RANK" ? "RANK" : "HOPS",
+    };
+  }
+
+  function pickerHtml(name, label, id, title) {
+    const value = title ? title : id ?? "";
+    const chosen = id !== undefined && id !== null && id !== "" ? `#${esc(id)}` : "";
+    return `<div class="picker" data-picker="${name}">
+      <label for="pick-${name}">${label}</label>
+      <input id="pick-${name}" name="${name}" type="text" autocomplete="off" placeholder="an id or words of its title" value="${esc(value)}" data-id="${esc(id ?? "")}" aria-describedby="pick-${name}-chosen" aria-autocomplete="list" aria-controls="pick-${name}-list">
+      <div class="chosen" id="pick-${name}-chosen">${chosen}</div>
+      <ul class="suggest" id="pick-${name}-list" hidden></ul></div>`;
+  }
+
+  function wirePicker(root) {
+    const input = root.querySelector("input");
+    const list = root.querySelector(".suggest");
+    const chosen = root.querySelector(".chosen");
+    let timer = null;
+    let asked = 0;
+    const close = () => {
+      list.hidden = true;
+      list.innerHTML = "";
+    };
+    input.addEventListener("input", () => {
+      const q = input.value.trim();
+      input.dataset.id = /^-?\d+$/.test(q) ? q : "";
+      chosen.textContent = input.dataset.id ? `#${q}` : "";
+      clearTimeout(timer);
+      if (!q || input.dataset.id) return close();
+      timer = setTimeout(async () => {
+        const mine = ++asked;
+        try {
+          const data = await gql(
+            `query Pick($q: String!) { articles(filter: { search: $q }, first: 8) { nodes { id title topics { key } } } }`,
+            { q },
+          );
+          if (mine !== asked) return;
+          const nodes = data.articles.nodes;
+          list.innerHTML = nodes.length
+            ? nodes.map((a) => `<li><button type="button" data-id="${a.id}" data-title="${esc(a.title)}">${esc(a.title)} <span class="muted small">#${a.id}</span></button></li>`).join("")
+            : `<li class="muted small" style="padding:0.3rem 0.7rem">No article matches</li>`;
+          list.hidden = false;
+        } catch {
+          close();
+        }
+      }, 180);
+    });
+    list.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-id]");
+      if (!button) return;
+      input.value = button.dataset.title;
+      input.dataset.id = button.dataset.id;
+      chosen.textContent = `#${button.dataset.id}`;
+      close();
+      input.focus();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") close();
+      if (event.key === "ArrowDown" && !list.hidden) {
+        event.preventDefault();
+        list.querySelector("button")?.focus();
+      }
+    });
+    root.addEventListener("focusout", (event) => {
+      if (!root.contains(event.relatedTarget)) setTimeout(close, 150);
+    });
+  }
+
+  /** The id a picker holds: chosen, typed, or the best search match of its words. */
+  async function resolvePicker(input) {
+    if (input.dataset.id) return Number(input.dataset.id);
+    const q = input.value.trim();
+    if (!q) throw new Error(`choose the ${input.name === "from" ? "start" : "goal"} article`);
+    const data = await gql(`query Pick($q: String!) { articles(filter: { search: $q }, first: 1) { nodes { id } } }`, { q });
+    const hit = data.articles.nodes[0];
+    if (!hit) throw new Error(`no article matches “${q}”`);
+    return hit.id;
+  }
+
+  async function pathView(route) {
+    const from = route.parts[1] !== undefined ? Number(route.parts[1]) : null;
+    const to = route.parts[2] !== undefined ? Number(route.parts[2]) : null;
+    const options = pathOptions(route.params);
+    const alt = Math.max(0, (Number(route.params.get("alt")) || 1) - 1);
+    const key = JSON.stringify([from, to, options]);
+    if (shown.view === "path" && shown.key === key && pathCache.key === key && pathCache.data) {
+      return showPaths(route, pathCache.data, alt);
+    }
+    shown = { view: "path", key };
+    const check = (name, label, on) => `<label><input type="checkbox" name="${name}"${on ? " checked" : ""}> ${label}</label>`;
+    setView(
+      "path",
+      "Learning path",
+      `<section class="card"><h1>Learning path</h1>
+        <form id="path-form" aria-label="Find a learning path">
+          <div class="pickers">${pickerHtml("from", "Start article", from, null)}${pickerHtml("to", "Goal article", to, null)}
+            <div><button type="submit" id="find-path">Find paths</button></div></div>
+          <div class="options">
+            ${check("directed", "follow links forwards only (directed)", options.directed)}
+            ${check("bridges", "keyword bridges where links do not reach", options.keywordBridges)}
+            ${check("sameTopic", "stay in the start's topics", options.sameTopic)}
+            <label>Shortest by <select name="weight"><option value="HOPS">fewest links</option><option value="RANK"${options.weight === "RANK" ? " selected" : ""}>strongest links (rank)</option></select></label>
+          </div><div id="path-form-error"></div></form></section>
+      <section class="card" id="path-result" ${from !== null && to !== null ? "" : "hidden"}><p class="loading">Finding paths</p></section>`,
+    );
+    const form = document.getElementById("path-form");
+    for (const picker of form.querySelectorAll(".picker")) wirePicker(picker);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const error = document.getElementById("path-form-error");
+      error.innerHTML = "";
+      try {
+        const [a, b] = await Promise.all([resolvePicker(form.from), resolvePicker(form.to)]);
+        location.hash = link(["path", a, b], {
+          directed: form.directed.checked ? "" : "0",
+          bridges: form.bridges.checked ? "1" : "",
+          sameTopic: form.sameTopic.checked ? "1" : "",
+          weight: form.weight.value === "RANK" ? "RANK" : "",
+        });
+      } catch (err) {
+        error.innerHTML = errorBox(err);
+      }
+    });
+    if (from === null || to === null || !Number.isInteger(from) || !Number.isInteger(to)) return;
+    try {
+      const started = performance.now();
+      const data = await gql(PATHS_QUERY, { from, to, k: 5, options });
+      if (route.token !== routeToken) return;
+      pathCache = { key, data };
+      if (data.start) form.from.value = data.start.title;
+      if (data.goal) form.to.value = data.goal.title;
+      showPaths(route, data, alt, started);
+    } catch (error) {
+      if (route.token === routeToken) document.getElementById("path-result").innerHTML = errorBox(error);
+    }
+  }
+
+  async function showPaths(route, data, alt, started = performance.now()) {
+    const box = document.getElementById("path-result");
+    box.hidden = false;
+    const from = Number(route.parts[1]);
+    const to = Number(route.parts[2]);
+    if (!data.start || !data.goal) {
+      const missing = [!data.start ? from : null, !data.goal ? to : null].filter((x) => x !== null);
+      box.innerHTML = `<p class="error">No article ${missing.map((m) => `#${m}`).join(" or ")}.</p>`;
+      return;
+    }
+    const paths = data.learningPaths;
+    const heading = `<h2>From ${articleLink(data.start)} to ${articleLink(data.goal)}</h2>`;
+    if (!paths.length) {
+      box.innerHTML = `${heading}<p class="notice" id="no-path">No learning path with these options. Try keyword bridges, or following links both ways (untick “directed”).</p>`;
+      box.dataset.state = "ready";
+      return;
+    }
+    const chosen = Math.min(alt, paths.length - 1);
+    const path = paths[chosen];
+    const base = Object.fromEntries(route.params.entries());
+    const tabs = paths
+      .map(
+        (p, k) =>
+          `<button type="button" aria-pressed="${k === chosen}" data-alt="${k + 1}">${k === 0 ? "Best" : `Alternative ${k}`} · ${plural(p.hops, "hop")}${p.bridges ? ` · ${plural(p.bridges, "bridge")}` : ""}</button>`,
+      )
+      .join("");
+    box.innerHTML =
+      `${heading}<div class="alternatives" role="group" aria-label="Paths found">${tabs}</div>` +
+      `<p class="small muted">${plural(path.hops, "hop")} · cost ${path.cost} · ${plural(path.bridges, "keyword bridge")}</p>` +
+      `<div class="graph path-row" id="path-graph" data-state="loading"></div>` +
+      `<h3 style="margin-top:1rem">Steps</h3><ol class="steps" id="path-steps">${path.steps.map(stepHtml).join("")}</ol>`;
+    box.querySelector(".alternatives").addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-alt]");
+      if (button) location.hash = link(["path", from, to], { ...base, alt: button.dataset.alt === "1" ? "" : button.dataset.alt });
+    });
+    const host = document.getElementById("path-graph");
+    drawPath(host, path.steps, (id) => {
+      location.hash = link(["article", id]);
+    });
+    await nextPaint();
+    recordRender("path", started, host);
+    box.dataset.state = "ready";
+  }
+
+  function stepHtml(step) {
+    const shared = step.sharedKeywords.map(esc).join(", ");
+    let reason;
+    if (step.via === "START") reason = `<span class="badge accent">START</span> where the path begins`;
+    else if (step.via === "LINK")
+      reason = `<span class="badge">LINK</span> link rank ${step.rank}${shared ? ` <span class="muted">· shares ${shared}</span>` : ""}`;
+    else reason = `<span class="badge warn">KEYWORDS</span> shares keywords: ${shared || "—"}`;
+    const change = step.topicChange ? ` <span class="badge warn">topic change</span>` : "";
+    return (
+      `<li data-id="${step.article.id}" data-via="${step.via}"${step.rank ? ` data-rank="${step.rank}"` : ""}><div>` +
+      `<div class="spread"><span>${articleLink(step.article)}</span><span class="row">${step.article.topics.map(topicChip).join("")}</span></div>` +
+      `<div class="reason">${reason}${change}</div></div></li>`
+    );
+  }
+
+  // Topics.
+  async function topicsView(route) {
+    shown = { view: "topics" };
+    setView("topics", "Topics", `<section class="card"><h1>Topics</h1><div id="topic-list" class="loading">Loading</div></section>`);
+    try {
+      const topics = await loadTopics();
+      if (route.token !== routeToken) return;
+      document.getElementById("topic-list").outerHTML =
+        `<ul class="topic-grid" id="topic-list">${topics
+          .map(
+            (t) =>
+              `<li data-topic="${esc(t.key)}"><a class="card" href="${link(["topic", t.key])}"><span class="name"><span class="dot" style="background:${topicColour(t.key)}"></span>${esc(t.name)}</span>` +
+              `<span class="muted small">${plural(t.articleCount, "article")} · ${plural(t.fileCount, "file")} · <span class="mono">${esc(t.key)}</span></span>` +
+              (t.spellings.length > 1 ? `<br><span class="small badge warn">spelled ${t.spellings.length} ways</span>` : "") +
+              `</a></li>`,
+          )
+          .join("")}</ul>`;
+    } catch (error) {
+      if (route.token === routeToken) document.getElementById("topic-list").outerHTML = errorBox(error);
+    }
+  }
+
+  async function topicView(route) {
+    const key = route.parts[1];
+    if (!key) return topicsView(route);
+    const start = route.params.get("start") ? Number(route.params.get("start")) : null;
+    const limit = [100, 300, 1000].includes(Number(route.params.get("limit"))) ? Number(route.params.get("limit")) : 300;
+    shown = { view: "topic", key };
+    setView(
+      "topics",
+      `Topic ${key}`,
+      `<div class="split"><div class="stack"><section class="card" id="topic-head"><h1>${esc(topicNames.get(key) ?? key)}</h1><p class="loading">Loading</p></section>
+        <section class="card"><h2>Reading order</h2><p class="small muted" id="reading-note"></p><div id="reading" class="loading">Loading</div></section></div>
+        <div class="stack sticky"><section class="card"><div class="graph-head"><h2>Topic graph</h2>
+          <form class="controls" id="topic-controls"><label>Most linked <select name="limit">${[100, 300, 1000].map((l) => `<option value="${l}"${l === limit ? " selected" : ""}>${l}</option>`).join("")}</select></label></form></div>
+          <div class="graph" id="topic-graph" data-state="loading"></div><div class="graph-foot"><div id="legend"></div><span id="graph-note"></span></div></section></div></div>`,
+    );
+    document.getElementById("topic-controls").addEventListener("change", (event) => {
+      location.hash = link(["topic", key], { start, limit: event.target.value === "300" ? "" : event.target.value });
+    });
+    try {
+      const head = await gql(`query T($key: String!) { topic(key: $key) { key name articleCount fileCount spellings } }`, { key });
+      if (route.token !== routeToken) return;
+      const topic = head.topic;
+      if (!topic) {
+        document.getElementById("topic-head").innerHTML = `<h1>No topic “${esc(key)}”</h1><p><a href="#/topics">All topics</a></p>`;
+        document.getElementById("reading").innerHTML = "";
+        document.getElementById("topic-graph").innerHTML = "";
+        return;
+      }
+      document.title = `${topic.name} · kgraph explorer`;
+      document.getElementById("topic-head").innerHTML =
+        `<h1><span class="dot" style="background:${topicColour(topic.key)};width:1rem;height:1rem"></span> ${esc(topic.name)}</h1>` +
+        `<p class="muted">${plural(topic.articleCount, "article")} in ${plural(topic.fileCount, "file")}` +
+        (topic.spellings.length > 1 ? ` · subject spelled ${topic.spellings.map((s) => `“${esc(s)}”`).join(", ")}` : "") +
+        `</p><div class="row"><a class="button quiet" href="${link(["curation"], { topic: topic.key })}">Curator reports for this topic</a></div>`;
+      const started = performance.now();
+      await loadTopics().catch(() => null);
+      const data = await gql(
+        `query TopicGraph($key: String!, $start: Int, $limit: Int!) {
+          topicGraph(key: $key, limit: $limit, layout: SPRING) { nodes { id label topic inDegree outDegree wanted x y } edges { id source target rank } truncated omittedNodes }
+          readingOrder(topic: $key, start: $start, first: 50) { id title inDegree outDegree } }`,
+        { key, start, limit },
+      );
+      if (route.token !== routeToken) return;
+      const order = data.readingOrder;
+      document.getElementById("reading-note").textContent = start !== null
+        ? `From #${start}, along the strongest links first, then the rest by in-degree.`
+        : "From the topic's most linked article, along the strongest links first, then the rest by in-degree.";
+      const reading = document.getElementById("reading");
+      reading.classList.remove("loading");
+      reading.innerHTML = `<ol class="reading" id="reading-order">${order
+        .map(
+          (a) =>
+            `<li data-id="${a.id}">${articleLink(a)} <span class="muted small nowrap">${a.inDegree} in · <a href="${link(["topic", key], { start: a.id, limit: limit === 300 ? "" : limit })}" aria-label="Read the topic from ${esc(a.title)}">start here</a></span></li>`,
+        )
+        .join("")}</ol>${topic.articleCount > order.length ? `<p class="small muted">The first ${order.length} of ${topic.articleCount}.</p>` : ""}`;
+      const host = document.getElementById("topic-graph");
+      const sub = data.topicGraph;
+      const topics = drawGraph(host, sub, {
+        centers: new Set(start !== null ? [start] : order.slice(0, 1).map((a) => a.id)),
+        onOpen: (id) => {
+          location.hash = link(["article", id]);
+        },
+      });
+      document.getElementById("legend").innerHTML = legendHtml(topics);
+      await nextPaint();
+      if (route.token !== routeToken) return;
+      const ms = recordRender("topic", started, host);
+      const cut = sub.truncated ? ` · the ${sub.nodes.length} most linked of ${topic.articleCount}` : "";
+      document.getElementById("graph-note").textContent = `${plural(sub.nodes.length, "node")}, ${plural(sub.edges.length, "link")}${cut} · drawn in ${Math.round(ms)} ms`;
+    } catch (error) {
+      if (route.token === routeToken) document.getElementById("topic-head").insertAdjacentHTML("beforeend", errorBox(error));
+    }
+  }
+
+  // Curator.
+  const ARTICLE_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { id title inDegree outDegree topics { key name } }`;
+  const FINDING_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { kind article { id title } copyPath rank ranks statedId statedUrl target { id title } wanted { id title suggestions { id title } } fix }`;
+  const REPORTS = [
+    { key: "orphans", title: "Orphans", about: "Articles no other article links to.", rows: ARTICLE_ROWS, kind: "articles" },
+    { key: "deadEnds", title: "Dead ends", about: "Articles linking nowhere, most linked-to first.", rows: ARTICLE_ROWS, kind: "articles" },
+    { key: "isolated", title: "Isolated", about: "Articles with no link in or out.", rows: ARTICLE_ROWS, kind: "articles" },
+    { key: "wantedArticles", title: "Wanted articles", about: "Missing articles that related entries name, most referred first, with the existing articles they most likely meant.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id title subject url referrers { id title } suggestions { id title } }`, kind: "wanted" },
+    { key: "brokenLinks", title: "Broken links", about: "Entries naming an article that exists nowhere.", rows: FINDING_ROWS, kind: "findings" },
+    { key: "staleLinks", title: "Stale links", about: "Entries with an outdated id, resolved by their url: the fix says what to write.", rows: FINDING_ROWS, kind: "findings" },
+    { key: "urlMismatches", title: "Url mismatches", about: "Entries whose url is not a url of the article their id names.", rows: FINDING_ROWS, kind: "findings" },
+    { key: "duplicateLinks", title: "Duplicate links", about: "Entries repeating an earlier entry of the same file.", rows: FINDING_ROWS, kind: "findings" },
+    { key: "selfLinks", title: "Self links", about: "Entries naming their own article.", rows: FINDING_ROWS, kind: "findings" },
+    { key: "duplicateArticles", title: "Duplicate articles", about: "Article ids held by several files, most copies first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id article { id title } copies { path subject url } relatedListsDiffer }`, kind: "duplicates" },
+    { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id title } } }`, kind: "islands" },
+    { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each island article: the most similar articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id title } suggested { article { id title } score sharedKeywords linked } }`, kind: "suggestions" },
+    { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `article { id title topics { key name } } inDegree zScore share`, kind: "ranked", list: true },
+    { key: "subjectSpellings", title: "Subject spellings", about: "Topics whose subject is spelled more than one way.", rows: `key name spellings { spelling files }`, kind: "spellings", list: true, whole: true },
+    { key: "parseErrors", title: "Parse errors", about: "Files that could not be read, with where and why.", rows: `path line message`, kind: "diagnostics", list: true, whole: true },
+  ];
+  const FIGURES = [
+    ["articles", "articles"], ["files", "files"], ["links", "links"], ["references", "related entries"],
+    ["topics", "topics", null, "#/topics"], ["orphans", "orphans", "orphans"], ["deadEnds", "dead ends", "deadEnds"],
+    ["isolated", "isolated", "isolated"], ["wantedArticles", "wanted articles", "wantedArticles"],
+    ["brokenLinks", "broken links", "brokenLinks"], ["staleLinks", "stale links", "staleLinks"],
+    ["urlMismatches", "url mismatches", "urlMismatches"], ["duplicateLinks", "duplicate links", "duplicateLinks"],
+    ["selfLinks", "self links", "selfLinks"], ["duplicateArticles", "duplicate articles", "duplicateArticles"],
+    ["parseErrors", "parse errors", "parseErrors"], ["components", "components", "islands"],
+    ["largestComponent", "in the largest component"], ["maxInDegree", "most links in", "overLinked"],
+  ];
+  const PROBLEMS = new Set(["orphans", "deadEnds", "isolated", "wantedArticles", "brokenLinks", "staleLinks", "urlMismatches", "duplicateLinks", "selfLinks", "duplicateArticles", "parseErrors"]);
+
+  async function curationView(route) {
+    const reportKey = route.parts[1] || "";
+    const report = REPORTS.find((r) => r.key === reportKey) ?? null;
+    if (reportKey && !report) return notFound(route);
+    const topic = route.params.get("topic") || "";
+    const first = Math.min(100, Math.max(1, Number(route.params.get("first")) || PAGE));
+    const after = route.params.get("after") || null;
+    shown = { view: "curation" };
+    const keep = topic ? { topic } : {};
+    setView(
+      "curation",
+      report ? `${report.title} · curator` : "Curator",
+      `<section class="card"><div class="spread"><h1>Curator</h1>
+        <label class="row">Topic <select id="curation-topic"><option value="">All topics</option></select></label></div>
+        <ul class="figures" id="figures"><li class="loading">Loading</li></ul></section>
+      <section class="card" id="report" data-report="${esc(reportKey)}">
+        <nav class="report-tabs" aria-label="Reports">${REPORTS.map((r) => `<a href="${link(["curation", r.key], keep)}" data-report="${r.key}"${r.key === reportKey ? ' aria-current="page"' : ""}>${r.title}</a>`).join("")}</nav>
+        <div id="report-body">${report ? `<p class="loading">Loading ${esc(report.title.toLowerCase())}</p>` : `<p class="muted">Choose a report. Each lists its findings worst first; the topic narrows every report.</p>`}</div></section>`,
+    );
+    const select = document.getElementById("curation-topic");
+    loadTopics()
+      .then((topics) => {
+        select.insertAdjacentHTML("beforeend", topics.map((t) => `<option value="${esc(t.key)}">${esc(t.name)}</option>`).join(""));
+        select.value = topic;
+      })
+      .catch(() => {});
+    select.addEventListener("change", () => {
+      location.hash = link(["curation", ...(reportKey ? [reportKey] : [])], { topic: select.value });
+    });
+    const fields = report
+      ? report.whole
+        ? `${report.key} { ${report.rows} }`
+        : report.list
+          ? `${report.key}(first: $first) { ${report.rows} }`
+          : `${report.key}(first: $first, after: $after) { ${report.rows} }`
+      : "";
+    const variables = report && !report.whole ? (report.list ? "$first: Int!" : "$first: Int!, $after: String") : "";
+    const query = `query Curation($topic: String${variables ? `, ${variables}` : ""}) { curation(topic: $topic) { summary { ${FIGURES.map((x) => x[0]).join(" ")} } ${fields} } }`;
+    try {
+      const data = await gql(query, { topic: topic || null, ...(report && !report.whole ? { first } : {}), ...(report && !report.list ? { after } : {}) });
+      if (route.token !== routeToken) return;
+      const summary = data.curation.summary;
+      document.getElementById("figures").innerHTML = FIGURES.map(([name, label, target, href]) => {
+        const n = summary[name];
+        const bad = PROBLEMS.has(name) && n > 0 ? " bad" : "";
+        const body = `<span class="n">${n.toLocaleString("en")}</span><span class="what">${label}</span>`;
+        const to = target ? link(["curation", target], keep) : href;
+        return `<li>${to ? `<a class="figure${bad}" href="${to}" data-figure="${name}">${body}</a>` : `<div class="figure" data-figure="${name}">${body}</div>`}</li>`;
+      }).join("");
+      if (report) showReport(route, report, data.curation[report.key], first);
+    } catch (error) {
+      if (route.token === routeToken) document.getElementById("report-body").innerHTML = errorBox(error);
+    }
+  }
+
+  const articleCell = (a) => (a ? `${articleLink(a)} <span class="muted small">#${a.id}</span>` : "—");
+
+  function showReport(route, report, result, first) {
+    const body = document.getElementById("report-body");
+    const rows = report.list ? result : result.nodes;
+    const total = report.list ? rows.length : result.totalCount;
+    const [head, row] = REPORT_TABLES[report.kind](report);
+    const table = rows.length
+      ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
+      : `<p class="notice">Nothing to report.</p>`;
+    let paging = "";
+    if (!report.list && total > 0) paging = pager(["curation", report.key], route.params, result.pageInfo, total, rows.length);
+    else if (report.list && !report.whole && rows.length >= first && first < 100) {
+      const more = link(["curation", report.key], { ...Object.fromEntries(route.params.entries()), first: Math.min(100, first + PAGE) });
+      paging = `<nav class="pager"><a class="button quiet" href="${more}">Show more</a></nav>`;
+    }
+    body.innerHTML =
+      `<div class="spread"><h2>${esc(report.title)}</h2><span class="muted">${report.list ? plural(total, "row") : plural(total, "finding")}</span></div>` +
+      `<p class="muted small">${esc(report.about)}</p>${table}${paging}`;
+    body.dataset.state = "ready";
+  }
+
+  const suggestionsCell = (articles) =>
+    articles && articles.length ? `<ul>${articles.map((a) => `<li>${articleLink(a)} <span class="muted small">#${a.id}</span></li>`).join("")}</ul>` : `<span class="muted">none</span>`;
+
+  const REPORT_TABLES = {
+    articles: () => [
+      ["Article", "Topics", "In", "Out"],
+      (a) => `<tr data-id="${a.id}"><td>${articleCell(a)}</td><td>${a.topics.map(topicChip).join(" ")}</td><td class="num">${a.inDegree}</td><td class="num">${a.outDegree}</td></tr>`,
+    ],
+    wanted: () => [
+      ["Missing article", "Url", "Linked from", "Did they mean"],
+      (w) =>
+        `<tr data-wanted="${w.id}"><td><strong>${esc(w.title ?? "untitled")}</strong> <span class="muted small">#${w.id}${w.subject ? ` · ${esc(w.subject)}` : ""}</span></td>` +
+        `<td class="mono small">${esc(w.url ?? "—")}</td><td>${suggestionsCell(w.referrers)}</td><td class="suggestions">${suggestionsCell(w.suggestions)}</td></tr>`,
+    ],
+    findings: (report) => [
+      ["Article", "File", "Rank", "Entry states", report.key === "brokenLinks" ? "Missing · did they mean" : "Resolves to", "Fix"],
+      (x) => {
+        const stated = [x.statedId !== null ? `id ${x.statedId}` : "", x.statedUrl ? `<span class="mono small">${esc(x.statedUrl)}</span>` : ""].filter(Boolean).join("<br>");
+        const target = x.target
+          ? articleCell(x.target)
+          : x.wanted
+            ? `missing: ${esc(x.wanted.title ?? `#${x.wanted.id}`)} <span class="muted small">#${x.wanted.id}</span>${x.wanted.suggestions.length ? suggestionsCell(x.wanted.suggestions) : ""}`
+            : "—";
+        return (
+          `<tr data-id="${x.article.id}"${x.wanted ? ` data-wanted="${x.wanted.id}"` : ""} data-kind="${x.kind}"><td>${articleCell(x.article)}</td><td class="mono small">${esc(x.copyPath)}</td>` +
+          `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td><span class="fix">${esc(x.fix)}</span></td></tr>`
+        );
+      },
+    ],
+    duplicates: () => [
+      ["Article", "Copies", "Related lists"],
+      (d) =>
+        `<tr data-id="${d.id}"><td>${articleCell({ id: d.id, title: d.article.title })}</td><td><ul>${d.copies.map((c) => `<li class="mono small">${esc(c.path)} <span class="muted">(${esc(c.subject)})</span></li>`).join("")}</ul></td>` +
+        `<td>${d.relatedListsDiffer ? `<span class="badge warn">differ</span>` : `<span class="badge ok">same</span>`}</td></tr>`,
+    ],
+    islands: () => [
+      ["Size", "Articles"],
+      (island) => {
+        const more = island.articles.totalCount - island.articles.nodes.length;
+        return `<tr><td class="num">${island.size}</td><td>${island.articles.nodes.map((a) => articleLink(a)).join(" · ")}${more > 0 ? ` <span class="muted">and ${more} more</span>` : ""}</td></tr>`;
+      },
+    ],
+    suggestions: () => [
+      ["Article", "Could link to (similarity · shared keywords)"],
+      (s) =>
+        `<tr data-id="${s.article.id}"><td>${articleCell(s.article)}</td><td><ul>${s.suggested
+          .map((x) => `<li>${articleLink(x.article)} <span class="muted small">${Math.round(x.score * 100)}% · ${x.sharedKeywords.map(esc).join(", ")}</span></li>`)
+          .join("")}</ul></td></tr>`,
+    ],
+    ranked: () => [
+      ["Article", "Topics", "Links in", "z-score", "Share of links"],
+      (r) =>
+        `<tr data-id="${r.article.id}"><td>${articleCell(r.article)}</td><td>${r.article.topics.map(topicChip).join(" ")}</td><td class="num">${r.inDegree}</td><td class="num">${r.zScore.toFixed(2)}</td><td class="num">${(r.share * 100).toFixed(2)}%</td></tr>`,
+    ],
+    spellings: () => [
+      ["Topic", "Spellings (files)"],
+      (t) => `<tr data-topic="${esc(t.key)}"><td>${topicChip({ key: t.key, name: t.name })}</td><td>${t.spellings.map((s) => `“${esc(s.spelling)}” × ${s.files}`).join(", ")}</td></tr>`,
+    ],
+    diagnostics: () => [
+      ["File", "Line", "Why"],
+      (d) => `<tr><td class="mono small">${esc(d.path)}</td><td class="num">${d.line ?? "—"}</td><td>${esc(d.message)}</td></tr>`,
+    ],
+  };
+
+  function notFound() {
+    shown = { view: null };
+    setView("", "Not found", `<section class="card"><h1>Nothing here</h1><p><a href="#/">Back to the start</a></p></section>`);
+  }
+
+  // ---------------------------------------------------------------- router
+
+  const VIEWS = {
+    "": homeView,
+    search: searchView,
+    article: articleView,
+    path: pathView,
+    topics: topicsView,
+    topic: topicView,
+    curation: curationView,
+  };
+
+  function parseHash() {
+    const raw = location.hash.replace(/^#\/?/, "");
+    const q = raw.indexOf("?");
+    const path = q < 0 ? raw : raw.slice(0, q);
+    const params = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
+    const parts = path.split("/").filter(Boolean).map((p) => decodeURIComponent(p));
+    return { parts, params };
+  }
+
+  async function route() {
+    const { parts, params } = parseHash();
+    const view = VIEWS[parts[0] ?? ""] ?? notFound;
+    const token = ++routeToken;
+    if (view !== articleView && view !== pathView) shown = { view: null };
+    if (view !== searchView) document.getElementById("search-input").value = "";
+    // Topic names and colours first (fetched once), so that every view shows them alike.
+    await loadTopics().catch(() => null);
+    if (token !== routeToken) return;
+    // Which route the view shows (set as it starts drawing): a "ready" state below belongs to it.
+    main.dataset.route = location.hash || "#/";
+    await view({ parts, params, token });
+  }
+
+  document.getElementById("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = document.getElementById("search-input").value.trim();
+    if (q) location.hash = link(["search"], { q });
+  });
+  window.addEventListener("hashchange", route);
+  loadTopics().catch(() => {});
+  route();
+})();
