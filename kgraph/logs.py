@@ -16,7 +16,9 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message and any ``extra`` fields.
 
-    >>> record = logging.makeLogRecord({"msg": "hi %s", "args": ("you",), "status": 200})
+    >>> record = logging.makeLogRecord(
+    ...     {"msg": "hi %s", "args": ("you",), "levelname": "INFO", "status": 200}
+    ... )
     >>> line = json.loads(JsonFormatter().format(record))
     >>> line["message"], line["status"], line["level"]
     ('hi you', 200, 'info')
