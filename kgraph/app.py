@@ -246,12 +246,15 @@ async def _load(state: AppState, *, first: bool) -> None:
     )
     if unsaved is not None:
         # After going live: the next start is warm, this one does not wait for it.
-        await anyio.to_thread.run_sync(
-            lambda: save_snapshot(
-                kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir
-            ),
-            abandon_on_cancel=True,
-        )
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: save_snapshot(
+                    kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir
+                ),
+                abandon_on_cancel=True,
+            )
+        except Exception:  # a snapshot is an optimisation: never the reason reloads stop
+            log.exception("writing the graph snapshot failed")
 
 
 async def _serve_graphs(
@@ -290,16 +293,31 @@ def _is_corpus_change(change: watchfiles.Change, path: str) -> bool:
 
 
 async def _watch(state: AppState, reload: MemoryObjectSendStream[str]) -> None:
+    """Request a reload after each settled burst of changes, for as long as the app runs.
+
+    The watch is armed again whenever it ends or fails (the folder removed and
+    made again, the watcher's own error): a reload then catches up on what it
+    may have missed.
+    """
     settings = state.settings
     settle = settings.watch_settle_ms
-    log.info("watching %s for changes", settings.corpus)
-    async for changes in watchfiles.awatch(
-        settings.corpus,
-        watch_filter=_is_corpus_change,
-        step=settle,
-        debounce=max(settle * 10, 1_600),
-    ):
-        _request(reload, f"{len(changes)} changed paths")
+    armed_before = False
+    while True:
+        try:
+            if armed_before:
+                _request(reload, "the watch of the corpus folder was armed again")
+            log.info("watching %s for changes", settings.corpus)
+            armed_before = True
+            async for changes in watchfiles.awatch(
+                settings.corpus,
+                watch_filter=_is_corpus_change,
+                step=settle,
+                debounce=max(settle * 10, 1_600),
+            ):
+                _request(reload, f"{len(changes)} changed paths")
+        except Exception as err:
+            log.warning("watching %s failed (%s): trying again in 1 s", settings.corpus, err)
+        await anyio.sleep(1)
 
 
 async def _hangups(reload: MemoryObjectSendStream[str]) -> None:
@@ -404,6 +422,8 @@ def create_app(settings: Settings) -> Starlette:
         graphql_ide="graphiql" if settings.ide else None,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        # Browsers apply no CORS to websockets: pages of the allowed origins may subscribe.
+        allowed_origins=[o for o in settings.cors_origins if o != "*"],
     )
     middleware = [Middleware(Observe, metrics=state.metrics)]
     if settings.cors_origins:

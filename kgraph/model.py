@@ -6,10 +6,12 @@ these types.
 
 from __future__ import annotations
 
+import copyreg
 import datetime
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from operator import attrgetter
 
 __all__ = [
     "Article",
@@ -207,3 +209,22 @@ class Diagnostic:
     path: str
     line: int | None
     message: str
+
+
+def _pickled_as_call(kind: type) -> None:
+    """Pickle records of ``kind`` as the class called with its fields.
+
+    The default for slots dataclasses (``__getstate__`` / ``__setstate__``)
+    walks :func:`dataclasses.fields` per object: twice the time, and records
+    cross processes by the ten thousand when a corpus is read in parallel.
+    """
+    names = [item.name for item in fields(kind)]
+    get = attrgetter(*names)
+    if len(names) == 1:
+        copyreg.pickle(kind, lambda record: (kind, (get(record),)))
+    else:
+        copyreg.pickle(kind, lambda record: (kind, get(record)))
+
+
+for _kind in (RelatedEntry, Copy, ArticleFile, Article, Wanted, Link, Topic, Finding, Diagnostic):
+    _pickled_as_call(_kind)

@@ -32,13 +32,13 @@ _MAX_OPERATIONS = 200
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-def operation_label(name: str | None) -> str:
+def operation_label(name: object) -> str:
     """A GraphQL operation name as a metric label: ``anonymous`` when unnamed.
 
     >>> operation_label("ArticlePage"), operation_label(None), operation_label("a-b c")
     ('ArticlePage', 'anonymous', 'a_b_c')
     """
-    if not name:
+    if not name or not isinstance(name, str):
         return "anonymous"
     return _NAME.sub("_", name)[:64]
 
@@ -139,7 +139,7 @@ class Observe:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # what the client gets if the app fails before answering
+        status: int | None = None
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -149,8 +149,12 @@ class Observe:
 
         try:
             await self.app(scope, receive, sending)
+        except BaseException:
+            status = status or 500  # what the client gets when the app fails before answering
+            raise
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            # No answer and no failure: the client left first (499, as nginx says).
+            self._record(scope, status or 499, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         path: str = scope["path"]

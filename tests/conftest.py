@@ -173,14 +173,17 @@ class RunningServer:
 def kgraph_server(
     *options: str, env: dict[str, str] | None = None, port: int | None = None
 ) -> Iterator[RunningServer]:
-    """Run ``kgraph serve OPTIONS`` on a free port of 127.0.0.1 until ready, then until the block ends.
+    """Run ``kgraph serve OPTIONS`` on 127.0.0.1 until ready, then until the block ends.
+
+    On a free port given as ``--port``, or, when ``port`` is given, on that one
+    with no flag (for ``KGRAPH_PORT`` in ``env`` to say it).
 
     Its output is collected as it comes (``lines``); at the end it must have
     shut down gracefully, with no traceback.
     """
-    port = free_port() if port is None else port
+    port_flag = [] if port is not None else ["--port", str(port := free_port())]
     process = subprocess.Popen(
-        [sys.executable, "-m", "kgraph", "serve", "--port", str(port), *options],
+        [sys.executable, "-m", "kgraph", "serve", *port_flag, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -205,7 +208,11 @@ def kgraph_server(
         yield server
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a hung server behind
+            process.wait()
         reader.join(timeout=10)
         process.stdout.close()
     # uvicorn shuts down gracefully, then re-raises the signal it got.

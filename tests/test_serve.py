@@ -138,3 +138,34 @@ def test_no_argument_reaches_a_file_outside_the_corpus() -> None:
             if isinstance(node, ast.Call)
         }
         assert not calls & {"open", "read_text", "read_bytes", "FileResponse"}, module
+
+
+def test_odd_requests_get_a_4xx_and_are_still_counted() -> None:
+    with kgraph_server("--corpus", str(SEEDS)) as server:
+        # Closing brackets inside a string do not hide a deep value behind them.
+        deep = (
+            '{"query": "{ stats { files } }", "a": "'
+            + "}" * 2000
+            + '", "b": '
+            + "[" * 3000
+            + "]" * 3000
+            + "}"
+        )
+        refused = httpx.post(
+            f"{server.base}/graphql", content=deep, headers={"content-type": "application/json"}
+        )
+        assert refused.status_code == 400
+        assert "over 32 deep" in refused.json()["errors"][0]["message"]
+        long_get = httpx.get(
+            f"{server.base}/graphql", params={"query": "{ stats { files } }", "x": "a" * 20_000}
+        )
+        assert long_get.status_code == 414
+        odd_name = httpx.post(
+            f"{server.base}/graphql", json={"query": "{ stats { files } }", "operationName": 5}
+        )
+        assert odd_name.status_code == 400
+        text = httpx.get(f"{server.base}/metrics").text
+        # The deep body and the numeric operation name: both answered 400, both counted.
+        assert metric(text, "kgraph_requests_total", operation="/graphql", status="400") == 2
+        assert metric(text, "kgraph_requests_total", operation="/graphql", status="414") == 1
+    assert "Traceback" not in server.output

@@ -35,9 +35,7 @@ import pickle
 import stat
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import fields, is_dataclass, replace
-from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -72,7 +70,7 @@ _MAX_HEADER = 4096
 _CHUNK = 1 << 20
 
 # Fields kept out of a snapshot: derived values, and the times of one load.
-_TRANSIENT = frozenset({"memo", "loaded_at", "load_seconds"})
+_TRANSIENT = frozenset({"loaded_at", "load_seconds"})
 _MAPPINGS = (
     "articles",
     "wanted",
@@ -121,7 +119,9 @@ def fingerprint(root: str | os.PathLike[str]) -> str:
     for path in paths:
         try:
             status = os.stat(os.path.join(base, path))
-            facts = f"{status.st_size}\0{status.st_mtime_ns}"
+            # ctime and inode too: a same-size edit that kept its mtime
+            # (cp -p, rsync -t, touch -r) still changes them.
+            facts = f"{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}"
         except OSError:
             # Gone since it was listed: still a state the build would see.
             facts = "-"
@@ -200,18 +200,6 @@ def _schema() -> str:
     return _digest(json.dumps(layout).encode(), size=16).hexdigest()
 
 
-def _positional(kind: type) -> Callable[[object], tuple[type, tuple[object, ...]]]:
-    """Pickle a record as its class called with its fields.
-
-    The default for slots dataclasses (``__getstate__`` / ``__setstate__``)
-    calls :func:`dataclasses.fields` per object: half the time of a warm load.
-    """
-    get = attrgetter(*(item.name for item in fields(kind)))
-    if len(fields(kind)) == 1:
-        return lambda record: (kind, (get(record),))
-    return lambda record: (kind, get(record))
-
-
 class _DigestWriter:
     """A binary file that also digests and counts what is written through it."""
 
@@ -228,11 +216,9 @@ class _DigestWriter:
 
 def _dump(data: object, out: _DigestWriter) -> None:
     """Pickle ``data`` straight into ``out``: no copy of the payload is held in memory."""
-    pickler = pickle.Pickler(out, protocol=5)
-    pickler.dispatch_table = {
-        kind: _positional(kind) for kind in _records() if kind is not KnowledgeGraph
-    }
-    pickler.dump(data)
+    # The model's records pickle as their class called with their fields
+    # (see kgraph.model): a warm load takes half the time it would otherwise.
+    pickle.Pickler(out, protocol=5).dump(data)
 
 
 def _plain_graph(graph: nx.DiGraph[int]) -> nx.DiGraph[int]:
@@ -246,7 +232,13 @@ def _plain_graph(graph: nx.DiGraph[int]) -> nx.DiGraph[int]:
     return plain
 
 
-def _payload(kg: KnowledgeGraph) -> dict[str, Any]:
+def _payload(kg: KnowledgeGraph, *, derived: bool) -> dict[str, Any]:
+    """The graph's data; with ``derived``, the values derived from it so far too.
+
+    Derived values (curation reports, search indexes…) are kept so that a warm
+    start need not compute them again: they depend on the graph alone, which
+    the fingerprint (corpus and kgraph's code) ties to this snapshot.
+    """
     data: dict[str, Any] = {}
     for item in fields(KnowledgeGraph):
         if item.name in _TRANSIENT:
@@ -257,6 +249,9 @@ def _payload(kg: KnowledgeGraph) -> dict[str, Any]:
             value = dict(value)
         elif item.name == "graph":
             value = _plain_graph(value)
+        elif item.name == "memo":
+            # A copy: request threads may add to the memo while it is written.
+            value = dict(value) if derived else {}
         data[item.name] = value
     return data
 
@@ -293,7 +288,15 @@ def save_snapshot(
             # streamed after it, is counted and digested.
             out.write(MAGIC + b" " * (_HEADER_ROOM - 1) + b"\n")
             payload = _DigestWriter(out)
-            _dump(_payload(kg), payload)
+            try:
+                _dump(_payload(kg, derived=True), payload)
+            except (pickle.PicklingError, TypeError, AttributeError) as err:
+                # A derived value that does not pickle: the graph alone, then.
+                logger.info("snapshot without derived values (%s)", err)
+                out.seek(_HEADER_ROOM + len(MAGIC))
+                out.truncate()
+                payload = _DigestWriter(out)
+                _dump(_payload(kg, derived=False), payload)
             header = json.dumps(_header(print_, payload.size, payload.digest.hexdigest()))
             if len(header) >= _HEADER_ROOM:  # versions are short; never seen
                 raise OSError(f"snapshot header of {len(header)} bytes does not fit")
@@ -365,6 +368,8 @@ def _read(path: Path, print_: str) -> dict[str, Any]:
         raise _Refused("payload is not a graph's data")
     if not isinstance(data["graph"], nx.DiGraph):
         raise _Refused("payload holds no graph")
+    if not isinstance(data["memo"], dict):
+        raise _Refused("payload holds no derived values")
     return data
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import pickle
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +305,32 @@ def test_warm_load_equals_cold_load_on_the_dev_corpus(
     assert warm is not cold
     assert_same_graph(warm, dev_graph)
     assert_same_graph(cold, dev_graph)
+
+
+def test_derived_values_are_kept_with_the_snapshot(corpus: Path, cache: Path) -> None:
+    from kgraph.graph import queries
+    from kgraph.graph.curation import curation_report
+
+    kg = load_graph(corpus)
+    report = curation_report(kg)
+    index = queries.title_words(kg)
+    assert save_snapshot(kg, corpus, cache_dir=cache) is not None
+    warm = load_snapshot(corpus, cache)
+    assert warm is not None
+    assert set(warm.memo) == set(kg.memo)
+    # Taken from the snapshot, not computed again: the very values kept.
+    assert curation_report(warm) is warm.memo[("curation", None)]
+    assert curation_report(warm).summary == report.summary
+    assert curation_report(warm).orphans == report.orphans
+    assert queries.title_words(warm) == index
+
+
+def test_a_derived_value_that_does_not_pickle_is_left_out(corpus: Path, cache: Path) -> None:
+    kg = load_graph(corpus)
+    kg.derived("a lock", threading.Lock)
+    kg.derived("a number", lambda: 42)
+    assert save_snapshot(kg, corpus, cache_dir=cache) is not None
+    warm = load_snapshot(corpus, cache)
+    assert warm is not None
+    assert warm.memo == {}
+    assert_same_graph(warm, kg)
