@@ -171,7 +171,10 @@ class RunningServer:
 
 @contextmanager
 def kgraph_server(
-    *options: str, env: dict[str, str] | None = None, port: int | None = None
+    *options: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[RunningServer]:
     """Run ``kgraph serve OPTIONS`` on 127.0.0.1 until ready, then until the block ends.
 
@@ -187,7 +190,10 @@ def kgraph_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        encoding="utf-8",
+        errors="replace",
         env={**os.environ, **(env or {})},
+        cwd=cwd,
     )
     server = RunningServer(base=f"http://127.0.0.1:{port}", process=process)
     assert process.stdout is not None

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import zlib
@@ -20,62 +16,19 @@ import httpx
 import networkx as nx
 import pytest
 
-from conftest import SEEDS, WriteArticle
+from conftest import SEEDS, WriteArticle, kgraph_server
 from kgraph.app import create_app
 from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph.snapshot import save_snapshot
 from kgraph.settings import Settings
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serving(corpus: Path, *options: str) -> Iterator[str]:
-    """Run ``kgraph serve`` on a free port until the block ends; yield its base url."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kgraph",
-            "serve",
-            "--corpus",
-            str(corpus),
-            "--port",
-            str(port),
-            *options,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "kgraph serve exited early"
-            time.sleep(0.1)
-        else:
-            pytest.fail("kgraph serve did not become ready in 90 s")
-        yield base
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=15)
-    # uvicorn shuts down gracefully, then re-raises the signal it got.
-    assert process.returncode in (0, -signal.SIGTERM), output
-    assert "Application shutdown complete" in output
-    assert f"serving {corpus} on http://127.0.0.1:{port}/" in output
-    assert "Traceback" not in output
+    """Run ``kgraph serve --corpus CORPUS`` on a free port until the block ends; yield its url."""
+    with kgraph_server("--corpus", str(corpus), *options) as server:
+        yield server.base
+    assert f"serving {corpus} on {server.base}/" in server.output
 
 
 @pytest.fixture(scope="module")

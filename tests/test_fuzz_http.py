@@ -29,15 +29,13 @@ import json
 import os
 import queue
 import re
-import signal
-import subprocess
 import sys
 import sysconfig
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -49,7 +47,7 @@ from graphql import build_client_schema, get_introspection_query, print_schema
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, free_port
+from conftest import REPO, RunningServer, kgraph_server
 
 # --- what no answer may show ---------------------------------------------------------
 
@@ -127,17 +125,9 @@ def _quote(text: str, safe: str = "") -> str:
 # --- the server ----------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    """A ``kgraph serve`` process, its base url, and what it printed so far."""
-
-    base: str
-    process: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
+# The server helper of conftest: a process whose output is read as it comes
+# (thousands of access-log lines would fill the pipe and block the server).
+Server = RunningServer
 
 
 _EXCEPTION = re.compile(r"^[\s|+]*((?:\w+\.)*\w*(?:Error|Exception|Group|Exit|Interrupt)\b.*)$")
@@ -175,42 +165,12 @@ def no_tracebacks(server: Server) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    """``kgraph serve --corpus seeds`` in the checkout, on a free port, until the module ends."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kgraph", "serve", "--corpus", "seeds", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-    running = Server(base=f"http://127.0.0.1:{port}", process=process)
-    assert process.stdout is not None
-    # Read as it comes: thousands of access-log lines would fill the pipe and block the server.
-    reader = threading.Thread(target=running.lines.extend, args=(process.stdout,), daemon=True)
-    reader.start()
-    try:
-        for _ in range(900):
-            try:
-                if httpx.get(f"{running.base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, f"kgraph serve exited early:\n{running.output}"
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"kgraph serve did not become ready in 90 s:\n{running.output}")
+    """``kgraph serve --corpus seeds`` in the checkout, on a free port, until the module ends.
+
+    A relative corpus path: ``stats { corpus }`` then names no folder of this machine.
+    """
+    with kgraph_server("--corpus", "seeds", cwd=REPO) as running:
         yield running
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        reader.join(timeout=10)
-        process.stdout.close()
-    # uvicorn shuts down gracefully, then re-raises the signal it got.
-    assert process.returncode in (0, -signal.SIGTERM), running.output[-3000:]
-    assert "Application shutdown complete" in running.output
     no_tracebacks(running)
 
 
