@@ -53,7 +53,7 @@ from kgraph.api.guard import RequestGuard
 from kgraph.errors import KgraphError
 from kgraph.graph import KnowledgeGraph, load_graph, queries
 from kgraph.graph.curation import curation_report
-from kgraph.graph.snapshot import fingerprint, load_snapshot, save_snapshot
+from kgraph.graph.snapshot import load_or_build, save_snapshot
 from kgraph.observe import Metrics, Observe
 from kgraph.settings import Settings
 
@@ -168,19 +168,14 @@ def _build(settings: Settings, *, cached: bool) -> tuple[KnowledgeGraph, str | N
     the snapshot to be written once serving; ``None`` when there is nothing to
     write) and whether the graph came from a snapshot.
     """
-    kg: KnowledgeGraph | None = None
     print_: str | None = None
     if settings.cache:
-        print_ = fingerprint(settings.corpus)
-        if cached:
-            kg = load_snapshot(settings.corpus, settings.cache_dir, fingerprint=print_)
-    if kg is not None:
-        log.info("warm start: the graph of %s from its snapshot", settings.corpus)
-        warm = True
-        print_ = None
+        kg, print_ = load_or_build(
+            settings.corpus, workers=settings.workers, cache_dir=settings.cache_dir, read=cached
+        )
     else:
         kg = load_graph(settings.corpus, workers=settings.workers)
-        warm = False
+    warm = settings.cache and print_ is None
     curation_report(kg)
     queries.title_words(kg)  # the search index, so that the first search does not wait
     # The graph is hundreds of thousands of long-lived objects: out of the cyclic

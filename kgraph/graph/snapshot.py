@@ -52,6 +52,7 @@ from kgraph.graph.knowledge import KnowledgeGraph
 __all__ = [
     "fingerprint",
     "load_graph_cached",
+    "load_or_build",
     "load_snapshot",
     "save_snapshot",
     "snapshot_path",
@@ -413,19 +414,22 @@ def load_snapshot(
     )
 
 
-def load_graph_cached(
+def load_or_build(
     root: str | os.PathLike[str],
     *,
     workers: int | None = None,
     progress: Progress | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
-) -> KnowledgeGraph:
-    """The graph of ``root``: from its snapshot when the corpus is unchanged, else built and saved.
+    read: bool = True,
+) -> tuple[KnowledgeGraph, str | None]:
+    """The graph of ``root``: from its snapshot if the corpus is unchanged and ``read``, else built.
 
-    The fingerprint is taken before the build, so a file changed while the
-    corpus is read leaves a snapshot that the next start finds stale. A warm
-    load's ``load_seconds`` counts the fingerprint and the snapshot read; a
-    cold one's is :func:`load_graph`'s.
+    Returns the graph and, when it was built, the corpus fingerprint taken
+    before the build, for :func:`save_snapshot` (``None`` when it came from
+    the snapshot). Taken before, a file changed while the corpus is read
+    leaves a snapshot that the next start finds stale. A warm load's
+    ``load_seconds`` counts the fingerprint and the snapshot read; a cold
+    one's is :func:`load_graph`'s.
 
     Raises
     ------
@@ -434,11 +438,29 @@ def load_graph_cached(
     """
     started = time.perf_counter()
     print_ = fingerprint(root)
-    warm = load_snapshot(root, cache_dir, fingerprint=print_)
+    warm = load_snapshot(root, cache_dir, fingerprint=print_) if read else None
     if warm is not None:
         warm = replace(warm, load_seconds=time.perf_counter() - started)
         logger.info("graph of %s loaded from its snapshot in %.2fs", root, warm.load_seconds)
-        return warm
-    kg = load_graph(root, workers=workers, progress=progress)
-    save_snapshot(kg, root, fingerprint=print_, cache_dir=cache_dir)
+        return warm, None
+    return load_graph(root, workers=workers, progress=progress), print_
+
+
+def load_graph_cached(
+    root: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> KnowledgeGraph:
+    """The graph of ``root`` by :func:`load_or_build`, its snapshot saved when it was built.
+
+    Raises
+    ------
+    CorpusNotFound, EmptyCorpus
+        As :func:`kgraph.graph.load_graph`.
+    """
+    kg, unsaved = load_or_build(root, workers=workers, progress=progress, cache_dir=cache_dir)
+    if unsaved is not None:
+        save_snapshot(kg, root, fingerprint=unsaved, cache_dir=cache_dir)
     return kg
