@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+# Imported at collection, as in a full run: imported first at the terminal
+# summary (a run of modules that do not use it), its entry point for trio
+# (which selenium brings) warns, and the warning, an error here, ends the run.
+import hypothesis  # noqa: F401
 import pytest
 
 from kgraph.graph import KnowledgeGraph, load_graph
