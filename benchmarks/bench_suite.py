@@ -440,6 +440,15 @@ def _wrk(
     }
 
 
+#: Queries both the load and the latency sections send (``$id``: an article id).
+ARTICLE = "query($id: Int) { article(id: $id) { id title url inDegree } }"
+NEIGHBOURS_1 = "query($id: Int!) { neighbours(id: $id) { distance article { id title } } }"
+NEIGHBOURS_2 = (
+    "query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }"
+)
+SUBGRAPH_2 = "query($id: Int!) { subgraph(center: [$id], depth: 2) { nodes { id } edges { id } } }"
+
+
 def _cases(
     kg: KnowledgeGraph, ids: list[int], pairs: list[tuple[int, int]]
 ) -> dict[str, list[tuple[str, str, str | None]]]:
@@ -451,24 +460,16 @@ def _cases(
     one = [{"id": i} for i in ids]
     two = [{"from": s, "to": t} for s, t in pairs]
     return {
-        "article": post("query($id: Int) { article(id: $id) { id title url inDegree } }", one),
+        "article": post(ARTICLE, one),
         "bare Starlette route": [("GET", f"/bare/article/{i}", None) for i in ids],
-        "neighbours depth 1": post(
-            "query($id: Int!) { neighbours(id: $id) { distance article { id title } } }", one
-        ),
-        "neighbours depth 2": post(
-            "query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }",
-            one,
-        ),
+        "neighbours depth 1": post(NEIGHBOURS_1, one),
+        "neighbours depth 2": post(NEIGHBOURS_2, one),
         "learningPath": post(
             "query($from: Int!, $to: Int!) { learningPath(from: $from, to: $to) "
             "{ hops steps { article { id } via rank } } }",
             two,
         ),
-        "subgraph depth 2": post(
-            "query($id: Int!) { subgraph(center: [$id], depth: 2) { nodes { id } edges { id } } }",
-            one,
-        ),
+        "subgraph depth 2": post(SUBGRAPH_2, one),
         "curation summary": post(
             "{ curation { summary { orphans deadEnds brokenLinks staleLinks maxInDegree } } }", [{}]
         ),
@@ -640,15 +641,15 @@ def bench_latency_and_paths(rounds: int, requests: int, sections: set[str]) -> d
     two = [{"from": s, "to": t} for s, t in pairs]
     one = [{"id": i} for i in ids]
     cases: dict[str, tuple[str, list[dict[str, Any]]]] = {
-        "article": ("query($id: Int) { article(id: $id) { id title url inDegree } }", one),
-        "neighbours depth 1": ("query($id: Int!) { neighbours(id: $id) { distance article { id title } } }", one),
-        "neighbours depth 2": ("query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }", one),
+        "article": (ARTICLE, one),
+        "neighbours depth 1": (NEIGHBOURS_1, one),
+        "neighbours depth 2": (NEIGHBOURS_2, one),
         "curation summary+orphans(100)": ("{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }", [{}]),
         "learningPath": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to) {{ {steps} }} }}", two),
         "learningPath with bridges": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to, options: {{keywordBridges: true}}) {{ {steps} }} }}", two),
         "learningPaths k=3": (f"query($from: Int!, $to: Int!) {{ learningPaths(from: $from, to: $to, k: 3) {{ {steps} }} }}", two),
         "similar": ("query($id: Int!) { similar(id: $id) { article { id } score sharedKeywords } }", one),
-        "subgraph depth 2": ("query($id: Int!) { subgraph(center: [$id], depth: 2) { nodes { id } edges { id } } }", one),
+        "subgraph depth 2": (SUBGRAPH_2, one),
     }  # fmt: skip
     if "latency" not in sections:
         cases = {"learningPath": cases["learningPath"]}
