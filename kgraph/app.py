@@ -180,6 +180,9 @@ def _build(settings: Settings, *, cached: bool) -> tuple[KnowledgeGraph, str | N
     queries.title_words(kg)  # the search index, so that the first search does not wait
     # The graph is hundreds of thousands of long-lived objects: out of the cyclic
     # collector's sight, its full collections stop costing requests 100 ms pauses.
+    # What an earlier freeze hid (an older graph, gone since) is given back first,
+    # so that its cycles are collected rather than kept for good.
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
     return kg, print_, warm
