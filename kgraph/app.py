@@ -49,7 +49,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from kgraph import __version__
 from kgraph.api import Context, create_schema
 from kgraph.api.events import GraphChange, GraphEvents
-from kgraph.api.guard import RequestGuard
+from kgraph.api.guard import BODY_KEY, RequestGuard
+from kgraph.api.prepared import PreparedQueries
 from kgraph.errors import KgraphError
 from kgraph.graph import KnowledgeGraph, load_graph, queries
 from kgraph.graph.curation import curation_report
@@ -339,7 +340,40 @@ def _is_subscription(query: str, operation_name: str | None) -> bool:
 
 
 class _GraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view, handing each request the graph of that moment."""
+    """Strawberry's ASGI view, handing each request the graph of that moment.
+
+    A POST of a prepared query (:mod:`kgraph.api.prepared`) is answered
+    without the view's request handling too: its JSON body is the one the
+    guard in front already decoded and checked.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not await self._run_prepared(scope, receive, send):
+            await super().__call__(scope, receive, send)
+
+    async def _run_prepared(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a POST of a prepared query; ``False`` leaves the request to strawberry."""
+        body = scope.get(BODY_KEY)
+        prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
+        if not isinstance(body, dict) or prepared is None:
+            return False
+        query = body.get("query")
+        variables = body.get("variables")
+        name = body.get("operationName")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(name, str | None)
+        ):
+            return False
+        request = Request(scope, receive)
+        context = await self.get_context(request, Response())
+        result = await prepared.run(query, name, variables, context, scope)
+        if result is None:
+            return False
+        payload = self.encode_json(await self.process_result(request, result))
+        await Response(payload, media_type="application/json")(scope, receive, send)
+        return True
 
     async def execute_operation(
         self,
@@ -351,6 +385,18 @@ class _GraphQL(GraphQL[Context, None]):
         sub_response: Any,
     ) -> Any:
         query = getattr(request_data, "query", None)
+        prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
+        variables = getattr(request_data, "variables", None)
+        name = getattr(request_data, "operation_name", None)
+        if (
+            prepared is not None
+            and isinstance(query, str)
+            and isinstance(variables, dict | None)
+            and isinstance(name, str | None)
+        ):
+            result = await prepared.run(query, name, variables, context, request.scope)
+            if result is not None:
+                return result
         # Only a query naming a subscription is parsed here (twice, then).
         if (
             isinstance(query, str)

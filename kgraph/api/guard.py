@@ -18,7 +18,14 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["MAX_BODY_BYTES", "MAX_NESTING", "MAX_QUERY_STRING_BYTES", "RequestGuard", "check_json"]
+__all__ = [
+    "BODY_KEY",
+    "MAX_BODY_BYTES",
+    "MAX_NESTING",
+    "MAX_QUERY_STRING_BYTES",
+    "RequestGuard",
+    "check_json",
+]
 
 MAX_BODY_BYTES = 64 * 1024
 #: GET carries a query of at most 2,000 tokens: this is room enough.
@@ -28,6 +35,8 @@ MAX_NESTING = 32
 # Python converts at most 4,300 digits to an int (CVE-2020-10735): longer
 # numbers, in JSON or in a query, are refused before they are converted.
 _LONG_NUMBER = re.compile(rb"[0-9]{4300}")
+#: Where the guard leaves, in the request's ASGI scope, the JSON object of a body it checked.
+BODY_KEY = "kgraph.body"
 
 
 class BadRequest(Exception):
@@ -77,7 +86,7 @@ def check_json(data: bytes, what: str) -> Any:
     return value
 
 
-def _check_body(body: bytes) -> None:
+def _check_body(body: bytes) -> dict[str, Any]:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
@@ -85,6 +94,7 @@ def _check_body(body: bytes) -> None:
     value = check_json(body, "the body")
     if not isinstance(value, dict):
         raise BadRequest('the body must be a JSON object: {"query": "…", "variables": {…}}')
+    return value
 
 
 def _check_query_string(raw: bytes) -> None:
@@ -156,7 +166,7 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         try:
-            _check_body(bytes(body))
+            scope[BODY_KEY] = _check_body(bytes(body))
         except BadRequest as err:
             await _reject(send, 400, str(err))
             return

@@ -41,6 +41,7 @@ __all__ = [
     "SEARCH_WEIGHT",
     "VALIDATION_RULES",
     "CostLimiter",
+    "cost_error",
     "operation_cost",
     "should_mask_error",
 ]
@@ -221,7 +222,7 @@ def operation_cost(
     return cost(operation.selection_set, 1, frozenset(), "")
 
 
-def _cost_error(
+def cost_error(
     document: DocumentNode, operation_name: str | None, variables: Variables
 ) -> GraphQLError | None:
     """The error refusing the operation to run, when it costs over :data:`MAX_COST`."""
@@ -253,7 +254,7 @@ class CostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            error = _cost_error(document, context.operation_name, context.variables or {})
+            error = cost_error(document, context.operation_name, context.variables or {})
             if error is not None:
                 # A result set here is returned instead of executing the operation.
                 context.result = ExecutionResult(data=None, errors=[error])

@@ -23,9 +23,11 @@ from strawberry.types import ExecutionContext
 from kgraph import __version__
 from kgraph.api.context import Context
 from kgraph.api.curation import Curation, SimilarArticle
+from kgraph.api.direct import resolve_plain_fields_directly
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.operations import NoteOperation
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
+from kgraph.api.prepared import PreparedQueries, PrepareQueries
 from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
     Article,
@@ -41,7 +43,7 @@ from kgraph.corpus import topic_key
 from kgraph.errors import QueryError
 from kgraph.graph import curation, paths, queries, similarity, subgraphs
 
-__all__ = ["Query", "create_schema"]
+__all__ = ["KgraphSchema", "Query", "create_schema"]
 
 log = logging.getLogger("kgraph.api")
 
@@ -62,7 +64,7 @@ T = TypeVar("T")
 async def _off_loop(info: Info, work: Callable[[], T]) -> T:
     """Run ``work`` in a worker thread, at most :data:`GRAPH_WORKERS` at a time."""
     schema = info.schema
-    limiter = schema.graph_work if isinstance(schema, _Schema) else None
+    limiter = schema.graph_work if isinstance(schema, KgraphSchema) else None
     return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 
@@ -295,11 +297,17 @@ class _Protections(AddValidationRules):
         super().__init__(list(VALIDATION_RULES))
 
 
-class _Schema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+class KgraphSchema(strawberry.Schema):
+    """The schema of :func:`create_schema`, with what its requests share."""
+
+    def __init__(self, *args: Any, direct: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: Shared by every request this schema serves: see :data:`GRAPH_WORKERS`.
         self.graph_work = anyio.CapacityLimiter(GRAPH_WORKERS)
+        #: The query texts that passed the full pipeline, run again without it.
+        self.prepared = PreparedQueries(self, _mask_errors())
+        #: The fields whose methods graphql-core calls without strawberry's wrapping.
+        self.direct_fields = resolve_plain_fields_directly(self) if direct else []
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -320,19 +328,30 @@ class _NoIntrospection(AddValidationRules):
         super().__init__([NoSchemaIntrospectionCustomRule])
 
 
-def create_schema(*, introspection: bool = True) -> strawberry.Schema:
-    """Build the schema with its protections and caches; ``introspection=False`` refuses it."""
+def _mask_errors() -> MaskErrors:
+    return MaskErrors(
+        should_mask_error=should_mask_error,
+        error_message="Internal server error: it has been logged.",
+    )
+
+
+def create_schema(*, introspection: bool = True, direct: bool = True) -> KgraphSchema:
+    """Build the schema with its protections and caches; ``introspection=False`` refuses it.
+
+    ``direct=False`` leaves every field to strawberry's own resolver wrapping
+    (:mod:`kgraph.api.direct`): the reference the direct resolvers are tested against.
+    """
     extensions: list[type[SchemaExtension] | Any] = [
         *(() if introspection else (_NoIntrospection,)),
         _Protections,
         NoteOperation,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaskErrors(
-            should_mask_error=should_mask_error,
-            error_message="Internal server error: it has been logged.",
-        ),
+        _mask_errors,
         ParserCache,
         ValidationCache,
         CostLimiter,
+        PrepareQueries,
     ]
-    return _Schema(query=Query, subscription=Subscription, extensions=extensions)
+    return KgraphSchema(
+        query=Query, subscription=Subscription, extensions=extensions, direct=direct
+    )

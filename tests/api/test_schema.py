@@ -28,9 +28,10 @@ from kgraph.graph import KnowledgeGraph
 from kgraph.graph.queries import Direction, neighbours
 
 
-@pytest.fixture(scope="module")
-def schema() -> strawberry.Schema:
-    return create_schema()
+@pytest.fixture(scope="module", params=["direct", "strawberry"])
+def schema(request: pytest.FixtureRequest) -> strawberry.Schema:
+    """The schema as served, and with strawberry resolving every field (the reference)."""
+    return create_schema(direct=request.param == "direct")
 
 
 Run = Any
