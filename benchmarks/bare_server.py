@@ -23,7 +23,12 @@ from kgraph.settings import Settings
 
 async def bare_article(request: Request) -> JSONResponse:
     kg = request.app.state.kgraph.graph
-    article = kg.articles.get(request.path_params["id"]) if kg is not None else None
+    # Ids may be negative, which Starlette's ``int`` converter does not match.
+    try:
+        article_id = int(request.path_params["id"])
+    except ValueError:
+        return JSONResponse({"article": None}, status_code=404)
+    article = kg.articles.get(article_id) if kg is not None else None
     if article is None:
         return JSONResponse({"article": None})
     return JSONResponse(
@@ -42,7 +47,7 @@ def main() -> None:
     corpus, port = Path(sys.argv[1]), int(sys.argv[2])
     cache_dir = Path(sys.argv[3]) if len(sys.argv) > 3 else None
     app = create_app(Settings(corpus=corpus, port=port, ide=False, cache_dir=cache_dir))
-    app.router.routes.insert(0, Route("/bare/article/{id:int}", bare_article))
+    app.router.routes.insert(0, Route("/bare/article/{id}", bare_article))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", timeout_graceful_shutdown=10)
 
 
