@@ -72,12 +72,17 @@ def _discover(root: str | os.PathLike[str]) -> tuple[tuple[str, ...], tuple[Diag
             Diagnostic(path=path, line=None, message=f"cannot list folder: {err.strerror or err}")
         )
 
-    for folder, subfolders, names in os.walk(base, onerror=cannot_list):
+    top = os.fspath(base)
+    for folder, subfolders, names in os.walk(top, onerror=cannot_list):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        relative = Path(folder).relative_to(base)
-        for name in names:
-            if name.endswith(".md") and name.lower() != "readme.md" and not name.startswith("."):
-                found.append((relative / name).as_posix())
+        # Plain string work per file (pathlib took half of a 200k-file listing).
+        relative = os.path.relpath(folder, top)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        found.extend(
+            prefix + name
+            for name in names
+            if name.endswith(".md") and name.lower() != "readme.md" and not name.startswith(".")
+        )
     return tuple(sorted(found)), tuple(sorted(unlisted, key=lambda d: d.path))
 
 
