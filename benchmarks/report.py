@@ -1,0 +1,216 @@
+# ruff: noqa: RUF001  (the tables write the multiplication sign, as the README does)
+"""Print the README's benchmark tables from ``benchmarks/results.json``.
+
+``python benchmarks/report.py [RESULTS]`` writes Markdown to stdout: one table
+per section of the suite, then the targets of the performance issue with each
+verdict computed from the figures (never typed by hand).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _m(figure: dict[str, Any]) -> float:
+    return float(figure["median"])
+
+
+def _pm(figure: dict[str, Any], digits: int = 2) -> str:
+    return f"{figure['median']:,.{digits}f} ± {figure['spread']:,.{digits}f}"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def ingest(r: dict[str, Any]) -> list[str]:
+    seconds = r["seconds"]
+    lines = [
+        f"| cold ingest, dev corpus ({r['files']:,} files) | median s | spread s |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {f['median']:.2f} | {f['spread']:.2f} |" for name, f in seconds.items()]
+    lines.append(
+        f"| **naive / kgraph** | **{r['ratio_naive_over_kgraph']:.2f}×** |"
+        f" identical graph: {r['identical_graph']} |"
+    )
+    return lines
+
+
+def start(r: dict[str, Any]) -> list[str]:
+    lines = [
+        "| server start until `/readyz` is 200 | cold s | warm s (snapshot) | warm / cold |"
+        " cold peak MB | warm peak MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, s in r.items():
+        lines.append(
+            f"| {name} | {_pm(s['cold_ready_s'])} | {_pm(s['warm_ready_s'])} |"
+            f" {s['ratio_warm_over_cold']:.3f} | {_m(s['cold_peak_rss_mb']):,.0f} |"
+            f" {_m(s['warm_peak_rss_mb']):,.0f} |"
+        )
+    return lines
+
+
+def memory(r: dict[str, Any]) -> list[str]:
+    lines = [
+        "| peak RSS of a serving process (cold start) | articles | peak MB | kB / article | ready s |",
+        "|---|---|---|---|---|",
+    ]
+    for name, m in r.items():
+        lines.append(
+            f"| {name} | {m['articles']:,} | {_m(m['peak_rss_mb']):,.0f} |"
+            f" {m['kb_per_article']:.1f} | {_m(m['ready_s']):.1f} |"
+        )
+    return lines
+
+
+def load(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"| load: {r['tool']}, {r['duration_s']:g} s × {r['rounds']}, dev"
+        " | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, q in r["queries"].items():
+        lines.append(
+            f"| {name} | {_pm(q['requests_per_s'], 0)} | {_m(q['p50_ms']):.2f} |"
+            f" {_m(q['p95_ms']):.2f} | {_m(q['p99_ms']):.2f} | {q['errors']} |"
+        )
+    lines.append(
+        f"| **GraphQL `article` / bare route** |"
+        f" **{r['ratio_graphql_article_over_bare_throughput']:.2f}×** | | | | |"
+    )
+    return lines
+
+
+def soak(r: dict[str, Any]) -> list[str]:
+    return [
+        f"Soak: {r['duration_s']:g} s of {r['tool']} on mixed `article`, `neighbours` and"
+        f" `learningPath` queries with {r['reloads_during_load']} reloads (SIGHUP) during the"
+        f" load: {r['requests']:,} requests, **{r['errors']} errors**,"
+        f" {r['requests_per_s']:,} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms;"
+        f" graph version {r['final_graph_version']} at the end."
+    ]
+
+
+def latency(r: dict[str, Any]) -> list[str]:
+    rounds = len(next(iter(r.values()))["p50_ms"]["runs"])
+    requests = next(iter(r.values()))["requests_per_round"]
+    lines = [
+        f"| sequential, one keep-alive connection, {requests:,} requests × {rounds}, dev"
+        " | p50 ms | spread | p95 ms | p99 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for name, q in r.items():
+        lines.append(
+            f"| {name} | {_m(q['p50_ms']):.2f} | {q['p50_ms']['spread']:.2f} |"
+            f" {_m(q['p95_ms']):.2f} | {_m(q['p99_ms']):.2f} |"
+        )
+    return lines
+
+
+def paths(r: dict[str, Any]) -> list[str]:
+    return [
+        "`learningPath` over HTTP vs `nx.shortest_path` in process on the same 500 pairs:"
+        f" p50 {_m(r['server_http_p50_ms']):.2f} ms vs {_m(r['networkx_p50_ms']):.4f} ms,"
+        f" p95 {_m(r['server_http_p95_ms']):.2f} ms vs {_m(r['networkx_p95_ms']):.4f} ms"
+        f" ({r['ratio_server_over_networkx_p50']:.1f}× at the median: HTTP, GraphQL and the"
+        " explained steps cost what the search does not)."
+    ]
+
+
+def targets(r: dict[str, Any]) -> list[str]:
+    """The issue's targets, each with what was measured and whether it holds."""
+    lines = ["| figure | target | measured | |", "|---|---|---|---|"]
+    if "ingest" in r:
+        ratio = r["ingest"]["ratio_naive_over_kgraph"]
+        same = r["ingest"]["identical_graph"]
+        lines.append(
+            f"| cold ingest vs naive reading | ≥ 8×, identical graph | {ratio:.2f}×,"
+            f" identical: {same} | {_verdict(ratio >= 8 and same)} |"
+        )
+    if "start" in r:
+        dev = _m(r["start"]["dev"]["warm_ready_s"])
+        big = next((v for k, v in r["start"].items() if k != "dev"), None)
+        big_ratio = big["ratio_warm_over_cold"] if big else float("nan")
+        lines.append(
+            f"| warm start, server ready | ≤ 1.5 s dev; ≤ 0.1× cold at 200k |"
+            f" {dev:.2f} s; {big_ratio:.3f}× | {_verdict(dev <= 1.5)}; {_verdict(big_ratio <= 0.1)} |"
+        )
+    if "memory" in r:
+        mem = r["memory"]
+        dev_mb = _m(mem["dev"]["peak_rss_mb"])
+        mid = mem.get("generated 200,000")
+        top = mem.get("generated 1,000,000")
+        mid_mb = _m(mid["peak_rss_mb"]) if mid else float("nan")
+        top_text = f"{_m(top['peak_rss_mb']):,.0f} MB, serves" if top else "not run"
+        lines.append(
+            f"| peak RSS serving | ≤ 300 MB dev; ≤ 1.0 GB at 200k; 1M loads and serves |"
+            f" {dev_mb:,.0f} MB; {mid_mb:,.0f} MB; {top_text} |"
+            f" {_verdict(dev_mb <= 300)}; {_verdict(mid_mb <= 1000)}; {_verdict(top is not None)} |"
+        )
+    if "latency" in r and "load" in r:
+        p50 = _m(r["latency"]["article"]["p50_ms"])
+        ratio = r["load"]["ratio_graphql_article_over_bare_throughput"]
+        lines.append(
+            f"| `article` over HTTP | p50 ≤ 3 ms; ≥ 0.5× the bare route's throughput |"
+            f" {p50:.2f} ms; {ratio:.2f}× | {_verdict(p50 <= 3)}; {_verdict(ratio >= 0.5)} |"
+        )
+    if "latency" in r:
+        n1 = _m(r["latency"]["neighbours depth 1"]["p50_ms"])
+        lp = _m(r["latency"]["learningPath"]["p95_ms"])
+        lines.append(
+            f"| `neighbours` depth 1 / `learningPath` | p50 ≤ 5 ms / p95 ≤ 50 ms |"
+            f" {n1:.2f} ms / {lp:.2f} ms | {_verdict(n1 <= 5 and lp <= 50)} |"
+        )
+    if "load" in r:
+        article = r["load"]["queries"]["article"]
+        rps = _m(article["requests_per_s"])
+        lines.append(
+            f"| throughput, 2 threads, 32 connections | ≥ 1,000 `article` req/s, 0 errors |"
+            f" {rps:,.0f} req/s, {article['errors']} errors |"
+            f" {_verdict(rps >= 1000 and article['errors'] == 0)} |"
+        )
+    return lines
+
+
+SECTIONS = {
+    "ingest": ingest,
+    "start": start,
+    "memory": memory,
+    "load": load,
+    "soak": soak,
+    "latency": latency,
+    "paths": paths,
+}
+
+
+def report(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    blocks = [
+        f"Machine: {machine['cpus']} cores, {machine['memory_gb']} GiB, Python"
+        f" {machine['python']}, {machine['platform']}; the whole run took"
+        f" {results.get('seconds', 0) / 60:.0f} min."
+    ]
+    blocks += [
+        "\n".join(render(results[name])) for name, render in SECTIONS.items() if name in results
+    ]
+    blocks.append(
+        "Against the targets of the performance issue (dev corpus unless named):\n\n"
+        + "\n".join(targets(results))
+    )
+    return "\n\n".join(blocks) + "\n"
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "results.json"
+    sys.stdout.write(report(json.loads(path.read_text())))
+
+
+if __name__ == "__main__":
+    main()
