@@ -1,7 +1,7 @@
 """The kgraph app plus one bare Starlette JSON route, for comparing the two in one process.
 
 ``python benchmarks/bare_server.py CORPUS PORT [CACHE_DIR]`` serves the corpus as
-``kgraph serve`` does (same app, same uvicorn options) and adds
+``kgraph serve`` does (same app, logging and uvicorn options) and adds
 ``GET /bare/article/{id}``: the fields of the GraphQL ``article`` query of the
 benchmark, read from the same graph, without GraphQL. Benchmarks only; never
 part of the package.
@@ -12,12 +12,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from kgraph.app import create_app
+from kgraph.cli import run_server
+from kgraph.logs import configure_logging
 from kgraph.settings import Settings
 
 
@@ -46,9 +47,12 @@ async def bare_article(request: Request) -> JSONResponse:
 def main() -> None:
     corpus, port = Path(sys.argv[1]), int(sys.argv[2])
     cache_dir = Path(sys.argv[3]) if len(sys.argv) > 3 else None
-    app = create_app(Settings(corpus=corpus, port=port, ide=False, cache_dir=cache_dir))
-    app.router.routes.insert(0, Route("/bare/article/{id}", bare_article))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", timeout_graceful_shutdown=10)
+    settings = Settings(corpus=corpus, port=port, ide=False, cache_dir=cache_dir)
+    configure_logging(settings.log_format)
+    app = create_app(settings)
+    # After kgraph's routes: the bare route is matched as late as /graphql is.
+    app.router.routes.append(Route("/bare/article/{id}", bare_article))
+    run_server(app, settings)
 
 
 if __name__ == "__main__":

@@ -364,6 +364,8 @@ class _GraphQL(GraphQL[Context, None]):
             not isinstance(query, str)
             or not isinstance(variables, dict | None)
             or not isinstance(name, str | None)
+            # Strawberry refuses other extensions with a 400: it answers those.
+            or not isinstance(body.get("extensions"), dict | None)
         ):
             return False
         request = Request(scope, receive)
@@ -490,11 +492,12 @@ def create_app(settings: Settings) -> Starlette:
     web = StaticFiles(packages=[("kgraph", "web")])
     app = Starlette(
         routes=[
+            # First: nearly every request is one, and routes are tried in order.
+            Route("/graphql", _UntilReady(graphql, state), methods=["GET", "POST"]),
             Route("/", index),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route("/graphql", _UntilReady(graphql, state), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static", web, name="static"),
         ],

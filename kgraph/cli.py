@@ -22,9 +22,11 @@ from kgraph.errors import CorpusError, QueryError, SettingsError
 from kgraph.settings import DEFAULT_CORPUS, OPTIONS, Option, Settings
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from kgraph.graph import KnowledgeGraph
 
-__all__ = ["main"]
+__all__ = ["main", "run_server"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -432,8 +434,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from kgraph.app import create_app
     from kgraph.corpus import discover
     from kgraph.errors import EmptyCorpus
@@ -450,8 +450,16 @@ def _serve(args: argparse.Namespace) -> int:
         f"kgraph {__version__} serving {settings.corpus} on http://{settings.host}:{settings.port}/",
         flush=True,
     )
+    run_server(create_app(settings), settings)
+    return EXIT_OK
+
+
+def run_server(app: Starlette, settings: Settings) -> None:
+    """Serve ``app`` with uvicorn as ``kgraph serve`` does, until it is stopped."""
+    import uvicorn
+
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -459,7 +467,6 @@ def _serve(args: argparse.Namespace) -> int:
         limit_concurrency=settings.limit_concurrency,
         timeout_graceful_shutdown=10,
     )
-    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

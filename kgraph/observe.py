@@ -98,6 +98,21 @@ class Metrics:
             registry=registry,
         )
         self._operations: set[str] = set()
+        # The labelled children per (operation, status): looked up once each, not per request.
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def answered(self, operation: str, status: int, seconds: float) -> None:
+        """Count one HTTP request answered with ``status`` and time it."""
+        key = (operation, str(status))
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(operation=operation, status=key[1]),
+                self.latency.labels(operation=operation),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def label(self, operation: str) -> str:
         """``operation``, or ``other`` once too many distinct names were seen."""
@@ -163,8 +178,7 @@ class Observe:
             operation = self.metrics.label(operation_label(noted["operation"]))
         else:
             operation = path if path in _ROUTES else "other"
-        self.metrics.requests.labels(operation=operation, status=str(status)).inc()
-        self.metrics.latency.labels(operation=operation).observe(seconds)
+        self.metrics.answered(operation, status, seconds)
         errors = int(noted.get("errors", 0))
         if errors:
             self.metrics.errors.labels(operation=operation).inc(errors)

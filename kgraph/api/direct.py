@@ -20,8 +20,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLObjectType
-from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
+from strawberry.types.arguments import StrawberryArgument
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+)
 from strawberry.types.field import StrawberryField
+from strawberry.types.unset import UNSET
 
 __all__ = ["resolve_plain_fields_directly"]
 
@@ -64,7 +71,11 @@ def _direct(schema: strawberry.Schema, field: StrawberryField) -> Callable[..., 
         or field.is_subscription
         or resolver.is_async
         or resolver.self_parameter is None
-        or not all(_plain(argument.type) for argument in resolver.arguments)
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        # A subclass may resolve in its own way.
+        or type(field).get_result is not StrawberryField.get_result
+        or not all(_plain(argument) for argument in resolver.arguments)
         or _exception_handlers(schema, field)
     ):
         return None
@@ -97,9 +108,18 @@ def _direct(schema: strawberry.Schema, field: StrawberryField) -> Callable[..., 
     return resolve
 
 
-def _plain(kind: object) -> bool:
-    """Tell whether an argument of type ``kind`` is a scalar, or an optional or list of one."""
+def _plain(argument: StrawberryArgument) -> bool:
+    """Tell whether ``argument`` takes a scalar, or an optional or list of one.
+
+    Not a ``Maybe`` (strawberry wraps its value), nor a list with a default
+    (strawberry copies the default per request; graphql-core shares it).
+    """
+    kind = argument.type
     while isinstance(kind, StrawberryOptional | StrawberryList):
+        if isinstance(kind, StrawberryMaybe) or (
+            isinstance(kind, StrawberryList) and argument.default is not UNSET
+        ):
+            return False
         kind = kind.of_type
     return kind in _PLAIN_ARGUMENTS
 

@@ -34,8 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = ["PrepareQueries", "PreparedQueries"]
 
-#: Distinct query texts kept; the oldest is dropped past it.
+#: Distinct query texts kept; the least recently used is dropped past it.
 MAX_PREPARED = 256
+#: Longer texts are not kept: a parsed document takes ~100 times its text, and
+#: frontends' queries are a few hundred bytes.
+MAX_PREPARED_TEXT = 4 * 1024
+#: All kept texts together: with the above, at most ~25 MB of documents.
+MAX_PREPARED_TOTAL = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,28 +59,44 @@ class PreparedQueries:
     """
 
     def __init__(
-        self, schema: strawberry.Schema, mask: MaskErrors, size: int = MAX_PREPARED
+        self,
+        schema: strawberry.Schema,
+        mask: MaskErrors,
+        size: int = MAX_PREPARED,
+        total: int = MAX_PREPARED_TOTAL,
     ) -> None:
         self.schema = schema
         self.mask = mask
         self._size = size
+        self._total = total
+        self._text = 0  # characters of the kept query texts
+        # In order of last use: the first is the next to go.
         self._prepared: dict[tuple[str, str | None], Prepared] = {}
 
     def __len__(self) -> int:
         return len(self._prepared)
 
+    def queries(self) -> list[tuple[str, str | None]]:
+        """The kept (query text, operation name) pairs, least recently used first."""
+        return list(self._prepared)
+
     def remember(self, query: str, operation_name: str | None, document: DocumentNode) -> None:
         """Keep ``document``, which the full pipeline accepted for ``query``, as prepared."""
         key = (query, operation_name)
-        if key in self._prepared:
+        if key in self._prepared or len(query) > MAX_PREPARED_TEXT:
             return
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return  # only queries: they are allowed over GET and POST alike
-        while len(self._prepared) >= self._size:
-            del self._prepared[next(iter(self._prepared))]
+        while self._prepared and (
+            len(self._prepared) >= self._size or self._text + len(query) > self._total
+        ):
+            oldest = next(iter(self._prepared))
+            del self._prepared[oldest]
+            self._text -= len(oldest[0])
         name = operation.name.value if operation.name else None
         self._prepared[key] = Prepared(document=document, operation=name)
+        self._text += len(query)
 
     async def run(
         self,
@@ -90,8 +111,12 @@ class PreparedQueries:
         ``None`` means: take strawberry's full pipeline, which answers (or
         refuses) the request as on its first time.
         """
-        prepared = self._prepared.get((query, operation_name))
-        if prepared is None or cost_error(prepared.document, operation_name, variables or {}):
+        key = (query, operation_name)
+        prepared = self._prepared.pop(key, None)
+        if prepared is None:
+            return None
+        self._prepared[key] = prepared  # now the most recently used
+        if cost_error(prepared.document, operation_name, variables or {}):
             return None
         schema = self.schema
         result = execute(
@@ -110,8 +135,9 @@ class PreparedQueries:
         assert isinstance(result, GraphQLExecutionResult)
         errors = result.errors
         if errors:
-            # As on the full path: the originals are logged, then masked for the client.
-            schema.process_errors(errors)
+            # As on the full path: the originals are handed on as strawberry does (logged;
+            # field suggestions stripped where configured), then masked for the client.
+            schema._process_errors(errors)
             errors = [
                 self.mask.anonymise_error(e) if self.mask.should_mask_error(e) else e
                 for e in errors

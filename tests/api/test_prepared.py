@@ -13,7 +13,7 @@ from graphql import parse
 
 from conftest import SEEDS, kgraph_server
 from kgraph.api import Context, create_schema
-from kgraph.api.prepared import PreparedQueries
+from kgraph.api.prepared import MAX_PREPARED_TEXT, PreparedQueries
 from kgraph.graph import KnowledgeGraph
 from kgraph.observe import SCOPE_KEY
 
@@ -80,9 +80,18 @@ _REFUSED = {"unknown operation", "operation name a list"}
 def test_a_repeated_request_gets_the_same_answer(
     base: str, name: str, body: dict[str, Any]
 ) -> None:
+    # A text of its own, so that the first request takes the full pipeline.
+    body = {**body, "query": f"{body['query']} # {name}"}
     first = _post(base, body)
     assert [_post(base, body) for _ in range(2)] == [first, first]
     assert first[0] == (400 if name in _REFUSED else 200)
+
+
+def test_extensions_that_are_no_object_are_refused_also_when_prepared(base: str) -> None:
+    body = {"query": f"{ARTICLE} # extensions", "variables": {"id": 168904}}
+    assert _post(base, body)[0] == 200
+    response = httpx.post(f"{base}/graphql", json={**body, "extensions": "x"})
+    assert response.status_code == 400
 
 
 def test_the_cost_limit_still_counts_the_variables_of_a_prepared_query(base: str) -> None:
@@ -105,15 +114,18 @@ def test_get_and_post_answer_a_prepared_query_alike(base: str) -> None:
 
 
 def test_prepared_operations_are_counted_in_metrics(base: str) -> None:
+    def answered() -> float:
+        metrics = httpx.get(f"{base}/metrics").text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("kgraph_requests_total{") and 'operation="Two"' in line
+        )
+
+    before = answered()
     for _ in range(3):
         _post(base, {"query": TWO_OPERATIONS, "operationName": "Two"})
-    metrics = httpx.get(f"{base}/metrics").text
-    line = next(
-        line
-        for line in metrics.splitlines()
-        if line.startswith("kgraph_requests_total{") and 'operation="Two"' in line
-    )
-    assert float(line.rsplit(" ", 1)[1]) >= 3
+    assert answered() == before + 3
 
 
 def test_a_query_is_prepared_once_it_passed_the_pipeline(seeds_graph: KnowledgeGraph) -> None:
@@ -140,12 +152,25 @@ def test_a_query_is_prepared_once_it_passed_the_pipeline(seeds_graph: KnowledgeG
     asyncio.run(scenario())
 
 
-def test_prepared_queries_keep_the_newest() -> None:
+def test_prepared_queries_keep_the_most_recently_used(seeds_graph: KnowledgeGraph) -> None:
     schema = create_schema()
     prepared = PreparedQueries(schema, schema.prepared.mask, size=3)
-    for number in range(5):
-        prepared.remember(f"{{ stats {{ files }} }} # {number}", None, parse("{ stats { files } }"))
+    document = parse("{ stats { files } }")
+    texts = [f"{{ stats {{ files }} }} # {number}" for number in range(5)]
+    for text in texts[:3]:
+        prepared.remember(text, None, document)
+    # A use makes a text the most recent: the next one in pushes out the oldest other.
+    context = Context(graph=seeds_graph)
+    assert asyncio.run(prepared.run(texts[0], None, None, context, {})) is not None
+    prepared.remember(texts[3], None, document)
+    assert prepared.queries() == [(texts[2], None), (texts[0], None), (texts[3], None)]
+    # Long texts are not kept, and all kept texts share a budget of characters.
+    prepared.remember("#" * (MAX_PREPARED_TEXT + 1), None, document)
     assert len(prepared) == 3
+    budget = PreparedQueries(schema, schema.prepared.mask, total=len(texts[0]) * 2)
+    for text in texts:
+        budget.remember(text, None, document)
+    assert budget.queries() == [(texts[3], None), (texts[4], None)]
     # Only queries: a subscription is never prepared.
     prepared.remember(
         "subscription { graphChanged { version } }",

@@ -34,6 +34,14 @@ def schema(request: pytest.FixtureRequest) -> strawberry.Schema:
     return create_schema(direct=request.param == "direct")
 
 
+def test_plain_fields_resolve_directly() -> None:
+    direct = create_schema().direct_fields
+    assert {"Article.title", "Article.inDegree", "Query.article", "Topic.key"} <= set(direct)
+    # Async resolvers, and those taking input objects or enums, keep strawberry's wrapping.
+    assert not {"Query.articles", "Query.neighbours", "Query.learningPath"} & set(direct)
+    assert create_schema(direct=False).direct_fields == []
+
+
 Run = Any
 
 
