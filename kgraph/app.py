@@ -373,13 +373,24 @@ class _GraphQL(GraphQL[Context, None]):
             or not isinstance(body.get("extensions"), dict | None)
         ):
             return False
-        request = Request(scope, receive)
-        context = await self.get_context(request, Response())
+        context = _context(scope["app"].state.kgraph, scope)
         result = await prepared.run(query, name, variables, context, scope)
         if result is None:
             return False
-        payload = self.encode_json(await self.process_result(request, result))
-        await Response(payload, media_type="application/json")(scope, receive, send)
+        payload = self.encode_json(await self.process_result(Request(scope, receive), result))
+        body = payload.encode() if isinstance(payload, str) else payload
+        # The response strawberry's view gives (a Starlette JSON response), sent as is.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(body)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
         return True
 
     async def execute_operation(
@@ -422,16 +433,20 @@ class _GraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        state: AppState = request.app.state.kgraph
-        served = state.served
-        return Context(
-            graph=served.graph if served is not None else None,
-            load_error=state.error,
-            graph_version=served.version if served is not None else 0,
-            reload_error=state.reload_error,
-            events=state.events,
-            scope=request.scope,
-        )
+        return _context(request.app.state.kgraph, request.scope)
+
+
+def _context(state: AppState, scope: Scope) -> Context:
+    """The context of a request with ``scope``: the graph served at its start."""
+    served = state.served
+    return Context(
+        graph=served.graph if served is not None else None,
+        load_error=state.error,
+        graph_version=served.version if served is not None else 0,
+        reload_error=state.reload_error,
+        events=state.events,
+        scope=scope,
+    )
 
 
 class _UntilReady:
