@@ -557,21 +557,32 @@ def bench_load(rounds: int, duration: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kgraph-wrk-") as scratch:
         command, port = bare_server(corpus, Path(scratch) / "cache")
         with serving(command, port) as server:
+            scripts: dict[str, Path] = {}
             for name, requests in _cases(kg, ids, pairs).items():
                 _check_requests(server.base, requests[:100])
-                script = _wrk_script(Path(scratch), name, requests)
-                _wrk(server.base, script, 2, 2, 32)  # warm up
-                runs = [_wrk(server.base, script, duration, 2, 32) for _ in range(rounds)]
+                scripts[name] = _wrk_script(Path(scratch), name, requests)
+                _wrk(server.base, scripts[name], 2, 2, 32)  # warm up
+            # Round by round, every query in turn: a pair's runs are minutes apart
+            # at most, so a change in the machine's load shifts both alike.
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in scripts}
+            for _ in range(rounds):
+                for name, script in scripts.items():
+                    runs[name].append(_wrk(server.base, script, duration, 2, 32))
+            for name, done in runs.items():
                 rows[name] = {
-                    key: figure([run[key] for run in runs], 3 if key != "requests_per_s" else 0)
+                    key: figure([run[key] for run in done], 3 if key != "requests_per_s" else 0)
                     for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms")
                 }
-                rows[name]["errors"] = sum(run["errors"] for run in runs)
-                rows[name]["requests"] = sum(run["requests"] for run in runs)
+                rows[name]["errors"] = sum(run["errors"] for run in done)
+                rows[name]["requests"] = sum(run["requests"] for run in done)
     result["queries"] = rows
-    graphql_rps = rows["article"]["requests_per_s"]["median"]
-    bare_rps = rows["bare Starlette route"]["requests_per_s"]["median"]
-    result["ratio_graphql_article_over_bare_throughput"] = round(graphql_rps / bare_rps, 3)
+    # The ratio of each round's pair, then their median.
+    ratios = [
+        graphql["requests_per_s"] / bare["requests_per_s"]
+        for graphql, bare in zip(runs["article"], runs["bare Starlette route"], strict=True)
+    ]
+    result["ratio_graphql_article_over_bare_throughput"] = round(statistics.median(ratios), 3)
+    result["ratios_by_round"] = [round(ratio, 3) for ratio in ratios]
     print(f"\n4. load: wrk, 2 threads, 32 connections, {duration:g} s x {rounds} (dev corpus)")
     print(
         f"  {'query':<24}{'req/s':>9}{'±':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
@@ -584,6 +595,7 @@ def bench_load(rounds: int, duration: float) -> dict[str, Any]:
         )
     print(
         f"  GraphQL article / bare route throughput: {result['ratio_graphql_article_over_bare_throughput']:.2f}"
+        f" (median of the rounds' {', '.join(f'{r:.2f}' for r in ratios)})"
     )
     return result
 
@@ -765,6 +777,18 @@ def bench_latency_and_paths(rounds: int, requests: int, sections: set[str]) -> d
 # -- main ------------------------------------------------------------------------------
 
 
+def _commit() -> str:
+    """The short commit of the code measured, ``-dirty`` when kgraph or benchmarks/ differ from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("-dirty" if git("status", "--porcelain", "--", "kgraph", "benchmarks") else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
@@ -811,6 +835,11 @@ def main() -> None:
         results["soak"] = bench_soak(max(args.duration * 3, 30))
     if sections & {"latency", "paths"}:
         results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
+    # Which code each section measured: sections not run keep their own.
+    commit = _commit()
+    for name in sections:
+        if isinstance(results.get(name), dict):
+            results[name]["commit"] = commit
     results["seconds"] = round(time.perf_counter() - started, 1)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {args.output} ({results['seconds']:.0f} s)")

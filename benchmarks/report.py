@@ -81,9 +81,11 @@ def load(r: dict[str, Any]) -> list[str]:
             f"| {name} | {_pm(q['requests_per_s'], 0)} | {_m(q['p50_ms']):.2f} |"
             f" {_m(q['p95_ms']):.2f} | {_m(q['p99_ms']):.2f} | {q['errors']} |"
         )
+    rounds = ", ".join(f"{ratio:.2f}" for ratio in r.get("ratios_by_round", ()))
     lines.append(
         f"| **GraphQL `article` / bare route** |"
-        f" **{r['ratio_graphql_article_over_bare_throughput']:.2f}×** | | | | |"
+        f" **{r['ratio_graphql_article_over_bare_throughput']:.2f}×** |"
+        f" {f'rounds: {rounds}' if rounds else ''} | | | |"
     )
     return lines
 
@@ -192,10 +194,14 @@ SECTIONS = {
 
 def report(results: dict[str, Any]) -> str:
     machine = results["machine"]
+    commits = ", ".join(
+        f"{name} at {results[name].get('commit', 'an earlier commit')}"
+        for name in SECTIONS
+        if isinstance(results.get(name), dict)
+    )
     blocks = [
         f"Machine: {machine['cpus']} cores, {machine['memory_gb']} GiB, Python"
-        f" {machine['python']}, {machine['platform']}; the whole run took"
-        f" {results.get('seconds', 0) / 60:.0f} min."
+        f" {machine['python']}, {machine['platform']}. Sections measured: {commits}."
     ]
     blocks += [
         "\n".join(render(results[name])) for name, render in SECTIONS.items() if name in results
