@@ -837,9 +837,9 @@ def main() -> None:
         results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
     # Which code each section measured: sections not run keep their own.
     commit = _commit()
+    commits = results.setdefault("commits", {})
     for name in sections:
-        if isinstance(results.get(name), dict):
-            results[name]["commit"] = commit
+        commits[name] = commit
     results["seconds"] = round(time.perf_counter() - started, 1)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {args.output} ({results['seconds']:.0f} s)")

@@ -194,10 +194,11 @@ SECTIONS = {
 
 def report(results: dict[str, Any]) -> str:
     machine = results["machine"]
+    measured = results.get("commits", {})
     commits = ", ".join(
-        f"{name} at {results[name].get('commit', 'an earlier commit')}"
+        f"{name} at {measured.get(name, 'an earlier commit')}"
         for name in SECTIONS
-        if isinstance(results.get(name), dict)
+        if name in results
     )
     blocks = [
         f"Machine: {machine['cpus']} cores, {machine['memory_gb']} GiB, Python"
