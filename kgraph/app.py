@@ -378,19 +378,19 @@ class _GraphQL(GraphQL[Context, None]):
         if result is None:
             return False
         payload = self.encode_json(await self.process_result(Request(scope, receive), result))
-        body = payload.encode() if isinstance(payload, str) else payload
+        content = payload.encode() if isinstance(payload, str) else payload
         # The response strawberry's view gives (a Starlette JSON response), sent as is.
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
-                    (b"content-length", str(len(body)).encode()),
+                    (b"content-length", str(len(content)).encode()),
                     (b"content-type", b"application/json"),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": content})
         return True
 
     async def execute_operation(
