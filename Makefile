@@ -45,7 +45,6 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| { echo "bench: install wrk (Debian package wrk)" >&2; exit 1; }
 	$(BIN)/python benchmarks/bench_suite.py $(BENCH_ARGS)
-	@echo; $(BIN)/python benchmarks/report.py | sed -n '/^Against the targets/,$$p'
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

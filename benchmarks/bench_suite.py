@@ -843,6 +843,11 @@ def main() -> None:
     results["seconds"] = round(time.perf_counter() - started, 1)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {args.output} ({results['seconds']:.0f} s)")
+    # The verdicts of the figures just written (sections not run keep their last ones).
+    from report import targets  # benchmarks/, beside this script
+
+    print("\nAgainst the targets of the performance issue (dev corpus unless named):\n")
+    print("\n".join(targets(results)))
 
 
 if __name__ == "__main__":
