@@ -257,15 +257,16 @@ def comparable(kg: KnowledgeGraph) -> tuple[Any, ...]:
 # kgraph's load as `kgraph check` or `kgraph serve` runs it: in a process of its
 # own, whose reading processes (spawned) import kgraph's modules only. Run from
 # this script instead, each of them would import the script (httpx, networkx…).
+# The child imports this module for `comparable` (outside the timed load).
 _LOAD_IN_CHILD = """
 import pickle, sys
 sys.path.insert(0, sys.argv[4])
+from bench_suite import comparable
 from kgraph.graph import load_graph
 if __name__ == "__main__":
     kg = load_graph(sys.argv[1], workers=int(sys.argv[2]) or None)
-    edges = sorted((u, v, d["rank"]) for u, v, d in kg.graph.edges(data=True))
     with open(sys.argv[3], "wb") as out:
-        pickle.dump((kg.load_seconds, (dict(kg.articles), dict(kg.wanted), kg.findings, edges)), out, 5)
+        pickle.dump((kg.load_seconds, comparable(kg)), out, 5)
 """
 
 
@@ -281,7 +282,7 @@ def kgraph_load(corpus: Path, workers: int | None) -> tuple[float, tuple[Any, ..
                 str(corpus),
                 str(workers or 0),
                 str(out),
-                str(REPO),
+                str(HERE),
             ],
             check=True,
         )

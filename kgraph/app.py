@@ -362,19 +362,13 @@ class _GraphQL(GraphQL[Context, None]):
         prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
         if not isinstance(body, dict) or prepared is None:
             return False
-        query = body.get("query")
-        variables = body.get("variables")
-        name = body.get("operationName")
-        if (
-            not isinstance(query, str)
-            or not isinstance(variables, dict | None)
-            or not isinstance(name, str | None)
-            # Strawberry refuses other extensions with a 400: it answers those.
-            or not isinstance(body.get("extensions"), dict | None)
-        ):
+        # Strawberry refuses extensions that are no object with a 400: it answers those.
+        if not isinstance(body.get("extensions"), dict | None):
             return False
         context = _context(scope["app"].state.kgraph, scope)
-        result = await prepared.run(query, name, variables, context, scope)
+        result = await prepared.run(
+            body.get("query"), body.get("operationName"), body.get("variables"), context, scope
+        )
         if result is None:
             return False
         payload = self.encode_json(await self.process_result(Request(scope, receive), result))
@@ -404,15 +398,15 @@ class _GraphQL(GraphQL[Context, None]):
     ) -> Any:
         query = getattr(request_data, "query", None)
         prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
-        variables = getattr(request_data, "variables", None)
-        name = getattr(request_data, "operation_name", None)
-        if (
-            prepared is not None
-            and isinstance(query, str)
-            and isinstance(variables, dict | None)
-            and isinstance(name, str | None)
-        ):
-            result = await prepared.run(query, name, variables, context, request.scope)
+        # A POST the guard decoded was offered to the prepared queries already (__call__).
+        if prepared is not None and BODY_KEY not in request.scope:
+            result = await prepared.run(
+                query,
+                getattr(request_data, "operation_name", None),
+                getattr(request_data, "variables", None),
+                context,
+                request.scope,
+            )
             if result is not None:
                 return result
         # Only a query naming a subscription is parsed here (twice, then).

@@ -100,17 +100,26 @@ class PreparedQueries:
 
     async def run(
         self,
-        query: str,
-        operation_name: str | None,
-        variables: dict[str, Any] | None,
+        query: object,
+        operation_name: object,
+        variables: object,
         context: Any,
         scope: MutableMapping[str, Any],
     ) -> ExecutionResult | None:
         """Run ``query`` if it is prepared and within the cost limit; ``None`` otherwise.
 
         ``None`` means: take strawberry's full pipeline, which answers (or
-        refuses) the request as on its first time.
+        refuses) the request as on its first time. The request's values come
+        as sent: a query that is no text, a name that is no text (a list
+        cannot even be looked up) or variables that are no object are
+        strawberry's to refuse.
         """
+        if (
+            not isinstance(query, str)
+            or not isinstance(operation_name, str | None)
+            or not isinstance(variables, dict | None)
+        ):
+            return None
         key = (query, operation_name)
         prepared = self._prepared.pop(key, None)
         if prepared is None:
