@@ -11,7 +11,8 @@
     └── QueryError               a query asks for something it cannot have;
         │                        its message reaches the client as is
         ├── ArticleNotFound      an article id the graph does not hold
-        └── GraphNotReady        the graph is still loading, or failed to load
+        ├── GraphNotReady        the graph is still loading, or failed to load
+        └── DeadlineExceeded     the request ran out of time, or its client left
 
 ``ArticleParseError`` never escapes :func:`kgraph.corpus.read_corpus`: it is
 turned into a :class:`kgraph.model.Diagnostic` and the other files still load.
@@ -24,6 +25,7 @@ __all__ = [
     "ArticleParseError",
     "CorpusError",
     "CorpusNotFound",
+    "DeadlineExceeded",
     "EmptyCorpus",
     "GraphNotReady",
     "KgraphError",
@@ -95,3 +97,7 @@ class ArticleNotFound(QueryError):
 
 class GraphNotReady(QueryError):
     """The graph is not loaded (yet, or because loading failed)."""
+
+
+class DeadlineExceeded(QueryError):
+    """The request's work ran past its deadline, or its client went away."""

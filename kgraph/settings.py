@@ -16,6 +16,7 @@ kgraph.errors.SettingsError: KGRAPH_PORT: not a port number (0-65535): 'eighty'
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -58,6 +59,16 @@ def _positive(text: str) -> int:
         number = 0
     if number < 1:
         raise ValueError(f"not a whole number of at least 1: {text!r}")
+    return number
+
+
+def _seconds(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < math.inf:
+        raise ValueError(f"not a number of seconds above 0: {text!r}")
     return number
 
 
@@ -132,8 +143,36 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "limit_concurrency",
         _positive,
-        "connections and requests served at once; beyond, 503 (default: 256)",
+        "requests served at once; beyond, 503 (/healthz and /readyz always answer;"
+        " default: 256)",
         "N",
+    ),
+    Option(
+        "request_timeout",
+        _seconds,
+        "seconds a request's parsing, validation and execution may take; then it is"
+        " cancelled (default: 5)",
+        "S",
+    ),
+    Option(
+        "client_connections",
+        _positive,
+        "open connections one client address may hold; beyond, new ones are closed"
+        " (default: 128; raise it behind a proxy that connects for every client)",
+        "N",
+    ),
+    Option(
+        "client_subscriptions",
+        _positive,
+        "open websockets one client address may hold (default: 32)",
+        "N",
+    ),
+    Option(
+        "header_timeout",
+        _seconds,
+        "seconds a client has to send a request's headers (and a connection may stay"
+        " silent before its first request; default: 10)",
+        "S",
     ),
     Option("cache", _flag, "warm start from a snapshot of the graph (default: on)"),
     Option(
@@ -166,6 +205,10 @@ class Settings:
     production: bool = False
     cors_origins: tuple[str, ...] = ()
     limit_concurrency: int = 256
+    request_timeout: float = 5.0
+    client_connections: int = 128
+    client_subscriptions: int = 32
+    header_timeout: float = 10.0
     cache: bool = True  # warm start from a snapshot of the graph while the corpus is unchanged
     cache_dir: Path | None = (
         None  # None: $KGRAPH_CACHE_DIR, $XDG_CACHE_HOME/kgraph, ~/.cache/kgraph
