@@ -10,10 +10,10 @@ outside any budget (the CLI, tests, loading) runs unbounded.
 >>> with within(5.0) as budget:
 ...     checkpoint()  # in time: nothing happens
 ...     budget.cancel()
-...     checkpoint()
+...     checkpoint()  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-kgraph.errors.DeadlineExceeded: the request was cancelled (its client left or it ran past its 5 s deadline)
+kgraph.errors.DeadlineExceeded: the request was cancelled (its client left or ...)
 """
 
 from __future__ import annotations

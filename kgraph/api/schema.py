@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio
-import anyio.to_thread
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
@@ -16,7 +15,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -25,6 +23,7 @@ from kgraph.api.context import Context
 from kgraph.api.curation import Curation, SimilarArticle
 from kgraph.api.direct import resolve_plain_fields_directly
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
+from kgraph.api.offload import off_loop
 from kgraph.api.operations import NoteOperation
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
 from kgraph.api.prepared import PreparedQueries, PrepareQueries
@@ -38,6 +37,7 @@ from kgraph.api.types import (
     Stats,
     Topic,
 )
+from kgraph.api.validation import ValidateInline, ValidateOffLoop, Validator
 from kgraph.api.visual import Layout, LearningPath, PathOptions, Subgraph
 from kgraph.corpus import topic_key
 from kgraph.errors import QueryError
@@ -65,7 +65,7 @@ async def _off_loop(info: Info, work: Callable[[], T]) -> T:
     """Run ``work`` in a worker thread, at most :data:`GRAPH_WORKERS` at a time."""
     schema = info.schema
     limiter = schema.graph_work if isinstance(schema, KgraphSchema) else None
-    return await anyio.to_thread.run_sync(work, limiter=limiter)
+    return await off_loop(work, limiter)
 
 
 @strawberry.type
@@ -300,14 +300,28 @@ class _Protections(AddValidationRules):
 class KgraphSchema(strawberry.Schema):
     """The schema of :func:`create_schema`, with what its requests share."""
 
-    def __init__(self, *args: Any, direct: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, validator: Validator, direct: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        #: Validates the requests' documents (:class:`ValidateOffLoop`), against this schema.
+        self.validator = validator
+        validator.bind(str(self))
         #: Shared by every request this schema serves: see :data:`GRAPH_WORKERS`.
         self.graph_work = anyio.CapacityLimiter(GRAPH_WORKERS)
         #: The query texts that passed the full pipeline, run again without it.
         self.prepared = PreparedQueries(self, _mask_errors())
         #: The fields whose methods graphql-core calls without strawberry's wrapping.
         self.direct_fields = resolve_plain_fields_directly(self) if direct else []
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        extensions = super().get_extensions(sync)
+        if not sync:
+            return extensions
+        # Synchronous execution cannot await a worker thread: it validates inline.
+        return [
+            ValidateInline(e.validator) if isinstance(e, ValidateOffLoop) else e for e in extensions
+        ]
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -341,6 +355,7 @@ def create_schema(*, introspection: bool = True, direct: bool = True) -> KgraphS
     ``direct=False`` leaves every field to strawberry's own resolver wrapping
     (:mod:`kgraph.api.direct`): the reference the direct resolvers are tested against.
     """
+    validator = Validator()
     extensions: list[type[SchemaExtension] | Any] = [
         *(() if introspection else (_NoIntrospection,)),
         _Protections,
@@ -348,10 +363,14 @@ def create_schema(*, introspection: bool = True, direct: bool = True) -> KgraphS
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         _mask_errors,
         ParserCache,
-        ValidationCache,
+        lambda: ValidateOffLoop(validator),
         CostLimiter,
         PrepareQueries,
     ]
     return KgraphSchema(
-        query=Query, subscription=Subscription, extensions=extensions, direct=direct
+        query=Query,
+        subscription=Subscription,
+        extensions=extensions,
+        validator=validator,
+        direct=direct,
     )

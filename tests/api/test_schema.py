@@ -24,6 +24,7 @@ from graphql import (
 from conftest import REPO
 from kgraph.api import Context, create_schema
 from kgraph.api.limits import COMPUTE_WEIGHTS, SEARCH_WEIGHT, operation_cost
+from kgraph.api.schema import KgraphSchema
 from kgraph.graph import KnowledgeGraph
 from kgraph.graph.queries import Direction, neighbours
 
@@ -557,19 +558,20 @@ def test_schema_file_is_in_sync(schema: strawberry.Schema) -> None:
     assert (REPO / "schema" / "schema.graphql").read_text() == str(schema) + "\n"
 
 
-def test_parse_and_validation_caches_hit(run: Run) -> None:
+def test_a_text_is_parsed_and_validated_once(run: Run, schema: strawberry.Schema) -> None:
     from strawberry.extensions.parser_cache import _get_parse_cache
-    from strawberry.extensions.validation_cache import _get_validate_cache
 
+    assert isinstance(schema, KgraphSchema)
     parse: Any = _get_parse_cache(128)
-    validate: Any = _get_validate_cache(128)
     query = "{ stats { files topics } cacheProbe: stats { links } }"
     data(run(query))
-    parse_hits, validate_hits = parse.cache_info().hits, validate.cache_info().hits
+    parse_hits, validations = parse.cache_info().hits, schema.validator.runs
     data(run(query))
     data(run(query))
     assert parse.cache_info().hits == parse_hits + 2
-    assert validate.cache_info().hits == validate_hits + 2
+    assert schema.validator.runs == validations
+    data(run(query.replace("cacheProbe", "otherProbe")))
+    assert schema.validator.runs == validations + 1
 
 
 def test_unexpected_errors_are_masked(run: Run, caplog: pytest.LogCaptureFixture) -> None:
