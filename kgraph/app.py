@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, overload
 
 import anyio
 import anyio.to_thread
@@ -34,10 +34,13 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from kgraph import __version__
+from kgraph.admission import Admission
 from kgraph.api import Context, create_schema
 from kgraph.api.guard import BODY_KEY, RequestGuard
 from kgraph.api.prepared import PreparedQueries
+from kgraph.api.sockets import SocketGuard
 from kgraph.graph.curation import curation_report
+from kgraph.headers import SecurityHeaders
 from kgraph.observe import Observe
 from kgraph.reload import AppState, reload_on_hangup, serve_graphs, watch_corpus
 from kgraph.settings import Settings
@@ -88,7 +91,7 @@ async def index(request: Request) -> Response:
         web: StaticFiles = request.app.state.web
         return await web.get_response("index.html", request.scope)
     state = _state(request)
-    body: dict[str, object] = {"kgraph": __version__, "corpus": str(state.settings.corpus)}
+    body: dict[str, object] = {"kgraph": __version__, "corpus": public_corpus(state.settings)}
     kg = state.graph
     if kg is not None:
         body["summary"] = curation_report(kg).summary.as_dict()
@@ -200,14 +203,40 @@ class _GraphQL(GraphQL[Context, None]):
 def _context(state: AppState, scope: Scope) -> Context:
     """The context of a request with ``scope``: the graph served at its start."""
     served = state.served
+    settings = state.settings
     return Context(
         graph=served.graph if served is not None else None,
-        load_error=state.error,
+        load_error=public_text(settings, state.error),
         graph_version=served.version if served is not None else 0,
-        reload_error=state.reload_error,
+        reload_error=public_text(settings, state.reload_error),
         events=state.events,
         scope=scope,
+        corpus=public_corpus(settings) if settings.production else None,
     )
+
+
+def public_corpus(settings: Settings) -> str:
+    """The corpus folder as responses name it: its name alone in production."""
+    return settings.corpus.name if settings.production else str(settings.corpus)
+
+
+@overload
+def public_text(settings: Settings, text: str) -> str: ...
+@overload
+def public_text(settings: Settings, text: None) -> None: ...
+def public_text(settings: Settings, text: str | None) -> str | None:
+    """``text`` (an error) with the corpus's absolute path put as its name, in production.
+
+    Paths under the corpus then read relative to it: a response tells no one
+    where the server keeps its files.
+    """
+    if text is None or not settings.production:
+        return text
+    folder = settings.corpus
+    for spelling in dict.fromkeys((str(folder.resolve()), str(folder.absolute()), str(folder))):
+        if spelling not in (".", ""):
+            text = text.replace(spelling, folder.name or "corpus")
+    return text
 
 
 class _UntilReady:
@@ -257,7 +286,11 @@ def create_app(settings: Settings) -> Starlette:
         # Browsers apply no CORS to websockets: pages of the allowed origins may subscribe.
         allowed_origins=[o for o in settings.cors_origins if o != "*"],
     )
-    middleware = [Middleware(Observe, metrics=state.metrics)]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(Observe, metrics=state.metrics),
+        Middleware(Admission, limit=settings.limit_concurrency),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -268,7 +301,15 @@ def create_app(settings: Settings) -> Starlette:
                 max_age=600,
             )
         )
-    middleware.append(Middleware(RequestGuard, path="/graphql"))
+    middleware.append(
+        Middleware(
+            RequestGuard,
+            path="/graphql",
+            timeout=settings.request_timeout,
+            body_timeout=settings.header_timeout,
+        )
+    )
+    middleware.append(Middleware(SocketGuard, per_client=settings.client_subscriptions))
     # The explorer (kgraph/web/): a page of plain files that only calls /graphql.
     web = StaticFiles(packages=[("kgraph", "web")])
     app = Starlette(

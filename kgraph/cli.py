@@ -454,17 +454,32 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: The largest websocket message accepted (uvicorn closes the socket with 1009 past it).
+WS_MAX_BYTES = 64 * 1024
+
+
 def run_server(app: Starlette, settings: Settings) -> None:
     """Serve ``app`` with uvicorn as ``kgraph serve`` does, until it is stopped."""
     import uvicorn
 
+    from kgraph.connections import ConnectionLimits, protocol_class
+
+    limits = ConnectionLimits(
+        header_timeout=settings.header_timeout, per_client=settings.client_connections
+    )
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,  # kgraph logs one line per request itself
-        limit_concurrency=settings.limit_concurrency,
+        # Requests at once are counted by the app (kgraph.admission), which
+        # answers health probes whatever the load; uvicorn's own limit counts
+        # idle connections too and turns the probes away.
+        limit_concurrency=None,
+        http=protocol_class(limits),
+        # A GraphQL message is a query of at most 64 KiB, as over HTTP.
+        ws_max_size=WS_MAX_BYTES,
         timeout_graceful_shutdown=10,
     )
 

@@ -143,8 +143,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "limit_concurrency",
         _positive,
-        "requests served at once; beyond, 503 (/healthz and /readyz always answer;"
-        " default: 256)",
+        "requests served at once; beyond, 503 (/healthz and /readyz always answer; default: 256)",
         "N",
     ),
     Option(

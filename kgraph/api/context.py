@@ -22,7 +22,9 @@ class Context:
     ``graph_version`` is that graph's version (1 for the first load, one more
     per reload). ``reload_error`` says why the last reload failed, while the
     older graph keeps serving. ``scope`` is the request's ASGI scope, where the
-    schema notes the operation for metrics and logs.
+    schema notes the operation for metrics and logs. ``corpus`` is the corpus
+    folder as the client may see it (its name alone in production; ``None``:
+    the graph's own path).
     """
 
     graph: KnowledgeGraph | None
@@ -31,6 +33,7 @@ class Context:
     reload_error: str | None = None
     events: GraphEvents = field(default_factory=GraphEvents)
     scope: MutableMapping[str, Any] = field(default_factory=dict)
+    corpus: str | None = None
 
     @property
     def kg(self) -> KnowledgeGraph:

@@ -16,7 +16,10 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kgraph import budget
 
 __all__ = [
     "BODY_KEY",
@@ -100,9 +103,11 @@ def _check_body(body: bytes) -> dict[str, Any]:
 def _check_query_string(raw: bytes) -> None:
     try:
         text = raw.decode("utf-8")
+        parameters = parse_qs(text, errors="strict")
     except UnicodeDecodeError:
-        raise BadRequest("the query string is not UTF-8") from None
-    parameters = parse_qs(text, errors="strict")
+        raise BadRequest(
+            "the query string is not UTF-8: percent-encode the UTF-8 bytes of each parameter"
+        ) from None
     for name in ("variables", "extensions"):
         for value in parameters.get(name, ()):
             check_json(value.encode(), f"the {name} parameter")
@@ -112,18 +117,31 @@ def _check_query_string(raw: bytes) -> None:
 
 
 class RequestGuard:
-    """Refuse requests to ``path`` that the GraphQL layer cannot parse safely.
+    """Refuse requests to ``path`` that the GraphQL layer cannot parse safely; bound the rest.
 
     A declared ``Content-Length`` over the limit is refused unread; a chunked
-    body is counted as it streams. The accepted body is replayed to the app.
+    body is counted as it streams, and must arrive within ``body_timeout``
+    seconds (408). The accepted body is replayed to the app, which then runs
+    under a :mod:`kgraph.budget` of ``timeout`` seconds: past it, or once the
+    client has gone, the request is cancelled (the event loop's part at once,
+    worker threads at their next checkpoint) and a client still there gets a
+    ``DEADLINE_EXCEEDED`` error. Error answers of the GraphQL layer that are
+    plain text become JSON.
     """
 
     def __init__(
-        self, app: ASGIApp, path: str = "/graphql", max_body: int = MAX_BODY_BYTES
+        self,
+        app: ASGIApp,
+        path: str = "/graphql",
+        max_body: int = MAX_BODY_BYTES,
+        timeout: float = 5.0,
+        body_timeout: float = 10.0,
     ) -> None:
         self.app = app
         self.path = path
         self.max_body = max_body
+        self.timeout = timeout
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path:
@@ -137,62 +155,131 @@ class RequestGuard:
             return
         try:
             _check_query_string(query_string)
-        except (BadRequest, ValueError) as err:
+        except BadRequest as err:
             await _reject(send, 400, str(err))
             return
-        if scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
+        post = scope["method"] == "POST"
         headers = {key.lower(): value for key, value in scope["headers"]}
-        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if media_type != b"application/json":
-            await _reject(
-                send, 415, "POST bodies must be JSON: send Content-Type: application/json"
-            )
-            return
+        if post:
+            media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if media_type != b"application/json":
+                await _reject(
+                    send, 415, "POST bodies must be JSON: send Content-Type: application/json"
+                )
+                return
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
             await _reject(send, 413, f"request body over {self.max_body:,} bytes")
             return
         body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > self.max_body:
-                await _reject(send, 413, f"request body over {self.max_body:,} bytes")
-                return
-            if not message.get("more_body", False):
-                break
-        try:
-            scope[BODY_KEY] = _check_body(bytes(body))
-        except BadRequest as err:
-            await _reject(send, 400, str(err))
+        with anyio.move_on_after(self.body_timeout) as waiting:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                body += message.get("body", b"")
+                if len(body) > self.max_body:
+                    await _reject(send, 413, f"request body over {self.max_body:,} bytes")
+                    return
+                if not message.get("more_body", False):
+                    break
+        if waiting.cancelled_caught:
+            await _reject(
+                send, 408, f"the request body did not arrive within {self.body_timeout:g} s"
+            )
             return
+        if post:
+            try:
+                scope[BODY_KEY] = _check_body(bytes(body))
+            except BadRequest as err:
+                await _reject(send, 400, str(err))
+                return
+        await self._serve(scope, bytes(body), receive, send)
+
+    async def _serve(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        """Run the app on the request of ``body`` within the deadline, while its client stays."""
+        response = _Response(send)
+        left = anyio.Event()
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
+                return {"type": "http.request", "body": body, "more_body": False}
+            await left.wait()
+            return {"type": "http.disconnect"}
 
-        await self.app(scope, replay, send)
+        with budget.within(self.timeout) as work:
+            async with anyio.create_task_group() as tasks:
+
+                async def watch() -> None:
+                    # After the body, the server's next message says the client left.
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    left.set()
+                    if not response.done:
+                        work.cancel()
+                        tasks.cancel_scope.cancel()
+
+                tasks.start_soon(watch)
+                with anyio.move_on_after(self.timeout) as deadline:
+                    await self.app(scope, replay, response.send)
+                tasks.cancel_scope.cancel()
+        if deadline.cancelled_caught and not response.started and not left.is_set():
+            await _reject(
+                send,
+                200,
+                f"the request ran past its {self.timeout:g} s deadline and was stopped:"
+                " ask for less (smaller `first` or `limit`, fewer fields or aliases)",
+                code="DEADLINE_EXCEEDED",
+                close=False,
+            )
 
 
-async def _reject(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"errors": [{"message": message}]}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+class _Response:
+    """The app's response on its way out: whether it started and ended; text errors as JSON."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+        self.done = False
+        self._text_error: Message | None = None
+        self._text = bytearray()
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            headers = {key.lower(): value for key, value in message.get("headers", ())}
+            media_type = headers.get(b"content-type", b"").split(b";")[0].strip()
+            if message["status"] >= 400 and media_type == b"text/plain":
+                self._text_error = message  # held back until its body is complete
+                return
+        elif message["type"] == "http.response.body":
+            if not message.get("more_body", False):
+                self.done = True
+            if self._text_error is not None:
+                self._text += message.get("body", b"")
+                if self.done:
+                    text = bytes(self._text).decode("utf-8", "replace")
+                    await _reject(self._send, self._text_error["status"], text, close=False)
+                return
+        await self._send(message)
+
+
+async def _reject(
+    send: Send, status: int, message: str, *, code: str | None = None, close: bool = True
+) -> None:
+    """Answer ``status`` with a GraphQL-style JSON error of ``message``."""
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    body = json.dumps({"data": None, "errors": [error]} if code else {"errors": [error]})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body.encode())).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body.encode()})

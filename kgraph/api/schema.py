@@ -283,7 +283,7 @@ class Query:
             wanted_articles=len(kg.wanted),
             loaded_at=kg.loaded_at,
             load_seconds=kg.load_seconds,
-            corpus=kg.root,
+            corpus=info.context.corpus or kg.root,
             version=__version__,
             graph_version=info.context.graph_version,
             reload_error=info.context.reload_error,

@@ -1,0 +1,51 @@
+"""Security headers: `nosniff` on every response; HTML limited to its own assets, unframed."""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["PAGE_POLICY", "SecurityHeaders"]
+
+#: The explorer's policy: its own scripts, styles and API only. Style
+#: attributes stay allowed (topic colours are set per element).
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline';"
+    " img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none';"
+    " form-action 'self'; frame-ancestors 'none'"
+)
+
+#: GraphiQL as strawberry serves it: an inline script loading React and
+#: GraphiQL from unpkg.com, which the browser must be allowed to fetch.
+IDE_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com;"
+    " style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:;"
+    " font-src 'self' data: https://unpkg.com; connect-src 'self'; object-src 'none';"
+    " base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Add ``X-Content-Type-Options: nosniff`` to every response; to HTML, a CSP and no framing."""
+
+    def __init__(self, app: ASGIApp, ide_path: str = "/graphql") -> None:
+        self.app = app
+        self.ide_path = ide_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = IDE_POLICY if scope["path"] == self.ide_path else PAGE_POLICY
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["x-content-type-options"] = "nosniff"
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["content-security-policy"] = policy
+                    headers["x-frame-options"] = "DENY"
+                    headers["referrer-policy"] = "no-referrer"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
