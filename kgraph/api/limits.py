@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -18,14 +19,14 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     Undefined,
+    ValidationContext,
+    ValidationRule,
     ValueNode,
     VariableNode,
     get_operation_ast,
     value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from kgraph.api.pagination import MAX_FIRST
 from kgraph.errors import QueryError
@@ -34,14 +35,20 @@ from kgraph.graph.subgraphs import MAX_LIMIT
 
 __all__ = [
     "COMPUTE_WEIGHTS",
+    "EXPORT_WEIGHTS",
+    "LAYOUT_PAIRS_PER_COST",
     "MAX_ALIASES",
     "MAX_COST",
+    "MAX_EXPANDED_FIELDS",
     "MAX_QUERY_DEPTH",
+    "MAX_RESPONSE_BYTES",
     "MAX_TOKENS",
     "SEARCH_WEIGHT",
     "VALIDATION_RULES",
     "CostLimiter",
+    "Expansion",
     "cost_error",
+    "expansions",
     "operation_cost",
     "should_mask_error",
 ]
@@ -50,6 +57,7 @@ MAX_QUERY_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 MAX_COST = 20_000
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 #: Items a list field returns when it takes no ``first``: its most in practice.
 LIST_SIZES: Mapping[str, int] = {
@@ -69,6 +77,18 @@ LIST_SIZES: Mapping[str, int] = {
 #: field's ``limit`` (already counted): a node costs 1, its edges about 4.
 _DRAWN = frozenset({"subgraph", "topicGraph", "topicMap"})
 _EDGES_PER_NODE = 4
+
+#: The JSON exports of a drawable graph, and what each of its nodes and edges
+#: weighs in them against an object of ``nodes`` or ``edges``: every field of
+#: the node (keywords too) in one object, written out (see ``LAYOUT_PAIRS_PER_COST``
+#: for the measurement).
+EXPORT_WEIGHTS: Mapping[str, int] = {"cytoscape": 1, "d3": 1, "graphology": 1}
+
+#: A server-side layout of ``n`` nodes costs ``n * n`` over this: the spring
+#: layouts compare every pair of nodes at each step (measured: networkx's
+#: spring layout 57 ms at 200 nodes, ours 0.5 s at 1,000 and 2 s at 2,000),
+#: so one layout of 2,000 nodes costs the whole of :data:`MAX_COST`.
+LAYOUT_PAIRS_PER_COST = 200
 
 #: Fields that compute rather than look up: each object they return counts
 #: this many times (a path search, a similarity ranking).
@@ -152,6 +172,22 @@ def _searches(field: FieldNode, variables: Variables) -> bool:
     return False
 
 
+def _layout_cost(field: FieldNode, nodes: int | None, variables: Variables) -> int:
+    """What laying out a drawable graph of ``nodes`` nodes costs: nothing without a layout.
+
+    ``CIRCULAR`` places the nodes in one pass; the others compare pairs of
+    nodes (:data:`LAYOUT_PAIRS_PER_COST`). An unknown variable counts as such a layout.
+    """
+    for argument in field.arguments or ():
+        if argument.name.value != "layout":
+            continue
+        layout = _value(argument.value, variables)
+        if layout is None or layout is Undefined or layout in ("NONE", "CIRCULAR"):
+            return 0
+        return (nodes or 0) ** 2 // LAYOUT_PAIRS_PER_COST
+    return 0
+
+
 def _with_defaults(operation: OperationDefinitionNode, variables: Variables) -> Variables:
     """The request's variables, with the operation's defaults for those not given."""
     if variables is None:
@@ -190,6 +226,19 @@ def operation_cost(
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     known = _with_defaults(operation, variables)
+    # A fragment's cost at factor 1, by the field it is spread in: the cost is
+    # linear in the factor (short of the stop over MAX_COST, which a product
+    # keeps over it), so each fragment is counted once however often it is spread.
+    spread: dict[tuple[str, str], int] = {}
+
+    def fragment(name: str, parent: str, seen: frozenset[str]) -> int:
+        key = (name, parent)
+        found = spread.get(key)
+        if found is None:
+            if name not in fragments or name in seen:
+                return 0
+            found = spread[key] = cost(fragments[name].selection_set, 1, seen | {name}, parent)
+        return found
 
     def cost(
         selection_set: SelectionSetNode | None, factor: int, seen: frozenset[str], parent: str
@@ -209,12 +258,15 @@ def operation_cost(
                     if name == "articles" and _searches(selection, known):
                         weight = SEARCH_WEIGHT
                     total += inner * weight + cost(selection.selection_set, inner, seen, name)
+                    if name in _DRAWN:
+                        total += factor * _layout_cost(selection, size, known)
+                elif parent in _DRAWN and name in EXPORT_WEIGHTS:
+                    # A drawing library's JSON of the whole graph: its nodes and edges.
+                    total += factor * (1 + _EDGES_PER_NODE) * EXPORT_WEIGHTS[name]
             elif isinstance(selection, InlineFragmentNode):
                 total += cost(selection.selection_set, factor, seen, parent)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name in fragments and name not in seen:
-                    total += cost(fragments[name].selection_set, factor, seen | {name}, parent)
+                total += factor * fragment(selection.name.value, parent, seen)
             if total > MAX_COST:
                 break
         return total
@@ -280,11 +332,158 @@ _FIRST_DEFAULTS: dict[str, int] = {
     ),
 }
 
-#: Built once: the depth and alias limiters make a new rule class per call,
-#: which would defeat the validation cache if made per request.
-VALIDATION_RULES = (
-    depth_rule(MAX_QUERY_DEPTH, None, None),
-    aliases_rule(MAX_ALIASES),
+
+# --- validation: depth, aliases and size of the operation with its fragments expanded -----
+
+#: The most fields an operation may have once every fragment spread is
+#: replaced by the fragment's fields: 2,000 tokens without fragments make at
+#: most about a thousand fields; fragments spread several times multiply theirs.
+MAX_EXPANDED_FIELDS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """What a selection set amounts to once every fragment in it is expanded.
+
+    ``depth`` is how many fields deep it nests below its owner (introspection
+    fields, ``__schema`` and the like, not followed: GraphiQL's own query
+    nests deeper than any limit); ``aliases`` counts its aliased fields and
+    ``fields`` all of its fields, each as often as it would be expanded.
+    """
+
+    depth: int = 0
+    aliases: int = 0
+    fields: int = 0
+
+
+_NOTHING = Expansion()
+
+
+def expansions(document: DocumentNode) -> list[tuple[OperationDefinitionNode, Expansion]]:
+    """Each operation of ``document`` with its :class:`Expansion`, in linear time.
+
+    A fragment's expansion is worked out once, however often it is spread:
+    fragments that each spread the next twice expand to exponentially many
+    fields, which expanding them one spread at a time would take as long to
+    count. A fragment spread within itself (refused by graphql-core's
+    ``NoFragmentCycles``) counts as nothing where it recurs.
+
+    >>> from graphql import parse
+    >>> document = parse(
+    ...     "query { ...A } fragment A on Query { a: stats { ...B } b: stats { ...B } }"
+    ...     " fragment B on Stats { files links }"
+    ... )
+    >>> expansions(document)[0][1]
+    Expansion(depth=1, aliases=2, fields=6)
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    known: dict[str, Expansion] = {}
+    expanding: set[str] = set()
+
+    def fragment(name: str) -> Expansion:
+        found = known.get(name)
+        if found is not None:
+            return found
+        definition = fragments.get(name)
+        if definition is None or name in expanding:
+            return _NOTHING
+        expanding.add(name)
+        found = known[name] = selections(definition.selection_set)
+        expanding.discard(name)
+        return found
+
+    def selections(selection_set: SelectionSetNode | None) -> Expansion:
+        depth = aliases = fields = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                fields += 1
+                aliases += selection.alias is not None
+                if selection.selection_set is None:
+                    continue
+                inner = selections(selection.selection_set)
+                if not selection.name.value.startswith("__"):
+                    depth = max(depth, 1 + inner.depth)
+                aliases += inner.aliases
+                fields += inner.fields
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                inner = selections(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = fragment(selection.name.value)
+            else:
+                continue
+            depth = max(depth, inner.depth)
+            aliases += inner.aliases
+            fields += inner.fields
+        return Expansion(depth, aliases, fields)
+
+    return [
+        (d, selections(d.selection_set))
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+
+
+def _name(operation: OperationDefinitionNode) -> str:
+    return operation.name.value if operation.name else "anonymous"
+
+
+def _rule(
+    check: Callable[[OperationDefinitionNode, Expansion], str | None],
+) -> type[ValidationRule]:
+    """A validation rule reporting what ``check`` says of each operation's expansion."""
+
+    class Rule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            for operation, expansion in expansions(context.document):
+                message = check(operation, expansion)
+                if message is not None:
+                    context.report_error(GraphQLError(message, operation))
+
+    Rule.__name__ = Rule.__qualname__ = check.__name__.title().replace("_", "") + "Rule"
+    Rule.__doc__ = check.__doc__
+    return Rule
+
+
+def _depth_limit(operation: OperationDefinitionNode, expansion: Expansion) -> str | None:
+    """Refuse operations nesting fields more than :data:`MAX_QUERY_DEPTH` deep."""
+    if expansion.depth <= MAX_QUERY_DEPTH:
+        return None
+    return (
+        f"'{_name(operation)}' exceeds maximum operation depth of {MAX_QUERY_DEPTH}"
+        f" (it nests {expansion.depth} deep, fragments included): ask for fewer levels"
+    )
+
+
+def _alias_limit(operation: OperationDefinitionNode, expansion: Expansion) -> str | None:
+    """Refuse operations of more than :data:`MAX_ALIASES` aliases, fragments expanded."""
+    if expansion.aliases <= MAX_ALIASES:
+        return None
+    return f"{expansion.aliases} aliases found. Allowed: {MAX_ALIASES}"
+
+
+def _expansion_limit(operation: OperationDefinitionNode, expansion: Expansion) -> str | None:
+    """Refuse operations of more than :data:`MAX_EXPANDED_FIELDS` fields, fragments expanded."""
+    if expansion.fields <= MAX_EXPANDED_FIELDS:
+        return None
+    return (
+        f"operation '{_name(operation)}' would have {expansion.fields:,} fields once its"
+        f" fragments are expanded, over the limit of {MAX_EXPANDED_FIELDS:,}: spread each"
+        " fragment fewer times (a fragment spreading another twice doubles its fields)"
+    )
+
+
+#: Built once: rule classes made per request would defeat caching validation.
+#: Ours rather than strawberry's depth and alias limiters, which expand each
+#: fragment spread anew: 20 fragments that each spread the next twice (823
+#: bytes) took them minutes.
+VALIDATION_RULES: tuple[type[ValidationRule], ...] = (
+    _rule(_depth_limit),
+    _rule(_alias_limit),
+    _rule(_expansion_limit),
 )
 
 

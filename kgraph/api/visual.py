@@ -38,7 +38,8 @@ class StepVia(Enum):
 
 
 @strawberry.enum(
-    description="Server-side layout of a subgraph (fixed seed, coordinates in [0, 1])."
+    description="Server-side layout of a subgraph (fixed seed, coordinates in [0, 1]);"
+    f" KAMADA_KAWAI takes at most {subgraphs.KAMADA_KAWAI_MAX_NODES} nodes."
 )
 class Layout(Enum):
     NONE = "none"
@@ -104,13 +105,22 @@ class LearningPath:
     cost: float
     bridges: int = strawberry.field(description="Steps between articles that share keywords only.")
     steps: list[Step]
+    complete: bool = strawberry.field(
+        description="Whether the list this path came in is complete: false when the time"
+        " bound of `learningPaths` ended the search before `k` paths, or before it showed"
+        " there are no more (asking again may list more); always true from `learningPath`."
+    )
 
     @classmethod
-    def of(cls, kg: KnowledgeGraph, path: paths.LearningPath) -> LearningPath:
+    def of(
+        cls, kg: KnowledgeGraph, path: paths.LearningPath, complete: bool = True
+    ) -> LearningPath:
+        """The path, one of a list that is ``complete`` or was cut by the time bound."""
         return cls(
             hops=path.hops,
             cost=path.cost,
             bridges=path.bridges,
+            complete=complete,
             steps=[
                 Step(
                     article=Article(_article=kg.articles[step.article]),

@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
+from kgraph.budget import checkpoint
 from kgraph.corpus import topic_key, words
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.summary import Summary
@@ -373,6 +374,7 @@ def _suggest(kg: KnowledgeGraph, title: str, subject: str, limit: int) -> list[i
     # some word of a title): vectorised, in the same order a loop would add.
     scores = np.zeros(len(ids))
     for word in dict.fromkeys(words(title)):
+        checkpoint()  # each word adds to thousands of scores
         holders = postings.get(word)
         # Words on a tenth of the corpus ("what", "the") tell nothing.
         if holders is None or not len(holders) or len(holders) > total / 10:
@@ -384,6 +386,7 @@ def _suggest(kg: KnowledgeGraph, title: str, subject: str, limit: int) -> list[i
         # Only scores up to the wanting-th best (float sums aside) can make the cut.
         floor = np.partition(scores[found], -wanting)[-wanting] - 1e-9
         found = found[scores[found] >= floor]
+    checkpoint()
 
     def rank(n: int) -> tuple[float, bool, int]:
         article_id = int(ids[n])

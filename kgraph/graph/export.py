@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 import networkx as nx
 
+from kgraph.budget import checkpoint
 from kgraph.graph.subgraphs import Edge, Node, Subgraph
 
 __all__ = [
@@ -21,9 +23,21 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
+T = TypeVar("T")
+
+# How many nodes or edges are written between two looks at the request's budget.
+_CLOCK_EVERY = 256
 
 #: How GraphML, GEXF and DOT, which hold no lists, join a node's keywords.
 KEYWORD_SEPARATOR = "; "
+
+
+def _checked(items: Sequence[T]) -> Iterator[T]:
+    """``items``, the request's budget checked every :data:`_CLOCK_EVERY` of them."""
+    for done, item in enumerate(items):
+        if done % _CLOCK_EVERY == 0:
+            checkpoint()
+        yield item
 
 
 def _node_attributes(node: Node) -> JSON:
@@ -73,7 +87,7 @@ def to_cytoscape(sg: Subgraph) -> JSON:
     {'x': 0.0, 'y': 1.0}
     """
     nodes = []
-    for node in sg.nodes:
+    for node in _checked(sg.nodes):
         element: JSON = {"data": {"id": str(node.id), **_node_attributes(node)}}
         if _laid_out(node):
             element["position"] = {"x": node.x, "y": node.y}
@@ -87,7 +101,7 @@ def to_cytoscape(sg: Subgraph) -> JSON:
                 **_edge_attributes(edge),
             }
         }
-        for edge in sg.edges
+        for edge in _checked(sg.edges)
     ]
     return {"data": _meta(sg), "elements": {"nodes": nodes, "edges": edges}}
 
@@ -100,7 +114,7 @@ def to_d3(sg: Subgraph) -> JSON:
     node-link format: ``nx.node_link_graph(data, edges="links")`` reads it.
     """
     nodes = []
-    for node in sg.nodes:
+    for node in _checked(sg.nodes):
         item: JSON = {"id": str(node.id), **_node_attributes(node)}
         if _laid_out(node):
             item["x"], item["y"] = node.x, node.y
@@ -112,7 +126,7 @@ def to_d3(sg: Subgraph) -> JSON:
             "target": str(edge.target),
             **_edge_attributes(edge),
         }
-        for edge in sg.edges
+        for edge in _checked(sg.edges)
     ]
     return {
         "directed": True,
@@ -131,7 +145,7 @@ def to_graphology(sg: Subgraph) -> JSON:
     switch ``allowSelfLoops`` on.
     """
     nodes = []
-    for node in sg.nodes:
+    for node in _checked(sg.nodes):
         attributes = _node_attributes(node)
         if _laid_out(node):
             attributes["x"], attributes["y"] = node.x, node.y
@@ -143,7 +157,7 @@ def to_graphology(sg: Subgraph) -> JSON:
             "target": str(edge.target),
             "attributes": _edge_attributes(edge),
         }
-        for edge in sg.edges
+        for edge in _checked(sg.edges)
     ]
     loops = any(edge.source == edge.target for edge in sg.edges)
     return {
@@ -166,12 +180,12 @@ def to_networkx(sg: Subgraph) -> nx.DiGraph[int]:
     'ATP; pump'
     """
     graph: nx.DiGraph[int] = nx.DiGraph(**_meta(sg))
-    for node in sg.nodes:
+    for node in _checked(sg.nodes):
         attributes = _flat_attributes(node)
         if _laid_out(node):
             attributes["x"], attributes["y"] = node.x, node.y
         graph.add_node(node.id, **attributes)
-    for edge in sg.edges:
+    for edge in _checked(sg.edges):
         graph.add_edge(edge.source, edge.target, id=edge.id, **_edge_attributes(edge))
     return graph
 
@@ -184,7 +198,7 @@ def write_graphml(sg: Subgraph, path: str | os.PathLike[str]) -> None:
 def write_gexf(sg: Subgraph, path: str | os.PathLike[str]) -> None:
     """Write the subgraph as GEXF for Gephi; positions also go to ``viz:position``."""
     graph = to_networkx(sg)
-    for node in sg.nodes:
+    for node in _checked(sg.nodes):
         if _laid_out(node):
             graph.nodes[node.id]["viz"] = {"position": {"x": node.x, "y": node.y, "z": 0.0}}
     nx.write_gexf(graph, path)
@@ -208,7 +222,7 @@ def to_dot(sg: Subgraph) -> str:
     }
     """
     lines = ["digraph kgraph {"]
-    for node in sg.nodes:
+    for node in _checked(sg.nodes):
         attributes = [f"label={_quoted(node.label)}"]
         if node.topic is not None:
             attributes.append(f"topic={_quoted(node.topic)}")
@@ -221,7 +235,7 @@ def to_dot(sg: Subgraph) -> str:
         if node.x is not None and node.y is not None:
             attributes.append(f'pos="{node.x * 10:g},{node.y * 10:g}!"')
         lines.append(f"  {_quoted(str(node.id))} [{', '.join(attributes)}];")
-    for edge in sg.edges:
+    for edge in _checked(sg.edges):
         source, target = _quoted(str(edge.source)), _quoted(str(edge.target))
         lines.append(f"  {source} -> {target} [rank={edge.rank}, weight={edge.weight}];")
     lines.append("}")

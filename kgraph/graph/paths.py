@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 
+from kgraph import budget
 from kgraph.errors import ArticleNotFound, QueryError
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.similarity import shared_keywords
@@ -23,11 +24,13 @@ __all__ = [
     "MAX_KEYWORD_HOLDERS",
     "MAX_PATHS",
     "LearningPath",
+    "LearningPaths",
     "PathOptions",
     "PathWeight",
     "Step",
     "StepVia",
     "bridge_cost",
+    "find_learning_paths",
     "learning_path",
     "learning_paths",
 ]
@@ -318,10 +321,14 @@ def _bridged_path(
         [(0, next(order), target)],
     )
     best, meeting = math.inf, None
+    popped = 0
     while fringes[0] and fringes[1]:
         # Grow the smaller fringe: a keyword can push hundreds of articles.
         side = 0 if len(fringes[0]) <= len(fringes[1]) else 1
         distance, _, node = heapq.heappop(fringes[side])
+        popped += 1
+        if popped % _CLOCK_EVERY == 0:
+            budget.checkpoint()
         if node in settled[side]:
             continue
         settled[side][node] = distance
@@ -359,6 +366,20 @@ class _OutOfTime(Exception):
     """A search met its deadline."""
 
 
+def _past(deadline: float) -> bool:
+    """Whether ``deadline`` (a ``time.perf_counter()`` reading) has passed.
+
+    Raises
+    ------
+    DeadlineExceeded
+        When the request's budget ran out or was cancelled (:func:`kgraph.budget.checkpoint`).
+    """
+    if time.perf_counter() > deadline:
+        return True
+    budget.checkpoint()
+    return False
+
+
 _Steps = Callable[[_N], Iterable[tuple[_N, float, int]]]
 
 
@@ -384,13 +405,15 @@ def _to_target(
     ------
     _OutOfTime
         When ``deadline`` passes, as :func:`_cheapest_within` does.
+    DeadlineExceeded
+        When the request's budget runs out first, or is cancelled.
     """
     hops = {target: 0}
     queue = deque([target])  # a 0-1 breadth-first search
     clock = itertools.count(1)
     while queue:
         node = queue.popleft()
-        if next(clock) % _CLOCK_EVERY == 0 and time.perf_counter() > deadline:
+        if next(clock) % _CLOCK_EVERY == 0 and _past(deadline):
             raise _OutOfTime
         here = hops[node]
         for other, _, step in steps_back(node):
@@ -411,7 +434,7 @@ def _to_target(
         if node in costs:
             continue
         costs[node] = cost
-        if len(costs) % _CLOCK_EVERY == 0 and time.perf_counter() > deadline:
+        if len(costs) % _CLOCK_EVERY == 0 and _past(deadline):
             raise _OutOfTime
         for other, step_cost, _ in steps_back(node):
             if other in hops and other not in costs:
@@ -449,6 +472,8 @@ def _cheapest_within(
     _OutOfTime
         When ``deadline`` (a ``time.perf_counter()`` reading) passes; the
         clock is read every :data:`_CLOCK_EVERY` settled states.
+    DeadlineExceeded
+        When the request's budget runs out first, or is cancelled.
     """
     beyond = max_hops + 1
     hops_left, cost_left = to_target
@@ -474,7 +499,7 @@ def _cheapest_within(
             path.reverse()
             return cost, path
         settled += 1
-        if settled % _CLOCK_EVERY == 0 and time.perf_counter() > deadline:
+        if settled % _CLOCK_EVERY == 0 and _past(deadline):
             raise _OutOfTime
         for other, step_cost, step_hops in steps(node):
             reach_hops = hops + step_hops
@@ -621,7 +646,7 @@ def _more_link_paths(
     k: int,
     options: PathOptions,
     deadline: float,
-) -> list[list[int]]:
+) -> tuple[list[list[int]], bool]:
     """``first`` (the best path) and up to ``k - 1`` more within the hop limit, cheapest first.
 
     Yen's algorithm: each path found is the root of candidates that leave it
@@ -630,19 +655,21 @@ def _more_link_paths(
     the next path. As Lawler noted, a path need only be left from where it
     left the path it came from: earlier, its candidates are known already.
     The clock is read before each such search and inside it, so the listing
-    ends soon after ``deadline`` with the paths found so far.
+    ends soon after ``deadline`` with the paths found so far; the flag says
+    whether it ended on its own (``k`` paths, or no more to find) rather than
+    by the clock.
     """
     target, max_hops = first[-1], options.max_hops
     forward, backward = _link_steps(kg, first[0], options)
     found = [first]
     if k == 1:
-        return found
+        return found, True
     try:
         to_target = _to_target(first[0], target, backward, max_hops, deadline)
     except _OutOfTime:
         to_target = None
     if to_target is None:  # out of time (the first path is within the limit)
-        return found
+        return found, False
     known = {tuple(first)}
     # (cost, hops, path, the index of the article where it leaves its parent)
     candidates: list[tuple[float, int, tuple[int, ...], int]] = []
@@ -654,8 +681,8 @@ def _more_link_paths(
             if i < leaves:
                 root_cost += _link_cost(kg, spur, last[i + 1], options)
                 continue
-            if time.perf_counter() > deadline:
-                return found
+            if _past(deadline):
+                return found, False
             root = last[: i + 1]
             taken = {(path[i], path[i + 1]) for path in found if path[: i + 1] == root}
             try:
@@ -671,7 +698,7 @@ def _more_link_paths(
                     deadline=deadline,
                 )
             except _OutOfTime:
-                return found
+                return found, False
             if spur_path is not None:
                 cost, rest = spur_path
                 whole = (*root[:-1], *rest)
@@ -683,7 +710,7 @@ def _more_link_paths(
             break
         _, _, best, leaves = heapq.heappop(candidates)
         found.append(list(best))
-    return found
+    return found, True
 
 
 def _learning_path(kg: KnowledgeGraph, path: Sequence[_Node], options: PathOptions) -> LearningPath:
@@ -750,6 +777,8 @@ def learning_path(
     QueryError
         When ``source`` or ``target`` is avoided, or ``max_hops`` is not
         between 1 and :data:`MAX_HOPS`.
+    DeadlineExceeded
+        When the request's budget runs out, or is cancelled, during the search.
 
     Examples
     --------
@@ -787,6 +816,7 @@ def learning_path(
     (1, 266.0, True)
     """
     _check(kg, source, target, options)
+    budget.checkpoint()
     if source == target:
         return _learning_path(kg, [source], options)
     view = _view(kg, source, options)
@@ -794,6 +824,81 @@ def learning_path(
         return None
     path = _best_path(kg, view, source, target, options)
     return None if path is None else _learning_path(kg, path, options)
+
+
+@dataclass(frozen=True, slots=True)
+class LearningPaths:
+    """The paths :func:`find_learning_paths` found, and whether the list is complete.
+
+    ``complete`` is false when the time bound (or the request's deadline)
+    ended the search before ``k`` paths were found or it was shown that there
+    are no more: a search given more time may list more.
+    """
+
+    paths: tuple[LearningPath, ...]
+    complete: bool
+
+
+def find_learning_paths(
+    kg: KnowledgeGraph,
+    source: int,
+    target: int,
+    k: int = 3,
+    options: PathOptions = PathOptions(),
+    *,
+    time_budget: float = 0.5,
+) -> LearningPaths:
+    """Up to ``k`` distinct paths of links from ``source`` to ``target``, cheapest first.
+
+    Paths visit each article once, take at most ``options.max_hops`` steps
+    and come in order of cost (Yen's algorithm, each search kept within the
+    hop limit); the first is :func:`learning_path`'s. The listing ends after
+    ``k`` paths, or soon after ``time_budget`` seconds (at most what the
+    request has left, :func:`kgraph.budget.remaining`), then not ``complete``:
+    the clock is read inside every search after the first path's, which is
+    always given. With ``options.keyword_bridges``, a pair that no link path
+    within the limit joins gets its one bridged path, as :func:`learning_path`
+    finds it.
+
+    Raises
+    ------
+    ArticleNotFound
+        When ``source`` or ``target`` is not an article of the graph.
+    QueryError
+        When ``k`` is not between 1 and :data:`MAX_PATHS`, or as
+        :func:`learning_path` does.
+    DeadlineExceeded
+        When the request is cancelled, or its deadline passes while the first
+        path is searched for.
+
+    Examples
+    --------
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> found = find_learning_paths(kg, 168904, 168912, 2)
+    >>> [([step.article for step in path.steps], path.cost) for path in found.paths]
+    [([168904, 168897, 168911, 168912], 3.0), ([168904, 168906, 168897, 168911, 168912], 4.0)]
+    >>> found.complete, find_learning_paths(kg, 168904, 168912, 10, time_budget=0.0).complete
+    (True, False)
+    """
+    _check(kg, source, target, options)
+    if not 1 <= k <= MAX_PATHS:
+        raise QueryError(f"k must be between 1 and {MAX_PATHS}, not {k}")
+    budget.checkpoint()
+    if source == target:
+        return LearningPaths((_learning_path(kg, [source], options),), complete=True)
+    deadline = time.perf_counter() + min(time_budget, budget.remaining())
+    view = _view(kg, source, options)
+    if target not in view:
+        return LearningPaths((), complete=True)
+    best = _best_path(kg, view, source, target, options)
+    if best is None:
+        return LearningPaths((), complete=True)
+    first = [node for node in best if isinstance(node, int)]
+    if len(first) < len(best):  # a bridged path: the one there is
+        return LearningPaths((_learning_path(kg, best, options),), complete=True)
+    found, complete = _more_link_paths(kg, first, k, options, deadline)
+    return LearningPaths(tuple(_learning_path(kg, path, options) for path in found), complete)
 
 
 def learning_paths(
@@ -805,46 +910,11 @@ def learning_paths(
     *,
     time_budget: float = 0.5,
 ) -> list[LearningPath]:
-    """Up to ``k`` distinct paths of links from ``source`` to ``target``, cheapest first.
+    """The paths of :func:`find_learning_paths`, without saying whether the time bound cut them.
 
-    Paths visit each article once, take at most ``options.max_hops`` steps
-    and come in order of cost (Yen's algorithm, each search kept within the
-    hop limit); the first is :func:`learning_path`'s. The listing ends after
-    ``k`` paths, or soon after ``time_budget`` seconds: the clock is read
-    inside every search after the first path's, which is always given. With
-    ``options.keyword_bridges``, a pair that no link path within the limit
-    joins gets its one bridged path, as :func:`learning_path` finds it.
-
-    Raises
-    ------
-    ArticleNotFound
-        When ``source`` or ``target`` is not an article of the graph.
-    QueryError
-        When ``k`` is not between 1 and :data:`MAX_PATHS`, or as
-        :func:`learning_path` does.
-
-    Examples
-    --------
     >>> from kgraph.graph import load_graph
-    >>> kg = load_graph("seeds")
-    >>> paths = learning_paths(kg, 168904, 168912, 2)
-    >>> [([step.article for step in path.steps], path.cost) for path in paths]
-    [([168904, 168897, 168911, 168912], 3.0), ([168904, 168906, 168897, 168911, 168912], 4.0)]
+    >>> [path.hops for path in learning_paths(load_graph("seeds"), 168904, 168912, 2)]
+    [3, 4]
     """
-    _check(kg, source, target, options)
-    if not 1 <= k <= MAX_PATHS:
-        raise QueryError(f"k must be between 1 and {MAX_PATHS}, not {k}")
-    if source == target:
-        return [_learning_path(kg, [source], options)]
-    deadline = time.perf_counter() + time_budget
-    view = _view(kg, source, options)
-    if target not in view:
-        return []
-    best = _best_path(kg, view, source, target, options)
-    if best is None:
-        return []
-    first = [node for node in best if isinstance(node, int)]
-    if len(first) < len(best):  # a bridged path: the one there is
-        return [_learning_path(kg, best, options)]
-    found = _more_link_paths(kg, first, k, options, deadline)
-    return [_learning_path(kg, path, options) for path in found]
+    found = find_learning_paths(kg, source, target, k, options, time_budget=time_budget)
+    return list(found.paths)

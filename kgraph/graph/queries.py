@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kgraph.budget import checkpoint
 from kgraph.corpus import topic_key, words
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
@@ -26,6 +27,10 @@ __all__ = [
     "outgoing_links",
     "title_words",
 ]
+
+
+# How many articles a loop handles between two looks at the request's budget.
+_CLOCK_EVERY = 1024
 
 
 class Direction(StrEnum):
@@ -89,7 +94,9 @@ def neighbours(
     found: list[Neighbour] = []
     for distance in range(1, depth + 1):
         best: dict[int, tuple[int, int]] = {}
-        for node in frontier:
+        for done, node in enumerate(frontier):
+            if done % _CLOCK_EVERY == 0:
+                checkpoint()
             for other, rank in _steps(kg, node, direction):
                 if other in seen:
                     continue
@@ -188,13 +195,17 @@ def find_articles(
     # are left out), counted by set intersections rather than per article.
     in_title: Counter[int] = Counter()
     for word in query:
+        checkpoint()
         in_title.update(matched.intersection(in_titles.get(word, ())))
     by_count: dict[int, list[int]] = {}
-    for article_id, count in in_title.items():
+    for done, (article_id, count) in enumerate(in_title.items()):
+        if done % _CLOCK_EVERY == 0:
+            checkpoint()
         by_count.setdefault(count, []).append(article_id)
     ranked: list[int] = []
     for count in sorted(by_count, reverse=True):
         ranked.extend(sorted(by_count[count]))
+    checkpoint()
     ranked.extend(sorted(matched.difference(in_title)))
     return ranked
 

@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from kgraph.budget import checkpoint
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.model import Article
@@ -31,6 +32,9 @@ MAX_POSTINGS = 5_000
 #: The most candidates :func:`similar` scores per query, likeliest first. On
 #: the dev corpus it changes no article's first ten.
 MAX_CANDIDATES = 1_000
+
+# How many postings or candidates are handled between two looks at the request's budget.
+_CLOCK_EVERY = 256
 
 # Scores and their bounds are sums of the same squares taken in different
 # orders; a bound this close to the worst kept score may still tie with it.
@@ -225,6 +229,7 @@ def similar(
             budget, unread = 0, unread + square
         elif square > 0.0:
             budget -= len(holders)
+            checkpoint()  # at most MAX_POSTINGS ids read in all
             for other in holders:
                 reached[other] = reached.get(other, 0.0) + square
     reached.pop(article_id, None)
@@ -242,6 +247,8 @@ def similar(
     for scored, (other, partial) in enumerate(_likeliest_first(kg, reached)):
         if scored == MAX_CANDIDATES:
             break
+        if scored % _CLOCK_EVERY == 0:
+            checkpoint()
         if len(kept) == first:
             bound = math.sqrt(partial + unread) / source_norm
             if bound * (1 + _BOUND_SLACK) < kept[0][0]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import networkx as nx
 
+from kgraph.budget import checkpoint
 from kgraph.corpus import topic_key
 from kgraph.errors import ArticleNotFound, QueryError
 from kgraph.graph.knowledge import KnowledgeGraph
@@ -17,9 +18,11 @@ from kgraph.graph.queries import Direction
 from kgraph.model import FindingKind, Topic
 
 __all__ = [
+    "KAMADA_KAWAI_MAX_NODES",
     "MAX_DEPTH",
     "MAX_LIMIT",
     "MAX_READING",
+    "SPRING_MAX_NODES",
     "Edge",
     "Layout",
     "Node",
@@ -35,10 +38,18 @@ __all__ = [
 MAX_DEPTH = 3
 MAX_LIMIT = 2_000
 MAX_READING = 100
-#: Above this many nodes Kamada-Kawai (quadratic memory, slow to converge) gives
-#: way to the spring layout, and the spring layout to a cheaper one of our own.
-KAMADA_KAWAI_MAX_NODES = 100
-SPRING_MAX_NODES = 400
+#: The most nodes Kamada-Kawai lays out; above, a query is refused. Its solver
+#: (scipy inside networkx) cannot be stopped midway and converges in its own
+#: time, quadratic per step: measured here on 2,000-odd subgraphs of the dev
+#: corpus each, 50 nodes take 12 ms (median; 32 ms at the 99th percentile),
+#: 60 nodes 19 ms (147 ms), 100 nodes up to 0.6 s around a hub.
+KAMADA_KAWAI_MAX_NODES = 50
+#: Up to this many nodes ``SPRING`` is networkx's spring layout (50 steps that
+#: cannot be stopped midway: 57 ms at 200 nodes, 235 ms at 400, 1.4 s at 500);
+#: above, our own (:func:`_big_spring`), which stops at the request's deadline.
+SPRING_MAX_NODES = 200
+# How many nodes or edges a loop handles between two looks at the request's budget.
+_CLOCK_EVERY = 256
 #: The seed of every random layout, so the same request gives the same picture.
 LAYOUT_SEED = 7
 
@@ -165,7 +176,9 @@ def _edges_among(kg: KnowledgeGraph, ids: Iterable[int]) -> tuple[Edge, ...]:
     """Every link and broken link between two of ``ids``, by source then target."""
     chosen = set(ids)
     edges: list[Edge] = []
-    for source in sorted(chosen):
+    for done, source in enumerate(sorted(chosen)):
+        if done % _CLOCK_EVERY == 0:
+            checkpoint()
         if source not in kg.articles:
             continue
         targets = {t: d["rank"] for t, d in kg.graph.succ[source].items() if t in chosen}
@@ -241,7 +254,9 @@ def subgraph(
     frontier = list(centers)
     for _ in range(depth):
         best: dict[int, int] = {}
-        for node in frontier:
+        for done, node in enumerate(frontier):
+            if done % _CLOCK_EVERY == 0:
+                checkpoint()
             if node not in kg.articles:
                 continue  # a wanted article: nothing leads on from it
             for other, rank in _steps(kg, node, direction):
@@ -253,6 +268,7 @@ def subgraph(
         order.extend(frontier)
         seen.update(frontier)
     kept = order[:limit]
+    checkpoint()
     nodes = [_article_node(kg, i) if i in kg.articles else _wanted_node(kg, i) for i in kept]
     return _finish(kg, nodes, _edges_among(kg, kept), len(order) - len(kept), layout)
 
@@ -292,6 +308,7 @@ def topic_graph(
     _check_range("limit", limit, 1, MAX_LIMIT)
     ordered = _most_linked(kg, _topic(kg, key).article_ids)
     kept = ordered[:limit]
+    checkpoint()
     nodes = [_article_node(kg, i) for i in kept]
     return _finish(kg, nodes, _edges_among(kg, kept), len(ordered) - len(kept), layout)
 
@@ -321,7 +338,9 @@ def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
     index = {key: i for i, key in enumerate(keys)}
     counts: dict[tuple[int, int], list[int]] = {}  # (source, target) → [links, best rank]
     rank: int
-    for source, target, rank in kg.graph.edges(data="rank"):
+    for done, (source, target, rank) in enumerate(kg.graph.edges(data="rank")):
+        if done % _CLOCK_EVERY == 0:
+            checkpoint()
         pair = (index[kg.articles[source].topics[0]], index[kg.articles[target].topics[0]])
         known = counts.setdefault(pair, [0, rank])
         known[0] += 1
@@ -393,6 +412,7 @@ def reading_order(
     seen = {start}
     queue = deque([start])
     while queue and len(order) < first:
+        checkpoint()  # at most `first` (100) turns
         node = queue.popleft()
         for other in inside(graph.succ[node]) + inside(graph.pred[node]):
             if other not in seen:
@@ -425,10 +445,17 @@ def layout_positions(
 ) -> dict[int, tuple[float, float]]:
     """Node id → ``(x, y)`` in [0, 1], the same for the same nodes and edges.
 
-    ``SPRING`` is networkx's spring layout seeded with 7 up to 400 nodes; above,
-    a faster force layout (see :func:`_big_spring`). ``KAMADA_KAWAI`` falls
-    back to ``SPRING`` above 100 nodes, where it gets slow. Edge weights pull
-    harder in the spring layouts; ``NONE`` gives ``{}``.
+    ``SPRING`` is networkx's spring layout seeded with 7 up to
+    :data:`SPRING_MAX_NODES` nodes; above, a faster force layout (see
+    :func:`_big_spring`). Edge weights pull harder in the spring layouts;
+    ``NONE`` gives ``{}``. The request's budget is checked before and after
+    the layout (and at each step of :func:`_big_spring`).
+
+    Raises
+    ------
+    QueryError
+        For ``KAMADA_KAWAI`` above :data:`KAMADA_KAWAI_MAX_NODES` nodes: its
+        solver cannot be stopped, and takes seconds on a hundred nodes.
 
     >>> nodes = [Node(i, str(i), None, 0, 0, False) for i in (1, 2, 3, 4)]
     >>> layout_positions(nodes, [], Layout.CIRCULAR)[1]
@@ -436,6 +463,12 @@ def layout_positions(
     """
     if layout is Layout.NONE or not nodes:
         return {}
+    if layout is Layout.KAMADA_KAWAI and len(nodes) > KAMADA_KAWAI_MAX_NODES:
+        raise QueryError(
+            f"the KAMADA_KAWAI layout takes at most {KAMADA_KAWAI_MAX_NODES} nodes, and this"
+            f" graph has {len(nodes)}: ask for a lower `limit`, or for the SPRING layout"
+        )
+    checkpoint()
     graph: nx.Graph[int] = nx.Graph()
     graph.add_nodes_from(node.id for node in nodes)
     for edge in edges:
@@ -445,12 +478,13 @@ def layout_positions(
     positions: Mapping[int, Any]  # numpy arrays from networkx, pairs from ours
     if layout is Layout.CIRCULAR:
         positions = nx.circular_layout(graph)
-    elif layout is Layout.KAMADA_KAWAI and len(graph) <= KAMADA_KAWAI_MAX_NODES:
+    elif layout is Layout.KAMADA_KAWAI:
         positions = nx.kamada_kawai_layout(graph, weight=None)
     elif len(graph) <= SPRING_MAX_NODES:
         positions = nx.spring_layout(graph, seed=LAYOUT_SEED)
     else:
         positions = _big_spring(graph)
+    checkpoint()
     return _normalised(positions)
 
 
@@ -458,7 +492,9 @@ def _big_spring(graph: nx.Graph[int], iterations: int = 40) -> dict[int, tuple[f
     """A Fruchterman-Reingold layout in float32 numpy, for graphs too big for networkx's.
 
     Repulsion between every pair, attraction along edges, a temperature that
-    cools linearly; random start seeded with :data:`LAYOUT_SEED`.
+    cools linearly; random start seeded with :data:`LAYOUT_SEED`. Each step
+    compares every pair of nodes (50 ms at 2,000 nodes): the request's budget
+    is checked between steps.
     """
     import numpy as np
 
@@ -473,6 +509,7 @@ def _big_spring(graph: nx.Graph[int], iterations: int = 40) -> dict[int, tuple[f
     temperature = np.float32(0.1)
     cooling = temperature / (iterations + 1)
     for _ in range(iterations):
+        checkpoint()
         dx = pos[:, 0, None] - pos[None, :, 0]
         dy = pos[:, 1, None] - pos[None, :, 1]
         d2 = dx * dx + dy * dy

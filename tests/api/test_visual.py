@@ -315,3 +315,16 @@ def test_subgraph_nodes_carry_keywords_and_topic_map_internal_links(
     ]
     assert sum(n["internalLinks"] for n in topics["nodes"]) > 0
     assert all(n["keywords"] == [] for n in topics["nodes"])
+
+
+def test_learning_paths_say_whether_their_list_is_complete(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    found = data(
+        schema,
+        seeds_graph,
+        "{ learningPaths(from: 168904, to: 168912, k: 2) { hops complete }"
+        " learningPath(from: 168904, to: 168912) { complete } }",
+    )
+    assert found["learningPaths"] == [{"hops": 3, "complete": True}, {"hops": 4, "complete": True}]
+    assert found["learningPath"] == {"complete": True}

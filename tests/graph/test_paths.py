@@ -16,7 +16,8 @@ import networkx as nx
 import pytest
 
 from conftest import WriteArticle
-from kgraph.errors import ArticleNotFound, QueryError
+from kgraph import budget
+from kgraph.errors import ArticleNotFound, DeadlineExceeded, QueryError
 from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph import paths as paths_module
 from kgraph.graph.paths import (
@@ -27,6 +28,7 @@ from kgraph.graph.paths import (
     PathWeight,
     StepVia,
     bridge_cost,
+    find_learning_paths,
     learning_path,
     learning_paths,
 )
@@ -458,6 +460,45 @@ def test_a_hard_pair_keeps_the_time_budget(tmp_path: Path, write_article: WriteA
 def test_the_time_budget_still_lists_the_first_path(seeds_graph: KnowledgeGraph) -> None:
     found = learning_paths(seeds_graph, 168904, 168912, MAX_PATHS, time_budget=0.0)
     assert [_ids(p) for p in found] == [[168904, 168897, 168911, 168912]]
+
+
+def test_the_listing_says_whether_it_is_complete(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _corpus(tmp_path, write_article, _chain((1, 1, 2), (2, 1, 4), (1, 2, 3), (3, 1, 4)))
+    both = find_learning_paths(kg, 1, 4, MAX_PATHS, time_budget=60.0)
+    assert ([_ids(p) for p in both.paths], both.complete) == ([[1, 2, 4], [1, 3, 4]], True)
+    assert find_learning_paths(kg, 1, 4, 1, time_budget=0.0).complete  # as many as asked
+    cut = find_learning_paths(kg, 1, 4, MAX_PATHS, time_budget=0.0)
+    assert ([_ids(p) for p in cut.paths], cut.complete) == ([[1, 2, 4]], False)
+    assert learning_paths(kg, 1, 4, MAX_PATHS) == list(both.paths)
+    for source, target in ((4, 1), (1, 1)):  # no path; the path of no step
+        assert find_learning_paths(kg, source, target, MAX_PATHS, time_budget=0.0).complete
+
+
+def test_the_time_budget_keeps_within_the_request_budget(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    side = 36
+    kg = _grid(tmp_path, write_article, side)
+    options = PathOptions(directed=False, weight=PathWeight.RANK, max_hops=MAX_HOPS)
+    source, target = 1, side * side
+    start = time.perf_counter()
+    every = find_learning_paths(kg, source, target, MAX_PATHS, options, time_budget=60.0)
+    took = time.perf_counter() - start
+    assert (len(every.paths), every.complete) == (MAX_PATHS, True)
+    # The request has a quarter of that left: the listing stops then, incomplete, not at 60 s.
+    start = time.perf_counter()
+    with budget.within(took / 4):
+        cut = find_learning_paths(kg, source, target, MAX_PATHS, options, time_budget=60.0)
+    assert time.perf_counter() - start < took / 4 + 0.1
+    assert not cut.complete
+    assert cut.paths == every.paths[: len(cut.paths)]
+    # A request cancelled (its client left) stops the search, even for its first path.
+    with budget.within(60.0) as request:
+        request.cancel()
+        with pytest.raises(DeadlineExceeded):
+            find_learning_paths(kg, source, target, MAX_PATHS, options)
 
 
 # --- keyword bridges ---------------------------------------------------------------------
