@@ -1,0 +1,499 @@
+"""Attacks on a real ``kgraph serve`` of the dev corpus: each one refused, none felt by others.
+
+Every case runs while a prober, from another client address, asks ``/healthz``
+every 50 ms and an ``article`` query every 200 ms: throughout each attack
+``/healthz`` answers within 200 ms and every ``article`` query succeeds within
+1 s. Attackers connect from 127.0.0.2 and up (Linux routes the whole of
+127.0.0.0/8 to the loopback), so the per-address caps fall on them and not on
+the prober at 127.0.0.1. Each case is bounded in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from conftest import SEEDS, RunningServer, kgraph_server
+
+#: The attack server's limits, lowered so that each case is quick to run.
+HEADER_TIMEOUT = 1.5
+REQUEST_TIMEOUT = 2.0
+PER_CLIENT = 64
+SUBSCRIPTIONS = 16
+
+
+@pytest.fixture(scope="module")
+def server(dev_corpus: Path) -> Iterator[RunningServer]:
+    with kgraph_server(
+        "--corpus",
+        str(dev_corpus),
+        "--header-timeout",
+        str(HEADER_TIMEOUT),
+        "--request-timeout",
+        str(REQUEST_TIMEOUT),
+        "--client-connections",
+        str(PER_CLIENT),
+        "--client-subscriptions",
+        str(SUBSCRIPTIONS),
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def article_ids(server: RunningServer) -> list[int]:
+    data = server.graphql('{ articles(first: 100, filter: {topic: "biology"}) { nodes { id } } }')
+    return [node["id"] for node in data["articles"]["nodes"]]
+
+
+@pytest.fixture(scope="module")
+def hubs(server: RunningServer) -> list[int]:
+    """The 20 most-linked articles: centres of the largest neighbourhoods."""
+    data = server.graphql("{ curation { overLinked(first: 20) { article { id } } } }")
+    return [entry["article"]["id"] for entry in data["curation"]["overLinked"]]
+
+
+@dataclass
+class Probe:
+    """What the prober saw: the slowest answers, and anything that went wrong."""
+
+    health: list[float] = field(default_factory=list)
+    article: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        assert not self.failures, self.failures[:5]
+        assert self.health, "the prober never got an answer"
+        assert max(self.health) < 0.2, f"/healthz took {max(self.health):.3f} s"
+        assert self.article, "the prober never got an article"
+        assert max(self.article) < 1.0, f"article took {max(self.article):.3f} s"
+
+
+@contextmanager
+def probing(server: RunningServer, article_id: int) -> Iterator[Probe]:
+    """Probe ``server`` from 127.0.0.1 for the block's duration; check what it saw after."""
+    probe = Probe()
+    stop = threading.Event()
+    query = {"query": "query($id: Int!) { article(id: $id) { id title } }"}
+
+    def run() -> None:
+        with httpx.Client(base_url=server.base, timeout=5) as client:
+            turn = 0
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    if turn % 4 == 3:
+                        body = {**query, "variables": {"id": article_id}}
+                        answer = client.post("/graphql", json=body)
+                        took = time.monotonic() - started
+                        payload = answer.json()
+                        if answer.status_code != 200 or payload["data"]["article"] is None:
+                            probe.failures.append(f"article: {answer.status_code} {payload}")
+                        probe.article.append(took)
+                    else:
+                        answer = client.get("/healthz")
+                        probe.health.append(time.monotonic() - started)
+                        if answer.status_code != 200:
+                            probe.failures.append(f"healthz: {answer.status_code}")
+                except httpx.HTTPError as err:
+                    probe.failures.append(f"{type(err).__name__}: {err}")
+                turn += 1
+                stop.wait(0.05)
+
+    prober = threading.Thread(target=run, daemon=True)
+    prober.start()
+    try:
+        yield probe
+    finally:
+        # However quick the attack, the prober has asked a few times.
+        deadline = time.monotonic() + 5
+        while (len(probe.health) < 3 or not probe.article) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        prober.join(timeout=10)
+    probe.check()
+
+
+def attacker(n: int = 2, timeout: float = 30) -> httpx.Client:
+    """An HTTP client connecting from 127.0.0.``n``."""
+    transport = httpx.HTTPTransport(local_address=f"127.0.0.{n}")
+    return httpx.Client(transport=transport, timeout=timeout)
+
+
+def raw_socket(server: RunningServer, n: int) -> socket.socket:
+    """A TCP connection to the server from 127.0.0.``n``."""
+    host, port = server.base.removeprefix("http://").split(":")
+    return socket.create_connection(
+        (host, int(port)), timeout=5, source_address=(f"127.0.0.{n}", 0)
+    )
+
+
+def post(client: httpx.Client, server: RunningServer, query: str) -> tuple[int, dict[str, Any]]:
+    answer = client.post(f"{server.base}/graphql", json={"query": query})
+    return answer.status_code, answer.json()
+
+
+def messages(body: dict[str, Any]) -> str:
+    return " | ".join(error["message"] for error in body.get("errors", ()))
+
+
+# 1. Validation that cannot explode.
+
+
+def fragment_bomb(levels: int) -> str:
+    """Fragments that each spread the next one twice: 2**levels fields once expanded."""
+    fragments = " ".join(
+        f"fragment F{i} on Stats {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    )
+    return f"{{ stats {{ ...F0 }} }} {fragments} fragment F{levels} on Stats {{ files }}"
+
+
+@pytest.mark.parametrize("levels", [20, 60])
+def test_a_fragment_bomb_is_refused_at_once(
+    server: RunningServer, article_ids: list[int], levels: int
+) -> None:
+    with probing(server, article_ids[0]), attacker() as client:
+        started = time.monotonic()
+        status, body = post(client, server, fragment_bomb(levels))
+        assert time.monotonic() - started < 1.0
+    assert status == 200
+    assert body.get("data") is None
+    assert "fragment" in messages(body).lower(), body
+
+
+def test_pairwise_field_checks_run_off_the_event_loop(
+    server: RunningServer, article_ids: list[int]
+) -> None:
+    # 400 repeats of one field: graphql-core compares them pairwise (0.3 s and more).
+    with probing(server, article_ids[1]), attacker() as client:
+        for repeats in (390, 389, 388):  # three texts: none validated before
+            status, body = post(client, server, "{ " + "stats { files } " * repeats + "}")
+            assert status == 200
+            assert body["data"]["stats"]["files"] == 20_702
+
+
+# 2. Idle, half-sent and too many connections.
+
+
+def test_idle_and_half_sent_connections_lock_no_one_out(
+    server: RunningServer, article_ids: list[int]
+) -> None:
+    with probing(server, article_ids[2]), ExitStack() as held:
+        idle = [held.enter_context(raw_socket(server, 2 + i % 5)) for i in range(300)]
+        half = []
+        for i in range(300):
+            sock = held.enter_context(raw_socket(server, 7 + i % 5))
+            sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: kgraph\r\nContent-Type: applic")
+            half.append(sock)
+        time.sleep(HEADER_TIMEOUT + 1.0)
+        for sock in idle:
+            sock.settimeout(1)
+            assert sock.recv(100) == b"", "an idle connection was still open"
+        for sock in half:
+            sock.settimeout(1)
+            assert sock.recv(100).startswith(b"HTTP/1.1 408"), "a half-sent request was kept"
+
+
+def test_a_half_sent_body_gets_408(server: RunningServer) -> None:
+    with raw_socket(server, 2) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: kgraph\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"query":'
+        )
+        sock.settimeout(HEADER_TIMEOUT + 3)
+        answer = sock.recv(1000)
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert b"did not arrive" in answer
+
+
+def test_one_address_holds_a_capped_number_of_connections(
+    server: RunningServer, article_ids: list[int]
+) -> None:
+    with probing(server, article_ids[3]), ExitStack() as held:
+        for _ in range(PER_CLIENT):
+            held.enter_context(raw_socket(server, 12))
+        extra = held.enter_context(raw_socket(server, 12))
+        extra.settimeout(2)
+        assert extra.recv(1000).startswith(b"HTTP/1.1 503")
+        # Another address is not held back.
+        with attacker(13) as client:
+            assert client.get(f"{server.base}/healthz").status_code == 200
+
+
+# 3. Headers.
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        b"X-Big: " + b"a" * (1024 * 1024) + b"\r\n",
+        b"".join(b"X-H%d: v\r\n" % i for i in range(200)),
+    ],
+    ids=["one 1 MiB header", "200 headers"],
+)
+def test_oversized_headers_get_431(server: RunningServer, headers: bytes) -> None:
+    with raw_socket(server, 2) as sock:
+        # The server may answer and close before all of it is sent.
+        with suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: kgraph\r\n" + headers + b"\r\n")
+        sock.settimeout(3)
+        assert sock.recv(1000).startswith(b"HTTP/1.1 431")
+
+
+# 4. Work per request.
+
+
+def test_layouts_that_cannot_be_interrupted_are_bounded(
+    server: RunningServer, article_ids: list[int], hubs: list[int]
+) -> None:
+    aliases = " ".join(
+        f"s{i}: subgraph(center: [{article_id}], depth: 3, limit: 100, layout: KAMADA_KAWAI)"
+        " { nodes { id x y } }"
+        for i, article_id in enumerate(hubs[:15])
+    )
+    with probing(server, article_ids[4]), attacker() as client:
+        started = time.monotonic()
+        status, body = post(client, server, "{ " + aliases + " }")
+        assert time.monotonic() - started < REQUEST_TIMEOUT + 1
+    assert status == 200
+    assert "errors" in body
+
+
+def test_json_exports_count_in_the_cost(server: RunningServer, article_ids: list[int]) -> None:
+    aliases = " ".join(
+        f't{i}: topicGraph(key: "biology", limit: 2000) {{ cytoscape d3 graphology }}'
+        for i in range(10)
+    )
+    with probing(server, article_ids[5]), attacker() as client:
+        status, body = post(client, server, "{ " + aliases + " }")
+    assert status == 200
+    assert body.get("data") is None
+    assert "over the limit" in messages(body)
+
+
+def cpu_seconds(server: RunningServer) -> float:
+    """The CPU time the server process has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def similar_to(hubs: list[int]) -> str:
+    """Fifteen similarity rankings of hub articles: about 0.1-0.2 s of work."""
+    return (
+        "{ "
+        + " ".join(
+            f"s{i}: similar(id: {article_id}, first: 60) {{ score article {{ id }} }}"
+            for i, article_id in enumerate(hubs[:15])
+        )
+        + " }"
+    )
+
+
+def test_a_query_past_its_deadline_is_stopped(dev_corpus: Path, hubs: list[int]) -> None:
+    with kgraph_server("--corpus", str(dev_corpus), "--request-timeout", "0.05") as hasty:
+        for _ in range(3):
+            answer = httpx.post(
+                f"{hasty.base}/graphql", json={"query": similar_to(hubs)}, timeout=10
+            )
+            body = answer.json()
+            assert answer.status_code == 200
+            assert body["data"] is None, "the query finished within 50 ms: make it heavier"
+            (error,) = body["errors"]
+            assert error["extensions"]["code"] == "DEADLINE_EXCEEDED"
+            assert "0.05 s deadline" in error["message"]
+        # What the deadline stopped does not go on in the background.
+        time.sleep(0.2)
+        before = cpu_seconds(hasty)
+        time.sleep(1.0)
+        assert cpu_seconds(hasty) - before < 0.2
+
+
+def test_abandoned_requests_stop_and_free_the_workers(
+    server: RunningServer, article_ids: list[int], hubs: list[int]
+) -> None:
+    heavy = similar_to(hubs[5:])
+    with probing(server, article_ids[7]):
+        # Twenty heavy requests at once (some 3 s of work), each abandoned after 0.3 s.
+        threads = [
+            threading.Thread(target=_post_quietly, args=(server, heavy, 2 + i % 3))
+            for i in range(20)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        time.sleep(0.2)
+        before = cpu_seconds(server)
+        started = time.monotonic()
+        server.graphql(f"{{ similar(id: {article_ids[30]}, first: 10) {{ score }} }}")
+        assert time.monotonic() - started < 0.5
+        time.sleep(1.0)
+        assert cpu_seconds(server) - before < 0.3, "abandoned work went on"
+
+
+def _post_quietly(server: RunningServer, query: str, n: int) -> None:
+    with attacker(n, timeout=0.3) as client, suppress(httpx.TimeoutException):
+        client.post(f"{server.base}/graphql", json={"query": query})
+
+
+# 5. Websockets.
+
+
+@contextmanager
+def subscribe(server: RunningServer, n: int) -> Iterator[ClientConnection]:
+    """A graphql-transport-ws socket from 127.0.0.``n``, initialised."""
+    host, port = server.base.removeprefix("http://").split(":")
+    sock = socket.create_connection(
+        (host, int(port)), timeout=5, source_address=(f"127.0.0.{n}", 0)
+    )
+    with connect(
+        f"ws://{host}:{port}/graphql",
+        sock=sock,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        open_timeout=5,
+    ) as ws:
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
+        yield ws
+
+
+SUBSCRIPTION = {"query": "subscription { graphChanged { version } }"}
+
+
+def test_three_hundred_subscriptions_lock_no_one_out(
+    server: RunningServer, article_ids: list[int]
+) -> None:
+    with probing(server, article_ids[8]), ExitStack() as held:
+        sockets = [held.enter_context(subscribe(server, 20 + i % 20)) for i in range(300)]
+        for i, ws in enumerate(sockets):
+            ws.send(json.dumps({"id": str(i), "type": "subscribe", "payload": SUBSCRIPTION}))
+        time.sleep(0.5)
+
+
+def test_one_address_holds_a_capped_number_of_sockets(server: RunningServer) -> None:
+    with ExitStack() as held:
+        for _ in range(SUBSCRIPTIONS):
+            held.enter_context(subscribe(server, 41))
+        host, port = server.base.removeprefix("http://").split(":")
+        sock = socket.create_connection((host, int(port)), source_address=("127.0.0.41", 0))
+        with (
+            connect(
+                f"ws://{host}:{port}/graphql",
+                sock=sock,
+                subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            ) as extra,
+            pytest.raises(ConnectionClosed) as closed,
+        ):
+            extra.recv(timeout=5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1013
+
+
+def test_operations_per_socket_are_capped(server: RunningServer) -> None:
+    with subscribe(server, 42) as ws:
+        for i in range(40):
+            ws.send(json.dumps({"id": str(i), "type": "subscribe", "payload": SUBSCRIPTION}))
+        refused = []
+        deadline = time.monotonic() + 5
+        while len(refused) < 24 and time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=5))
+            if message["type"] == "error":
+                refused.append(message["id"])
+        assert refused == [str(i) for i in range(16, 40)]
+        assert "operations at once" in json.dumps(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("[" * 5000 + "]" * 5000, 1007),
+        ('{"type": "ping", "payload": {"n": ' + "1" * 5000 + "}}", 1007),
+        ("x" * (1024 * 1024), 1009),
+    ],
+    ids=["nested 5,000 deep", "5,000-digit number", "1 MiB"],
+)
+def test_hostile_websocket_messages_close_the_socket(
+    server: RunningServer, message: str, code: int
+) -> None:
+    with subscribe(server, 43) as ws:
+        ws.send(message)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == code
+
+
+# 6. Leaks and forged logs.
+
+
+def test_a_forged_log_line_is_escaped(server: RunningServer) -> None:
+    with attacker() as client:
+        client.get(f"{server.base}/nowhere%0aINFO%20forged%20line")
+    deadline = time.monotonic() + 5
+    while "forged line" not in server.output and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "\\nINFO forged line" in server.output
+    assert not any(line.startswith("INFO forged") for line in server.output.splitlines())
+
+
+def test_a_query_string_that_is_not_utf8_gets_a_json_400(server: RunningServer) -> None:
+    with attacker() as client:
+        answer = client.get(f"{server.base}/graphql?query=%ff")
+    assert answer.status_code == 400
+    assert "not UTF-8" in answer.json()["errors"][0]["message"]
+
+
+def test_html_pages_carry_security_headers(server: RunningServer) -> None:
+    with attacker() as client:
+        for path in ("/", "/graphql"):
+            answer = client.get(f"{server.base}{path}", headers={"accept": "text/html"})
+            assert answer.headers["content-type"].startswith("text/html")
+            assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert answer.headers["x-frame-options"] == "DENY"
+
+
+def test_probes_answer_when_every_request_slot_is_taken() -> None:
+    with (
+        kgraph_server(
+            "--corpus",
+            str(SEEDS),
+            "--limit-concurrency",
+            "2",
+            "--header-timeout",
+            "3",
+            "--production",
+        ) as small,
+        ExitStack() as held,
+    ):
+        # Two requests whose bodies never come hold both slots.
+        for _ in range(2):
+            sock = held.enter_context(raw_socket(small, 2))
+            sock.sendall(
+                b"POST /graphql HTTP/1.1\r\nHost: kgraph\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 50\r\n\r\n{"
+            )
+        time.sleep(0.3)
+        assert httpx.get(f"{small.base}/healthz", timeout=1).status_code == 200
+        assert httpx.get(f"{small.base}/readyz", timeout=1).status_code == 200
+        busy = httpx.post(f"{small.base}/graphql", json={"query": "{ stats { files } }"})
+        assert busy.status_code == 503
+        assert "retry" in busy.json()["errors"][0]["message"]
+        # In production no response names where the corpus lives.
+        held.close()
+        time.sleep(0.2)
+        stats = small.graphql("{ stats { corpus } }")["stats"]
+        assert stats["corpus"] == "seeds"
+        assert httpx.get(f"{small.base}/", timeout=5).json()["corpus"] == "seeds"
