@@ -17,7 +17,10 @@ same run so that its ratio means something:
 5. ``latency``: sequential requests over one keep-alive connection, per query;
 6. ``paths``: ``learningPath`` in the server vs the bare ``networkx`` call on the same pairs;
 7. ``soak``: 30 s of wrk (32 connections) on a mix of queries with two reloads
-   (SIGHUP) during the load: errors, p99 and throughput, and that both reloads landed.
+   (SIGHUP) during the load: errors, p99 and throughput, and that both reloads landed;
+8. ``hostile``: 60 s of 32 wrk clients on ordinary queries (8 of them on ``article``
+   alone) while 300 idle sockets are kept open and 2 heavy queries at a time are
+   sent and abandoned: errors, ``article`` p99 and the server's RSS growth.
 
 Prints a table per section and writes ``benchmarks/results.json``. Corpora are
 unpacked or generated under ``benchmarks/.work/`` (ignored by git) and reused.
@@ -60,7 +63,7 @@ TARBALL = Path(
     os.environ.get("KGRAPH_DEV_CORPUS", REPO.parent / "shared/corpora/quicktakes-dev.tar.xz")
 )
 SEED = 1
-SECTIONS = ("ingest", "start", "memory", "load", "soak", "latency", "paths")
+SECTIONS = ("ingest", "start", "memory", "load", "soak", "hostile", "latency", "paths")
 
 sys.path.insert(0, str(REPO))
 
@@ -664,6 +667,172 @@ def bench_soak(duration: float) -> dict[str, Any]:
     return result
 
 
+# -- 8. hostile: load under idle sockets and abandoned heavy queries ------------------
+
+
+def rss_mb(pid: int) -> float:
+    """The resident set (VmRSS) of a live process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _idle_sockets(base: str, count: int, stop: threading.Event) -> list[int]:
+    """Keep ``count`` silent connections open (from 127.0.0.20 and up, 50 an address) until
+    ``stop``; the server closes them after its header timeout and they are opened again.
+    Returns how many were opened in all."""
+    host, port = base.removeprefix("http://").split(":")
+    opened = [0]
+    held: list[socket.socket | None] = [None] * count
+
+    def connect(i: int) -> socket.socket | None:
+        try:
+            sock = socket.create_connection(
+                (host, int(port)), timeout=2, source_address=(f"127.0.0.{20 + i // 50}", 0)
+            )
+        except OSError:
+            return None
+        sock.setblocking(False)
+        opened[0] += 1
+        return sock
+
+    while not stop.is_set():
+        for i, sock in enumerate(held):
+            if sock is not None:
+                try:
+                    if sock.recv(1) == b"":  # closed by the server
+                        sock.close()
+                        sock = None
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    sock.close()
+                    sock = None
+            held[i] = sock if sock is not None else connect(i)
+        stop.wait(0.2)
+    for sock in held:
+        if sock is not None:
+            sock.close()
+    return opened
+
+
+def _abandon(base: str, query: str, stop: threading.Event, counts: dict[str, int]) -> None:
+    """Send ``query`` and leave after 0.3 s, again and again until ``stop``."""
+    transport = httpx.HTTPTransport(local_address="127.0.0.40")
+    with httpx.Client(transport=transport, timeout=0.3) as client:
+        while not stop.is_set():
+            try:
+                client.post(f"{base}/graphql", json={"query": query})
+                counts["finished"] += 1
+            except httpx.TimeoutException:
+                counts["abandoned"] += 1
+            except httpx.HTTPError:
+                counts["failed"] += 1
+
+
+def bench_hostile(duration: float) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
+    corpus = dev_corpus()
+    kg = load_graph(corpus)
+    ids, pairs = _sample(kg, 500)
+    cases = _cases(kg, ids, pairs)
+    mix = [
+        request
+        for name in ("article", "neighbours depth 1", "neighbours depth 2", "learningPath")
+        for request in cases[name][:100]
+    ]
+    random.Random(3).shuffle(mix)
+    hubs = sorted(kg.articles, key=lambda a: -kg.graph.in_degree(a))[:15]
+    heavy = (
+        "{ "
+        + " ".join(
+            f"s{i}: similar(id: {a}, first: 60) {{ score article {{ id title }} }}"
+            for i, a in enumerate(hubs)
+        )
+        + " }"
+    )
+    with tempfile.TemporaryDirectory(prefix="kgraph-hostile-") as scratch:
+        command, port = kgraph_serve(corpus, "--cache-dir", str(Path(scratch) / "cache"))
+        with serving(command, port) as server:
+            _check_requests(server.base, mix[:50])
+            heavy_seconds = _timed(lambda: server.graphql(heavy))
+            mixed = _wrk_script(Path(scratch), "hostile mix", mix)
+            article = _wrk_script(Path(scratch), "hostile article", cases["article"])
+            _wrk(server.base, mixed, 3, 2, 32)  # warm up
+            rss_before = rss_mb(server.process.pid)
+            stop = threading.Event()
+            counts = {"finished": 0, "abandoned": 0, "failed": 0}
+            opened: list[int] = []
+            attackers = [
+                threading.Thread(
+                    target=lambda: opened.extend(_idle_sockets(server.base, 300, stop))
+                ),
+                *(
+                    threading.Thread(target=_abandon, args=(server.base, heavy, stop, counts))
+                    for _ in range(2)
+                ),
+            ]
+            for thread in attackers:
+                thread.start()
+            time.sleep(1)  # the sockets are open
+            runs: dict[str, dict[str, Any]] = {}
+
+            def run(name: str, script: Path, connections: int) -> None:
+                runs[name] = _wrk(server.base, script, duration, 1, connections)
+
+            loads = [
+                threading.Thread(target=run, args=("mix", mixed, 24)),
+                threading.Thread(target=run, args=("article", article, 8)),
+            ]
+            for thread in loads:
+                thread.start()
+            for thread in loads:
+                thread.join()
+            rss_after = rss_mb(server.process.pid)
+            stop.set()
+            for thread in attackers:
+                thread.join()
+            healthy = httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200
+    result = {
+        "tool": "wrk: 24 connections on a mix, 8 on article; 300 idle sockets; 2 abandoned heavy",
+        "duration_s": duration,
+        "heavy_query_seconds": round(heavy_seconds, 3),
+        "idle_sockets_opened": opened[0] if opened else 0,
+        "heavy_queries": counts,
+        "mix": {k: runs["mix"][k] for k in ("requests", "errors", "requests_per_s", "p99_ms")},
+        "article": {
+            k: runs["article"][k]
+            for k in ("requests", "errors", "requests_per_s", "p50_ms", "p99_ms")
+        },
+        "errors": runs["mix"]["errors"] + runs["article"]["errors"],
+        "rss_mb_before": round(rss_before, 1),
+        "rss_mb_after": round(rss_after, 1),
+        "rss_growth": round(rss_after / rss_before - 1, 4),
+        "healthy_after": healthy,
+    }
+    print(
+        f"\n8. hostile: {duration:g} s of 32 wrk clients, 300 idle sockets, 2 abandoned heavy"
+        " queries at a time (dev corpus)"
+    )
+    print(
+        f"  ordinary: {result['errors']} errors in {runs['mix']['requests'] + runs['article']['requests']:,}"
+        f" requests; article p50 {runs['article']['p50_ms']:.2f} ms, p99 {runs['article']['p99_ms']:.2f} ms;"
+        f" mix p99 {runs['mix']['p99_ms']:.2f} ms"
+    )
+    print(
+        f"  heavy query alone {heavy_seconds:.2f} s: {counts['abandoned']} abandoned,"
+        f" {counts['finished']} finished, {counts['failed']} failed; idle sockets opened"
+        f" {result['idle_sockets_opened']}"
+    )
+    print(
+        f"  RSS {rss_before:.0f} -> {rss_after:.0f} MB ({result['rss_growth']:+.1%});"
+        f" /healthz after: {'200' if healthy else 'failed'}"
+    )
+    return result
+
+
 # -- 5. latency (sequential) and 6. paths vs networkx ---------------------------------
 
 
@@ -834,6 +1003,8 @@ def main() -> None:
         results["load"] = bench_load(args.rounds, args.duration)
     if "soak" in sections:
         results["soak"] = bench_soak(max(args.duration * 3, 30))
+    if "hostile" in sections:
+        results["hostile"] = bench_hostile(max(args.duration * 6, 60))
     if sections & {"latency", "paths"}:
         results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
     # Which code each section measured: sections not run keep their own.

@@ -405,7 +405,7 @@ def test_operations_per_socket_are_capped(server: RunningServer) -> None:
     with subscribe(server, 42) as ws:
         for i in range(40):
             ws.send(json.dumps({"id": str(i), "type": "subscribe", "payload": SUBSCRIPTION}))
-        refused = []
+        refused: list[str] = []
         deadline = time.monotonic() + 5
         while len(refused) < 24 and time.monotonic() < deadline:
             message = json.loads(ws.recv(timeout=5))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-import anyio.to_thread
 import strawberry
 
 from kgraph import model
 from kgraph.api.context import Context
+from kgraph.api.offload import graph_work
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
 from kgraph.api.types import (
     Article,
@@ -117,7 +117,7 @@ class Finding:
     async def fix(self, info: Info) -> str:
         # A broken link's fix searches for the article meant: off the event loop.
         kg = info.context.kg
-        return await anyio.to_thread.run_sync(curation.finding_fix, kg, self._finding)
+        return await graph_work(info, lambda: curation.finding_fix(kg, self._finding))
 
 
 @strawberry.type(description="A page of findings.")
@@ -232,8 +232,8 @@ class LinkSuggestion:
     async def suggested(self, info: Info) -> list[SimilarArticle]:
         kg = info.context.kg
         # Milliseconds per article, and only when asked for: off the event loop.
-        found = await anyio.to_thread.run_sync(
-            lambda: similarity.similar(kg, self._article_id, SUGGESTIONS, exclude_linked=True)
+        found = await graph_work(
+            info, lambda: similarity.similar(kg, self._article_id, SUGGESTIONS, exclude_linked=True)
         )
         return [SimilarArticle.of(kg, s) for s in found]
 

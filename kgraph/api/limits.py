@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,9 @@ __all__ = [
     "MAX_QUERY_DEPTH",
     "MAX_RESPONSE_BYTES",
     "MAX_TOKENS",
+    "SCALAR_WEIGHT",
     "SEARCH_WEIGHT",
+    "TEXT_WEIGHTS",
     "VALIDATION_RULES",
     "CostLimiter",
     "Expansion",
@@ -89,6 +92,21 @@ EXPORT_WEIGHTS: Mapping[str, int] = {"cytoscape": 1, "d3": 1, "graphology": 1}
 #: spring layout 57 ms at 200 nodes, ours 0.5 s at 1,000 and 2 s at 2,000),
 #: so one layout of 2,000 nodes costs the whole of :data:`MAX_COST`.
 LAYOUT_PAIRS_PER_COST = 200
+
+#: Text fields far longer than an object's other fields, and what each weighs
+#: against an object: an answer is 1.4 kB on average in the dev corpus (an
+#: article's id, title and url about 150 B), so that 15 pages of 100 articles
+#: with their answers and their backlinks' answers (9,000 objects, 25 MB of
+#: JSON, 0.3 s of the event loop to write) are refused for their size. A list
+#: of keywords is as slow to complete as an object (16 µs against 10 µs).
+TEXT_WEIGHTS: Mapping[str, float] = {"answer": 10, "answerRaw": 10, "keywords": 1}
+
+#: What any other scalar field weighs against an object. Every field is
+#: resolved on the event loop, where an object takes about 10 µs and a scalar
+#: field 2-4 µs (dev corpus, in process): 4,500 objects of 12 fields each took
+#: 0.21 s there, in which no other request was answered. Weighed so, the
+#: costliest operation allowed holds the event loop about 0.2 s.
+SCALAR_WEIGHT = 0.2
 
 #: Fields that compute rather than look up: each object they return counts
 #: this many times (a path search, a similarity ranking).
@@ -209,8 +227,11 @@ def operation_cost(
     list above it: ``first``, ``limit`` or ``k`` where given (its default
     where not), the sizes of :data:`LIST_SIZES` for lists without them, 1 for
     anything else; times its :data:`COMPUTE_WEIGHTS` for fields that compute
-    (:data:`SEARCH_WEIGHT` for ``articles`` with a ``search``). Scalars cost
-    nothing more than their object; an operation costs the sum.
+    (:data:`SEARCH_WEIGHT` for ``articles`` with a ``search``). A scalar field
+    costs :data:`SCALAR_WEIGHT` of an object for each object it is asked of
+    (long text its :data:`TEXT_WEIGHTS`, a drawn graph's JSON export its
+    nodes and edges, :data:`EXPORT_WEIGHTS`); an operation costs the sum,
+    rounded up.
 
     A variable counts by its value in ``variables``; with ``variables`` of
     ``None`` (not known), by the most its argument takes: 100 for ``first``,
@@ -220,7 +241,7 @@ def operation_cost(
     >>> document = parse("query($l: Int!) { subgraph(center: [1], limit: $l) { nodes { id } } }")
     >>> operation = document.definitions[0]
     >>> operation_cost(document, operation, {"l": 10}), operation_cost(document, operation, None)
-    (20, 4000)
+    (22, 4400)
     """
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -229,9 +250,9 @@ def operation_cost(
     # A fragment's cost at factor 1, by the field it is spread in: the cost is
     # linear in the factor (short of the stop over MAX_COST, which a product
     # keeps over it), so each fragment is counted once however often it is spread.
-    spread: dict[tuple[str, str], int] = {}
+    spread: dict[tuple[str, str], float] = {}
 
-    def fragment(name: str, parent: str, seen: frozenset[str]) -> int:
+    def fragment(name: str, parent: str, seen: frozenset[str]) -> float:
         key = (name, parent)
         found = spread.get(key)
         if found is None:
@@ -242,8 +263,8 @@ def operation_cost(
 
     def cost(
         selection_set: SelectionSetNode | None, factor: int, seen: frozenset[str], parent: str
-    ) -> int:
-        total = 0
+    ) -> float:
+        total = 0.0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
                 name = selection.name.value
@@ -263,6 +284,8 @@ def operation_cost(
                 elif parent in _DRAWN and name in EXPORT_WEIGHTS:
                     # A drawing library's JSON of the whole graph: its nodes and edges.
                     total += factor * (1 + _EDGES_PER_NODE) * EXPORT_WEIGHTS[name]
+                else:
+                    total += factor * TEXT_WEIGHTS.get(name, SCALAR_WEIGHT)
             elif isinstance(selection, InlineFragmentNode):
                 total += cost(selection.selection_set, factor, seen, parent)
             elif isinstance(selection, FragmentSpreadNode):
@@ -271,7 +294,7 @@ def operation_cost(
                 break
         return total
 
-    return cost(operation.selection_set, 1, frozenset(), "")
+    return math.ceil(cost(operation.selection_set, 1, frozenset(), ""))
 
 
 def cost_error(

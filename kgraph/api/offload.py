@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from kgraph import budget
 
-__all__ = ["off_loop"]
+__all__ = ["graph_work", "off_loop"]
 
 T = TypeVar("T")
 
@@ -32,3 +32,13 @@ async def off_loop(work: Callable[[], T], limiter: anyio.CapacityLimiter | None 
         if current is not None:
             current.cancel()
         raise
+
+
+async def graph_work(info: Any, work: Callable[[], T]) -> T:
+    """Run ``work`` off the loop among the schema's graph workers (``info.schema.graph_work``).
+
+    The work is pure Python holding the GIL: a few workers finish it as soon
+    as many would, and leave the event loop its turns.
+    """
+    limiter = getattr(info.schema, "graph_work", None)
+    return await off_loop(work, limiter if isinstance(limiter, anyio.CapacityLimiter) else None)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import anyio
 import strawberry
@@ -23,7 +22,7 @@ from kgraph.api.context import Context
 from kgraph.api.curation import Curation, SimilarArticle
 from kgraph.api.direct import resolve_plain_fields_directly
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
-from kgraph.api.offload import off_loop
+from kgraph.api.offload import graph_work
 from kgraph.api.operations import NoteOperation
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
 from kgraph.api.prepared import PreparedQueries, PrepareQueries
@@ -57,15 +56,6 @@ _INLINE_DEPTH = 1
 #: Python and holds the GIL, so more threads would not finish it sooner: they
 #: would only make the event loop wait longer for its turn to answer.
 GRAPH_WORKERS = 2
-
-T = TypeVar("T")
-
-
-async def _off_loop(info: Info, work: Callable[[], T]) -> T:
-    """Run ``work`` in a worker thread, at most :data:`GRAPH_WORKERS` at a time."""
-    schema = info.schema
-    limiter = schema.graph_work if isinstance(schema, KgraphSchema) else None
-    return await off_loop(work, limiter)
 
 
 @strawberry.type
@@ -102,7 +92,7 @@ class Query:
 
         # Filters are index lookups (microseconds); a search ranks all its
         # matches (milliseconds; the first builds the title index): off the loop.
-        ids = run() if given.search is None else await _off_loop(info, run)
+        ids = run() if given.search is None else await graph_work(info, run)
         return ArticleConnection.of(kg, ids, first, after)
 
     @strawberry.field(description="Every topic, by key.")
@@ -136,7 +126,7 @@ class Query:
         def run() -> list[queries.Neighbour]:
             return queries.neighbours(kg, id, towards, hops, size)
 
-        found = run() if hops <= _INLINE_DEPTH else await _off_loop(info, run)
+        found = run() if hops <= _INLINE_DEPTH else await graph_work(info, run)
         return [
             Neighbour(
                 article=Article(_article=kg.articles[n.id]),
@@ -159,7 +149,7 @@ class Query:
             if key not in kg.topics:
                 raise QueryError(f"no topic {topic!r}: the `topics` query lists them")
         # A topic's report is built on first use (a fraction of a second): off the loop.
-        report = await _off_loop(info, lambda: curation.curation_report(kg, key))
+        report = await graph_work(info, lambda: curation.curation_report(kg, key))
         return Curation(_report=report)
 
     @strawberry.field(
@@ -175,7 +165,7 @@ class Query:
     ) -> LearningPath | None:
         kg = info.context.kg
         chosen = (options or PathOptions()).to_graph()
-        found = await _off_loop(info, lambda: paths.learning_path(kg, from_, to, chosen))
+        found = await graph_work(info, lambda: paths.learning_path(kg, from_, to, chosen))
         return LearningPath.of(kg, found) if found is not None else None
 
     @strawberry.field(
@@ -192,8 +182,10 @@ class Query:
         kg = info.context.kg
         chosen = (options or PathOptions()).to_graph()
         most = or_default(k, 3)
-        found = await _off_loop(info, lambda: paths.learning_paths(kg, from_, to, most, chosen))
-        return [LearningPath.of(kg, path) for path in found]
+        found = await graph_work(
+            info, lambda: paths.find_learning_paths(kg, from_, to, most, chosen)
+        )
+        return [LearningPath.of(kg, path, found.complete) for path in found.paths]
 
     @strawberry.field(
         description="The centers' neighbourhoods to `depth` (1-3), nearest first, cut at"
@@ -209,7 +201,7 @@ class Query:
         layout: Layout | None = Layout.NONE,
     ) -> Subgraph:
         kg = info.context.kg
-        drawn = await _off_loop(
+        drawn = await graph_work(
             info,
             lambda: subgraphs.subgraph(
                 kg,
@@ -229,7 +221,7 @@ class Query:
         self, info: Info, key: str, limit: int | None = 500, layout: Layout | None = Layout.NONE
     ) -> Subgraph:
         kg = info.context.kg
-        drawn = await _off_loop(
+        drawn = await graph_work(
             info,
             lambda: subgraphs.topic_graph(
                 kg,
@@ -243,7 +235,7 @@ class Query:
     @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
     async def topic_map(self, info: Info, layout: Layout | None = Layout.NONE) -> Subgraph:
         kg = info.context.kg
-        drawn = await _off_loop(
+        drawn = await graph_work(
             info, lambda: subgraphs.topic_map(kg, or_default(layout, Layout.NONE).to_graph())
         )
         return Subgraph(_subgraph=drawn)
@@ -258,7 +250,7 @@ class Query:
         kg = info.context.kg
         size = or_default(first, 50)
         # Ranks every article of the topic by in-degree (thousands): off the loop.
-        ids = await _off_loop(
+        ids = await graph_work(
             info, lambda: subgraphs.reading_order(kg, topic_key(topic), start, size)
         )
         return [Article(_article=kg.articles[i]) for i in ids]
@@ -268,7 +260,7 @@ class Query:
         size = page_size(first, 10)
         kg = info.context.kg
         # Scores up to a thousand candidates: off the loop.
-        found = await _off_loop(info, lambda: similarity.similar(kg, id, size))
+        found = await graph_work(info, lambda: similarity.similar(kg, id, size))
         return [SimilarArticle.of(kg, similar) for similar in found]
 
     @strawberry.field(description="What is loaded: counts, when, and from where.")

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Generic, TypeVar
 
-import anyio.to_thread
 import strawberry
 
 from kgraph import model
 from kgraph.api.context import Context
+from kgraph.api.offload import graph_work
 from kgraph.api.pagination import DEFAULT_FIRST, Page, encode_cursor, page_size, paginate
 from kgraph.corpus import normalise_answer
 from kgraph.graph import KnowledgeGraph, curation, queries
@@ -126,7 +126,7 @@ class WantedArticle:
     async def suggestions(self, info: Info) -> list[Article]:
         kg = info.context.kg
         # A few milliseconds of scoring: off the event loop.
-        found = await anyio.to_thread.run_sync(curation.wanted_suggestions, kg, self._wanted)
+        found = await graph_work(info, lambda: curation.wanted_suggestions(kg, self._wanted))
         return [Article(_article=kg.articles[i]) for i in found]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from kgraph.api.limits import (
     MAX_EXPANDED_FIELDS,
     MAX_QUERY_DEPTH,
     MAX_RESPONSE_BYTES,
+    SCALAR_WEIGHT,
     VALIDATION_RULES,
     expansions,
     operation_cost,
@@ -160,15 +162,19 @@ def test_a_fragment_costs_what_its_fields_written_out_cost() -> None:
         " fragment Page on ArticleConnection { nodes { ...Linked } }"
         " fragment Linked on Article { id backlinks(first: 5) { id } }"
     )
-    assert _cost(spread) == _cost(inline) == 30 + 30 + 30 * 5 + 4 * 30 + 7 + 7 + 7 * 5
+    objects = 30 + 30 + 30 * 5 + 4 * 30 + 7 + 7 + 7 * 5
+    ids = 30 + 30 * 5 + 4 * 30 + 7 + 7 * 5  # one scalar field asked of each
+    assert _cost(spread) == _cost(inline) == math.ceil(objects + SCALAR_WEIGHT * ids)
 
 
 def test_an_export_costs_what_its_nodes_and_edges_cost() -> None:
     drawn = 'topicGraph(key: "biology", limit: 100) { %s }'
+    # The graph's 100 nodes and about 400 edges, as the lists of them count.
     listed = _cost("{ " + drawn % "nodes { id } edges { id }" + " }")
+    assert listed == math.ceil(100 + 500 + SCALAR_WEIGHT * 500)
     for export in EXPORT_WEIGHTS:
-        assert _cost("{ " + drawn % export + " }") == listed
-    assert _cost("{ " + drawn % "cytoscape d3 graphology" + " }") == 100 + 3 * (listed - 100)
+        assert _cost("{ " + drawn % export + " }") == 100 + 500
+    assert _cost("{ " + drawn % "cytoscape d3 graphology" + " }") == 100 + 3 * 500
 
 
 def test_exports_of_big_graphs_are_refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from graphql import (
 
 from conftest import REPO
 from kgraph.api import Context, create_schema
-from kgraph.api.limits import COMPUTE_WEIGHTS, SEARCH_WEIGHT, operation_cost
+from kgraph.api.limits import COMPUTE_WEIGHTS, SCALAR_WEIGHT, SEARCH_WEIGHT, operation_cost
 from kgraph.api.schema import KgraphSchema
 from kgraph.graph import KnowledgeGraph
 from kgraph.graph.queries import Direction, neighbours
@@ -351,9 +352,11 @@ def test_cost_of_unknown_variables_is_the_most_their_argument_takes() -> None:
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     most = 100 * SEARCH_WEIGHT + 100 + 2 * 2_000 + 10 * COMPUTE_WEIGHTS["learningPaths"]
-    assert operation_cost(document, operation, None) == most
+    fields = 100 + 2_000 + 10  # an id of each node, a hops of each path
+    assert operation_cost(document, operation, None) == math.ceil(most + SCALAR_WEIGHT * fields)
     given = {"n": 5, "l": 7, "k": 2, "f": {"topic": "biology"}}
-    assert operation_cost(document, operation, given) == 5 + 5 + 2 * 7 + 2 * 500
+    objects, fields = 5 + 5 + 2 * 7 + 2 * 500, 5 + 7 + 2
+    assert operation_cost(document, operation, given) == math.ceil(objects + SCALAR_WEIGHT * fields)
 
 
 def _arguments_and_input_fields(
