@@ -100,6 +100,21 @@ def soak(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def hostile(r: dict[str, Any]) -> list[str]:
+    heavy = r["heavy_queries"]
+    return [
+        f"Hostile soak: {r['duration_s']:g} s of {r['tool']}. Ordinary queries:"
+        f" {r['mix']['requests'] + r['article']['requests']:,} requests, **{r['errors']} errors**;"
+        f" `article` {r['article']['requests_per_s']:,.0f} req/s, p50 {r['article']['p50_ms']:.1f} ms,"
+        f" **p99 {r['article']['p99_ms']:.1f} ms**; the mix (neighbours, learningPath) p99"
+        f" {r['mix']['p99_ms']:.0f} ms. Heavy query ({r['heavy_query_ms']:.0f} ms alone):"
+        f" {heavy['abandoned']} abandoned, {heavy['finished']} finished, {heavy['failed']} failed;"
+        f" {r['idle_sockets_opened']:,} idle sockets opened (closed by the server after its"
+        f" header timeout, opened again). RSS {r['rss_mb_before']:.0f} → {r['rss_mb_after']:.0f} MB"
+        f" (**{r['rss_growth']:+.1%}**)."
+    ]
+
+
 def latency(r: dict[str, Any]) -> list[str]:
     rounds = len(next(iter(r.values()))["p50_ms"]["runs"])
     requests = next(iter(r.values()))["requests_per_round"]
@@ -178,6 +193,16 @@ def targets(r: dict[str, Any]) -> list[str]:
             f" {rps:,.0f} req/s, {article['errors']} errors |"
             f" {_verdict(rps >= 1000 and article['errors'] == 0)} |"
         )
+    if "hostile" in r:
+        h = r["hostile"]
+        p99 = h["article"]["p99_ms"]
+        growth = h["rss_growth"]
+        lines.append(
+            f"| hostile soak: 32 clients, 300 idle sockets, 2 abandoned heavy queries |"
+            f" 0 errors; `article` p99 ≤ 100 ms; RSS growth ≤ 10 % |"
+            f" {h['errors']} errors; {p99:.1f} ms; {growth:+.1%} |"
+            f" {_verdict(h['errors'] == 0)}; {_verdict(p99 <= 100)}; {_verdict(growth <= 0.10)} |"
+        )
     return lines
 
 
@@ -187,6 +212,7 @@ SECTIONS = {
     "memory": memory,
     "load": load,
     "soak": soak,
+    "hostile": hostile,
     "latency": latency,
     "paths": paths,
 }

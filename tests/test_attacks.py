@@ -440,7 +440,9 @@ def test_hostile_websocket_messages_close_the_socket(
 
 def test_a_forged_log_line_is_escaped(server: RunningServer) -> None:
     with attacker() as client:
-        client.get(f"{server.base}/nowhere%0aINFO%20forged%20line")
+        answer = client.get(f"{server.base}/nowhere%0aINFO%20forged%20line")
+    assert answer.status_code == 404
+    assert answer.json() == {"errors": [{"message": "Not Found"}]}
     deadline = time.monotonic() + 5
     while "forged line" not in server.output and time.monotonic() < deadline:
         time.sleep(0.05)
