@@ -6,6 +6,7 @@
     ├── CorpusError              the corpus folder as a whole cannot be used
     │   ├── CorpusNotFound       the folder does not exist or is not a folder
     │   └── EmptyCorpus          the folder holds no ``*.md`` file
+    ├── LoadCancelled            a load was stopped before it finished (its reload abandoned)
     ├── ArticleParseError        one file cannot be read (path, line, reason)
     ├── SettingsError            a setting's value cannot be used (names the setting)
     └── QueryError               a query asks for something it cannot have;
@@ -29,6 +30,7 @@ __all__ = [
     "EmptyCorpus",
     "GraphNotReady",
     "KgraphError",
+    "LoadCancelled",
     "QueryError",
     "SettingsError",
 ]
@@ -40,6 +42,10 @@ class KgraphError(Exception):
 
 class CorpusError(KgraphError):
     """The corpus folder as a whole cannot be used."""
+
+
+class LoadCancelled(KgraphError):
+    """A load was stopped before it finished: its caller gave up waiting for it."""
 
 
 class CorpusNotFound(CorpusError):

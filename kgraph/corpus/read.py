@@ -1,32 +1,80 @@
-"""Find and read the article files of a corpus folder (the I/O side of ``corpus/``)."""
+"""Find and read the article files of a corpus folder (the I/O side of ``corpus/``).
+
+Only what lies in the corpus folder is read, and only regular files: a named
+pipe, a device or a socket named ``*.md`` is reported and never opened (a pipe
+would block its reader for good), and a symbolic link is read only when it
+ends inside the folder. A file name that is not UTF-8 is reported and never
+opened either: the watch of the folder cannot name such a file, and reading it
+would make the very events it cannot name.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from kgraph.corpus.fast import parse_article_fast
 from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
-from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus
+from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus, LoadCancelled
 from kgraph.model import ArticleFile, Diagnostic
 
-__all__ = ["CorpusReading", "Progress", "discover", "read_corpus", "read_file"]
+__all__ = [
+    "Cancelled",
+    "CorpusReading",
+    "Progress",
+    "discover",
+    "display_path",
+    "read_corpus",
+    "read_file",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Called as ``progress(files_done, files_total)`` while a corpus is read.
 Progress = Callable[[int, int], None]
+#: Asked while a corpus is read: ``True`` stops the reading (:class:`LoadCancelled`).
+Cancelled = Callable[[], bool]
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_FROM = 2_000
 _CHUNK = 500
 _START_METHOD = "spawn"
+# How often a reader waiting on its workers asks whether it was cancelled.
+_POLL_SECONDS = 0.2
+
+# Never blocks (a pipe opens at once), never follows a last symlink (those are
+# checked first), never takes a terminal as the controlling one.
+_FILE_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+# Folders opened relative to their parent's descriptor, none through a symlink:
+# a folder swapped for a link between the listing and the reading is not followed.
+_BY_DESCRIPTOR = os.open in os.supports_dir_fd and bool(_NO_FOLLOW)
+# Folder descriptors one reader keeps open at most (a chunk spans a few folders).
+_OPEN_FOLDERS = 32
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,76 +87,327 @@ class CorpusReading:
     diagnostics: tuple[Diagnostic, ...]
 
 
+class _Refused(Exception):
+    """A file that is not read; the message says why, for the curator to act on."""
+
+
 def discover(root: str | os.PathLike[str]) -> tuple[str, ...]:
     """List the ``*.md`` files below ``root`` (recursively), relative and sorted.
 
     ``README.md`` files document a folder and are not articles. Paths use ``/``
     and are sorted as strings, the order that decides which copy of an article
-    comes first. A folder that cannot be listed is skipped;
-    :func:`read_corpus` reports it.
+    comes first. Files that are listed but will not be read (not regular
+    files, names that are not UTF-8, shown escaped) are listed too; a folder
+    that cannot be listed is skipped. :func:`read_corpus` reports both.
 
     Raises
     ------
     CorpusNotFound
         When ``root`` is not a folder.
     """
-    paths, _ = _discover(root)
-    return paths
+    listing = _discover(root)
+    return tuple(sorted((*listing.paths, *(d.path for d in listing.refused))))
 
 
-def _discover(root: str | os.PathLike[str]) -> tuple[tuple[str, ...], tuple[Diagnostic, ...]]:
-    """The ``*.md`` files of :func:`discover`, and a diagnostic per folder it could not list."""
+def display_path(path: str) -> str:
+    """``path`` as text that can be shown anywhere: bytes that are not UTF-8 escaped.
+
+    >>> display_path("caf\\udce9.md")
+    'caf\\\\xe9.md'
+    """
+    if path.isascii():
+        return path
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(name: str) -> bool:
+    """Whether a listed name is UTF-8 (Python gives other bytes as lone surrogates)."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_utf8(path: str, what: str) -> Diagnostic:
+    raw = os.fsencode(path)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        byte = f" (byte 0x{raw[err.start]:02x})"
+    else:  # pragma: no cover - only called for names that are not UTF-8
+        byte = ""
+    return Diagnostic(
+        path=display_path(path),
+        line=None,
+        message=f"{what} name is not UTF-8{byte}: not read; rename it with UTF-8 characters",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    paths: tuple[str, ...]  # to read, sorted
+    refused: tuple[Diagnostic, ...]  # files listed, never to be opened
+    unlisted: tuple[Diagnostic, ...]  # folders not listed or not followed
+
+
+def _inside(folder: str, path: str) -> bool:
+    """Whether the resolved ``path`` is ``folder`` (resolved) or lies below it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _discover(root: str | os.PathLike[str]) -> _Listing:
+    """The files to read, those listed but never to be opened, and the folders' diagnostics."""
     base = Path(root)
     if not base.is_dir():
         raise CorpusNotFound(str(root))
+    top = os.fspath(base)
+    real_top: str | None = None
     found: list[str] = []
+    refused: list[Diagnostic] = []
     unlisted: list[Diagnostic] = []
 
-    def cannot_list(err: OSError) -> None:
-        # The folder's files are missing from the corpus: as much a failure to
-        # read as a file that cannot be parsed, so never silent.
-        path = Path(err.filename or base).relative_to(base).as_posix()
-        unlisted.append(
-            Diagnostic(path=path, line=None, message=f"cannot list folder: {err.strerror or err}")
-        )
+    def relative(path: str) -> str:
+        return Path(path).relative_to(base).as_posix()
 
-    top = os.fspath(base)
-    for folder, subfolders, names in os.walk(top, onerror=cannot_list):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        # Plain string work per file (pathlib took half of a 200k-file listing).
-        relative = os.path.relpath(folder, top)
-        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        found.extend(
-            prefix + name
-            for name in names
-            if name.endswith(".md") and name.lower() != "readme.md" and not name.startswith(".")
-        )
-    return tuple(sorted(found)), tuple(sorted(unlisted, key=lambda d: d.path))
+    # A walk of its own, not os.walk: the type of each entry (the listing gives
+    # it, no stat) tells regular files from pipes, devices, sockets and links.
+    pending = [(top, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as err:
+            # The folder's files are missing from the corpus: as much a failure
+            # to read as a file that cannot be parsed, so never silent.
+            unlisted.append(
+                Diagnostic(
+                    path=relative(err.filename or folder),
+                    line=None,
+                    message=f"cannot list folder: {err.strerror or err}",
+                )
+            )
+            continue
+        for entry in listed:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not _is_utf8(name):
+                        unlisted.append(_not_utf8(prefix + name, "folder"))
+                    else:
+                        pending.append((entry.path, prefix + name + "/"))
+                    continue
+                is_link = entry.is_symlink()
+                is_file = not is_link and entry.is_file(follow_symlinks=False)
+            except OSError:
+                is_link, is_file = False, True  # gone or unreadable: the reader reports it
+            article = name.endswith(".md") and name.lower() != "readme.md"
+            if is_link and not article:
+                # A linked folder is not followed (nor was it ever); one that
+                # leads out of the corpus is said, in case it was meant to be read.
+                if real_top is None:
+                    real_top = os.path.realpath(top)
+                target = os.path.realpath(entry.path)
+                if os.path.isdir(target) and not _inside(real_top, target):
+                    unlisted.append(
+                        Diagnostic(
+                            path=display_path(prefix + name),
+                            line=None,
+                            message="symbolic link to a folder outside the corpus folder:"
+                            " not followed",
+                        )
+                    )
+                continue
+            if not article:
+                continue
+            path = prefix + name
+            if not _is_utf8(name):
+                refused.append(_not_utf8(path, "file"))
+            elif is_file or is_link:
+                found.append(path)  # a link is checked when it is read
+            else:
+                refused.append(_not_regular(path, entry))
+    return _Listing(
+        paths=tuple(sorted(found)),
+        refused=tuple(refused),
+        unlisted=tuple(sorted(unlisted, key=lambda d: d.path)),
+    )
 
 
-def read_file(root: str | os.PathLike[str], path: str) -> ArticleFile | Diagnostic:
-    """Read and parse one file of the corpus; any failure becomes a diagnostic."""
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _not_regular(path: str, entry: os.DirEntry[str]) -> Diagnostic:
     try:
-        with open(Path(root, path), "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+        kind = _kind(entry.stat(follow_symlinks=False).st_mode)
+    except OSError:
+        kind = "not a regular file"
+    return Diagnostic(path=path, line=None, message=_not_regular_message(kind))
+
+
+def _not_regular_message(kind: str) -> str:
+    return f"not a regular file but {kind}: not read; replace it with a regular file or remove it"
+
+
+class _Opener:
+    """Opens the files of one corpus folder without leaving it.
+
+    Folders are opened one below the other, never through a symbolic link; a
+    file that is a link is opened only when it resolves inside the corpus
+    folder, and then checked again on the descriptor itself (where the system
+    tells the path of an open file), so that a link changed in between does not
+    lead out either.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.folders: dict[str, int] = {}
+
+    def close(self) -> None:
+        for descriptor in self.folders.values():
+            os.close(descriptor)
+        self.folders.clear()
+
+    def _folder(self, folder: str) -> int:
+        descriptor = self.folders.get(folder)
+        if descriptor is not None:
+            return descriptor
+        if not folder:
+            descriptor = os.open(self.root, _FOLDER_FLAGS)  # the corpus may itself be a link
+        else:
+            parent, _, name = folder.rpartition("/")
+            descriptor = os.open(name, _FOLDER_FLAGS | _NO_FOLLOW, dir_fd=self._folder(parent))
+        if len(self.folders) >= _OPEN_FOLDERS:
+            self.close()
+        self.folders[folder] = descriptor
+        return descriptor
+
+    def open(self, path: str) -> int:
+        """A descriptor of the regular file ``path`` (relative, with ``/``).
+
+        Raises
+        ------
+        _Refused
+            When it leads out of the corpus folder or is not a regular file.
+        OSError
+            When it cannot be opened.
+        """
+        if _BY_DESCRIPTOR:
+            folder, _, name = path.rpartition("/")
+            at = self._folder(folder)
+            try:
+                descriptor = os.open(name, _FILE_FLAGS | _NO_FOLLOW, dir_fd=at)
+            except OSError as err:
+                if err.errno not in (errno.ELOOP, errno.EMLINK):
+                    raise
+                if not stat.S_ISLNK(os.lstat(name, dir_fd=at).st_mode):
+                    raise
+                descriptor = self._open_link(path)
+        else:
+            descriptor = self._open_link(path)
+        try:
+            mode = os.fstat(descriptor).st_mode
+            if not stat.S_ISREG(mode):
+                raise _Refused(_not_regular_message(_kind(mode)))
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return descriptor
+
+    def _open_link(self, path: str) -> int:
+        full = os.path.join(self.root, *path.split("/"))
+        if not _inside(self.real_root, os.path.realpath(full)):
+            raise _Refused(_outside(full))
+        descriptor = os.open(full, _FILE_FLAGS)
+        try:
+            opened = os.readlink(f"/proc/self/fd/{descriptor}")
+        except OSError:
+            return descriptor  # no /proc: the check by path above stands alone
+        if not _inside(self.real_root, opened):
+            os.close(descriptor)
+            raise _Refused(_outside(full))
+        return descriptor
+
+
+def _outside(full: str) -> str:
+    try:
+        target = f" to {os.readlink(full)!r}"
+    except OSError:
+        target = ""
+    return (
+        f"symbolic link{target} leads outside the corpus folder: not read;"
+        " copy the file into the corpus instead"
+    )
+
+
+def _read_open(descriptor: int, size: int) -> bytes:
+    """The bytes of an open regular file of ``size`` bytes, up to the limit + 1."""
+    data = os.read(descriptor, min(size, MAX_FILE_BYTES) + 1)
+    if len(data) != size:
+        # Changed since its size was taken, or a short read: read on to the end.
+        pieces = [data]
+        total = len(data)
+        while total <= MAX_FILE_BYTES and (
+            piece := os.read(descriptor, MAX_FILE_BYTES + 1 - total)
+        ):
+            pieces.append(piece)
+            total += len(piece)
+        data = b"".join(pieces)
+    return data
+
+
+def _read_with(opener: _Opener, path: str) -> ArticleFile | Diagnostic:
+    try:
+        descriptor = opener.open(path)
+        try:
+            size = os.fstat(descriptor).st_size
             if size > MAX_FILE_BYTES:
                 return Diagnostic(
                     path=path,
                     line=None,
                     message=f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
                 )
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = _read_open(descriptor, size)
+        finally:
+            os.close(descriptor)
         # The line reader takes files shaped like the format (all of the real
         # corpus) in a seventh of the time; anything else goes to YAML.
         return parse_article_fast(data, path) or parse_article(data, path)
+    except _Refused as err:
+        return Diagnostic(path=path, line=None, message=str(err))
     except ArticleParseError as err:
         return Diagnostic(path=err.path, line=err.line, message=err.reason)
     except OSError as err:
         return Diagnostic(path=path, line=None, message=f"cannot read file: {err.strerror or err}")
 
 
+def read_file(root: str | os.PathLike[str], path: str) -> ArticleFile | Diagnostic:
+    """Read and parse one file of the corpus; any failure becomes a diagnostic.
+
+    Only a regular file inside ``root`` is read: a pipe, device, socket or
+    folder, or a symbolic link out of ``root``, is a diagnostic (and a pipe is
+    never waited on).
+    """
+    opener = _Opener(os.fspath(root))
+    try:
+        return _read_with(opener, path)
+    finally:
+        opener.close()
+
+
 def _read_chunk(root: str, paths: Sequence[str]) -> list[ArticleFile | Diagnostic]:
-    return [read_file(root, path) for path in paths]
+    opener = _Opener(root)
+    try:
+        return [_read_with(opener, path) for path in paths]
+    finally:
+        opener.close()
 
 
 def _bootstrapping() -> bool:
@@ -116,9 +415,39 @@ def _bootstrapping() -> bool:
     return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
 
 
+def _result(
+    future: Future[list[ArticleFile | Diagnostic]], cancelled: Cancelled | None
+) -> list[ArticleFile | Diagnostic]:
+    """The chunk a worker read, asking ``cancelled`` while waiting for it."""
+    if cancelled is None:
+        return future.result()
+    while not cancelled():
+        try:
+            return future.result(timeout=_POLL_SECONDS)
+        except FutureTimeout:
+            pass
+    raise LoadCancelled("the reading of the corpus was cancelled")
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Drop the chunks not started and end the workers, even one stuck in a read."""
+    terminate = getattr(pool, "kill_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        return
+    # Before 3.14 the executor's own table of its processes is the only way to
+    # them, and shutting down forgets it: taken first.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+
+
 def _read_all(
-    root: str, paths: Sequence[str], workers: int | None
-) -> Iterable[list[ArticleFile | Diagnostic]]:
+    root: str, paths: Sequence[str], workers: int | None, cancelled: Cancelled | None
+) -> Iterator[list[ArticleFile | Diagnostic]]:
     if workers is None:
         workers = (os.cpu_count() or 1) if len(paths) >= _PARALLEL_FROM else 1
     # Several chunks per worker keep both busy to the end; a chunk is large
@@ -131,12 +460,21 @@ def _read_all(
             # spawn, not fork: a server loads its corpus from a thread, and
             # forking a threaded process can copy a held lock into the child.
             context = multiprocessing.get_context(_START_METHOD)
-            with ProcessPoolExecutor(
-                max_workers=min(workers, len(chunks)), mp_context=context
-            ) as pool:
-                for results in pool.map(_read_chunk, [root] * len(chunks), chunks):
-                    yield results
+            pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+            finished = False
+            try:
+                futures = [pool.submit(_read_chunk, root, chunk) for chunk in chunks]
+                for future in futures:
+                    yield _result(future, cancelled)
                     done += 1
+                finished = True
+            finally:
+                # Cancelled, or the caller stopped: waiting for the workers
+                # could be waiting for good (a worker stuck in a read).
+                if finished:
+                    pool.shutdown()
+                else:
+                    _stop_workers(pool)
         except RuntimeError as err:
             # A spawned child first re-imports the main module: in a script
             # without an ``if __name__ == "__main__":`` guard it loads the
@@ -155,6 +493,8 @@ def _read_all(
                 f"{sum(map(len, chunks[done:])):,}",
             )
     for chunk in chunks[done:]:
+        if cancelled is not None and cancelled():
+            raise LoadCancelled("the reading of the corpus was cancelled")
         yield _read_chunk(root, chunk)
 
 
@@ -163,13 +503,16 @@ def read_corpus(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> CorpusReading:
     """Read every article file below ``root``.
 
     A file that cannot be read, or a folder that cannot be listed, becomes a
-    :class:`~kgraph.model.Diagnostic`; all the others still load. Files are
-    read in parallel processes when there are many of them; when the process
-    pool fails, the rest is read in this process (a warning is logged).
+    :class:`~kgraph.model.Diagnostic`; all the others still load. So does a
+    file that is not read: not a regular file, a symbolic link out of ``root``,
+    a name that is not UTF-8 (its path shown with the bytes escaped). Files
+    are read in parallel processes when there are many of them; when the
+    process pool fails, the rest is read in this process (a warning is logged).
 
     Parameters
     ----------
@@ -180,6 +523,9 @@ def read_corpus(
         none (this process) for small ones.
     progress : callable, optional
         Called with ``(files_done, files_total)`` after each batch of files.
+    cancelled : callable, optional
+        Asked while reading; once it answers ``True`` the reading stops (and
+        its worker processes with it) by raising :class:`LoadCancelled`.
 
     Raises
     ------
@@ -187,15 +533,19 @@ def read_corpus(
         When ``root`` is not a folder.
     EmptyCorpus
         When it holds no ``*.md`` file (and every folder could be listed).
+    LoadCancelled
+        When ``cancelled`` said so.
     """
-    paths, unlisted = _discover(root)
-    if not paths and not unlisted:
+    listing = _discover(root)
+    paths = listing.paths
+    if not paths and not listing.refused and not listing.unlisted:
         raise EmptyCorpus(str(root))
     folder = os.fspath(root)
     articles: list[ArticleFile] = []
-    diagnostics: list[Diagnostic] = list(unlisted)
+    diagnostics: list[Diagnostic] = [*listing.unlisted, *listing.refused]
     done = 0
-    for results in _read_all(folder, paths, workers):
+    total = len(paths)
+    for results in _read_all(folder, paths, workers, cancelled):
         for result in results:
             if isinstance(result, Diagnostic):
                 diagnostics.append(result)
@@ -203,9 +553,10 @@ def read_corpus(
                 articles.append(result)
         done += len(results)
         if progress is not None:
-            progress(done, len(paths))
+            progress(done, total)
     # In path order, a folder's diagnostic before those of files inside it.
     diagnostics.sort(key=lambda d: d.path)
+    files = tuple(sorted((*paths, *(d.path for d in listing.refused))))
     return CorpusReading(
-        root=folder, files=paths, articles=tuple(articles), diagnostics=tuple(diagnostics)
+        root=folder, files=files, articles=tuple(articles), diagnostics=tuple(diagnostics)
     )

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import networkx as nx
 
 from kgraph.corpus import CorpusReading, Progress, read_corpus, words
+from kgraph.corpus.read import Cancelled
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.model import (
     Article,
@@ -375,17 +376,20 @@ def load_graph(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> KnowledgeGraph:
     """Read the corpus folder ``root`` and build its graph, timing the whole load.
 
+    ``cancelled`` is asked while the files are read (see :func:`kgraph.corpus.read_corpus`).
+
     Raises
     ------
-    CorpusNotFound, EmptyCorpus
+    CorpusNotFound, EmptyCorpus, LoadCancelled
         As :func:`kgraph.corpus.read_corpus`.
     """
     started = time.perf_counter()
     with _collector_paused():
-        reading = read_corpus(root, workers=workers, progress=progress)
+        reading = read_corpus(root, workers=workers, progress=progress, cancelled=cancelled)
         graph = build_graph(reading)
     return replace(graph, load_seconds=time.perf_counter() - started)
 

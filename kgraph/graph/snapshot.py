@@ -49,6 +49,7 @@ import networkx as nx
 import kgraph
 from kgraph import model
 from kgraph.corpus import Progress, discover
+from kgraph.corpus.read import Cancelled
 from kgraph.errors import CorpusError
 from kgraph.graph.build import _collector_paused, load_graph
 from kgraph.graph.knowledge import KnowledgeGraph
@@ -451,6 +452,7 @@ def load_or_build(
     progress: Progress | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     read: bool = True,
+    cancelled: Cancelled | None = None,
 ) -> tuple[KnowledgeGraph, str | None]:
     """The graph of ``root``: from its snapshot if the corpus is unchanged and ``read``, else built.
 
@@ -463,7 +465,7 @@ def load_or_build(
 
     Raises
     ------
-    CorpusNotFound, EmptyCorpus
+    CorpusNotFound, EmptyCorpus, LoadCancelled
         As :func:`kgraph.graph.load_graph`.
     """
     started = time.perf_counter()
@@ -473,7 +475,7 @@ def load_or_build(
         warm = replace(warm, load_seconds=time.perf_counter() - started)
         logger.info("graph of %s loaded from its snapshot in %.2fs", root, warm.load_seconds)
         return warm, None
-    return load_graph(root, workers=workers, progress=progress), print_
+    return load_graph(root, workers=workers, progress=progress, cancelled=cancelled), print_
 
 
 def load_graph_cached(

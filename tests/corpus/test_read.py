@@ -1,0 +1,224 @@
+"""Tests of what the reader refuses to open: non-regular files, links out of the corpus, odd names."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import article_text
+from kgraph.corpus import discover, read_corpus, read_file
+from kgraph.errors import LoadCancelled
+from kgraph.model import ArticleFile, Diagnostic
+
+needs_posix = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX files")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A corpus of two articles: ``bio/a.md`` (id 1) and ``bio/b.md`` (id 2)."""
+    root = tmp_path / "corpus"
+    (root / "bio").mkdir(parents=True)
+    (root / "bio" / "a.md").write_text(article_text(1, title="A?"))
+    (root / "bio" / "b.md").write_text(article_text(2, title="B?"))
+    return root
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A readable article outside the corpus, in a folder of its own."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.md").write_text(article_text(99, title="Secret?"))
+    return folder
+
+
+def read(root: Path) -> tuple[list[int], dict[str, tuple[int | None, str]], tuple[str, ...]]:
+    """Article ids, diagnostics by path, and files of ``read_corpus(root)``."""
+    reading = read_corpus(root, workers=1)
+    diagnostics = {d.path: (d.line, d.message) for d in reading.diagnostics}
+    return sorted(a.id for a in reading.articles), diagnostics, reading.files
+
+
+@needs_posix
+def test_a_fifo_is_reported_and_never_waited_on(corpus: Path) -> None:
+    os.mkfifo(corpus / "bio" / "x.md")
+    started = time.monotonic()
+
+    ids, diagnostics, files = read(corpus)
+
+    assert time.monotonic() - started < 5
+    assert ids == [1, 2]
+    assert files == ("bio/a.md", "bio/b.md", "bio/x.md")
+    line, message = diagnostics["bio/x.md"]
+    assert line is None
+    assert message.startswith("not a regular file but a named pipe (FIFO): not read")
+    # Asked for by itself (a listing made before the pipe was), it is not waited on either.
+    result = read_file(corpus, "bio/x.md")
+    assert isinstance(result, Diagnostic)
+    assert "named pipe" in result.message
+
+
+@needs_posix
+def test_a_socket_and_a_folder_named_md_are_reported(corpus: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(os.fspath(corpus / "bio" / "s.md"))
+        (corpus / "bio" / "folder.md").mkdir()
+        (corpus / "bio" / "folder.md" / "c.md").write_text(article_text(3))
+
+        ids, diagnostics, files = read(corpus)
+
+    assert ids == [1, 2, 3]  # a folder named *.md is a folder: its files are read
+    assert "bio/s.md" in files
+    assert diagnostics["bio/s.md"][1].startswith("not a regular file but a socket")
+    result = read_file(corpus, "bio/folder.md")
+    assert isinstance(result, Diagnostic)
+    assert result.message.startswith("not a regular file but a folder")
+
+
+@needs_posix
+def test_a_file_swapped_for_a_fifo_after_the_listing_is_refused(corpus: Path) -> None:
+    (corpus / "bio" / "b.md").unlink()
+    os.mkfifo(corpus / "bio" / "b.md")
+
+    result = read_file(corpus, "bio/b.md")
+
+    assert isinstance(result, Diagnostic)
+    assert "named pipe" in result.message
+
+
+@needs_posix
+def test_links_out_of_the_corpus_are_refused(corpus: Path, outside: Path) -> None:
+    (corpus / "bio" / "out.md").symlink_to(outside / "secret.md")
+    (corpus / "bio" / "relative-out.md").symlink_to(Path("..", "..", "outside", "secret.md"))
+    # A link to a link inside, which itself leads out.
+    (corpus / "bio" / "hop.md").symlink_to(outside / "secret.md")
+    (corpus / "bio" / "via-hop.md").symlink_to("hop.md")
+    (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)
+
+    ids, diagnostics, files = read(corpus)
+
+    assert ids == [1, 2]  # the secret (id 99) is never read
+    for path in ("bio/out.md", "bio/relative-out.md", "bio/hop.md", "bio/via-hop.md"):
+        line, message = diagnostics[path]
+        assert line is None
+        assert "leads outside the corpus folder: not read" in message, path
+    assert "'../../outside/secret.md'" in diagnostics["bio/relative-out.md"][1]
+    assert diagnostics["elsewhere"] == (
+        None,
+        "symbolic link to a folder outside the corpus folder: not followed",
+    )
+    assert "elsewhere" not in files
+    assert "Secret" not in repr(diagnostics)
+
+
+@needs_posix
+def test_links_that_stay_inside_the_corpus_are_read_as_before(corpus: Path) -> None:
+    (corpus / "other").mkdir()
+    (corpus / "other" / "copy-of-a.md").symlink_to(Path("..", "bio", "a.md"))
+    (corpus / "other" / "absolute.md").symlink_to(corpus / "bio" / "b.md")
+    (corpus / "inner").symlink_to(corpus / "bio", target_is_directory=True)
+
+    reading = read_corpus(corpus, workers=1)
+
+    assert reading.diagnostics == ()
+    # A linked folder is not followed (it never was): its files are read where they are.
+    assert reading.files == ("bio/a.md", "bio/b.md", "other/absolute.md", "other/copy-of-a.md")
+    paths = sorted(a.copy.path for a in reading.articles)
+    assert paths == list(reading.files)
+
+
+@needs_posix
+def test_the_corpus_folder_itself_may_be_a_link(corpus: Path, tmp_path: Path) -> None:
+    link = tmp_path / "current"
+    link.symlink_to(corpus, target_is_directory=True)
+    (corpus / "bio" / "same.md").symlink_to(corpus / "bio" / "a.md")  # by its real path
+
+    ids, diagnostics, _ = read(link)
+
+    assert (ids, diagnostics) == ([1, 1, 2], {})
+
+
+@needs_posix
+def test_a_folder_swapped_for_a_link_after_the_listing_is_not_followed(
+    corpus: Path, outside: Path
+) -> None:
+    (corpus / "bio" / "a.md").unlink()
+    (corpus / "bio" / "b.md").unlink()
+    (corpus / "bio").rmdir()
+    (corpus / "bio").symlink_to(outside, target_is_directory=True)
+
+    result = read_file(corpus, "bio/secret.md")
+
+    assert isinstance(result, Diagnostic)
+    assert result.message.startswith("cannot read file")
+
+
+@needs_posix
+def test_names_that_are_not_utf8_are_reported_escaped_and_never_opened(corpus: Path) -> None:
+    named = os.open(os.fsencode(corpus / "bio") + b"/caf\xe9.md", os.O_CREAT | os.O_WRONLY)
+    os.write(named, article_text(5).encode())
+    os.close(named)
+    folder = os.fsencode(corpus) + b"/d\xe9j\xe0"
+    os.mkdir(folder)
+    inside = os.open(folder + b"/c.md", os.O_CREAT | os.O_WRONLY)
+    os.write(inside, article_text(6).encode())
+    os.close(inside)
+
+    ids, diagnostics, files = read(corpus)
+
+    assert ids == [1, 2]
+    assert diagnostics["bio/caf\\xe9.md"] == (
+        None,
+        "file name is not UTF-8 (byte 0xe9): not read; rename it with UTF-8 characters",
+    )
+    assert diagnostics["d\\xe9j\\xe0"] == (
+        None,
+        "folder name is not UTF-8 (byte 0xe9): not read; rename it with UTF-8 characters",
+    )
+    assert files == ("bio/a.md", "bio/b.md", "bio/caf\\xe9.md")
+    assert discover(corpus) == files
+    for path in (*files, *diagnostics):
+        path.encode("utf-8")  # every path can be shown, logged and sent as JSON
+
+
+def test_a_corpus_of_refused_files_only_is_not_empty(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    os.mkfifo(root / "x.md")
+
+    reading = read_corpus(root)
+
+    assert (reading.files, reading.articles) == (("x.md",), ())
+    assert [d.path for d in reading.diagnostics] == ["x.md"]
+
+
+def test_a_cancelled_reading_stops_its_workers(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for number in range(40):
+        (root / f"a{number:02}.md").write_text(article_text(number))
+    stop = threading.Event()
+    stop.set()
+
+    with pytest.raises(LoadCancelled):
+        read_corpus(root, workers=2, cancelled=stop.is_set)
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children():  # killed, then reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises(LoadCancelled):
+        read_corpus(root, workers=1, cancelled=stop.is_set)
+    assert len(read_corpus(root, workers=2, cancelled=lambda: False).articles) == 40
+
+
+def test_read_file_reads_a_regular_file(corpus: Path) -> None:
+    result = read_file(corpus, "bio/a.md")
+
+    assert isinstance(result, ArticleFile)
+    assert (result.id, result.copy.path) == (1, "bio/a.md")
