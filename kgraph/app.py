@@ -61,7 +61,11 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """200 with the graph's counts once it is loaded; 503 before (or if loading failed)."""
+    """200 with the graph's counts once it is loaded; 503 before, if loading failed, or stale.
+
+    Stale: changes to the corpus seen longer than ``max_staleness`` ago are not
+    served (reloads abandoned, or none coming); the counts say what serves.
+    """
     state = _state(request)
     served = state.served
     if served is None:
@@ -82,6 +86,15 @@ async def readyz(request: Request) -> JSONResponse:
     if state.reload_error is not None:
         # Still ready: the older graph serves; the detail says the newer one failed.
         body["reload_error"] = state.reload_error
+    pending = state.pending_seconds()
+    if pending is not None:
+        body["pending_seconds"] = round(pending, 1)
+    if takeovers := state.copy_takeovers():
+        body["copy_takeovers"] = len(takeovers)
+    if (stale := state.stale_reason()) is not None:
+        body["status"] = "stale"
+        body["error"] = stale
+        return JSONResponse(body, status_code=503)
     return JSONResponse(body)
 
 

@@ -3,7 +3,15 @@
 Reloads (``--watch`` once files settle, or ``SIGHUP``) build a new graph off the
 event loop and swap it in whole: a request holds the graph it started with, so
 it sees the old graph or the new one, never a mix. A reload that fails leaves
-the old graph serving and says why (log, ``stats.reloadError``, ``/readyz``).
+the old graph serving and says why (log, ``stats.reloadError``, ``/readyz``);
+so does one that takes longer than ``reload_timeout``, which is abandoned (its
+reading stopped) so that the next change can reload. Changes seen but not yet
+served are counted from when they were seen: once older than
+``max_staleness``, ``/readyz`` stops saying ready.
+
+The watch follows the corpus folder by its path: a folder swapped in under
+the same name (``mv corpus.new corpus``) is watched and read in its turn, and
+a folder gone for a while is waited for.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ import contextlib
 import datetime
 import gc
 import logging
+import math
+import os
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +35,23 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from kgraph.api.events import GraphChange, GraphEvents
-from kgraph.errors import KgraphError
+from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph, queries
 from kgraph.graph.curation import curation_report
-from kgraph.graph.snapshot import load_or_build, save_snapshot
+from kgraph.graph.snapshot import fingerprint, load_or_build, save_snapshot
+from kgraph.graph.takeovers import (
+    CopyTakeover,
+    copy_takeovers,
+    find_takeovers,
+    record_takeovers,
+)
 from kgraph.observe import Metrics
 from kgraph.settings import Settings
 
 __all__ = [
     "AppState",
     "LoadReport",
+    "Pending",
     "Served",
     "reload_on_hangup",
     "request_reload",
@@ -43,6 +61,22 @@ __all__ = [
 
 log = logging.getLogger("kgraph")
 
+#: The reason of the reload asked for when the watch is armed again: it catches
+#: up on what the watch may have missed, and is skipped when nothing changed.
+REARMED = "the watch of the corpus folder was armed again"
+# How often the watch checks that the corpus path is still the folder it watches.
+_FOLDER_CHECK_SECONDS = 1.0
+# The watcher's thread sees that it must stop (the server stopping, the folder
+# replaced) only between two of its waits: 5 s by default, which every shutdown
+# of a watching server waited out.
+_WATCH_WAIT_MS = 500
+# A watch that fails is armed again after 1 s, then 2, 4… up to 30 s while it
+# keeps failing; one that ran this long before failing starts from 1 s again.
+_RETRY_SECONDS = (1.0, 30.0)
+_STEADY_SECONDS = 60.0
+# Takeovers named one by one in the log; the rest are counted.
+_LOGGED_TAKEOVERS = 10
+
 
 @dataclass(frozen=True, slots=True)
 class Served:
@@ -51,6 +85,8 @@ class Served:
     graph: KnowledgeGraph
     version: int
     warm: bool = False  # loaded from a snapshot
+    #: The corpus fingerprint taken before the build, when one was taken.
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -60,6 +96,57 @@ class LoadReport:
     at: datetime.datetime
     seconds: float
     error: str | None = None
+
+
+def _oldest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+@dataclass(slots=True)
+class Pending:
+    """Changes to the corpus (and reloads asked for) that the served graph does not show yet.
+
+    Times are ``time.monotonic()``: ``since`` is the oldest change that no
+    reload has begun to read, ``reading`` the oldest one the running reload
+    reads. A reload that ends, served or refused (a corpus it cannot use, said
+    in ``reload_error``), settles what it read; an abandoned one leaves it pending.
+
+    >>> pending = Pending()
+    >>> pending.seen(now=10.0); pending.begin(); pending.seen(now=12.0)
+    >>> pending.oldest()
+    10.0
+    >>> pending.abandoned(); pending.oldest()
+    10.0
+    >>> pending.begin(); pending.settled(); pending.oldest() is None
+    True
+    """
+
+    since: float | None = None
+    reading: float | None = None
+
+    def seen(self, now: float | None = None) -> None:
+        """A change was seen (or a reload asked for) now."""
+        if self.since is None:
+            self.since = time.monotonic() if now is None else now
+
+    def begin(self) -> None:
+        """A reload begins: it reads every change seen so far."""
+        self.reading = _oldest(self.reading, self.since)
+        self.since = None
+
+    def settled(self) -> None:
+        """The reload ended: what it read is served, or was judged and refused."""
+        self.reading = None
+
+    def abandoned(self) -> None:
+        """The reload was abandoned: what it read is pending again."""
+        self.since = _oldest(self.reading, self.since)
+        self.reading = None
+
+    def oldest(self) -> float | None:
+        """When the oldest change not served yet was seen, if there is one."""
+        return _oldest(self.reading, self.since)
 
 
 @dataclass(slots=True)
@@ -74,6 +161,7 @@ class AppState:
     last_reload: LoadReport | None = None
     events: GraphEvents = field(default_factory=GraphEvents)
     metrics: Metrics = field(default_factory=Metrics)
+    pending: Pending = field(default_factory=Pending)
 
     @property
     def graph(self) -> KnowledgeGraph | None:
@@ -86,26 +174,82 @@ class AppState:
         last = self.last_reload
         return last.error if last is not None else None
 
+    def copy_takeovers(self) -> tuple[CopyTakeover, ...]:
+        """The articles whose title or url a newly placed copy took over (see :mod:`takeovers`)."""
+        return copy_takeovers(self.served.graph) if self.served is not None else ()
 
-def _build(settings: Settings, *, first: bool) -> tuple[KnowledgeGraph, str | None, bool]:
+    def pending_seconds(self) -> float | None:
+        """How long ago the oldest change not served yet was seen, if there is one."""
+        oldest = self.pending.oldest()
+        return None if oldest is None else time.monotonic() - oldest
+
+    def stale_reason(self) -> str | None:
+        """Why the served graph is too old to call the server ready, if it is.
+
+        It is when changes seen longer than ``max_staleness`` ago are not
+        served: reloads abandoned, or not coming. A reload that failed on the
+        corpus it read is no reason (the older graph serving is the decision).
+        """
+        age = self.pending_seconds()
+        limit = self.settings.max_staleness
+        if self.served is None or age is None or age <= limit:
+            return None
+        return (
+            f"changes to the corpus seen {age:.0f} s ago are not served yet"
+            f" (max_staleness is {limit:g} s): the graph of version {self.served.version}"
+            " is out of date"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    graph: KnowledgeGraph
+    unsaved: str | None  # the fingerprint of a graph built, not read from a snapshot
+    warm: bool
+    takeovers: tuple[CopyTakeover, ...]
+
+
+def _build(
+    settings: Settings,
+    *,
+    first: bool,
+    previous: KnowledgeGraph | None,
+    cancelled: threading.Event,
+) -> _Built:
     """Load the graph and build what the first queries would otherwise wait for.
 
     For the ``first`` load, a snapshot of an unchanged corpus is loaded instead
-    of the files (a reload reads the files). Returns the graph, the corpus
-    fingerprint taken before a build (for the snapshot to be written once
-    serving; ``None`` when there is nothing to write) and whether the graph
-    came from a snapshot.
+    of the files (a reload reads the files). The result holds the graph, the
+    corpus fingerprint taken before a build (for the snapshot to be written
+    once serving; ``None`` when there is nothing to write), whether the graph
+    came from a snapshot, and the copy takeovers since ``previous``.
+
+    Raises
+    ------
+    LoadCancelled
+        When ``cancelled`` is set before the graph is done.
     """
     print_: str | None = None
     if settings.cache:
         kg, print_ = load_or_build(
-            settings.corpus, workers=settings.workers, cache_dir=settings.cache_dir, read=first
+            settings.corpus,
+            workers=settings.workers,
+            cache_dir=settings.cache_dir,
+            read=first,
+            cancelled=cancelled.is_set,
         )
     else:
-        kg = load_graph(settings.corpus, workers=settings.workers)
+        kg = load_graph(settings.corpus, workers=settings.workers, cancelled=cancelled.is_set)
     warm = settings.cache and print_ is None
+    takeovers: tuple[CopyTakeover, ...] = ()
+    if previous is not None:
+        takeovers = find_takeovers(previous, kg)
+        record_takeovers(kg, takeovers)
     curation_report(kg)
     queries.title_words(kg)  # the search index, so that the first search does not wait
+    if cancelled.is_set():
+        # Abandoned: no freeze or collection on behalf of a graph nobody will serve.
+        raise LoadCancelled("the load was abandoned")
     # The graph is hundreds of thousands of long-lived objects: out of the cyclic
     # collector's sight, its full collections stop costing requests 100 ms pauses.
     # On a reload, what the last freeze hid (the older graph, gone once no request
@@ -117,46 +261,81 @@ def _build(settings: Settings, *, first: bool) -> tuple[KnowledgeGraph, str | No
         gc.unfreeze()
         gc.collect()
     gc.freeze()
-    return kg, print_, warm
+    return _Built(graph=kg, unsaved=print_, warm=warm, takeovers=takeovers)
+
+
+def _log_takeovers(takeovers: tuple[CopyTakeover, ...], known: tuple[CopyTakeover, ...]) -> None:
+    """Warn of each takeover new since the last graph (those known were told already)."""
+    told = {(t.id, t.path) for t in known}
+    fresh = [t for t in takeovers if (t.id, t.path) not in told]
+    for takeover in fresh[:_LOGGED_TAKEOVERS]:
+        log.warning(
+            "article %d: the new file %s comes first of its copies and takes over its title"
+            " %r -> %r and url %s -> %s (from %s)",
+            takeover.id,
+            takeover.path,
+            takeover.previous_title,
+            takeover.title,
+            takeover.previous_url,
+            takeover.url,
+            takeover.previous_path,
+        )
+    if len(fresh) > _LOGGED_TAKEOVERS:
+        log.warning("%d more articles taken over by new files", len(fresh) - _LOGGED_TAKEOVERS)
 
 
 async def _load(state: AppState, *, first: bool) -> None:
-    """Load (``first``) or reload the graph and swap it in; a failure keeps what serves."""
+    """Load (``first``) or reload the graph and swap it in; a failure keeps what serves.
+
+    A reload not done within ``reload_timeout`` is abandoned: its reading is
+    stopped, its changes stay pending, the failure is reported.
+    """
     settings = state.settings
     started = time.perf_counter()
     now = datetime.datetime.now(datetime.UTC)
+    previous = state.served
+    stop = threading.Event()
+    timeout = math.inf if first else settings.reload_timeout
+    abandoned = False
     try:
-        kg, unsaved, warm = await anyio.to_thread.run_sync(
-            lambda: _build(settings, first=first), abandon_on_cancel=True
-        )
+        with anyio.move_on_after(timeout) as deadline:
+            built = await anyio.to_thread.run_sync(
+                lambda: _build(
+                    settings,
+                    first=first,
+                    previous=previous.graph if previous is not None else None,
+                    cancelled=stop,
+                ),
+                abandon_on_cancel=True,
+            )
+        abandoned = deadline.cancelled_caught
     except Exception as err:
         reason = str(err) if isinstance(err, KgraphError) else f"unexpected error: {err!r}"
-        seconds = time.perf_counter() - started
-        state.metrics.loaded(ok=False, seconds=seconds)
-        if first:
-            state.error = reason
-            log.error(
-                "loading %s failed: %s",
-                settings.corpus,
-                reason,
-                exc_info=not isinstance(err, KgraphError),
-            )
-        else:
-            state.last_reload = LoadReport(at=now, seconds=seconds, error=reason)
-            log.error(
-                "reloading %s failed, the graph of version %d keeps serving: %s",
-                settings.corpus,
-                state.served.version if state.served else 0,
-                reason,
-                exc_info=not isinstance(err, KgraphError),
-            )
+        _failed(state, first=first, reason=reason, started=started, now=now, err=err)
         return
-    version = state.served.version + 1 if state.served is not None else 1
-    state.served = Served(graph=kg, version=version, warm=warm)
+    finally:
+        # Abandoned, or the server stops: the thread reads no further.
+        stop.set()
+    if abandoned:
+        state.pending.abandoned()
+        _failed(
+            state,
+            first=first,
+            reason=f"the reload did not finish within {timeout:g} s (reload_timeout) and was"
+            " abandoned; the next change or SIGHUP reloads again",
+            started=started,
+            now=now,
+        )
+        return
+    kg = built.graph
+    version = previous.version + 1 if previous is not None else 1
+    state.served = Served(graph=kg, version=version, warm=built.warm, fingerprint=built.unsaved)
     state.error = None
+    state.pending.settled()
     seconds = time.perf_counter() - started
     if not first:
         state.last_reload = LoadReport(at=now, seconds=seconds)
+        _log_takeovers(built.takeovers, _known_takeovers(previous))
     links = kg.graph.number_of_edges()
     state.metrics.loaded(ok=True, seconds=seconds)
     state.metrics.serving(
@@ -179,17 +358,70 @@ async def _load(state: AppState, *, first: bool) -> None:
         len(kg.diagnostics),
         seconds,
     )
-    if unsaved is not None:
-        # After going live: the next start is warm, this one does not wait for it.
+    if built.unsaved is not None:
+        unsaved = built.unsaved
+        # After going live: the next start is warm, this one does not wait for it;
+        # nor does the next reload wait for good on a cache folder that hangs.
         try:
-            await anyio.to_thread.run_sync(
-                lambda: save_snapshot(
-                    kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir
-                ),
-                abandon_on_cancel=True,
-            )
+            with anyio.move_on_after(settings.reload_timeout) as deadline:
+                await anyio.to_thread.run_sync(
+                    lambda: save_snapshot(
+                        kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir
+                    ),
+                    abandon_on_cancel=True,
+                )
+            if deadline.cancelled_caught:
+                log.warning("writing the graph snapshot took too long: abandoned")
         except Exception:  # a snapshot is an optimisation: never the reason reloads stop
             log.exception("writing the graph snapshot failed")
+
+
+def _known_takeovers(previous: Served | None) -> tuple[CopyTakeover, ...]:
+    return copy_takeovers(previous.graph) if previous is not None else ()
+
+
+def _failed(
+    state: AppState,
+    *,
+    first: bool,
+    reason: str,
+    started: float,
+    now: datetime.datetime,
+    err: BaseException | None = None,
+) -> None:
+    """Report a load or reload that failed; what serves keeps serving."""
+    settings = state.settings
+    seconds = time.perf_counter() - started
+    state.metrics.loaded(ok=False, seconds=seconds)
+    unexpected = err is not None and not isinstance(err, KgraphError)
+    if first:
+        state.error = reason
+        log.error("loading %s failed: %s", settings.corpus, reason, exc_info=unexpected)
+        return
+    if err is not None:
+        state.pending.settled()  # the corpus was read and refused: no longer pending
+    state.last_reload = LoadReport(at=now, seconds=seconds, error=reason)
+    log.error(
+        "reloading %s failed, the graph of version %d keeps serving: %s",
+        settings.corpus,
+        state.served.version if state.served else 0,
+        reason,
+        exc_info=unexpected,
+    )
+
+
+async def _unchanged(state: AppState) -> bool:
+    """Whether the corpus is as the served graph read it (by its fingerprint, when known)."""
+    served = state.served
+    if served is None or served.fingerprint is None:
+        return False
+    try:
+        now = await anyio.to_thread.run_sync(
+            lambda: fingerprint(state.settings.corpus), abandon_on_cancel=True
+        )
+    except (OSError, CorpusError):
+        return False
+    return now == served.fingerprint
 
 
 async def serve_graphs(
@@ -203,13 +435,21 @@ async def serve_graphs(
     await _load(state, first=True)
     async with requests:
         async for reason in requests:
+            reasons = {reason}
             # Requests that came while a reload ran are served by the next one.
             while True:
                 try:
-                    requests.receive_nowait()
+                    reasons.add(requests.receive_nowait())
                 except anyio.WouldBlock:
                     break
-            log.info("reloading %s: %s", state.settings.corpus, reason)
+            state.pending.seen()  # a SIGHUP's request too
+            state.pending.begin()
+            # A watch armed again asks to catch up: nothing to do when nothing changed.
+            if reasons == {REARMED} and await _unchanged(state):
+                log.info("%s is unchanged since it was read: no reload", state.settings.corpus)
+                state.pending.settled()
+                continue
+            log.info("reloading %s: %s", state.settings.corpus, "; ".join(sorted(reasons)))
             await _load(state, first=False)
 
 
@@ -227,32 +467,88 @@ def _is_corpus_change(change: watchfiles.Change, path: str) -> bool:
     return name.endswith(".md") or not Path(name).suffix
 
 
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """The folder at ``folder`` now, as ``(st_dev, st_ino)``; ``None`` when it is missing."""
+    try:
+        status = os.stat(folder)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+async def _follow_folder(folder: Path, identity: tuple[int, int], replaced: anyio.Event) -> None:
+    """Set ``replaced`` once ``folder`` is no longer the folder of ``identity`` (or is gone)."""
+    while True:
+        await anyio.sleep(_FOLDER_CHECK_SECONDS)
+        if _identity(folder) != identity:
+            log.info("the corpus folder %s was replaced or removed", folder)
+            replaced.set()
+            return
+
+
+def _reason(err: BaseException) -> str:
+    """What went wrong, looking into exception groups (the watch's task group makes them)."""
+    while isinstance(err, BaseExceptionGroup) and err.exceptions:
+        err = err.exceptions[0]
+    return str(err) or type(err).__name__
+
+
 async def watch_corpus(state: AppState, reload: MemoryObjectSendStream[str]) -> None:
     """Request a reload after each settled burst of changes, for as long as the app runs.
 
-    The watch is armed again whenever it ends or fails (the folder removed and
-    made again, the watcher's own error): a reload then catches up on what it
-    may have missed.
+    The watch is armed again whenever it ends or fails (the watcher's own
+    error), and whenever the corpus path names another folder than the one
+    watched (a folder swapped in under its name, or removed and made again); a
+    missing folder is waited for. A reload then catches up on what it may have
+    missed, unless the corpus is unchanged. A watch failing again and again is
+    armed again less and less often (1 s, 2 s, 4 s … 30 s).
     """
     settings = state.settings
     settle = settings.watch_settle_ms
     armed_before = False
+    retry = _RETRY_SECONDS[0]
+    missing = False
     while True:
+        identity = _identity(settings.corpus)
+        if identity is None:
+            if not missing:
+                log.warning("the corpus folder %s is missing: waiting for it", settings.corpus)
+                missing = True
+            await anyio.sleep(_FOLDER_CHECK_SECONDS)
+            continue
+        missing = False
+        armed_at = time.monotonic()
+        replaced = anyio.Event()
         try:
             if armed_before:
-                request_reload(reload, "the watch of the corpus folder was armed again")
+                state.pending.seen()
+                request_reload(reload, REARMED)
             log.info("watching %s for changes", settings.corpus)
             armed_before = True
-            async for changes in watchfiles.awatch(
-                settings.corpus,
-                watch_filter=_is_corpus_change,
-                step=settle,
-                debounce=max(settle * 10, 1_600),
-            ):
-                request_reload(reload, f"{len(changes)} changed paths")
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_follow_folder, settings.corpus, identity, replaced)
+                async for changes in watchfiles.awatch(
+                    settings.corpus,
+                    watch_filter=_is_corpus_change,
+                    step=settle,
+                    debounce=max(settle * 10, 1_600),
+                    stop_event=replaced,
+                    rust_timeout=_WATCH_WAIT_MS,
+                ):
+                    state.pending.seen()
+                    request_reload(reload, f"{len(changes)} changed paths")
+                tasks.cancel_scope.cancel()
+            if replaced.is_set():
+                retry = _RETRY_SECONDS[0]
+                continue
+            failure = "the watch ended"
         except Exception as err:
-            log.warning("watching %s failed (%s): trying again in 1 s", settings.corpus, err)
-        await anyio.sleep(1)
+            failure = f"watching failed ({_reason(err)})"
+        if time.monotonic() - armed_at > _STEADY_SECONDS:
+            retry = _RETRY_SECONDS[0]
+        log.warning("%s: %s; arming it again in %g s", settings.corpus, failure, retry)
+        await anyio.sleep(retry)
+        retry = min(retry * 2, _RETRY_SECONDS[1])
 
 
 async def reload_on_hangup(reload: MemoryObjectSendStream[str]) -> None:

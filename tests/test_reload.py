@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import signal
 import threading
@@ -197,3 +199,226 @@ def test_the_subscription_gets_one_event_per_reload(corpus: Path) -> None:
         assert [event["version"] for event in events] == [2, 3, 4]
         assert [event["articles"] for event in events] == [53, 54, 55]
         assert all(event["links"] == 113 for event in events)
+
+
+# The watch against a corpus folder that misbehaves: each case bounded in time,
+# with the reloads it cost counted (graph_version in /readyz) and what it serves.
+
+
+def readyz(server: RunningServer) -> tuple[int, dict[str, Any]]:
+    response = httpx.get(f"{server.base}/readyz", timeout=10)
+    return response.status_code, response.json()
+
+
+def wait_ready(server: RunningServer, timeout: float = 30, **expected: object) -> dict[str, Any]:
+    """The /readyz body once it holds the ``expected`` values (its status code as ``code``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code, body = readyz(server)
+        body["code"] = code
+        if all(body.get(key) == value for key, value in expected.items()):
+            return body
+        time.sleep(0.05)
+    pytest.fail(f"/readyz never had {expected} in {timeout} s: {body}\n{server.output}")
+
+
+def steady_version(server: RunningServer, seconds: float) -> int:
+    """The graph version after ``seconds`` in which it must not change (no reload loop)."""
+    version: int = readyz(server)[1]["graph_version"]
+    time.sleep(seconds)
+    assert readyz(server)[1]["graph_version"] == version, server.output
+    return version
+
+
+def watching(corpus: Path, *options: str) -> Any:
+    return kgraph_server("--corpus", str(corpus), "--watch", "--watch-settle-ms", "100", *options)
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_once(corpus: Path) -> None:
+    with watching(corpus) as server:
+        wait_ready(server, graph_version=1)
+        named = os.open(os.fsencode(corpus / "biology") + b"/caf\xe9.md", os.O_CREAT | os.O_WRONLY)
+        os.write(named, article_text(990001).encode())
+        os.close(named)
+
+        body = wait_ready(server, parse_errors=1, files=54, articles=52)
+        # Reading it made events the watch cannot name, which failed the watch,
+        # whose catch-up reload read it again: a reload a second, for good.
+        version = steady_version(server, 2.0)
+        assert version <= 3, server.output
+        assert body["code"] == 200
+        [error] = server.graphql("{ curation { parseErrors { path line message } } }")["curation"][
+            "parseErrors"
+        ]
+        assert error == {
+            "path": "biology/caf\\xe9.md",
+            "line": None,
+            "message": "file name is not UTF-8 (byte 0xe9): not read; rename it with UTF-8"
+            " characters",
+        }
+        # Renamed, it is read.
+        os.rename(os.fsencode(corpus / "biology") + b"/caf\xe9.md", corpus / "biology" / "cafe.md")
+        wait_ready(server, parse_errors=0, files=54, articles=53)
+
+
+def test_a_fifo_is_reported_and_blocks_nothing(corpus: Path) -> None:
+    os.mkfifo(corpus / "biology" / "x.md")
+    # A cold start reads past it.
+    with watching(corpus) as server:
+        body = wait_ready(server, graph_version=1)
+        assert (body["files"], body["parse_errors"], body["articles"]) == (54, 1, 52)
+        os.mkfifo(corpus / "physics" / "y.md")
+        wait_ready(server, files=55, parse_errors=2)
+        # The reader is not stuck: later changes still reload.
+        (corpus / "biology" / "new-one.md").write_text(article_text(990001))
+        body = wait_ready(server, files=56, parse_errors=2, articles=53)
+        errors = server.graphql("{ curation { parseErrors { path message } } }")["curation"]
+        assert [e["path"] for e in errors["parseErrors"]] == ["biology/x.md", "physics/y.md"]
+        assert all("named pipe" in e["message"] for e in errors["parseErrors"])
+        assert steady_version(server, 0.5) <= 5
+
+
+def test_the_watch_follows_a_folder_swapped_in_under_its_name(tmp_path: Path) -> None:
+    corpus = Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
+    with watching(corpus) as server:
+        wait_ready(server, graph_version=1)
+        fresh = Path(shutil.copytree(SEEDS, tmp_path / "corpus.new"))
+        (fresh / "biology" / "new-one.md").write_text(article_text(990001))
+        os.rename(corpus, tmp_path / "corpus.old")
+        os.rename(fresh, corpus)
+        wait_ready(server, articles=53, files=54, code=200)
+        # The folder now at the path is the one watched: its changes reload.
+        (corpus / "biology" / "new-two.md").write_text(article_text(990002))
+        wait_ready(server, articles=54, files=55)
+        # A change in the old folder is not the corpus's.
+        (tmp_path / "corpus.old" / "biology" / "stray.md").write_text(article_text(990003))
+        # Gone for a while, then back: the watch waits, then follows it again.
+        os.rename(corpus, tmp_path / "corpus.away")
+        time.sleep(1.5)  # more than a check of the folder
+        assert server.process.poll() is None
+        os.rename(tmp_path / "corpus.away", corpus)
+        (corpus / "biology" / "new-three.md").write_text(article_text(990004))
+        body = wait_ready(server, articles=55, files=56, code=200)
+        assert "reload_error" not in body
+        assert "was replaced or removed" in server.output
+
+
+def test_links_out_of_the_corpus_are_refused(corpus: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(article_text(990009, title="Secret?"))
+    with watching(corpus) as server:
+        wait_ready(server, graph_version=1)
+        (corpus / "biology" / "out.md").symlink_to(outside / "secret.md")
+        (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)
+        # A link that stays inside reads as a copy, as it always did.
+        seed = next((corpus / "biology").glob("what-is-the-role-of-atp*.md"))
+        (corpus / "physics" / "atp.md").symlink_to(seed)
+        body = wait_ready(server, files=55, parse_errors=2, articles=52)
+        assert body["code"] == 200
+        assert server.graphql("{ article(id: 990009) { id } }")["article"] is None
+        errors = server.graphql("{ curation { parseErrors { path line message } } }")
+        assert {e["path"]: e["message"] for e in errors["curation"]["parseErrors"]} == {
+            "biology/out.md": f"symbolic link to {str(outside / 'secret.md')!r} leads outside"
+            " the corpus folder: not read; copy the file into the corpus instead",
+            "elsewhere": "symbolic link to a folder outside the corpus folder: not followed",
+        }
+        copies = server.graphql("{ article(id: 168904) { copies { path } } }")["article"]["copies"]
+        assert "physics/atp.md" in [copy["path"] for copy in copies]
+        assert steady_version(server, 0.5) <= 5
+
+
+def test_a_new_copy_that_takes_over_an_article_is_reported(corpus: Path) -> None:
+    with watching(corpus) as server:
+        wait_ready(server, graph_version=1)
+        before = server.graphql("{ article(id: 168904) { title url } }")["article"]
+        # Sorts before biology/: the first copy, whose title and url the article takes.
+        (corpus / "aaa").mkdir()
+        (corpus / "aaa" / "first.md").write_text(
+            article_text(168904, title="Taken over?", url="/learn/aaa/questions/first")
+        )
+        body = wait_ready(server, files=54, articles=52, copy_takeovers=1)
+        after = server.graphql("{ article(id: 168904) { title url } }")["article"]
+        assert after == {"title": "Taken over?", "url": "/learn/aaa/questions/first"}
+        assert body["code"] == 200
+        assert "article 168904: the new file aaa/first.md comes first" in server.output
+        assert repr(before["title"]) in server.output
+        # Still reported after an unrelated reload; gone once the file is.
+        (corpus / "biology" / "new-one.md").write_text(article_text(990001))
+        wait_ready(server, files=55, articles=53, copy_takeovers=1)
+        (corpus / "aaa" / "first.md").unlink()
+        body = wait_ready(server, files=54, articles=53)
+        assert "copy_takeovers" not in body
+        assert server.output.count("comes first of its copies") == 1
+
+
+def _spawned_workers(parent: int) -> set[int]:
+    """The reading processes (multiprocessing's spawned children) of process ``parent``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == parent and b"spawn_main" in command and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_stuck_reload_is_abandoned_and_the_next_one_serves(corpus: Path) -> None:
+    options = ("--workers", "2", "--reload-timeout", "1", "--max-staleness", "3")
+    with kgraph_server("--corpus", str(corpus), *options) as server:
+        wait_ready(server, graph_version=1)
+        (corpus / "biology" / "new-one.md").write_text(article_text(990001))
+        server.process.send_signal(signal.SIGHUP)
+        # The reading workers stop as a stuck read would stop them (before
+        # they have imported anything: a spawned reader takes longer to start).
+        stopped: set[int] = set()
+        deadline = time.monotonic() + 10
+        while len(stopped) < 2 and time.monotonic() < deadline:
+            for pid in _spawned_workers(server.process.pid) - stopped:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.add(pid)
+            time.sleep(0.002)
+        try:
+            assert len(stopped) == 2, server.output
+            body = wait_ready(server, timeout=10, code=200, graph_version=1, articles=52)
+            body = wait_ready(
+                server,
+                timeout=10,
+                graph_version=1,
+                code=200,
+                **{
+                    "reload_error": "the reload did not finish within 1 s (reload_timeout) and was"
+                    " abandoned; the next change or SIGHUP reloads again"
+                },
+            )
+            assert body["pending_seconds"] < 3
+            stats = server.graphql("{ stats { graphVersion reloadError articles } }")["stats"]
+            assert (stats["graphVersion"], stats["articles"]) == (1, 52)
+            assert "abandoned" in stats["reloadError"]
+            # Its workers are ended, stopped as they are.
+            deadline = time.monotonic() + 10
+            while _spawned_workers(server.process.pid) & stopped:
+                assert time.monotonic() < deadline, server.output
+                time.sleep(0.05)
+            # The change stays unserved: past max_staleness, not ready.
+            body = wait_ready(server, timeout=10, code=503, status="stale")
+            assert body["graph_version"] == 1
+            assert "not served yet (max_staleness is 3 s)" in body["error"]
+            metrics = httpx.get(f"{server.base}/metrics").text
+            assert 'kgraph_graph_loads_total{result="failure"} 1.0' in metrics
+            # The next reload is not held up by the abandoned one.
+            server.process.send_signal(signal.SIGHUP)
+            body = wait_ready(server, timeout=30, code=200, graph_version=2, articles=53)
+            assert "reload_error" not in body
+            assert "pending_seconds" not in body
+        finally:
+            for pid in stopped:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
