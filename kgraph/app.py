@@ -12,6 +12,7 @@ Loading, reloading and watching the corpus live in :mod:`kgraph.reload`.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ import anyio.to_thread
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -37,6 +39,7 @@ from kgraph import __version__
 from kgraph.admission import Admission
 from kgraph.api import Context, create_schema
 from kgraph.api.guard import BODY_KEY, RequestGuard
+from kgraph.api.limits import MAX_RESPONSE_BYTES
 from kgraph.api.prepared import PreparedQueries
 from kgraph.api.sockets import SocketGuard
 from kgraph.graph.curation import curation_report
@@ -67,10 +70,12 @@ async def readyz(request: Request) -> JSONResponse:
     served (reloads abandoned, or none coming); the counts say what serves.
     """
     state = _state(request)
+    settings = state.settings
     served = state.served
     if served is None:
         status = "failed" if state.error else "loading"
-        return JSONResponse({"status": status, "error": state.error}, status_code=503)
+        error = public_text(settings, state.error)
+        return JSONResponse({"status": status, "error": error}, status_code=503)
     kg = served.graph
     body: dict[str, object] = {
         "status": "ready",
@@ -85,7 +90,7 @@ async def readyz(request: Request) -> JSONResponse:
     }
     if state.reload_error is not None:
         # Still ready: the older graph serves; the detail says the newer one failed.
-        body["reload_error"] = state.reload_error
+        body["reload_error"] = public_text(settings, state.reload_error)
     pending = state.pending_seconds()
     if pending is not None:
         body["pending_seconds"] = round(pending, 1)
@@ -93,7 +98,7 @@ async def readyz(request: Request) -> JSONResponse:
         body["copy_takeovers"] = len(takeovers)
     if (stale := state.stale_reason()) is not None:
         body["status"] = "stale"
-        body["error"] = stale
+        body["error"] = public_text(settings, stale)
         return JSONResponse(body, status_code=503)
     return JSONResponse(body)
 
@@ -109,6 +114,17 @@ async def index(request: Request) -> Response:
     if kg is not None:
         body["summary"] = curation_report(kg).summary.as_dict()
     return JSONResponse(body, status_code=200 if kg is not None else 503)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own errors (404, 405) as JSON, like every other error kgraph answers."""
+    if not isinstance(error, StarletteHTTPException):
+        raise error
+    return JSONResponse(
+        {"errors": [{"message": error.detail}]},
+        status_code=error.status_code,
+        headers=error.headers,
+    )
 
 
 async def metrics(request: Request) -> Response:
@@ -206,6 +222,20 @@ class _GraphQL(GraphQL[Context, None]):
         return await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+
+    def encode_json(self, data: object) -> str | bytes:
+        encoded = super().encode_json(data)
+        if len(encoded) <= MAX_RESPONSE_BYTES:
+            return encoded
+        # The cost limit keeps honest answers far below this (2.4 MB at most as
+        # measured); past it, a client asked for the same data many times over.
+        log.warning("refused an answer of %d bytes", len(encoded))
+        error = {
+            "message": f"the answer would be {len(encoded):,} bytes, over the limit of"
+            f" {MAX_RESPONSE_BYTES:,}: ask for fewer fields, aliases or smaller pages",
+            "extensions": {"code": "RESPONSE_TOO_LARGE"},
+        }
+        return json.dumps({"data": None, "errors": [error]})
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -338,6 +368,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=middleware,
         lifespan=lifespan,
+        exception_handlers={StarletteHTTPException: http_error},
     )
     app.state.kgraph = state
     app.state.web = web

@@ -33,6 +33,7 @@ __all__ = ["ConnectionLimits", "protocol_class"]
 log = logging.getLogger("kgraph.connections")
 
 _REASONS = {
+    400: b"Bad Request",
     408: b"Request Timeout",
     431: b"Request Header Fields Too Large",
     503: b"Service Unavailable",
@@ -114,6 +115,10 @@ def protocol_class(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             self._disarm()
             self._forget_peer()
             super().handle_websocket_upgrade()
+
+        def send_400_response(self, msg: str) -> None:
+            # uvicorn answers a request it cannot parse in plain text: JSON, like every error.
+            self._refuse(400, msg)
 
         # The parser's callbacks (httptools calls them by these names).
 

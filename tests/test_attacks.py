@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import threading
 import time
@@ -213,9 +215,17 @@ def test_a_half_sent_body_gets_408(server: RunningServer) -> None:
             b'Content-Length: 100\r\n\r\n{"query":'
         )
         sock.settimeout(HEADER_TIMEOUT + 3)
-        answer = sock.recv(1000)
+        answer = _until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 408")
     assert b"did not arrive" in answer
+
+
+def _until_closed(sock: socket.socket) -> bytes:
+    """All a connection receives until the server closes it."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
 
 
 def test_one_address_holds_a_capped_number_of_connections(
@@ -250,6 +260,15 @@ def test_oversized_headers_get_431(server: RunningServer, headers: bytes) -> Non
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: kgraph\r\n" + headers + b"\r\n")
         sock.settimeout(3)
         assert sock.recv(1000).startswith(b"HTTP/1.1 431")
+
+
+def test_a_request_that_is_not_http_gets_a_json_400(server: RunningServer) -> None:
+    with raw_socket(server, 2) as sock:
+        sock.sendall(b"\x16\x03\x01 not HTTP at all\r\n\r\n")
+        sock.settimeout(3)
+        answer = _until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b'{"errors": [{"message": "Invalid HTTP request received."}]}' in answer
 
 
 # 4. Work per request.
@@ -493,9 +512,23 @@ def test_probes_answer_when_every_request_slot_is_taken() -> None:
         busy = httpx.post(f"{small.base}/graphql", json={"query": "{ stats { files } }"})
         assert busy.status_code == 503
         assert "retry" in busy.json()["errors"][0]["message"]
-        # In production no response names where the corpus lives.
-        held.close()
-        time.sleep(0.2)
-        stats = small.graphql("{ stats { corpus } }")["stats"]
-        assert stats["corpus"] == "seeds"
-        assert httpx.get(f"{small.base}/", timeout=5).json()["corpus"] == "seeds"
+
+
+def test_production_answers_name_no_server_path(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    with kgraph_server("--corpus", str(corpus), "--production") as server:
+        assert server.graphql("{ stats { corpus } }")["stats"]["corpus"] == "corpus"
+        assert httpx.get(f"{server.base}/", timeout=5).json()["corpus"] == "corpus"
+        # A reload that fails says why, naming the folder only.
+        for article in corpus.rglob("*.md"):
+            article.unlink()
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "reload_error" not in (ready := httpx.get(f"{server.base}/readyz").json()):
+            assert time.monotonic() < deadline, ready
+            time.sleep(0.1)
+        stats = server.graphql("{ stats { reloadError } }")["stats"]
+        for answer in (ready["reload_error"], stats["reloadError"]):
+            assert answer == "no *.md article files in corpus folder: corpus"
+            assert str(tmp_path) not in answer

@@ -19,7 +19,7 @@ from kgraph.api.types import (
     WantedArticle,
     page_of,
 )
-from kgraph.graph import KnowledgeGraph, curation, similarity
+from kgraph.graph import KnowledgeGraph, curation, similarity, takeovers
 
 __all__ = ["Curation", "SimilarArticle"]
 
@@ -250,6 +250,21 @@ class Diagnostic:
     message: str
 
 
+@strawberry.type(
+    description="An article whose title and url a copy added since the graph before took"
+    " over: the new file's path sorts first among its copies, and the first copy names the"
+    " article."
+)
+class CopyTakeover:
+    id: int
+    path: str = strawberry.field(description="The new first copy.")
+    title: str
+    url: str | None
+    previous_path: str = strawberry.field(description="The first copy before.")
+    previous_title: str
+    previous_url: str | None
+
+
 def _articles(
     kg: KnowledgeGraph, ids: tuple[int, ...], first: int | None, after: str | None
 ) -> ArticleConnection:
@@ -401,6 +416,24 @@ class Curation:
             self._report.link_candidates, first, after, lambda i: LinkSuggestion(_article_id=i)
         )
         return SuggestionConnection(total_count=total, page_info=page, nodes=nodes, edges=edges)
+
+    @strawberry.field(
+        description="Articles whose title or url a newly added copy took over on a reload,"
+        " whatever the topic; each is listed until its file is gone (none after a cold start)."
+    )
+    def copy_takeovers(self, info: Info) -> list[CopyTakeover]:
+        return [
+            CopyTakeover(
+                id=t.id,
+                path=t.path,
+                title=t.title,
+                url=t.url,
+                previous_path=t.previous_path,
+                previous_title=t.previous_title,
+                previous_url=t.previous_url,
+            )
+            for t in takeovers.copy_takeovers(info.context.kg)
+        ]
 
     @strawberry.field(description="Files that could not be read, with where and why.")
     def parse_errors(self) -> list[Diagnostic]:
