@@ -11,21 +11,35 @@ is alive and ready.
 from __future__ import annotations
 
 import json
+import logging
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["PROBES", "Admission"]
+__all__ = ["PROBES", "SEND_TIMEOUT", "Admission"]
+
+log = logging.getLogger("kgraph")
 
 #: Paths answered whatever the load: cheap, and what a load balancer looks at.
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
+#: Seconds a client may take to accept each part of a response (it reads
+#: nothing: the server's buffers are full). Past it, the connection is dropped.
+SEND_TIMEOUT = 30.0
+
 
 class Admission:
-    """Serve at most ``limit`` HTTP requests at once (probes aside); 503 beyond."""
+    """Serve at most ``limit`` HTTP requests at once (probes aside); 503 beyond.
 
-    def __init__(self, app: ASGIApp, limit: int = 256) -> None:
+    A request counts until its response is handed over whole, not until the
+    client has read it: a client that reads nothing holds no slot, and its
+    connection is dropped once a part of the response waits ``send_timeout``.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = 256, send_timeout: float = SEND_TIMEOUT) -> None:
         self.app = app
         self.limit = limit
+        self.send_timeout = send_timeout
         self.serving = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -50,7 +64,40 @@ class Admission:
             await send({"type": "http.response.body", "body": body})
             return
         self.serving += 1
+        counted = True
+        stalled = False
+
+        def release() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self.serving -= 1
+
+        async def send_in_time(message: Message) -> None:
+            nonlocal stalled
+            if stalled:
+                return  # the connection is being dropped: uvicorn closes it
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                release()
+            try:
+                with anyio.move_on_after(self.send_timeout) as waiting:
+                    await send(message)
+            except RuntimeError as err:
+                # A client that hangs up with requests pipelined: uvicorn tells only
+                # the last of them, and the one being answered writes to a closed
+                # transport. Its client is gone: nothing is lost but a traceback.
+                if "closed" not in str(err):
+                    raise
+                stalled = True
+                return
+            if waiting.cancelled_caught:
+                stalled = True
+                client = scope.get("client") or ("?",)
+                log.warning(
+                    "%s read nothing of a response for %g s: dropped", client[0], self.send_timeout
+                )
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_in_time)
         finally:
-            self.serving -= 1
+            release()

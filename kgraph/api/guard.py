@@ -28,6 +28,7 @@ __all__ = [
     "MAX_QUERY_STRING_BYTES",
     "RequestGuard",
     "check_json",
+    "check_query",
 ]
 
 MAX_BODY_BYTES = 64 * 1024
@@ -97,7 +98,19 @@ def _check_body(body: bytes) -> dict[str, Any]:
     value = check_json(body, "the body")
     if not isinstance(value, dict):
         raise BadRequest('the body must be a JSON object: {"query": "…", "variables": {…}}')
+    check_query(value.get("query"))
     return value
+
+
+def check_query(query: object) -> None:
+    """Refuse a query text holding a number too long to convert (JSON escapes may hide one).
+
+    >>> check_query("{ article(id: " + "1" * 5000 + ") { id } }")
+    Traceback (most recent call last):
+    kgraph.api.guard.BadRequest: the query holds a number of over 4,300 digits
+    """
+    if isinstance(query, str) and _LONG_NUMBER.search(query.encode("utf-8", "replace")):
+        raise BadRequest("the query holds a number of over 4,300 digits")
 
 
 def _check_query_string(raw: bytes) -> None:
@@ -112,8 +125,7 @@ def _check_query_string(raw: bytes) -> None:
         for value in parameters.get(name, ()):
             check_json(value.encode(), f"the {name} parameter")
     for query in parameters.get("query", ()):
-        if _LONG_NUMBER.search(query.encode()):
-            raise BadRequest("the query holds a number of over 4,300 digits")
+        check_query(query)
 
 
 class RequestGuard:
@@ -249,37 +261,54 @@ class _Response:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.started = True
             headers = {key.lower(): value for key, value in message.get("headers", ())}
             media_type = headers.get(b"content-type", b"").split(b";")[0].strip()
             if message["status"] >= 400 and media_type == b"text/plain":
                 self._text_error = message  # held back until its body is complete
                 return
-        elif message["type"] == "http.response.body":
+            await self._send(message)
+            self.started = True  # only once it went out (a client reading nothing holds it)
+            return
+        if message["type"] == "http.response.body":
             if not message.get("more_body", False):
                 self.done = True
             if self._text_error is not None:
                 self._text += message.get("body", b"")
                 if self.done:
                     text = bytes(self._text).decode("utf-8", "replace")
-                    await _reject(self._send, self._text_error["status"], text, close=False)
+                    kept = [
+                        (key, value)
+                        for key, value in self._text_error.get("headers", ())
+                        if key.lower() not in (b"content-type", b"content-length")
+                    ]
+                    self.started = True
+                    await _reject(
+                        self._send, self._text_error["status"], text, close=False, headers=kept
+                    )
                 return
         await self._send(message)
 
 
 async def _reject(
-    send: Send, status: int, message: str, *, code: str | None = None, close: bool = True
+    send: Send,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    close: bool = True,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     """Answer ``status`` with a GraphQL-style JSON error of ``message``."""
     error: dict[str, Any] = {"message": message}
     if code is not None:
         error["extensions"] = {"code": code}
     body = json.dumps({"data": None, "errors": [error]} if code else {"errors": [error]})
-    headers = [
+    sent = [
+        *(headers or ()),
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body.encode())).encode()),
     ]
     if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+        sent.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": sent})
     await send({"type": "http.response.body", "body": body.encode()})

@@ -10,6 +10,8 @@ the GraphQL websocket route this guard
   (closed with 1013, try again later, as soon as it opens);
 - closes the socket with 1007 on a text message that is not JSON, nests over
   :data:`~kgraph.api.guard.MAX_NESTING` deep or holds an over-long number,
+  with 4400 on one of the wrong shape (not an object with a string ``type``;
+  an operation without a string ``id`` or a ``payload`` holding a ``query``),
   and with 1003 on a binary message;
 - answers a ``subscribe`` (``start`` in the older protocol) past
   ``operations`` running on the socket with an ``error`` message for that id,
@@ -25,7 +27,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kgraph.api.guard import BadRequest, check_json
+from kgraph.api.guard import BadRequest, check_json, check_query
 
 __all__ = ["SocketGuard"]
 
@@ -100,8 +102,9 @@ class _Socket:
                 value = check_json(text.encode(), "the message")
             except BadRequest as err:
                 return await self._close(1007, str(err))
-            if not isinstance(value, dict):
-                return message  # the protocol handler says what it expects
+            problem = _malformed(value)
+            if problem is not None:
+                return await self._close(4400, problem)
             kind, op = value.get("type"), value.get("id")
             if kind in _STARTS and isinstance(op, str) and op not in self.running:
                 if len(self.running) >= self.guard.operations:
@@ -133,6 +136,32 @@ class _Socket:
         # A close frame's reason holds at most 123 bytes.
         await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
         return {"type": "websocket.disconnect", "code": code}
+
+
+def _malformed(value: Any) -> str | None:
+    """What is wrong with a client message's shape (both protocols), or ``None``.
+
+    Strawberry's handlers expect these shapes; anything else ended in a
+    traceback there and a socket dropped without a close frame.
+    """
+    if not isinstance(value, dict):
+        return "a message is a JSON object with a string `type`"
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        return "a message is a JSON object with a string `type`"
+    payload = value.get("payload")
+    if (kind in _STARTS or kind in _STOPS) and not isinstance(value.get("id"), str):
+        return f"a `{kind}` message needs a string `id`"
+    if kind in _STARTS:
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return f"a `{kind}` message needs a `payload` object with a string `query`"
+        try:
+            check_query(payload["query"])
+        except BadRequest as err:
+            return str(err)
+    elif payload is not None and not isinstance(payload, dict):
+        return "a message's `payload` is a JSON object"
+    return None
 
 
 def _parsed(text: str) -> dict[str, Any]:

@@ -225,7 +225,7 @@ class _Checksum:
     def __init__(self) -> None:
         self.value = 0
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         self.value = zlib.crc32(data, self.value)
 
     def hexdigest(self) -> str:
@@ -240,10 +240,12 @@ class _DigestWriter:
         self.digest = _Checksum()
         self.size = 0
 
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self.out.write(data)
+    def write(self, data: bytes | pickle.PickleBuffer) -> int:
+        # Pickle (protocol 5) hands large buffers, numpy arrays', over as they are.
+        view = memoryview(data).cast("B")
+        self.digest.update(view)
+        self.size += view.nbytes
+        return self.out.write(view)
 
 
 def _dump(data: object, out: _DigestWriter) -> None:

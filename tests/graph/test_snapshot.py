@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pytest
 
 import kgraph
@@ -309,11 +310,13 @@ def test_warm_load_equals_cold_load_on_the_dev_corpus(
 
 def test_derived_values_are_kept_with_the_snapshot(corpus: Path, cache: Path) -> None:
     from kgraph.graph import queries
-    from kgraph.graph.curation import curation_report
+    from kgraph.graph.curation import curation_report, prepare_suggestions
 
     kg = load_graph(corpus)
     report = curation_report(kg)
     index = queries.title_words(kg)
+    prepare_suggestions(kg)  # numpy arrays: pickle hands their buffers over as they are
+    kg.derived("a large array", lambda: np.arange(1_000_000))
     assert save_snapshot(kg, corpus, cache_dir=cache) is not None
     warm = load_snapshot(corpus, cache)
     assert warm is not None
@@ -323,6 +326,8 @@ def test_derived_values_are_kept_with_the_snapshot(corpus: Path, cache: Path) ->
     assert curation_report(warm).summary == report.summary
     assert curation_report(warm).orphans == report.orphans
     assert queries.title_words(warm) == index
+    kept: Any = warm.memo["a large array"]
+    assert np.array_equal(kept, np.arange(1_000_000))
 
 
 def test_a_derived_value_that_does_not_pickle_is_left_out(corpus: Path, cache: Path) -> None:
