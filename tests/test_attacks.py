@@ -15,6 +15,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -85,47 +87,42 @@ class Probe:
 
 @contextmanager
 def probing(server: RunningServer, article_id: int) -> Iterator[Probe]:
-    """Probe ``server`` from 127.0.0.1 for the block's duration; check what it saw after."""
+    """Probe ``server`` from 127.0.0.1 for the block's duration; check what it saw after.
+
+    The prober is a process of its own (tests/prober.py): threads of this one
+    would wait for the test's own work to give them the interpreter.
+    """
     probe = Probe()
-    stop = threading.Event()
-    # A text of its own each time: never validated before, as a new client's would be.
-    query = "query Probe{n}($id: Int!) {{ article(id: $id) {{ id title }} }}"
+    prober = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("prober.py")), server.base, str(article_id)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert prober.stdout is not None
+    assert prober.stdin is not None
 
-    def run() -> None:
-        with httpx.Client(base_url=server.base, timeout=5) as client:
-            turn = 0
-            while not stop.is_set():
-                started = time.monotonic()
-                try:
-                    if turn % 4 == 3:
-                        body = {"query": query.format(n=turn), "variables": {"id": article_id}}
-                        answer = client.post("/graphql", json=body)
-                        took = time.monotonic() - started
-                        payload = answer.json()
-                        if answer.status_code != 200 or payload["data"]["article"] is None:
-                            probe.failures.append(f"article: {answer.status_code} {payload}")
-                        probe.article.append(took)
-                    else:
-                        answer = client.get("/healthz")
-                        probe.health.append(time.monotonic() - started)
-                        if answer.status_code != 200:
-                            probe.failures.append(f"healthz: {answer.status_code}")
-                except httpx.HTTPError as err:
-                    probe.failures.append(f"{type(err).__name__}: {err}")
-                turn += 1
-                stop.wait(0.05)
+    def read() -> None:
+        assert prober.stdout is not None
+        for line in prober.stdout:
+            seen = json.loads(line)
+            (probe.health if seen["what"] == "health" else probe.article).append(seen["seconds"])
+            if seen["failure"]:
+                probe.failures.append(seen["failure"])
 
-    prober = threading.Thread(target=run, daemon=True)
-    prober.start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         yield probe
     finally:
         # However quick the attack, the prober has asked a few times.
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while (len(probe.health) < 3 or not probe.article) and time.monotonic() < deadline:
             time.sleep(0.05)
-        stop.set()
-        prober.join(timeout=10)
+        prober.stdin.close()
+        prober.wait(timeout=10)
+        reader.join(timeout=10)
+        prober.stdout.close()
     probe.check()
 
 
