@@ -215,7 +215,7 @@ def wait_for_snapshot(cache: Path, timeout: float = 600) -> None:
 # A few queries a frontend would send, so that peak memory includes what they build.
 TOUCH = (
     "{ curation { summary { orphans } } }",
-    "query($id: Int!) { similar(id: $id) { score } neighbours(id: $id, depth: 2) { distance } }",
+    "query($id: Int!) { similar(id: $id) { nodes { score } } neighbours(id: $id, depth: 2) { distance } }",
     "query($id: Int!) { learningPath(from: $id, to: $id, options: {keywordBridges: true}) { hops } }",
 )
 
@@ -748,7 +748,7 @@ def bench_hostile(duration: float) -> dict[str, Any]:
     heavy = (
         "{ "
         + " ".join(
-            f"s{i}: similar(id: {a}, first: 60) {{ score article {{ id title }} }}"
+            f"s{i}: similar(id: {a}, first: 60) {{ nodes {{ score article {{ id title }} }} }}"
             for i, a in enumerate(hubs)
         )
         + " }"
@@ -869,7 +869,7 @@ def bench_latency_and_paths(rounds: int, requests: int, sections: set[str]) -> d
         "learningPath": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to) {{ {steps} }} }}", two),
         "learningPath with bridges": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to, options: {{keywordBridges: true}}) {{ {steps} }} }}", two),
         "learningPaths k=3": (f"query($from: Int!, $to: Int!) {{ learningPaths(from: $from, to: $to, k: 3) {{ {steps} }} }}", two),
-        "similar": ("query($id: Int!) { similar(id: $id) { article { id } score sharedKeywords } }", one),
+        "similar": ("query($id: Int!) { similar(id: $id) { nodes { article { id } score sharedKeywords } } }", one),
         "subgraph depth 2": (SUBGRAPH_2, one),
     }  # fmt: skip
     if "latency" not in sections:

@@ -19,6 +19,7 @@ import pytest
 from conftest import SEEDS, WriteArticle, kgraph_server
 from kgraph.app import create_app
 from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.relatedness import prepare_relatedness
 from kgraph.graph.snapshot import save_snapshot
 from kgraph.settings import Settings
 
@@ -337,6 +338,9 @@ def test_unexpected_errors_are_masked_over_http(
     write_article("biology/gene.md", 2, title="What is a gene?", related=[(1, 1, None)])
     corpus, cache = tmp_path / "corpus", tmp_path / "cache"
     kg = load_graph(corpus)
+    # What a load derives from the answers (the relatedness model reads them
+    # all) is kept in the snapshot, as a real load's would be.
+    prepare_relatedness(kg)
     # A snapshot of the unchanged corpus whose graph is not what the files
     # read (an answer whose packed bytes are not zlib): the server starts warm
     # from it, and the `answer` resolver fails in a way nobody planned for.

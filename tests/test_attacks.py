@@ -429,7 +429,7 @@ def similar_to(hubs: list[int]) -> str:
     return (
         "{ "
         + " ".join(
-            f"s{i}: similar(id: {article_id}, first: 60) {{ score article {{ id }} }}"
+            f"s{i}: similar(id: {article_id}, first: 60) {{ nodes {{ score article {{ id }} }} }}"
             for i, article_id in enumerate(hubs[:15])
         )
         + " }"
@@ -472,7 +472,7 @@ def test_abandoned_requests_stop_and_free_the_workers(
         time.sleep(0.2)
         before = cpu_seconds(server)
         started = time.monotonic()
-        server.graphql(f"{{ similar(id: {article_ids[30]}, first: 10) {{ score }} }}")
+        server.graphql(f"{{ similar(id: {article_ids[30]}, first: 10) {{ nodes {{ score }} }} }}")
         assert time.monotonic() - started < 0.5
         time.sleep(1.0)
         assert cpu_seconds(server) - before < 0.3, "abandoned work went on"

@@ -549,7 +549,7 @@ OPERATIONS = (
     "query($center: [Int!]!, $depth: Int!, $direction: Direction!, $limit: Int!, $layout: Layout!) { subgraph(center: $center, depth: $depth, direction: $direction, limit: $limit, layout: $layout) { truncated omittedNodes nodes { id x y } edges { id } } }",
     "query($key: String!, $limit: Int!, $layout: Layout!) { topicGraph(key: $key, limit: $limit, layout: $layout) { truncated nodes { id } d3 } }",
     "query($topic: String!, $start: Int, $first: Int!) { readingOrder(topic: $topic, start: $start, first: $first) { id } }",
-    "query($id: Int!, $first: Int!) { similar(id: $id, first: $first) { score sharedKeywords article { id } } }",
+    "query($id: Int!, $first: Int!) { similar(id: $id, first: $first) { nodes { score sharedKeywords article { id } } } }",
     "query($layout: Layout!) { topicMap(layout: $layout) { nodes { id weight } cytoscape } }",
 )
 #: Where an Int goes: ``$N`` is a number literal or the variable ``$N``.
@@ -563,7 +563,7 @@ INT_SLOTS = (
     "subgraph(center: [168904], depth: $N, layout: SPRING) { truncated }",
     "learningPaths(from: 168904, to: $N, k: $N) { hops }",
     "learningPath(from: $N, to: 168904, options: {maxHops: $N, avoid: [$N]}) { hops }",
-    "similar(id: 168904, first: $N) { score }",
+    "similar(id: 168904, first: $N) { nodes { score } }",
     'readingOrder(topic: "biology", start: $N, first: $N) { id }',
     'topicGraph(key: "biology", limit: $N) { truncated }',
     "curation { orphans(first: $N, minInbound: $N) { totalCount } overLinked(minInbound: $N) { inDegree } }",

@@ -10,6 +10,7 @@ from kgraph import model
 from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
+from kgraph.api.related import SimilarArticle
 from kgraph.api.types import (
     Article,
     ArticleConnection,
@@ -19,7 +20,7 @@ from kgraph.api.types import (
     WantedArticle,
     page_of,
 )
-from kgraph.graph import KnowledgeGraph, curation, similarity, takeovers
+from kgraph.graph import KnowledgeGraph, curation, relatedness, takeovers
 
 __all__ = ["Curation", "SimilarArticle"]
 
@@ -201,25 +202,6 @@ class IslandConnection(Connection[Island]):
     pass
 
 
-@strawberry.type(description="An article similar by shared keywords.")
-class SimilarArticle:
-    article: Article
-    score: float = strawberry.field(
-        description="Keyword similarity, 0 to 1; rare keywords weigh more."
-    )
-    shared_keywords: list[str]
-    linked: bool = strawberry.field(description="Whether a link joins the two, either way.")
-
-    @classmethod
-    def of(cls, kg: KnowledgeGraph, found: similarity.Similar) -> SimilarArticle:
-        return cls(
-            article=Article(_article=kg.articles[found.id]),
-            score=found.score,
-            shared_keywords=list(found.shared_keywords),
-            linked=found.linked,
-        )
-
-
 @strawberry.type(description="Articles an orphan or island article could link to, best first.")
 class LinkSuggestion:
     _article_id: strawberry.Private[int]
@@ -233,9 +215,10 @@ class LinkSuggestion:
         kg = info.context.kg
         # Milliseconds per article, and only when asked for: off the event loop.
         found = await graph_work(
-            info, lambda: similarity.similar(kg, self._article_id, SUGGESTIONS, exclude_linked=True)
+            info,
+            lambda: relatedness.related(kg, self._article_id, SUGGESTIONS, exclude_linked=True),
         )
-        return [SimilarArticle.of(kg, s) for s in found]
+        return [SimilarArticle.of(kg, self._article_id, item) for item in found.items]
 
 
 @strawberry.type(description="A page of link suggestions.")

@@ -115,6 +115,7 @@ COMPUTE_WEIGHTS: Mapping[str, int] = {
     "learningPaths": 500,
     "linkSuggestions": 50,
     "similar": 20,
+    "missingLinks": 20,
     "suggestions": 20,
 }
 
@@ -344,6 +345,7 @@ _FIRST_DEFAULTS: dict[str, int] = {
     "topicMap": 50,
     "learningPaths": 3,
     "similar": 10,
+    "missingLinks": 10,
     "readingOrder": 50,
     **dict.fromkeys(
         (

@@ -19,13 +19,14 @@ from strawberry.types import ExecutionContext
 
 from kgraph import __version__
 from kgraph.api.context import Context
-from kgraph.api.curation import Curation, SimilarArticle
+from kgraph.api.curation import Curation
 from kgraph.api.direct import resolve_plain_fields_directly
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.offload import graph_work
 from kgraph.api.operations import NoteOperation
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
 from kgraph.api.prepared import PreparedQueries, PrepareQueries
+from kgraph.api.related import SimilarConnection, related_page
 from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
     Article,
@@ -40,7 +41,7 @@ from kgraph.api.validation import ValidateInline, ValidateOffLoop, Validator
 from kgraph.api.visual import Layout, LearningPath, PathOptions, Subgraph
 from kgraph.corpus import topic_key
 from kgraph.errors import QueryError
-from kgraph.graph import curation, paths, queries, similarity, subgraphs
+from kgraph.graph import curation, paths, queries, subgraphs
 
 __all__ = ["KgraphSchema", "Query", "create_schema"]
 
@@ -85,15 +86,15 @@ class Query:
         kg = info.context.kg
         given = filter or ArticleFilter()
 
-        def run() -> list[int]:
+        def run() -> queries.Found:
             return queries.find_articles(
                 kg, topic=given.topic, keyword=given.keyword, search=given.search
             )
 
-        # Filters are index lookups (microseconds); a search ranks all its
-        # matches (milliseconds; the first builds the title index): off the loop.
-        ids = run() if given.search is None else await graph_work(info, run)
-        return ArticleConnection.of(kg, ids, first, after)
+        # Filters are index lookups (microseconds); a search scores every
+        # article holding a word (milliseconds): off the loop.
+        found = run() if given.search is None else await graph_work(info, run)
+        return ArticleConnection.of(kg, found.ids, first, after, found.scores)
 
     @strawberry.field(description="Every topic, by key.")
     def topics(self, info: Info) -> list[Topic]:
@@ -255,13 +256,17 @@ class Query:
         )
         return [Article(_article=kg.articles[i]) for i in ids]
 
-    @strawberry.field(description="Articles alike by shared keywords (rare ones weigh more).")
-    async def similar(self, info: Info, id: int, first: int | None = 10) -> list[SimilarArticle]:
-        size = page_size(first, 10)
+    @strawberry.field(
+        description="The articles most related to article `id`, best first: by their text"
+        " (title, question, keywords, answer), the neighbours they share and links back;"
+        " each with its score and reasons."
+    )
+    async def similar(
+        self, info: Info, id: int, first: int | None = 10, after: str | None = None
+    ) -> SimilarConnection:
         kg = info.context.kg
-        # Scores up to a thousand candidates: off the loop.
-        found = await graph_work(info, lambda: similarity.similar(kg, id, size))
-        return [SimilarArticle.of(kg, similar) for similar in found]
+        # Scores every article (sparse products, milliseconds): off the loop.
+        return await graph_work(info, lambda: related_page(kg, id, first, after))
 
     @strawberry.field(description="What is loaded: counts, when, and from where.")
     def stats(self, info: Info) -> Stats:

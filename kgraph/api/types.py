@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 import strawberry
 
@@ -14,11 +14,15 @@ from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
 from kgraph.api.pagination import DEFAULT_FIRST, Page, encode_cursor, page_size, paginate
 from kgraph.corpus import normalise_answer
-from kgraph.graph import KnowledgeGraph, curation, queries
+from kgraph.graph import KnowledgeGraph, curation, queries, search
+
+if TYPE_CHECKING:
+    from kgraph.api.related import SimilarConnection
 
 __all__ = [
     "Article",
     "ArticleConnection",
+    "ArticleEdge",
     "Connection",
     "Copy",
     "Direction",
@@ -224,6 +228,21 @@ class Article:
             for source in queries.backlinks(kg, self._article.id, page_size(first))
         ]
 
+    @strawberry.field(
+        description="Articles likely related to this one that it does not link to, nor they"
+        " to it: the links it is missing, best first."
+    )
+    async def missing_links(
+        self, info: Info, first: int | None = 10, after: str | None = None
+    ) -> Annotated[SimilarConnection, strawberry.lazy("kgraph.api.related")]:
+        from kgraph.api.related import related_page  # related.py builds on this module
+
+        kg = info.context.kg
+        article_id = self._article.id
+        return await graph_work(
+            info, lambda: related_page(kg, article_id, first, after, exclude_linked=True)
+        )
+
     @strawberry.field(description="How many distinct articles link here.")
     def in_degree(self, info: Info) -> int:
         return queries.in_degree(info.context.kg, self._article.id)
@@ -262,16 +281,46 @@ def page_of(
     return page.total, info, nodes, edges
 
 
+@strawberry.type(description="An article and its place in the list.")
+class ArticleEdge:
+    cursor: str
+    node: Article
+    score: float | None = strawberry.field(
+        description="How well the article matches the search, from 0 to 1 (4 decimals);"
+        " null when not searching."
+    )
+
+
 @strawberry.type(description="A page of articles.")
-class ArticleConnection(Connection[Article]):
+class ArticleConnection:
+    total_count: int = strawberry.field(description="Items in the whole list, all pages.")
+    page_info: PageInfo
+    nodes: list[Article]
+    edges: list[ArticleEdge]
+
     @classmethod
     def of(
-        cls, kg: KnowledgeGraph, ids: Sequence[int], first: int | None, after: str | None
+        cls,
+        kg: KnowledgeGraph,
+        ids: Sequence[int],
+        first: int | None,
+        after: str | None,
+        scores: Sequence[float] | None = None,
     ) -> ArticleConnection:
-        total, info, nodes, edges = page_of(
-            ids, first, after, lambda i: Article(_article=kg.articles[i])
+        """A page of the articles ``ids``; ``scores`` (one per id) when they were searched."""
+        page = paginate(range(len(ids)), first, after)  # positions in ids
+        edges = [
+            ArticleEdge(
+                cursor=encode_cursor(at),
+                node=Article(_article=kg.articles[ids[at]]),
+                score=None if scores is None else round(scores[at], search.SCORE_DECIMALS),
+            )
+            for at in page.items
+        ]
+        info = PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
+        return cls(
+            total_count=page.total, page_info=info, nodes=[e.node for e in edges], edges=edges
         )
-        return cls(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
 
 @strawberry.type(description="An article near another, and how it was reached.")

@@ -91,7 +91,7 @@ SEEDS_REPORTS = """{ curation {
   duplicateArticles { nodes { id relatedListsDiffer copies { path } } }
   subjectSpellings { key name spellings { spelling files } }
   islands { nodes { size articles { nodes { id } } } }
-  linkSuggestions(first: 100) { totalCount nodes { article { id } suggested { article { id } score sharedKeywords linked } } }
+  linkSuggestions(first: 100) { totalCount nodes { article { id } suggested { article { id } score sharedKeywords linked reasons { sharedTerms commonNeighbours { id } } } } }
   parseErrors { path }
 } }"""
 
@@ -155,7 +155,11 @@ def test_every_planted_finding_is_reported(
         assert scores == sorted(scores, reverse=True)
         for suggested in entry["suggested"]:
             assert suggested["linked"] is False
-            assert suggested["sharedKeywords"]
+            reasons = suggested["reasons"]
+            # Each says why: keywords or terms they share, or neighbours they have in common.
+            assert (
+                suggested["sharedKeywords"] or reasons["sharedTerms"] or reasons["commonNeighbours"]
+            )
             assert not seeds_graph.graph.has_edge(
                 entry["article"]["id"], suggested["article"]["id"]
             )

@@ -416,8 +416,11 @@ NULL_IS_DEFAULT = {
     "Query.topicGraph(layout)": '{ topicGraph(key: "biology", layout: null) { nodes { x y } } }',
     "Query.topicMap(layout)": "{ topicMap(layout: null) { nodes { id x y } } }",
     "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { id } }',
-    "Query.similar(first)": "{ similar(id: 168904, first: null) { article { id } score } }",
+    "Query.similar(first)": "{ similar(id: 168904, first: null) { nodes { article { id } score } } }",
     "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { id } } }",
+    "Article.missingLinks(first)": (
+        "{ article(id: 168902) { missingLinks(first: null) { nodes { score } } } }"
+    ),
     "Topic.articles(first)": '{ topic(key: "biology") { articles(first: null) { edges { cursor } } } }',
     "Island.articles(first)": "{ curation { islands { nodes { articles(first: null) { edges { cursor } } } } } }",
     "Curation.orphans(minInbound)": "{ curation { orphans(minInbound: null) { totalCount } } }",
@@ -494,7 +497,7 @@ def test_nullable_variables_validate_unset_and_null(run: Run, schema: strawberry
             "`depth` must be between 1 and 3, got 4",
         ),
         (
-            "query($f: Int) { similar(id: 168904, first: $f) { score } }",
+            "query($f: Int) { similar(id: 168904, first: $f) { nodes { score } } }",
             "`first` must be between 1 and 100, got 0",
         ),
         (

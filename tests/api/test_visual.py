@@ -123,14 +123,41 @@ def test_path_options(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) ->
 
 
 def test_similar(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None:
+    query = """query($after: String) { similar(id: 52002, first: 3, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor }
+        nodes { article { id } score sharedKeywords linked
+                reasons { sharedKeywords sharedTerms text commonNeighbours { id } } } } }"""
+    page = data(schema, seeds_graph, query)["similar"]
+    found = page["nodes"]
+    assert [f["article"]["id"] for f in found] == [52003, 52001, 52005]
+    assert [f["linked"] for f in found] == [True, True, False]
+    assert 1 > found[0]["score"] >= found[1]["score"] >= found[2]["score"] > 0
+    assert all(f["score"] == round(f["score"], 4) for f in found)
+    best = found[0]["reasons"]
+    assert "binary search" in best["sharedKeywords"]
+    assert "binary search" in best["sharedTerms"]
+    assert best["commonNeighbours"] == [{"id": 52001}]
+    assert page["pageInfo"]["hasNextPage"]
+    assert page["totalCount"] > 3
+    after = page["pageInfo"]["endCursor"]
+    following = data(schema, seeds_graph, query, after=after)["similar"]["nodes"]
+    assert not {f["article"]["id"] for f in following} & {52003, 52001, 52005}
+    assert following[0]["score"] <= found[-1]["score"]
+
+
+def test_missing_links_are_related_articles_not_linked_either_way(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
     found = data(
         schema,
         seeds_graph,
-        "{ similar(id: 52002, first: 3) { article { id } score sharedKeywords linked } }",
-    )["similar"]
-    assert [f["article"]["id"] for f in found] == [52003, 52001, 52005]
-    assert [f["linked"] for f in found] == [True, True, False]
-    assert found[0]["score"] >= found[1]["score"] >= found[2]["score"] > 0
+        "{ article(id: 52002) { missingLinks(first: 5) { nodes { article { id } linked } } } }",
+    )["article"]["missingLinks"]["nodes"]
+    graph = seeds_graph.graph
+    linked = set(graph.successors(52002)) | set(graph.predecessors(52002))
+    assert found
+    assert not {f["article"]["id"] for f in found} & linked
+    assert not any(f["linked"] for f in found)
 
 
 def test_subgraph_depth_1_is_center_and_neighbours(

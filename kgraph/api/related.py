@@ -1,0 +1,87 @@
+"""Related articles as the API gives them: a score, whether they are linked, and why."""
+
+from __future__ import annotations
+
+import strawberry
+
+from kgraph.api.context import Context
+from kgraph.api.pagination import decode_cursor, encode_cursor, page_size
+from kgraph.api.types import Article, Connection, Edge, PageInfo
+from kgraph.graph import KnowledgeGraph, relatedness, similarity
+
+__all__ = ["RelatedReasons", "SimilarArticle", "SimilarConnection", "related_page"]
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="Why two articles are related: what they share.")
+class RelatedReasons:
+    shared_keywords: list[str] = strawberry.field(
+        description="Keywords both hold, in the first article's spelling, rarest first."
+    )
+    shared_terms: list[str] = strawberry.field(
+        description="The terms of their title, question, keywords and answer that add most"
+        " to their text likeness, strongest first."
+    )
+    common_neighbours: list[Article] = strawberry.field(
+        description="Articles linked with both (either way), the least linked first."
+    )
+    text: float = strawberry.field(
+        description="The likeness of their text alone (TF-IDF cosine), 0 to 1."
+    )
+
+
+@strawberry.type(description="An article related to another.")
+class SimilarArticle:
+    article: Article
+    score: float = strawberry.field(
+        description="How related, 0 to 1 (4 decimals): text likeness, the neighbours they"
+        " share (Adamic-Adar) and a link from it back, together."
+    )
+    shared_keywords: list[str] = strawberry.field(
+        description="Keywords both hold (as `reasons.sharedKeywords`)."
+    )
+    linked: bool = strawberry.field(description="Whether a link joins the two, either way.")
+    reasons: RelatedReasons
+
+    @classmethod
+    def of(cls, kg: KnowledgeGraph, source: int, found: relatedness.Related) -> SimilarArticle:
+        keywords = list(similarity.shared_keywords(kg, source, found.id))
+        return cls(
+            article=Article(_article=kg.articles[found.id]),
+            score=round(found.score, 4),
+            shared_keywords=keywords,
+            linked=found.linked,
+            reasons=RelatedReasons(
+                shared_keywords=keywords,
+                shared_terms=list(found.shared_terms),
+                common_neighbours=[
+                    Article(_article=kg.articles[i]) for i in found.common_neighbours
+                ],
+                text=round(found.text, 4),
+            ),
+        )
+
+
+@strawberry.type(description="A page of related articles, best first.")
+class SimilarConnection(Connection[SimilarArticle]):
+    pass
+
+
+def related_page(
+    kg: KnowledgeGraph,
+    article_id: int,
+    first: int | None,
+    after: str | None,
+    *,
+    exclude_linked: bool = False,
+) -> SimilarConnection:
+    """A page of the articles related to ``article_id`` (in a worker thread: it scores them all)."""
+    size = page_size(first, 10)
+    skip = 0 if after is None else decode_cursor(after) + 1
+    found = relatedness.related(kg, article_id, size, exclude_linked=exclude_linked, skip=skip)
+    nodes = [SimilarArticle.of(kg, article_id, item) for item in found.items]
+    edges = [Edge(cursor=encode_cursor(skip + n), node=node) for n, node in enumerate(nodes)]
+    end = edges[-1].cursor if edges else None
+    info = PageInfo(has_next_page=skip + len(nodes) < found.total, end_cursor=end)
+    return SimilarConnection(total_count=found.total, page_info=info, nodes=nodes, edges=edges)

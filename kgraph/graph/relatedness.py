@@ -1,0 +1,309 @@
+"""How related two articles are, learned from the corpus: its text and its links.
+
+One model per graph, built at load (:func:`prepare_relatedness`) and kept with
+the graph (and so in its snapshot):
+
+- **text**: a TF-IDF vector of each article (scikit-learn's vectoriser,
+  sub-linear term frequencies, English stop words left out) over its title,
+  question, keywords and answer, each field a vector of its own, weighted
+  (:data:`FIELD_WEIGHTS`), joined and normalised: the cosine of two articles
+  is one sparse product;
+- **structure**: the links taken both ways, each common neighbour of two
+  articles counting ``1 / log(degree)`` (Adamic-Adar: a neighbour linked to
+  everything says little), and whether the candidate already links to the
+  article (a link one way is a strong hint of the other).
+
+The combined score (:func:`related`) is
+``1 - exp(-(log1p(5 · adamic_adar) + cosine + 0.5 · links_back))``, in
+[0, 1): each part adds evidence, none alone reaches 1. Held out on the dev
+corpus (benchmarks/relatedness.py: one link of 600 articles removed from
+every copy, the rest served), the removed article is in the first ten of 76 %
+of them, where the TF-IDF cosine alone finds 21 % and Adamic-Adar alone 73 %.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from kgraph.budget import checkpoint
+from kgraph.corpus import normalise_answer
+from kgraph.errors import ArticleNotFound
+from kgraph.graph.knowledge import KnowledgeGraph
+
+__all__ = [
+    "FIELD_WEIGHTS",
+    "Related",
+    "RelatedPage",
+    "RelatednessModel",
+    "build_relatedness",
+    "prepare_relatedness",
+    "related",
+    "relatedness_model",
+]
+
+#: What each field's cosine weighs in the text vector (title and keywords say
+#: most about what an article is about; an answer is long and wanders).
+FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "question": 1.0, "keywords": 2.0, "answer": 1.0}
+
+#: The characters of an answer vectorised: its start says what it is about, and
+#: vectorising whole answers (2.5 kB on average) took 2.6 s of a 4.9 s load.
+ANSWER_CHARS = 500
+
+# The model's key in ``KnowledgeGraph.memo``.
+_KEY = "relatedness model"
+
+# Weights of the combined score's parts: a common neighbour's evidence grows
+# with the log of their Adamic-Adar sum; a link back is half a strong cosine.
+_AA_SCALE = 5.0
+_BACK_WEIGHT = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class RelatednessModel:
+    """The text vectors and link matrices of every article, in ``ids`` order."""
+
+    ids: npt.NDArray[np.int64]
+    #: Rows: articles; columns: (field, term); L2-normalised rows.
+    text: sp.csr_matrix
+    #: The term of each column of ``text`` (the field's own vocabulary).
+    terms: npt.NDArray[np.str_]
+    #: Undirected links (1.0 where either links to the other).
+    links: sp.csr_matrix
+    #: ``links`` with each column weighted ``1 / log(degree)`` (0 for degree 1).
+    weighted: sp.csr_matrix
+    #: Row ``i``: the articles linking to article ``i``.
+    backlinks: sp.csr_matrix
+
+    def position(self, article_id: int) -> int:
+        """The row of ``article_id``.
+
+        Raises
+        ------
+        ArticleNotFound
+            When the model holds no such article.
+        """
+        at = int(np.searchsorted(self.ids, article_id))
+        if at >= len(self.ids) or self.ids[at] != article_id:
+            raise ArticleNotFound(article_id)
+        return at
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """An article related to another, with its score and why.
+
+    ``shared_terms`` are the terms whose weights add most to the text cosine;
+    ``common_neighbours`` the articles linked with both (either way), the
+    rarest-linked first.
+    """
+
+    id: int
+    score: float
+    linked: bool
+    text: float
+    common_neighbours: tuple[int, ...]
+    shared_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedPage:
+    """One page of the articles related to another: how many there are in all, and the page."""
+
+    total: int
+    items: list[Related]
+
+
+def _field(texts: Sequence[str], **options: object) -> tuple[sp.csr_matrix, list[str]]:
+    """One field's TF-IDF rows (L2-normalised) and its terms."""
+    vectoriser = TfidfVectorizer(
+        sublinear_tf=True, min_df=2, max_df=0.5, dtype=np.float32, **options
+    )
+    try:
+        rows = vectoriser.fit_transform(texts)
+    except ValueError:  # no term kept (a tiny corpus): an empty field
+        rows = None
+    if rows is None or rows.shape[1] == 0:
+        return sp.csr_matrix(np.zeros((len(texts), 0), dtype=np.float32)), []
+    return normalize(rows).tocsr(), list(vectoriser.get_feature_names_out())
+
+
+def _keyword_terms(text: str) -> list[str]:
+    return [keyword for keyword in text.split("\n") if keyword]
+
+
+def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
+    """Build the relatedness model of ``kg`` (see the module's docstring).
+
+    Examples
+    --------
+    >>> from kgraph.graph import load_graph
+    >>> model = build_relatedness(load_graph("seeds"))
+    >>> model.text.shape[0] == model.links.shape[0] == len(model.ids)
+    True
+    """
+    ids = np.array(sorted(kg.articles), dtype=np.int64)
+    articles = [kg.articles[int(i)] for i in ids]
+    fields = {
+        "title": _field([a.title for a in articles], stop_words="english"),
+        "question": _field([a.question or "" for a in articles], stop_words="english"),
+        # Keywords are phrases: each one a term, compared case-insensitively.
+        "keywords": _field(
+            ["\n".join(k.casefold() for k in a.keywords) for a in articles],
+            tokenizer=_keyword_terms,
+            token_pattern=None,
+            lowercase=False,
+        ),
+        "answer": _field(
+            [normalise_answer(a.answer_raw[: ANSWER_CHARS * 2])[:ANSWER_CHARS] for a in articles],
+            stop_words="english",
+        ),
+    }
+    joined = sp.hstack([rows * FIELD_WEIGHTS[name] for name, (rows, _) in fields.items()]).tocsr()
+    text = (normalize(joined) if joined.shape[1] else joined).astype(np.float32)
+    terms = np.array([term for _, (_, names) in fields.items() for term in names], dtype=np.str_)
+
+    position = {int(article_id): at for at, article_id in enumerate(ids)}
+    sources, targets = [], []
+    for source, target in kg.graph.edges():
+        if source != target:
+            sources.append(position[source])
+            targets.append(position[target])
+    n = len(ids)
+    out = sp.csr_matrix((np.ones(len(sources), dtype=np.float32), (sources, targets)), shape=(n, n))
+    links = out.maximum(out.T).tocsr()  # a link either way
+    degree = np.asarray(links.sum(axis=1)).ravel()
+    weights = np.zeros(n, dtype=np.float32)
+    many = degree > 1
+    weights[many] = 1.0 / np.log(degree[many])
+    weighted = (links @ sp.diags(weights)).tocsr().astype(np.float32)
+    return RelatednessModel(
+        ids=ids,
+        text=text,
+        terms=terms,
+        links=links,
+        weighted=weighted,
+        backlinks=out.T.tocsr(),
+    )
+
+
+def relatedness_model(kg: KnowledgeGraph) -> RelatednessModel:
+    """The model of ``kg``, built on first use and kept with the graph."""
+    return kg.derived(_KEY, lambda: build_relatedness(kg))
+
+
+def prepare_relatedness(kg: KnowledgeGraph) -> None:
+    """Build the model before any request needs it (the load calls this)."""
+    relatedness_model(kg)
+
+
+def _row(matrix: sp.csr_matrix, at: int) -> npt.NDArray[np.float32]:
+    return np.asarray(matrix[at].toarray()).ravel()
+
+
+def _shared_terms(model: RelatednessModel, a: int, b: int, most: int = 3) -> tuple[str, ...]:
+    """The terms adding most to the cosine of rows ``a`` and ``b``, distinct, strongest first."""
+    first, second = model.text[a], model.text[b]
+    common, ours, theirs = np.intersect1d(first.indices, second.indices, return_indices=True)
+    if len(common) == 0:
+        return ()
+    products = first.data[ours] * second.data[theirs]
+    found: list[str] = []
+    for at in np.argsort(-products, kind="stable"):
+        term = str(model.terms[common[at]])
+        if term not in found:
+            found.append(term)
+        if len(found) == most:
+            break
+    return tuple(found)
+
+
+def _common_neighbours(model: RelatednessModel, a: int, b: int, most: int = 3) -> tuple[int, ...]:
+    """Articles linked with both rows, the most telling (fewest links) first."""
+    common = np.intersect1d(model.links[a].indices, model.links[b].indices)
+    if len(common) == 0:
+        return ()
+    degree = np.diff(model.links.indptr)[common]
+    order = np.lexsort((model.ids[common], degree))
+    return tuple(int(model.ids[common[at]]) for at in order[:most])
+
+
+def related(
+    kg: KnowledgeGraph,
+    article_id: int,
+    first: int = 10,
+    *,
+    exclude_linked: bool = False,
+    skip: int = 0,
+) -> RelatedPage:
+    """The articles most related to ``article_id``, best first (then by id).
+
+    Every article is scored (a few sparse products: milliseconds on 20,000
+    articles); those scoring 0 are left out, and so is ``article_id``. With
+    ``exclude_linked``, the articles it links to or from are left out too (the
+    links it is missing, for curators). ``skip`` leaves out the first so many
+    (pages).
+
+    Raises
+    ------
+    ArticleNotFound
+        When ``article_id`` is not an article of the graph.
+
+    Examples
+    --------
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> kg.articles[52002].title
+    'How does binary search work?'
+    >>> best = related(kg, 52002, 3).items
+    >>> [(r.id, r.linked) for r in best]
+    [(52003, True), (52001, True), (52005, False)]
+    >>> all(0 < r.score < 1 for r in best)
+    True
+    """
+    if article_id not in kg.articles:
+        raise ArticleNotFound(article_id)
+    model = relatedness_model(kg)
+    at = model.position(article_id)
+    checkpoint()
+    cosine = np.asarray((model.text @ model.text[at].T).todense()).ravel()
+    neighbours = model.links[at]
+    adamic_adar = np.asarray((model.weighted @ neighbours.T).todense()).ravel()
+    back = _row(model.backlinks, at)
+    checkpoint()
+    raw = np.log1p(_AA_SCALE * adamic_adar) + cosine + _BACK_WEIGHT * back
+    raw[at] = 0.0
+    linked = set(neighbours.indices.tolist())
+    if exclude_linked:
+        raw[neighbours.indices] = 0.0
+    wanted = skip + max(first, 0)
+    candidates = np.flatnonzero(raw > 0)
+    total = len(candidates)
+    if wanted == 0 or skip >= total:
+        return RelatedPage(total=total, items=[])
+    if len(candidates) > wanted:
+        # The best ``wanted`` by score, ties then by id (``candidates`` ascend).
+        kept = candidates[np.argpartition(-raw[candidates], wanted - 1)[:wanted]]
+        floor = raw[kept].min()
+        candidates = candidates[raw[candidates] >= floor]
+    order = candidates[np.lexsort((candidates, -raw[candidates]))][skip:wanted]
+    checkpoint()
+    items = [
+        Related(
+            id=int(model.ids[other]),
+            score=float(1.0 - math.exp(-float(raw[other]))),
+            linked=int(other) in linked,
+            text=float(cosine[other]),
+            common_neighbours=_common_neighbours(model, at, int(other)),
+            shared_terms=_shared_terms(model, at, int(other)),
+        )
+        for other in order
+    ]
+    return RelatedPage(total=total, items=items)
