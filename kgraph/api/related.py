@@ -29,6 +29,9 @@ class RelatedReasons:
     text: float = strawberry.field(
         description="The likeness of their text alone (TF-IDF cosine), 0 to 1."
     )
+    link_distance: int | None = strawberry.field(
+        description="Links between them, either way: 1, 2 or 3; null when farther."
+    )
 
 
 @strawberry.type(description="An article related to another.")
@@ -59,6 +62,7 @@ class SimilarArticle:
                     Article(_article=kg.articles[i]) for i in found.common_neighbours
                 ],
                 text=round(found.text, 4),
+                link_distance=found.link_distance,
             ),
         )
 

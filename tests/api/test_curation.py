@@ -91,7 +91,7 @@ SEEDS_REPORTS = """{ curation {
   duplicateArticles { nodes { id relatedListsDiffer copies { path } } }
   subjectSpellings { key name spellings { spelling files } }
   islands { nodes { size articles { nodes { id } } } }
-  linkSuggestions(first: 100) { totalCount nodes { article { id } suggested { article { id } score sharedKeywords linked reasons { sharedTerms commonNeighbours { id } } } } }
+  linkSuggestions(first: 100) { totalCount nodes { article { id } suggested { article { id } score sharedKeywords linked reasons { sharedTerms commonNeighbours { id } linkDistance } } } }
   parseErrors { path }
 } }"""
 
@@ -156,9 +156,12 @@ def test_every_planted_finding_is_reported(
         for suggested in entry["suggested"]:
             assert suggested["linked"] is False
             reasons = suggested["reasons"]
-            # Each says why: keywords or terms they share, or neighbours they have in common.
+            # Each says why: keywords or terms they share, or links between them.
             assert (
-                suggested["sharedKeywords"] or reasons["sharedTerms"] or reasons["commonNeighbours"]
+                suggested["sharedKeywords"]
+                or reasons["sharedTerms"]
+                or reasons["commonNeighbours"]
+                or reasons["linkDistance"] == 3
             )
             assert not seeds_graph.graph.has_edge(
                 entry["article"]["id"], suggested["article"]["id"]
