@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,10 +11,12 @@ from kgraph.budget import checkpoint
 from kgraph.corpus import topic_key, words
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.search import search as search_articles
 from kgraph.model import FindingKind
 
 __all__ = [
     "Direction",
+    "Found",
     "Neighbour",
     "OutgoingLink",
     "backlinks",
@@ -131,7 +132,7 @@ def title_words(kg: KnowledgeGraph) -> Mapping[str, tuple[int, ...]]:
     """Each searchable word of a title → the ids of the articles whose title has it.
 
     Built once per graph, on first use (a tenth of a second on the dev corpus),
-    then kept with it: the input of search relevance.
+    then kept with it.
 
     >>> from kgraph.graph import load_graph
     >>> sorted(title_words(load_graph("seeds"))["pump"])
@@ -151,63 +152,49 @@ def title_words(kg: KnowledgeGraph) -> Mapping[str, tuple[int, ...]]:
         return kg.derived(_TITLE_WORDS, build)
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What :func:`find_articles` found: ids in order and, for a search, their scores.
+
+    ``scores[i]`` is the relevance of ``ids[i]``, in [0, 1] (see
+    :func:`kgraph.graph.search.search`); ``None`` when nothing was searched.
+    """
+
+    ids: list[int]
+    scores: list[float] | None = None
+
+
 def find_articles(
     kg: KnowledgeGraph,
     *,
     topic: str | None = None,
     keyword: str | None = None,
     search: str | None = None,
-) -> list[int]:
-    """Ids of the articles matching every given filter.
+) -> Found:
+    """The articles matching every given filter, most relevant first when searching.
 
     ``topic`` is a topic key or any spelling of its subject; ``keyword`` one
-    keyword (case-insensitive); ``search`` words that must all occur in the
-    title, question or keywords. Ordered by relevance when searching (more
-    search words in the title first, then by id), else by id.
-
-    The words are looked up in the graph's indexes (``by_word`` and
-    :func:`title_words`), so a search costs set operations on the matches,
-    not a reading of their titles.
+    keyword (case-insensitive); ``search`` words ranked by
+    :func:`kgraph.graph.search.search` (relevance, typos forgiven), among the
+    articles the other filters leave. Without a search: by id.
 
     >>> from kgraph.graph import load_graph
     >>> kg = load_graph("seeds")
-    >>> find_articles(kg, search="sodium potassium pump")[:1]
+    >>> find_articles(kg, search="sodium potasium pump").ids[:1]
     [168904]
     >>> find_articles(kg, topic="Computer science", keyword="recursion")
-    [52005, 52009]
+    Found(ids=[52005, 52009], scores=None)
     """
     filters: list[Iterable[int]] = []
     if topic is not None:
         filters.append(kg.by_topic.get(topic_key(topic), ()))
     if keyword is not None:
         filters.append(kg.by_keyword.get(" ".join(keyword.split()).casefold(), ()))
-    query = list(dict.fromkeys(words(search))) if search is not None else []
-    filters.extend(kg.by_word.get(word, ()) for word in query)
-    if search is not None and not query:
-        filters.append(())  # a search with no word matches nothing
     matched = _intersect(filters)
-    if matched is None:
-        return sorted(kg.articles)
-    if not query or not matched:
-        return sorted(matched)
-    in_titles = title_words(kg)
-    # How many search words each match has in its title (matches with none
-    # are left out), counted by set intersections rather than per article.
-    in_title: Counter[int] = Counter()
-    for word in query:
-        checkpoint()
-        in_title.update(matched.intersection(in_titles.get(word, ())))
-    by_count: dict[int, list[int]] = {}
-    for done, (article_id, count) in enumerate(in_title.items()):
-        if done % _CLOCK_EVERY == 0:
-            checkpoint()
-        by_count.setdefault(count, []).append(article_id)
-    ranked: list[int] = []
-    for count in sorted(by_count, reverse=True):
-        ranked.extend(sorted(by_count[count]))
-    checkpoint()
-    ranked.extend(sorted(matched.difference(in_title)))
-    return ranked
+    if search is not None:
+        hits = search_articles(kg, search, within=matched)
+        return Found(ids=hits.ids, scores=hits.scores)
+    return Found(ids=sorted(kg.articles if matched is None else matched))
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,6 +183,22 @@ def test_articles_filters_and_paging(run: Run, seeds_graph: KnowledgeGraph) -> N
     assert seen == sorted(seeds_graph.articles)
 
 
+def test_a_search_ranks_with_scores_and_pages_keep_them(run: Run) -> None:
+    query = (
+        "query($s: String, $a: String) { articles(filter: {search: $s}, first: 3, after: $a)"
+        " { totalCount pageInfo { endCursor } edges { score node { id } } } }"
+    )
+    first = data(run(query, s="sodium potasium pump"))["articles"]  # a typo forgiven
+    assert first["edges"][0]["node"]["id"] == 168904
+    scores = [edge["score"] for edge in first["edges"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s <= 1 and s == round(s, 4) for s in scores)
+    after = data(run(query, s="sodium potasium pump", a=first["pageInfo"]["endCursor"]))
+    assert after["articles"]["edges"][0]["score"] <= scores[-1]
+    unsearched = data(run("{ articles(first: 2) { edges { score } } }"))["articles"]["edges"]
+    assert unsearched == [{"score": None}, {"score": None}]
+
+
 def test_topics_and_topic(run: Run) -> None:
     topics = data(run("{ topics { key name articleCount fileCount } }"))["topics"]
     assert [t["key"] for t in topics] == [

@@ -1,0 +1,494 @@
+"""Search articles by relevance: BM25F over their fields, tolerant of typos, phrases first."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from kgraph.budget import checkpoint
+from kgraph.corpus import words
+from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.model import Article
+
+__all__ = [
+    "FIELD_WEIGHTS",
+    "LONG_WORD",
+    "SCORE_DECIMALS",
+    "Hits",
+    "SearchIndex",
+    "completions",
+    "corrections",
+    "prepare_search",
+    "search",
+    "search_index",
+]
+
+#: How much a word found in each field counts (BM25F field weights): the title
+#: most, the question and keywords (curated search terms) next, the answer least.
+#: The answer is read as its summary (``description``, written for search
+#: engines): whole answers (49 MB, 7 million words on the dev corpus) took 3 s
+#: to index against a load budget of 0.7 s, and their first 256 bytes added
+#: 0.4 s to the summaries' 0.5 s for the whole index.
+FIELD_WEIGHTS = {"title": 3.0, "question": 1.5, "keywords": 1.5, "answer": 1.0}
+
+# BM25's usual constants: term-frequency saturation and length normalisation.
+_K1 = 1.2
+_B = 0.75
+# What a word counts for when only a spelling one typo away, or a completion
+# of the last word typed, is found, against 1 for the word itself.
+_CORRECTION = 0.6
+_COMPLETION = 0.6
+# The share of the score an exact phrase adds (in the title, question or a keyword).
+_PHRASE = 0.25
+# Typos are looked for in words this long (shorter ones have too many neighbours),
+# and the last word is completed from this length on, into at most so many
+# words (the commonest).
+_MIN_CORRECTED = 4
+_MAX_CORRECTED = 40
+_MIN_COMPLETED = 3
+#: Words this long may hold two typos (one below it).
+LONG_WORD = 9
+_COMPLETIONS = 16
+# The most articles read for the phrase bonus, best scored first.
+_PHRASE_CHECKS = 500
+#: Scores equal to this many decimals tie (the API shows as many).
+SCORE_DECIMALS = 4
+# Articles handled between two looks at the request's budget.
+_CLOCK_EVERY = 1024
+
+_KEY = ("kgraph.graph.search", "index")
+# Concurrent first searches of a graph would each build the index: one builds
+# it, the others wait for it.
+_BUILDING = threading.Lock()
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchIndex:
+    """The words of every article, weighed for BM25F, with what typo tolerance needs.
+
+    Attributes
+    ----------
+    ids : ndarray
+        Article ids, ascending: row ``r`` of ``weights`` is article ``ids[r]``.
+    in_degree : ndarray
+        How many articles link to each row's article (ties go to the most linked).
+    terms : dict
+        Each word of any field → its column.
+    weights : scipy.sparse.csc_array
+        Rows x terms: the saturated BM25F term frequency, in [0, 1).
+    idf : ndarray
+        Each column's BM25 inverse document frequency.
+    spellings : tuple of str
+        The words of titles, questions and keywords, sorted: where corrections
+        of typos and completions of the last word come from.
+    spelling_columns : ndarray
+        The column of each of ``spellings``.
+    spelt : ndarray
+        Whether each column's word is one of ``spellings``.
+    alphabet : str
+        The characters of ``spellings``: what a typo may have replaced or left out.
+    trigrams : dict
+        Each character trigram of a spelling (padded with a space each side) → its column.
+    spelling_trigrams : scipy.sparse.csc_array
+        Spellings x trigrams: where spellings two typos from a long word are looked for.
+    """
+
+    ids: IntArray
+    in_degree: npt.NDArray[np.int32]
+    terms: dict[str, int]
+    weights: sp.csc_array
+    idf: FloatArray
+    spellings: tuple[str, ...]
+    spelling_columns: npt.NDArray[np.int32]
+    spelt: npt.NDArray[np.bool_]
+    alphabet: str
+    trigrams: dict[str, int]
+    spelling_trigrams: sp.csc_array
+    spelling_sizes: npt.NDArray[np.int64]  # letters of each spelling
+
+    def column_at(self, column: int) -> tuple[npt.NDArray[np.int32], FloatArray]:
+        """The rows holding the word of ``column``, and its weights there."""
+        start, stop = self.weights.indptr[column], self.weights.indptr[column + 1]
+        values: FloatArray = self.weights.data[start:stop]
+        return self.weights.indices[start:stop], values
+
+
+def _field_text(article: Article, name: str) -> str:
+    if name == "title":
+        return article.title
+    if name == "question":
+        return article.question or ""
+    if name == "keywords":
+        return " , ".join(article.keywords)
+    return article.description or ""
+
+
+class _Numbering(dict[str, int]):
+    """Words → columns, numbering a word on its first look-up."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = column = len(self)
+        return column
+
+
+def _count(
+    texts: Iterable[str], terms: _Numbering, split: Callable[[str], list[str]] = words
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float32]]:
+    """(row, column) of every word of every text, numbering new words in ``terms``; lengths."""
+    columns: list[int] = []
+    lengths: list[int] = []
+    number = terms.__getitem__
+    for done, text in enumerate(texts):
+        if done % _CLOCK_EVERY == 0:
+            checkpoint()
+        found = split(text)
+        lengths.append(len(found))
+        # A dict look-up per word, in C (a comprehension calling setdefault
+        # took 0.9 s on dev, this 0.2 s); scipy sums the repeats.
+        columns.extend(map(number, found))
+    sizes = np.asarray(lengths, dtype=np.int64)
+    rows = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    return rows, np.asarray(columns, dtype=np.int64), sizes.astype(np.float32)
+
+
+def build_index(kg: KnowledgeGraph) -> SearchIndex:
+    """The search index of ``kg`` (see :func:`search_index`, which keeps it with the graph)."""
+    ids = np.asarray(sorted(kg.articles), dtype=np.int64)
+    articles = [kg.articles[int(i)] for i in ids]
+    terms = _Numbering()
+    counted: dict[str, tuple[IntArray, IntArray, FloatArray]] = {}
+    for name in FIELD_WEIGHTS:
+        if name == "question":
+            # The site repeats the title as the question: such a question is
+            # counted from the title's words rather than read again.
+            same = np.asarray([a.question == a.title for a in articles], dtype=bool)
+            rows, cols, sizes = _count(
+                (
+                    "" if repeat else (a.question or "")
+                    for a, repeat in zip(articles, same, strict=True)
+                ),
+                terms,
+            )
+            title_rows, title_cols, title_sizes = counted["title"]
+            copied = same[title_rows]
+            rows = np.concatenate([rows, title_rows[copied]])
+            cols = np.concatenate([cols, title_cols[copied]])
+            sizes = np.where(same, title_sizes, sizes)
+        else:
+            rows, cols, sizes = _count((_field_text(a, name) for a in articles), terms)
+        counted[name] = (rows, cols, sizes)
+    shape = (len(ids), len(terms))
+    # BM25F: each field's counts, normalised by its length and weighed, summed,
+    # then saturated once per (article, word).
+    parts_rows, parts_cols, parts_values = [], [], []
+    for name, (rows, cols, sizes) in counted.items():
+        average = float(sizes.mean()) if sizes.size else 0.0
+        scale = FIELD_WEIGHTS[name] / (1 - _B + _B * sizes / (average or 1.0))
+        parts_rows.append(rows)
+        parts_cols.append(cols)
+        parts_values.append(scale[rows].astype(np.float32))
+    checkpoint()
+    weights = sp.csc_array(
+        (np.concatenate(parts_values), (np.concatenate(parts_rows), np.concatenate(parts_cols))),
+        shape=shape,
+        dtype=np.float32,
+    )
+    weights.sum_duplicates()
+    weights.data = weights.data / (_K1 + weights.data)
+    held = np.diff(weights.indptr)
+    idf = np.log1p((len(ids) - held + 0.5) / (held + 0.5)).astype(np.float32)
+    degrees = dict(kg.graph.in_degree())
+    in_degree = np.asarray([degrees[int(i)] for i in ids], dtype=np.int32)
+    by_column = list(terms)  # dicts keep insertion order: the column numbers
+    curated = np.unique(np.concatenate([counted[n][1] for n in ("title", "question", "keywords")]))
+    spellings = sorted(by_column[c] for c in curated)
+    # Counted like the words of the articles: scikit-learn's CountVectorizer
+    # (analyzer="char_wb") took 0.15 s on dev, this 0.04 s.
+    trigrams = _Numbering()
+    rows, cols, sizes = _count(spellings, trigrams, _trigrams)
+    ones = np.ones(len(rows), dtype=np.float32)
+    return SearchIndex(
+        ids=ids,
+        in_degree=in_degree,
+        terms=dict(terms),
+        weights=weights,
+        idf=idf,
+        spellings=tuple(spellings),
+        spelling_columns=np.asarray([terms[w] for w in spellings], dtype=np.int32),
+        spelt=np.isin(np.arange(len(terms)), curated),
+        alphabet="".join(sorted({char for word in spellings for char in word})),
+        trigrams=dict(trigrams),
+        spelling_trigrams=sp.csc_array((ones, (rows, cols)), shape=(len(spellings), len(trigrams))),
+        spelling_sizes=sizes.astype(np.int64),
+    )
+
+
+def search_index(kg: KnowledgeGraph) -> SearchIndex:
+    """The search index of ``kg``: built on first use, then kept with the graph.
+
+    >>> from kgraph.graph import load_graph
+    >>> index = search_index(load_graph("seeds"))
+    >>> int(index.idf[index.terms["pump"]]) > int(index.idf[index.terms["what"]])
+    True
+    """
+    with _BUILDING:
+        return kg.derived(_KEY, lambda: build_index(kg))
+
+
+def prepare_search(kg: KnowledgeGraph) -> None:
+    """Build the search index now, so that the first search does not wait for it."""
+    search_index(kg)
+
+
+def corrections(index: SearchIndex, word: str) -> dict[str, int]:
+    """Spellings of titles, questions and keywords a typo or two from ``word``, with how many.
+
+    A typo is a character left out, added, replaced, or swapped with the next
+    (the optimal string alignment distance). Spellings one typo away are found
+    by looking every variant of the word up: about twice the alphabet per
+    character (a thousand look-ups, 0.3 ms, for a word of ten letters on the
+    dev corpus). Words of :data:`LONG_WORD` letters or more may hold two
+    typos: spellings sharing half of their character trigrams with the word
+    are measured against it.
+
+    >>> from kgraph.graph import load_graph
+    >>> index = search_index(load_graph("seeds"))
+    >>> corrections(index, "sodim"), corrections(index, "potasisum")
+    ({'sodium': 1}, {'potassium': 1})
+    """
+    found = {
+        variant: 1
+        for variant in _one_typo_away(word, index.alphabet)
+        if variant != word and _spelt(index, variant)
+    }
+    if len(word) >= LONG_WORD:
+        for other in _sharing_trigrams(index, word):
+            if other not in found and other != word and _typos(word, other, 2) <= 2:
+                found[other] = 2
+    return dict(sorted(found.items()))
+
+
+def _sharing_trigrams(index: SearchIndex, word: str) -> list[str]:
+    """Spellings within two letters of ``word``'s length sharing half of their trigrams with it."""
+    asked = sorted({index.trigrams[t] for t in _trigrams(word) if t in index.trigrams})
+    if not asked:
+        return []
+    postings = index.spelling_trigrams[:, asked]
+    # A spelling holding a trigram twice counts it twice: a looser filter, never a stricter one.
+    shared = np.bincount(postings.indices, minlength=len(index.spellings))
+    sizes = index.spelling_sizes  # as many padded trigrams as letters
+    enough = (2 * shared >= np.maximum(sizes, len(word))) & (np.abs(sizes - len(word)) <= 2)
+    return [index.spellings[int(i)] for i in np.flatnonzero(enough)]
+
+
+def _trigrams(word: str) -> list[str]:
+    """The character trigrams of ``word`` padded with a space each side: as many as its letters.
+
+    >>> _trigrams("cell")
+    [' ce', 'cel', 'ell', 'll ']
+    """
+    padded = f" {word} "
+    return [padded[at : at + 3] for at in range(len(word))]
+
+
+def _typos(a: str, b: str, most: int) -> int:
+    """The optimal string alignment distance of ``a`` and ``b``, or ``most + 1`` past ``most``.
+
+    Hand-written: a handful of candidates per long word are measured, and no
+    dependency of kgraph has an edit distance (scikit-learn and scipy do not).
+
+    >>> _typos("photosynthese", "photosynthesis", 2), _typos("bianry", "binary", 2)
+    (2, 1)
+    """
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, other in enumerate(b, 1):
+            cost = 0 if char == other else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > most:
+            return most + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+def _spelt(index: SearchIndex, word: str) -> bool:
+    """Whether ``word`` is a word of a title, question or keyword."""
+    # A dict look-up first: a bisection of the spellings per variant took 2 ms a word.
+    column = index.terms.get(word)
+    return column is not None and bool(index.spelt[column])
+
+
+def _one_typo_away(word: str, alphabet: str) -> Iterable[str]:
+    for at in range(len(word) + 1):
+        head, tail = word[:at], word[at:]
+        for char in alphabet:
+            yield head + char + tail
+        if tail:
+            yield head + tail[1:]
+            for char in alphabet:
+                yield head + char + tail[1:]
+        if len(tail) > 1:
+            yield head + tail[1] + tail[0] + tail[2:]
+
+
+def completions(index: SearchIndex, prefix: str) -> list[str]:
+    """The commonest spellings of titles, questions and keywords that extend ``prefix``.
+
+    >>> from kgraph.graph import load_graph
+    >>> completions(search_index(load_graph("seeds")), "potas")
+    ['potassium']
+    """
+    start = bisect.bisect_right(index.spellings, prefix)
+    stop = bisect.bisect_left(index.spellings, prefix + "\U0010ffff", lo=start)
+    if stop <= start:
+        return []
+    columns = index.spelling_columns[start:stop]
+    held = index.weights.indptr[columns + 1] - index.weights.indptr[columns]
+    best = np.argsort(-held, kind="stable")[:_COMPLETIONS]
+    return [index.spellings[start + int(i)] for i in best]
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """The articles a search found, best first, each once, with their scores in [0, 1]."""
+
+    ids: list[int]
+    scores: list[float]
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A word of the query: the columns that count for it, each with its weight."""
+
+    columns: list[int]
+    weights: list[float]
+    best: float  # the most it can add to a score
+
+
+def _query_word(index: SearchIndex, word: str, last: bool) -> _Word:
+    """What counts for ``word``: itself, its corrections if it is no known spelling, completions."""
+    known = index.terms.get(word)
+    unknown_idf = math.log1p((len(index.ids) + 0.5) / 0.5)  # the idf of a word no article has
+    # Corrections and completions never count for more than the word itself
+    # would: a rare variant must not outweigh a common word that was typed.
+    cap = float(index.idf[known]) if known is not None else unknown_idf
+    found: dict[int, float] = {}
+    if known is not None:
+        found[known] = cap
+    variants: list[tuple[str, float]] = []
+    if _MIN_CORRECTED <= len(word) <= _MAX_CORRECTED and not _spelt(index, word):
+        found_typos = corrections(index, word).items()
+        variants.extend((other, _CORRECTION**typos) for other, typos in found_typos)
+    if last and len(word) >= _MIN_COMPLETED:
+        variants.extend((other, _COMPLETION) for other in completions(index, word))
+    for other, share in variants:
+        column = index.terms[other]
+        weight = share * min(cap, float(index.idf[column]))
+        found[column] = max(found.get(column, 0.0), weight)
+    best = max(found.values(), default=0.0) if known is not None or found else unknown_idf
+    return _Word(columns=list(found), weights=list(found.values()), best=best)
+
+
+def search(kg: KnowledgeGraph, text: str, within: Collection[int] | None = None) -> Hits:
+    """Articles relevant to ``text``, best first, each once; only those of ``within`` if given.
+
+    Relevance is BM25F over the title, question, keywords and answer (its
+    summary), the title weighing most
+    (:data:`FIELD_WEIGHTS`). A word that is no spelling of a title, question or
+    keyword also counts through the spellings one typo away
+    (:func:`corrections`), and the last word, unless followed by a space or a
+    sign, through its commonest completions (as-you-type), each at 0.6 of the
+    word's weight. Articles holding the words as a phrase, in order, in the
+    title, question or a keyword gain a fifth of the score.
+
+    Scores are in [0, 1]: the share of the best score the query could reach.
+    Equal scores (to 4 decimals) go to the most linked article (in-degree), then
+    the lowest id. A text without words finds nothing.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> hits = search(kg, "sodium potasium pump")
+    >>> hits.ids[:1], 0 < hits.scores[0] <= 1
+    ([168904], True)
+    """
+    index = search_index(kg)
+    query = list(dict.fromkeys(words(text)))
+    if not query:
+        return Hits([], [])
+    typing_on = bool(text) and not text[-1].isspace() and text.rstrip()[-1:].isalnum()
+    total = np.zeros(len(index.ids), dtype=np.float32)
+    ideal = 0.0
+    for at, word in enumerate(query):
+        checkpoint()
+        counted = _query_word(index, word, last=typing_on and at == len(query) - 1)
+        ideal += counted.best
+        if len(counted.columns) == 1:
+            rows, values = index.column_at(counted.columns[0])
+            total[rows] += values * counted.weights[0]
+            continue
+        # A word counts once per article: through its best variant there.
+        best = np.zeros(len(index.ids), dtype=np.float32)
+        for column, weight in zip(counted.columns, counted.weights, strict=True):
+            rows, values = index.column_at(column)
+            best[rows] = np.maximum(best[rows], values * weight)
+        total += best
+    score = total / ideal if ideal else total
+    if len(query) > 1:
+        phrased = _phrase_rows(kg, index, query, score)
+        score = score / (1 + _PHRASE)
+        score[phrased] += _PHRASE / (1 + _PHRASE)
+    matching = np.flatnonzero(score > 0)
+    if within is not None:
+        allowed = np.fromiter(within, np.int64, len(within))
+        matching = matching[np.isin(index.ids[matching], allowed)]
+    checkpoint()
+    shown = np.round(score[matching], SCORE_DECIMALS)
+    ranked = matching[np.lexsort((index.ids[matching], -index.in_degree[matching], -shown))]
+    return Hits(ids=index.ids[ranked].tolist(), scores=score[ranked].astype(float).tolist())
+
+
+def _phrase_rows(
+    kg: KnowledgeGraph, index: SearchIndex, query: Sequence[str], score: FloatArray
+) -> IntArray:
+    """Rows of the articles whose title, question or a keyword holds ``query`` in order.
+
+    Only the :data:`_PHRASE_CHECKS` best scored of the articles holding every
+    word there are read: the bonus reorders the top of the list, and a query
+    of common words ("what is the") would otherwise read thousands of titles.
+    """
+    holders = sorted((kg.by_word.get(word, ()) for word in query), key=len)
+    candidates = set(holders[0])
+    for ids in holders[1:]:
+        if not candidates:
+            break
+        checkpoint()
+        candidates.intersection_update(ids)
+    rows = np.searchsorted(index.ids, np.fromiter(candidates, np.int64, len(candidates)))
+    if len(rows) > _PHRASE_CHECKS:
+        rows = rows[np.argpartition(-score[rows], _PHRASE_CHECKS)[:_PHRASE_CHECKS]]
+    phrase = f" {' '.join(query)} "
+    found: list[int] = []
+    for done, row in enumerate(rows.tolist()):
+        if done % _CLOCK_EVERY == 0:
+            checkpoint()
+        article = kg.articles[int(index.ids[row])]
+        texts = (article.title, article.question or "", *article.keywords)
+        if any(phrase in f" {' '.join(words(text))} " for text in texts):
+            found.append(row)
+    return np.asarray(found, dtype=np.int64)

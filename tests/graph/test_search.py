@@ -1,0 +1,142 @@
+"""Search by relevance: typos, completions, phrases, fields, ties, copies and the budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from conftest import Related, article_text
+from kgraph import budget
+from kgraph.errors import DeadlineExceeded
+from kgraph.graph import KnowledgeGraph, load_graph, queries
+from kgraph.graph.search import corrections, search, search_index
+
+
+def _write(
+    root: Path,
+    article_id: int,
+    title: str,
+    *,
+    keywords: str = "alpha",
+    description: str = "Nothing said.",
+    related: Sequence[Related] = (),
+    path: str | None = None,
+    subject: str = "Biology",
+) -> None:
+    text = article_text(article_id, title=title, subject=subject, related=related)
+    text = text.replace("page_keywords: one, two, three", f"page_keywords: {keywords}")
+    text = text.replace("page_description: A description.", f"page_description: {description}")
+    target = root / (path or f"biology/a{article_id}.md")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def kg(tmp_path: Path) -> KnowledgeGraph:
+    root = tmp_path / "corpus"
+    _write(root, 1, "What is photosynthesis?", keywords="photosynthesis, plants")
+    _write(root, 2, "How do plants make sugar from light?", description="Photosynthesis explained.")
+    _write(root, 3, "What is binary search?", keywords="binary search, algorithms")
+    _write(root, 4, "Why search a binary tree for a value?", keywords="trees")
+    _write(root, 5, "What is mitochondria?", related=[(1, 6, None)])
+    _write(root, 6, "What is cytoplasm?", related=[(1, 7, None)])
+    _write(root, 7, "What is ribosome?", related=[(1, 6, None)])
+    _write(root, 8, "What is ribosome?", related=[(1, 6, None)], subject="Chemistry")
+    _write(root, 9, "What is potassium?", path="biology/potassium.md")
+    _write(root, 9, "What is potassium?", path="chemistry/potassium.md", subject="Chemistry")
+    return load_graph(root)
+
+
+def test_a_typo_still_finds_the_title(kg: KnowledgeGraph) -> None:
+    for typed in ("photosynhtesis", "photosyntesis", "photosynthesiss", "photozynthesis"):
+        assert search(kg, f"what is {typed}").ids[0] == 1, typed
+    assert search(kg, "bianry search").ids[0] == 3
+
+
+def test_long_words_forgive_two_typos(kg: KnowledgeGraph) -> None:
+    index = search_index(kg)
+    assert corrections(index, "photosynthese") == {"photosynthesis": 2}
+    assert corrections(index, "mitochondira") == {"mitochondria": 1}
+    assert corrections(index, "ribosmoe") == {"ribosome": 1}
+    # Short words hold one typo at most.
+    assert corrections(index, "ribsome") == {"ribosome": 1}
+    assert corrections(index, "rbismoe") == {}
+    assert search(kg, "photosynthese").ids[:2] == [1, 2]
+
+
+def test_the_last_word_is_completed_as_typed(kg: KnowledgeGraph) -> None:
+    assert search(kg, "mitoch").ids == [5]
+    assert search(kg, "what is ribo").ids[:2] == [7, 8]
+    # A word followed by a space or a sign is finished: no completion.
+    assert 5 not in search(kg, "mitoch ").ids
+    assert 5 not in search(kg, "mitoch?").ids
+
+
+def test_an_exact_phrase_outranks_the_same_words_scattered(kg: KnowledgeGraph) -> None:
+    found = search(kg, "binary search")
+    assert found.ids[:2] == [3, 4]
+    assert found.scores[0] > found.scores[1]
+    # Article 4 holds "binary tree" as a phrase: it goes first, though longer.
+    assert search(kg, "binary tree").ids[0] == 4
+
+
+def test_the_title_outranks_a_match_in_the_answer_alone(kg: KnowledgeGraph) -> None:
+    found = search(kg, "photosynthesis")
+    assert found.ids == [1, 2]  # 2 says it in its answer's summary only
+    assert 1 >= found.scores[0] > found.scores[1] > 0
+
+
+def test_equal_scores_go_to_the_most_linked_then_the_lowest_id(kg: KnowledgeGraph) -> None:
+    # 7 and 8 have the same text; 6 links to neither, 5 and 7 link to 6.
+    assert search(kg, "ribosome").ids == [7, 8]
+    cytoplasm = search(kg, "what is")
+    tied = [
+        i for i, s in zip(cytoplasm.ids, cytoplasm.scores, strict=True) if s == cytoplasm.scores[0]
+    ]
+    assert tied[0] == 6  # linked from three articles
+
+
+def test_each_article_comes_once_whatever_its_copies(kg: KnowledgeGraph) -> None:
+    found = search(kg, "potassium potassium what")
+    assert found.ids.count(9) == 1
+    assert len(found.ids) == len(set(found.ids))
+    assert len(kg.articles[9].copies) == 2
+
+
+def test_a_text_without_words_finds_nothing(kg: KnowledgeGraph) -> None:
+    for text in ("", "   ", "?!", "—"):
+        assert search(kg, text).ids == []
+        assert queries.find_articles(kg, search=text).ids == []
+
+
+def test_stop_words_alone_still_rank(kg: KnowledgeGraph) -> None:
+    found = search(kg, "what is")
+    assert set(found.ids) == {1, 3, 5, 6, 7, 8, 9}
+    assert all(0 < s <= 1 for s in found.scores)
+
+
+def test_find_articles_ranks_a_search_among_the_filtered(kg: KnowledgeGraph) -> None:
+    found = queries.find_articles(kg, search="what is ribosome", topic="chemistry")
+    assert found.ids == [8, 9]
+    assert found.scores is not None
+    assert found.scores[0] > found.scores[1]
+    plain = queries.find_articles(kg, topic="chemistry")
+    assert plain == queries.Found(ids=[8, 9])
+
+
+def test_a_cancelled_search_stops(kg: KnowledgeGraph) -> None:
+    search_index(kg)  # built beforehand: the search itself is stopped
+    with budget.within(1) as spent:
+        spent.cancel()
+        with pytest.raises(DeadlineExceeded):
+            search(kg, "photosynthese binary search")
+
+
+def test_a_cancelled_first_search_stops_building_the_index(kg: KnowledgeGraph) -> None:
+    with budget.within(1) as spent:
+        spent.cancel()
+        with pytest.raises(DeadlineExceeded):
+            search(kg, "ribosome")
+    assert search(kg, "ribosome").ids == [7, 8]  # built by the next search
