@@ -36,7 +36,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
-from kgraph.graph import KnowledgeGraph, load_graph, queries
+from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph.curation import curation_report, prepare_suggestions
 from kgraph.graph.relatedness import prepare_relatedness
 from kgraph.graph.search import prepare_search
@@ -248,10 +248,12 @@ def _build(
         takeovers = find_takeovers(previous, kg)
         record_takeovers(kg, takeovers)
     curation_report(kg)
-    queries.title_words(kg)  # the search index, so that the first search does not wait
-    prepare_search(kg)  # the relevance index of search, 0.5 s on the dev corpus
-    prepare_suggestions(kg)  # nor the first report of broken links, 8 s on the dev corpus
-    prepare_relatedness(kg)  # nor `similar`: its text vectors and link matrices
+    # What the first requests would otherwise wait for: the index of search, the
+    # indexes of broken links' suggestions (the first report took 8 s on dev
+    # without), the relatedness model of `similar`.
+    prepare_search(kg)
+    prepare_suggestions(kg)
+    prepare_relatedness(kg)
     if cancelled.is_set():
         # Abandoned: no freeze or collection on behalf of a graph nobody will serve.
         raise LoadCancelled("the load was abandoned")

@@ -20,7 +20,7 @@ class RelatedReasons:
         description="Keywords both hold, in the first article's spelling, rarest first."
     )
     shared_terms: list[str] = strawberry.field(
-        description="The terms of their title, question, keywords and answer that add most"
+        description="The terms of their title, question, keywords and answer summary that add most"
         " to their text likeness, strongest first."
     )
     common_neighbours: list[Article] = strawberry.field(

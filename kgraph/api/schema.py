@@ -258,8 +258,8 @@ class Query:
 
     @strawberry.field(
         description="The articles most related to article `id`, best first: by their text"
-        " (title, question, keywords, answer), the neighbours they share and links back;"
-        " each with its score and reasons."
+        " (title, question, keywords, answer summary), the neighbours they share and links"
+        " back; each with its score and reasons."
     )
     async def similar(
         self, info: Info, id: int, first: int | None = 10, after: str | None = None

@@ -338,7 +338,9 @@ class ArticleFilter:
     )
     keyword: str | None = strawberry.field(default=None, description="One keyword, any case.")
     search: str | None = strawberry.field(
-        default=None, description="Words that must all occur in the title, question or keywords."
+        default=None,
+        description="Words to rank articles by (title, question, keywords, answer summary);"
+        " a typo forgiven, the last word completed.",
     )
 
 

@@ -3,11 +3,10 @@
 One model per graph, built at load (:func:`prepare_relatedness`) and kept with
 the graph (and so in its snapshot):
 
-- **text**: a TF-IDF vector of each article (scikit-learn's vectoriser,
-  sub-linear term frequencies, English stop words left out) over its title,
-  question, keywords and answer, each field a vector of its own, weighted
-  (:data:`FIELD_WEIGHTS`), joined and normalised: the cosine of two articles
-  is one sparse product;
+- **text**: each article's vector of words as search weighs them
+  (:mod:`kgraph.graph.search`: BM25F over title, question, keywords and the
+  answer's summary, title weighing most, times each word's idf), normalised:
+  the cosine of two articles is one sparse product;
 - **structure**: the links taken both ways, each common neighbour of two
   articles counting ``1 / log(degree)`` (Adamic-Adar: a neighbour linked to
   everything says little), and whether the candidate already links to the
@@ -15,8 +14,9 @@ the graph (and so in its snapshot):
 
 The combined score (:func:`related`) is
 ``1 - exp(-(log1p(5 · (adamic_adar + 0.05 · three_step_paths)) + cosine +
-0.5 · links_back))``, in [0, 1): each part adds evidence, none alone reaches 1. Held out on the dev
-corpus (benchmarks/relatedness.py: one link of 600 articles removed from
+0.5 · links_back))``, in [0, 1): each part adds evidence, none alone reaches
+1. Held out on the dev corpus (benchmarks/relatedness.py: one link of 600
+articles removed from
 every copy, the rest served), the removed article is in the first ten of
 about 74 % of them, where the TF-IDF cosine alone finds 21 % and Adamic-Adar
 alone 73 % (the README has the harness's table).
@@ -25,22 +25,18 @@ alone 73 % (the README has the harness's table).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from kgraph.budget import checkpoint
-from kgraph.corpus import normalise_answer
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.search import search_index
 
 __all__ = [
-    "FIELD_WEIGHTS",
     "Related",
     "RelatedPage",
     "RelatednessModel",
@@ -49,14 +45,6 @@ __all__ = [
     "related",
     "relatedness_model",
 ]
-
-#: What each field's cosine weighs in the text vector (title and keywords say
-#: most about what an article is about; an answer is long and wanders).
-FIELD_WEIGHTS: Mapping[str, float] = {"title": 2.0, "question": 1.0, "keywords": 2.0, "answer": 1.0}
-
-#: The characters of an answer vectorised: its start says what it is about, and
-#: vectorising whole answers (2.5 kB on average) took 2.6 s of a 4.9 s load.
-ANSWER_CHARS = 500
 
 # The model's key in ``KnowledgeGraph.memo``.
 _KEY = "relatedness model"
@@ -129,24 +117,6 @@ class RelatedPage:
     items: list[Related]
 
 
-def _field(texts: Sequence[str], **options: object) -> tuple[sp.csr_matrix, list[str]]:
-    """One field's TF-IDF rows (L2-normalised) and its terms."""
-    vectoriser = TfidfVectorizer(
-        sublinear_tf=True, min_df=2, max_df=0.5, dtype=np.float32, **options
-    )
-    try:
-        rows = vectoriser.fit_transform(texts)
-    except ValueError:  # no term kept (a tiny corpus): an empty field
-        rows = None
-    if rows is None or rows.shape[1] == 0:
-        return sp.csr_matrix(np.zeros((len(texts), 0), dtype=np.float32)), []
-    return normalize(rows).tocsr(), list(vectoriser.get_feature_names_out())
-
-
-def _keyword_terms(text: str) -> list[str]:
-    return [keyword for keyword in text.split("\n") if keyword]
-
-
 def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     """Build the relatedness model of ``kg`` (see the module's docstring).
 
@@ -157,26 +127,17 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     >>> model.text.shape[0] == model.links.shape[0] == len(model.ids)
     True
     """
-    ids = np.array(sorted(kg.articles), dtype=np.int64)
-    articles = [kg.articles[int(i)] for i in ids]
-    fields = {
-        "title": _field([a.title for a in articles], stop_words="english"),
-        "question": _field([a.question or "" for a in articles], stop_words="english"),
-        # Keywords are phrases: each one a term, compared case-insensitively.
-        "keywords": _field(
-            ["\n".join(k.casefold() for k in a.keywords) for a in articles],
-            tokenizer=_keyword_terms,
-            token_pattern=None,
-            lowercase=False,
-        ),
-        "answer": _field(
-            [normalise_answer(a.answer_raw[: ANSWER_CHARS * 2])[:ANSWER_CHARS] for a in articles],
-            stop_words="english",
-        ),
-    }
-    joined = sp.hstack([rows * FIELD_WEIGHTS[name] for name, (rows, _) in fields.items()]).tocsr()
-    text = (normalize(joined) if joined.shape[1] else joined).astype(np.float32)
-    terms = np.array([term for _, (_, names) in fields.items() for term in names], dtype=np.str_)
+    index = search_index(kg)
+    ids = index.ids
+    # The text vectors are search's BM25F weights times their idf, normalised:
+    # TF-IDF vectorisers of their own took 0.6-1.4 s more of the load and found
+    # no more held-out links (recall@10 0.735 against 0.730, two samples of 600).
+    vectors = sp.csr_matrix(index.weights.multiply(index.idf[np.newaxis, :]), dtype=np.float32)
+    lengths = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+    scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
+    text = sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ vectors, dtype=np.float32)
+    words = sorted(index.terms, key=index.terms.__getitem__)
+    terms = np.array(words, dtype=np.str_)
 
     position = {int(article_id): at for at, article_id in enumerate(ids)}
     sources, targets = [], []

@@ -135,7 +135,7 @@ def test_similar(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None
     assert all(f["score"] == round(f["score"], 4) for f in found)
     best = found[0]["reasons"]
     assert "binary search" in best["sharedKeywords"]
-    assert "binary search" in best["sharedTerms"]
+    assert "binary" in best["sharedTerms"]
     assert best["commonNeighbours"] == [{"id": 52001}]
     assert page["pageInfo"]["hasNextPage"]
     assert page["totalCount"] > 3
