@@ -748,7 +748,7 @@ def bench_hostile(duration: float) -> dict[str, Any]:
     heavy = (
         "{ "
         + " ".join(
-            f"s{i}: similar(id: {a}, first: 60) {{ nodes {{ score article {{ id title }} }} }}"
+            f"s{i}: similar(id: {a}, first: 50) {{ nodes {{ score article {{ id title }} }} }}"
             for i, a in enumerate(hubs)
         )
         + " }"

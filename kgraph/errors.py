@@ -21,6 +21,8 @@ turned into a :class:`kgraph.model.Diagnostic` and the other files still load.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "ArticleNotFound",
     "ArticleParseError",
@@ -106,4 +108,10 @@ class GraphNotReady(QueryError):
 
 
 class DeadlineExceeded(QueryError):
-    """The request's work ran past its deadline, or its client went away."""
+    """The request's work ran past its deadline, or its client went away.
+
+    ``extensions`` is what graphql-core adds to the error it reports for a
+    field that raised this (the request-wide deadline error says the same).
+    """
+
+    extensions: ClassVar[dict[str, object]] = {"code": "DEADLINE_EXCEEDED"}

@@ -425,11 +425,11 @@ def cpu_seconds(server: RunningServer) -> float:
 
 
 def similar_to(hubs: list[int]) -> str:
-    """Fifteen similarity rankings of hub articles: about 0.1-0.2 s of work."""
+    """Fifteen rankings of the articles related to hub articles: about 0.1 s of work."""
     return (
         "{ "
         + " ".join(
-            f"s{i}: similar(id: {article_id}, first: 60) {{ nodes {{ score article {{ id }} }} }}"
+            f"s{i}: similar(id: {article_id}, first: 50) {{ nodes {{ score article {{ id }} }} }}"
             for i, article_id in enumerate(hubs[:15])
         )
         + " }"
@@ -437,17 +437,18 @@ def similar_to(hubs: list[int]) -> str:
 
 
 def test_a_query_past_its_deadline_is_stopped(dev_corpus: Path, hubs: list[int]) -> None:
-    with kgraph_server("--corpus", str(dev_corpus), "--request-timeout", "0.05") as hasty:
+    with kgraph_server("--corpus", str(dev_corpus), "--request-timeout", "0.03") as hasty:
         for _ in range(3):
             answer = httpx.post(
                 f"{hasty.base}/graphql", json={"query": similar_to(hubs)}, timeout=10
             )
             body = answer.json()
             assert answer.status_code == 200
-            assert body["data"] is None, "the query finished within 50 ms: make it heavier"
-            (error,) = body["errors"]
+            assert body["data"] is None, "the query finished within 30 ms: make it heavier"
+            # Stopped by the request's deadline, or by a checkpoint of the work.
+            (error, *_) = body["errors"]
             assert error["extensions"]["code"] == "DEADLINE_EXCEEDED"
-            assert "0.05 s deadline" in error["message"]
+            assert "0.03 s deadline" in error["message"]
         # What the deadline stopped does not go on in the background.
         time.sleep(0.2)
         before = cpu_seconds(hasty)
