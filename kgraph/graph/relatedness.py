@@ -58,6 +58,9 @@ _BACK_WEIGHT = 0.5
 # that share no neighbour yet (held out on dev over three samples of 600:
 # recall@10 0.730 -> 0.742).
 _THREE_STEPS = 0.05
+# Evidence below this is no relation (a score under 0.05): a few common words,
+# which nearly every pair of articles shares.
+_FLOOR = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +226,8 @@ def related(
     """The articles most related to ``article_id``, best first (then by id).
 
     Every article is scored (a few sparse products: milliseconds on 20,000
-    articles); those scoring 0 are left out, and so is ``article_id``. With
+    articles); those scoring under 0.05 are left out (a few common words in
+    common), and so is ``article_id``. With
     ``exclude_linked``, the articles it links to or from are left out too (the
     links it is missing, for curators). ``skip`` leaves out the first so many
     (pages).
@@ -267,7 +271,7 @@ def related(
     if exclude_linked:
         raw[neighbours.indices] = 0.0
     wanted = skip + max(first, 0)
-    candidates = np.flatnonzero(raw > 0)
+    candidates = np.flatnonzero(raw > _FLOOR)
     total = len(candidates)
     if wanted == 0 or skip >= total:
         return RelatedPage(total=total, items=[])
