@@ -607,7 +607,8 @@ def bench_load(rounds: int, duration: float) -> dict[str, Any]:
 # -- 7. soak: load with reloads ---------------------------------------------------------
 
 
-def bench_soak(duration: float) -> dict[str, Any]:
+def _mixed_load() -> tuple[Path, KnowledgeGraph, dict[str, Any], list[Any]]:
+    """The dev corpus, its graph, the cases of ``_cases`` and a shuffled mix of ordinary queries."""
     corpus = dev_corpus()
     kg = load_graph(corpus)
     ids, pairs = _sample(kg, 500)
@@ -618,6 +619,11 @@ def bench_soak(duration: float) -> dict[str, Any]:
         for request in cases[name][:100]
     ]
     random.Random(3).shuffle(mix)
+    return corpus, kg, cases, mix
+
+
+def bench_soak(duration: float) -> dict[str, Any]:
+    corpus, _, _, mix = _mixed_load()
     with tempfile.TemporaryDirectory(prefix="kgraph-soak-") as scratch:
         command, port = kgraph_serve(corpus, "--cache-dir", str(Path(scratch) / "cache"))
         with serving(command, port) as server:
@@ -734,16 +740,7 @@ def _abandon(base: str, query: str, stop: threading.Event, counts: dict[str, int
 def bench_hostile(duration: float) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
-    corpus = dev_corpus()
-    kg = load_graph(corpus)
-    ids, pairs = _sample(kg, 500)
-    cases = _cases(kg, ids, pairs)
-    mix = [
-        request
-        for name in ("article", "neighbours depth 1", "neighbours depth 2", "learningPath")
-        for request in cases[name][:100]
-    ]
-    random.Random(3).shuffle(mix)
+    corpus, kg, cases, mix = _mixed_load()
     hubs = sorted(kg.articles, key=lambda a: -kg.graph.in_degree(a))[:15]
     heavy = (
         "{ "
