@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import Enum
 
 import strawberry
@@ -405,18 +406,8 @@ class Curation:
         " whatever the topic; each is listed until its file is gone (none after a cold start)."
     )
     def copy_takeovers(self, info: Info) -> list[CopyTakeover]:
-        return [
-            CopyTakeover(
-                id=t.id,
-                path=t.path,
-                title=t.title,
-                url=t.url,
-                previous_path=t.previous_path,
-                previous_title=t.previous_title,
-                previous_url=t.previous_url,
-            )
-            for t in takeovers.copy_takeovers(info.context.kg)
-        ]
+        # The graph layer's record has the very fields of the GraphQL type.
+        return [CopyTakeover(**asdict(t)) for t in takeovers.copy_takeovers(info.context.kg)]
 
     @strawberry.field(description="Files that could not be read, with where and why.")
     def parse_errors(self) -> list[Diagnostic]:
