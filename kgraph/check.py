@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
-from kgraph.graph import KnowledgeGraph, curation, similarity
+from kgraph.graph import KnowledgeGraph, curation, relatedness, similarity
 from kgraph.model import Finding, FindingKind
 
 __all__ = ["FAIL_ON", "JSON_LINK_SUGGESTIONS", "compare", "failing", "json_report", "text_report"]
@@ -112,11 +112,13 @@ def json_report(
                 "article": article_id,
                 "suggested": [
                     {
-                        "id": s.id,
-                        "score": round(s.score, 4),
-                        "shared_keywords": list(s.shared_keywords),
+                        "id": r.id,
+                        "score": round(r.score, 4),
+                        "shared_keywords": list(similarity.shared_keywords(kg, article_id, r.id)),
+                        "shared_terms": list(r.shared_terms),
+                        "common_neighbours": list(r.common_neighbours),
                     }
-                    for s in similarity.similar(kg, article_id, 5, exclude_linked=True)
+                    for r in relatedness.related(kg, article_id, 5, exclude_linked=True).items
                 ],
             }
             for article_id in candidates
@@ -187,6 +189,18 @@ def _short(title: str | None, width: int = 60) -> str:
 def _title(kg: KnowledgeGraph, article_id: int | None) -> str:
     article = kg.articles.get(article_id) if article_id is not None else None
     return _short(article.title if article else None)
+
+
+def _why(kg: KnowledgeGraph, article_id: int, found: relatedness.Related) -> str:
+    """A suggestion's reasons in a few words: shared keywords, else neighbours, else words."""
+    keywords = similarity.shared_keywords(kg, article_id, found.id)[:2]
+    if keywords:
+        return ", ".join(keywords)
+    if found.common_neighbours:
+        return "both linked with " + ", ".join(map(str, found.common_neighbours[:2]))
+    if found.shared_terms:
+        return "words " + ", ".join(found.shared_terms[:2])
+    return "similar wording"
 
 
 def _section(
@@ -313,12 +327,12 @@ def text_report(kg: KnowledgeGraph, *, top: int = 5, changes: dict[str, Any] | N
 
     def suggestion_rows() -> Iterable[str]:
         for article_id in report.link_candidates:
-            found = similarity.similar(kg, article_id, 3, exclude_linked=True)
-            offers = ", ".join(f"{s.id} ({', '.join(s.shared_keywords[:2])})" for s in found)
-            yield f"id {article_id} {_title(kg, article_id)}: link to {offers or 'nothing similar'}"
+            found = relatedness.related(kg, article_id, 3, exclude_linked=True).items
+            offers = ", ".join(f"{r.id} ({_why(kg, article_id, r)})" for r in found)
+            yield f"id {article_id} {_title(kg, article_id)}: link to {offers or 'nothing related'}"
 
     lines += _section(
-        "link suggestions (orphans, then island articles)",
+        "link suggestions (orphans, dead ends, then island articles)",
         len(report.link_candidates),
         suggestion_rows(),
         top,

@@ -52,7 +52,12 @@ def test_check_json_on_the_dev_corpus(dev_corpus: Path) -> None:
         assert len(report[name]) == summary[name], name
     assert len(report["islands"]) == summary["components"] - 1
     wanted = {w["id"]: w for w in report["wanted_articles"]}
-    assert all(0 < len(w["suggestions"]) <= 3 for w in wanted.values())
+    assert all(len(w["suggestions"]) <= 3 for w in wanted.values())
+    # Most articles the dev sample misses are in no file of it: nothing is
+    # suggested for 1,596 of 3,084 (SVMs in healthcare are not "practical
+    # applications of surveys"); what looks like them is suggested for the rest.
+    unmatched = [w for w in wanted.values() if not w["suggestions"]]
+    assert len(wanted) / 3 < len(unmatched) < len(wanted) * 2 / 3
     for entry in report["broken_links"]:
         # A broken link's suggestions are its wanted article's, less its own
         # article and those it links to already; the fix names the best one.
@@ -65,7 +70,7 @@ def test_check_json_on_the_dev_corpus(dev_corpus: Path) -> None:
             assert entry["fix"].endswith("write the article or remove the entry")
     # Link suggestions cost milliseconds each: the first 100 candidates of all.
     assert len(report["link_suggestions"]) == 100
-    assert report["link_suggestion_candidates"] == 19_040
+    assert report["link_suggestion_candidates"] == 19_041  # orphans, dead ends, islands
     assert [s["article"] for s in report["link_suggestions"]] == report["orphans"][:100]
 
 
@@ -101,28 +106,35 @@ def test_check_text_lists_the_worst_offenders() -> None:
     assert "broken links           3  entries to 2 missing articles" in out
     assert "id 168999: 2 referrers, What is the role of mitochondria in apoptosis?" in out
     assert "related_article1: write id 168910 instead of 168899" in out
-    assert "did you mean 52001 (What is a binary search tree?)?" in out
-    assert "id -1 What is the scientific method?: link to 73004 (physics)" in out
+    assert "did you mean 168904 (What is the role of ATP in the sodium-potassium pump?)?" in out
+    assert (
+        "What is a red-black tree? (/learn/computer-science/questions/what-is-a-redblack-tree)\n"
+        in out
+    )
+    assert "id -1 What is the scientific method?: link to 168902 (both linked with 168917)" in out
     report = json.loads(kgraph("check", SEEDS, "--format", "json").stdout)
-    assert report["link_suggestion_candidates"] == len(report["link_suggestions"]) == 18
+    assert report["link_suggestion_candidates"] == len(report["link_suggestions"]) == 19
     first = report["link_suggestions"][0]
     assert first["article"] == -1
-    assert first["suggested"][0]["shared_keywords"] == ["physics"]
+    assert first["suggested"][0]["common_neighbours"] == [168917]
+    assert [s["shared_keywords"] for s in first["suggested"]][2] == ["physics"]
     assert "computer-science: 'Computer Science' x8, 'Computer science' x2" in out
 
 
 def test_check_json_gives_suggestions_and_fixes() -> None:
     report = json.loads(kgraph("check", SEEDS, "--format", "json").stdout)
     wanted = {w["id"]: w["suggestions"] for w in report["wanted_articles"]}
-    assert wanted == {168999: [168902, 168904, 168911], 52099: [52001, 52002]}
+    # Nothing in the seeds is a red-black tree; ATP pumps are what the
+    # referrers of the mitochondria article link with.
+    assert wanted == {168999: [168904], 52099: []}
     broken = {(b["article"], b["rank"]): b for b in report["broken_links"]}
     # 168911 names 168999: not itself, and it links to 168912, 168913, 168916 already.
-    assert broken[168911, 3]["suggestions"] == [168902, 168904]
+    assert broken[168911, 3]["suggestions"] == [168904]
     assert broken[168911, 3]["fix"] == (
         "in biology/how-is-atp-produced-during-cellular-respiration.md, related_article3:"
-        " id 168999 exists nowhere; did you mean 168902?"
+        " id 168999 exists nowhere; did you mean 168904?"
     )
-    # 52001 names 52099 ("red-black tree"): itself, or 52002, which it links to already.
+    # 52001 names 52099 ("red-black tree"): no seed is about one.
     assert broken[52001, 3]["suggestions"] == []
     assert broken[52001, 3]["fix"].endswith(
         "id 52099 exists nowhere; write the article or remove the entry"
@@ -136,11 +148,11 @@ def test_check_json_gives_suggestions_and_fixes() -> None:
 def test_json_report_link_suggestions_limit(seeds_graph: KnowledgeGraph) -> None:
     limited = json_report(seeds_graph, "test", link_suggestions=2)
     everything = json_report(seeds_graph, "test", link_suggestions=None)
-    assert limited["link_suggestion_candidates"] == everything["link_suggestion_candidates"] == 18
+    assert limited["link_suggestion_candidates"] == everything["link_suggestion_candidates"] == 19
     assert len(limited["link_suggestions"]) == 2
-    assert len(everything["link_suggestions"]) == 18
+    assert len(everything["link_suggestions"]) == 19
     assert everything["link_suggestions"][:2] == limited["link_suggestions"]
-    assert len(json_report(seeds_graph, "test")["link_suggestions"]) == 18  # under the default 100
+    assert len(json_report(seeds_graph, "test")["link_suggestions"]) == 19  # under the default 100
 
 
 def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ class IslandConnection(Connection[Island]):
     pass
 
 
-@strawberry.type(description="Articles an orphan or island article could link to, best first.")
+@strawberry.type(description="Articles an orphan, dead end or island article could link to, best first.")
 class LinkSuggestion:
     _article_id: strawberry.Private[int]
 
@@ -390,8 +390,8 @@ class Curation:
         return IslandConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
     @strawberry.field(
-        description="For each orphan, then each article of an island: the most similar"
-        " articles it does not link to yet, best first."
+        description="For each orphan, then each dead end, then each article of an island: the"
+        " most related articles it does not link to yet, best first."
     )
     def link_suggestions(
         self, first: int | None = DEFAULT_FIRST, after: str | None = None

@@ -110,7 +110,8 @@ def test_every_planted_finding_is_reported(
     wanted = {w["id"]: w for w in c["wantedArticles"]["nodes"]}
     assert list(wanted) == [168999, 52099]  # most referrers first
     assert wanted[168999]["referrers"] == [{"id": 168911}, {"id": 168913}]
-    assert wanted[52099]["suggestions"][0] == {"id": 52001}  # "binary search tree"
+    assert wanted[52099]["suggestions"] == []  # no seed is about red-black trees
+    assert wanted[168999]["suggestions"] == [{"id": 168904}]
     top = c["overLinked"][0]
     assert (top["article"]["id"], top["inDegree"]) == (73001, 6)
     assert top["zScore"] > 2
@@ -147,9 +148,12 @@ def test_every_planted_finding_is_reported(
     assert [i["size"] for i in c["islands"]["nodes"]] == [10, 3, 1]
     suggestions = c["linkSuggestions"]
     listed = [s["article"]["id"] for s in suggestions["nodes"]]
-    assert listed[:6] == _ids(c["orphans"])  # orphans first, then island members
-    # 6 orphans and the islands' 10 + 3 + 1 articles; 84008 and 168918 are both.
-    assert suggestions["totalCount"] == len(listed) == len(set(listed)) == 18
+    # Orphans first, then dead ends, then island members.
+    assert listed[:6] == _ids(c["orphans"])
+    assert listed[6] == 168912  # the dead end that is no orphan
+    # 6 orphans, a dead end and the islands' 10 + 3 + 1 articles; 84008 and
+    # 168918 are both orphans and island articles.
+    assert suggestions["totalCount"] == len(listed) == len(set(listed)) == 19
     for entry in suggestions["nodes"]:
         scores = [s["score"] for s in entry["suggested"]]
         assert scores == sorted(scores, reverse=True)
@@ -216,8 +220,8 @@ def test_topic_narrows_every_list(schema: strawberry.Schema, seeds_graph: Knowle
     assert [(s["article"]["id"], s["rank"]) for s in bio["staleLinks"]["nodes"]] == [(168902, 1)]
     # Biology's pieces: 15 articles, and 168918 alone, the one island.
     assert [_ids(i["articles"]) for i in bio["islands"]["nodes"]] == [[168918]]
-    assert [s["article"]["id"] for s in bio["linkSuggestions"]["nodes"]] == [168918]
-    assert bio["linkSuggestions"]["totalCount"] == 1
+    assert [s["article"]["id"] for s in bio["linkSuggestions"]["nodes"]] == [168918, 168912]
+    assert bio["linkSuggestions"]["totalCount"] == 2
 
     # Chemistry: its island (84005, 84006, 84008) is a piece of its own in the whole
     # corpus too; its other five articles hang together, the orphan 84007 among them.
