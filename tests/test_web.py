@@ -252,6 +252,20 @@ def test_the_article_shows_its_answer_links_and_backlinks(page: Page, tmp_path: 
     assert page.ids("#link-list li") == [168902, 168897, 168906, 168903]
     api = page.server.graphql(f"{{ article(id: {SEED}) {{ backlinks(first: 50) {{ id }} }} }}")
     assert page.ids("#backlink-list li") == [a["id"] for a in api["article"]["backlinks"]]
+    # Related articles as `similar` ranks them, each with its score and why.
+    related = page.server.graphql(
+        f"{{ similar(id: {SEED}, first: 8) {{ nodes {{ article {{ id }} score linked }} }} }}"
+    )["similar"]["nodes"]
+    assert page.ids("#related-list > li") == [r["article"]["id"] for r in related]
+    scores = [float(e.get_attribute("data-score") or "") for e in page.all("#related-list > li")]
+    assert scores == [r["score"] for r in related]
+    unlinked = [r["article"]["id"] for r in related if not r["linked"]]
+    assert unlinked, "the seed has related articles it does not link to"
+    item = page.find(f'#related-list > li[data-id="{unlinked[0]}"]')
+    assert "not linked" in item.text
+    assert item.find_element(By.CSS_SELECTOR, ".small").text.startswith(
+        ("keywords ", "both linked with ", "words ")
+    )
     page.find('#link-list li[data-id="168897"] a').click()
     page.wait(
         lambda d: (

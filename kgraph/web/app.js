@@ -772,7 +772,9 @@
     id title question answer description keywords subject url date score noIndex inDegree outDegree
     topics { key name } copies { path url subject }
     links { rank target { id title topics { key } } wanted { id title url } }
-    backlinks(first: 50) { id title topics { key } } } }`;
+    backlinks(first: 50) { id title topics { key } } }
+    similar(id: $id, first: 8) { nodes { article { id title topics { key } } score linked
+      reasons { sharedKeywords sharedTerms commonNeighbours { id title } linkDistance } } } }`;
 
   const SUBGRAPH_QUERY = `query Neighbourhood($center: [Int!]!, $depth: Int!, $direction: Direction!, $limit: Int!) {
     subgraph(center: $center, depth: $depth, direction: $direction, limit: $limit, layout: SPRING) {
@@ -814,6 +816,7 @@
       </section>
       <section class="card"><h2>Links <span class="muted small">(rank order)</span></h2><div id="links" class="loading">Loading</div></section>
       <section class="card"><h2>Backlinks <span class="muted small">(strongest first)</span></h2><div id="backlinks" class="loading">Loading</div></section>
+      <section class="card"><h2>Related <span class="muted small">(by text and links, best first)</span></h2><div id="related" class="loading">Loading</div></section>
       </div></div>`,
     );
     syncGraphControls(options);
@@ -830,6 +833,7 @@
       const data = await gql(ARTICLE_QUERY, { id });
       if (route.token !== routeToken) return;
       showArticle(id, data.article);
+      if (data.article) showRelated(data.similar);
     } catch (error) {
       if (route.token === routeToken) document.getElementById("article").innerHTML = errorBox(error);
     }
@@ -847,11 +851,10 @@
   function showArticle(id, article) {
     const box = document.getElementById("article");
     box.removeAttribute("aria-busy");
-    for (const name of ["links", "backlinks"]) document.getElementById(name).classList.remove("loading");
+    for (const name of ["links", "backlinks", "related"]) document.getElementById(name).classList.remove("loading");
     if (!article) {
       box.innerHTML = `<h1>No article ${id}</h1><p class="muted">No file of the corpus holds an article with this id.</p>`;
-      document.getElementById("links").innerHTML = "";
-      document.getElementById("backlinks").innerHTML = "";
+      for (const name of ["links", "backlinks", "related"]) document.getElementById(name).innerHTML = "";
       return;
     }
     document.title = `${article.title} · kgraph explorer`;
@@ -886,6 +889,28 @@
     document.getElementById("backlinks").innerHTML = article.backlinks.length
       ? `<ul class="links" id="backlink-list">${article.backlinks.map((a) => `<li data-id="${a.id}">${articleLink(a)}</li>`).join("")}</ul>${more}`
       : `<p class="muted">No article links here (an orphan).</p>`;
+  }
+
+  /** Why two articles are related, in a few words: what they share. */
+  function relatedReason(reasons) {
+    if (reasons.sharedKeywords.length) return `keywords ${reasons.sharedKeywords.slice(0, 3).map(esc).join(", ")}`;
+    if (reasons.commonNeighbours.length) return `both linked with ${reasons.commonNeighbours.slice(0, 2).map((a) => articleLink(a)).join(", ")}`;
+    if (reasons.sharedTerms.length) return `words ${reasons.sharedTerms.slice(0, 3).map(esc).join(", ")}`;
+    return "similar wording";
+  }
+
+  function showRelated(similar) {
+    const box = document.getElementById("related");
+    box.innerHTML = similar.nodes.length
+      ? `<ol class="links" id="related-list">${similar.nodes
+          .map(
+            (r) =>
+              `<li data-id="${r.article.id}" data-score="${r.score}">${articleLink(r.article)} <span class="badge" title="relatedness, 0 to 1">${r.score.toFixed(2)}</span>` +
+              `${r.linked ? "" : ` <span class="badge accent" title="no link joins them yet">not linked</span>`}` +
+              `<div class="small muted">${relatedReason(r.reasons)}</div></li>`,
+          )
+          .join("")}</ol>`
+      : `<p class="muted">Nothing in the corpus is related to it.</p>`;
   }
 
   async function drawNeighbourhood(route, id, { depth, direction, limit }) {
@@ -1243,7 +1268,7 @@
     { key: "selfLinks", title: "Self links", about: "Entries naming their own article.", rows: FINDING_ROWS, kind: "findings" },
     { key: "duplicateArticles", title: "Duplicate articles", about: "Article ids held by several files, most copies first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id article { id title } copies { path subject url } relatedListsDiffer }`, kind: "duplicates" },
     { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id title } } }`, kind: "islands" },
-    { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each island article: the most similar articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id title } suggested { article { id title } score sharedKeywords linked } }`, kind: "suggestions" },
+    { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each dead end, then each island article: the most related articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id title } suggested { article { id title } score sharedKeywords linked } }`, kind: "suggestions" },
     { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `article { id title topics { key name } } inDegree zScore share`, kind: "ranked", list: true },
     { key: "subjectSpellings", title: "Subject spellings", about: "Topics whose subject is spelled more than one way.", rows: `key name spellings { spelling files }`, kind: "spellings", list: true, whole: true },
     { key: "parseErrors", title: "Parse errors", about: "Files that could not be read, with where and why.", rows: `path line message`, kind: "diagnostics", list: true, whole: true },
