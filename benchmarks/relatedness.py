@@ -27,7 +27,12 @@ server has never seen the answer of, with every baseline scored in the same run:
    question's three rarest words (fewest articles holding them). The figure is
    the mean reciprocal rank of the article (1-based among the 20 returned, 0
    when absent). Search needs no held-out data; it is asked of the full corpus.
-4. **latency**: each ``similar`` and search request above is timed by the
+4. **meant articles**: each warm source's removed link, as a broken entry
+   naming its target by a damaged title (misspelt, or its first half) and a
+   missing id, the source its referrer: the first of kgraph's wanted-article
+   suggestions (in process, on the warm held-out graph) against a TF-IDF search
+   of the damaged title; top-1 accuracy and MRR over the first 3.
+5. **latency**: each ``similar`` and search request above is timed by the
    client, sequentially over one keep-alive connection: p50 and p95.
 
 Baselines, computed in this process over the *same* held-out copies (read with
@@ -86,9 +91,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.preprocessing import normalize  # noqa: E402
 
 from kgraph.corpus import normalise_answer, parse_article, words  # noqa: E402
-from kgraph.graph import KnowledgeGraph, load_graph  # noqa: E402
+from kgraph.graph import KnowledgeGraph, curation, load_graph  # noqa: E402
 from kgraph.graph.similarity import similar as keyword_similar  # noqa: E402
-from kgraph.model import RelatedEntry  # noqa: E402
+from kgraph.model import RelatedEntry, Wanted  # noqa: E402
 
 TOP = 10  # recall@10
 SEARCH_FIRST = 20  # results asked of a search; a rank beyond counts 0
@@ -478,6 +483,57 @@ def search_mrr(
     return result
 
 
+# -- broken links: which existing article was meant ----------------------------------------------
+
+
+def half_title(title: str) -> str:
+    """The first half of ``title``'s words (at least two), as a truncated entry would name it.
+
+    >>> half_title("How does binary search work on sorted arrays?")
+    'How does binary search'
+    """
+    kept = title.split()
+    return " ".join(kept[: max(2, len(kept) // 2)])
+
+
+def meant_articles(kg: KnowledgeGraph, held: HeldOut, tfidf: Tfidf) -> dict[str, Any]:
+    """How often the first suggestion for a broken link is the article it meant.
+
+    Each warm source's removed link comes back as a broken entry naming its
+    target by a damaged title (misspelt, or its first half), a missing id and
+    the source as referrer, asked of ``kg`` (the held-out graph: the link is
+    gone, so neither the graph nor the title alone gives it away). kgraph's
+    :func:`curation.wanted_suggestions` against a TF-IDF search of the damaged
+    title (the baseline); top-1 accuracy and MRR over the first 3.
+    """
+    damages = {"misspelt title": misspell, "half title": half_title}
+    result: dict[str, Any] = {}
+    for kind, damage in damages.items():
+        scores: dict[str, list[float]] = {"kgraph": [], "TF-IDF cosine": []}
+        for source, (target,) in held.removed.items():
+            article = kg.articles[target]
+            title = damage(article.title)
+            if title is None:
+                continue
+            wanted = Wanted(
+                id=-(10**9) - target,
+                title=title,
+                subject=article.subject,
+                url=None,
+                referrers=(source,),
+            )
+            found = curation.wanted_suggestions(kg, wanted)
+            baseline = [i for i in tfidf.search(title, 4) if i != source][:3]
+            for name, ranked in (("kgraph", found), ("TF-IDF cosine", baseline)):
+                scores[name].append(1 / (ranked.index(target) + 1) if target in ranked else 0.0)
+        result[kind] = {
+            "links": len(scores["kgraph"]),
+            "top1": {n: round(statistics.fmean(v == 1 for v in vs), 4) for n, vs in scores.items()},
+            "mrr_at_3": {n: round(statistics.fmean(vs), 4) for n, vs in scores.items()},
+        }
+    return result
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 
@@ -540,6 +596,9 @@ def run(corpus: Path, seed: int, sources: int, cold_sources: int, queries: int) 
                 warm_up(client, query, spare)
                 predictions[kind] = predict_links(client, held, held_kg, tfidf, query, kind)
                 timings.update(client.timings)
+            if kind == "warm":
+                print("meant: suggesting the article each removed link meant …", flush=True)
+                result["meant"] = meant_articles(held_kg, held, tfidf)
             p = predictions[kind]
             result[kind] = {
                 "sources": p.sources,
@@ -624,6 +683,10 @@ def print_table(result: dict[str, Any]) -> None:
         )
     for kind in ("misspelt title", "rarest 3 question words"):
         line(f"search MRR, {kind}", result["search"][kind]["mrr"])
+    for kind, part in result["meant"].items():
+        for measure in ("top1", "mrr_at_3"):
+            values = {"kgraph (HTTP)": part[measure]["kgraph"], **part[measure]}
+            line(f"meant by {kind}, {measure}", values)
     for name in ("similar", "search"):
         lat = result["latency"][name]
         print(f"  {name + ' latency p50 / p95 ms':<34}{lat['p50_ms']:>13.2f} / {lat['p95_ms']:.2f}")
