@@ -203,7 +203,9 @@ class IslandConnection(Connection[Island]):
     pass
 
 
-@strawberry.type(description="Articles an orphan, dead end or island article could link to, best first.")
+@strawberry.type(
+    description="Articles an orphan, dead end or island article could link to, best first."
+)
 class LinkSuggestion:
     _article_id: strawberry.Private[int]
 

@@ -391,22 +391,24 @@ def _suggest(
     wanting = limit - len(exact)
     if wanting <= 0:
         return exact[:limit]
-    model = relatedness_model(kg)
-    score = _RELATED_WEIGHT * relatedness_to(kg, referrers)
     hits = search(kg, title)
     checkpoint()
-    score[np.searchsorted(model.ids, hits.ids)] += hits.scores
-    score[np.searchsorted(model.ids, exact)] = 0.0
-    # An article naming the missing one is not it.
-    score[[model.position(i) for i in referrers if i in kg.articles]] = 0.0
+    # Relatedness adds at most _RELATED_WEIGHT: only what search finds well
+    # enough can reach the floor, and only that is scored.
+    ids = np.array(hits.ids, dtype=np.int64)
+    scores = np.array(hits.scores, dtype=np.float64)
+    close = scores > _MEANT_FLOOR - _RELATED_WEIGHT
+    ids, scores = ids[close], scores[close]
+    score = scores + _RELATED_WEIGHT * relatedness_to(kg, referrers, ids.tolist())
+    score[np.isin(ids, [*exact, *referrers])] = 0.0  # an article naming the missing one is not it
     found = np.flatnonzero(score > _MEANT_FLOOR)
     if len(found) > 4 * wanting:
         # Same-subject ties aside, only the best few can make the cut.
         found = found[np.argsort(-score[found], kind="stable")[: 4 * wanting]]
     shown = np.round(score[found], 6)
-    elsewhere = np.array([subject not in kg.articles[int(i)].topics for i in model.ids[found]])
-    order = found[np.lexsort((model.ids[found], elsewhere, -shown))]
-    return [*exact, *(int(i) for i in model.ids[order[:wanting]])]
+    elsewhere = np.array([subject not in kg.articles[int(i)].topics for i in ids[found]])
+    order = found[np.lexsort((ids[found], elsewhere, -shown))]
+    return [*exact, *(int(i) for i in ids[order[:wanting]])]
 
 
 def broken_link_suggestions(kg: KnowledgeGraph, finding: Finding) -> list[int]:

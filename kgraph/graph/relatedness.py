@@ -251,13 +251,17 @@ def _evidence(
     return raw, cosine, adamic_adar, three_steps
 
 
-def relatedness_to(kg: KnowledgeGraph, article_ids: Sequence[int]) -> FloatArray:
-    """How related each article is to those of ``article_ids`` together, in [0, 1).
+def relatedness_to(
+    kg: KnowledgeGraph, article_ids: Sequence[int], among: Sequence[int] | None = None
+) -> FloatArray:
+    """How related each article of ``among`` is to those of ``article_ids`` together, in [0, 1).
 
-    The score of their mean evidence, for every article of the model (in
-    ``relatedness_model(kg).ids`` order); 0 for each of ``article_ids`` itself
-    and everywhere when none is an article of the graph. What a broken link's
-    referrers say about the article it meant: the one their neighbours link to.
+    The score of their mean evidence (as :func:`related` weighs it), for each
+    article of ``among`` in its order (every article of the model, in
+    ``relatedness_model(kg).ids`` order, when ``None``); 0 for each of
+    ``article_ids`` itself, and everywhere when none is an article of the
+    graph. What a broken link's referrers say about the article it meant: the
+    one their neighbours link with.
 
     >>> from kgraph.graph import load_graph
     >>> kg = load_graph("seeds")
@@ -265,16 +269,35 @@ def relatedness_to(kg: KnowledgeGraph, article_ids: Sequence[int]) -> FloatArray
     >>> scores = relatedness_to(kg, [52002, 52003])
     >>> int(model.ids[scores.argmax()])
     52001
+    >>> [round(float(s), 4) for s in relatedness_to(kg, [52002, 52003], [52001, 52002])]
+    [0.9371, 0.0]
     """
     model = relatedness_model(kg)
     rows = [model.position(i) for i in dict.fromkeys(article_ids) if i in kg.articles]
-    total = np.zeros(len(model.ids), dtype=np.float64)
-    for at in rows:
-        total += _evidence(model, at)[0]
-    if not rows:
-        return total
-    total[rows] = 0.0
-    return -np.expm1(-total / len(rows))
+    wanted = (
+        np.arange(len(model.ids))
+        if among is None
+        else np.searchsorted(model.ids, np.fromiter(among, np.int64, len(among)))
+    )
+    if not rows or not len(wanted):
+        return np.zeros(len(wanted), dtype=np.float64)
+    checkpoint()
+    # Columns: the articles of ``article_ids``; rows: those of ``among``.
+    cosine = (model.text[wanted] @ model.text[rows].T).toarray()
+    two_steps = model.weighted @ model.links[rows].T
+    adamic_adar = two_steps[wanted].toarray()
+    three_steps = (model.weighted[wanted] @ two_steps).toarray()
+    back = model.backlinks[rows][:, wanted].T.toarray()
+    checkpoint()
+    raw = (
+        np.log1p(_AA_SCALE * (adamic_adar + _THREE_STEPS * three_steps))
+        + cosine
+        + _BACK_WEIGHT * back
+    )
+    total = raw.mean(axis=1)
+    total[np.isin(wanted, rows)] = 0.0
+    scores: FloatArray = -np.expm1(-total)
+    return scores
 
 
 def _distance(linked: bool, two_steps: float, three_steps: float) -> int | None:
