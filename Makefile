@@ -42,12 +42,15 @@ test: lint typecheck pytest
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--only load,latency".
 # The load generator is Debian's wrk, installed here when missing.
 # Then benchmarks/relatedness.py (held-out link prediction and search against their
-# baselines) writes benchmarks/relatedness_results.json; RELATEDNESS_ARGS passes its options.
+# baselines) writes benchmarks/relatedness_results.json; RELATEDNESS_ARGS passes its options;
+# benchmarks/paths.py (learning paths across link islands against keyword bridges) writes
+# benchmarks/paths_results.json; PATHS_ARGS passes its options.
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| { echo "bench: install wrk (Debian package wrk)" >&2; exit 1; }
 	$(BIN)/python benchmarks/bench_suite.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/relatedness.py $(RELATEDNESS_ARGS)
+	$(BIN)/python benchmarks/paths.py $(PATHS_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

@@ -216,7 +216,7 @@ def wait_for_snapshot(cache: Path, timeout: float = 600) -> None:
 TOUCH = (
     "{ curation { summary { orphans } } }",
     "query($id: Int!) { similar(id: $id) { nodes { score } } neighbours(id: $id, depth: 2) { distance } }",
-    "query($id: Int!) { learningPath(from: $id, to: $id, options: {keywordBridges: true}) { hops } }",
+    "query($id: Int!) { learningPath(from: $id, to: $id, options: {bridges: true}) { hops } }",
 )
 
 
@@ -864,7 +864,7 @@ def bench_latency_and_paths(rounds: int, requests: int, sections: set[str]) -> d
         "neighbours depth 2": (NEIGHBOURS_2, one),
         "curation summary+orphans(100)": ("{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }", [{}]),
         "learningPath": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to) {{ {steps} }} }}", two),
-        "learningPath with bridges": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to, options: {{keywordBridges: true}}) {{ {steps} }} }}", two),
+        "learningPath with bridges": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to, options: {{bridges: true}}) {{ {steps} }} }}", two),
         "learningPaths k=3": (f"query($from: Int!, $to: Int!) {{ learningPaths(from: $from, to: $to, k: 3) {{ {steps} }} }}", two),
         "similar": ("query($id: Int!) { similar(id: $id) { nodes { article { id } score sharedKeywords } } }", one),
         "subgraph depth 2": (SUBGRAPH_2, one),

@@ -177,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
     path.add_argument(
         "--bridges",
         action="store_true",
-        help="step between articles sharing keywords where links cannot reach",
+        help="step between related articles (bridges) where links cannot reach",
     )
 
     export = commands.add_parser(
@@ -289,23 +289,26 @@ def _path(args: argparse.Namespace) -> int:
         same_topic=args.same_topic,
         avoid=args.avoid,
         max_hops=args.max_hops,
-        keyword_bridges=args.bridges,
+        bridges=args.bridges,
     )
     found = paths.learning_paths(kg, args.source, args.target, args.k, options)
     if not found:
         print(f"no path from {args.source} to {args.target}", file=sys.stderr)
         return EXIT_FAILED
     for number, path in enumerate(found, 1):
-        bridges = f", {path.bridges} keyword bridges" if path.bridges else ""
-        print(f"path {number}: {path.hops} hops, cost {path.cost:g}{bridges}")
+        plural = "s" if path.bridges > 1 else ""
+        bridges = f", {path.bridges} bridge{plural}" if path.bridges else ""
+        weakest = "" if path.strength is None else f", weakest step {path.strength:.2f}"
+        print(f"path {number}: {path.hops} hops, cost {path.cost:g}{bridges}{weakest}")
         for step in path.steps:
             title = kg.articles[step.article].title
             if step.via is paths.StepVia.START:
                 how = "start"
-            elif step.via is paths.StepVia.LINK:
-                how = f"link, rank {step.rank}"
+            elif step.via is paths.StepVia.RELATED:
+                shared = step.shared_keywords[:2] or step.shared_terms[:3]
+                how = f"related {step.score:.2f}: " + ", ".join(shared)
             else:
-                how = "shares " + ", ".join(step.shared_keywords[:3])
+                how = f"{step.via.value}, rank {step.rank}"
             topic = " (new topic)" if step.topic_change else ""
             print(f"  {step.article:>8}  {title}  [{how}]{topic}")
     return EXIT_OK

@@ -37,6 +37,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.bridges import prepare_bridges
 from kgraph.graph.curation import curation_report, prepare_suggestions
 from kgraph.graph.relatedness import prepare_relatedness
 from kgraph.graph.search import prepare_search
@@ -254,6 +255,7 @@ def _build(
     prepare_search(kg)
     prepare_suggestions(kg)
     prepare_relatedness(kg)
+    prepare_bridges(kg)
     if cancelled.is_set():
         # Abandoned: no freeze or collection on behalf of a graph nobody will serve.
         raise LoadCancelled("the load was abandoned")

@@ -287,15 +287,15 @@ def test_path_prints_the_steps_with_titles() -> None:
     result = kgraph("path", "168904", "168912", "--corpus", SEEDS, "--k", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "path 1: 3 hops, cost 3"
+    assert lines[0] == "path 1: 3 hops, cost 3, weakest step 0.53"
     assert lines[1].split()[0] == "168904"
     assert lines[1].endswith("[start]")
     assert lines[4] == "    168912  What happens during glycolysis?  [link, rank 1]"
     assert "path 2:" in result.stdout
-    bridged = kgraph("path", "52001", "168904", "--corpus", SEEDS, "--bridges", "--k", "1")
+    bridged = kgraph("path", "168912", "84002", "--corpus", SEEDS, "--bridges", "--k", "1")
     assert bridged.returncode == 0
-    assert "keyword bridges" in bridged.stdout
-    assert "[shares " in bridged.stdout
+    assert bridged.stdout.splitlines()[0] == "path 1: 3 hops, cost 5.6, 1 bridge, weakest step 0.28"
+    assert "[related 0.28: glycolysis, cellular respiration]" in bridged.stdout
     none = kgraph("path", "168918", "52001", "--corpus", SEEDS)
     assert (none.returncode, none.stderr) == (1, "no path from 168918 to 52001\n")
     unknown = kgraph("path", "1", "52001", "--corpus", SEEDS)

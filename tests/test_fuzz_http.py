@@ -513,6 +513,7 @@ path_options = st.fixed_dictionaries(
         "avoid": st.lists(st.sampled_from(IDS) | st.integers(), max_size=5) | json_values,
         "maxHops": st.integers(-5, 50) | json_values,
         "keywordBridges": json_values,
+        "bridges": json_values,
         "extra": json_values,
     },
 )

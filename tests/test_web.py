@@ -448,10 +448,11 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     ]
     assert reasons[0].startswith("START")
     assert [r.split(" · ")[0] for r in reasons[1:]] == [
-        "LINK link rank 2",
-        "LINK link rank 3",
-        "LINK link rank 1",
+        "LINK link, rank 2",
+        "LINK link, rank 3",
+        "LINK link, rank 1",
     ]
+    assert all(" · related 0." in r for r in reasons[1:])
     assert "shares active transport, sodium-potassium pump, cell membrane, ATP" in reasons[1]
     labels = [e.text for e in page.all("#path-graph .step-label")]
     assert labels == ["link rank 2", "link rank 3", "link rank 1"]
@@ -475,28 +476,33 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     page.wait(lambda d: page.route == "#/article/168913")
 
 
-def test_keyword_bridges_and_topic_changes_are_shown(page: Page, tmp_path: Path) -> None:
-    page.open("path/52001/168904")
+def test_bridges_and_topic_changes_are_shown(page: Page, tmp_path: Path) -> None:
+    page.open("path/168912/84002")
     result = page.ready("#path-result")
     assert "No learning path" in result.text
     page.find('#path-form input[name="bridges"]').click()
     page.find("#find-path").click()
-    page.wait(lambda d: page.route == "#/path/52001/168904?bridges=1")
-    page.ready("#path-result")
+    page.wait(lambda d: page.route == "#/path/168912/84002?bridges=1")
+    result = page.ready("#path-result")
     api = page.server.graphql(
-        "{ learningPath(from: 52001, to: 168904, options: {keywordBridges: true}) { steps { article { id } via topicChange sharedKeywords } } }"
-    )["learningPath"]["steps"]
+        "{ learningPath(from: 168912, to: 84002, options: {bridges: true})"
+        " { strength steps { article { id } via topicChange sharedKeywords score } } }"
+    )["learningPath"]
     steps = page.all("#path-steps > li")
     assert [int(e.get_attribute("data-id") or "") for e in steps] == [
-        s["article"]["id"] for s in api
+        s["article"]["id"] for s in api["steps"]
     ]
-    assert [e.get_attribute("data-via") for e in steps] == [s["via"] for s in api]
-    for element, step in zip(steps, api, strict=True):
+    assert [e.get_attribute("data-via") for e in steps] == [s["via"] for s in api["steps"]]
+    assert "RELATED" in [s["via"] for s in api["steps"]]
+    for element, step in zip(steps, api["steps"], strict=True):
         reason = _text(element.find_element(By.CSS_SELECTOR, ".reason"))
         assert ("topic change" in reason) == step["topicChange"]
-        if step["via"] == "KEYWORDS":
-            assert f"shares keywords: {', '.join(step['sharedKeywords'])}" in reason
+        if step["via"] == "RELATED":
+            assert f"related {step['score']:.2f}, no link: shares" in reason
+            assert step["sharedKeywords"][0] in reason
+    assert f"weakest step {api['strength']:.2f}" in result.text
     assert "topic change" in page.find("#path-graph").text
+    assert page.errors() == []
     page.screenshot(tmp_path, "path-bridges")
 
 

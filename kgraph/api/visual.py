@@ -30,11 +30,16 @@ class PathWeight(Enum):
     RANK = "rank"
 
 
-@strawberry.enum(description="How a step of a learning path was reached.")
+@strawberry.enum(
+    description="How a step of a learning path was reached: START; LINK, a link from the"
+    " previous article; BACKLINK, a link to it (paths with `directed: false`); RELATED, a"
+    " bridge between related articles that no link joins."
+)
 class StepVia(Enum):
     START = "start"
     LINK = "link"
-    KEYWORDS = "keywords"
+    BACKLINK = "backlink"
+    RELATED = "related"
 
 
 @strawberry.enum(
@@ -72,10 +77,16 @@ class PathOptions:
         default=20,
         description="The best path of at most this many steps; longer ones count as no path.",
     )
-    keyword_bridges: bool | None = strawberry.field(
+    bridges: bool | None = strawberry.field(
         default=False,
-        description="Where links cannot reach (within maxHops), step between articles sharing"
-        " keywords.",
+        description="Where links cannot reach (within maxHops), step between related articles"
+        " (RELATED steps): each article's closest by text, scored 0 to 1, none under 0.18; a"
+        " bridge of score s costs as much as 1/s links, so strong bridges win over few.",
+    )
+    keyword_bridges: bool | None = strawberry.field(
+        default=None,
+        description="What `bridges` was called when any shared keyword made a bridge.",
+        deprecation_reason="Use `bridges`: bridges join related articles, not one shared word.",
     )
 
     def to_graph(self) -> paths.PathOptions:
@@ -86,7 +97,7 @@ class PathOptions:
             same_topic=or_default(self.same_topic, default.same_topic),
             avoid=default.avoid if self.avoid is None else frozenset(self.avoid),
             max_hops=or_default(self.max_hops, default.max_hops),
-            keyword_bridges=or_default(self.keyword_bridges, default.keyword_bridges),
+            bridges=bool(self.bridges) or bool(self.keyword_bridges),
         )
 
 
@@ -94,16 +105,32 @@ class PathOptions:
 class Step:
     article: Article
     via: StepVia
-    rank: int | None = strawberry.field(description="Rank of the link taken, for LINK steps.")
+    rank: int | None = strawberry.field(
+        description="Rank of the link taken, for LINK and BACKLINK steps."
+    )
+    score: float | None = strawberry.field(
+        description="How related it is to the previous step, 0 to 1 (`similar`'s score; for a"
+        " RELATED step, the bridge's: its text alone); null for START."
+    )
     shared_keywords: list[str] = strawberry.field(description="Shared with the previous step.")
+    shared_terms: list[str] = strawberry.field(
+        description="Words of their text adding most to their likeness, strongest first."
+    )
     topic_change: bool = strawberry.field(description="No topic in common with the previous step.")
 
 
 @strawberry.type(description="A way from one article to another.")
 class LearningPath:
-    hops: int
-    cost: float
-    bridges: int = strawberry.field(description="Steps between articles that share keywords only.")
+    hops: int = strawberry.field(description="Steps after the start.")
+    cost: float = strawberry.field(
+        description="What it costs, in links: 1 a link (its rank with `weight: RANK`), 1/s a"
+        " bridge of score s (of the highest rank's links with RANK)."
+    )
+    bridges: int = strawberry.field(description="RELATED steps: between articles no link joins.")
+    strength: float | None = strawberry.field(
+        description="The lowest score of its steps: how weak its weakest step is; null without"
+        " a step."
+    )
     steps: list[Step]
     complete: bool = strawberry.field(
         description="Whether the list this path came in is complete: false when the time"
@@ -120,13 +147,16 @@ class LearningPath:
             hops=path.hops,
             cost=path.cost,
             bridges=path.bridges,
+            strength=path.strength,
             complete=complete,
             steps=[
                 Step(
                     article=Article(_article=kg.articles[step.article]),
                     via=StepVia(step.via.value),
                     rank=step.rank,
+                    score=step.score,
                     shared_keywords=list(step.shared_keywords),
+                    shared_terms=list(step.shared_terms),
                     topic_change=step.topic_change,
                 )
                 for step in path.steps

@@ -1,4 +1,4 @@
-"""Learning paths: how to get from one article to another by links, and by shared keywords."""
+"""Learning paths: from one article to another by links, and by bridges between related articles."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ import networkx as nx
 
 from kgraph import budget
 from kgraph.errors import ArticleNotFound, QueryError
+from kgraph.graph.bridges import bridges as bridges_of
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.relatedness import pair
 from kgraph.graph.similarity import shared_keywords
 
 __all__ = [
     "MAX_HOPS",
-    "MAX_KEYWORD_HOLDERS",
     "MAX_PATHS",
     "LearningPath",
     "LearningPaths",
@@ -29,7 +30,6 @@ __all__ = [
     "PathWeight",
     "Step",
     "StepVia",
-    "bridge_cost",
     "find_learning_paths",
     "learning_path",
     "learning_paths",
@@ -40,11 +40,6 @@ MAX_HOPS = 100
 
 #: The most paths :func:`learning_paths` may be asked for.
 MAX_PATHS = 10
-
-#: A keyword held by more articles than this is no bridge: it says little about
-#: what two articles share, and reading its articles would cost the most. It
-#: never cuts in on the dev corpus, whose commonest keyword is on 730 articles.
-MAX_KEYWORD_HOLDERS = 2_000
 
 # The keys of values kept with the graph in ``KnowledgeGraph.memo``.
 _UNDIRECTED = ("paths", "undirected view")
@@ -63,11 +58,17 @@ class PathWeight(StrEnum):
 
 
 class StepVia(StrEnum):
-    """How a step of a path is reached from the previous one."""
+    """How a step of a path is reached from the previous one.
+
+    ``LINK``: the previous article links to it; ``BACKLINK``: it links to the
+    previous article (paths that walk links either way); ``RELATED``: a
+    bridge, no link, between related articles (:mod:`kgraph.graph.bridges`).
+    """
 
     START = "start"
     LINK = "link"
-    KEYWORDS = "keywords"
+    BACKLINK = "backlink"
+    RELATED = "related"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +78,9 @@ class PathOptions:
     ``directed`` follows links only from the article that lists them;
     ``same_topic`` keeps every step in a topic of the source article; ``avoid``
     keeps those articles out of every path; a path of more than ``max_hops``
-    steps is no path, and the best of those that fit is taken; ``keyword_bridges``
-    steps between articles sharing a keyword where no link path (that fits) exists.
+    steps is no path, and the best of those that fit is taken; ``bridges``
+    steps between related articles (:mod:`kgraph.graph.bridges`) where no
+    link path (that fits) exists.
     """
 
     directed: bool = True
@@ -86,7 +88,7 @@ class PathOptions:
     same_topic: bool = False
     avoid: frozenset[int] = frozenset()
     max_hops: int = 20
-    keyword_bridges: bool = False
+    bridges: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +97,12 @@ class Step:
 
     ``rank`` is the rank of the link taken (the lowest of the links joining the
     two articles when walking links either way), ``None`` for the start and for
-    a keyword bridge; ``shared_keywords`` are the keywords it shares with the
-    previous article, in that article's spelling, rarest first (empty for the
-    start, never empty for a bridge); ``topic_change`` says the two articles
-    have no topic in common.
+    a bridge; ``score`` how related the two articles are (the relatedness
+    model's score, 0 to 1; ``None`` for the start); ``shared_keywords`` the
+    keywords it shares with the previous article, in that article's spelling,
+    rarest first, and ``shared_terms`` the words adding most to their text
+    likeness (both empty for the start); ``topic_change`` says the two
+    articles have no topic in common.
     """
 
     article: int
@@ -106,6 +110,8 @@ class Step:
     rank: int | None
     shared_keywords: tuple[str, ...]
     topic_change: bool
+    score: float | None = None
+    shared_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +119,18 @@ class LearningPath:
     """A walk from one article to another.
 
     ``hops`` is the number of steps after the start; ``bridges`` how many of
-    them are keyword bridges; ``cost`` the number of links (``HOPS``) or the sum
-    of their ranks (``RANK``), plus :func:`bridge_cost` for each bridge.
+    them are bridges; ``cost`` counts one for each link (``HOPS``) or the
+    link's rank (``RANK``), and for a bridge of score ``s`` what ``1 / s``
+    links (of the highest rank, by ``RANK``) would cost: a bridge of score 0.5
+    costs as much as two links. ``strength`` is the lowest score of its steps
+    (``None`` for a path of no step): how weak its weakest step is.
     """
 
     steps: tuple[Step, ...]
     hops: int
     cost: float
     bridges: int
+    strength: float | None = None
 
 
 _Ranks = Mapping[int, Mapping[int, int]]
@@ -162,19 +172,14 @@ def _ranks_of(kg: KnowledgeGraph, directed: bool) -> tuple[_Ranks, _Ranks]:
     return kg.derived((_RANKS, directed), compute)
 
 
-def bridge_cost(kg: KnowledgeGraph) -> int:
-    """What a keyword bridge costs: more than any path of links could.
+def _dearest_link(kg: KnowledgeGraph, options: PathOptions) -> int:
+    """What the dearest link costs: 1 by ``HOPS``, the highest rank by ``RANK``."""
+    return 1 if options.weight is PathWeight.HOPS else max(_highest_rank(kg), 1)
 
-    A path of links visits each article once, so it costs at most the highest
-    rank of the graph (at least 1, a link's cost by ``HOPS``) times the number
-    of articles; a bridge costs more, so fewer bridges always win, and links
-    decide between paths of as many bridges.
 
-    >>> from kgraph.graph import load_graph
-    >>> bridge_cost(load_graph("seeds"))
-    265
-    """
-    return (len(kg.articles) + 1) * max(_highest_rank(kg), 1)
+def _bridge_cost(score: float, dearest: int) -> float:
+    """What a bridge of ``score`` costs: as much as ``1 / score`` of the dearest links."""
+    return dearest / score
 
 
 def _check(kg: KnowledgeGraph, source: int, target: int, options: PathOptions) -> None:
@@ -275,86 +280,91 @@ def _link_path(
     return path
 
 
-# A node of the bridged search: an article id, or a case-folded keyword joining
-# every article that holds it. Article → keyword costs a bridge, keyword →
-# article costs nothing, so a keyword's articles are read once per direction.
-_Node = int | str
+_Step = tuple[int, int]
+
+
+def _bridged_steps(
+    kg: KnowledgeGraph, source: int, options: PathOptions
+) -> tuple[_Steps[int], _Steps[int]]:
+    """The steps of a bridged search, forwards and backwards: links, then bridges.
+
+    Each as ``(other article, cost, hops)``; a bridge goes both ways and costs
+    :func:`_bridge_cost` of its score.
+    """
+    ahead, behind = _link_costs(kg, source, options)
+    keep = _keep(kg, source, options)
+    found = bridges_of(kg)
+    dearest = _dearest_link(kg, options)
+
+    def along(links: _LinkCosts) -> _Steps[int]:
+        def steps(node: int) -> Iterator[tuple[int, float, int]]:
+            for other, cost in links(node):
+                yield other, cost, 1
+            for other, score in found.of(node):
+                if keep is None or keep(other):
+                    yield other, _bridge_cost(score, dearest), 1
+
+        return steps
+
+    return along(ahead), along(behind)
 
 
 def _bridged_path(
-    kg: KnowledgeGraph, source: int, target: int, options: PathOptions
-) -> list[_Node] | None:
-    """The path of fewest bridges, then lowest cost, found from both ends at once.
+    kg: KnowledgeGraph,
+    source: int,
+    target: int,
+    options: PathOptions,
+    *,
+    banned_steps: Collection[_Step] = (),
+) -> tuple[float, list[int]] | None:
+    """The cheapest path of links and bridges, found from both ends at once, with its cost.
 
-    A bidirectional Dijkstra over articles and keywords, a bridge costing
-    :func:`bridge_cost`: totals compare as (bridges, link cost) would. Each
-    article and each keyword is settled at most once per direction and keywords
-    on more than :data:`MAX_KEYWORD_HOLDERS` articles are skipped, so the work
-    is at most twice the links plus the keyword index.
+    A bidirectional Dijkstra over articles: a link costs 1 or its rank, a
+    bridge as :func:`_bridge_cost` says, so a path with strong bridges beats a
+    shorter one with a weak bridge. ``banned_steps`` (either way) are never
+    taken. The clock is read every :data:`_CLOCK_EVERY` settled articles.
     """
-    big = bridge_cost(kg)
-    articles, by_keyword = kg.articles, kg.by_keyword
-    links = _link_costs(kg, source, options)
-    keep = _keep(kg, source, options)
-
-    def steps(node: _Node, side: int) -> Iterator[tuple[_Node, int]]:
-        if isinstance(node, str):
-            cost = 0 if side == 0 else big
-            for holder in by_keyword[node]:
-                if keep is None or keep(holder):
-                    yield holder, cost
-            return
-        yield from links[side](node)
-        cost = big if side == 0 else 0
-        for keyword in articles[node].keywords:
-            folded = keyword.casefold()
-            if len(by_keyword.get(folded, ())) <= MAX_KEYWORD_HOLDERS:
-                yield folded, cost
-
-    # Side 0 searches forward from the source, side 1 backward from the target.
-    settled: tuple[dict[_Node, int], dict[_Node, int]] = ({}, {})
-    seen: tuple[dict[_Node, int], dict[_Node, int]] = ({source: 0}, {target: 0})
-    previous: tuple[dict[_Node, _Node], dict[_Node, _Node]] = ({}, {})
-    order = itertools.count()  # ids and keywords do not compare: ties go by push order
-    fringes: tuple[list[tuple[int, int, _Node]], ...] = (
-        [(0, next(order), source)],
-        [(0, next(order), target)],
-    )
+    forward, backward = _bridged_steps(kg, source, options)
+    sides = (forward, backward)
+    settled: tuple[dict[int, float], dict[int, float]] = ({}, {})
+    seen: tuple[dict[int, float], dict[int, float]] = ({source: 0.0}, {target: 0.0})
+    previous: tuple[dict[int, int], dict[int, int]] = ({}, {})
+    fringes: tuple[list[tuple[float, int]], ...] = ([(0.0, source)], [(0.0, target)])
     best, meeting = math.inf, None
     popped = 0
     while fringes[0] and fringes[1]:
-        # Grow the smaller fringe: a keyword can push hundreds of articles.
-        side = 0 if len(fringes[0]) <= len(fringes[1]) else 1
-        distance, _, node = heapq.heappop(fringes[side])
+        if fringes[0][0][0] + fringes[1][0][0] >= best:
+            break  # no path through the fringes can beat the one found
+        side = 0 if fringes[0][0][0] <= fringes[1][0][0] else 1
+        distance, node = heapq.heappop(fringes[side])
         popped += 1
         if popped % _CLOCK_EVERY == 0:
             budget.checkpoint()
         if node in settled[side]:
             continue
         settled[side][node] = distance
-        if node in settled[1 - side]:
-            break  # settled from both ends: nothing cheaper than `best` is left
-        for other, cost in steps(node, side):
-            reach = distance + cost
-            if other in settled[side]:
+        for other, cost, _ in sides[side](node):
+            step = (node, other) if side == 0 else (other, node)
+            if other in settled[side] or step in banned_steps or step[::-1] in banned_steps:
                 continue
+            reach = distance + cost
             known = seen[side].get(other)
             if known is None or reach < known:
                 seen[side][other] = reach
                 previous[side][other] = node
-                heapq.heappush(fringes[side], (reach, next(order), other))
+                heapq.heappush(fringes[side], (reach, other))
                 across = seen[1 - side].get(other)
                 if across is not None and reach + across < best:
                     best, meeting = reach + across, other
     if meeting is None:
         return None
-    path: list[_Node] = [meeting]
+    path = [meeting]
     while path[-1] != source:
         path.append(previous[0][path[-1]])
     path.reverse()
     while path[-1] != target:
         path.append(previous[1][path[-1]])
-    return path
+    return best, path
 
 
 # --- searches within a hop limit ---------------------------------------------------------
@@ -554,72 +564,34 @@ def _link_path_within(
 
 def _bridged_path_within(
     kg: KnowledgeGraph, source: int, target: int, options: PathOptions
-) -> list[_Node] | None:
-    """The path of fewest bridges, then lowest cost, of at most ``options.max_hops`` hops.
+) -> list[int] | None:
+    """The cheapest path of links and bridges of at most ``options.max_hops`` hops.
 
-    The graph of :func:`_bridged_path`, but a bridge's hop and cost both go
-    on the step into the keyword, searched by :func:`_cheapest_within`.
+    Searched by :func:`_cheapest_within` (exact, but it first reads every
+    article within the limit of the target: only when the cheapest path of
+    all is too long).
     """
-    big = bridge_cost(kg)
-    ahead, behind = _link_costs(kg, source, options)
-    keep = _keep(kg, source, options)
-    articles, by_keyword = kg.articles, kg.by_keyword
-
-    def keywords(article: int) -> Iterator[str]:
-        for keyword in articles[article].keywords:
-            folded = keyword.casefold()
-            if len(by_keyword.get(folded, ())) <= MAX_KEYWORD_HOLDERS:
-                yield folded
-
-    def holders(keyword: str) -> Iterator[int]:
-        return (holder for holder in by_keyword[keyword] if keep is None or keep(holder))
-
-    def forward(node: _Node) -> Iterator[tuple[_Node, float, int]]:
-        if isinstance(node, str):
-            for holder in holders(node):
-                yield holder, 0, 0
-            return
-        for other, cost in ahead(node):
-            yield other, cost, 1
-        for keyword in keywords(node):
-            yield keyword, big, 1
-
-    def backward(node: _Node) -> Iterator[tuple[_Node, float, int]]:
-        if isinstance(node, str):
-            for holder in holders(node):
-                yield holder, big, 1
-            return
-        for other, cost in behind(node):
-            yield other, cost, 1
-        for keyword in keywords(node):
-            yield keyword, 0, 0
-
-    start: _Node = source  # the search's nodes are articles and keywords
-    goal: _Node = target
-    to_target = _to_target(start, goal, backward, options.max_hops)
+    forward, backward = _bridged_steps(kg, source, options)
+    to_target = _to_target(source, target, backward, options.max_hops)
     if to_target is None:
         return None
-    found = _cheapest_within(start, goal, forward, to_target, options.max_hops)
+    found = _cheapest_within(source, target, forward, to_target, options.max_hops)
     return None if found is None else found[1]
-
-
-def _hops(path: Sequence[_Node]) -> int:
-    """The hops of a path of articles and keywords: a bridge is one hop."""
-    return sum(isinstance(node, int) for node in path) - 1
 
 
 def _best_path(
     kg: KnowledgeGraph, view: nx.Graph[int], source: int, target: int, options: PathOptions
-) -> Sequence[_Node] | None:
-    """The best path of at most ``options.max_hops`` hops, or ``None``.
+) -> tuple[list[int], bool] | None:
+    """The best path of at most ``options.max_hops`` hops, and whether it takes bridges.
 
-    The fewest bridges first (none unless ``options.keyword_bridges``), then
-    the lowest cost. The unbounded searches run first, being the fastest and
-    most often short enough; only when their path is too long does a search
-    within the limit follow, and only when the path of fewest hops fits.
+    A path of links when one fits; else, with ``options.bridges``, the
+    cheapest of links and bridges. The unbounded searches run first, being
+    the fastest and most often short enough; only when their path is too long
+    does a search within the limit follow, and (for links) only when the path
+    of fewest hops fits.
     """
     links = _link_path(kg, view, source, target, options)
-    path: Sequence[_Node] | None = links
+    path: list[int] | None = links
     if links is not None and len(links) - 1 > options.max_hops:
         path = None
         fewest = links if options.weight is PathWeight.HOPS else None
@@ -627,13 +599,15 @@ def _best_path(
             fewest = nx.bidirectional_shortest_path(view, source, target)
         if len(fewest) - 1 <= options.max_hops:
             path = _link_path_within(kg, source, target, options)
-    if path is not None or not options.keyword_bridges:
-        return path
-    if links is None:
-        path = _bridged_path(kg, source, target, options)
-        if path is None or _hops(path) <= options.max_hops:
-            return path
-    return _bridged_path_within(kg, source, target, options)
+    if path is not None:
+        return path, False
+    if not options.bridges:
+        return None
+    found = _bridged_path(kg, source, target, options)
+    if found is not None and len(found[1]) - 1 <= options.max_hops:
+        return found[1], True
+    within = _bridged_path_within(kg, source, target, options)
+    return None if within is None else (within, True)
 
 
 def _link_cost(kg: KnowledgeGraph, u: int, v: int, options: PathOptions) -> int:
@@ -713,25 +687,80 @@ def _more_link_paths(
     return found, True
 
 
-def _learning_path(kg: KnowledgeGraph, path: Sequence[_Node], options: PathOptions) -> LearningPath:
-    """A path of article ids (keywords between two marking a bridge) as steps."""
-    articles = kg.articles
-    first = path[0]
-    assert isinstance(first, int)
-    steps = [Step(first, StepVia.START, None, (), False)]
-    link_cost = bridges = 0
-    bridged = False
-    for node in path[1:]:
-        if isinstance(node, str):
-            bridged = True
-            continue
-        before = steps[-1].article
-        if bridged:
-            via, rank = StepVia.KEYWORDS, None
-            bridges += 1
+def _more_bridged_paths(
+    kg: KnowledgeGraph,
+    first: list[int],
+    k: int,
+    options: PathOptions,
+    deadline: float,
+) -> tuple[list[list[int]], bool]:
+    """``first`` (the best bridged path) and up to ``k - 1`` more, cheapest first.
+
+    Each path found leads to candidates: for each of its bridges, the
+    cheapest path that takes neither it nor the bridges its own parent left
+    out; the cheapest candidate not found yet is the next path (as Yen's
+    algorithm does with every step, here only with bridges: the links of an
+    island are the ways through it, the bridges the choices). The flag says
+    whether the listing ended on its own rather than by the clock.
+    """
+    source, target = first[0], first[-1]
+    graph = kg.graph
+
+    def linked(u: int, v: int) -> bool:
+        return graph.has_edge(u, v) or (not options.directed and graph.has_edge(v, u))
+
+    found = [first]
+    known = {tuple(first)}
+    left_out: dict[tuple[int, ...], frozenset[_Step]] = {tuple(first): frozenset()}
+    candidates: list[tuple[float, int, tuple[int, ...]]] = []
+    while len(found) < k:
+        last = tuple(found[-1])
+        for step in itertools.pairwise(last):
+            if linked(*step):
+                continue
+            if _past(deadline):
+                return found, False
+            banned = left_out[last] | {step}
+            result = _bridged_path(kg, source, target, options, banned_steps=banned)
+            if result is None:
+                continue
+            cost, path = result
+            if len(path) - 1 > options.max_hops or tuple(path) in known:
+                continue
+            known.add(tuple(path))
+            left_out[tuple(path)] = banned
+            heapq.heappush(candidates, (cost, len(path), tuple(path)))
+        if not candidates:
+            break
+        _, _, best = heapq.heappop(candidates)
+        found.append(list(best))
+    return found, True
+
+
+def _learning_path(kg: KnowledgeGraph, path: Sequence[int], options: PathOptions) -> LearningPath:
+    """A path of article ids as steps, each saying how it is reached and how related it is."""
+    articles, graph = kg.articles, kg.graph
+    found = bridges_of(kg)
+    dearest = _dearest_link(kg, options)
+    steps = [Step(path[0], StepVia.START, None, (), False)]
+    cost = 0.0
+    bridges = 0
+    for before, node in itertools.pairwise(path):
+        forwards = graph.has_edge(before, node)
+        if forwards or (not options.directed and graph.has_edge(node, before)):
+            via = StepVia.LINK if forwards else StepVia.BACKLINK
+            link_rank = _rank(kg, before, node, options.directed)
+            cost += link_rank if options.weight is PathWeight.RANK else 1
+            rank: int | None = link_rank
         else:
-            via, rank = StepVia.LINK, _rank(kg, before, node, options.directed)
-            link_cost += rank if options.weight is PathWeight.RANK else 1
+            via, rank = StepVia.RELATED, None
+        related = pair(kg, before, node)
+        score = related.score
+        if via is StepVia.RELATED:
+            # The score it was taken by: its text's (links play no part in a bridge).
+            score = found.score(before, node) or _NO_SCORE
+            bridges += 1
+            cost += _bridge_cost(score, dearest)
         steps.append(
             Step(
                 article=node,
@@ -739,15 +768,22 @@ def _learning_path(kg: KnowledgeGraph, path: Sequence[_Node], options: PathOptio
                 rank=rank,
                 shared_keywords=shared_keywords(kg, before, node),
                 topic_change=set(articles[before].topics).isdisjoint(articles[node].topics),
+                score=round(score, 4),
+                shared_terms=related.shared_terms,
             )
         )
-        bridged = False
+    scores = [step.score for step in steps[1:] if step.score is not None]
     return LearningPath(
         steps=tuple(steps),
         hops=len(steps) - 1,
-        cost=float(link_cost + bridges * bridge_cost(kg)),
+        cost=round(cost, 2),
         bridges=bridges,
+        strength=min(scores) if scores else None,
     )
+
+
+# A bridge that is no longer one (never, while the graph is the one searched).
+_NO_SCORE = 1e-3
 
 
 def learning_path(
@@ -764,11 +800,11 @@ def learning_path(
     even the path of fewest steps is too long. A path from an article to
     itself has no step but its start.
 
-    With ``options.keyword_bridges``, a pair that no link path of at most
-    ``max_hops`` steps joins may still be joined by stepping between articles
-    that share a keyword: of the paths that fit, the one of fewest such
-    bridges, then of lowest cost. A pair that links join within the limit
-    never gets a bridge.
+    With ``options.bridges``, a pair that no link path of at most
+    ``max_hops`` steps joins may still be joined by bridges, steps between
+    related articles (:mod:`kgraph.graph.bridges`): of the paths that fit,
+    the cheapest, a bridge of score ``s`` costing as much as ``1 / s`` links.
+    A pair that links join within the limit never gets a bridge.
 
     Raises
     ------
@@ -803,17 +839,20 @@ def learning_path(
     >>> [step.article for step in learning_path(kg, 168904, 168903, one_step).steps]
     [168904, 168903]
 
-    No link leads from computer science to physics, but a keyword does:
+    No link leads from glycolysis (a dead end) to Gibbs free energy, but a
+    bridge to the production of ATP in respiration, whose links reach it:
 
-    >>> learning_path(kg, 52003, 73006) is None
+    >>> learning_path(kg, 168912, 84002) is None
     True
-    >>> bridged = learning_path(kg, 52003, 73006, PathOptions(keyword_bridges=True))
+    >>> bridged = learning_path(kg, 168912, 84002, PathOptions(bridges=True))
     >>> [(step.article, step.via.value) for step in bridged.steps]
-    [(52003, 'start'), (52004, 'link'), (73006, 'keywords')]
-    >>> bridged.steps[-1].shared_keywords
-    ('collisions',)
-    >>> bridged.bridges, bridged.cost, bridged.steps[-1].topic_change
-    (1, 266.0, True)
+    [(168912, 'start'), (168911, 'related'), (168913, 'link'), (84002, 'link')]
+    >>> [step.score for step in bridged.steps]
+    [None, 0.2781, 0.7665, 0.5349]
+    >>> bridged.steps[1].shared_keywords
+    ('glycolysis', 'cellular respiration', 'NADH', 'ATP')
+    >>> bridged.bridges, bridged.cost, bridged.strength, bridged.steps[-1].topic_change
+    (1, 5.6, 0.2781, True)
     """
     _check(kg, source, target, options)
     budget.checkpoint()
@@ -822,8 +861,8 @@ def learning_path(
     view = _view(kg, source, options)
     if target not in view:
         return None
-    path = _best_path(kg, view, source, target, options)
-    return None if path is None else _learning_path(kg, path, options)
+    best = _best_path(kg, view, source, target, options)
+    return None if best is None else _learning_path(kg, best[0], options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -856,9 +895,11 @@ def find_learning_paths(
     ``k`` paths, or soon after ``time_budget`` seconds (at most what the
     request has left, :func:`kgraph.budget.remaining`), then not ``complete``:
     the clock is read inside every search after the first path's, which is
-    always given. With ``options.keyword_bridges``, a pair that no link path
-    within the limit joins gets its one bridged path, as :func:`learning_path`
-    finds it.
+    always given. With ``options.bridges``, a pair that no link path within
+    the limit joins gets bridged paths: the first as :func:`learning_path`
+    finds it, then the cheapest without one of the bridges of a path found
+    (each path so found is distinct, and leaves out the bridges its parent
+    left out too), cheapest first.
 
     Raises
     ------
@@ -894,10 +935,9 @@ def find_learning_paths(
     best = _best_path(kg, view, source, target, options)
     if best is None:
         return LearningPaths((), complete=True)
-    first = [node for node in best if isinstance(node, int)]
-    if len(first) < len(best):  # a bridged path: the one there is
-        return LearningPaths((_learning_path(kg, best, options),), complete=True)
-    found, complete = _more_link_paths(kg, first, k, options, deadline)
+    first, bridged = best
+    more = _more_bridged_paths if bridged else _more_link_paths
+    found, complete = more(kg, first, k, options, deadline)
     return LearningPaths(tuple(_learning_path(kg, path, options) for path in found), complete)
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "RelatedPage",
     "RelatednessModel",
     "build_relatedness",
+    "pair",
     "prepare_relatedness",
     "related",
     "relatedness_model",
@@ -201,13 +202,16 @@ def _row(matrix: sp.csr_matrix, at: int) -> npt.NDArray[np.float32]:
 
 def _shared_terms(model: RelatednessModel, a: int, b: int, most: int = 3) -> tuple[str, ...]:
     """The terms adding most to the cosine of rows ``a`` and ``b``, distinct, strongest first."""
-    first, second = model.text[a], model.text[b]
-    common, ours, theirs = np.intersect1d(first.indices, second.indices, return_indices=True)
+    (first, first_data), (second, second_data) = (
+        _neighbours(model.text, a),
+        _neighbours(model.text, b),
+    )
+    common, ours, theirs = np.intersect1d(first, second, assume_unique=True, return_indices=True)
     if len(common) == 0:
         return ()
     telling = model.telling[common]
     common, ours, theirs = common[telling], ours[telling], theirs[telling]
-    products = first.data[ours] * second.data[theirs]
+    products = first_data[ours] * second_data[theirs]
     found: list[str] = []
     for at in np.argsort(-products, kind="stable"):
         term = str(model.terms[common[at]])
@@ -220,7 +224,9 @@ def _shared_terms(model: RelatednessModel, a: int, b: int, most: int = 3) -> tup
 
 def _common_neighbours(model: RelatednessModel, a: int, b: int, most: int = 3) -> tuple[int, ...]:
     """Articles linked with both rows, the most telling (fewest links) first."""
-    common = np.intersect1d(model.links[a].indices, model.links[b].indices)
+    common = np.intersect1d(
+        _neighbours(model.links, a)[0], _neighbours(model.links, b)[0], assume_unique=True
+    )
     if len(common) == 0:
         return ()
     degree = np.diff(model.links.indptr)[common]
@@ -298,6 +304,88 @@ def relatedness_to(
     total[np.isin(wanted, rows)] = 0.0
     scores: FloatArray = -np.expm1(-total)
     return scores
+
+
+def pair(kg: KnowledgeGraph, a: int, b: int) -> Related:
+    """How related ``b`` is to ``a``, with its reasons, as :func:`related` would list it.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> found = pair(kg, 52002, 52001)
+    >>> listed = next(r for r in related(kg, 52002, 5).items if r.id == 52001)
+    >>> round(found.score, 6) == round(listed.score, 6), found.linked, found.shared_terms
+    (True, True, ('binary', 'tree', 'searching'))
+    """
+    model = relatedness_model(kg)
+    at, other = model.position(a), model.position(b)
+    raw, text, adamic_adar, three_steps = _pair_evidence(model, at, other)
+    linked = _has(model.links, at, other)
+    return Related(
+        id=b,
+        score=0.0 if a == b else -math.expm1(-raw),
+        linked=linked,
+        text=text,
+        common_neighbours=_common_neighbours(model, at, other),
+        shared_terms=_shared_terms(model, at, other),
+        link_distance=_distance(linked, adamic_adar, three_steps),
+    )
+
+
+def _neighbours(matrix: sp.csr_matrix, at: int) -> tuple[npt.NDArray[np.int32], FloatArray]:
+    begin, end = matrix.indptr[at], matrix.indptr[at + 1]
+    return matrix.indices[begin:end], matrix.data[begin:end]
+
+
+def _has(matrix: sp.csr_matrix, row: int, column: int) -> bool:
+    """Whether ``matrix`` holds an entry at (``row``, ``column``)."""
+    return bool((_neighbours(matrix, row)[0] == column).any())
+
+
+def _dot(matrix: sp.csr_matrix, a: int, b: int) -> float:
+    """The product of rows ``a`` and ``b`` of ``matrix`` (sparse rows, sorted indices)."""
+    first, ours = _neighbours(matrix, a)
+    second, theirs = _neighbours(matrix, b)
+    _, left, right = np.intersect1d(first, second, assume_unique=True, return_indices=True)
+    return float(np.dot(ours[left].astype(np.float64), theirs[right]))
+
+
+def _pair_evidence(
+    model: RelatednessModel, at: int, other: int
+) -> tuple[float, float, float, float]:
+    """:func:`_evidence` of one pair, from the rows of the two alone (no product over the corpus).
+
+    The three-link paths ``a - m - x - b`` are summed over ``x`` among
+    ``b``'s neighbours: each ``weight(x)`` times the Adamic-Adar of ``a`` and ``x``.
+    """
+    text = _dot(model.text, at, other)
+    adamic_adar = _dot_weighted(model, at, other)
+    three_steps = 0.0
+    middles, weights = _neighbours(model.weighted, other)
+    if len(middles):
+        mine = set(_neighbours(model.links, at)[0].tolist())
+        for middle, weight in zip(middles.tolist(), weights.tolist(), strict=True):
+            if weight:
+                columns, values = _neighbours(model.weighted, middle)
+                three_steps += weight * sum(
+                    value
+                    for column, value in zip(columns.tolist(), values.tolist(), strict=True)
+                    if column in mine
+                )
+    back = float(_has(model.backlinks, at, other))
+    raw = (
+        math.log1p(_AA_SCALE * (adamic_adar + _THREE_STEPS * three_steps))
+        + text
+        + _BACK_WEIGHT * back
+    )
+    return raw, text, adamic_adar, three_steps
+
+
+def _dot_weighted(model: RelatednessModel, a: int, b: int) -> float:
+    """Adamic-Adar of rows ``a`` and ``b``: their common neighbours' weights, summed."""
+    first, _ = _neighbours(model.links, a)
+    second, weights = _neighbours(model.weighted, b)
+    _, _, right = np.intersect1d(first, second, assume_unique=True, return_indices=True)
+    return float(weights[right].astype(np.float64).sum())
 
 
 def _distance(linked: bool, two_steps: float, three_steps: float) -> int | None:

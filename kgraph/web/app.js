@@ -591,8 +591,8 @@
       if (k === 0) return;
       const x1 = x0 + gap * (k - 1) + 22;
       const x2 = x0 + gap * k - 24;
-      const reason = step.via === "LINK" ? `link rank ${step.rank}` : step.via === "KEYWORDS" ? "shares keywords" : step.via;
-      const dash = step.via === "KEYWORDS" ? ` stroke-dasharray="5 4"` : "";
+      const reason = step.via === "RELATED" ? `related ${step.score.toFixed(2)}` : step.via === "START" ? "" : `${step.via.toLowerCase()} rank ${step.rank}`;
+      const dash = step.via === "RELATED" ? ` stroke-dasharray="5 4"` : "";
       parts.push(`<line class="edge" x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke-width="2"${dash} marker-end="url(#arrow-${id})"></line>`);
       parts.push(`<text class="step-label" x="${(x1 + x2) / 2}" y="${y - 12}" text-anchor="middle">${esc(reason)}</text>`);
       if (step.topicChange) {
@@ -951,13 +951,13 @@
   const PATHS_QUERY = `query Paths($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) {
     start: article(id: $from) { id title } goal: article(id: $to) { id title }
     learningPaths(from: $from, to: $to, k: $k, options: $options) {
-      hops cost bridges steps { article { id title topics { key name } } via rank sharedKeywords topicChange } } }`;
+      hops cost bridges strength steps { article { id title topics { key name } } via rank score sharedKeywords sharedTerms topicChange } } }`;
 
   let pathCache = { key: null, data: null };
 
   function pathOptions(params) {
     return {
-      keywordBridges: params.get("bridges") === "1",
+      bridges: params.get("bridges") === "1",
       directed: params.get("directed") !== "0",
       sameTopic: params.get("sameTopic") === "1",
       weight: params.get("weight") === "RANK" ? "RANK" : "HOPS",
@@ -1060,7 +1060,7 @@
             <div><button type="submit" id="find-path">Find paths</button></div></div>
           <div class="options">
             ${check("directed", "follow links forwards only (directed)", options.directed)}
-            ${check("bridges", "keyword bridges where links do not reach", options.keywordBridges)}
+            ${check("bridges", "bridges between related articles where links do not reach", options.bridges)}
             ${check("sameTopic", "stay in the start's topics", options.sameTopic)}
             <label>Shortest by <select name="weight"><option value="HOPS">fewest links</option><option value="RANK"${options.weight === "RANK" ? " selected" : ""}>strongest links (rank)</option></select></label>
           </div><div id="path-form-error"></div></form></section>
@@ -1126,7 +1126,7 @@
       .join("");
     box.innerHTML =
       `${heading}<div class="alternatives" role="group" aria-label="Paths found">${tabs}</div>` +
-      `<p class="small muted">${plural(path.hops, "hop")} · cost ${path.cost} · ${plural(path.bridges, "keyword bridge")}</p>` +
+      `<p class="small muted">${plural(path.hops, "hop")} · ${plural(path.bridges, "bridge")}${path.strength === null ? "" : ` · weakest step ${path.strength.toFixed(2)}`} · cost ${path.cost} <span title="a link costs 1, a bridge of score s costs 1/s">(in links)</span></p>` +
       `<div class="graph path-row" id="path-graph" data-state="loading"></div>` +
       `<h3 style="margin-top:1rem">Steps</h3><ol class="steps" id="path-steps">${path.steps.map(stepHtml).join("")}</ol>`;
     box.querySelector(".alternatives").addEventListener("click", (event) => {
@@ -1146,9 +1146,12 @@
     const shared = step.sharedKeywords.map(esc).join(", ");
     let reason;
     if (step.via === "START") reason = `<span class="badge accent">START</span> where the path begins`;
-    else if (step.via === "LINK")
-      reason = `<span class="badge">LINK</span> link rank ${step.rank}${shared ? ` <span class="muted">· shares ${shared}</span>` : ""}`;
-    else reason = `<span class="badge warn">KEYWORDS</span> shares keywords: ${shared || "—"}`;
+    else if (step.via === "LINK" || step.via === "BACKLINK")
+      reason = `<span class="badge">${step.via}</span> ${step.via === "LINK" ? "link" : "linked from here"}, rank ${step.rank} · related ${step.score.toFixed(2)}${shared ? ` <span class="muted">· shares ${shared}</span>` : ""}`;
+    else {
+      const terms = step.sharedTerms.map(esc).join(", ");
+      reason = `<span class="badge warn">RELATED</span> related ${step.score.toFixed(2)}, no link: ${shared ? `shares ${shared}` : `words ${terms || "—"}`}`;
+    }
     const change = step.topicChange ? ` <span class="badge warn">topic change</span>` : "";
     return (
       `<li data-id="${step.article.id}" data-via="${step.via}"${step.rank ? ` data-rank="${step.rank}"` : ""}><div>` +

@@ -86,23 +86,36 @@ def test_learning_paths_are_distinct_and_ordered(
         assert all(undirected.has_edge(a, b) for a, b in pairwise(walk))
 
 
-def test_keyword_bridges_reach_where_links_do_not(
+def test_bridges_reach_where_links_do_not(
     schema: strawberry.Schema, seeds_graph: KnowledgeGraph
 ) -> None:
-    path = data(
-        schema,
-        seeds_graph,
-        f"{{ learningPath(from: 52001, to: 168904, options: {{keywordBridges: true}}) {{ {PATH} }} }}",
-    )["learningPath"]
+    query = (
+        "query($o: PathOptions) { learningPath(from: 168912, to: 84002, options: $o) {"
+        f" {PATH} strength steps {{ score sharedTerms }} }} }}"
+    )
+    assert data(schema, seeds_graph, query, o=None)["learningPath"] is None
+    path = data(schema, seeds_graph, query, o={"bridges": True})["learningPath"]
     assert path is not None
-    assert path["bridges"] >= 1
-    bridges = [s for s in path["steps"] if s["via"] == "KEYWORDS"]
-    assert len(bridges) == path["bridges"]
-    assert all(s["sharedKeywords"] for s in bridges)
+    assert [(s["article"]["id"], s["via"]) for s in path["steps"]] == [
+        (168912, "START"),
+        (168911, "RELATED"),
+        (168913, "LINK"),
+        (84002, "LINK"),
+    ]
+    assert (path["bridges"], path["cost"], path["strength"]) == (1, 5.6, 0.2781)
+    bridge = path["steps"][1]
+    assert (bridge["rank"], bridge["score"]) == (None, 0.2781)
+    assert "glycolysis" in bridge["sharedKeywords"]
+    assert "glycolysis" in bridge["sharedTerms"]
+    assert path["steps"][0]["score"] is None
+    assert all(0 <= s["score"] < 1 for s in path["steps"][1:])
+    # The deprecated name still asks for bridges.
+    old = data(schema, seeds_graph, query, o={"keywordBridges": True})["learningPath"]
+    assert old == path
     linked = data(
         schema,
         seeds_graph,
-        "{ learningPath(from: 168904, to: 168912, options: {keywordBridges: true}) { bridges hops } }",
+        "{ learningPath(from: 168904, to: 168912, options: {bridges: true}) { bridges hops } }",
     )
     assert linked["learningPath"] == {"bridges": 0, "hops": 3}
 
@@ -256,6 +269,7 @@ def test_path_options_take_null_for_their_default(
         "sameTopic": None,
         "avoid": None,
         "maxHops": None,
+        "bridges": None,
         "keywordBridges": None,
     }
     for field in every:
@@ -288,7 +302,8 @@ def test_path_options_are_nullable_in_the_schema(schema: strawberry.Schema) -> N
         "sameTopic: Boolean = false",
         "avoid: [Int!] = []",
         "maxHops: Int = 20",
-        "keywordBridges: Boolean = false",
+        "bridges: Boolean = false",
+        'keywordBridges: Boolean = null @deprecated(reason: "Use `bridges`',
     ):
         assert line in options
 

@@ -1,0 +1,140 @@
+"""Bridges: each article's closest articles by text, where a learning path may step without a link.
+
+The link graph of a real corpus is thousands of small islands, so a path
+between two topics nearly always needs a step that no link gives. A bridge is
+such a step between two articles the relatedness model
+(:mod:`kgraph.graph.relatedness`) finds close by their text: each article's
+:data:`PER_ARTICLE` nearest by the cosine of their text vectors, scored
+``1 - exp(-cosine)`` as :func:`~kgraph.graph.relatedness.related` scores a pair
+with no link evidence, and none under :data:`MIN_SCORE`. Both ends of a bridge
+can take it (the relation is made symmetric).
+
+Built at load (:func:`prepare_bridges`) and kept with the graph (and its
+snapshot): comparing every pair would take seconds, so candidates are the
+pairs that share a *rare* term (held by at most 1 % of the articles): two
+articles about one concept share its specific words; the best
+:data:`PER_ARTICLE` of each article by those words are then scored in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.relatedness import relatedness_model
+
+__all__ = ["MIN_SCORE", "PER_ARTICLE", "Bridges", "bridges", "prepare_bridges"]
+
+#: Bridges kept for each article (more may end at it: the relation is symmetric).
+PER_ARTICLE = 8
+#: No bridge scores less: articles sharing a few words of a topic are no step to learn by.
+MIN_SCORE = 0.18
+
+_KEY = ("paths", "bridges")
+# Terms on at most this share of the articles (or _RARE_MIN of them) find the candidates.
+_RARE_SHARE = 0.01
+_RARE_MIN = 5
+# The candidates of each article scored in full: its best by their rare terms.
+_CANDIDATES = PER_ARTICLE
+# Rows of the candidate product at once (a block is a sparse matrix of this many rows).
+_BLOCK = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Bridges:
+    """Each article's bridges: ``others[start[i]:start[i + 1]]`` for ``ids[i]``, best first."""
+
+    ids: npt.NDArray[np.int64]
+    start: npt.NDArray[np.int64]
+    others: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float32]
+
+    def of(self, article_id: int) -> list[tuple[int, float]]:
+        """The bridges of ``article_id``: ``(other article, score)``, best first."""
+        at = int(np.searchsorted(self.ids, article_id))
+        if at >= len(self.ids) or self.ids[at] != article_id:
+            return []
+        begin, end = int(self.start[at]), int(self.start[at + 1])
+        return list(
+            zip(self.others[begin:end].tolist(), self.scores[begin:end].tolist(), strict=True)
+        )
+
+    def score(self, a: int, b: int) -> float | None:
+        """The score of the bridge between ``a`` and ``b``; ``None`` when there is none."""
+        for other, score in self.of(a):
+            if other == b:
+                return score
+        return None
+
+
+def _candidates(text: sp.csr_matrix) -> npt.NDArray[np.int64]:
+    """Each row's best :data:`_CANDIDATES` other rows by the rare terms they share (-1: none)."""
+    n = text.shape[0]
+    holders = np.bincount(text.indices, minlength=text.shape[1])
+    rare = (holders <= max(_RARE_SHARE * n, _RARE_MIN)).astype(np.float32)
+    specific = sp.csr_matrix(text @ sp.diags(rare), dtype=np.float32)
+    specific.eliminate_zeros()
+    transposed = specific.T.tocsr()
+    found = np.full((n, _CANDIDATES), -1, dtype=np.int64)
+    for first in range(0, n, _BLOCK):
+        block = sp.csr_matrix(specific[first : first + _BLOCK] @ transposed)
+        pointers, columns, values = block.indptr, block.indices, block.data
+        for row in range(block.shape[0]):
+            begin, end = pointers[row], pointers[row + 1]
+            others, weights = columns[begin:end], values[begin:end]
+            mine = others != first + row
+            others, weights = others[mine], weights[mine]
+            if len(others) > _CANDIDATES:
+                best = np.argpartition(-weights, _CANDIDATES)[:_CANDIDATES]
+                others = others[best]
+            found[first + row, : len(others)] = others
+    return found
+
+
+def build_bridges(kg: KnowledgeGraph) -> Bridges:
+    """The bridges of ``kg`` (see the module's docstring).
+
+    >>> from kgraph.graph import load_graph
+    >>> found = build_bridges(load_graph("seeds"))
+    >>> [(other, round(score, 2)) for other, score in found.of(168904)]
+    [(168914, 0.29), (168903, 0.23), (168897, 0.22), (84001, 0.21)]
+    >>> found.of(168914)[0][0], found.score(168904, 168914) == found.score(168914, 168904)
+    (168904, True)
+    """
+    model = relatedness_model(kg)
+    text = sp.csr_matrix(model.text, dtype=np.float32)
+    n = text.shape[0]
+    candidates = _candidates(text)
+    rows = np.repeat(np.arange(n), _CANDIDATES)
+    columns = candidates.ravel()
+    real = columns >= 0
+    rows, columns = rows[real], columns[real]
+    cosine = np.asarray(text[rows].multiply(text[columns]).sum(axis=1)).ravel()
+    score = -np.expm1(-cosine)
+    strong = score >= MIN_SCORE
+    rows, columns, score = rows[strong], columns[strong], score[strong]
+    # Both ways (a pair found from both ends once), each article's best first.
+    pairs = sp.coo_matrix((score, (rows, columns)), shape=(n, n)).tocsr()
+    both = pairs.maximum(pairs.T).tocsr()
+    row_of = np.repeat(np.arange(n), np.diff(both.indptr))
+    order = np.lexsort((both.indices, -both.data, row_of))
+    return Bridges(
+        ids=model.ids,
+        start=both.indptr.astype(np.int64),
+        others=model.ids[both.indices[order]],
+        scores=both.data[order].astype(np.float32),
+    )
+
+
+def bridges(kg: KnowledgeGraph) -> Bridges:
+    """The bridges of ``kg``, built on first use and kept with the graph."""
+    return kg.derived(_KEY, lambda: build_bridges(kg))
+
+
+def prepare_bridges(kg: KnowledgeGraph) -> None:
+    """Build the bridges before any request needs them (the load calls this)."""
+    bridges(kg)
