@@ -26,8 +26,15 @@ from kgraph.errors import SettingsError
 
 __all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings"]
 
-#: The demo corpus bundled at the top of the repository.
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
+_PACKAGE = Path(__file__).resolve().parent
+
+#: The bundled demo corpus: installed, package data (``kgraph/seeds``, built from
+#: the checkout's ``seeds/``, see pyproject.toml); in a checkout (or an editable
+#: install, which setuptools cannot map a data folder into), ``seeds/`` beside the package.
+DEFAULT_CORPUS = next(
+    (folder for folder in (_PACKAGE / "seeds", _PACKAGE.parent / "seeds") if folder.is_dir()),
+    _PACKAGE / "seeds",
+)
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
