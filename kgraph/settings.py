@@ -24,7 +24,7 @@ from typing import Any
 
 from kgraph.errors import SettingsError
 
-__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings"]
+__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings", "corpus_folder"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -274,3 +274,29 @@ class Settings:
             item.name: str(value) if isinstance(value := getattr(self, item.name), Path) else value
             for item in fields(self)
         }
+
+
+def corpus_folder(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """The corpus a command reads: the folder given, else ``KGRAPH_CORPUS``, else the seeds.
+
+    The same order as :meth:`Settings.resolve` (a flag, its variable, the
+    default), for commands that need no other setting.
+
+    >>> corpus_folder(None, {"KGRAPH_CORPUS": "/srv/articles"}).as_posix()
+    '/srv/articles'
+    >>> corpus_folder(Path("content"), {"KGRAPH_CORPUS": "/srv/articles"}).as_posix()
+    'content'
+    >>> corpus_folder(None, {}) == DEFAULT_CORPUS
+    True
+    """
+    if given is not None:
+        return given
+    (option,) = (option for option in OPTIONS if option.name == "corpus")
+    text = environ.get(option.variable)
+    if text is None:
+        return DEFAULT_CORPUS
+    try:
+        folder: Path = option.parse(text)
+    except ValueError as err:
+        raise SettingsError(f"{option.variable}: {err}") from None
+    return folder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -151,3 +152,34 @@ def test_serve_with_no_corpus_serves_the_bundled_seeds(
         assert ready.status_code == 200
         assert (ready.json()["files"], ready.json()["articles"]) == (53, 52)
     assert str(installed.venv) in server.output  # "serving …/site-packages/kgraph/seeds"
+
+
+def test_path_and_export_from_the_installed_package(
+    installed: Installed, dev_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KGRAPH_CORPUS", raising=False)
+    # The bundled seeds, with no corpus named; then the dev corpus through KGRAPH_CORPUS,
+    # between two articles 13 links apart there (168904 reaches no 168912 in dev):
+    # three paths, though the first searches of a fresh process are slow.
+    for pair, env in (
+        (("168904", "168912"), {}),
+        (("73461", "40880"), {"KGRAPH_CORPUS": str(dev_corpus)}),
+    ):
+        found = installed.run("path", *pair, "--k", "3", "--format", "json", **env)
+        assert found.returncode == 0, found.stderr
+        report = json.loads(found.stdout)
+        assert len(report["paths"]) == 3, report
+        assert report["complete"] is True
+        assert Path(report["corpus"]).is_relative_to(env.get("KGRAPH_CORPUS", installed.venv))
+    text = installed.run("path", "168904", "168912", "--k", "3")
+    assert [line for line in text.stdout.splitlines() if line.startswith("path ")] == [
+        "path 1: 3 hops, cost 3",
+        "path 2: 4 hops, cost 4",
+        "path 3: 4 hops, cost 4",
+    ]
+    exported = installed.run("export", "--format", "graphology", "--topic", "biology")
+    assert exported.returncode == 0, exported.stderr
+    graph = json.loads(exported.stdout)
+    assert set(graph) == {"attributes", "options", "nodes", "edges"}
+    assert len(graph["nodes"]) == 16
+    assert all({"key", "attributes"} == set(node) for node in graph["nodes"])
