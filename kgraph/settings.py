@@ -24,7 +24,7 @@ from typing import Any
 
 from kgraph.errors import SettingsError
 
-__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings", "corpus_folder"]
+__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings", "corpus_folder", "setting"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -279,9 +279,6 @@ class Settings:
 def corpus_folder(given: Path | None, environ: Mapping[str, str]) -> Path:
     """The corpus a command reads: the folder given, else ``KGRAPH_CORPUS``, else the seeds.
 
-    The same order as :meth:`Settings.resolve` (a flag, its variable, the
-    default), for commands that need no other setting.
-
     >>> corpus_folder(None, {"KGRAPH_CORPUS": "/srv/articles"}).as_posix()
     '/srv/articles'
     >>> corpus_folder(Path("content"), {"KGRAPH_CORPUS": "/srv/articles"}).as_posix()
@@ -289,14 +286,29 @@ def corpus_folder(given: Path | None, environ: Mapping[str, str]) -> Path:
     >>> corpus_folder(None, {}) == DEFAULT_CORPUS
     True
     """
+    folder: Path = setting("corpus", given, environ)
+    return folder
+
+
+def setting(name: str, given: Any, environ: Mapping[str, str]) -> Any:
+    """One setting, for a command that needs no other: the value given (not ``None``),
+    else its variable, else its default; the order of :meth:`Settings.resolve`.
+
+    >>> setting("cache", None, {"KGRAPH_CACHE": "off"}), setting("cache", None, {})
+    (False, True)
+
+    Raises
+    ------
+    SettingsError
+        When its variable's value cannot be read, naming the variable.
+    """
     if given is not None:
         return given
-    (option,) = (option for option in OPTIONS if option.name == "corpus")
+    (option,) = (option for option in OPTIONS if option.name == name)
     text = environ.get(option.variable)
     if text is None:
-        return DEFAULT_CORPUS
+        return getattr(Settings(), name)
     try:
-        folder: Path = option.parse(text)
+        return option.parse(text)
     except ValueError as err:
         raise SettingsError(f"{option.variable}: {err}") from None
-    return folder

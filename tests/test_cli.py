@@ -627,3 +627,34 @@ def test_export_graphology(kgraph: Run) -> None:
 def test_the_default_corpus_is_the_bundled_seeds() -> None:
     assert DEFAULT_CORPUS.resolve() == SEEDS.resolve()
     assert os.path.samefile(DEFAULT_CORPUS / "biology" / SEED_FILE.name, SEED_FILE)
+
+
+def test_check_from_the_snapshot_reports_what_the_files_say(tmp_path: Path, kgraph: Run) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "biology" / "broken.md").write_text("---\nid: 5\ntitle: [oops\n---\n")
+    cache = tmp_path / "cache"
+
+    def report(*options: str) -> tuple[dict[str, object], str]:
+        json_run = kgraph("check", corpus, "--format", "json", "--cache-dir", cache, *options)
+        text_run = kgraph("check", corpus, "--cache-dir", cache, *options)
+        assert json_run.returncode == text_run.returncode == 1  # the parse error
+        figures = json.loads(json_run.stdout)
+        del figures["load_seconds"]
+        # "files 54 read in 0.0 s": the load's time, the one line that may differ.
+        text = "\n".join(line for line in text_run.stdout.splitlines() if " read in " not in line)
+        return figures, text
+
+    cold = report("--no-cache")
+    assert not cache.exists()  # --no-cache neither reads nor writes a snapshot
+    assert report() == cold  # read from the files, its snapshot saved
+    (snapshot,) = cache.iterdir()
+    saved = snapshot.stat().st_mtime_ns
+    assert report() == cold  # from the snapshot
+    assert snapshot.stat().st_mtime_ns == saved  # read, not written again
+    assert cold[0]["summary"]["parse_errors"] == 1  # type: ignore[index]
+    # A changed file: the snapshot is not used.
+    (corpus / "biology" / "broken.md").unlink()
+    fixed = kgraph("check", corpus, "--format", "json", "--cache-dir", cache)
+    assert fixed.returncode == 0
+    assert json.loads(fixed.stdout)["summary"]["parse_errors"] == 0
