@@ -685,12 +685,16 @@ def run_server(app: Starlette, settings: Settings, listener: socket.socket | Non
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    # ``kgraph`` alone, or with serve's options only, means ``kgraph serve``.
-    if not arguments or (
-        arguments[0].startswith("-") and arguments[0] not in ("-h", "--help", "--version")
+    parser, commands = _parser()
+    # ``kgraph`` alone, with serve's options only, or with a folder that is not a
+    # command's name (``kgraph content/``), means ``kgraph serve``.
+    first = arguments[0] if arguments else None
+    if (
+        first is None
+        or (first.startswith("-") and first not in ("-h", "--help", "--version"))
+        or (first not in commands and Path(first).is_dir())
     ):
         arguments.insert(0, "serve")
-    parser, commands = _parser()
     command = commands.get(arguments[0]) if arguments else None
     if command is None:  # --help, --version, or not a command: an error
         args = parser.parse_args(arguments)

@@ -508,6 +508,14 @@ def test_every_command_takes_the_corpus_the_same_way(
 
     # serve reads it the same way: a missing folder, however given, is named.
     missing = tmp_path / "missing"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    # A folder alone means serve it, as `kgraph` alone serves the default.
+    assert (
+        kgraph(empty).stderr == f"kgraph: error: no *.md article files in corpus folder: {empty}\n"
+    )
+    assert kgraph("--port", "1", empty).returncode == 2
+    assert "invalid choice: 'bogus'" in kgraph("bogus").stderr  # not a folder: a typo
     for args, env in (
         (("serve", missing), None),
         (("serve", "--corpus", missing), None),
