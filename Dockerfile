@@ -20,10 +20,12 @@ RUN groupadd --system --gid 10001 kgraph \
     && useradd --system --uid 10001 --gid kgraph --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin kgraph
 
-# Only what the package build needs (pyproject.toml names README.md as its readme).
+# Only what the package build needs (pyproject.toml names README.md as its readme
+# and LICENSE as its license file; seeds/ becomes the package's demo corpus).
 WORKDIR /build
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY kgraph/ kgraph/
+COPY seeds/ seeds/
 RUN pip install --no-cache-dir . \
     && rm -rf /build
 

@@ -1,33 +1,40 @@
-# kgraph: `make run` serves the bundled seeds/, `make test` runs every check.
-# Both create .venv on first use and reinstall when pyproject.toml changes.
+# kgraph: `make run` serves the bundled seeds/ (installing kgraph and what it needs
+# to serve), `make test` runs every check (installing the dev tools too). Both create
+# .venv on first use and reinstall when pyproject.toml changes.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# kgraph and what it needs to serve (make run); then the dev tools too (make test).
+RUNTIME := $(VENV)/.runtime-stamp
+DEV := $(VENV)/.dev-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest browser bench clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "kgraph needs Python 3.11, .venv has " + sys.version.split()[0]'
+	@$(BIN)/python -c 'import sys; assert sys.version_info >= (3, 11), "kgraph needs Python 3.11 or later, .venv has " + sys.version.split()[0]'
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUNTIME)
 
-run: $(STAMP)
+$(DEV): $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(DEV)
+
+run: $(RUNTIME)
 	$(BIN)/kgraph serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff format --check kgraph tests benchmarks
 	$(BIN)/ruff check kgraph tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
+pytest: $(DEV) browser
 	$(BIN)/pytest
 
 # The explorer's browser tests (tests/test_web.py) drive Debian's Chromium headless.
@@ -45,7 +52,7 @@ test: lint typecheck pytest
 # baselines) writes benchmarks/relatedness_results.json; RELATEDNESS_ARGS passes its options;
 # benchmarks/paths.py (learning paths across link islands against keyword bridges) writes
 # benchmarks/paths_results.json; PATHS_ARGS passes its options.
-bench: $(STAMP)
+bench: $(DEV)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| { echo "bench: install wrk (Debian package wrk)" >&2; exit 1; }
 	$(BIN)/python benchmarks/bench_suite.py $(BENCH_ARGS)

@@ -20,7 +20,10 @@ same run so that its ratio means something:
    (SIGHUP) during the load: errors, p99 and throughput, and that both reloads landed;
 8. ``hostile``: 60 s of 32 wrk clients on ordinary queries (8 of them on ``article``
    alone) while 300 idle sockets are kept open and 2 heavy queries at a time are
-   sent and abandoned: errors, ``article`` p99 and the server's RSS growth.
+   sent and abandoned: errors, ``article`` p99 and the server's RSS growth;
+9. ``commands``: wall time of ``kgraph path``, ``export`` and ``check`` processes on
+   the dev corpus, from the files (``--no-cache``) and from a warm snapshot, and
+   whether ``check`` reports the same from both.
 
 Prints a table per section and writes ``benchmarks/results.json``. Corpora are
 unpacked or generated under ``benchmarks/.work/`` (ignored by git) and reused.
@@ -63,7 +66,9 @@ TARBALL = Path(
     os.environ.get("KGRAPH_DEV_CORPUS", REPO.parent / "shared/corpora/quicktakes-dev.tar.xz")
 )
 SEED = 1
-SECTIONS = ("ingest", "start", "memory", "load", "soak", "hostile", "latency", "paths")
+SECTIONS = (
+    "ingest", "start", "memory", "load", "soak", "hostile", "latency", "paths", "commands"
+)  # fmt: skip
 
 sys.path.insert(0, str(REPO))
 
@@ -944,6 +949,67 @@ def bench_latency_and_paths(rounds: int, requests: int, sections: set[str]) -> d
 # -- main ------------------------------------------------------------------------------
 
 
+#: The commands timed: two articles 13 links apart in the dev corpus (3 paths), a
+#: topic's graph, and the check report in both formats.
+COMMANDS = {
+    "path": ["path", "73461", "40880", "--k", "3"],
+    "export": ["export", "--format", "graphology", "--topic", "biology"],
+    "check": ["check"],
+    "check --format json": ["check", "--format", "json"],
+}
+
+
+def _command(args: list[str], corpus: Path, cache: Path, *options: str) -> tuple[float, str]:
+    """Wall seconds of one ``kgraph ARGS`` process, and what it printed."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "kgraph", *args, str(corpus), "--cache-dir", str(cache), *options],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    assert result.returncode in (0, 1), result.stderr  # check: 1 when a finding fails it
+    return seconds, result.stdout
+
+
+def _same_report(cold: str, warm: str) -> bool:
+    """Whether two outputs of a command agree, but for the load's time (``check``)."""
+    if cold.startswith("{"):
+        first, second = json.loads(cold), json.loads(warm)
+        first.pop("load_seconds", None)
+        second.pop("load_seconds", None)
+        return bool(first == second)
+    timed = " read in "
+    return [line for line in cold.splitlines() if timed not in line] == [
+        line for line in warm.splitlines() if timed not in line
+    ]
+
+
+def bench_commands(rounds: int) -> dict[str, Any]:
+    """``kgraph path``, ``export`` and ``check`` as a user runs them, cold and warm."""
+    corpus = dev_corpus()
+    print("\n== commands: kgraph path, export and check processes on the dev corpus ==")
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        cache = Path(scratch) / "cache"
+        _command(COMMANDS["check"], corpus, cache)  # reads the files, saves the snapshot
+        for name, args in COMMANDS.items():
+            cold = [_command(args, corpus, cache, "--no-cache") for _ in range(rounds)]
+            warm = [_command(args, corpus, cache) for _ in range(rounds)]
+            results[name] = {
+                "cold_s": figure([s for s, _ in cold], 2),
+                "warm_s": figure([s for s, _ in warm], 2),
+                "same_output": all(_same_report(cold[0][1], out) for _, out in warm),
+            }
+            print(
+                f"{name:22} cold {results[name]['cold_s']['median']:6.2f} s"
+                f"  warm {results[name]['warm_s']['median']:6.2f} s"
+                f"  same output: {results[name]['same_output']}"
+            )
+    return results
+
+
 def _commit() -> str:
     """The short commit of the code measured, ``-dirty`` when kgraph or benchmarks/ differ from it."""
 
@@ -1004,6 +1070,8 @@ def main() -> None:
         results["hostile"] = bench_hostile(max(args.duration * 6, 60))
     if sections & {"latency", "paths"}:
         results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
+    if "commands" in sections:
+        results["commands"] = bench_commands(args.rounds)
     # Which code each section measured: sections not run keep their own.
     commit = _commit()
     commits = results.setdefault("commits", {})

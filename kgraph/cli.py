@@ -8,18 +8,21 @@ files), 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
+import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kgraph import __version__
 from kgraph.check import FAIL_ON
 from kgraph.errors import CorpusError, QueryError, SettingsError
-from kgraph.settings import DEFAULT_CORPUS, OPTIONS, Option, Settings
+from kgraph.graph import paths, subgraphs
+from kgraph.settings import OPTIONS, Option, Settings, corpus_folder, setting
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -72,7 +75,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"kgraph: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
+    """The command line's parser, and each command's."""
     parser = _Parser(
         prog="kgraph",
         description="A GraphQL knowledge-graph service for folders of Q&A learning articles.",
@@ -88,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Every option can also be set by its environment variable, named in its "
         "help; a flag given wins over its variable. Reload the graph by hand with SIGHUP.",
     )
+    _corpus_argument(serve)
     for option in OPTIONS:
         help_text = f"{option.help} [env {option.variable}]"
         if option.metavar is None:
@@ -111,8 +116,10 @@ def _parser() -> argparse.ArgumentParser:
             "and findings. Exit 1 when a report named by --fail-on is non-empty (by "
             "default: when any file could not be read), 0 otherwise, 2 for bad usage."
         ),
+        epilog=_CORPUS_EPILOG,
     )
-    check.add_argument("corpus", metavar="DIR", type=Path, help="folder of Markdown articles")
+    _corpus_argument(check)
+    _corpus_flag(check)
     check.add_argument(
         "--format",
         choices=("text", "json"),
@@ -150,12 +157,24 @@ def _parser() -> argparse.ArgumentParser:
         help="print learning paths between two articles",
         description="Print up to K learning paths from article FROM to article TO, with titles."
         " Exit 1 when there is none, 2 for bad usage (unknown id…).",
+        epilog=_CORPUS_EPILOG,
     )
     path.add_argument("source", metavar="FROM", type=int, help="the article to start from")
     path.add_argument("target", metavar="TO", type=int, help="the article to reach")
-    path.add_argument("--k", type=int, default=3, help="how many paths, 1-10 (default: 3)")
+    _corpus_argument(path)
+    _corpus_flag(path)
     path.add_argument(
-        "--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default: seeds/)"
+        "--k",
+        type=_whole("--k", 1, paths.MAX_PATHS),
+        default=_default(paths.find_learning_paths, "k"),
+        help=f"how many paths, 1-{paths.MAX_PATHS}"
+        f" (default: {_default(paths.find_learning_paths, 'k')})",
+    )
+    path.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: steps with titles (default); json: every path and step with its fields",
     )
     path.add_argument(
         "--rank", action="store_true", help="cheapest by rank (a rank-r link costs r), not by hops"
@@ -172,7 +191,11 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated ids never to pass",
     )
     path.add_argument(
-        "--max-hops", type=int, default=20, help="longer paths count as none (default: 20)"
+        "--max-hops",
+        type=_whole("--max-hops", 1, paths.MAX_HOPS),
+        default=paths.PathOptions().max_hops,
+        help=f"longer paths count as none, 1-{paths.MAX_HOPS}"
+        f" (default: {paths.PathOptions().max_hops})",
     )
     path.add_argument(
         "--bridges",
@@ -184,19 +207,32 @@ def _parser() -> argparse.ArgumentParser:
         "export",
         help="write a subgraph (a topic, or a neighbourhood) for drawing tools",
         description="Write a topic's graph or an article's neighbourhood as GraphML, GEXF,"
-        " Cytoscape.js JSON, d3-force JSON or Graphviz DOT.",
+        " Cytoscape.js JSON, d3-force JSON, graphology JSON or Graphviz DOT. When --limit"
+        " leaves nodes out, the output says so (truncated, omitted_nodes) and so does a"
+        " line on standard error.",
+        epilog=_CORPUS_EPILOG,
     )
+    _corpus_argument(export)
     export.add_argument(
-        "--format", choices=("graphml", "gexf", "cytoscape", "d3", "dot"), required=True
+        "--format",
+        choices=("graphml", "gexf", "cytoscape", "d3", "graphology", "dot"),
+        required=True,
     )
     scope = export.add_mutually_exclusive_group(required=True)
     scope.add_argument("--topic", metavar="KEY", help="a topic key (or subject spelling)")
     scope.add_argument("--center", metavar="ID", type=_ids, help="comma-separated article ids")
+    depth = _default(subgraphs.subgraph, "depth")
     export.add_argument(
-        "--depth", type=int, default=1, help="links from the centers, 1-3 (default: 1)"
+        "--depth",
+        type=_whole("--depth", 1, subgraphs.MAX_DEPTH),
+        help=f"with --center: links from the centers, 1-{subgraphs.MAX_DEPTH} (default: {depth})",
     )
     export.add_argument(
-        "--limit", type=int, help="most nodes (default: 200 around centers, 500 for a topic)"
+        "--limit",
+        type=_whole("--limit", 1, subgraphs.MAX_LIMIT),
+        help=f"most nodes, 1-{subgraphs.MAX_LIMIT:,} (default:"
+        f" {_default(subgraphs.subgraph, 'limit')} around centers,"
+        f" {_default(subgraphs.topic_graph, 'limit')} for a topic)",
     )
     export.add_argument(
         "--layout",
@@ -204,9 +240,7 @@ def _parser() -> argparse.ArgumentParser:
         default="spring",
         help="server-side layout written with the nodes (default: spring)",
     )
-    export.add_argument(
-        "--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default: seeds/)"
-    )
+    _corpus_flag(export)
     export.add_argument(
         "--output", "-o", type=Path, help="file to write (default: standard output)"
     )
@@ -228,7 +262,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print the GraphQL schema (SDL)",
         description="Print the GraphQL schema in SDL, as schema/schema.graphql holds it.",
     )
-    return parser
+    return parser, commands.choices
 
 
 def _setting(option: Option) -> Callable[[str], object]:
@@ -239,6 +273,75 @@ def _setting(option: Option) -> Callable[[str], object]:
             raise argparse.ArgumentTypeError(str(err)) from None
 
     parse.__name__ = option.name  # argparse names the type in some messages
+    return parse
+
+
+_CORPUS_EPILOG = (
+    "The corpus is the folder DIR, or --corpus DIR, else $KGRAPH_CORPUS, else the bundled"
+    " demo corpus (seeds/), as for every command."
+)
+
+
+def _corpus_argument(parser: argparse.ArgumentParser) -> None:
+    """The corpus as an optional positional folder, as every command takes it."""
+    parser.add_argument(
+        "folder",
+        metavar="DIR",
+        nargs="?",
+        type=Path,
+        help="folder of Markdown articles (default: --corpus, else $KGRAPH_CORPUS,"
+        " else the bundled seeds/)",
+    )
+
+
+def _corpus_flag(parser: argparse.ArgumentParser) -> None:
+    """``--corpus DIR`` and the snapshot's options, which ``serve`` has among its settings."""
+    parser.add_argument(
+        "--corpus", metavar="DIR", type=Path, help="the same as the folder DIR [env KGRAPH_CORPUS]"
+    )
+    parser.add_argument(
+        "--cache",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start from the graph's snapshot while the corpus is unchanged, else read the"
+        " files and save one (default: on; --no-cache: always read the files) [env KGRAPH_CACHE]",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=Path,
+        help="folder of graph snapshots (default: $XDG_CACHE_HOME/kgraph, else"
+        " ~/.cache/kgraph) [env KGRAPH_CACHE_DIR]",
+    )
+
+
+def _given_corpus(args: argparse.Namespace) -> Path | None:
+    """The corpus folder given on the command line (as DIR or ``--corpus``), if any."""
+    folder: Path | None = args.folder
+    flag: Path | None = args.corpus
+    if folder is not None and flag is not None and folder != flag:
+        raise UsageError(f"two corpus folders given, {folder} and --corpus {flag}: give one")
+    return folder if folder is not None else flag
+
+
+def _default(function: Callable[..., object], name: str) -> object:
+    """The default of ``function``'s parameter ``name``: said once, there."""
+    return inspect.signature(function).parameters[name].default
+
+
+def _whole(name: str, low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"not a whole number from {low} to {high:,}: {value!r}"
+            )
+        return number
+
+    parse.__name__ = name  # argparse names the type in some messages
     return parse
 
 
@@ -261,28 +364,35 @@ def _ids(value: str) -> frozenset[int]:
         raise argparse.ArgumentTypeError(f"not a comma-separated list of ids: {value!r}") from err
 
 
-def _load_quietly(corpus: Path, *, cached: bool = True) -> KnowledgeGraph:
-    """The graph of ``corpus``, a progress bar on a terminal while it is read.
+def _load_quietly(args: argparse.Namespace) -> KnowledgeGraph:
+    """The graph of the command's corpus, a progress bar on a terminal while it is read.
 
-    ``cached``: from its snapshot when the corpus is unchanged (and saved for
-    next time); else always read from the files.
+    From its snapshot when the corpus is unchanged, as the server starts (and
+    saved for next time); with ``--no-cache`` (or ``KGRAPH_CACHE=off``) always
+    read from the files.
     """
     from kgraph.graph import load_graph
     from kgraph.graph.snapshot import load_graph_cached
 
     progress = ProgressBar(sys.stderr, "reading")
     try:
-        if cached:
-            return load_graph_cached(corpus, progress=progress)
-        return load_graph(corpus, progress=progress)
+        if setting("cache", args.cache, os.environ):
+            cache_dir = setting("cache_dir", args.cache_dir, os.environ)
+            return load_graph_cached(args.corpus_read, progress=progress, cache_dir=cache_dir)
+        return load_graph(args.corpus_read, progress=progress)
     finally:
         progress.close()
 
 
-def _path(args: argparse.Namespace) -> int:
-    from kgraph.graph import paths
+#: Seconds ``kgraph path`` may list paths for. The API bounds its listing at half a
+#: second; a command has time, and a fresh process's first searches are slow (1.2 s
+#: on the full corpus, as issue 18 measured), so that a bound that low printed one
+#: path of three.
+PATH_SECONDS = 30.0
 
-    kg = _load_quietly(args.corpus)
+
+def _path(args: argparse.Namespace) -> int:
+    kg = _load_quietly(args)
     options = paths.PathOptions(
         directed=not args.undirected,
         weight=paths.PathWeight.RANK if args.rank else paths.PathWeight.HOPS,
@@ -291,11 +401,36 @@ def _path(args: argparse.Namespace) -> int:
         max_hops=args.max_hops,
         bridges=args.bridges,
     )
-    found = paths.learning_paths(kg, args.source, args.target, args.k, options)
-    if not found:
-        print(f"no path from {args.source} to {args.target}", file=sys.stderr)
+    found = paths.find_learning_paths(
+        kg, args.source, args.target, args.k, options, time_budget=PATH_SECONDS
+    )
+    if args.format == "json":
+        json.dump(_paths_json(kg, args, found), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_paths(kg, found)
+    if not found.complete:
+        print(
+            f"kgraph path: listing stopped after {PATH_SECONDS:g} s; there may be more paths",
+            file=sys.stderr,
+        )
+    if not found.paths:
+        untried = [
+            flag
+            for flag, given in (("--undirected", args.undirected), ("--bridges", args.bridges))
+            if not given
+        ]
+        hint = f"; try {' or '.join(untried)}" if untried else ""
+        print(
+            f"no path from {args.source} to {args.target} in {args.corpus_read}{hint}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
-    for number, path in enumerate(found, 1):
+    return EXIT_OK
+
+
+def _print_paths(kg: KnowledgeGraph, found: paths.LearningPaths) -> None:
+    for number, path in enumerate(found.paths, 1):
         plural = "s" if path.bridges > 1 else ""
         bridges = f", {path.bridges} bridge{plural}" if path.bridges else ""
         weakest = "" if path.strength is None else f", weakest step {path.strength:.2f}"
@@ -311,26 +446,63 @@ def _path(args: argparse.Namespace) -> int:
                 how = f"{step.via.value}, rank {step.rank}"
             topic = " (new topic)" if step.topic_change else ""
             print(f"  {step.article:>8}  {title}  [{how}]{topic}")
-    return EXIT_OK
+
+
+def _paths_json(
+    kg: KnowledgeGraph, args: argparse.Namespace, found: paths.LearningPaths
+) -> dict[str, Any]:
+    return {
+        "corpus": str(args.corpus_read),
+        "from": args.source,
+        "to": args.target,
+        "complete": found.complete,
+        "paths": [
+            {
+                "hops": path.hops,
+                "cost": path.cost,
+                "bridges": path.bridges,
+                "strength": path.strength,
+                "steps": [
+                    {
+                        "article": step.article,
+                        "title": kg.articles[step.article].title,
+                        "via": step.via.value,
+                        "rank": step.rank,
+                        "score": step.score,
+                        "shared_keywords": list(step.shared_keywords),
+                        "shared_terms": list(step.shared_terms),
+                        "topic_change": step.topic_change,
+                    }
+                    for step in path.steps
+                ],
+            }
+            for path in found.paths
+        ],
+    }
 
 
 def _export(args: argparse.Namespace) -> int:
     import tempfile
 
     from kgraph.corpus import topic_key
-    from kgraph.graph import export, subgraphs
+    from kgraph.graph import export
     from kgraph.graph.queries import Direction
 
-    kg = _load_quietly(args.corpus)
-    layout = subgraphs.Layout(args.layout)
-    if args.topic is not None:
-        drawn = subgraphs.topic_graph(kg, topic_key(args.topic), args.limit or 500, layout)
-    else:
-        drawn = subgraphs.subgraph(
-            kg, sorted(args.center), args.depth, Direction.BOTH, args.limit or 200, layout
-        )
+    if args.topic is not None and args.depth is not None:
+        raise UsageError("--depth goes with --center (a topic is drawn whole, up to --limit)")
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"cannot write {args.output}: no folder {args.output.parent}")
+    kg = _load_quietly(args)
+    layout = subgraphs.Layout(args.layout)
+    # Not given: the functions' own defaults.
+    limit = {} if args.limit is None else {"limit": args.limit}
+    if args.topic is not None:
+        drawn = subgraphs.topic_graph(kg, topic_key(args.topic), layout=layout, **limit)
+    else:
+        depth = {} if args.depth is None else {"depth": args.depth}
+        drawn = subgraphs.subgraph(
+            kg, sorted(args.center), direction=Direction.BOTH, layout=layout, **depth, **limit
+        )
     if args.format in ("graphml", "gexf"):
         writer = export.write_graphml if args.format == "graphml" else export.write_gexf
         if args.output is not None:
@@ -344,20 +516,25 @@ def _export(args: argparse.Namespace) -> int:
         if args.format == "dot":
             text = export.to_dot(drawn)
         else:
-            shape = (
-                export.to_cytoscape(drawn) if args.format == "cytoscape" else export.to_d3(drawn)
-            )
+            shape = {
+                "cytoscape": export.to_cytoscape,
+                "d3": export.to_d3,
+                "graphology": export.to_graphology,
+            }[args.format](drawn)
             text = json.dumps(shape, indent=2, ensure_ascii=False) + "\n"
         if args.output is not None:
             args.output.write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
+    left_out = f"{drawn.omitted_nodes:,} more nodes left out by --limit" if drawn.truncated else ""
     if args.output is not None:
         print(
             f"wrote {args.output}: {len(drawn.nodes)} nodes, {len(drawn.edges)} edges"
-            + (f" ({drawn.omitted_nodes} more left out by --limit)" if drawn.truncated else ""),
+            + (f" ({left_out})" if left_out else ""),
             file=sys.stderr,
         )
+    elif left_out:
+        print(f"kgraph export: {left_out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -416,8 +593,9 @@ def _check(args: argparse.Namespace) -> int:
     if "new" in args.fail_on and args.baseline is None:
         raise UsageError("--fail-on new needs --baseline OLD.json")
     baseline = _load_baseline(args.baseline) if args.baseline is not None else None
-    # A check reads the files themselves: what CI judges is the corpus, not a cache.
-    kg = _load_quietly(args.corpus, cached=False)
+    # From the snapshot, like the server: it is used only while every file is as
+    # it was (listed and stat-ed), and gives the same report as the files (tested).
+    kg = _load_quietly(args)
     report = json_report(kg, __version__, link_suggestions=args.suggestions)
     if baseline is not None:
         try:
@@ -442,18 +620,19 @@ def _serve(args: argparse.Namespace) -> int:
     from kgraph.errors import EmptyCorpus
     from kgraph.logs import configure_logging
 
-    settings = Settings.resolve(
-        {option.name: getattr(args, option.name) for option in OPTIONS}, os.environ
-    )
-    configure_logging(settings.log_format)
-    # Refuse a corpus that cannot serve before binding the port.
+    flags = {option.name: getattr(args, option.name) for option in OPTIONS}
+    settings = Settings.resolve({**flags, "corpus": _given_corpus(args)}, os.environ)
+    # Refuse a corpus that cannot serve, and a port that is taken, before loading.
     if not discover(settings.corpus):
         raise EmptyCorpus(str(settings.corpus))
+    listener = listen(settings.host, settings.port)
+    configure_logging(settings.log_format)
+    port = listener.getsockname()[1]  # the one given, or the one the system chose for 0
     print(
-        f"kgraph {__version__} serving {settings.corpus} on http://{settings.host}:{settings.port}/",
+        f"kgraph {__version__} serving {settings.corpus} on http://{settings.host}:{port}/",
         flush=True,
     )
-    run_server(create_app(settings), settings)
+    run_server(create_app(settings), settings, listener)
     return EXIT_OK
 
 
@@ -461,8 +640,31 @@ def _serve(args: argparse.Namespace) -> int:
 WS_MAX_BYTES = 64 * 1024
 
 
-def run_server(app: Starlette, settings: Settings) -> None:
-    """Serve ``app`` with uvicorn as ``kgraph serve`` does, until it is stopped."""
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` for the server, as uvicorn binds one.
+
+    Raises
+    ------
+    UsageError
+        When it cannot be bound (the port is taken, the host is not this
+        machine's…), in one line.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return sock
+
+
+def run_server(app: Starlette, settings: Settings, listener: socket.socket | None = None) -> None:
+    """Serve ``app`` with uvicorn as ``kgraph serve`` does, until it is stopped.
+
+    On ``listener`` when given (see :func:`listen`), else on the settings' host and port.
+    """
     import uvicorn
 
     from kgraph.connections import ConnectionLimits, protocol_class
@@ -470,7 +672,7 @@ def run_server(app: Starlette, settings: Settings) -> None:
     limits = ConnectionLimits(
         header_timeout=settings.header_timeout, per_client=settings.client_connections
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -485,18 +687,32 @@ def run_server(app: Starlette, settings: Settings) -> None:
         ws_max_size=WS_MAX_BYTES,
         timeout_graceful_shutdown=10,
     )
+    uvicorn.Server(config).run(sockets=None if listener is None else [listener])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    # ``kgraph`` alone, or with serve's options only, means ``kgraph serve``.
-    if not arguments or (
-        arguments[0].startswith("-") and arguments[0] not in ("-h", "--help", "--version")
+    parser, commands = _parser()
+    # ``kgraph`` alone, with serve's options only, or with a folder that is not a
+    # command's name (``kgraph content/``), means ``kgraph serve``.
+    first = arguments[0] if arguments else None
+    if (
+        first is None
+        or (first.startswith("-") and first not in ("-h", "--help", "--version"))
+        or (first not in commands and Path(first).is_dir())
     ):
         arguments.insert(0, "serve")
-    args = _parser().parse_args(arguments)
+    command = commands.get(arguments[0]) if arguments else None
+    if command is None:  # --help, --version, or not a command: an error
+        args = parser.parse_args(arguments)
+    else:
+        # Intermixed: the corpus folder may come after options (`path 1 2 --k 3 DIR`).
+        args = command.parse_intermixed_args(arguments[1:])
+        args.command = arguments[0]
     try:
+        if args.command in ("check", "path", "export"):
+            args.corpus_read = corpus_folder(_given_corpus(args), os.environ)
         if args.command == "check":
             return _check(args)
         if args.command == "schema":
@@ -508,7 +724,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "generate":
             return _generate(args)
         return _serve(args)
-    except (CorpusError, UsageError, QueryError, SettingsError) as err:
+    except QueryError as err:
+        # "article 66699 is not in the graph": of which corpus.
+        corpus = getattr(args, "corpus_read", None)
+        print(f"kgraph: error: {err}" + (f" (corpus {corpus})" if corpus else ""), file=sys.stderr)
+        return EXIT_USAGE
+    except (CorpusError, UsageError, SettingsError) as err:
         print(f"kgraph: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -24,10 +24,17 @@ from typing import Any
 
 from kgraph.errors import SettingsError
 
-__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings"]
+__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings", "corpus_folder", "setting"]
 
-#: The demo corpus bundled at the top of the repository.
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
+_PACKAGE = Path(__file__).resolve().parent
+
+#: The bundled demo corpus: installed, package data (``kgraph/seeds``, built from
+#: the checkout's ``seeds/``, see pyproject.toml); in a checkout (or an editable
+#: install, which setuptools cannot map a data folder into), ``seeds/`` beside the package.
+DEFAULT_CORPUS = next(
+    (folder for folder in (_PACKAGE / "seeds", _PACKAGE.parent / "seeds") if folder.is_dir()),
+    _PACKAGE / "seeds",
+)
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -267,3 +274,41 @@ class Settings:
             item.name: str(value) if isinstance(value := getattr(self, item.name), Path) else value
             for item in fields(self)
         }
+
+
+def corpus_folder(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """The corpus a command reads: the folder given, else ``KGRAPH_CORPUS``, else the seeds.
+
+    >>> corpus_folder(None, {"KGRAPH_CORPUS": "/srv/articles"}).as_posix()
+    '/srv/articles'
+    >>> corpus_folder(Path("content"), {"KGRAPH_CORPUS": "/srv/articles"}).as_posix()
+    'content'
+    >>> corpus_folder(None, {}) == DEFAULT_CORPUS
+    True
+    """
+    folder: Path = setting("corpus", given, environ)
+    return folder
+
+
+def setting(name: str, given: Any, environ: Mapping[str, str]) -> Any:
+    """One setting, for a command that needs no other: the value given (not ``None``),
+    else its variable, else its default; the order of :meth:`Settings.resolve`.
+
+    >>> setting("cache", None, {"KGRAPH_CACHE": "off"}), setting("cache", None, {})
+    (False, True)
+
+    Raises
+    ------
+    SettingsError
+        When its variable's value cannot be read, naming the variable.
+    """
+    if given is not None:
+        return given
+    (option,) = (option for option in OPTIONS if option.name == name)
+    text = environ.get(option.variable)
+    if text is None:
+        return getattr(Settings(), name)
+    try:
+        return option.parse(text)
+    except ValueError as err:
+        raise SettingsError(f"{option.variable}: {err}") from None

@@ -180,8 +180,11 @@ def kgraph_server(
     env: dict[str, str] | None = None,
     port: int | None = None,
     cwd: Path | None = None,
+    command: Sequence[str | Path] = (sys.executable, "-m", "kgraph"),
 ) -> Iterator[RunningServer]:
     """Run ``kgraph serve OPTIONS`` on 127.0.0.1 until ready, then until the block ends.
+
+    ``command`` runs kgraph: this checkout's, unless another installed one is named.
 
     On a free port given as ``--port``, or, when ``port`` is given, on that one
     with no flag (for ``KGRAPH_PORT`` in ``env`` to say it).
@@ -191,7 +194,7 @@ def kgraph_server(
     """
     port_flag = [] if port is not None else ["--port", str(port := free_port())]
     process = subprocess.Popen(
-        [sys.executable, "-m", "kgraph", "serve", *port_flag, *options],
+        [*map(str, command), "serve", *port_flag, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

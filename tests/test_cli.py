@@ -1,31 +1,56 @@
-"""The command line, run as a user runs it: a real ``kgraph`` process."""
+"""The command line, run in process through ``main(argv)``; a process only where one is tested."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from conftest import REFERENCE, SEED_ALONE, SEED_FILE, SEEDS
 from kgraph.check import json_report
-from kgraph.cli import ProgressBar
+from kgraph.cli import ProgressBar, main
 from kgraph.graph import KnowledgeGraph
+from kgraph.settings import DEFAULT_CORPUS
 
 
-def kgraph(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kgraph", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+@dataclass(frozen=True)
+class Ran:
+    """What a command did: its exit code and what it wrote."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_check_json_on_the_seed_file_alone(tmp_path: Path) -> None:
+Run = Callable[..., Ran]
+
+
+@pytest.fixture
+def kgraph(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``kgraph ARGS`` in this process: ``main(argv)``, its output captured."""
+
+    def run(*args: str | Path) -> Ran:
+        capsys.readouterr()  # what came before is not this command's
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as exit:  # argparse: bad usage, --help, --version
+            code = exit.code if isinstance(exit.code, int) else 1
+        out = capsys.readouterr()
+        return Ran(code, out.out, out.err)
+
+    return run
+
+
+def test_check_json_on_the_seed_file_alone(tmp_path: Path, kgraph: Run) -> None:
     (tmp_path / "biology").mkdir()
     shutil.copy(SEED_FILE, tmp_path / "biology")
     result = kgraph("check", tmp_path, "--format", "json")
@@ -38,7 +63,7 @@ def test_check_json_on_the_seed_file_alone(tmp_path: Path) -> None:
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
 
 
-def test_check_json_on_the_dev_corpus(dev_corpus: Path) -> None:
+def test_check_json_on_the_dev_corpus(dev_corpus: Path, kgraph: Run) -> None:
     result = kgraph("check", dev_corpus, "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -74,7 +99,7 @@ def test_check_json_on_the_dev_corpus(dev_corpus: Path) -> None:
     assert [s["article"] for s in report["link_suggestions"]] == report["orphans"][:100]
 
 
-def test_check_reports_unreadable_files_and_exits_1(tmp_path: Path) -> None:
+def test_check_reports_unreadable_files_and_exits_1(tmp_path: Path, kgraph: Run) -> None:
     shutil.copytree(SEEDS, tmp_path / "corpus")
     broken = tmp_path / "corpus" / "biology" / "broken.md"
     broken.write_text("---\nid: 5\ntitle: Broken\nsubject: Biology\n  oops: [\n---\n")
@@ -98,7 +123,7 @@ def test_check_reports_unreadable_files_and_exits_1(tmp_path: Path) -> None:
     assert "biology/broken.md:5: invalid YAML front matter" in text.stdout
 
 
-def test_check_text_lists_the_worst_offenders() -> None:
+def test_check_text_lists_the_worst_offenders(kgraph: Run) -> None:
     result = kgraph("check", SEEDS)
     assert result.returncode == 0
     out = result.stdout
@@ -121,7 +146,7 @@ def test_check_text_lists_the_worst_offenders() -> None:
     assert "computer-science: 'Computer Science' x8, 'Computer science' x2" in out
 
 
-def test_check_json_gives_suggestions_and_fixes() -> None:
+def test_check_json_gives_suggestions_and_fixes(kgraph: Run) -> None:
     report = json.loads(kgraph("check", SEEDS, "--format", "json").stdout)
     wanted = {w["id"]: w["suggestions"] for w in report["wanted_articles"]}
     # Nothing in the seeds is a red-black tree; ATP pumps are what the
@@ -155,7 +180,7 @@ def test_json_report_link_suggestions_limit(seeds_graph: KnowledgeGraph) -> None
     assert len(json_report(seeds_graph, "test")["link_suggestions"]) == 19  # under the default 100
 
 
-def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path, kgraph: Run) -> None:
     for args in (
         ("check", tmp_path / "missing"),
         ("check", tmp_path),  # a folder with no article
@@ -173,9 +198,16 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "invalid choice: 'xml'" in unknown.stderr
 
 
-def test_version() -> None:
-    result = kgraph("--version")
-    assert result.returncode == 0
+def test_version_from_python_dash_m() -> None:
+    # A process: what is tested is that ``python -m kgraph`` runs the command line.
+    result = subprocess.run(
+        [sys.executable, "-m", "kgraph", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("kgraph 0.")
 
 
@@ -214,7 +246,7 @@ def _break_a_link(corpus: Path) -> Path:
     return seed
 
 
-def test_fail_on_and_baseline_end_to_end(tmp_path: Path) -> None:
+def test_fail_on_and_baseline_end_to_end(tmp_path: Path, kgraph: Run) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     baseline = tmp_path / "baseline.json"
@@ -256,7 +288,7 @@ def test_fail_on_and_baseline_end_to_end(tmp_path: Path) -> None:
     assert fixed["wanted_articles"] == ["52099"]
 
 
-def test_fail_on_and_baseline_usage_errors(tmp_path: Path) -> None:
+def test_fail_on_and_baseline_usage_errors(tmp_path: Path, kgraph: Run) -> None:
     not_json = tmp_path / "old.json"
     not_json.write_text("{oops")
     for args, message in (
@@ -283,7 +315,7 @@ def test_fail_on_and_baseline_usage_errors(tmp_path: Path) -> None:
     assert "unknown report 'typos'" in bogus.stderr
 
 
-def test_path_prints_the_steps_with_titles() -> None:
+def test_path_prints_the_steps_with_titles(kgraph: Run) -> None:
     result = kgraph("path", "168904", "168912", "--corpus", SEEDS, "--k", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -297,15 +329,79 @@ def test_path_prints_the_steps_with_titles() -> None:
     assert bridged.stdout.splitlines()[0] == "path 1: 3 hops, cost 5.6, 1 bridge, weakest step 0.28"
     assert "[related 0.28: glycolysis, cellular respiration]" in bridged.stdout
     none = kgraph("path", "168918", "52001", "--corpus", SEEDS)
-    assert (none.returncode, none.stderr) == (1, "no path from 168918 to 52001\n")
+    assert (none.returncode, none.stderr) == (
+        1,
+        f"no path from 168918 to 52001 in {SEEDS}; try --undirected or --bridges\n",
+    )
+    # The hint offers what was not tried.
+    assert kgraph("path", "168918", "52001", SEEDS, "--undirected").stderr.endswith(
+        "; try --bridges\n"
+    )
+    assert kgraph("path", "168918", "52001", SEEDS, "--undirected", "--bridges").stderr == (
+        f"no path from 168918 to 52001 in {SEEDS}\n"
+    )
     unknown = kgraph("path", "1", "52001", "--corpus", SEEDS)
     assert (unknown.returncode, unknown.stderr) == (
         2,
-        "kgraph: error: article 1 is not in the graph\n",
+        f"kgraph: error: article 1 is not in the graph (corpus {SEEDS})\n",
     )
 
 
-def test_export_writes_files_their_readers_load(tmp_path: Path) -> None:
+def test_path_lists_k_paths_whatever_the_process_warm_up(kgraph: Run) -> None:
+    result = kgraph("path", "168904", "168912", "--k", "3", SEEDS)
+    assert result.returncode == 0, result.stderr
+    assert [
+        line.split(":")[0] for line in result.stdout.splitlines() if line.startswith("path")
+    ] == [
+        "path 1",
+        "path 2",
+        "path 3",
+    ]
+
+
+def test_path_format_json(kgraph: Run) -> None:
+    result = kgraph("path", "168904", "168912", "--k", "2", "--format", "json", SEEDS)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["corpus"], report["from"], report["to"]) == (str(SEEDS), 168904, 168912)
+    assert report["complete"] is True
+    assert [[step["article"] for step in path["steps"]] for path in report["paths"]] == [
+        [168904, 168897, 168911, 168912],
+        [168904, 168906, 168897, 168911, 168912],
+    ]
+    first = report["paths"][0]
+    assert (first["hops"], first["cost"], first["bridges"], first["strength"]) == (
+        3,
+        3.0,
+        0,
+        0.5306,
+    )
+    assert first["steps"][0] == {
+        "article": 168904,
+        "title": "What is the role of ATP in the sodium-potassium pump?",
+        "via": "start",
+        "rank": None,
+        "score": None,
+        "shared_keywords": [],
+        "shared_terms": [],
+        "topic_change": False,
+    }
+    assert first["steps"][-1]["via"] == "link"
+    assert first["steps"][-1]["rank"] == 1
+    bridged = json.loads(
+        kgraph("path", "168912", "84002", SEEDS, "--bridges", "--k", "1", "--format", "json").stdout
+    )
+    assert [(step["via"], step["score"]) for step in bridged["paths"][0]["steps"]][:2] == [
+        ("start", None),
+        ("related", 0.2781),
+    ]
+    none = kgraph("path", "168918", "52001", SEEDS, "--format", "json")
+    assert none.returncode == 1
+    assert json.loads(none.stdout)["paths"] == []
+    assert "try --undirected or --bridges" in none.stderr
+
+
+def test_export_writes_files_their_readers_load(tmp_path: Path, kgraph: Run) -> None:
     import networkx as nx
 
     for fmt in ("graphml", "gexf"):
@@ -338,7 +434,7 @@ def test_export_writes_files_their_readers_load(tmp_path: Path) -> None:
     assert "depth" in bad.stderr
 
 
-def test_check_suggestions_option() -> None:
+def test_check_suggestions_option(kgraph: Run) -> None:
     def suggestions(*args: str) -> tuple[int, int]:
         report = json.loads(kgraph("check", SEEDS, "--format", "json", *args).stdout)
         return len(report["link_suggestions"]), report["link_suggestion_candidates"]
@@ -353,15 +449,27 @@ def test_check_suggestions_option() -> None:
     ]
 
 
-def test_usage_errors_are_one_line() -> None:
-    for args in (("check",), ("check", SEEDS, "--top", "x"), ("bogus",), ("serve", "--port", "x")):
+def test_usage_errors_are_one_line(kgraph: Run) -> None:
+    for args in (
+        ("path", "1"),
+        ("check", SEEDS, "--top", "x"),
+        ("bogus",),
+        ("serve", "--port", "x"),
+        ("path", "1", "2", "--k", "0"),
+        ("path", "1", "2", "--k", "11"),
+        ("path", "1", "2", "--max-hops", "0"),
+        ("export", "--format", "d3", "--topic", "biology", "--limit", "0"),
+        ("export", "--format", "d3", "--topic", "biology", "--limit", "2001"),
+        ("export", "--format", "d3", "--center", "168904", "--depth", "4"),
+        ("export", "--format", "d3", "--center", "168904", "--limit", "many"),
+    ):
         result = kgraph(*args)
         assert result.returncode == 2, args
         (line,) = result.stderr.splitlines()
         assert line.startswith("kgraph: error: "), line
 
 
-def test_generate_writes_a_corpus_check_reads(tmp_path: Path) -> None:
+def test_generate_writes_a_corpus_check_reads(tmp_path: Path, kgraph: Run) -> None:
     target = tmp_path / "made"
     made = kgraph("generate", "300", target, "--seed", "4")
     assert made.returncode == 0, made.stderr
@@ -372,3 +480,208 @@ def test_generate_writes_a_corpus_check_reads(tmp_path: Path) -> None:
     assert again.returncode == 2
     assert again.stderr.startswith("kgraph: error: ")
     assert kgraph("generate", "0", tmp_path / "none").returncode == 2
+
+
+def _one_article(tmp_path: Path) -> Path:
+    """A corpus of the seed article alone: told apart from the seeds by its figures."""
+    corpus = tmp_path / "alone"
+    (corpus / "biology").mkdir(parents=True)
+    shutil.copy(SEED_FILE, corpus / "biology")
+    return corpus
+
+
+def test_every_command_takes_the_corpus_the_same_way(
+    tmp_path: Path, kgraph: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = _one_article(tmp_path)
+
+    def articles(*args: str | Path) -> int:
+        result = kgraph("check", *args, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        count: int = json.loads(result.stdout)["summary"]["articles"]
+        return count
+
+    def drawn(*args: str | Path) -> int:
+        result = kgraph("export", "--format", "d3", "--topic", "biology", *args)
+        assert result.returncode == 0, result.stderr
+        return len(json.loads(result.stdout)["nodes"])
+
+    def path(*args: str | Path) -> Ran:
+        return kgraph("path", "168904", "168904", *args)
+
+    monkeypatch.delenv("KGRAPH_CORPUS", raising=False)
+    assert articles() == 52  # the bundled seeds
+    assert articles(alone) == articles("--corpus", alone) == 1
+    assert drawn() == 16
+    assert drawn(alone) == drawn("--corpus", alone) == 1
+    assert path().returncode == path(alone).returncode == path("--corpus", alone).returncode == 0
+    assert "(corpus" not in path().stderr
+    monkeypatch.setenv("KGRAPH_CORPUS", str(alone))
+    assert articles() == 1
+    assert drawn() == 1
+    assert articles(SEEDS) == articles("--corpus", SEEDS) == 52  # a folder given wins
+    assert kgraph("path", "168904", "168912").stderr == (
+        f"kgraph: error: article 168912 is not in the graph (corpus {alone})\n"
+    )
+    assert kgraph("path", "168904", "168912", SEEDS).returncode == 0
+
+    # serve reads it the same way: a missing folder, however given, is named.
+    missing = tmp_path / "missing"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    # A folder alone means serve it, as `kgraph` alone serves the default.
+    assert (
+        kgraph(empty).stderr == f"kgraph: error: no *.md article files in corpus folder: {empty}\n"
+    )
+    assert kgraph("--port", "1", empty).returncode == 2
+    assert "invalid choice: 'bogus'" in kgraph("bogus").stderr  # not a folder: a typo
+    for args, env in (
+        (("serve", missing), None),
+        (("serve", "--corpus", missing), None),
+        (("serve",), str(missing)),
+        (("check",), str(missing)),
+        (("export", "--format", "dot", "--topic", "biology"), str(missing)),
+        (("path", "1", "2"), str(missing)),
+        (("path", "1", "2", missing), str(alone)),
+    ):
+        if env is not None:
+            monkeypatch.setenv("KGRAPH_CORPUS", env)
+        result = kgraph(*args)
+        assert (result.returncode, result.stderr) == (
+            2,
+            f"kgraph: error: corpus folder not found: {missing}\n",
+        ), args
+    for command in (
+        ("serve",),
+        ("check",),
+        ("path", "1", "2"),
+        ("export", "--format", "d3", "--topic", "biology"),
+    ):
+        both = kgraph(*command, SEEDS, "--corpus", alone)
+        assert both.returncode == 2, command
+        assert both.stderr == (
+            f"kgraph: error: two corpus folders given, {SEEDS} and --corpus {alone}: give one\n"
+        )
+
+
+def test_commands_name_the_corpus_in_their_errors(tmp_path: Path, kgraph: Run) -> None:
+    alone = _one_article(tmp_path)
+    for args, message in (
+        (("path", "168904", "73001", alone), "article 73001 is not in the graph"),
+        (
+            ("export", "--format", "d3", "--center", "73001", alone),
+            "article 73001 is not in the graph",
+        ),
+        (
+            ("export", "--format", "d3", "--topic", "physics", alone),
+            "topic 'physics' is not in the graph",
+        ),
+    ):
+        result = kgraph(*args)
+        assert (result.returncode, result.stderr) == (
+            2,
+            f"kgraph: error: {message} (corpus {alone})\n",
+        ), args
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert kgraph("path", "1", "2", empty).stderr == (
+        f"kgraph: error: no *.md article files in corpus folder: {empty}\n"
+    )
+
+
+def test_a_busy_port_is_one_line_and_exit_2(kgraph: Run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = kgraph("serve", SEEDS, "--port", str(port))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"kgraph: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+
+
+def test_export_limits_are_checked_documented_and_reported(kgraph: Run) -> None:
+    for args, message in (
+        (
+            ("--topic", "biology", "--limit", "0"),
+            "argument --limit: not a whole number from 1 to 2,000: '0'",
+        ),
+        (
+            ("--center", "168904", "--depth", "0"),
+            "argument --depth: not a whole number from 1 to 3: '0'",
+        ),
+        (("--topic", "biology", "--depth", "2"), "--depth goes with --center"),
+    ):
+        result = kgraph("export", "--format", "d3", *args, SEEDS)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith(f"kgraph: error: {message}"), result.stderr
+    helped = kgraph("export", "--help")
+    assert helped.returncode == 0
+    text = " ".join(helped.stdout.split())
+    assert "most nodes, 1-2,000 (default: 200 around centers, 500 for a topic)" in text
+    assert "links from the centers, 1-3 (default: 1)" in text
+    assert "how many paths, 1-10 (default: 3)" in " ".join(kgraph("path", "--help").stdout.split())
+    cut = kgraph("export", "--format", "d3", "--topic", "biology", "--limit", "3", SEEDS)
+    assert cut.returncode == 0
+    assert json.loads(cut.stdout)["graph"] == {"truncated": True, "omitted_nodes": 13}
+    assert cut.stderr == "kgraph export: 13 more nodes left out by --limit\n"
+    whole = kgraph("export", "--format", "d3", "--topic", "biology", SEEDS)
+    assert json.loads(whole.stdout)["graph"] == {"truncated": False, "omitted_nodes": 0}
+    assert whole.stderr == ""
+
+
+def test_export_graphology(kgraph: Run) -> None:
+    result = kgraph(
+        "export", "--format", "graphology", "--topic", "biology", "--layout", "none", SEEDS
+    )
+    assert result.returncode == 0, result.stderr
+    graph = json.loads(result.stdout)
+    # graphology's serialised graph, as Graph.from(...) reads it.
+    assert set(graph) == {"attributes", "options", "nodes", "edges"}
+    assert graph["options"] == {"type": "directed", "multi": False, "allowSelfLoops": False}
+    keys = {node["key"] for node in graph["nodes"]}
+    assert len(keys) == 16
+    assert "168904" in keys
+    assert all(set(node) == {"key", "attributes"} for node in graph["nodes"])
+    assert all(
+        {"source", "target", "attributes"} <= set(edge) and {edge["source"], edge["target"]} <= keys
+        for edge in graph["edges"]
+    )
+    assert graph["edges"]
+
+
+def test_the_default_corpus_is_the_bundled_seeds() -> None:
+    assert DEFAULT_CORPUS.resolve() == SEEDS.resolve()
+    assert os.path.samefile(DEFAULT_CORPUS / "biology" / SEED_FILE.name, SEED_FILE)
+
+
+def test_check_from_the_snapshot_reports_what_the_files_say(tmp_path: Path, kgraph: Run) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "biology" / "broken.md").write_text("---\nid: 5\ntitle: [oops\n---\n")
+    cache = tmp_path / "cache"
+
+    def report(*options: str) -> tuple[dict[str, object], str]:
+        json_run = kgraph("check", corpus, "--format", "json", "--cache-dir", cache, *options)
+        text_run = kgraph("check", corpus, "--cache-dir", cache, *options)
+        assert json_run.returncode == text_run.returncode == 1  # the parse error
+        figures = json.loads(json_run.stdout)
+        del figures["load_seconds"]
+        # "files 54 read in 0.0 s": the load's time, the one line that may differ.
+        text = "\n".join(line for line in text_run.stdout.splitlines() if " read in " not in line)
+        return figures, text
+
+    cold = report("--no-cache")
+    assert not cache.exists()  # --no-cache neither reads nor writes a snapshot
+    assert report() == cold  # read from the files, its snapshot saved
+    (snapshot,) = cache.iterdir()
+    saved = snapshot.stat().st_mtime_ns
+    assert report() == cold  # from the snapshot
+    assert snapshot.stat().st_mtime_ns == saved  # read, not written again
+    assert cold[0]["summary"]["parse_errors"] == 1  # type: ignore[index]
+    # A changed file: the snapshot is not used.
+    (corpus / "biology" / "broken.md").unlink()
+    fixed = kgraph("check", corpus, "--format", "json", "--cache-dir", cache)
+    assert fixed.returncode == 0
+    assert json.loads(fixed.stdout)["summary"]["parse_errors"] == 0

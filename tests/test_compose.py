@@ -779,7 +779,10 @@ def test_dockerfile_copies_what_exists() -> None:
                     assert not ignored(below), f"{below}: excluded by .dockerignore"
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     copied = {str(PurePosixPath(source)) for source in sources}
-    assert {"pyproject.toml", project["readme"], "kgraph", "seeds"} <= copied, copied
+    # The package build reads the readme, the license files and seeds/ (the package's demo corpus).
+    assert {"pyproject.toml", project["readme"], *project["license-files"], "kgraph", "seeds"} <= (
+        copied
+    ), copied
     assert any("pip install" in item.args for item in instructions("RUN"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
@@ -196,12 +197,22 @@ def write_graphml(sg: Subgraph, path: str | os.PathLike[str]) -> None:
 
 
 def write_gexf(sg: Subgraph, path: str | os.PathLike[str]) -> None:
-    """Write the subgraph as GEXF for Gephi; positions also go to ``viz:position``."""
+    """Write the subgraph as GEXF for Gephi; positions also go to ``viz:position``.
+
+    GEXF has no graph attributes: whether ``limit`` left nodes out is said in
+    its ``meta`` element's ``description`` (``truncated: true; omitted_nodes: 13``).
+    """
     graph = to_networkx(sg)
     for node in _checked(sg.nodes):
         if _laid_out(node):
             graph.nodes[node.id]["viz"] = {"position": {"x": node.x, "y": node.y, "z": 0.0}}
-    nx.write_gexf(graph, path)
+    text = "\n".join(nx.generate_gexf(graph))
+    meta = _meta(sg)
+    description = "; ".join(f"{key}: {json.dumps(value)}" for key, value in meta.items())
+    # networkx writes <meta> (its creator) first, before any node's escaped text.
+    text = text.replace("</meta>", f"<description>{description}</description></meta>", 1)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(f"<?xml version='1.0' encoding='utf-8'?>\n{text}\n")
 
 
 def _quoted(text: str) -> str:

@@ -6,6 +6,7 @@ import json
 import re
 from collections import deque
 from pathlib import Path
+from xml.etree import ElementTree
 
 import networkx as nx
 import pytest
@@ -417,6 +418,18 @@ def test_gexf_round_trip(drawn: Subgraph, tmp_path: Path) -> None:
     write_gexf(drawn, tmp_path / "g.gexf")
     graph = nx.read_gexf(tmp_path / "g.gexf", node_type=int)
     _same_graph(drawn, graph)
+
+
+def test_gexf_says_what_the_limit_left_out(seeds_graph: KnowledgeGraph, tmp_path: Path) -> None:
+    namespace = {"g": "http://www.gexf.net/1.2draft"}
+    for limit, said in (
+        (3, "truncated: true; omitted_nodes: 13"),
+        (500, "truncated: false; omitted_nodes: 0"),
+    ):
+        write_gexf(topic_graph(seeds_graph, "biology", limit=limit), tmp_path / "t.gexf")
+        root = ElementTree.parse(tmp_path / "t.gexf").getroot()
+        assert root.findtext("g:meta/g:description", namespaces=namespace) == said
+        assert len(nx.read_gexf(tmp_path / "t.gexf")) == min(limit, 16)
 
 
 def test_networkx_has_no_none(seeds_graph: KnowledgeGraph) -> None:
