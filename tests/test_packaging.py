@@ -173,9 +173,9 @@ def test_path_and_export_from_the_installed_package(
         assert Path(report["corpus"]).is_relative_to(env.get("KGRAPH_CORPUS", installed.venv))
     text = installed.run("path", "168904", "168912", "--k", "3")
     assert [line for line in text.stdout.splitlines() if line.startswith("path ")] == [
-        "path 1: 3 hops, cost 3",
-        "path 2: 4 hops, cost 4",
-        "path 3: 4 hops, cost 4",
+        "path 1: 3 hops, cost 3, weakest step 0.53",
+        "path 2: 4 hops, cost 4, weakest step 0.53",
+        "path 3: 4 hops, cost 4, weakest step 0.54",
     ]
     exported = installed.run("export", "--format", "graphology", "--topic", "biology")
     assert exported.returncode == 0, exported.stderr

@@ -117,6 +117,8 @@ COMPUTE_WEIGHTS: Mapping[str, int] = {
     "similar": 20,
     "missingLinks": 20,
     "suggestions": 20,
+    # RefD ranks up to 17 candidates, each reading two neighbourhoods.
+    "prerequisites": 50,
 }
 
 #: What each object of ``articles`` counts when its filter has a ``search``:
@@ -346,6 +348,7 @@ _FIRST_DEFAULTS: dict[str, int] = {
     "learningPaths": 3,
     "similar": 10,
     "missingLinks": 10,
+    "prerequisites": 5,
     "readingOrder": 50,
     **dict.fromkeys(
         (

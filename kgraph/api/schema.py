@@ -242,8 +242,10 @@ class Query:
         return Subgraph(_subgraph=drawn)
 
     @strawberry.field(
-        description="An order to read a topic in from `start` (default: its most linked"
-        " article): along the strongest links first, then the rest by in-degree."
+        description="An order to read a topic in: foundations first, each next article joined"
+        " by a link or a bridge to one read (the most foundational of those, a strong relation"
+        " weighing in), near-duplicates of one read left out; from `start` (default: the"
+        " topic's most foundational article)."
     )
     async def reading_order(
         self, info: Info, topic: str, start: int | None = None, first: int | None = 50

@@ -14,7 +14,7 @@ from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
 from kgraph.api.pagination import DEFAULT_FIRST, Page, encode_cursor, page_size, paginate
 from kgraph.corpus import normalise_answer
-from kgraph.graph import KnowledgeGraph, curation, queries, search
+from kgraph.graph import KnowledgeGraph, curation, prerequisites, queries, search
 
 if TYPE_CHECKING:
     from kgraph.api.related import SimilarConnection
@@ -244,6 +244,28 @@ class Article:
             info, lambda: related_page(kg, article_id, first, after, exclude_linked=True)
         )
 
+    @strawberry.field(
+        description="How far into its subject it is: FOUNDATIONAL, INTERMEDIATE or ADVANCED, by"
+        " how many articles name its concept (its first keyword; ranked within its first topic)"
+        " and its question's form (a definition reads before a comparison or an application)."
+    )
+    def level(self, info: Info) -> ArticleLevel:
+        return ArticleLevel(prerequisites.level(info.context.kg, self._article.id).value)
+
+    @strawberry.field(
+        description="Articles to read before this one, the strongest first: those it links"
+        " with or is most related to whose concept it and its related articles name more than"
+        " they name its own (reference distance, RefD, over 0.1)."
+    )
+    async def prerequisites(self, info: Info, first: int | None = 5) -> list[Prerequisite]:
+        kg = info.context.kg
+        article_id = self._article.id
+        size = page_size(first, 5)
+        found = await graph_work(info, lambda: prerequisites.prerequisites(kg, article_id, size))
+        return [
+            Prerequisite(article=Article(_article=kg.articles[p.id]), score=p.score) for p in found
+        ]
+
     @strawberry.field(description="How many distinct articles link here.")
     def in_degree(self, info: Info) -> int:
         return queries.in_degree(info.context.kg, self._article.id)
@@ -251,6 +273,22 @@ class Article:
     @strawberry.field(description="How many distinct articles this one links to.")
     def out_degree(self, info: Info) -> int:
         return queries.out_degree(info.context.kg, self._article.id)
+
+
+@strawberry.enum(description="How far into its subject an article is.")
+class ArticleLevel(Enum):
+    FOUNDATIONAL = "foundational"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+@strawberry.type(description="An article to read before another.")
+class Prerequisite:
+    article: Article
+    score: float = strawberry.field(
+        description="Its reference distance (RefD) to the other, over 0.1 up to 1: how much"
+        " more the other's neighbourhood names its concept than its own names the other's."
+    )
 
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from kgraph.api.context import Context
 from kgraph.api.pagination import or_default
 from kgraph.api.types import Article
-from kgraph.graph import KnowledgeGraph, export, paths, subgraphs
+from kgraph.graph import KnowledgeGraph, export, paths, prerequisites, subgraphs
 
 __all__ = [
     "Layout",
@@ -117,6 +117,19 @@ class Step:
         description="Words of their text adding most to their likeness, strongest first."
     )
     topic_change: bool = strawberry.field(description="No topic in common with the previous step.")
+    _previous: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="Whether it goes back to basics: from an ADVANCED article (the previous"
+        " step) to a FOUNDATIONAL one (see `Article.level`)."
+    )
+    def back_to_basics(self, info: Info) -> bool:
+        if self._previous is None:
+            return False
+        kg = info.context.kg
+        before = prerequisites.level(kg, self._previous)
+        now = prerequisites.level(kg, self.article._article.id)
+        return before is prerequisites.Level.ADVANCED and now is prerequisites.Level.FOUNDATIONAL
 
 
 @strawberry.type(description="A way from one article to another.")
@@ -158,8 +171,9 @@ class LearningPath:
                     shared_keywords=list(step.shared_keywords),
                     shared_terms=list(step.shared_terms),
                     topic_change=step.topic_change,
+                    _previous=previous.article if previous is not None else None,
                 )
-                for step in path.steps
+                for previous, step in zip((None, *path.steps), path.steps, strict=False)
             ],
         )
 

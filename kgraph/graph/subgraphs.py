@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -13,7 +12,9 @@ import networkx as nx
 from kgraph.budget import checkpoint
 from kgraph.corpus import topic_key
 from kgraph.errors import ArticleNotFound, QueryError
+from kgraph.graph.bridges import bridges as bridges_of
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.prerequisites import concept, level_score
 from kgraph.graph.queries import Direction
 from kgraph.model import FindingKind, Topic
 
@@ -374,13 +375,18 @@ def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
 def reading_order(
     kg: KnowledgeGraph, topic: str, start: int | None = None, first: int = 50
 ) -> list[int]:
-    """A sensible order to read a topic's articles in, from ``start``.
+    """An order to read a topic in: foundations first, each next article related to one read.
 
-    Breadth-first from ``start`` (by default the topic's most linked article)
-    along the links inside the topic: each article's outgoing links first,
-    strongest (lowest rank) first, then its incoming ones, each by rank then
-    id. Articles the walk never reaches follow, most linked first, then by
-    id. Each article comes once; at most ``first`` of them.
+    Starts at ``start`` (by default the topic's most foundational article:
+    :func:`kgraph.graph.prerequisites.level_score`, then in-degree, then id).
+    Each next article is one joined to an article already read, by a link
+    (either way) or a bridge (:mod:`kgraph.graph.bridges`), inside the topic:
+    of those, the most foundational, a strong relation (a link counts 1, a
+    bridge its score) adding half of it. When none is left, the most
+    foundational article not read yet follows. An article that is a
+    near-duplicate of one read (a bridge of score 0.55 or more, or 0.35 and
+    the same concept: the same question told again) is taken as read and not
+    listed. At most ``first``.
 
     Raises
     ------
@@ -391,36 +397,68 @@ def reading_order(
         in 1..100.
 
     >>> from kgraph.graph import load_graph
-    >>> reading_order(load_graph("seeds"), "biology", start=168911, first=4)
-    [168911, 168912, 168913, 168916]
+    >>> kg = load_graph("seeds")
+    >>> for article_id in reading_order(kg, "mathematics", first=3):
+    ...     print(kg.articles[article_id].title)
+    What is a derivative?
+    What does the gradient of a function represent?
+    What is a definite integral?
     """
     _check_range("first", first, 1, MAX_READING)
     found = _topic(kg, topic)
     members = set(found.article_ids)
-    if start is None:
-        start = _most_linked(kg, members)[0]
-    elif start not in kg.articles:
+    if start is not None and start not in kg.articles:
         raise ArticleNotFound(start)
-    elif start not in members:
+    if start is not None and start not in members:
         raise QueryError(f"article {start} is not in topic {found.key!r}")
+    foundational = {i: level_score(kg, i, found.key) for i in members}
     graph = kg.graph
 
-    def inside(links: Mapping[int, Mapping[str, int]]) -> list[int]:
-        return sorted((i for i in links if i in members), key=lambda i: (links[i]["rank"], i))
+    def rank(article_id: int) -> tuple[float, int, int]:
+        return (-foundational[article_id], -graph.in_degree(article_id), article_id)
 
-    order = [start]
-    seen = {start}
-    queue = deque([start])
-    while queue and len(order) < first:
+    if start is None:
+        start = min(members, key=rank)
+    bridges = bridges_of(kg)
+    order: list[int] = []
+    read: set[int] = set()
+    frontier: dict[int, float] = {}  # unread article -> its strongest relation to one read
+
+    def take(article_id: int) -> None:
+        order.append(article_id)
+        read.add(article_id)
+        frontier.pop(article_id, None)
+        for other in (*graph.successors(article_id), *graph.predecessors(article_id)):
+            if other in members and other not in read:
+                frontier[other] = 1.0
+        for other, score in bridges.of(article_id):
+            if other not in members or other in read:
+                continue
+            same = score >= _SAME_CONCEPT and concept(kg, other) == concept(kg, article_id)
+            if score >= _NEAR_DUPLICATE or same:
+                read.add(other)  # the same question again: read with this one
+                frontier.pop(other, None)
+            else:
+                frontier[other] = max(frontier.get(other, 0.0), score)
+
+    take(start)
+    while len(order) < first and len(read) < len(members):
         checkpoint()  # at most `first` (100) turns
-        node = queue.popleft()
-        for other in inside(graph.succ[node]) + inside(graph.pred[node]):
-            if other not in seen:
-                seen.add(other)
-                order.append(other)
-                queue.append(other)
-    order.extend(i for i in _most_linked(kg, members) if i not in seen)
+        if frontier:
+            best = max(
+                frontier,
+                key=lambda i: (foundational[i] + frontier[i] / 2, graph.in_degree(i), -i),
+            )
+        else:
+            best = min((i for i in members if i not in read), key=rank)
+        take(best)
     return order[:first]
+
+
+# A bridge this strong joins two tellings of one question; so does a weaker one
+# between two articles of the same concept.
+_NEAR_DUPLICATE = 0.55
+_SAME_CONCEPT = 0.35
 
 
 def _normalised(positions: Mapping[int, Any]) -> dict[int, tuple[float, float]]:

@@ -1221,20 +1221,20 @@
       const data = await gql(
         `query TopicGraph($key: String!, $start: Int, $limit: Int!) {
           topicGraph(key: $key, limit: $limit, layout: SPRING) { nodes { id label topic inDegree outDegree wanted x y } edges { id source target rank } truncated omittedNodes }
-          readingOrder(topic: $key, start: $start, first: 50) { id title inDegree outDegree } }`,
+          readingOrder(topic: $key, start: $start, first: 50) { id title level inDegree outDegree } }`,
         { key, start, limit },
       );
       if (route.token !== routeToken) return;
       const order = data.readingOrder;
       document.getElementById("reading-note").textContent = start !== null
-        ? `From #${start}, along the strongest links first, then the rest by in-degree.`
-        : "From the topic's most linked article, along the strongest links first, then the rest by in-degree.";
+        ? `From #${start}: foundations first, each next article linked or closely related to one read; near-duplicates left out.`
+        : "From the topic's most foundational article: foundations first, each next article linked or closely related to one read; near-duplicates left out.";
       const reading = document.getElementById("reading");
       reading.classList.remove("loading");
       reading.innerHTML = `<ol class="reading" id="reading-order">${order
         .map(
           (a) =>
-            `<li data-id="${a.id}">${articleLink(a)} <span class="muted small nowrap">${a.inDegree} in · <a href="${link(["topic", key], { start: a.id, limit: limit === 300 ? "" : limit })}" aria-label="Read the topic from ${esc(a.title)}">start here</a></span></li>`,
+            `<li data-id="${a.id}" data-level="${a.level}">${articleLink(a)} <span class="muted small nowrap">${a.level.toLowerCase()} · ${a.inDegree} in · <a href="${link(["topic", key], { start: a.id, limit: limit === 300 ? "" : limit })}" aria-label="Read the topic from ${esc(a.title)}">start here</a></span></li>`,
         )
         .join("")}</ol>${topic.articleCount > order.length ? `<p class="small muted">The first ${order.length} of ${topic.articleCount}.</p>` : ""}`;
       const host = document.getElementById("topic-graph");

@@ -434,6 +434,9 @@ NULL_IS_DEFAULT = {
     "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { id } }',
     "Query.similar(first)": "{ similar(id: 168904, first: null) { nodes { article { id } score } } }",
     "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { id } } }",
+    "Article.prerequisites(first)": (
+        "{ article(id: 168903) { prerequisites(first: null) { article { id } score } } }"
+    ),
     "Article.missingLinks(first)": (
         "{ article(id: 168902) { missingLinks(first: null) { nodes { score } } } }"
     ),

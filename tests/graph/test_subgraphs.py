@@ -14,6 +14,7 @@ import pytest
 from conftest import SEED_FILE
 from kgraph.errors import ArticleNotFound, QueryError
 from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.bridges import bridges as bridges_of
 from kgraph.graph.export import (
     to_cytoscape,
     to_d3,
@@ -23,6 +24,7 @@ from kgraph.graph.export import (
     write_gexf,
     write_graphml,
 )
+from kgraph.graph.prerequisites import level_score
 from kgraph.graph.queries import Direction
 from kgraph.graph.subgraphs import (
     Edge,
@@ -306,30 +308,40 @@ def test_article_nodes_carry_keywords(seeds_graph: KnowledgeGraph) -> None:
 @pytest.mark.parametrize("name", ["seeds_graph", "dev_graph"])
 def test_reading_order(name: str, request: pytest.FixtureRequest) -> None:
     kg: KnowledgeGraph = request.getfixturevalue(name)
+    found = bridges_of(kg)
     for key, topic in kg.topics.items():
         members = set(topic.article_ids)
         order = reading_order(kg, key, first=100)
-        assert len(order) == len(set(order)) == min(100, len(members))
+        assert len(order) == len(set(order)) <= min(100, len(members))
         assert set(order) <= members
+        score = {i: level_score(kg, i, key) for i in members}
         degree = kg.graph.in_degree
-        assert order[0] == min(members, key=lambda i: (-degree(i), i))
-        # Breadth-first: each article after the first reached is linked to an earlier one.
+        assert order[0] == min(members, key=lambda i: (-score[i], -degree(i), i))
+        # Foundations first: the first ten are more foundational than the topic on the whole.
+        head = order[:10]
+        assert sum(score[i] for i in head) / len(head) >= sum(score.values()) / len(members)
+        # Each next article is joined (a link either way, or a bridge) to one read before,
+        # unless none of those listed later is: then the most foundational of the rest.
         inside = kg.graph.subgraph(members).to_undirected(as_view=True)
-        reached = nx.node_connected_component(inside, order[0])
-        walked = [i for i in order if i in reached]
-        assert order[: len(walked)] == walked
-        for i, article in enumerate(walked[1:], 1):
-            assert any(other in inside[article] for other in walked[:i])
-        rest = order[len(walked) :]
-        assert rest == sorted(rest, key=lambda i: (-degree(i), i))
+        near = {
+            i: {*inside[i], *(other for other, _ in found.of(i) if other in members)} for i in order
+        }
+        reachable = set(near[order[0]])
+        for i, article in enumerate(order[1:], 1):
+            if article not in reachable:
+                assert not reachable & set(order[i + 1 :]), (key, article)
+            reachable |= near[article]
+    # Near-duplicates of an article read are left out: dev's biology has some.
+    if name == "dev_graph":
+        biology = reading_order(kg, "biology", first=100)
+        assert len(biology) == 100
 
 
 def test_reading_order_from_a_start(seeds_graph: KnowledgeGraph) -> None:
     order = reading_order(seeds_graph, "biology", start=SEED_ARTICLE, first=100)
     assert order[0] == SEED_ARTICLE
-    assert sorted(order) == sorted(seeds_graph.topics["biology"].article_ids)
-    # Outgoing links first, strongest first.
-    assert order[1:4] == [168912, 168913, 168916]
+    assert set(order) <= set(seeds_graph.topics["biology"].article_ids)
+    assert len(order) >= len(seeds_graph.topics["biology"].article_ids) - 2
     assert reading_order(seeds_graph, "biology", start=SEED_ARTICLE, first=2) == order[:2]
 
 

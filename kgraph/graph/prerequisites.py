@@ -1,0 +1,248 @@
+"""What to read before what: prerequisites and levels, inferred from the corpus itself.
+
+- **Prerequisites** by reference distance (RefD; Liang, Wu, Huang and Giles,
+  "Measuring prerequisite relations among concepts", EMNLP 2015): article A
+  is a prerequisite of B when B and the articles related to B refer to A's
+  concept more than A and the articles related to A refer to B's::
+
+      RefD(A, B) = Σ_{c ∈ N(B)} w(c, B) r(c, A) / Σ w(c, B)
+                 - Σ_{c ∈ N(A)} w(c, A) r(c, B) / Σ w(c, A)
+
+  ``N(X)`` is X itself (weight 1) and the articles most related to it
+  (:func:`~kgraph.graph.relatedness.related`, weighted by their score);
+  ``r(c, A)`` is 1 when c's text (title, question, keywords, summary) holds
+  every word of A's *concept*, its first keyword (the corpus lists an
+  article's main concept first), else 0.
+- **Level** by concept generality and question form: a concept that many
+  articles name (in their title, question or keywords) is foundational,
+  one few name is specialised; a definition ("What is …?") reads before a
+  comparison, an application or an effect ("How does … affect …?"). The
+  score is the concept's rank among its topic's (0 the rarest, 1 the most
+  named) plus or minus a quarter for the question's form; thirds of it make
+  the levels.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from kgraph.budget import checkpoint
+from kgraph.corpus import words
+from kgraph.errors import ArticleNotFound
+from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.relatedness import related, relatedness_model
+
+__all__ = [
+    "Level",
+    "Prerequisite",
+    "concept",
+    "level",
+    "level_score",
+    "prerequisites",
+    "refd",
+]
+
+#: Related articles read for each article's neighbourhood N(X).
+NEIGHBOURHOOD = 10
+#: RefD above this makes a prerequisite.
+MIN_REFD = 0.1
+
+_DEFINITION = re.compile(
+    r"^\s*(what\s+(is|are)\b|define\b|what\s+does\s.*\bmean\b|what\s+is\s+meant\s+by\b)",
+    re.IGNORECASE,
+)
+_ADVANCED = re.compile(
+    r"\b(compare|comparison|contrast|differences?|differ|versus|vs\.?|impacts?|affects?|"
+    r"effects?\s+of|influences?|implications?|applications?|applied|apply|role\s+of|"
+    r"evaluate|analy[sz]e|challenges?|limitations?)\b",
+    re.IGNORECASE,
+)
+_FORM = 0.25
+
+
+class Level(StrEnum):
+    """How far into a subject an article is."""
+
+    FOUNDATIONAL = "foundational"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+@dataclass(frozen=True, slots=True)
+class Prerequisite:
+    """An article to read before another, and by how much (its RefD, in (0.1, 2])."""
+
+    id: int
+    score: float
+
+
+def concept(kg: KnowledgeGraph, article_id: int) -> tuple[str, ...]:
+    """The words of an article's main concept: its first keyword (else its title's words).
+
+    >>> from kgraph.graph import load_graph
+    >>> concept(load_graph("seeds"), 168904)
+    ('atp',)
+    """
+    article = kg.articles[article_id]
+    text = article.keywords[0] if article.keywords else article.title
+    return tuple(dict.fromkeys(words(text)))
+
+
+def _terms(kg: KnowledgeGraph, article_id: int) -> frozenset[str]:
+    """The words of an article's title, question, keywords and summary (its text vectors')."""
+
+    def compute() -> frozenset[str]:
+        model = relatedness_model(kg)
+        at = model.position(article_id)
+        begin, end = model.text.indptr[at], model.text.indptr[at + 1]
+        mine = set(model.terms[model.text.indices[begin:end]].tolist())
+        article = kg.articles[article_id]
+        # The commonest words left the text vectors: read them from the fields.
+        mine.update(words(" ".join((article.title, article.question or "", *article.keywords))))
+        return frozenset(mine)
+
+    return kg.derived(("prerequisites", "terms", article_id), compute)
+
+
+def _refers(kg: KnowledgeGraph, reader: int, article_id: int) -> bool:
+    """Whether ``reader``'s text names ``article_id``'s concept (every word of it)."""
+    wanted = concept(kg, article_id)
+    return bool(wanted) and all(word in _terms(kg, reader) for word in wanted)
+
+
+def _neighbourhood(kg: KnowledgeGraph, article_id: int) -> tuple[tuple[int, float], ...]:
+    """N(X): the article itself (weight 1) and its most related articles, by score."""
+
+    def compute() -> tuple[tuple[int, float], ...]:
+        found = related(kg, article_id, NEIGHBOURHOOD).items
+        return ((article_id, 1.0), *((r.id, r.score) for r in found))
+
+    return kg.derived(("prerequisites", "neighbourhood", article_id), compute)
+
+
+def _referring(kg: KnowledgeGraph, around: int, to: int) -> float:
+    neighbourhood = _neighbourhood(kg, around)
+    total = sum(weight for _, weight in neighbourhood)
+    hits = sum(weight for other, weight in neighbourhood if _refers(kg, other, to))
+    return hits / total if total else 0.0
+
+
+def refd(kg: KnowledgeGraph, a: int, b: int) -> float:
+    """RefD(A, B): above 0 when A reads before B (see the module's docstring), in [-1, 1].
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> refd(kg, 168904, 168903) > 0 > refd(kg, 168903, 168904)
+    True
+    """
+    for article_id in (a, b):
+        if article_id not in kg.articles:
+            raise ArticleNotFound(article_id)
+    if a == b:
+        return 0.0
+    return _referring(kg, b, a) - _referring(kg, a, b)
+
+
+def prerequisites(kg: KnowledgeGraph, article_id: int, first: int = 10) -> list[Prerequisite]:
+    """The articles to read before ``article_id``, the strongest first (then by id).
+
+    Candidates are the articles it links with (either way) and those most
+    related to it; a candidate is a prerequisite when its RefD to the article
+    is over :data:`MIN_REFD`.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> kg.articles[61002].title
+    'What does the gradient of a function represent?'
+    >>> [(p.id, kg.articles[p.id].title) for p in prerequisites(kg, 61002)]
+    [(61001, 'What is a derivative?')]
+    """
+    if article_id not in kg.articles:
+        raise ArticleNotFound(article_id)
+    graph = kg.graph
+    candidates = dict.fromkeys(
+        [
+            *graph.successors(article_id),
+            *graph.predecessors(article_id),
+            *(other for other, _ in _neighbourhood(kg, article_id)[1:]),
+        ]
+    )
+    found = []
+    for other in candidates:
+        if other == article_id or other not in kg.articles:
+            continue
+        checkpoint()
+        score = refd(kg, other, article_id)
+        if score > MIN_REFD:
+            found.append(Prerequisite(id=other, score=round(score, 4)))
+    found.sort(key=lambda p: (-p.score, p.id))
+    return found[:first]
+
+
+def _generality(kg: KnowledgeGraph, article_id: int, topic: str = "") -> int:
+    """How many articles name the article's concept in their title, question or keywords.
+
+    Words of the topic's own name are left out of the concept: "mathematics"
+    says nothing of an article's level in mathematics (0 when nothing is left).
+    """
+    holders: set[int] | None = None
+    for word in concept(kg, article_id):
+        if word in topic.split("-"):
+            continue
+        these = set(kg.by_word.get(word, ()))
+        holders = these if holders is None else holders & these
+        if not holders:
+            return 0
+    return len(holders or ())
+
+
+def _topic_generality(kg: KnowledgeGraph, topic: str) -> list[int]:
+    """The generality of every article of ``topic``, sorted (for ranks)."""
+    return kg.derived(
+        ("prerequisites", "generality", topic),
+        lambda: sorted(_generality(kg, i, topic) for i in kg.by_topic.get(topic, ())),
+    )
+
+
+def level_score(kg: KnowledgeGraph, article_id: int, topic: str | None = None) -> float:
+    """How foundational an article is, about 0 (advanced) to 1 (foundational).
+
+    Its concept's generality ranked among the articles of ``topic`` (default:
+    its first topic), plus a quarter for a definition, less a quarter for a
+    comparison, an application or an effect.
+    """
+    if article_id not in kg.articles:
+        raise ArticleNotFound(article_id)
+    article = kg.articles[article_id]
+    topic = topic if topic is not None else (article.topics[0] if article.topics else "")
+    ranked = _topic_generality(kg, topic)
+    mine = _generality(kg, article_id, topic)
+    rank = (bisect.bisect_left(ranked, mine) + bisect.bisect_right(ranked, mine)) / 2
+    score = rank / len(ranked) if ranked else 0.5
+    question = article.question or article.title
+    if _DEFINITION.search(question) and not _ADVANCED.search(question):
+        score += _FORM
+    elif _ADVANCED.search(question):
+        score -= _FORM
+    return float(np.clip(score, 0.0, 1.0))
+
+
+def level(kg: KnowledgeGraph, article_id: int) -> Level:
+    """The article's level: thirds of :func:`level_score`.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> level(kg, 61001).value, kg.articles[61001].title
+    ('foundational', 'What is a derivative?')
+    >>> level(kg, 168903).value, kg.articles[168903].title
+    ('advanced', 'How do protein pumps function in active transport?')
+    """
+    score = level_score(kg, article_id)
+    if score >= 2 / 3:
+        return Level.FOUNDATIONAL
+    return Level.INTERMEDIATE if score >= 1 / 3 else Level.ADVANCED
