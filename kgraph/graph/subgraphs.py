@@ -324,7 +324,10 @@ def topic_map(kg: KnowledgeGraph, layout: Layout = Layout.NONE) -> Subgraph:
     are a self-loop. An article of several topics counts in each for
     ``weight`` but its links only in its first topic (its ``Node.topic``
     elsewhere), so the edge weights add up to the number of links. A node's
-    ``internal_links`` is its self-loop's weight (0 without one).
+    ``internal_links`` counts the links among the topic's articles, every copy's
+    topic counting as :func:`topic_graph` and a topic's curation count them (so
+    it can exceed the self-loop's weight: philosophy's articles filed first
+    under another topic link among themselves too).
 
     >>> from kgraph.graph import load_graph
     >>> sg = topic_map(load_graph("seeds"))
@@ -346,6 +349,12 @@ def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
         known = counts.setdefault(pair, [0, rank])
         known[0] += 1
         known[1] = min(known[1], rank)
+    internal = dict.fromkeys(range(len(keys)), 0)
+    for key in keys:
+        members = set(kg.by_topic.get(key, ()))
+        internal[index[key]] = sum(
+            1 for member in members for target in kg.graph.successors(member) if target in members
+        )
     inbound = dict.fromkeys(range(len(keys)), 0)
     outbound = dict.fromkeys(range(len(keys)), 0)
     for (a, b), (links, _) in counts.items():
@@ -361,7 +370,7 @@ def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
             outbound[i],
             wanted=False,
             weight=len(kg.topics[key].article_ids),
-            internal_links=counts.get((i, i), [0])[0],
+            internal_links=internal[i],
         )
         for i, key in enumerate(keys)
     ]
