@@ -11,6 +11,9 @@ from kgraph.model import Finding, FindingKind
 
 __all__ = ["FAIL_ON", "JSON_LINK_SUGGESTIONS", "compare", "failing", "json_report", "text_report"]
 
+#: How many standard deviations above the mean in-degree make an article over-linked.
+OVER_LINKED_Z = 3.0
+
 #: Link suggestions the JSON report computes by default (the first candidates,
 #: orphans first). Each costs about 2 ms: all 19,040 candidates of the dev
 #: sample would add over 30 s and 20 MB to every ``kgraph check``.
@@ -51,13 +54,19 @@ def _finding(kg: KnowledgeGraph, finding: Finding) -> dict[str, Any]:
 
 
 def json_report(
-    kg: KnowledgeGraph, version: str, *, link_suggestions: int | None = JSON_LINK_SUGGESTIONS
+    kg: KnowledgeGraph,
+    version: str,
+    *,
+    link_suggestions: int | None = JSON_LINK_SUGGESTIONS,
+    over_linked_z: float = OVER_LINKED_Z,
 ) -> dict[str, Any]:
     """The full report: ``summary`` (integer figures), ``parse_errors`` and every list.
 
     Every list is complete except ``link_suggestions``, which covers the first
     ``link_suggestions`` candidates (all when ``None``);
-    ``link_suggestion_candidates`` counts them all.
+    ``link_suggestion_candidates`` counts them all. ``over_linked`` holds the
+    articles whose in-degree is ``over_linked_z`` standard deviations or more
+    above the mean (``over_linked_min_z``).
     """
     report = curation.curation_report(kg)
     candidates = report.link_candidates[:link_suggestions]
@@ -95,6 +104,7 @@ def json_report(
         "orphans": list(report.orphans),
         "dead_ends": list(report.dead_ends),
         "isolated": list(report.isolated),
+        "over_linked_min_z": over_linked_z,
         "over_linked": [
             {
                 "id": r.id,
@@ -103,6 +113,7 @@ def json_report(
                 "share": round(r.share, 6),
             }
             for r in report.over_linked
+            if r.z_score >= over_linked_z
         ],
         "islands": [list(island.article_ids) for island in report.islands],
         # Suggestions cost milliseconds each: the JSON carries the first ones
@@ -220,10 +231,18 @@ def _section(
     return out
 
 
-def text_report(kg: KnowledgeGraph, *, top: int = 5, changes: dict[str, Any] | None = None) -> str:
+def text_report(
+    kg: KnowledgeGraph,
+    *,
+    top: int = 5,
+    changes: dict[str, Any] | None = None,
+    over_linked_z: float = OVER_LINKED_Z,
+) -> str:
     """A readable summary: every report's count and its worst entries.
 
-    ``changes`` (from :func:`compare`) adds what is new and fixed since a baseline.
+    ``changes`` (from :func:`compare`) adds what is new and fixed since a baseline;
+    over-linked articles are those ``over_linked_z`` standard deviations or more
+    above the mean in-degree.
     """
     report = curation.curation_report(kg)
     s = report.summary
@@ -287,12 +306,14 @@ def text_report(kg: KnowledgeGraph, *, top: int = 5, changes: dict[str, Any] | N
         lines += _section(
             title, len(findings), (curation.finding_fix(kg, f) for f in findings), top
         )
+    over_linked = [r for r in report.over_linked if r.z_score >= over_linked_z]
     lines += _section(
-        "over-linked articles (in-degree, z-score)",
-        len(report.over_linked),
+        f"over-linked articles (in-degree {over_linked_z:g} standard deviations or more"
+        " above the mean)",
+        len(over_linked),
         (
             f"id {r.id}: {r.in_degree} referrers (z {r.z_score:.1f}), {_title(kg, r.id)}"
-            for r in report.over_linked
+            for r in over_linked
         ),
         top,
     )

@@ -147,6 +147,14 @@ def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentPa
         "(each costs some milliseconds; default: 100)",
     )
     check.add_argument(
+        "--over-linked-z",
+        metavar="Z",
+        type=_z_score,
+        default=3.0,
+        help="an article is over-linked when its in-degree is Z standard deviations or more"
+        " above the mean (default: 3)",
+    )
+    check.add_argument(
         "--baseline",
         metavar="OLD.json",
         type=Path,
@@ -587,6 +595,19 @@ def _load_baseline(path: Path) -> dict[str, Any]:
     return baseline
 
 
+def _z_score(text: str) -> float:
+    """A ``--over-linked-z`` value: a number, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"not a number of standard deviations, 0 or more: {text!r}"
+        )
+    return value
+
+
 def _check(args: argparse.Namespace) -> int:
     from kgraph.check import compare, failing, json_report, text_report
 
@@ -596,7 +617,9 @@ def _check(args: argparse.Namespace) -> int:
     # From the snapshot, like the server: it is used only while every file is as
     # it was (listed and stat-ed), and gives the same report as the files (tested).
     kg = _load_quietly(args)
-    report = json_report(kg, __version__, link_suggestions=args.suggestions)
+    report = json_report(
+        kg, __version__, link_suggestions=args.suggestions, over_linked_z=args.over_linked_z
+    )
     if baseline is not None:
         try:
             report["baseline"] = {"path": str(args.baseline), **compare(report, baseline)}
@@ -606,7 +629,14 @@ def _check(args: argparse.Namespace) -> int:
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(text_report(kg, top=max(args.top, 0), changes=report.get("baseline")))
+        sys.stdout.write(
+            text_report(
+                kg,
+                top=max(args.top, 0),
+                changes=report.get("baseline"),
+                over_linked_z=args.over_linked_z,
+            )
+        )
     failed = failing(report, args.fail_on)
     if failed:
         print(f"kgraph check: failing on {', '.join(failed)}", file=sys.stderr)

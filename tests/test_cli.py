@@ -685,3 +685,24 @@ def test_check_from_the_snapshot_reports_what_the_files_say(tmp_path: Path, kgra
     fixed = kgraph("check", corpus, "--format", "json", "--cache-dir", cache)
     assert fixed.returncode == 0
     assert json.loads(fixed.stdout)["summary"]["parse_errors"] == 0
+
+
+def test_over_linked_is_a_z_score_threshold(seeds_graph: KnowledgeGraph, kgraph: Run) -> None:
+    everything = json_report(seeds_graph, "test", over_linked_z=0.0)["over_linked"]
+    for z in (0.0, 2.0, 3.0):
+        report = json_report(seeds_graph, "test", over_linked_z=z)
+        assert report["over_linked_min_z"] == z
+        assert report["over_linked"] == [r for r in everything if r["z_score"] >= z]
+    # The seeds' most linked article is 2.7 deviations above the mean: over-linked at 2, not 3.
+    assert [r["id"] for r in json_report(seeds_graph, "test", over_linked_z=2.0)["over_linked"]][
+        :1
+    ] == [73001]
+    assert json_report(seeds_graph, "test")["over_linked"] == []
+    text = kgraph("check", SEEDS, "--over-linked-z", "2").stdout
+    assert (
+        "over-linked articles (in-degree 2 standard deviations or more above the mean) (4)" in text
+    )
+    assert "over-linked" not in kgraph("check", SEEDS).stdout
+    refused = kgraph("check", SEEDS, "--over-linked-z", "many")
+    assert refused.returncode == 2
+    assert "not a number of standard deviations" in refused.stderr

@@ -299,14 +299,25 @@ class Curation:
         )
         return WantedConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
-    @strawberry.field(description="The most linked-to articles, by in-degree.")
+    @strawberry.field(
+        description="The most linked-to articles, by in-degree; `minZScore: 3` keeps the"
+        " over-linked ones (in-degree 3 standard deviations or more above the mean, what"
+        " `kgraph check` lists), `minInbound` those with so many referrers."
+    )
     def over_linked(
-        self, info: Info, first: int | None = DEFAULT_FIRST, min_inbound: int | None = None
+        self,
+        info: Info,
+        first: int | None = DEFAULT_FIRST,
+        min_inbound: int | None = None,
+        min_z_score: float | None = None,
     ) -> list[RankedArticle]:
         size = page_size(first)
         kg = info.context.kg
         ranked = (
-            r for r in self._report.over_linked if min_inbound is None or r.in_degree >= min_inbound
+            r
+            for r in self._report.over_linked
+            if (min_inbound is None or r.in_degree >= min_inbound)
+            and (min_z_score is None or r.z_score >= min_z_score)
         )
         found: list[RankedArticle] = []
         for r in ranked:
