@@ -36,7 +36,7 @@ FAIL_ON = {
 }
 
 
-def _finding(kg: KnowledgeGraph, finding: Finding) -> dict[str, Any]:
+def _finding(kg: KnowledgeGraph, finding: Finding, suggest: bool = True) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "article": finding.article,
         "path": finding.path,
@@ -48,6 +48,8 @@ def _finding(kg: KnowledgeGraph, finding: Finding) -> dict[str, Any]:
     if finding.first_rank is not None:
         entry["first_rank"] = finding.first_rank
     if finding.kind is FindingKind.BROKEN_LINK:
+        if not suggest:
+            return entry  # its fix names the suggestion
         entry["suggestions"] = curation.broken_link_suggestions(kg, finding)
     entry["fix"] = curation.finding_fix(kg, finding)
     return entry
@@ -59,6 +61,7 @@ def json_report(
     *,
     link_suggestions: int | None = JSON_LINK_SUGGESTIONS,
     over_linked_z: float = OVER_LINKED_Z,
+    suggestions: bool = True,
 ) -> dict[str, Any]:
     """The full report: ``summary`` (integer figures), ``parse_errors`` and every list.
 
@@ -66,7 +69,10 @@ def json_report(
     ``link_suggestions`` candidates (all when ``None``);
     ``link_suggestion_candidates`` counts them all. ``over_linked`` holds the
     articles whose in-degree is ``over_linked_z`` standard deviations or more
-    above the mean (``over_linked_min_z``).
+    above the mean (``over_linked_min_z``). Without ``suggestions``, wanted
+    articles and broken links come without their suggestions (nor broken links
+    with their fix, which names one): what a text report or ``--fail-on``
+    needs, in a fraction of the time (3,084 wanted articles take seconds).
     """
     report = curation.curation_report(kg)
     candidates = report.link_candidates[:link_suggestions]
@@ -78,7 +84,7 @@ def json_report(
         "parse_errors": [
             {"path": d.path, "line": d.line, "message": d.message} for d in report.parse_errors
         ],
-        "broken_links": [_finding(kg, f) for f in report.broken_links],
+        "broken_links": [_finding(kg, f, suggestions) for f in report.broken_links],
         "stale_links": [_finding(kg, f) for f in report.stale_links],
         "url_mismatches": [_finding(kg, f) for f in report.url_mismatches],
         "duplicate_links": [_finding(kg, f) for f in report.duplicate_links],
@@ -90,7 +96,7 @@ def json_report(
                 "subject": w.subject,
                 "url": w.url,
                 "referrers": list(w.referrers),
-                "suggestions": curation.wanted_suggestions(kg, w),
+                **({"suggestions": curation.wanted_suggestions(kg, w)} if suggestions else {}),
             }
             for w in report.wanted
         ],

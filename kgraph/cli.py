@@ -617,8 +617,13 @@ def _check(args: argparse.Namespace) -> int:
     # From the snapshot, like the server: it is used only while every file is as
     # it was (listed and stat-ed), and gives the same report as the files (tested).
     kg = _load_quietly(args)
+    json_out = args.format == "json"
     report = json_report(
-        kg, __version__, link_suggestions=args.suggestions, over_linked_z=args.over_linked_z
+        kg,
+        __version__,
+        link_suggestions=args.suggestions if json_out else 0,
+        over_linked_z=args.over_linked_z,
+        suggestions=json_out,  # the text report computes the few it shows
     )
     if baseline is not None:
         try:

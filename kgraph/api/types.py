@@ -124,9 +124,9 @@ class WantedArticle:
         return [Article(_article=kg.articles[i]) for i in self._wanted.referrers]
 
     @strawberry.field(
-        description="Up to 3 existing articles the entries most likely meant: same title"
-        " first, then what search finds by the title they give plus a quarter of how related"
-        " each is to the articles naming it; none when nothing comes close."
+        description="Up to 3 existing articles the entries most likely meant: those of the"
+        " same title, else what search finds by the title they give plus a quarter of how"
+        " related each is to the articles naming it; none when nothing comes close."
     )
     async def suggestions(self, info: Info) -> list[Article]:
         kg = info.context.kg

@@ -343,8 +343,9 @@ def wanted_suggestions(
 ) -> list[int]:
     """Existing articles the entries naming ``wanted`` most likely meant, best first.
 
-    Articles with the same title come first (case and punctuation aside).
-    The others, none of the articles naming it, are ranked by how well search
+    Articles with the same title are the suggestions, when there are any
+    (case and punctuation aside). Else the articles, none of those naming it,
+    are ranked by how well search
     finds them by the wanted title (:func:`kgraph.graph.search.search`: every
     word weighed, a typo forgiven, scores 0 to 1) plus a quarter of how
     related they are to the articles whose entries name it
@@ -388,17 +389,21 @@ def _suggest(
 ) -> list[int]:
     titles = kg.derived("titles", lambda: _title_index(kg))
     exact: list[int] = list(titles.get(_normal_title(title), ()))
-    wanting = limit - len(exact)
-    if wanting <= 0:
+    if exact:
+        # The entry names an article by its very title: that one was meant.
         return exact[:limit]
-    hits = search(kg, title)
+    wanting = limit
+    # Whole words (no completion of the last); relatedness adds at most
+    # _RELATED_WEIGHT, so only what search finds well enough can reach the floor.
+    hits = search(kg, title.rstrip() + " ", min_score=_MEANT_FLOOR - _RELATED_WEIGHT)
     checkpoint()
-    # Relatedness adds at most _RELATED_WEIGHT: only what search finds well
-    # enough can reach the floor, and only that is scored.
     ids = np.array(hits.ids, dtype=np.int64)
     scores = np.array(hits.scores, dtype=np.float64)
-    close = scores > _MEANT_FLOOR - _RELATED_WEIGHT
-    ids, scores = ids[close], scores[close]
+    if len(scores) > wanting:
+        # Relatedness adds at most _RELATED_WEIGHT: only those within it of the
+        # wanting-th best can still make the cut.
+        close = scores >= scores[wanting - 1] - _RELATED_WEIGHT
+        ids, scores = ids[close], scores[close]
     score = scores + _RELATED_WEIGHT * relatedness_to(kg, referrers, ids.tolist())
     score[np.isin(ids, [*exact, *referrers])] = 0.0  # an article naming the missing one is not it
     found = np.flatnonzero(score > _MEANT_FLOOR)

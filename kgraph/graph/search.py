@@ -410,7 +410,13 @@ def _query_word(index: SearchIndex, word: str, last: bool) -> _Word:
     return _Word(columns=list(found), weights=list(found.values()), best=best)
 
 
-def search(kg: KnowledgeGraph, text: str, within: Collection[int] | None = None) -> Hits:
+def search(
+    kg: KnowledgeGraph,
+    text: str,
+    within: Collection[int] | None = None,
+    *,
+    min_score: float = 0.0,
+) -> Hits:
     """Articles relevant to ``text``, best first, each once; only those of ``within`` if given.
 
     Relevance is BM25F over the title, question, keywords and answer (its
@@ -422,7 +428,9 @@ def search(kg: KnowledgeGraph, text: str, within: Collection[int] | None = None)
     word's weight. Articles holding the words as a phrase, in order, in the
     title, question or a keyword gain a fifth of the score.
 
-    Scores are in [0, 1]: the share of the best score the query could reach.
+    Scores are in [0, 1]: the share of the best score the query could reach;
+    only those over ``min_score`` are kept (ranking thousands of weak matches
+    of common words is most of a search's time).
     Equal scores (to 4 decimals) go to the most linked article (in-degree), then
     the lowest id. A text without words finds nothing.
 
@@ -458,7 +466,7 @@ def search(kg: KnowledgeGraph, text: str, within: Collection[int] | None = None)
         phrased = _phrase_rows(kg, index, query, score)
         score = score / (1 + _PHRASE)
         score[phrased] += _PHRASE / (1 + _PHRASE)
-    matching = np.flatnonzero(score > 0)
+    matching = np.flatnonzero(score > min_score)
     if within is not None:
         allowed = np.fromiter(within, np.int64, len(within))
         matching = matching[np.isin(index.ids[matching], allowed)]
