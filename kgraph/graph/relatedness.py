@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -236,6 +236,15 @@ def _common_neighbours(model: RelatednessModel, a: int, b: int, most: int = 3) -
     return tuple(int(model.ids[common[at]]) for at in order[:most])
 
 
+def _combined(cosine: Any, adamic_adar: Any, three_steps: Any, back: Any) -> Any:
+    """The combined evidence of the module's docstring, of arrays or of one pair's numbers."""
+    return (
+        np.log1p(_AA_SCALE * (adamic_adar + _THREE_STEPS * three_steps))
+        + cosine
+        + _BACK_WEIGHT * back
+    )
+
+
 def _evidence(
     model: RelatednessModel, at: int
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -251,11 +260,7 @@ def _evidence(
     three_steps = np.asarray((model.weighted @ two_steps).todense()).ravel()
     back = _row(model.backlinks, at)
     checkpoint()
-    raw = (
-        np.log1p(_AA_SCALE * (adamic_adar + _THREE_STEPS * three_steps))
-        + cosine
-        + _BACK_WEIGHT * back
-    )
+    raw = _combined(cosine, adamic_adar, three_steps, back)
     return raw, cosine, adamic_adar, three_steps
 
 
@@ -305,11 +310,7 @@ def relatedness_to(
     three_steps = (model.weighted[wanted] @ two_steps).toarray()
     back = model.backlinks[rows][:, wanted].T.toarray()
     checkpoint()
-    raw = (
-        np.log1p(_AA_SCALE * (adamic_adar + _THREE_STEPS * three_steps))
-        + cosine
-        + _BACK_WEIGHT * back
-    )
+    raw = _combined(cosine, adamic_adar, three_steps, back)
     total = raw.mean(axis=1)
     total[np.isin(wanted, rows)] = 0.0
     scores: FloatArray = -np.expm1(-total)
@@ -382,11 +383,7 @@ def _pair_evidence(
                     if column in mine
                 )
     back = float(_has(model.backlinks, at, other))
-    raw = (
-        math.log1p(_AA_SCALE * (adamic_adar + _THREE_STEPS * three_steps))
-        + text
-        + _BACK_WEIGHT * back
-    )
+    raw = float(_combined(np.float64(text), adamic_adar, three_steps, back))
     return raw, text, adamic_adar, three_steps
 
 
