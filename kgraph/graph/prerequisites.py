@@ -43,6 +43,7 @@ __all__ = [
     "concept",
     "level",
     "level_score",
+    "level_scores",
     "prerequisites",
     "refd",
 ]
@@ -201,11 +202,21 @@ def _generality(kg: KnowledgeGraph, article_id: int, topic: str = "") -> int:
     return len(holders or ())
 
 
-def _topic_generality(kg: KnowledgeGraph, topic: str) -> list[int]:
-    """The generality of every article of ``topic``, sorted (for ranks)."""
+def _topic_generality(kg: KnowledgeGraph, topic: str) -> tuple[dict[int, int], list[int]]:
+    """The generality of every article of ``topic``, by article and sorted (for ranks)."""
+
+    def compute() -> tuple[dict[int, int], list[int]]:
+        each = {i: _generality(kg, i, topic) for i in kg.by_topic.get(topic, ())}
+        return each, sorted(each.values())
+
+    return kg.derived(("prerequisites", "generality", topic), compute)
+
+
+def level_scores(kg: KnowledgeGraph, topic: str) -> dict[int, float]:
+    """:func:`level_score` of every article of ``topic`` within it, worked out once per graph."""
     return kg.derived(
-        ("prerequisites", "generality", topic),
-        lambda: sorted(_generality(kg, i, topic) for i in kg.by_topic.get(topic, ())),
+        ("prerequisites", "levels", topic),
+        lambda: {i: level_score(kg, i, topic) for i in kg.by_topic.get(topic, ())},
     )
 
 
@@ -220,8 +231,10 @@ def level_score(kg: KnowledgeGraph, article_id: int, topic: str | None = None) -
         raise ArticleNotFound(article_id)
     article = kg.articles[article_id]
     topic = topic if topic is not None else (article.topics[0] if article.topics else "")
-    ranked = _topic_generality(kg, topic)
-    mine = _generality(kg, article_id, topic)
+    each, ranked = _topic_generality(kg, topic)
+    mine = each.get(article_id)
+    if mine is None:  # an article of another topic
+        mine = _generality(kg, article_id, topic)
     rank = (bisect.bisect_left(ranked, mine) + bisect.bisect_right(ranked, mine)) / 2
     score = rank / len(ranked) if ranked else 0.5
     question = article.question or article.title

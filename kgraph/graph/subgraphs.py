@@ -14,7 +14,7 @@ from kgraph.corpus import topic_key
 from kgraph.errors import ArticleNotFound, QueryError
 from kgraph.graph.bridges import bridges as bridges_of
 from kgraph.graph.knowledge import KnowledgeGraph
-from kgraph.graph.prerequisites import concept, level_score
+from kgraph.graph.prerequisites import concept, level_scores
 from kgraph.graph.queries import Direction
 from kgraph.model import FindingKind, Topic
 
@@ -420,7 +420,7 @@ def reading_order(
         raise ArticleNotFound(start)
     if start is not None and start not in members:
         raise QueryError(f"article {start} is not in topic {found.key!r}")
-    foundational = {i: level_score(kg, i, found.key) for i in members}
+    foundational = level_scores(kg, found.key)
     graph = kg.graph
 
     def rank(article_id: int) -> tuple[float, int, int]:
