@@ -249,8 +249,12 @@ class Article:
         " how many articles name its concept (its first keyword; ranked within its first topic)"
         " and its question's form (a definition reads before a comparison or an application)."
     )
-    def level(self, info: Info) -> ArticleLevel:
-        return ArticleLevel(prerequisites.level(info.context.kg, self._article.id).value)
+    async def level(self, info: Info) -> ArticleLevel:
+        kg = info.context.kg
+        article_id = self._article.id
+        # The first of a topic ranks its thousands of articles: off the event loop.
+        found = await graph_work(info, lambda: prerequisites.level(kg, article_id))
+        return ArticleLevel(found.value)
 
     @strawberry.field(
         description="Articles to read before this one, the strongest first: those it links"

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from kgraph.api.context import Context
+from kgraph.api.offload import graph_work
 from kgraph.api.pagination import or_default
 from kgraph.api.types import Article
 from kgraph.graph import KnowledgeGraph, export, paths, prerequisites, subgraphs
@@ -123,13 +124,21 @@ class Step:
         description="Whether it goes back to basics: from an ADVANCED article (the previous"
         " step) to a FOUNDATIONAL one (see `Article.level`)."
     )
-    def back_to_basics(self, info: Info) -> bool:
-        if self._previous is None:
+    async def back_to_basics(self, info: Info) -> bool:
+        previous = self._previous
+        if previous is None:
             return False
         kg = info.context.kg
-        before = prerequisites.level(kg, self._previous)
-        now = prerequisites.level(kg, self.article._article.id)
-        return before is prerequisites.Level.ADVANCED and now is prerequisites.Level.FOUNDATIONAL
+        now = self.article._article.id
+
+        def back() -> bool:
+            before, after = prerequisites.level(kg, previous), prerequisites.level(kg, now)
+            return (
+                before is prerequisites.Level.ADVANCED and after is prerequisites.Level.FOUNDATIONAL
+            )
+
+        # The first of a topic ranks its thousands of articles: off the event loop.
+        return await graph_work(info, back)
 
 
 @strawberry.type(description="A way from one article to another.")
