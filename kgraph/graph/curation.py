@@ -392,28 +392,27 @@ def _suggest(
     if exact:
         # The entry names an article by its very title: that one was meant.
         return exact[:limit]
-    wanting = limit
     # Whole words (no completion of the last); relatedness adds at most
     # _RELATED_WEIGHT, so only what search finds well enough can reach the floor.
     hits = search(kg, title.rstrip() + " ", min_score=_MEANT_FLOOR - _RELATED_WEIGHT)
     checkpoint()
     ids = np.array(hits.ids, dtype=np.int64)
     scores = np.array(hits.scores, dtype=np.float64)
-    if len(scores) > wanting:
+    if len(scores) > limit:
         # Relatedness adds at most _RELATED_WEIGHT: only those within it of the
-        # wanting-th best can still make the cut.
-        close = scores >= scores[wanting - 1] - _RELATED_WEIGHT
+        # limit-th best can still make the cut.
+        close = scores >= scores[limit - 1] - _RELATED_WEIGHT
         ids, scores = ids[close], scores[close]
     score = scores + _RELATED_WEIGHT * relatedness_to(kg, referrers, ids.tolist())
-    score[np.isin(ids, [*exact, *referrers])] = 0.0  # an article naming the missing one is not it
+    score[np.isin(ids, referrers)] = 0.0  # an article naming the missing one is not it
     found = np.flatnonzero(score > _MEANT_FLOOR)
-    if len(found) > 4 * wanting:
+    if len(found) > 4 * limit:
         # Same-subject ties aside, only the best few can make the cut.
-        found = found[np.argsort(-score[found], kind="stable")[: 4 * wanting]]
+        found = found[np.argsort(-score[found], kind="stable")[: 4 * limit]]
     shown = np.round(score[found], 6)
     elsewhere = np.array([subject not in kg.articles[int(i)].topics for i in ids[found]])
     order = found[np.lexsort((ids[found], elsewhere, -shown))]
-    return [*exact, *(int(i) for i in ids[order[:wanting]])]
+    return [int(i) for i in ids[order[:limit]]]
 
 
 def broken_link_suggestions(kg: KnowledgeGraph, finding: Finding) -> list[int]:
