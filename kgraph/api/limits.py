@@ -31,6 +31,7 @@ from strawberry.extensions import SchemaExtension
 
 from kgraph.api.pagination import MAX_FIRST
 from kgraph.errors import QueryError
+from kgraph.graph.bridges import PER_ARTICLE
 from kgraph.graph.paths import MAX_PATHS
 from kgraph.graph.subgraphs import MAX_LIMIT
 
@@ -74,6 +75,7 @@ LIST_SIZES: Mapping[str, int] = {
     "spellings": 5,
     "parseErrors": 100,
     "steps": 20,
+    "nearDuplicates": PER_ARTICLE,
 }
 
 #: Fields whose ``nodes`` and ``edges`` are drawable-graph lists sized by the
@@ -350,6 +352,7 @@ _FIRST_DEFAULTS: dict[str, int] = {
     "missingLinks": 10,
     "prerequisites": 5,
     "readingOrder": 50,
+    "readingPlan": 50,
     **dict.fromkeys(
         (
             "articles backlinks orphans deadEnds isolated wantedArticles overLinked brokenLinks"

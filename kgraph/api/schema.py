@@ -38,7 +38,7 @@ from kgraph.api.types import (
     Topic,
 )
 from kgraph.api.validation import ValidateInline, ValidateOffLoop, Validator
-from kgraph.api.visual import Layout, LearningPath, PathOptions, Subgraph
+from kgraph.api.visual import Layout, LearningPath, PathOptions, ReadingStep, Subgraph
 from kgraph.corpus import topic_key
 from kgraph.errors import QueryError
 from kgraph.graph import curation, paths, queries, subgraphs
@@ -245,18 +245,34 @@ class Query:
         description="An order to read a topic in: foundations first, each next article joined"
         " by a link or a bridge to one read (the most foundational of those, a strong relation"
         " weighing in), near-duplicates of one read left out; from `start` (default: the"
-        " topic's most foundational article)."
+        " topic's most foundational article). The articles of `readingPlan`, which says why"
+        " each comes next and lists the near-duplicates."
     )
     async def reading_order(
         self, info: Info, topic: str, start: int | None = None, first: int | None = 50
     ) -> list[Article]:
         kg = info.context.kg
         size = or_default(first, 50)
-        # Ranks every article of the topic by in-degree (thousands): off the loop.
+        # Ranks every article of the topic (thousands): off the loop.
         ids = await graph_work(
             info, lambda: subgraphs.reading_order(kg, topic_key(topic), start, size)
         )
         return [Article(_article=kg.articles[i]) for i in ids]
+
+    @strawberry.field(
+        description="`readingOrder` step by step: each article with the article read before"
+        " it that leads to it, how (link, backlink or bridge), and the near-duplicates read"
+        " with it (each question shown once, with its other tellings)."
+    )
+    async def reading_plan(
+        self, info: Info, topic: str, start: int | None = None, first: int | None = 50
+    ) -> list[ReadingStep]:
+        kg = info.context.kg
+        size = or_default(first, 50)
+        plan = await graph_work(
+            info, lambda: subgraphs.reading_plan(kg, topic_key(topic), start, size)
+        )
+        return [ReadingStep.of(kg, step) for step in plan]
 
     @strawberry.field(
         description="The articles most related to article `id`, best first: by their text"

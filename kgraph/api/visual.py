@@ -141,6 +141,40 @@ class Step:
         return await graph_work(info, back)
 
 
+@strawberry.type(
+    description="One article of a reading order: why it comes next (`via` from `after`, an"
+    " article read before it) and its near-duplicates, read with it."
+)
+class ReadingStep:
+    article: Article
+    via: StepVia = strawberry.field(
+        description="START for the first article and for a fresh start when nothing read"
+        " leads on; else how `after` joins it: LINK (`after` links to it), BACKLINK (it links"
+        " to `after`) or RELATED (a bridge)."
+    )
+    after: Article | None = strawberry.field(
+        description="The article read before that leads to this one; null for START."
+    )
+    score: float | None = strawberry.field(
+        description="The bridge's score, 0 to 1, for RELATED; null otherwise."
+    )
+    near_duplicates: list[Article] = strawberry.field(
+        description="Articles of the topic that ask the same question again (a bridge of 0.55"
+        " or more, or 0.35 with the same main concept): read with this one and listed"
+        " nowhere else in the order, the closest first."
+    )
+
+    @classmethod
+    def of(cls, kg: KnowledgeGraph, step: subgraphs.ReadingStep) -> ReadingStep:
+        return cls(
+            article=Article(_article=kg.articles[step.id]),
+            via=StepVia(step.via.value),
+            after=None if step.after is None else Article(_article=kg.articles[step.after]),
+            score=None if step.score is None else round(step.score, 4),
+            near_duplicates=[Article(_article=kg.articles[i]) for i in step.near_duplicates],
+        )
+
+
 @strawberry.type(description="A way from one article to another.")
 class LearningPath:
     hops: int = strawberry.field(description="Steps after the start.")

@@ -13,9 +13,10 @@
   ``r(c, A)`` is 1 when c's text (title, question, keywords, summary) holds
   every word of A's *concept*, its first keyword (the corpus lists an
   article's main concept first), else 0.
-- **Level** by concept generality and question form: a concept that many
-  articles name (in their title, question or keywords) is foundational,
-  one few name is specialised; a definition ("What is …?") reads before a
+- **Level** by concept generality and question form: a concept that
+  articles across many parts of the topic name (in their title, question
+  or keywords; counted by link island, so a long series on one subject is
+  one) is foundational, one few name is specialised; a definition ("What is …?") reads before a
   comparison, an application or an effect ("How does … affect …?"). The
   score is the concept's rank among its topic's (0 the rarest, 1 the most
   named) plus or minus a quarter for the question's form; thirds of it make
@@ -29,6 +30,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+import networkx as nx
 import numpy as np
 
 from kgraph.budget import checkpoint
@@ -185,11 +187,31 @@ def prerequisites(kg: KnowledgeGraph, article_id: int, first: int = 10) -> list[
     return found[:first]
 
 
-def _generality(kg: KnowledgeGraph, article_id: int, topic: str = "") -> int:
-    """How many articles name the article's concept in their title, question or keywords.
+def _islands(kg: KnowledgeGraph) -> dict[int, int]:
+    """Each article's link island: its connected component over links either way."""
 
-    Words of the topic's own name are left out of the concept: "mathematics"
-    says nothing of an article's level in mathematics (0 when nothing is left).
+    def compute() -> dict[int, int]:
+        found: dict[int, int] = {}
+        links = kg.graph.to_undirected(as_view=True)
+        for number, island in enumerate(nx.connected_components(links)):
+            found.update(dict.fromkeys(island, number))
+        return found
+
+    return kg.derived(("prerequisites", "islands"), compute)
+
+
+def _generality(kg: KnowledgeGraph, article_id: int, topic: str = "") -> tuple[int, int]:
+    """In how many link islands of ``topic`` articles name the article's concept, and how many.
+
+    An article names a concept when its title, question or keywords hold
+    every word of it. Counting islands (components of the link graph), not
+    articles, keeps one long series from passing for the topic's basics: a
+    run of forty linked articles on "mathematical notation" is one island,
+    while "function" is named across hundreds of unconnected ones. Words of
+    the topic's own name are left out of the concept: "mathematics" says
+    nothing of an article's level in mathematics (0 when nothing is left).
+    Without a topic (or for a topic with no articles), islands anywhere count.
+    The number of articles breaks ties (a small corpus is one island or two).
     """
     holders: set[int] | None = None
     for word in concept(kg, article_id):
@@ -198,14 +220,23 @@ def _generality(kg: KnowledgeGraph, article_id: int, topic: str = "") -> int:
         these = set(kg.by_word.get(word, ()))
         holders = these if holders is None else holders & these
         if not holders:
-            return 0
-    return len(holders or ())
+            return 0, 0
+    members = kg.derived(
+        ("prerequisites", "members", topic), lambda: frozenset(kg.by_topic.get(topic, ()))
+    )
+    if holders and members:
+        holders &= members
+    islands = _islands(kg)
+    holders = holders or set()
+    return len({islands.get(holder, -1 - holder) for holder in holders}), len(holders)
 
 
-def _topic_generality(kg: KnowledgeGraph, topic: str) -> tuple[dict[int, int], list[int]]:
+def _topic_generality(
+    kg: KnowledgeGraph, topic: str
+) -> tuple[dict[int, tuple[int, int]], list[tuple[int, int]]]:
     """The generality of every article of ``topic``, by article and sorted (for ranks)."""
 
-    def compute() -> tuple[dict[int, int], list[int]]:
+    def compute() -> tuple[dict[int, tuple[int, int]], list[tuple[int, int]]]:
         each = {i: _generality(kg, i, topic) for i in kg.by_topic.get(topic, ())}
         return each, sorted(each.values())
 
@@ -213,36 +244,46 @@ def _topic_generality(kg: KnowledgeGraph, topic: str) -> tuple[dict[int, int], l
 
 
 def level_scores(kg: KnowledgeGraph, topic: str) -> dict[int, float]:
-    """:func:`level_score` of every article of ``topic`` within it, worked out once per graph."""
+    """How foundational every article of ``topic`` is within it, worked out once per graph.
+
+    :func:`level_score` before it is clipped to [0, 1] (so from -0.25 to
+    1.25): for ordering, where a definition of the topic's most general
+    concept should still come before a mere mention of it.
+    """
     return kg.derived(
         ("prerequisites", "levels", topic),
-        lambda: {i: level_score(kg, i, topic) for i in kg.by_topic.get(topic, ())},
+        lambda: {i: _unclipped_level(kg, i, topic) for i in kg.by_topic.get(topic, ())},
     )
 
 
 def level_score(kg: KnowledgeGraph, article_id: int, topic: str | None = None) -> float:
     """How foundational an article is, about 0 (advanced) to 1 (foundational).
 
-    Its concept's generality ranked among the articles of ``topic`` (default:
-    its first topic), plus a quarter for a definition, less a quarter for a
-    comparison, an application or an effect.
+    Its concept's generality (:func:`_generality`) ranked among the articles
+    of ``topic`` (default: its first topic), plus a quarter for a definition,
+    less a quarter for a comparison, an application or an effect.
     """
     if article_id not in kg.articles:
         raise ArticleNotFound(article_id)
     article = kg.articles[article_id]
     topic = topic if topic is not None else (article.topics[0] if article.topics else "")
+    return float(np.clip(_unclipped_level(kg, article_id, topic), 0.0, 1.0))
+
+
+def _unclipped_level(kg: KnowledgeGraph, article_id: int, topic: str) -> float:
     each, ranked = _topic_generality(kg, topic)
     mine = each.get(article_id)
     if mine is None:  # an article of another topic
         mine = _generality(kg, article_id, topic)
     rank = (bisect.bisect_left(ranked, mine) + bisect.bisect_right(ranked, mine)) / 2
     score = rank / len(ranked) if ranked else 0.5
+    article = kg.articles[article_id]
     question = article.question or article.title
     if _DEFINITION.search(question) and not _ADVANCED.search(question):
         score += _FORM
     elif _ADVANCED.search(question):
         score -= _FORM
-    return float(np.clip(score, 0.0, 1.0))
+    return score
 
 
 def level(kg: KnowledgeGraph, article_id: int) -> Level:

@@ -14,6 +14,7 @@ from kgraph.corpus import topic_key
 from kgraph.errors import ArticleNotFound, QueryError
 from kgraph.graph.bridges import bridges as bridges_of
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.paths import StepVia
 from kgraph.graph.prerequisites import concept, level_scores
 from kgraph.graph.queries import Direction
 from kgraph.model import FindingKind, Topic
@@ -27,9 +28,11 @@ __all__ = [
     "Edge",
     "Layout",
     "Node",
+    "ReadingStep",
     "Subgraph",
     "layout_positions",
     "reading_order",
+    "reading_plan",
     "subgraph",
     "topic_graph",
     "topic_map",
@@ -381,21 +384,56 @@ def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
     return _finish(kg, nodes, edges, 0, layout)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadingStep:
+    """One article of a reading order, why it comes next, and the copies read with it.
+
+    ``via``: ``START`` for the first article (and for a fresh start when
+    nothing read leads on), else how ``after`` (an article read before)
+    joins it: ``LINK`` (``after`` links to it), ``BACKLINK`` (it links to
+    ``after``) or ``RELATED`` (a bridge of ``score``). ``near_duplicates``:
+    articles of the topic that tell the same question again, read with this
+    one and not listed on their own, the closest first.
+    """
+
+    id: int
+    via: StepVia
+    after: int | None
+    score: float | None
+    near_duplicates: tuple[int, ...]
+
+
 def reading_order(
     kg: KnowledgeGraph, topic: str, start: int | None = None, first: int = 50
 ) -> list[int]:
+    """The articles of :func:`reading_plan`, in its order.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> for article_id in reading_order(kg, "mathematics", first=3):
+    ...     print(kg.articles[article_id].title)
+    What is a derivative?
+    What is a definite integral?
+    What is the Fundamental Theorem of Calculus?
+    """
+    return [step.id for step in reading_plan(kg, topic, start, first)]
+
+
+def reading_plan(
+    kg: KnowledgeGraph, topic: str, start: int | None = None, first: int = 50
+) -> list[ReadingStep]:
     """An order to read a topic in: foundations first, each next article related to one read.
 
     Starts at ``start`` (by default the topic's most foundational article:
-    :func:`kgraph.graph.prerequisites.level_score`, then in-degree, then id).
+    :func:`kgraph.graph.prerequisites.level_scores`, then in-degree, then id).
     Each next article is one joined to an article already read, by a link
     (either way) or a bridge (:mod:`kgraph.graph.bridges`), inside the topic:
     of those, the most foundational, a strong relation (a link counts 1, a
     bridge its score) adding half of it. When none is left, the most
-    foundational article not read yet follows. An article that is a
-    near-duplicate of one read (a bridge of score 0.55 or more, or 0.35 and
-    the same concept: the same question told again) is taken as read and not
-    listed. At most ``first``.
+    foundational article not read yet follows (a fresh ``START``). An article
+    that is a near-duplicate of one read (a bridge of score 0.55 or more, or
+    0.35 and the same concept: the same question told again) is read with it:
+    listed in its ``near_duplicates``, not on its own. At most ``first`` steps.
 
     Raises
     ------
@@ -407,11 +445,8 @@ def reading_order(
 
     >>> from kgraph.graph import load_graph
     >>> kg = load_graph("seeds")
-    >>> for article_id in reading_order(kg, "mathematics", first=3):
-    ...     print(kg.articles[article_id].title)
-    What is a derivative?
-    What does the gradient of a function represent?
-    What is a definite integral?
+    >>> [(s.id, s.via.value, s.after) for s in reading_plan(kg, "mathematics", first=2)]
+    [(61001, 'start', None), (61004, 'backlink', 61001)]
     """
     _check_range("first", first, 1, MAX_READING)
     found = _topic(kg, topic)
@@ -429,39 +464,51 @@ def reading_order(
     if start is None:
         start = min(members, key=rank)
     bridges = bridges_of(kg)
-    order: list[int] = []
+    plan: list[ReadingStep] = []
     read: set[int] = set()
-    frontier: dict[int, float] = {}  # unread article -> its strongest relation to one read
+    # Each unread article joined to one read: its strongest relation (strength, via, after, score).
+    frontier: dict[int, tuple[float, StepVia, int, float | None]] = {}
 
-    def take(article_id: int) -> None:
-        order.append(article_id)
+    def offer(other: int, strength: float, via: StepVia, after: int, score: float | None) -> None:
+        if other not in frontier or strength > frontier[other][0]:
+            frontier[other] = (strength, via, after, score)
+
+    def take(article_id: int, via: StepVia, after: int | None, score: float | None) -> None:
         read.add(article_id)
         frontier.pop(article_id, None)
-        for other in (*graph.successors(article_id), *graph.predecessors(article_id)):
-            if other in members and other not in read:
-                frontier[other] = 1.0
-        for other, score in bridges.of(article_id):
+        copies = []
+        for other, strength in bridges.of(article_id):  # the closest first
             if other not in members or other in read:
                 continue
-            same = score >= _SAME_CONCEPT and concept(kg, other) == concept(kg, article_id)
-            if score >= _NEAR_DUPLICATE or same:
-                read.add(other)  # the same question again: read with this one
+            same = strength >= _SAME_CONCEPT and concept(kg, other) == concept(kg, article_id)
+            if strength >= _NEAR_DUPLICATE or same:  # the same question again: read with this one
+                read.add(other)
                 frontier.pop(other, None)
-            else:
-                frontier[other] = max(frontier.get(other, 0.0), score)
+                copies.append(other)
+        plan.append(ReadingStep(article_id, via, after, score, tuple(copies)))
+        for other in graph.successors(article_id):
+            if other in members and other not in read:
+                offer(other, 1.0, StepVia.LINK, article_id, None)
+        for other in graph.predecessors(article_id):
+            if other in members and other not in read:
+                offer(other, 1.0, StepVia.BACKLINK, article_id, None)
+        for other, strength in bridges.of(article_id):
+            if other in members and other not in read:
+                offer(other, strength, StepVia.RELATED, article_id, strength)
 
-    take(start)
-    while len(order) < first and len(read) < len(members):
+    take(start, StepVia.START, None, None)
+    while len(plan) < first and len(read) < len(members):
         checkpoint()  # at most `first` (100) turns
         if frontier:
             best = max(
                 frontier,
-                key=lambda i: (foundational[i] + frontier[i] / 2, graph.in_degree(i), -i),
+                key=lambda i: (foundational[i] + frontier[i][0] / 2, graph.in_degree(i), -i),
             )
+            _, via, after, score = frontier[best]
+            take(best, via, after, score)
         else:
-            best = min((i for i in members if i not in read), key=rank)
-        take(best)
-    return order[:first]
+            take(min((i for i in members if i not in read), key=rank), StepVia.START, None, None)
+    return plan
 
 
 # A bridge this strong joins two tellings of one question; so does a weaker one

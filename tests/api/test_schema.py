@@ -432,6 +432,7 @@ NULL_IS_DEFAULT = {
     "Query.topicGraph(layout)": '{ topicGraph(key: "biology", layout: null) { nodes { x y } } }',
     "Query.topicMap(layout)": "{ topicMap(layout: null) { nodes { id x y } } }",
     "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { id } }',
+    "Query.readingPlan(first)": '{ readingPlan(topic: "biology", first: null) { via } }',
     "Query.similar(first)": "{ similar(id: 168904, first: null) { nodes { article { id } score } } }",
     "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { id } } }",
     "Article.prerequisites(first)": (

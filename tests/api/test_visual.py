@@ -12,6 +12,7 @@ import strawberry
 
 from kgraph.api import Context, create_schema
 from kgraph.graph import KnowledgeGraph
+from kgraph.graph.subgraphs import reading_plan
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +256,32 @@ def test_topic_graph_map_and_reading_order(
         schema, seeds_graph, '{ readingOrder(topic: "biology", start: 168904, first: 3) { id } }'
     )["readingOrder"]
     assert started[0]["id"] == 168904
+    plan = data(
+        schema,
+        seeds_graph,
+        '{ readingPlan(topic: "biology", first: 100) { article { id } via after { id } score'
+        " nearDuplicates { id } } }",
+    )["readingPlan"]
+    expected = reading_plan(seeds_graph, "biology", first=100)
+    assert [step["article"]["id"] for step in plan] == ids == [step.id for step in expected]
+    assert [
+        (
+            s["via"],
+            s["after"] and s["after"]["id"],
+            s["score"],
+            [d["id"] for d in s["nearDuplicates"]],
+        )
+        for s in plan
+    ] == [
+        (
+            step.via.name,
+            step.after,
+            None if step.score is None else round(step.score, 4),
+            list(step.near_duplicates),
+        )
+        for step in expected
+    ]
+    assert {s["via"] for s in plan} >= {"START", "LINK"}
 
 
 def test_path_options_take_null_for_their_default(

@@ -9,8 +9,9 @@ import pytest
 
 from conftest import WriteArticle
 from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.paths import StepVia
 from kgraph.graph.prerequisites import Level, level, level_score, prerequisites, refd
-from kgraph.graph.subgraphs import reading_order
+from kgraph.graph.subgraphs import reading_order, reading_plan
 
 # id: (title, keywords, links)
 Spec = tuple[str, Sequence[str], Sequence[int]]
@@ -100,3 +101,55 @@ def test_the_reading_order_starts_with_foundations(vectors: KnowledgeGraph) -> N
     started = reading_order(kg, "physics", start=4, first=10)
     assert started[0] == 4
     assert reading_order(kg, "physics", start=4, first=2) == started[:2]
+
+
+# A long linked series names "notation" five times; "function" is named by three
+# articles that no link joins: across the topic, "function" is the more general.
+SERIES: dict[int, Spec] = {
+    **{
+        n: (
+            f"How is notation used in chapter {n} of the history of physics?",
+            ["notation"],
+            [n + 1],
+        )
+        for n in range(1, 5)
+    },
+    5: ("What is notation in physics?", ["notation", "symbols"], [1]),
+    6: ("What is a function?", ["function", "input", "output"], []),
+    7: ("How is a function graphed on a plane?", ["function", "graph"], []),
+    8: ("How does a function model motion along a line?", ["function", "motion"], []),
+}
+
+
+def test_a_concept_across_the_topic_is_more_general_than_a_series(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _corpus(tmp_path, write_article, SERIES)
+    # Two definitions: the one of the concept named across unconnected parts of the topic
+    # is the more foundational, though a series of five names the other.
+    assert level_score(kg, 6) > level_score(kg, 5)
+    assert reading_order(kg, "physics", first=10)[0] == 6
+
+
+# The same question told twice, and an article that builds on it.
+RETOLD: dict[int, Spec] = {
+    1: ("What is kinetic energy of a moving body?", ["kinetic energy", "mass", "speed"], [3]),
+    2: ("What is kinetic energy of a body in motion?", ["kinetic energy", "mass", "speed"], []),
+    3: ("How does kinetic energy change in a collision?", ["collision", "kinetic energy"], [1]),
+    4: ("What is torque?", ["torque", "lever", "rotation"], []),
+}
+
+
+def test_the_reading_plan_reads_a_retelling_with_its_original(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    kg = _corpus(tmp_path, write_article, RETOLD)
+    plan = reading_plan(kg, "physics", start=1, first=10)
+    assert next((step.id, step.near_duplicates) for step in plan) == (1, (2,))
+    assert [step.id for step in plan] == reading_order(kg, "physics", start=1, first=10)
+    assert 2 not in [step.id for step in plan]
+    following = {step.id: step for step in plan}
+    assert (following[3].via, following[3].after, following[3].score) == (StepVia.LINK, 1, None)
+    # Nothing read leads to torque: a fresh start, after everything joined to what was read.
+    assert [step.id for step in plan][-1] == 4
+    assert (following[4].via, following[4].after) == (StepVia.START, None)

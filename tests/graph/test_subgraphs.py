@@ -24,7 +24,8 @@ from kgraph.graph.export import (
     write_gexf,
     write_graphml,
 )
-from kgraph.graph.prerequisites import level_score
+from kgraph.graph.paths import StepVia
+from kgraph.graph.prerequisites import level_scores
 from kgraph.graph.queries import Direction
 from kgraph.graph.subgraphs import (
     Edge,
@@ -32,6 +33,7 @@ from kgraph.graph.subgraphs import (
     Node,
     Subgraph,
     reading_order,
+    reading_plan,
     subgraph,
     topic_graph,
     topic_map,
@@ -319,7 +321,7 @@ def test_reading_order(name: str, request: pytest.FixtureRequest) -> None:
         order = reading_order(kg, key, first=100)
         assert len(order) == len(set(order)) <= min(100, len(members))
         assert set(order) <= members
-        score = {i: level_score(kg, i, key) for i in members}
+        score = level_scores(kg, key)
         degree = kg.graph.in_degree
         assert order[0] == min(members, key=lambda i: (-score[i], -degree(i), i))
         # Foundations first: the first ten are more foundational than the topic on the whole.
@@ -336,10 +338,35 @@ def test_reading_order(name: str, request: pytest.FixtureRequest) -> None:
             if article not in reachable:
                 assert not reachable & set(order[i + 1 :]), (key, article)
             reachable |= near[article]
-    # Near-duplicates of an article read are left out: dev's biology has some.
+        # The plan behind the order: why each comes next, and what it was read with.
+        plan = reading_plan(kg, key, first=100)
+        assert [step.id for step in plan] == order
+        listed = [*order, *(d for step in plan for d in step.near_duplicates)]
+        assert len(listed) == len(set(listed))
+        assert set(listed) <= members
+        assert plan[0].via is StepVia.START
+        assert plan[0].after is None
+        for at, step in enumerate(plan):
+            if step.via is StepVia.START:
+                assert (step.after, step.score) == (None, None)
+                continue
+            assert step.after in order[:at], (key, step)
+            if step.via is StepVia.LINK:
+                assert kg.graph.has_edge(step.after, step.id)
+                assert step.score is None
+            elif step.via is StepVia.BACKLINK:
+                assert kg.graph.has_edge(step.id, step.after)
+                assert step.score is None
+            else:
+                assert step.score == found.score(step.after, step.id) is not None
+            for copy in step.near_duplicates:
+                assert (found.score(step.id, copy) or 0) >= 0.35, (key, step.id, copy)
+    # Near-duplicates of an article read are listed with it, not on their own: dev's
+    # biology has some.
     if name == "dev_graph":
-        biology = reading_order(kg, "biology", first=100)
+        biology = reading_plan(kg, "biology", first=100)
         assert len(biology) == 100
+        assert sum(len(step.near_duplicates) for step in biology) >= 5
 
 
 def test_reading_order_from_a_start(seeds_graph: KnowledgeGraph) -> None:
