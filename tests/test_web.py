@@ -517,11 +517,21 @@ def test_the_topic_view_draws_its_graph_and_reading_order(page: Page, tmp_path: 
     page.ready("#topic-graph")
     api = page.server.graphql(
         '{ topicGraph(key: "biology", limit: 300) { nodes { id } }'
-        ' readingOrder(topic: "biology", first: 50) { id level } }'
+        ' readingOrder(topic: "biology", first: 50) { id level }'
+        ' readingPlan(topic: "biology", first: 50) { via after { title } } }'
     )
     assert set(_drawn_nodes(page, "#topic-graph")) == {n["id"] for n in api["topicGraph"]["nodes"]}
     assert page.ids("#reading-order > li") == [a["id"] for a in api["readingOrder"]]
     assert api["readingOrder"][0]["level"] == "FOUNDATIONAL"
+    # Why each comes next: how the article read before leads to it.
+    items = page.all("#reading-order > li")
+    assert [e.get_attribute("data-via") for e in items] == [s["via"] for s in api["readingPlan"]]
+    for element, step in zip(items, api["readingPlan"], strict=True):
+        why = _text(element.find_element(By.CSS_SELECTOR, ".why"))
+        words = {"START": "a new start", "LINK": "linked from", "BACKLINK": "links to"}
+        assert why.startswith(words.get(step["via"], "related to")), why
+        if step["after"]:
+            assert step["after"]["title"][:40] in why
     assert "16 articles in 16 files" in page.find("#topic-head").text
     page.screenshot(tmp_path, "topic")
     # Reading from another start.
@@ -676,3 +686,32 @@ def test_dev_neighbourhood_of_the_most_linked_article_renders_in_under_a_second(
     print(f"\n{article['id']} at depth 2: {len(expected)} nodes, rendered in {timings} ms")
     assert all(ms < 1000 for ms in timings), timings
     page.screenshot(tmp_path, "neighbourhood-dev")
+
+
+@pytest.mark.corpus
+def test_dev_reading_order_lists_near_duplicates_under_their_question(
+    browser: WebDriver, dev: RunningServer, tmp_path: Path
+) -> None:
+    browser.set_window_size(1400, 1000)
+    page = Page(browser, dev)
+    page.open("topic/biology")
+    page.ready("#topic-graph", timeout=60)
+    plan = dev.graphql(
+        '{ readingPlan(topic: "biology", first: 50) { article { id } nearDuplicates { id } } }'
+    )["readingPlan"]
+    assert page.ids("#reading-order > li") == [s["article"]["id"] for s in plan]
+    retold = [s for s in plan if s["nearDuplicates"]]
+    assert retold, "dev's biology retells some of its questions"
+    for step in retold:
+        item = page.find(f'#reading-order > li[data-id="{step["article"]["id"]}"]')
+        summary = item.find_element(By.CSS_SELECTOR, "details.copies summary")
+        count = len(step["nearDuplicates"])
+        assert _text(summary) == f"also asked {count} other way{'s' if count > 1 else ''}"
+        copies = item.find_elements(By.CSS_SELECTOR, "details.copies li")
+        assert [int(e.get_attribute("data-id") or "") for e in copies] == [
+            d["id"] for d in step["nearDuplicates"]
+        ]
+    page.find("#reading-order details.copies summary").click()
+    assert page.find("#reading-order details.copies[open] li a").is_displayed()
+    assert page.errors() == []
+    page.screenshot(tmp_path, "reading-order-dev")

@@ -1221,20 +1221,34 @@
       const data = await gql(
         `query TopicGraph($key: String!, $start: Int, $limit: Int!) {
           topicGraph(key: $key, limit: $limit, layout: SPRING) { nodes { id label topic inDegree outDegree wanted x y } edges { id source target rank } truncated omittedNodes }
-          readingOrder(topic: $key, start: $start, first: 50) { id title level inDegree outDegree } }`,
+          readingPlan(topic: $key, start: $start, first: 50) { article { id title level inDegree outDegree } via after { id title } score nearDuplicates { id title } } }`,
         { key, start, limit },
       );
       if (route.token !== routeToken) return;
-      const order = data.readingOrder;
+      const plan = data.readingPlan;
+      const order = plan.map((step) => step.article);
       document.getElementById("reading-note").textContent = start !== null
-        ? `From #${start}: foundations first, each next article linked or closely related to one read; near-duplicates left out.`
-        : "From the topic's most foundational article: foundations first, each next article linked or closely related to one read; near-duplicates left out.";
+        ? `From #${start}: foundations first, each next article linked or closely related to one read; other tellings of a question are listed under it.`
+        : "From the topic's most foundational article: foundations first, each next article linked or closely related to one read; other tellings of a question are listed under it.";
       const reading = document.getElementById("reading");
       reading.classList.remove("loading");
-      reading.innerHTML = `<ol class="reading" id="reading-order">${order
-        .map(
-          (a) =>
-            `<li data-id="${a.id}" data-level="${a.level}">${articleLink(a)} <span class="muted small nowrap">${a.level.toLowerCase()} · ${a.inDegree} in · <a href="${link(["topic", key], { start: a.id, limit: limit === 300 ? "" : limit })}" aria-label="Read the topic from ${esc(a.title)}">start here</a></span></li>`,
+      const why = (step) => {
+        if (step.via === "START") return "a new start";
+        const short = step.after.title.length > 48 ? `${step.after.title.slice(0, 46)}…` : step.after.title;
+        const from = `<a href="${link(["article", step.after.id])}" title="${esc(step.after.title)}">“${esc(short)}”</a>`;
+        if (step.via === "LINK") return `linked from ${from}`;
+        if (step.via === "BACKLINK") return `links to ${from}`;
+        return `related to ${from} (${step.score.toFixed(2)})`;
+      };
+      const copies = (step) =>
+        step.nearDuplicates.length
+          ? `<details class="copies"><summary class="small muted">also asked ${plural(step.nearDuplicates.length, "other way")}</summary><ul>${step.nearDuplicates
+              .map((d) => `<li data-id="${d.id}">${articleLink(d)}</li>`)
+              .join("")}</ul></details>`
+          : "";
+      reading.innerHTML = `<ol class="reading" id="reading-order">${plan
+        .map(({ article: a, ...step }) =>
+            `<li data-id="${a.id}" data-level="${a.level}" data-via="${step.via}">${articleLink(a)} <span class="muted small">${a.level.toLowerCase()} · <span class="why">${why(step)}</span> · <a href="${link(["topic", key], { start: a.id, limit: limit === 300 ? "" : limit })}" aria-label="Read the topic from ${esc(a.title)}">start here</a></span>${copies(step)}</li>`,
         )
         .join("")}</ol>${topic.articleCount > order.length ? `<p class="small muted">The first ${order.length} of ${topic.articleCount}.</p>` : ""}`;
       const host = document.getElementById("topic-graph");
