@@ -211,6 +211,35 @@ def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentPa
         help="step between related articles (bridges) where links cannot reach",
     )
 
+    reading = commands.add_parser(
+        "reading-order",
+        help="print an order to read a topic in, foundations first",
+        description="Print an order to read TOPIC in, as the API's readingPlan and the"
+        " explorer give it: foundations first, each next article linked or closely related"
+        " (a bridge) to one read before, with the other tellings of its question under it."
+        " Exit 2 for bad usage (unknown topic…).",
+        epilog=_CORPUS_EPILOG,
+    )
+    reading.add_argument("topic", metavar="TOPIC", help="a topic key (or subject spelling)")
+    _corpus_argument(reading)
+    _corpus_flag(reading)
+    reading.add_argument(
+        "--start", type=int, metavar="ID", help="begin at this article of the topic"
+    )
+    reading.add_argument(
+        "--first",
+        type=_whole("--first", 1, subgraphs.MAX_READING),
+        default=_default(subgraphs.reading_plan, "first"),
+        help=f"how many articles, 1-{subgraphs.MAX_READING}"
+        f" (default: {_default(subgraphs.reading_plan, 'first')})",
+    )
+    reading.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: numbered titles with why each comes next (default); json: every step",
+    )
+
     export = commands.add_parser(
         "export",
         help="write a subgraph (a topic, or a neighbourhood) for drawing tools",
@@ -417,23 +446,77 @@ def _path(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _print_paths(kg, found)
-    if not found.complete:
+    untried = [
+        flag
+        for flag, given in (("--undirected", args.undirected), ("--bridges", args.bridges))
+        if not given
+    ]
+    hint = f"; try {' or '.join(untried)}" if untried else ""
+    if found.shortfall is paths.Shortfall.TIME_BOUND:
         print(
-            f"kgraph path: listing stopped after {PATH_SECONDS:g} s; there may be more paths",
+            f"kgraph path: {len(found.paths)} of {args.k} paths: listing stopped after"
+            f" {PATH_SECONDS:g} s; there may be more paths",
             file=sys.stderr,
         )
+    elif found.shortfall is paths.Shortfall.NO_MORE:
+        if args.source == args.target or any(path.bridges for path in found.paths):
+            why = str(found.explanation)
+        else:  # in the command's own terms
+            more = "" if args.bridges else hint.replace("; try", "; perhaps more with")
+            why = f"no other path of links within {args.max_hops} hops{more}"
+        print(f"kgraph path: {len(found.paths)} of {args.k} paths: {why}", file=sys.stderr)
     if not found.paths:
-        untried = [
-            flag
-            for flag, given in (("--undirected", args.undirected), ("--bridges", args.bridges))
-            if not given
-        ]
-        hint = f"; try {' or '.join(untried)}" if untried else ""
         print(
-            f"no path from {args.source} to {args.target} in {args.corpus_read}{hint}",
+            f"no path from {args.source} to {args.target} in {args.corpus_read}"
+            f" within {args.max_hops} hops{hint}",
             file=sys.stderr,
         )
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _reading_order(args: argparse.Namespace) -> int:
+    from kgraph.corpus import topic_key
+    from kgraph.graph import prerequisites
+
+    kg = _load_quietly(args)
+    plan = subgraphs.reading_plan(kg, topic_key(args.topic), args.start, args.first)
+    if args.format == "json":
+        report = {
+            "corpus": str(args.corpus_read),
+            "topic": topic_key(args.topic),
+            "steps": [
+                {
+                    "article": step.id,
+                    "title": kg.articles[step.id].title,
+                    "level": prerequisites.level(kg, step.id).value,
+                    "via": step.via.value,
+                    "after": step.after,
+                    "score": None if step.score is None else round(step.score, 4),
+                    "near_duplicates": [
+                        {"article": i, "title": kg.articles[i].title} for i in step.near_duplicates
+                    ],
+                }
+                for step in plan
+            ],
+        }
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    width = len(str(len(plan)))
+    for number, step in enumerate(plan, 1):
+        if step.via is paths.StepVia.START:
+            why = "start" if number == 1 else "a new start"
+        elif step.via is paths.StepVia.RELATED:
+            why = f"related {step.score:.2f} to {step.after}"
+        elif step.via is paths.StepVia.LINK:
+            why = f"linked from {step.after}"
+        else:
+            why = f"links to {step.after}"
+        level = prerequisites.level(kg, step.id).value
+        print(f"{number:>{width}}. {step.id:>8}  {kg.articles[step.id].title}  [{level}; {why}]")
+        for other in step.near_duplicates:
+            print(f"{'':>{width}}  {other:>8}    also: {kg.articles[other].title}")
     return EXIT_OK
 
 
@@ -464,6 +547,8 @@ def _paths_json(
         "from": args.source,
         "to": args.target,
         "complete": found.complete,
+        "shortfall": None if found.shortfall is None else found.shortfall.value,
+        "explanation": found.explanation,
         "paths": [
             {
                 "hops": path.hops,
@@ -746,7 +831,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = command.parse_intermixed_args(arguments[1:])
         args.command = arguments[0]
     try:
-        if args.command in ("check", "path", "export"):
+        if args.command in ("check", "path", "export", "reading-order"):
             args.corpus_read = corpus_folder(_given_corpus(args), os.environ)
         if args.command == "check":
             return _check(args)
@@ -756,6 +841,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _path(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "reading-order":
+            return _reading_order(args)
         if args.command == "generate":
             return _generate(args)
         return _serve(args)

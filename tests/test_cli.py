@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE, SEED_ALONE, SEED_FILE, SEEDS
+from conftest import REFERENCE, SEED_ALONE, SEED_FILE, SEEDS, WriteArticle
 from kgraph.check import json_report
 from kgraph.cli import ProgressBar, main
 from kgraph.graph import KnowledgeGraph
+from kgraph.graph.paths import StepVia
+from kgraph.graph.subgraphs import ReadingStep, reading_plan
 from kgraph.settings import DEFAULT_CORPUS
 
 
@@ -331,15 +333,25 @@ def test_path_prints_the_steps_with_titles(kgraph: Run) -> None:
     none = kgraph("path", "168918", "52001", "--corpus", SEEDS)
     assert (none.returncode, none.stderr) == (
         1,
-        f"no path from 168918 to 52001 in {SEEDS}; try --undirected or --bridges\n",
+        f"no path from 168918 to 52001 in {SEEDS} within 20 hops; try --undirected or --bridges\n",
     )
     # The hint offers what was not tried.
     assert kgraph("path", "168918", "52001", SEEDS, "--undirected").stderr.endswith(
         "; try --bridges\n"
     )
     assert kgraph("path", "168918", "52001", SEEDS, "--undirected", "--bridges").stderr == (
-        f"no path from 168918 to 52001 in {SEEDS}\n"
+        f"no path from 168918 to 52001 in {SEEDS} within 20 hops\n"
     )
+    # Fewer paths than asked: why, in the command's terms.
+    fewer = kgraph("path", "168904", "168912", SEEDS, "--k", "10", "--max-hops", "4")
+    assert fewer.returncode == 0
+    assert fewer.stderr == (
+        "kgraph path: 3 of 10 paths: no other path of links within 4 hops;"
+        " perhaps more with --undirected or --bridges\n"
+    )
+    assert fewer.stdout.count("\npath ") + fewer.stdout.startswith("path ") == 3
+    bridged = kgraph("path", "168912", "84002", SEEDS, "--bridges", "--k", "5")
+    assert bridged.stderr.startswith("kgraph path: 2 of 5 paths: only 2 distinct paths with")
     unknown = kgraph("path", "1", "52001", "--corpus", SEEDS)
     assert (unknown.returncode, unknown.stderr) == (
         2,
@@ -365,6 +377,7 @@ def test_path_format_json(kgraph: Run) -> None:
     report = json.loads(result.stdout)
     assert (report["corpus"], report["from"], report["to"]) == (str(SEEDS), 168904, 168912)
     assert report["complete"] is True
+    assert (report["shortfall"], report["explanation"]) == (None, None)
     assert [[step["article"] for step in path["steps"]] for path in report["paths"]] == [
         [168904, 168897, 168911, 168912],
         [168904, 168906, 168897, 168911, 168912],
@@ -706,3 +719,70 @@ def test_over_linked_is_a_z_score_threshold(seeds_graph: KnowledgeGraph, kgraph:
     refused = kgraph("check", SEEDS, "--over-linked-z", "many")
     assert refused.returncode == 2
     assert "not a number of standard deviations" in refused.stderr
+
+
+def test_reading_order_prints_the_readers_plan(
+    kgraph: Run, seeds_graph: KnowledgeGraph, tmp_path: Path
+) -> None:
+    plan = reading_plan(seeds_graph, "biology", first=5)
+    text = kgraph("reading-order", "biology", SEEDS, "--first", "5")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert [int(line.split()[1]) for line in lines] == [step.id for step in plan]
+    assert lines[0].endswith(f"{seeds_graph.articles[plan[0].id].title}  [foundational; start]")
+    for line, step in zip(lines[1:], plan[1:], strict=True):
+        assert line.endswith(f"; {_why(step)}]"), line
+    started = kgraph("reading-order", "Biology", "--start", "168912", "--format", "json", SEEDS)
+    report = json.loads(started.stdout)
+    expected = reading_plan(seeds_graph, "biology", start=168912)
+    assert (report["corpus"], report["topic"]) == (str(SEEDS), "biology")
+    assert [(s["article"], s["via"], s["after"]) for s in report["steps"]] == [
+        (step.id, step.via.value, step.after) for step in expected
+    ]
+    assert report["steps"][0]["title"] == "What happens during glycolysis?"
+    assert kgraph("reading-order", "nope", SEEDS).stderr == (
+        f"kgraph: error: topic 'nope' is not in the graph (corpus {SEEDS})\n"
+    )
+    outside = kgraph("reading-order", "biology", "--start", "61001", SEEDS)
+    assert (outside.returncode, outside.stderr) == (
+        2,
+        f"kgraph: error: article 61001 is not in topic 'biology' (corpus {SEEDS})\n",
+    )
+    assert kgraph("reading-order", "biology", "--first", "0", SEEDS).returncode == 2
+
+
+def _why(step: ReadingStep) -> str:
+    if step.via is StepVia.START:
+        return "a new start"
+    if step.via is StepVia.RELATED:
+        return f"related {step.score:.2f} to {step.after}"
+    return f"{'linked from' if step.via is StepVia.LINK else 'links to'} {step.after}"
+
+
+def test_reading_order_lists_near_duplicates_under_their_question(
+    kgraph: Run, tmp_path: Path, write_article: WriteArticle
+) -> None:
+    # The same question told twice, among other articles (words on every article tell nothing).
+    for article_id, title, keywords in (
+        (1, "What is kinetic energy of a moving body?", "kinetic energy, mass, speed"),
+        (2, "What is kinetic energy of a body in motion?", "kinetic energy, mass, speed"),
+        (3, "What is torque?", "torque, lever, rotation"),
+        (4, "How does a lens focus light?", "lens, focus, refraction"),
+    ):
+        path = write_article(
+            f"physics/a{article_id}.md",
+            article_id,
+            title=title,
+            subject="Physics",
+            url=f"/learn/physics/questions/a{article_id}",
+            related=[],
+        )
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("one, two, three", keywords), encoding="utf-8")
+    result = kgraph("reading-order", "physics", tmp_path / "corpus", "--no-cache", "--start", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split() == [
+        "2",
+        "also:",
+        *"What is kinetic energy of a body in motion?".split(),
+    ]

@@ -115,6 +115,7 @@ SCALAR_WEIGHT = 0.2
 COMPUTE_WEIGHTS: Mapping[str, int] = {
     "learningPath": 500,
     "learningPaths": 500,
+    "learningPathSearch": 500,
     "linkSuggestions": 50,
     "similar": 20,
     "missingLinks": 20,
@@ -348,6 +349,7 @@ _FIRST_DEFAULTS: dict[str, int] = {
     "topicGraph": 500,
     "topicMap": 50,
     "learningPaths": 3,
+    "learningPathSearch": 3,
     "similar": 10,
     "missingLinks": 10,
     "prerequisites": 5,

@@ -38,7 +38,14 @@ from kgraph.api.types import (
     Topic,
 )
 from kgraph.api.validation import ValidateInline, ValidateOffLoop, Validator
-from kgraph.api.visual import Layout, LearningPath, PathOptions, ReadingStep, Subgraph
+from kgraph.api.visual import (
+    Layout,
+    LearningPath,
+    PathOptions,
+    PathSearch,
+    ReadingStep,
+    Subgraph,
+)
 from kgraph.corpus import topic_key
 from kgraph.errors import QueryError
 from kgraph.graph import curation, paths, queries, subgraphs
@@ -170,7 +177,8 @@ class Query:
         return LearningPath.of(kg, found) if found is not None else None
 
     @strawberry.field(
-        description="Up to `k` (1-10) distinct learning paths, cheapest first; bounded in time."
+        description="Up to `k` (1-10) distinct learning paths, cheapest first; bounded in time"
+        " (`learningPathSearch` also says why there are fewer than `k`)."
     )
     async def learning_paths(
         self,
@@ -187,6 +195,26 @@ class Query:
             info, lambda: paths.find_learning_paths(kg, from_, to, most, chosen)
         )
         return [LearningPath.of(kg, path, found.complete) for path in found.paths]
+
+    @strawberry.field(
+        description="`learningPaths` with why there are fewer than `k` when there are: no"
+        " path, no more within the limits, or the time bound (with what to try)."
+    )
+    async def learning_path_search(
+        self,
+        info: Info,
+        from_: Annotated[int, strawberry.argument(name="from")],
+        to: int,
+        k: int | None = 3,
+        options: PathOptions | None = None,
+    ) -> PathSearch:
+        kg = info.context.kg
+        chosen = (options or PathOptions()).to_graph()
+        most = or_default(k, 3)
+        found = await graph_work(
+            info, lambda: paths.find_learning_paths(kg, from_, to, most, chosen)
+        )
+        return PathSearch.of(kg, found)
 
     @strawberry.field(
         description="The centers' neighbourhoods to `depth` (1-3), nearest first, cut at"

@@ -141,6 +141,48 @@ class Step:
         return await graph_work(info, back)
 
 
+@strawberry.enum(
+    description="Why fewer learning paths than `k` came back: NO_PATH, none joins the two"
+    " articles under the options; NO_MORE, every distinct path within the limits is listed;"
+    " TIME_BOUND, the search's time bound ended it (asking again may list more)."
+)
+class PathShortfall(Enum):
+    NO_PATH = "no_path"
+    NO_MORE = "no_more"
+    TIME_BOUND = "time_bound"
+
+
+# What the graph layer found: named here, as `paths` is also a field of PathSearch.
+_Found = paths.LearningPaths
+
+
+@strawberry.type(
+    description="The learning paths found between two articles and, when fewer than `k`, why."
+)
+class PathSearch:
+    paths: list[LearningPath] = strawberry.field(description="Cheapest first.")
+    complete: bool = strawberry.field(
+        description="False when the time bound ended the search before `k` paths, or before"
+        " it showed there are no more."
+    )
+    shortfall: PathShortfall | None = strawberry.field(
+        description="Why fewer than `k` paths; null when there are `k`."
+    )
+    explanation: str | None = strawberry.field(
+        description="The shortfall in words, with what to try (e.g. `directed: false`,"
+        " `bridges`); null when there are `k` paths."
+    )
+
+    @classmethod
+    def of(cls, kg: KnowledgeGraph, found: _Found) -> PathSearch:
+        return cls(
+            paths=[LearningPath.of(kg, path, found.complete) for path in found.paths],
+            complete=found.complete,
+            shortfall=None if found.shortfall is None else PathShortfall(found.shortfall.value),
+            explanation=found.explanation,
+        )
+
+
 @strawberry.type(
     description="One article of a reading order: why it comes next (`via` from `after`, an"
     " article read before it) and its near-duplicates, read with it."

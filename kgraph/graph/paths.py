@@ -28,6 +28,7 @@ __all__ = [
     "LearningPaths",
     "PathOptions",
     "PathWeight",
+    "Shortfall",
     "Step",
     "StepVia",
     "find_learning_paths",
@@ -865,17 +866,83 @@ def learning_path(
     return None if best is None else _learning_path(kg, best[0], options)
 
 
+class Shortfall(StrEnum):
+    """Why :func:`find_learning_paths` found fewer paths than asked for.
+
+    ``NO_PATH``: none joins the two articles under the options;
+    ``NO_MORE``: every distinct path within the limits was listed;
+    ``TIME_BOUND``: the time bound ended the search (more may exist).
+    """
+
+    NO_PATH = "no_path"
+    NO_MORE = "no_more"
+    TIME_BOUND = "time_bound"
+
+
 @dataclass(frozen=True, slots=True)
 class LearningPaths:
-    """The paths :func:`find_learning_paths` found, and whether the list is complete.
+    """The paths :func:`find_learning_paths` found, whether the list is complete, and why short.
 
     ``complete`` is false when the time bound (or the request's deadline)
     ended the search before ``k`` paths were found or it was shown that there
-    are no more: a search given more time may list more.
+    are no more: a search given more time may list more. ``shortfall`` and
+    ``explanation`` say, in a code and in words, why there are fewer than
+    ``k`` paths (both ``None`` when there are ``k``).
     """
 
     paths: tuple[LearningPath, ...]
     complete: bool
+    shortfall: Shortfall | None = None
+    explanation: str | None = None
+
+
+def _explained(
+    found: tuple[LearningPath, ...],
+    complete: bool,
+    k: int,
+    options: PathOptions,
+    *,
+    seconds: float,
+) -> LearningPaths:
+    """``found``, with why when it holds fewer than ``k`` paths, in words a user can act on."""
+    if len(found) >= k:
+        return LearningPaths(found, complete)
+    if not found:
+        untried = [
+            hint
+            for hint, given in (
+                ("directed: false", not options.directed),
+                ("bridges", options.bridges),
+            )
+            if not given
+        ]
+        hint = f"; try {' or '.join(untried)}" if untried else ""
+        where = f"within {options.max_hops} hops"
+        if options.same_topic or options.avoid:
+            where += " keeping to the start's topics" if options.same_topic else ""
+            where += " avoiding the given articles" if options.avoid else ""
+        return LearningPaths(found, complete, Shortfall.NO_PATH, f"no path {where}{hint}")
+    if not complete:
+        return LearningPaths(
+            found,
+            complete,
+            Shortfall.TIME_BOUND,
+            f"the search stopped at its time bound ({seconds:.2g} s) after {len(found)} of"
+            f" {k} paths; more may exist (fewer hops or fewer options search faster)",
+        )
+    paths = f"{len(found)} distinct {'path' if len(found) == 1 else 'paths'}"
+    if any(path.bridges for path in found):
+        text = (
+            f"only {paths} with bridges: no other choice of bridges over the score floor"
+            f" joins them within {options.max_hops} hops"
+        )
+    else:
+        text = f"only {paths} of links within {options.max_hops} hops"
+        if options.bridges:
+            text += " (bridges are taken only where no path of links exists)"
+        elif options.directed:
+            text += "; directed: false or bridges may find more"
+    return LearningPaths(found, complete, Shortfall.NO_MORE, text)
 
 
 def find_learning_paths(
@@ -926,19 +993,26 @@ def find_learning_paths(
     if not 1 <= k <= MAX_PATHS:
         raise QueryError(f"k must be between 1 and {MAX_PATHS}, not {k}")
     budget.checkpoint()
+    seconds = min(time_budget, budget.remaining())
     if source == target:
-        return LearningPaths((_learning_path(kg, [source], options),), complete=True)
-    deadline = time.perf_counter() + min(time_budget, budget.remaining())
+        alone = (_learning_path(kg, [source], options),)
+        if k == 1:
+            return LearningPaths(alone, complete=True)
+        return LearningPaths(
+            alone, True, Shortfall.NO_MORE, "from an article to itself the only path is itself"
+        )
+    deadline = time.perf_counter() + seconds
     view = _view(kg, source, options)
     if target not in view:
-        return LearningPaths((), complete=True)
+        return _explained((), True, k, options, seconds=seconds)
     best = _best_path(kg, view, source, target, options)
     if best is None:
-        return LearningPaths((), complete=True)
+        return _explained((), True, k, options, seconds=seconds)
     first, bridged = best
     more = _more_bridged_paths if bridged else _more_link_paths
     found, complete = more(kg, first, k, options, deadline)
-    return LearningPaths(tuple(_learning_path(kg, path, options) for path in found), complete)
+    listed = tuple(_learning_path(kg, path, options) for path in found)
+    return _explained(listed, complete, k, options, seconds=seconds)
 
 
 def learning_paths(

@@ -424,6 +424,9 @@ NULL_IS_DEFAULT = {
     "Query.neighbours(depth)": "{ neighbours(id: 168904, depth: null) { distance article { id } } }",
     "Query.neighbours(first)": "{ neighbours(id: 168904, first: null) { distance article { id } } }",
     "Query.learningPaths(k)": "{ learningPaths(from: 168904, to: 168912, k: null) { hops cost } }",
+    "Query.learningPathSearch(k)": (
+        "{ learningPathSearch(from: 168904, to: 168912, k: null) { paths { hops } } }"
+    ),
     "Query.subgraph(depth)": "{ subgraph(center: [168904], depth: null) { nodes { id } edges { id } } }",
     "Query.subgraph(direction)": "{ subgraph(center: [168904], direction: null) { nodes { id } } }",
     "Query.subgraph(limit)": "{ subgraph(center: [168904], limit: null) { nodes { id } truncated } }",

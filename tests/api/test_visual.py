@@ -400,3 +400,28 @@ def test_learning_paths_say_whether_their_list_is_complete(
     )
     assert found["learningPaths"] == [{"hops": 3, "complete": True}, {"hops": 4, "complete": True}]
     assert found["learningPath"] == {"complete": True}
+
+
+def test_learning_path_search_says_why_fewer_than_k(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    fields = "paths { hops } complete shortfall explanation"
+    found = data(
+        schema,
+        seeds_graph,
+        f"{{ enough: learningPathSearch(from: 168904, to: 168912, k: 2) {{ {fields} }}"
+        f" none: learningPathSearch(from: 168912, to: 168904) {{ {fields} }}"
+        f" paths: learningPaths(from: 168904, to: 168912, k: 2) {{ hops }} }}",
+    )
+    assert found["enough"] == {
+        "paths": found["paths"],
+        "complete": True,
+        "shortfall": None,
+        "explanation": None,
+    }
+    assert found["none"] == {
+        "paths": [],
+        "complete": True,
+        "shortfall": "NO_PATH",
+        "explanation": "no path within 20 hops; try directed: false or bridges",
+    }

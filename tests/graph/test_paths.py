@@ -27,6 +27,7 @@ from kgraph.graph.paths import (
     LearningPath,
     PathOptions,
     PathWeight,
+    Shortfall,
     StepVia,
     find_learning_paths,
     learning_path,
@@ -495,6 +496,29 @@ def test_the_listing_says_whether_it_is_complete(
         assert find_learning_paths(kg, source, target, MAX_PATHS, time_budget=0.0).complete
 
 
+def test_fewer_paths_than_asked_say_why(tmp_path: Path, write_article: WriteArticle) -> None:
+    kg = _corpus(tmp_path, write_article, _chain((1, 1, 2), (2, 1, 4), (1, 2, 3), (3, 1, 4)))
+    enough = find_learning_paths(kg, 1, 4, 2)
+    assert (enough.shortfall, enough.explanation) == (None, None)
+    both = find_learning_paths(kg, 1, 4, 3, time_budget=60.0)
+    assert (len(both.paths), both.shortfall) == (2, Shortfall.NO_MORE)
+    assert both.explanation == (
+        "only 2 distinct paths of links within 20 hops; directed: false or bridges may find more"
+    )
+    cut = find_learning_paths(kg, 1, 4, 3, time_budget=0.0)
+    assert (len(cut.paths), cut.shortfall) == (1, Shortfall.TIME_BOUND)
+    assert cut.explanation is not None
+    assert cut.explanation.startswith("the search stopped at its time bound (0 s) after 1 of 3")
+    none = find_learning_paths(kg, 4, 1, 3)
+    assert (none.paths, none.shortfall) == ((), Shortfall.NO_PATH)
+    assert none.explanation == "no path within 20 hops; try directed: false or bridges"
+    hint = find_learning_paths(kg, 4, 1, 3, PathOptions(directed=False, bridges=True, max_hops=1))
+    assert hint.explanation == "no path within 1 hops"
+    itself = find_learning_paths(kg, 1, 1, 3)
+    assert (len(itself.paths), itself.shortfall) == (1, Shortfall.NO_MORE)
+    assert find_learning_paths(kg, 1, 1, 1).shortfall is None
+
+
 def test_the_time_budget_keeps_within_the_request_budget(
     tmp_path: Path, write_article: WriteArticle
 ) -> None:
@@ -617,6 +641,9 @@ def test_strong_bridges_beat_a_weak_short_cut(tmp_path: Path, write_article: Wri
     found = find_learning_paths(kg, 1, 9, 3, BRIDGES)
     assert [_ids(p) for p in found.paths] == [[1, 2, 3, 9], [1, 9]]
     assert found.complete
+    assert found.shortfall is Shortfall.NO_MORE
+    assert found.explanation is not None
+    assert found.explanation.startswith("only 2 distinct paths with bridges")
     for each in found.paths:
         _check_walk(kg, each, BRIDGES)
     # Within one hop, only the weak bridge fits.
