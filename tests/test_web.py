@@ -479,11 +479,24 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
 def test_bridges_and_topic_changes_are_shown(page: Page, tmp_path: Path) -> None:
     page.open("path/168912/84002")
     result = page.ready("#path-result")
-    assert "No learning path" in result.text
+    assert _text(page.find("#no-path")) == (
+        "No learning path with these options. Try bridges between related articles"
+        " (tick “bridges”), or following links both ways (untick “directed”)."
+    )
     page.find('#path-form input[name="bridges"]').click()
     page.find("#find-path").click()
     page.wait(lambda d: page.route == "#/path/168912/84002?bridges=1")
     result = page.ready("#path-result")
+    # Fewer than the five asked for, and why.
+    search = page.server.graphql(
+        "{ learningPathSearch(from: 168912, to: 84002, k: 5, options: {bridges: true})"
+        " { paths { hops } shortfall explanation } }"
+    )["learningPathSearch"]
+    assert search["shortfall"] == "NO_MORE"
+    assert len(page.all("#path-result .alternatives button")) == len(search["paths"]) < 5
+    shortfall = page.find("#path-shortfall")
+    assert shortfall.get_attribute("data-shortfall") == "NO_MORE"
+    assert _text(shortfall) == f"{len(search['paths'])} paths, not 5: {search['explanation']}."
     api = page.server.graphql(
         "{ learningPath(from: 168912, to: 84002, options: {bridges: true})"
         " { strength steps { article { id } via topicChange sharedKeywords score } } }"

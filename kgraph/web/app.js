@@ -950,8 +950,8 @@
   // Learning paths.
   const PATHS_QUERY = `query Paths($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) {
     start: article(id: $from) { id title } goal: article(id: $to) { id title }
-    learningPaths(from: $from, to: $to, k: $k, options: $options) {
-      hops cost bridges strength steps { article { id title topics { key name } } via rank score sharedKeywords sharedTerms topicChange } } }`;
+    learningPathSearch(from: $from, to: $to, k: $k, options: $options) { shortfall explanation paths {
+      hops cost bridges strength steps { article { id title topics { key name } } via rank score sharedKeywords sharedTerms topicChange } } } }`;
 
   let pathCache = { key: null, data: null };
 
@@ -1108,13 +1108,23 @@
       box.innerHTML = `<p class="error">No article ${missing.map((m) => `#${m}`).join(" or ")}.</p>`;
       return;
     }
-    const paths = data.learningPaths;
+    const search = data.learningPathSearch;
+    const paths = search.paths;
     const heading = `<h2>From ${articleLink(data.start)} to ${articleLink(data.goal)}</h2>`;
     if (!paths.length) {
-      box.innerHTML = `${heading}<p class="notice" id="no-path">No learning path with these options. Try keyword bridges, or following links both ways (untick “directed”).</p>`;
+      const options = pathOptions(route.params);
+      const untried = [
+        options.bridges ? null : "bridges between related articles (tick “bridges”)",
+        options.directed ? "following links both ways (untick “directed”)" : null,
+      ].filter(Boolean);
+      box.innerHTML = `${heading}<p class="notice" id="no-path">No learning path with these options${untried.length ? `. Try ${untried.join(", or ")}` : ` (${esc(search.explanation ?? "")})`}.</p>`;
       box.dataset.state = "ready";
       return;
     }
+    // Fewer than asked for: why (every path within the limits listed, or the time bound).
+    const fewer = search.shortfall
+      ? `<p class="small muted" id="path-shortfall" data-shortfall="${search.shortfall}">${plural(paths.length, "path")}, not 5: ${esc(search.explanation)}.</p>`
+      : "";
     const chosen = Math.min(alt, paths.length - 1);
     const path = paths[chosen];
     const base = Object.fromEntries(route.params.entries());
@@ -1125,7 +1135,7 @@
       )
       .join("");
     box.innerHTML =
-      `${heading}<div class="alternatives" role="group" aria-label="Paths found">${tabs}</div>` +
+      `${heading}<div class="alternatives" role="group" aria-label="Paths found">${tabs}</div>${fewer}` +
       `<p class="small muted">${plural(path.hops, "hop")} · ${plural(path.bridges, "bridge")}${path.strength === null ? "" : ` · weakest step ${path.strength.toFixed(2)}`} · cost ${path.cost} <span title="a link costs 1, a bridge of score s costs 1/s">(in links)</span></p>` +
       `<div class="graph path-row" id="path-graph" data-state="loading"></div>` +
       `<h3 style="margin-top:1rem">Steps</h3><ol class="steps" id="path-steps">${path.steps.map(stepHtml).join("")}</ol>`;
