@@ -49,7 +49,7 @@ EXPOSE 8000
 # Healthy once the graph is loaded: /readyz answers 503 while loading (or when
 # loading failed) and 200 once ready. Slim images have no curl: Python's urllib
 # raises on any non-2xx answer, and a failure exits 1 (unhealthy).
-HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=5s --start-period=15m --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('KGRAPH_PORT', '8000'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=4).status != 200)"]
 
 # uvicorn shuts down gracefully on SIGTERM (in-flight requests finish).

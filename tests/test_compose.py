@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -558,13 +559,86 @@ def test_ports_are_host_container_strings() -> None:
     assert [container for _, container in ports(service("nginx"))] == [80]
 
 
-def test_profiles() -> None:
-    """`docker compose up` starts kgraph alone; the scale profile adds replicas and nginx."""
+def started(target: str | None = None) -> set[str]:
+    """The services ``docker compose up [target]`` starts, as the Compose spec says.
+
+    Without a target: those without ``profiles``. With one: it (its profiles made
+    active) and what it depends on, transitively; nothing else.
+    """
+    if target is None:
+        chosen = {name for name, spec in services().items() if "profiles" not in spec}
+    else:
+        chosen = {target}
+    waiting = list(chosen)
+    while waiting:
+        for other in service(waiting.pop()).get("depends_on", {}):
+            if other not in chosen:
+                chosen.add(other)
+                waiting.append(other)
+    return chosen
+
+
+def test_profiles_do_not_overlap() -> None:
+    """`docker compose up` starts kgraph alone; `up nginx`, nginx and replicas without it."""
     assert "profiles" not in service("kgraph")
     for name in ("replica", "nginx"):
         profiles = service(name).get("profiles")
         assert isinstance(profiles, list), f"{name}: profiles is a list"
         assert "scale" in profiles, name
+    assert started() == {"kgraph"}
+    assert started("nginx") == {"nginx", "replica"}
+    # A target's dependencies must be enabled by its profiles (else Compose refuses them).
+    for other in started("nginx") - {"nginx"}:
+        assert set(service(other).get("profiles", [])) <= set(service("nginx")["profiles"])
+    # Each way builds the image once: one of the services it starts has a build.
+    for chosen in (started(), started("nginx")):
+        builders = [name for name in chosen if "build" in service(name)]
+        assert len(builders) == 1, (chosen, builders)
+    tags = {spec.get("image") for spec in our_services().values()}
+    assert tags == {"kgraph:local"}, "one image, one tag"
+    header = COMPOSE.read_text(encoding="utf-8").split("\nname:")[0]
+    assert "docker compose up nginx" in header
+    assert "--profile scale up" not in header, "that would start the single server too"
+
+
+def test_compose_config_where_docker_runs() -> None:
+    """`docker compose config` accepts the file and lists the services as the model above.
+
+    No Docker engine runs on our machines: there, the static model above is the check.
+    """
+    docker = shutil.which("docker")
+    has_compose = (
+        docker is not None
+        and subprocess.run(
+            [docker, "compose", "version"], capture_output=True, check=False, timeout=30
+        ).returncode
+        == 0
+    )
+    if not has_compose:
+        assert started() == {"kgraph"}
+        return
+    assert docker is not None
+    base = [docker, "compose", "--project-directory", str(REPO), "-f", str(COMPOSE)]
+    quiet = subprocess.run([*base, "config", "-q"], capture_output=True, text=True, check=False)
+    assert quiet.returncode == 0, quiet.stderr
+    listed = subprocess.run(
+        [*base, "--profile", "scale", "config", "--services"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert set(listed.stdout.split()) == set(services())
+
+
+def test_start_period_is_sized_for_a_large_corpus() -> None:
+    """A cold read of a large corpus takes minutes: failed checks count only after it."""
+    for name in ("kgraph", "replica"):
+        check = service(name)["healthcheck"]
+        assert check["start_period"] == "${KGRAPH_START_PERIOD:-15m}", name
+        assert seconds(interpolate(check["start_period"])) >= 600, name
+        # Checked meanwhile, so a server is healthy as soon as it is ready.
+        assert seconds(check["interval"]) <= 10, name
+    assert "KGRAPH_START_PERIOD" in COMPOSE.read_text(encoding="utf-8").split("\nname:")[0]
 
 
 def test_replicas() -> None:
@@ -591,7 +665,7 @@ def test_healthchecks_ask_readyz(name: str) -> None:
     assert any("/readyz" in word for word in argv), f"{name}: the healthcheck asks /readyz"
     for key in ("interval", "timeout", "start_period"):
         if key in check:
-            assert seconds(check[key]) > 0, f"{name}: healthcheck {key}"
+            assert seconds(interpolate(check[key])) > 0, f"{name}: healthcheck {key}"
     assert seconds(check["timeout"]) <= seconds(check["interval"]), name
     assert isinstance(check["retries"], int), name
     assert check["retries"] >= 1, name
