@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -404,21 +405,56 @@ def _ids(value: str) -> frozenset[int]:
 def _load_quietly(args: argparse.Namespace) -> KnowledgeGraph:
     """The graph of the command's corpus, a progress bar on a terminal while it is read.
 
-    From its snapshot when the corpus is unchanged, as the server starts (and
-    saved for next time); with ``--no-cache`` (or ``KGRAPH_CACHE=off``) always
-    read from the files.
+    From its snapshot when the corpus is unchanged, as the server starts; with
+    ``--no-cache`` (or ``KGRAPH_CACHE=off``) always read from the files. A graph
+    read from the files is saved as a snapshot once the command is done
+    (:func:`_save_snapshot`), with what the command derived from it.
     """
     from kgraph.graph import load_graph
-    from kgraph.graph.snapshot import load_graph_cached
+    from kgraph.graph.snapshot import load_or_build
 
     progress = ProgressBar(sys.stderr, "reading")
     try:
         if setting("cache", args.cache, os.environ):
             cache_dir = setting("cache_dir", args.cache_dir, os.environ)
-            return load_graph_cached(args.corpus_read, progress=progress, cache_dir=cache_dir)
+            kg, unsaved = load_or_build(args.corpus_read, progress=progress, cache_dir=cache_dir)
+            args.snapshot = _Snapshot(kg, unsaved, cache_dir)
+            return kg
         return load_graph(args.corpus_read, progress=progress)
     finally:
         progress.close()
+
+
+@dataclass
+class _Snapshot:
+    """The graph a command loaded with the snapshot cache on, to be saved when it is done.
+
+    ``unsaved``: the corpus fingerprint when the graph was read from the files
+    (``None`` when it came from a snapshot); ``rewrite``: a command that derived
+    what the snapshot lacked and is worth keeping (every wanted article's
+    suggestions) asks for it to be written again.
+    """
+
+    graph: KnowledgeGraph
+    unsaved: str | None
+    cache_dir: str | None
+    rewrite: bool = False
+
+
+def _save_snapshot(args: argparse.Namespace) -> None:
+    """Write the snapshot a command's load left due (see :class:`_Snapshot`), quietly.
+
+    After the command's output: its user has the answer; the next command of the
+    unchanged corpus starts warm, with what this one derived.
+    """
+    due: _Snapshot | None = getattr(args, "snapshot", None)
+    if due is None or (due.unsaved is None and not due.rewrite):
+        return
+    from kgraph.graph.snapshot import fingerprint, save_snapshot
+
+    sys.stdout.flush()
+    print_ = due.unsaved if due.unsaved is not None else fingerprint(args.corpus_read)
+    save_snapshot(due.graph, args.corpus_read, fingerprint=print_, cache_dir=due.cache_dir)
 
 
 #: Seconds ``kgraph path`` may list paths for. The API bounds its listing at half a
@@ -695,6 +731,7 @@ def _z_score(text: str) -> float:
 
 def _check(args: argparse.Namespace) -> int:
     from kgraph.check import compare, failing, json_report, text_report
+    from kgraph.graph.curation import suggest_every_wanted
 
     if "new" in args.fail_on and args.baseline is None:
         raise UsageError("--fail-on new needs --baseline OLD.json")
@@ -703,6 +740,8 @@ def _check(args: argparse.Namespace) -> int:
     # it was (listed and stat-ed), and gives the same report as the files (tested).
     kg = _load_quietly(args)
     json_out = args.format == "json"
+    if json_out and suggest_every_wanted(kg) and hasattr(args, "snapshot"):
+        args.snapshot.rewrite = True  # seconds of work: the next check has them at once
     report = json_report(
         kg,
         __version__,
@@ -831,18 +870,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = command.parse_intermixed_args(arguments[1:])
         args.command = arguments[0]
     try:
-        if args.command in ("check", "path", "export", "reading-order"):
+        reading = {
+            "check": _check,
+            "path": _path,
+            "export": _export,
+            "reading-order": _reading_order,
+        }
+        if args.command in reading:
             args.corpus_read = corpus_folder(_given_corpus(args), os.environ)
-        if args.command == "check":
-            return _check(args)
+            try:
+                code = reading[args.command](args)
+            except (QueryError, UsageError):
+                _save_snapshot(args)  # the graph is good; the question was not
+                raise
+            _save_snapshot(args)
+            return code
         if args.command == "schema":
             return _schema()
-        if args.command == "path":
-            return _path(args)
-        if args.command == "export":
-            return _export(args)
-        if args.command == "reading-order":
-            return _reading_order(args)
         if args.command == "generate":
             return _generate(args)
         return _serve(args)

@@ -38,7 +38,7 @@ from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph.bridges import prepare_bridges
-from kgraph.graph.curation import curation_report, prepare_suggestions
+from kgraph.graph.curation import curation_report, prepare_suggestions, suggest_every_wanted
 from kgraph.graph.relatedness import prepare_relatedness
 from kgraph.graph.search import prepare_search
 from kgraph.graph.snapshot import fingerprint, load_or_build, save_snapshot
@@ -369,16 +369,18 @@ async def _load(state: AppState, *, first: bool) -> None:
     )
     if built.unsaved is not None:
         unsaved = built.unsaved
+
         # After going live: the next start is warm, this one does not wait for it;
         # nor does the next reload wait for good on a cache folder that hangs.
+        # Every wanted article's suggestions first (seconds, once): kept in the
+        # snapshot, whole-corpus reports of broken links are ready at the next start.
+        def suggest_and_save() -> None:
+            suggest_every_wanted(kg)
+            save_snapshot(kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir)
+
         try:
             with anyio.move_on_after(settings.reload_timeout) as deadline:
-                await anyio.to_thread.run_sync(
-                    lambda: save_snapshot(
-                        kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir
-                    ),
-                    abandon_on_cancel=True,
-                )
+                await anyio.to_thread.run_sync(suggest_and_save, abandon_on_cancel=True)
             if deadline.cancelled_caught:
                 log.warning("writing the graph snapshot took too long: abandoned")
         except Exception:  # a snapshot is an optimisation: never the reason reloads stop

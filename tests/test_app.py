@@ -19,8 +19,9 @@ import pytest
 from conftest import SEEDS, WriteArticle, kgraph_server
 from kgraph.app import create_app
 from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.curation import suggest_every_wanted
 from kgraph.graph.relatedness import prepare_relatedness
-from kgraph.graph.snapshot import save_snapshot
+from kgraph.graph.snapshot import load_snapshot, save_snapshot
 from kgraph.settings import Settings
 
 
@@ -167,6 +168,10 @@ def test_a_second_start_is_warm_and_serves_the_same_graph(tmp_path: Path) -> Non
         while not list(cache.glob("*.kgsnap")) and time.monotonic() < deadline:
             time.sleep(0.05)
     assert len(list(cache.glob("*.kgsnap"))) == 1
+    # Every wanted article's suggestions were worked out before it was written.
+    kept = load_snapshot(SEEDS, cache)
+    assert kept is not None
+    assert not suggest_every_wanted(kept)
     with serving(SEEDS, "--cache-dir", str(cache)) as warm:
         assert httpx.get(f"{warm}/readyz").json()["warm_start"] is True
         assert graphql(warm, query) == first

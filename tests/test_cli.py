@@ -19,7 +19,9 @@ from conftest import REFERENCE, SEED_ALONE, SEED_FILE, SEEDS, WriteArticle
 from kgraph.check import json_report
 from kgraph.cli import ProgressBar, main
 from kgraph.graph import KnowledgeGraph
+from kgraph.graph.curation import suggest_every_wanted
 from kgraph.graph.paths import StepVia
+from kgraph.graph.snapshot import load_snapshot
 from kgraph.graph.subgraphs import ReadingStep, reading_plan
 from kgraph.settings import DEFAULT_CORPUS
 
@@ -698,6 +700,37 @@ def test_check_from_the_snapshot_reports_what_the_files_say(tmp_path: Path, kgra
     fixed = kgraph("check", corpus, "--format", "json", "--cache-dir", cache)
     assert fixed.returncode == 0
     assert json.loads(fixed.stdout)["summary"]["parse_errors"] == 0
+
+
+def test_check_json_keeps_its_suggestions_in_the_snapshot(tmp_path: Path, kgraph: Run) -> None:
+    """Every wanted article's suggestions take seconds on a real corpus: worked out once."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    cache = tmp_path / "cache"
+    text = kgraph("check", corpus, "--cache-dir", cache, "--fail-on", "parse-errors")
+    assert text.returncode == 0, text.stderr
+    (snapshot,) = cache.iterdir()
+    written = snapshot.stat().st_mtime_ns
+    warm = load_snapshot(corpus, cache)
+    assert warm is not None
+    assert suggest_every_wanted(warm)  # not in the snapshot: the work was to be done
+    first = kgraph(
+        "check", corpus, "--format", "json", "--cache-dir", cache, "--fail-on", "parse-errors"
+    )
+    rewritten = snapshot.stat().st_mtime_ns
+    assert rewritten > written  # the snapshot lacked them: written again, with them
+    kept = load_snapshot(corpus, cache)
+    assert kept is not None
+    assert not suggest_every_wanted(kept)  # done already: they came with the snapshot
+    second = kgraph(
+        "check", corpus, "--format", "json", "--cache-dir", cache, "--fail-on", "parse-errors"
+    )
+    assert snapshot.stat().st_mtime_ns == rewritten  # nothing new: read, not written
+    figures = [json.loads(run.stdout) for run in (first, second)]
+    for report in figures:
+        del report["load_seconds"]
+    assert figures[0] == figures[1]
+    assert any(w["suggestions"] for w in figures[0]["wanted_articles"])
 
 
 def test_over_linked_is_a_z_score_threshold(seeds_graph: KnowledgeGraph, kgraph: Run) -> None:
