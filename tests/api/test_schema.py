@@ -262,6 +262,26 @@ def test_neighbours_of_an_unknown_article_is_an_error(run: Run) -> None:
     )
 
 
+def test_unknown_ids_as_readme_says(run: Run) -> None:
+    """Lookups give null; a field that starts from an article names the unknown one."""
+    for lookup in (
+        "{ article(id: 424242) { id } }",
+        '{ article(url: "/learn/nowhere") { id } }',
+        '{ topic(key: "nowhere") { key } }',
+    ):
+        assert set(data(run(lookup)).values()) == {None}, lookup
+    for field in (
+        "neighbours(id: 424242) { distance }",
+        "similar(id: 424242) { totalCount }",
+        "subgraph(center: [424242]) { nodes { id } }",
+        "learningPath(from: 424242, to: 168904) { hops }",
+        "learningPaths(from: 168904, to: 424242) { hops }",
+        "learningPathSearch(from: 424242, to: 168904) { complete }",
+        'readingOrder(topic: "biology", start: 424242) { id }',
+    ):
+        assert error(run(f"{{ {field} }}")) == "article 424242 is not in the graph", field
+
+
 def test_stats(run: Run) -> None:
     stats = data(
         run(
