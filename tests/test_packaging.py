@@ -111,6 +111,10 @@ def test_the_wheel_holds_the_package_its_data_and_its_license(installed: Install
     modules = {p.relative_to(REPO).as_posix() for p in (REPO / "kgraph").rglob("*.py")}
     assert modules <= names, sorted(modules - names)
     assert {"kgraph/py.typed", "kgraph/web/index.html", "kgraph/seeds/README.md"} <= names
+    # The front-end bundles `make web` builds (the explorer and GraphiQL use no CDN).
+    bundles = {"katex.js", "katex.css", "graphiql.js", "graphiql.css"}
+    assert {f"kgraph/web/dist/{name}" for name in bundles} <= names, sorted(names)
+    assert "kgraph/web/dist/fonts/KaTeX_Main-Regular.woff2" in names
     articles = {p.relative_to(SEEDS).as_posix() for p in SEEDS.rglob("*.md")} - {"README.md"}
     assert {n.removeprefix("kgraph/seeds/") for n in names if n.startswith("kgraph/seeds/")} == {
         *articles,
