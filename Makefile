@@ -52,11 +52,14 @@ test: lint typecheck pytest
 
 web: $(WEB)
 
-$(WEB): package.json package-lock.json $(wildcard web/*)
-	@$(MAKE) --no-print-directory node
-	npm ci --no-audit --no-fund --loglevel=error
+$(WEB): node_modules/.package-lock.json $(wildcard web/*)
 	npm run --silent build
 	@touch $(WEB)
+
+# npm ci writes node_modules/.package-lock.json: reinstalled when the lockfile changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	@$(MAKE) --no-print-directory node
+	npm ci --no-audit --no-fund --loglevel=error
 
 node:
 	@command -v node >/dev/null && command -v npm >/dev/null \
