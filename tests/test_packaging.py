@@ -155,6 +155,9 @@ def test_serve_with_no_corpus_serves_the_bundled_seeds(
         ready = httpx.get(f"{server.base}/readyz", timeout=10)
         assert ready.status_code == 200
         assert (ready.json()["files"], ready.json()["articles"]) == (53, 52)
+        # The front-end bundles come from the package too (no CDN, no checkout).
+        for asset in ("dist/katex.js", "dist/fonts/KaTeX_Main-Regular.woff2", "dist/graphiql.js"):
+            assert httpx.get(f"{server.base}/static/{asset}", timeout=10).status_code == 200
     assert str(installed.venv) in server.output  # "serving …/site-packages/kgraph/seeds"
 
 
