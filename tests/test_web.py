@@ -465,6 +465,8 @@ MATHS_ANSWER = "\\n".join(
     [
         r"The slope is $ \frac{a}{b} $ here, and \(x^2\) there; it costs $5 or $6.",
         "",
+        r"Water forms as $\ce{2H2 + O2 -> 2H2O}$ (mhchem).",
+        "",
         "$$",
         r"\frac{1}{2} + \frac{1}{3} = \frac{5}{6}",
         "$$",
@@ -494,7 +496,7 @@ def test_maths_is_typeset_by_katex_from_the_local_bundle(
         page = Page(browser, server)
         _console_errors(browser)  # what earlier tests left in the log
         page.open("article/7")
-        page.wait(lambda d: len(page.all("#answer .katex")) == 7)
+        page.wait(lambda d: len(page.all("#answer .katex")) == 8)
         answer = page.find("#answer")
         visible = _visible_text(answer)
         assert "$" not in visible.replace("$5 or $6", "")  # prices stay prices
