@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -562,6 +564,31 @@ def test_graphiql_runs_a_query_from_the_local_bundle(
     finally:
         browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
         browser.execute_cdp_cmd("Network.disable", {})
+
+
+def test_graphiql_subscribes_over_the_servers_websocket(browser: WebDriver, tmp_path: Path) -> None:
+    # A server of its own: the reload that sends the event would change the shared one.
+    with kgraph_server("--corpus", str(SEEDS)) as server:
+        browser.get("about:blank")
+        _console_errors(browser)
+        browser.get(f"{server.base}/graphql")
+        page = Page(browser, server)
+        editor = "document.querySelector('.graphiql-query-editor .CodeMirror')"
+        page.wait(lambda d: d.execute_script(f"return !!{editor}"))
+        subscription = "subscription { graphChanged { version articles } }"
+        browser.execute_script(f"{editor}.CodeMirror.setValue(arguments[0])", subscription)
+        page.find(".graphiql-execute-button").click()
+        # A reload (SIGHUP) sends the event; again each second until one arrives, as the
+        # first may come before the websocket is open.
+        response = "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+        deadline = time.monotonic() + 20
+        while not browser.execute_script(f"return {response}") and time.monotonic() < deadline:
+            server.process.send_signal(signal.SIGHUP)
+            time.sleep(1)
+        result = browser.execute_script(f"return JSON.parse({response})")
+        assert result["data"]["graphChanged"]["articles"] == 52
+        assert result["data"]["graphChanged"]["version"] >= 2
+        assert _console_errors(browser) == []
 
 
 # ---------------------------------------------------------------- learning paths
