@@ -8,6 +8,16 @@
 # flags given to `kgraph serve` win over them. docker-compose.yml runs it
 # with --watch and a persistent snapshot cache; tests/test_compose.py checks
 # this file statically.
+
+# The explorer's front-end libraries (KaTeX, GraphiQL), from the npm packages that
+# package-lock.json pins, bundled into kgraph/web/dist/ as `make web` does.
+FROM node:22-slim AS web
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/ web/
+RUN npm run --silent build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -25,6 +35,7 @@ RUN groupadd --system --gid 10001 kgraph \
 WORKDIR /build
 COPY pyproject.toml README.md LICENSE ./
 COPY kgraph/ kgraph/
+COPY --from=web /build/kgraph/web/dist/ kgraph/web/dist/
 COPY seeds/ seeds/
 RUN pip install --no-cache-dir . \
     && rm -rf /build

@@ -11,7 +11,12 @@ DEV := $(VENV)/.dev-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest browser bench clean
+# The explorer's front-end libraries (KaTeX, GraphiQL): npm packages pinned by
+# package-lock.json, bundled by web/build.mjs into kgraph/web/dist/ (gitignored; the
+# wheel ships it). Node and npm come from Debian when missing, as Chromium does.
+WEB := kgraph/web/dist/.built
+
+.PHONY: run test lint typecheck pytest browser web node bench clean
 
 $(RUNTIME): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +29,7 @@ $(DEV): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(DEV)
 
-run: $(RUNTIME)
+run: $(RUNTIME) $(WEB)
 	$(BIN)/kgraph serve --host $(HOST) --port $(PORT)
 
 lint: $(DEV)
@@ -34,7 +39,7 @@ lint: $(DEV)
 typecheck: $(DEV)
 	$(BIN)/mypy
 
-pytest: $(DEV) browser
+pytest: $(DEV) browser $(WEB)
 	$(BIN)/pytest
 
 # The explorer's browser tests (tests/test_web.py) drive Debian's Chromium headless.
@@ -44,6 +49,22 @@ browser:
 		|| { echo "browser: install chromium and chromium-driver (Debian packages)" >&2; exit 1; }
 
 test: lint typecheck pytest
+
+web: $(WEB)
+
+$(WEB): node_modules/.package-lock.json $(wildcard web/*)
+	npm run --silent build
+	@touch $(WEB)
+
+# npm ci writes node_modules/.package-lock.json: reinstalled when the lockfile changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	@$(MAKE) --no-print-directory node
+	npm ci --no-audit --no-fund --loglevel=error
+
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq nodejs npm; } \
+		|| { echo "web: install Node.js and npm (Debian packages nodejs and npm)" >&2; exit 1; }
 
 # Benchmarks are not tests: run on demand; prints tables, writes benchmarks/results.json.
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--only load,latency".
@@ -60,4 +81,4 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/paths.py $(PATHS_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) node_modules kgraph/web/dist .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

@@ -144,7 +144,8 @@ def _is_subscription(query: str, operation_name: str | None) -> bool:
 
 
 class _GraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view, handing each request the graph of that moment.
+    """Strawberry's ASGI view, handing each request the graph of that moment, and
+    GraphiQL from kgraph's own files to a browser opening ``/graphql``.
 
     A POST of a prepared query (:mod:`kgraph.api.prepared`) is answered
     without the view's request handling too: its JSON body is the one the
@@ -236,6 +237,11 @@ class _GraphQL(GraphQL[Context, None]):
             "extensions": {"code": "RESPONSE_TOO_LARGE"},
         }
         return json.dumps({"data": None, "errors": [error]})
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the app's own files (the bundle ``make web`` builds), not from a CDN."""
+        web: StaticFiles = request.app.state.web
+        return await web.get_response("graphiql.html", request.scope)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

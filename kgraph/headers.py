@@ -15,13 +15,12 @@ PAGE_POLICY = (
     " form-action 'self'; frame-ancestors 'none'"
 )
 
-#: GraphiQL as strawberry serves it: an inline script loading React and
-#: GraphiQL from unpkg.com, which the browser must be allowed to fetch.
+#: GraphiQL (kgraph/web/graphiql.html and its bundle): its own files only, like
+#: the explorer; its editors set styles at run time and its CSS holds its fonts.
 IDE_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com;"
-    " style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:;"
-    " font-src 'self' data: https://unpkg.com; connect-src 'self'; object-src 'none';"
-    " base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+    " img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none';"
+    " base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 

@@ -152,6 +152,13 @@ def test_graphiql_for_browsers(server: str, tmp_path: Path) -> None:
     page = httpx.get(f"{server}/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+    # Its own bundle (make web), no CDN: the policy lets the page fetch nothing else.
+    assert '<script src="/static/dist/graphiql.js"' in page.text
+    assert "https:" not in page.text
+    assert "https:" not in page.headers["content-security-policy"]
+    bundle = httpx.get(f"{server}/static/dist/graphiql.js")
+    assert bundle.status_code == 200
+    assert bundle.headers["content-type"].startswith("text/javascript")
     with serving(SEEDS, "--no-ide") as quiet:
         assert httpx.get(f"{quiet}/graphql", headers={"accept": "text/html"}).status_code == 404
         assert graphql(quiet, "{ stats { files } }") == {"data": {"stats": {"files": 53}}}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
-from conftest import REPO, SEEDS, RunningServer, kgraph_server
+from conftest import REPO, SEEDS, RunningServer, article_text, kgraph_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -70,6 +72,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         "--window-size=1400,1000",
     ):
         options.add_argument(argument)
+    # The console's messages, for the tests that check no error reached it.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     try:
@@ -177,6 +181,30 @@ def _center(page: Page) -> int:
     return int(page.find("#neighbourhood .node.center").get_attribute("data-id") or "")
 
 
+def _console_errors(driver: WebDriver) -> list[str]:
+    """The errors the page's console got since the last call (the log is read once)."""
+    entries: list[dict[str, Any]] = driver.get_log("browser")  # type: ignore[no-untyped-call]
+    return [e["message"] for e in entries if e["level"] == "SEVERE"]
+
+
+def _resources(driver: WebDriver) -> list[str]:
+    """Every URL the page fetched: its files, scripts, styles, fonts, API calls."""
+    script = "return performance.getEntriesByType('resource').map((e) => e.name)"
+    urls: list[str] = driver.execute_script(script)
+    return urls
+
+
+def _visible_text(element: WebElement) -> str:
+    """The text a reader sees: KaTeX's MathML copy for screen readers (its TeX too) left out."""
+    script = (
+        "const copy = arguments[0].cloneNode(true);"
+        " copy.querySelectorAll('.katex-mathml').forEach((e) => e.remove());"
+        " return copy.textContent"
+    )
+    text: str = element.parent.execute_script(script, element)
+    return text
+
+
 # ---------------------------------------------------------------- serving
 
 
@@ -203,12 +231,18 @@ def test_the_page_is_served_to_browsers_and_the_summary_to_other_clients(
 
 
 def test_the_page_uses_no_network_but_its_own_server() -> None:
-    # No CDN, no build step: the page and its two files, calling only /graphql.
+    # No CDN: the pages, their files and the bundles make web builds, calling only /graphql.
     web = REPO / "kgraph" / "web"
-    assert sorted(path.name for path in web.iterdir()) == ["app.css", "app.js", "index.html"]
+    files = sorted(path.name for path in web.iterdir() if path.is_file())
+    assert files == ["app.css", "app.js", "graphiql.css", "graphiql.html", "index.html"]
     for path in web.iterdir():
+        if path.is_dir():
+            continue
         urls = set(re.findall(r"[a-z]+://[\w./-]*", path.read_text(encoding="utf-8")))
         assert urls <= {"http://www.w3.org/2000/svg"}, path  # the SVG namespace is a name only
+    assert {"katex.js", "katex.css", "graphiql.js", "graphiql.css"} <= {
+        path.name for path in (web / "dist").iterdir()
+    }, "make web builds kgraph/web/dist/"
     script = (web / "app.js").read_text(encoding="utf-8")
     assert script.count("fetch(") == 1
     assert 'fetch("/graphql"' in script
@@ -380,16 +414,26 @@ def test_answers_keep_code_tables_and_latex(page: Page, tmp_path: Path) -> None:
     page.wait(
         lambda d: page.find("#article-title").text == "What does the divergence theorem state?"
     )
+    page.wait(lambda d: len(page.all("#answer .katex")) >= 8)
     answer = page.find("#answer")
-    text = answer.get_attribute("textContent") or ""
-    assert r"$\int_\Omega \nabla \cdot F \, dV = \oint_{\partial\Omega} F \cdot \nu \, dS$" in text
-    assert r"\neq 0" in text
-    assert r"\neg(" in text
-    assert r"$$\begin{aligned}" in text
-    assert r"&= 4\pi \end{aligned}$$" in text
+    # Typeset by KaTeX: its TeX is kept only in the MathML copy for screen readers.
+    tex = [
+        e.get_attribute("textContent") or ""
+        for e in answer.find_elements(By.CSS_SELECTOR, 'annotation[encoding="application/x-tex"]')
+    ]
+    assert r"\int_\Omega \nabla \cdot F \, dV = \oint_{\partial\Omega} F \cdot \nu \, dS" in tex
+    assert any(r"\neq 0" in t for t in tex)
+    assert any(r"\neg(" in t for t in tex)
+    assert any(
+        t.startswith(r"\begin{aligned}") and t.endswith(r"&= 4\pi \end{aligned}") for t in tex
+    )
+    assert len(answer.find_elements(By.CSS_SELECTOR, ".katex-display")) == 1
+    visible = _visible_text(answer)
+    assert "$" not in visible
+    assert "\\" not in visible
     # Underscores and stars of LaTeX are not emphasis.
     assert answer.find_elements(By.CSS_SELECTOR, "em, strong") == []
-    assert len(answer.find_elements(By.CSS_SELECTOR, ".math")) >= 8
+    assert answer.find_elements(By.CSS_SELECTOR, ".katex-error") == []
     page.screenshot(tmp_path, "latex")
 
 
@@ -415,6 +459,136 @@ def test_answer_html_is_shown_as_text(browser: WebDriver, tmp_path: Path) -> Non
         assert "<script>window.pwned = 2</script>" in answer.text
         assert page.driver.execute_script("return window.pwned === undefined")
         page.screenshot(tmp_path, "escaped")
+
+
+#: An answer with maths in each place the corpus puts it (shapes of dev answers: the
+#: parabola's vertex, argument validity), as a file writes it (``\n`` for a line break).
+MATHS_ANSWER = "\\n".join(
+    [
+        r"The slope is $ \frac{a}{b} $ here, and \(x^2\) there; it costs $5 or $6.",
+        "",
+        r"Water forms as $\ce{2H2 + O2 -> 2H2O}$ (mhchem).",
+        "",
+        "$$",
+        r"\frac{1}{2} + \frac{1}{3} = \frac{5}{6}",
+        "$$",
+        "",
+        "### Finding the Vertex",
+        "",
+        r"1. **Vertex**: the x-coordinate is given by:",
+        "   $$",
+        r"   x = -\frac{b}{2a}",
+        "   $$",
+        r"   where $a \neq 0$.",
+        r"2. Then $$ y = c - \frac{b^2}{4a} $$ follows.",
+        r"- $$\frac{\partial f}{\partial x}$$",
+    ]
+)
+
+
+def test_maths_is_typeset_by_katex_from_the_local_bundle(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    folder = tmp_path / "corpus" / "mathematics"
+    folder.mkdir(parents=True)
+    text = article_text(7, title="Where is the vertex of a parabola?", subject="Mathematics")
+    text = text.replace("answer: An answer.\\nOn two lines.", f"answer: >-\n    {MATHS_ANSWER}")
+    (folder / "vertex.md").write_text(text, encoding="utf-8")
+    with kgraph_server("--corpus", str(tmp_path / "corpus")) as server:
+        page = Page(browser, server)
+        _console_errors(browser)  # what earlier tests left in the log
+        page.open("article/7")
+        page.wait(lambda d: len(page.all("#answer .katex")) == 8)
+        answer = page.find("#answer")
+        visible = _visible_text(answer)
+        assert "$" not in visible.replace("$5 or $6", "")  # prices stay prices
+        assert "\\frac" not in visible
+        assert "\\(" not in visible
+        assert "\\" not in visible
+        # Four formulas on lines of their own, three of them inside list items.
+        displays = answer.find_elements(By.CSS_SELECTOR, ".katex-display")
+        assert len(displays) == 4
+        items = answer.find_elements(By.CSS_SELECTOR, "li")
+        assert [len(li.find_elements(By.CSS_SELECTOR, ".katex-display")) for li in items] == [
+            1,
+            1,
+            1,
+        ]
+        assert answer.find_elements(By.CSS_SELECTOR, ".katex-error") == []
+        # Drawn with KaTeX's fonts, which the app serves itself.
+        page.wait(lambda d: d.execute_script("return document.fonts.status === 'loaded'"))
+        fonts = [url for url in _resources(browser) if url.endswith(".woff2")]
+        assert any("/static/dist/fonts/KaTeX_Main-Regular" in url for url in fonts), fonts
+        assert all(url.startswith(server.base + "/") for url in _resources(browser))
+        assert browser.execute_script("return document.fonts.check('16px KaTeX_Math')")
+        # The answer's ### is not smaller than its text.
+        heading = answer.find_element(By.TAG_NAME, "h3")
+        assert heading.text == "Finding the Vertex"
+        size = "return parseFloat(getComputedStyle(arguments[0]).fontSize)"
+        paragraph = answer.find_element(By.TAG_NAME, "p")
+        assert browser.execute_script(size, heading) >= browser.execute_script(size, paragraph)
+        assert _console_errors(browser) == []
+        page.screenshot(tmp_path, "maths")
+
+
+# ---------------------------------------------------------------- GraphiQL
+
+
+def test_graphiql_runs_a_query_from_the_local_bundle(
+    browser: WebDriver, seeds: RunningServer, tmp_path: Path
+) -> None:
+    # Requests to anywhere but this server are refused, as with no network at all.
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.setBlockedURLs", {"urls": ["https://*", "*unpkg.com*", "*jsdelivr.net*"]}
+    )
+    try:
+        browser.get("about:blank")
+        _console_errors(browser)
+        browser.get(f"{seeds.base}/graphql")
+        editor = "document.querySelector('.graphiql-query-editor .CodeMirror')"
+        page = Page(browser, seeds)
+        page.wait(lambda d: d.execute_script(f"return !!{editor}"))
+        query = f"{{ article(id: {SEED}) {{ title inDegree }} }}"
+        browser.execute_script(f"{editor}.CodeMirror.setValue(arguments[0])", query)
+        page.find(".graphiql-execute-button").click()
+        response = "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+        page.wait(lambda d: SEED_TITLE in d.execute_script(f"return {response}"))
+        result = browser.execute_script(f"return JSON.parse({response})")
+        assert result == {"data": {"article": {"title": SEED_TITLE, "inDegree": 5}}}
+        resources = _resources(browser)
+        assert any(url.endswith("/static/dist/graphiql.js") for url in resources), resources
+        assert all(url.startswith(seeds.base + "/") for url in resources), resources
+        assert _console_errors(browser) == []
+        browser.save_screenshot(str(tmp_path / "graphiql.png"))
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        browser.execute_cdp_cmd("Network.disable", {})
+
+
+def test_graphiql_subscribes_over_the_servers_websocket(browser: WebDriver, tmp_path: Path) -> None:
+    # A server of its own: the reload that sends the event would change the shared one.
+    with kgraph_server("--corpus", str(SEEDS)) as server:
+        browser.get("about:blank")
+        _console_errors(browser)
+        browser.get(f"{server.base}/graphql")
+        page = Page(browser, server)
+        editor = "document.querySelector('.graphiql-query-editor .CodeMirror')"
+        page.wait(lambda d: d.execute_script(f"return !!{editor}"))
+        subscription = "subscription { graphChanged { version articles } }"
+        browser.execute_script(f"{editor}.CodeMirror.setValue(arguments[0])", subscription)
+        page.find(".graphiql-execute-button").click()
+        # A reload (SIGHUP) sends the event; again each second until one arrives, as the
+        # first may come before the websocket is open.
+        response = "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+        deadline = time.monotonic() + 20
+        while not browser.execute_script(f"return {response}") and time.monotonic() < deadline:
+            server.process.send_signal(signal.SIGHUP)
+            time.sleep(1)
+        result = browser.execute_script(f"return JSON.parse({response})")
+        assert result["data"]["graphChanged"]["articles"] == 52
+        assert result["data"]["graphChanged"]["version"] >= 2
+        assert _console_errors(browser) == []
 
 
 # ---------------------------------------------------------------- learning paths

@@ -13,7 +13,7 @@ from kgraph import model
 from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
 from kgraph.api.pagination import DEFAULT_FIRST, Page, encode_cursor, page_size, paginate
-from kgraph.corpus import normalise_answer
+from kgraph.corpus import normalise_answer, render_answer
 from kgraph.graph import KnowledgeGraph, curation, prerequisites, queries, search
 
 if TYPE_CHECKING:
@@ -178,6 +178,15 @@ class Article:
     @strawberry.field(description="The answer as the file writes it (escaped line breaks).")
     def answer_raw(self) -> str:
         return self._article.answer_raw
+
+    @strawberry.field(
+        description="The answer as HTML, safe to insert into a page: its Markdown"
+        " (CommonMark and tables) rendered, raw HTML escaped, links to javascript: and"
+        " the like left as text. Maths is an element of class `math`, `inline` ($…$,"
+        " \\(…\\)) or `display` ($$…$$, \\[…\\]), holding its TeX for KaTeX to typeset."
+    )
+    def answer_html(self) -> str:
+        return render_answer(normalise_answer(self._article.answer_raw))
 
     @strawberry.field(description="The one-line summary (seo.page_description).")
     def description(self) -> str | None:

@@ -127,173 +127,21 @@
     return `<a class="chip" href="${link(["topic", key])}"><span class="dot" style="background:${topicColour(key)}"></span>${esc(name)}</a>`;
   }
 
-  // ---------------------------------------------------------------- Markdown
-
-  const FENCE = /^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)\s*$/;
-  const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
-  const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
-  const LIST_ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
-  const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
-  const QUOTE = /^\s{0,3}&gt;\s?(.*)$/;
+  // ---------------------------------------------------------------- answers
 
   /**
-   * Answer Markdown → HTML. The source is escaped first, so no tag of the
-   * source survives; then paragraphs (line breaks kept), headings, emphasis,
-   * inline code, code fences, lists, tables and quotes. LaTeX stays as text.
+   * Show an answer: the server renders it (Article.answerHtml: Markdown by
+   * markdown-it-py, raw HTML escaped), KaTeX typesets its maths in the page,
+   * and its links open apart from the explorer.
    */
-  function renderMarkdown(source) {
-    const lines = esc(String(source ?? "").replace(/\r\n?/g, "\n").replace(/\u0000/g, "")).split(
-      "\n",
-    );
-    const out = [];
-    let i = 0;
-    const startsBlock = (line, next) =>
-      FENCE.test(line) ||
-      HEADING.test(line) ||
-      RULE.test(line) ||
-      LIST_ITEM.test(line) ||
-      QUOTE.test(line) ||
-      (line.includes("|") && next !== undefined && TABLE_RULE.test(next) && next.includes("-"));
-    while (i < lines.length) {
-      const line = lines[i];
-      let m;
-      if (!line.trim()) {
-        i += 1;
-      } else if ((m = line.match(FENCE))) {
-        const fence = m[1];
-        const body = [];
-        i += 1;
-        while (i < lines.length && !lines[i].trim().startsWith(fence)) body.push(lines[i++]);
-        i += 1;
-        const lang = m[2] ? ` class="language-${m[2]}"` : "";
-        out.push(`<pre><code${lang}>${body.join("\n")}</code></pre>`);
-      } else if ((m = line.match(HEADING))) {
-        // The article title is the page's h1: the answer's headings sit below it.
-        const level = Math.min(m[1].length + 2, 6);
-        out.push(`<h${level}>${inline(m[2])}</h${level}>`);
-        i += 1;
-      } else if (RULE.test(line)) {
-        out.push("<hr>");
-        i += 1;
-      } else if (line.includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]) && lines[i + 1].includes("-")) {
-        i = table(lines, i, out);
-      } else if (LIST_ITEM.test(line)) {
-        i = list(lines, i, out);
-      } else if (QUOTE.test(line)) {
-        const body = [];
-        while (i < lines.length && (m = lines[i].match(QUOTE))) {
-          body.push(m[1]);
-          i += 1;
-        }
-        out.push(`<blockquote>${inline(body.join("\n"))}</blockquote>`);
-      } else {
-        const body = [line];
-        i += 1;
-        while (i < lines.length && lines[i].trim() && !startsBlock(lines[i], lines[i + 1])) {
-          body.push(lines[i]);
-          i += 1;
-        }
-        const text = body.join("\n");
-        const display = /^\s*\$\$[\s\S]*\$\$\s*$/.test(text) && text.trim().indexOf("$$", 2) === text.trim().length - 2;
-        out.push(display ? `<div>${inline(text)}</div>` : `<p>${inline(text)}</p>`);
-      }
+  function showAnswer(box, html) {
+    box.innerHTML = html;
+    for (const a of box.querySelectorAll("a[href]")) {
+      a.rel = "noopener noreferrer nofollow";
+      a.target = "_blank";
     }
-    return out.join("\n");
-  }
-
-  function cells(row) {
-    const inner = row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "");
-    return inner.split(/(?<!\\)\|/).map((cell) => cell.trim().replace(/\\\|/g, "|"));
-  }
-
-  function table(lines, i, out) {
-    const head = cells(lines[i]);
-    const aligns = cells(lines[i + 1]).map((c) =>
-      c.startsWith(":") && c.endsWith(":") ? "center" : c.endsWith(":") ? "right" : c.startsWith(":") ? "left" : "",
-    );
-    const style = (k) => (aligns[k] ? ` style="text-align:${aligns[k]}"` : "");
-    const rows = [];
-    i += 2;
-    while (i < lines.length && lines[i].trim() && lines[i].includes("|")) rows.push(cells(lines[i++]));
-    const th = head.map((c, k) => `<th${style(k)}>${inline(c)}</th>`).join("");
-    const body = rows
-      .map((r) => `<tr>${head.map((_, k) => `<td${style(k)}>${inline(r[k] ?? "")}</td>`).join("")}</tr>`)
-      .join("");
-    out.push(`<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`);
-    return i;
-  }
-
-  function list(lines, i, out) {
-    const html = [];
-    const stack = []; // open lists: {indent, tag}
-    while (i < lines.length) {
-      const line = lines[i];
-      if (!line.trim()) {
-        let j = i + 1;
-        while (j < lines.length && !lines[j].trim()) j += 1;
-        if (j < lines.length && LIST_ITEM.test(lines[j])) {
-          i = j;
-          continue;
-        }
-        break;
-      }
-      const m = line.match(LIST_ITEM);
-      if (!m) {
-        if (/^\s+\S/.test(line) && !FENCE.test(line)) {
-          // An indented line goes on with the item above.
-          html.push(`<br>${inline(line.trim())}`);
-          i += 1;
-          continue;
-        }
-        break;
-      }
-      const indent = m[1].replace(/\t/g, "    ").length;
-      const tag = /\d/.test(m[2]) ? "ol" : "ul";
-      const top = stack[stack.length - 1];
-      if (!top || indent > top.indent) {
-        const number = parseInt(m[2], 10);
-        const start = tag === "ol" && number !== 1 ? ` start="${number}"` : "";
-        html.push(`<${tag}${start}>`);
-        stack.push({ indent, tag });
-      } else {
-        while (stack.length > 1 && indent < stack[stack.length - 1].indent) {
-          html.push(`</li></${stack.pop().tag}>`);
-        }
-        html.push("</li>");
-        if (stack[stack.length - 1].tag !== tag) {
-          html.push(`</${stack.pop().tag}><${tag}>`);
-          stack.push({ indent, tag });
-        }
-      }
-      html.push(`<li>${inline(m[3])}`);
-      i += 1;
-    }
-    while (stack.length) html.push(`</li></${stack.pop().tag}>`);
-    out.push(html.join(""));
-    return i;
-  }
-
-  /** Inline Markdown of escaped text: code and math are set aside first, kept as written. */
-  function inline(text) {
-    const kept = [];
-    const keep = (html) => `\u0000${kept.push(html) - 1}\u0000`;
-    let s = text
-      .replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_, __, code) => keep(`<code>${code.trim()}</code>`))
-      .replace(/\$\$([\s\S]+?)\$\$/g, (all) => keep(`<span class="math math-display">${all}</span>`))
-      .replace(/\$(?!\s)([^$\n]+?)(?<!\s)\$/g, (all) => keep(`<span class="math">${all}</span>`))
-      .replace(/\\\(([\s\S]+?)\\\)/g, (all) => keep(`<span class="math">${all}</span>`))
-      .replace(/\\\[([\s\S]+?)\\\]/g, (all) => keep(`<span class="math math-display">${all}</span>`));
-    s = s
-      .replace(/\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^)\s]+)\)/g, (_, label, url) =>
-        keep(`<a href="${url}" rel="noopener noreferrer nofollow" target="_blank">${label}</a>`),
-      )
-      .replace(/\*\*(?=\S)([\s\S]*?\S)\*\*/g, "<strong>$1</strong>")
-      .replace(/(^|[^\w])__(?=\S)([\s\S]*?\S)__(?!\w)/g, "$1<strong>$2</strong>")
-      .replace(/(^|[^*\w])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![*\w])/g, "$1<em>$2</em>")
-      .replace(/(^|[^\w])_(?=[^\s_])([^_\n]*?[^\s_])_(?!\w)/g, "$1<em>$2</em>")
-      .replace(/~~(?=\S)([^~\n]*?\S)~~/g, "<del>$1</del>")
-      .replace(/\n/g, "<br>\n");
-    return s.replace(/\u0000(\d+)\u0000/g, (_, n) => kept[Number(n)]);
+    // The bundle of KaTeX (/static/dist/katex.js), built from the npm package by make web.
+    if (window.kgraphMaths) window.kgraphMaths.typeset(box);
   }
 
   // ---------------------------------------------------------------- colours
@@ -769,7 +617,7 @@
   }
 
   const ARTICLE_QUERY = `query Article($id: Int!) { article(id: $id) {
-    id title question answer description keywords subject url date score noIndex inDegree outDegree
+    id title question answerHtml description keywords subject url date score noIndex inDegree outDegree
     topics { key name } copies { path url subject }
     links { rank target { id title topics { key } } wanted { id title url } }
     backlinks(first: 50) { id title topics { key } } }
@@ -872,10 +720,11 @@
       : "";
     box.innerHTML =
       `<h1 id="article-title">${esc(article.title)}</h1><div class="row">${article.topics.map(topicChip).join("")}</div>` +
-      `<div class="meta">${meta}</div>${question}<div class="answer" id="answer">${renderMarkdown(article.answer)}</div>${keywords}` +
+      `<div class="meta">${meta}</div>${question}<div class="answer" id="answer"></div>${keywords}` +
       `<p class="small muted">Files: ${article.copies.map((c) => `<span class="mono">${esc(c.path)}</span>`).join(", ")}</p>` +
       `<div class="row"><a class="button quiet" href="${link(["path", article.id])}">Learning path from here</a>` +
       `<a class="button quiet" href="${link(["topic", article.topics[0]?.key ?? ""], { start: article.id })}">Read its topic from here</a></div>`;
+    showAnswer(document.getElementById("answer"), article.answerHtml);
     document.getElementById("links").innerHTML = article.links.length
       ? `<ol class="links" id="link-list">${article.links
           .map((l) =>

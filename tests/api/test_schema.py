@@ -68,7 +68,7 @@ def error(result: Any) -> str:
 
 
 ARTICLE_FIELDS = """
-  id title question answer answerRaw description keywords date score noIndex
+  id title question answer answerRaw answerHtml description keywords date score noIndex
   subject url topics { key name } copies { path url subject }
   links { rank target { id } wanted { id title subject url referrers { id } } }
   backlinks { id } inDegree outDegree
@@ -81,6 +81,7 @@ def test_article_by_id_has_every_field(run: Run, seeds_graph: KnowledgeGraph) ->
     assert article["question"] == article["title"]
     assert "\n\n- **3 Na⁺ ions out of the cell**\n" in article["answer"]
     assert "\\n\\n- **3 Na⁺" in article["answerRaw"]
+    assert "<li><strong>3 Na⁺ ions out of the cell</strong>" in article["answerHtml"]
     assert article["description"].startswith("The sodium-potassium pump utilizes ATP")
     assert article["keywords"][:2] == ["ATP", "sodium-potassium pump"]
     assert (article["date"], article["score"], article["noIndex"]) == ("2025-02-04", -1.0, False)
