@@ -38,9 +38,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from kgraph import __version__
 from kgraph.admission import Admission
 from kgraph.api import Context, create_schema
-from kgraph.api.guard import BODY_KEY, RequestGuard
+from kgraph.api.guard import RequestGuard
 from kgraph.api.limits import MAX_RESPONSE_BYTES
-from kgraph.api.prepared import PreparedQueries
 from kgraph.api.sockets import SocketGuard
 from kgraph.graph.curation import curation_report
 from kgraph.headers import SecurityHeaders
@@ -144,47 +143,7 @@ def _is_subscription(query: str, operation_name: str | None) -> bool:
 
 
 class _GraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view, handing each request the graph of that moment.
-
-    A POST of a prepared query (:mod:`kgraph.api.prepared`) is answered
-    without the view's request handling too: its JSON body is the one the
-    guard in front already decoded and checked.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not await self._run_prepared(scope, receive, send):
-            await super().__call__(scope, receive, send)
-
-    async def _run_prepared(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Answer a POST of a prepared query; ``False`` leaves the request to strawberry."""
-        body = scope.get(BODY_KEY)
-        prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
-        if not isinstance(body, dict) or prepared is None:
-            return False
-        # Strawberry refuses extensions that are no object with a 400: it answers those.
-        if not isinstance(body.get("extensions"), dict | None):
-            return False
-        context = _context(scope["app"].state.kgraph, scope)
-        result = await prepared.run(
-            body.get("query"), body.get("operationName"), body.get("variables"), context, scope
-        )
-        if result is None:
-            return False
-        payload = self.encode_json(await self.process_result(Request(scope, receive), result))
-        content = payload.encode() if isinstance(payload, str) else payload
-        # The response strawberry's view gives (a Starlette JSON response), sent as is.
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(content)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
-        return True
+    """Strawberry's ASGI view, handing each request the graph of that moment."""
 
     async def execute_operation(
         self,
@@ -196,18 +155,6 @@ class _GraphQL(GraphQL[Context, None]):
         sub_response: Any,
     ) -> Any:
         query = getattr(request_data, "query", None)
-        prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
-        # A POST the guard decoded was offered to the prepared queries already (__call__).
-        if prepared is not None and BODY_KEY not in request.scope:
-            result = await prepared.run(
-                query,
-                getattr(request_data, "operation_name", None),
-                getattr(request_data, "variables", None),
-                context,
-                request.scope,
-            )
-            if result is not None:
-                return result
         # Only a query naming a subscription is parsed here (twice, then).
         if (
             isinstance(query, str)

@@ -20,12 +20,10 @@ from strawberry.types import ExecutionContext
 from kgraph import __version__
 from kgraph.api.context import Context
 from kgraph.api.curation import Curation
-from kgraph.api.direct import resolve_plain_fields_directly
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.offload import graph_work
 from kgraph.api.operations import NoteOperation
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
-from kgraph.api.prepared import PreparedQueries, PrepareQueries
 from kgraph.api.related import SimilarConnection, related_page
 from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
@@ -315,19 +313,13 @@ class _Protections(AddValidationRules):
 class KgraphSchema(strawberry.Schema):
     """The schema of :func:`create_schema`, with what its requests share."""
 
-    def __init__(
-        self, *args: Any, validator: Validator, direct: bool = True, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, validator: Validator, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: Validates the requests' documents (:class:`ValidateOffLoop`), against this schema.
         self.validator = validator
         validator.bind(str(self))
         #: Shared by every request this schema serves: see :data:`GRAPH_WORKERS`.
         self.graph_work = anyio.CapacityLimiter(GRAPH_WORKERS)
-        #: The query texts that passed the full pipeline, run again without it.
-        self.prepared = PreparedQueries(self, _mask_errors())
-        #: The fields whose methods graphql-core calls without strawberry's wrapping.
-        self.direct_fields = resolve_plain_fields_directly(self) if direct else []
 
     def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
         extensions = super().get_extensions(sync)
@@ -364,12 +356,8 @@ def _mask_errors() -> MaskErrors:
     )
 
 
-def create_schema(*, introspection: bool = True, direct: bool = True) -> KgraphSchema:
-    """Build the schema with its protections and caches; ``introspection=False`` refuses it.
-
-    ``direct=False`` leaves every field to strawberry's own resolver wrapping
-    (:mod:`kgraph.api.direct`): the reference the direct resolvers are tested against.
-    """
+def create_schema(*, introspection: bool = True) -> KgraphSchema:
+    """Build the schema with its protections and caches; ``introspection=False`` refuses it."""
     validator = Validator()
     extensions: list[type[SchemaExtension] | Any] = [
         *(() if introspection else (_NoIntrospection,)),
@@ -380,12 +368,10 @@ def create_schema(*, introspection: bool = True, direct: bool = True) -> KgraphS
         ParserCache,
         lambda: ValidateOffLoop(validator),
         CostLimiter,
-        PrepareQueries,
     ]
     return KgraphSchema(
         query=Query,
         subscription=Subscription,
         extensions=extensions,
         validator=validator,
-        direct=direct,
     )
