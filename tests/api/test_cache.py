@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
-from conftest import SEEDS, kgraph_server
+from conftest import SEEDS, article_text, kgraph_server
+from kgraph.api.cache import Answer, Answers
+from kgraph.app import create_app
+from kgraph.graph import KnowledgeGraph
+from kgraph.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +75,17 @@ def _post(base: str, body: dict[str, Any]) -> tuple[int, str, Any]:
     return response.status_code, media, response.json() if "json" in media else response.text
 
 
+def _exactly(response: httpx.Response) -> tuple[int, str | None, str | None, bytes]:
+    """What must not change between repeats: status, media type, length and the bytes."""
+    headers = response.headers
+    return (
+        response.status_code,
+        headers.get("content-type"),
+        headers.get("content-length"),
+        response.content,
+    )
+
+
 #: Cases strawberry refuses before GraphQL runs, with a 400 and a plain-text reason.
 _REFUSED = {"unknown operation", "operation name a list"}
 
@@ -76,9 +96,27 @@ def test_a_repeated_request_gets_the_same_answer(
 ) -> None:
     # A text of its own, so that the first request is answered afresh.
     body = {**body, "query": f"{body['query']} # {name}"}
-    first = _post(base, body)
-    assert [_post(base, body) for _ in range(2)] == [first, first]
-    assert first[0] == (400 if name in _REFUSED else 200)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        answers = [_exactly(client.post("/graphql", json=body)) for _ in range(3)]
+    assert answers == [answers[0]] * 3
+    assert answers[0][0] == (400 if name in _REFUSED else 200)
+    assert answers[0][1] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [(name, body) for name, body in CASES if isinstance(body.get("operationName"), str | None)],
+    ids=[name for name, body in CASES if isinstance(body.get("operationName"), str | None)],
+)
+def test_a_repeated_get_gets_the_same_answer(base: str, name: str, body: dict[str, Any]) -> None:
+    params = {"query": f"{body['query']} # GET {name}"}
+    if "variables" in body:
+        params["variables"] = json.dumps(body["variables"])
+    if body.get("operationName") is not None:
+        params["operationName"] = body["operationName"]
+    with httpx.Client(base_url=base, timeout=30) as client:
+        answers = [_exactly(client.get("/graphql", params=params)) for _ in range(3)]
+    assert answers == [answers[0]] * 3
 
 
 def test_extensions_that_are_no_object_are_refused_also_when_repeated(base: str) -> None:
@@ -120,3 +158,153 @@ def test_repeated_operations_are_counted_in_metrics(base: str) -> None:
     for _ in range(3):
         _post(base, {"query": TWO_OPERATIONS, "operationName": "Two"})
     assert answered() == before + 3
+
+
+def test_a_get_answer_is_tagged_and_revalidated(base: str) -> None:
+    params = {"query": ARTICLE, "variables": json.dumps({"id": 168904})}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        first = client.get("/graphql", params=params)
+        etag = first.headers["etag"]
+        assert etag.startswith('W/"')
+        assert first.headers["cache-control"] == "no-cache"
+        again = client.get("/graphql", params=params, headers={"if-none-match": etag})
+        assert (again.status_code, again.content) == (304, b"")
+        assert again.headers["etag"] == etag
+        listed = client.get("/graphql", params=params, headers={"if-none-match": f'"x", {etag}'})
+        assert listed.status_code == 304
+        other = client.get("/graphql", params=params, headers={"if-none-match": '"other"'})
+        assert (other.status_code, other.content) == (200, first.content)
+        # Another article, another tag; a POST is not tagged.
+        params["variables"] = json.dumps({"id": 168912})
+        assert client.get("/graphql", params=params).headers["etag"] != etag
+        posted = client.post("/graphql", json={"query": ARTICLE, "variables": {"id": 168904}})
+        assert posted.content == first.content
+        assert "etag" not in posted.headers
+        # Errors are not tagged: they are answered afresh each time.
+        failing = client.get("/graphql", params={"query": "{ article(id: 1) { nope } }"})
+        assert "etag" not in failing.headers
+
+
+def test_a_304_is_counted_as_its_operation(base: str) -> None:
+    query = "query Tagged { stats { articles } }"
+    with httpx.Client(base_url=base, timeout=30) as client:
+        etag = client.get("/graphql", params={"query": query}).headers["etag"]
+        for _ in range(2):
+            response = client.get(
+                "/graphql", params={"query": query}, headers={"if-none-match": etag}
+            )
+            assert response.status_code == 304
+        # Counted once the request ends, which can be after its client has its answer.
+        counted = 'kgraph_requests_total{operation="Tagged",status="304"} 2.0'
+        deadline = time.monotonic() + 5
+        while counted not in (metrics := client.get("/metrics").text):
+            assert time.monotonic() < deadline, metrics
+            time.sleep(0.05)
+
+
+def test_large_answers_are_gzipped_when_asked(base: str) -> None:
+    query = '{ topicGraph(key: "biology") { nodes { id label } edges { source target } } }'
+    with httpx.Client(base_url=base, timeout=30) as client:
+        plain = client.post(
+            "/graphql", json={"query": query}, headers={"accept-encoding": "identity"}
+        )
+        assert "content-encoding" not in plain.headers
+        assert len(plain.content) > 1024
+        for _ in range(2):  # afresh, then from the cache
+            zipped = client.post(
+                "/graphql", json={"query": query}, headers={"accept-encoding": "gzip"}
+            )
+            assert zipped.headers["content-encoding"] == "gzip"
+            assert int(zipped.headers["content-length"]) < len(plain.content)
+            assert zipped.content == plain.content  # httpx unzips
+        small = client.post(
+            "/graphql", json={"query": "{ stats { files } }"}, headers={"accept-encoding": "gzip"}
+        )
+        assert "content-encoding" not in small.headers
+
+
+def test_repeated_queries_are_answered_from_the_cache(seeds_graph: KnowledgeGraph) -> None:
+    app = create_app(Settings(corpus=SEEDS))
+    answers: Answers = app.state.answers
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://kgraph") as client,
+        ):
+            with anyio.fail_after(30):
+                while (await client.get("/readyz")).status_code != 200:
+                    await anyio.sleep(0.02)
+            body = {"query": ARTICLE, "variables": {"id": 168904}}
+            first = await client.post("/graphql", json=body)
+            assert (len(answers), answers.hits) == (1, 0)
+            # The same request, spelled otherwise (other spacing, GET): the same answer.
+            same = await client.post(
+                "/graphql",
+                content=json.dumps(body, indent=2),
+                headers={"content-type": "application/json"},
+            )
+            got = await client.get(
+                "/graphql", params={"query": ARTICLE, "variables": '{"id": 168904}'}
+            )
+            assert same.content == got.content == first.content
+            assert (len(answers), answers.hits) == (1, 2)
+            # Other variables, an error, a subscription: not the same, or not kept.
+            await client.post("/graphql", json={**body, "variables": {"id": 168912}})
+            await client.post("/graphql", json={**body, "variables": {"id": -1}})
+            await client.post("/graphql", json={"query": "{ article(id: 1) { nope } }"})
+            await client.post(
+                "/graphql", json={"query": "subscription { graphChanged { version } }"}
+            )
+            assert (len(answers), answers.hits) == (3, 2)
+
+    anyio.run(scenario)
+
+
+def _answer(body: bytes) -> Answer:
+    return Answer(headers=(), body=body, etag=b"", note={})
+
+
+def test_answers_keep_one_generation_within_their_budget() -> None:
+    size = _answer(b"x" * 100).size
+    answers = Answers(budget=3 * size, largest=size)
+    assert answers.get(1, "a") is None
+    for key in "abc":
+        answers.put(1, key, _answer(b"x" * 100))
+    assert answers.get(1, "a") is not None  # now the most recently used
+    answers.put(1, "d", _answer(b"x" * 100))
+    assert [key for key in "abcd" if answers.get(1, key) is not None] == ["a", "c", "d"]
+    assert answers.size == 3 * size
+    answers.put(1, "e", _answer(b"x" * 101))  # over the largest kept
+    assert answers.get(1, "e") is None
+    # An answer of a generation no longer served is not kept; a new one empties the cache.
+    answers.put(0, "f", _answer(b"x"))
+    assert answers.get(1, "f") is None
+    assert answers.get(2, "a") is None
+    assert (len(answers), answers.size) == (0, 0)
+
+
+def test_a_reload_starts_a_new_generation(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    query = "{ stats { graphVersion articles } }"
+    with kgraph_server("--corpus", str(corpus)) as server:
+        params = {"query": query}
+        first = httpx.get(f"{server.base}/graphql", params=params)
+        assert first.json()["data"]["stats"] == {"graphVersion": 1, "articles": 52}
+        assert httpx.get(f"{server.base}/graphql", params=params).content == first.content
+        (corpus / "biology" / "new-one.md").write_text(article_text(990001))
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{server.base}/readyz").json().get("graph_version") != 2:
+            assert time.monotonic() < deadline, server.output
+            time.sleep(0.05)
+        after = httpx.get(
+            f"{server.base}/graphql",
+            params=params,
+            headers={"if-none-match": first.headers["etag"]},
+        )
+        assert after.status_code == 200
+        assert after.json()["data"]["stats"] == {"graphVersion": 2, "articles": 53}
+        assert after.headers["etag"] != first.headers["etag"]
