@@ -42,6 +42,7 @@ from kgraph.api import Context, create_schema
 from kgraph.api.cache import Answers, ResponseCache
 from kgraph.api.guard import RequestGuard
 from kgraph.api.limits import MAX_RESPONSE_BYTES
+from kgraph.api.persisted import PersistedQueries
 from kgraph.api.sockets import SocketGuard
 from kgraph.graph.curation import curation_report
 from kgraph.headers import SecurityHeaders
@@ -319,7 +320,9 @@ def create_app(settings: Settings) -> Starlette:
             # First: nearly every request is one, and routes are tried in order.
             Route(
                 "/graphql",
-                _UntilReady(ResponseCache(graphql, state.generation, answers), state),
+                _UntilReady(
+                    PersistedQueries(ResponseCache(graphql, state.generation, answers)), state
+                ),
                 methods=["GET", "POST"],
             ),
             Route("/", index),

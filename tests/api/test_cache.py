@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import signal
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import SEEDS, article_text, kgraph_server
 from kgraph.api.cache import Answer, Answers
+from kgraph.api.persisted import QueryTexts
 from kgraph.app import create_app
 from kgraph.graph import KnowledgeGraph
 from kgraph.settings import Settings
@@ -27,6 +29,7 @@ def base() -> Iterator[str]:
         yield server.base
 
 
+ARTICLE_TITLE = "What is the role of ATP in the sodium-potassium pump?"
 ARTICLE = "query($id: Int) { article(id: $id) { id title url inDegree topics { key } } }"
 TWO_OPERATIONS = (
     "query One { article(id: 168904) { title } } query Two { stats { articles links } }"
@@ -308,3 +311,87 @@ def test_a_reload_starts_a_new_generation(tmp_path: Path) -> None:
         assert after.status_code == 200
         assert after.json()["data"]["stats"] == {"graphVersion": 2, "articles": 53}
         assert after.headers["etag"] != first.headers["etag"]
+
+
+def _persisted(sha256: str) -> dict[str, Any]:
+    return {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+
+
+def test_a_persisted_query_round_trip(base: str) -> None:
+    query = "query Persisted($id: Int) { article(id: $id) { id title } }"
+    sha256 = hashlib.sha256(query.encode()).hexdigest()
+    variables = {"id": 168904}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        # Unknown: the client is told so, and sends the text with its hash.
+        unknown = client.post(
+            "/graphql", json={"variables": variables, "extensions": _persisted(sha256)}
+        )
+        assert unknown.status_code == 200
+        assert unknown.json() == {
+            "errors": [
+                {
+                    "message": "PersistedQueryNotFound",
+                    "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+                }
+            ]
+        }
+        full = client.post(
+            "/graphql",
+            json={"query": query, "variables": variables, "extensions": _persisted(sha256)},
+        )
+        assert full.json() == {"data": {"article": {"id": 168904, "title": ARTICLE_TITLE}}}
+        # Known now: by hash alone, over POST and GET (a short URL with an ETag).
+        by_hash = client.post(
+            "/graphql", json={"variables": variables, "extensions": _persisted(sha256)}
+        )
+        assert by_hash.content == full.content
+        params = {"variables": json.dumps(variables), "extensions": json.dumps(_persisted(sha256))}
+        got = client.get("/graphql", params=params)
+        assert (got.status_code, got.content) == (200, full.content)
+        assert "etag" in got.headers
+        again = client.get(
+            "/graphql", params=params, headers={"if-none-match": got.headers["etag"]}
+        )
+        assert again.status_code == 304
+        other = client.get(
+            "/graphql",
+            params={**params, "variables": json.dumps({"id": 168912})},
+        )
+        assert other.json()["data"]["article"]["id"] == 168912
+        metrics = client.get("/metrics").text
+    assert 'kgraph_requests_total{operation="Persisted",status="200"}' in metrics
+
+
+def test_a_persisted_query_is_checked(base: str) -> None:
+    query = "{ stats { files } }"
+    with httpx.Client(base_url=base, timeout=30) as client:
+        wrong = client.post("/graphql", json={"query": query, "extensions": _persisted("0" * 64)})
+        assert wrong.status_code == 400
+        assert wrong.json()["errors"][0]["message"] == "provided sha does not match query"
+        # Nothing was kept under the wrong hash.
+        assert (
+            client.post("/graphql", json={"extensions": _persisted("0" * 64)}).json()["errors"][0][
+                "message"
+            ]
+            == "PersistedQueryNotFound"
+        )
+        for odd in ({"version": 2, "sha256Hash": "0" * 64}, {"version": 1}, "x"):
+            refused = client.post(
+                "/graphql", json={"query": query, "extensions": {"persistedQuery": odd}}
+            )
+            assert refused.status_code == 400
+            assert "persistedQuery" in refused.json()["errors"][0]["message"]
+        # Other extensions are no business of the protocol.
+        plain = client.post("/graphql", json={"query": query, "extensions": {"tracing": True}})
+        assert plain.json() == {"data": {"stats": {"files": 53}}}
+
+
+def test_query_texts_keep_the_most_recently_used() -> None:
+    texts = QueryTexts(budget=30)
+    for name in "abc":
+        texts.add(name, name * 10)
+    assert texts.get("a") == "a" * 10
+    texts.add("d", "d" * 10)
+    assert [name for name in "abcd" if texts.get(name)] == ["a", "c", "d"]
+    texts.add("e", "e" * 31)  # larger than the whole budget
+    assert (len(texts), texts.size) == (3, 30)
