@@ -11,7 +11,8 @@ second executor beside strawberry's.
 
 Kept: answers of queries (not subscriptions, nor mutations if any come) that
 are 200 and hold no error (errors go through the pipeline each time, logged
-and masked as on the first), at most :data:`MAX_ANSWER_BYTES` each and
+and masked as on the first) nor a result cut short by a time bound (a
+resolver says so with :data:`PARTIAL_KEY`), at most :data:`MAX_ANSWER_BYTES` each and
 :data:`MAX_CACHE_BYTES` together, the least recently used dropped first. The
 graph's version and its reload error (``stats`` tells it) make a generation:
 the first request of a new one empties the cache.
@@ -40,6 +41,7 @@ __all__ = [
     "CACHE_CONTROL",
     "MAX_ANSWER_BYTES",
     "MAX_CACHE_BYTES",
+    "PARTIAL_KEY",
     "Answer",
     "Answers",
     "GraphQLRequest",
@@ -56,6 +58,9 @@ MAX_CACHE_BYTES = 64 * 1024 * 1024
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 #: Stored by anyone, but checked again before each use: a reload may change it.
 CACHE_CONTROL = b"no-cache"
+#: Where, in the request's ASGI scope, a resolver notes that its result depends
+#: on time (a search cut by its time bound): the answer is then not kept.
+PARTIAL_KEY = "kgraph.partial"
 #: What a key costs besides its variables (tuple, hash text, bookkeeping), roughly.
 _KEY_BYTES = 200
 
@@ -254,6 +259,7 @@ class _Keeper:
                 message["status"] == 200
                 and note.get("query") is True
                 and not note.get("errors")
+                and not self.scope.get(PARTIAL_KEY)
                 and headers.get(b"content-type", b"").startswith(b"application/json")
             ):
                 self.start = message  # held back until the body is complete

@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from kgraph import __version__
+from kgraph.api.cache import PARTIAL_KEY
 from kgraph.api.context import Context
 from kgraph.api.curation import Curation
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
@@ -184,6 +185,9 @@ class Query:
         found = await graph_work(
             info, lambda: paths.find_learning_paths(kg, from_, to, most, chosen)
         )
+        if not found.complete:
+            # Cut by the time bound: another time, the same request may find more.
+            info.context.scope[PARTIAL_KEY] = True
         return [LearningPath.of(kg, path, found.complete) for path in found.paths]
 
     @strawberry.field(

@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from conftest import SEEDS, article_text, kgraph_server
-from kgraph.api.cache import Answer, Answers
+from kgraph.api.cache import PARTIAL_KEY, Answer, Answers, ResponseCache
 from kgraph.api.persisted import QueryTexts
 from kgraph.app import create_app
 from kgraph.graph import KnowledgeGraph
+from kgraph.observe import SCOPE_KEY
 from kgraph.settings import Settings
 
 
@@ -395,3 +396,40 @@ def test_query_texts_keep_the_most_recently_used() -> None:
     assert [name for name in "abcd" if texts.get(name)] == ["a", "c", "d"]
     texts.add("e", "e" * 31)  # larger than the whole budget
     assert (len(texts), texts.size) == (3, 30)
+
+
+@pytest.mark.parametrize(
+    ("note", "partial", "kept"),
+    [
+        ({"operation": None, "errors": 0, "query": True}, False, True),
+        ({"operation": None, "errors": 0, "query": True}, True, False),  # cut by a time bound
+        ({"operation": None, "errors": 1, "query": True}, False, False),
+        ({"operation": None, "errors": 0, "query": False}, False, False),  # a mutation
+        ({}, False, False),  # refused before GraphQL ran
+    ],
+)
+def test_only_whole_answers_of_queries_are_kept(
+    note: dict[str, Any], partial: bool, kept: bool
+) -> None:
+    async def view(scope: Any, receive: Any, send: Any) -> None:
+        scope[SCOPE_KEY] = note
+        if partial:
+            scope[PARTIAL_KEY] = True
+        body = b'{"data":{}}'
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"11")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    answers = Answers()
+    cache = ResponseCache(view, lambda: 1, answers)
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "query_string": b"query=%7Bx%7D", "headers": []}
+    anyio.run(cache, scope, receive, send)
+    assert (len(answers), sent[-1]["body"]) == (int(kept), b'{"data":{}}')
