@@ -40,7 +40,7 @@ from kgraph import __version__
 from kgraph.admission import Admission
 from kgraph.api import Context, create_schema
 from kgraph.api.cache import Answers, ResponseCache
-from kgraph.api.guard import RequestGuard
+from kgraph.api.guard import Deadline, RequestGuard
 from kgraph.api.limits import MAX_RESPONSE_BYTES
 from kgraph.api.persisted import PersistedQueries
 from kgraph.api.sockets import SocketGuard
@@ -306,7 +306,6 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(
             RequestGuard,
             path="/graphql",
-            timeout=settings.request_timeout,
             body_timeout=settings.header_timeout,
         )
     )
@@ -321,7 +320,14 @@ def create_app(settings: Settings) -> Starlette:
             Route(
                 "/graphql",
                 _UntilReady(
-                    PersistedQueries(ResponseCache(graphql, state.generation, answers)), state
+                    PersistedQueries(
+                        ResponseCache(
+                            Deadline(graphql, timeout=settings.request_timeout),
+                            state.generation,
+                            answers,
+                        )
+                    ),
+                    state,
                 ),
                 methods=["GET", "POST"],
             ),

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kgraph.api.guard import BODY_KEY
+from kgraph.api.guard import BODY_KEY, PARTIAL_KEY
 from kgraph.observe import SCOPE_KEY
 
 __all__ = [
@@ -58,9 +58,6 @@ MAX_CACHE_BYTES = 64 * 1024 * 1024
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 #: Stored by anyone, but checked again before each use: a reload may change it.
 CACHE_CONTROL = b"no-cache"
-#: Where, in the request's ASGI scope, a resolver notes that its result depends
-#: on time (a search cut by its time bound): the answer is then not kept.
-PARTIAL_KEY = "kgraph.partial"
 #: What a key costs besides its variables (tuple, hash text, bookkeeping), roughly.
 _KEY_BYTES = 200
 
