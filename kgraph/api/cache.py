@@ -42,6 +42,7 @@ __all__ = [
     "MAX_ANSWER_BYTES",
     "MAX_CACHE_BYTES",
     "PARTIAL_KEY",
+    "REQUEST_KEY",
     "Answer",
     "Answers",
     "GraphQLRequest",
@@ -58,6 +59,8 @@ MAX_CACHE_BYTES = 64 * 1024 * 1024
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 #: Stored by anyone, but checked again before each use: a reload may change it.
 CACHE_CONTROL = b"no-cache"
+#: Where :func:`request_of` keeps the request it read, in the request's ASGI scope.
+REQUEST_KEY = "kgraph.request"
 #: What a key costs besides its variables (tuple, hash text, bookkeeping), roughly.
 _KEY_BYTES = 200
 
@@ -82,12 +85,22 @@ def request_of(scope: Scope) -> GraphQLRequest | None:
     """The GraphQL request of ``scope``, when it has the shape strawberry answers.
 
     ``None`` for anything else (no query, values of the wrong type, a form
-    strawberry refuses): strawberry answers those.
+    strawberry refuses): strawberry answers those. Read once, then kept in the
+    scope (at :data:`REQUEST_KEY`).
 
     >>> scope = {"method": "GET", "query_string": b"query=%7B+stats+%7B+files+%7D+%7D"}
     >>> request_of(scope).query
     '{ stats { files } }'
     """
+    if REQUEST_KEY in scope:
+        known: GraphQLRequest | None = scope[REQUEST_KEY]
+        return known
+    request = _read(scope)
+    scope[REQUEST_KEY] = request
+    return request
+
+
+def _read(scope: Scope) -> GraphQLRequest | None:
     if scope["method"] == "POST":
         body = scope.get(BODY_KEY)  # the JSON object the guard checked
         if not isinstance(body, dict):

@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kgraph.api.cache import request_of
+from kgraph.api.cache import REQUEST_KEY, GraphQLRequest, request_of
 from kgraph.api.guard import BODY_KEY
 
 __all__ = ["MAX_PERSISTED_BYTES", "NOT_FOUND", "PersistedQueries", "QueryTexts", "sha256_of"]
@@ -124,14 +125,16 @@ class PersistedQueries:
         if text is None:
             await _error(scope, receive, send, 200, NOT_FOUND)
             return
-        await self.app(scope, _with_query(scope, text, receive), send)
+        await self.app(scope, _with_query(scope, replace(request, query=text), receive), send)
 
 
-def _with_query(scope: Scope, text: str, receive: Receive) -> Receive:
-    """Put ``text`` as the query of the request of ``scope`` (changed in place); its receive.
+def _with_query(scope: Scope, request: GraphQLRequest, receive: Receive) -> Receive:
+    """Make ``request`` (its query filled in) the request of ``scope``, in place; its receive.
 
     In place: the schema notes the operation in this very scope for metrics.
     """
+    scope[REQUEST_KEY] = request
+    text = request.query
     if scope["method"] == "GET":
         parameters = [
             (name, value)
