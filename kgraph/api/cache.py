@@ -203,7 +203,8 @@ class Answers:
 
     def put(self, generation: Hashable, key: Hashable, answer: Answer) -> None:
         """Keep ``answer``, unless it is too large or of a generation no longer served."""
-        if generation != self.generation or answer.size > self.largest or key in self._answers:
+        too_large = answer.size > min(self.largest, self.budget)
+        if generation != self.generation or too_large or key in self._answers:
             return
         while self._answers and self.size + answer.size > self.budget:
             _, oldest = self._answers.popitem(last=False)
