@@ -173,8 +173,14 @@ def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
     return any(tag.strip().removeprefix(b"W/") == wanted for tag in if_none_match.split(b","))
 
 
+def _key_bytes(key: Hashable) -> int:
+    """What the texts of a key take (its variables can be as long as a body)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return sum(len(part) for part in parts if isinstance(part, str))
+
+
 class Answers:
-    """Answers by key, of one generation at a time, within a budget of bytes."""
+    """Answers by key, of one generation at a time, within a budget of bytes (keys counted)."""
 
     def __init__(self, budget: int = MAX_CACHE_BYTES, largest: int = MAX_ANSWER_BYTES) -> None:
         self.budget = budget
@@ -182,8 +188,8 @@ class Answers:
         self.size = 0
         self.generation: Hashable = None
         self.hits = 0
-        # In order of last use: the first is the next to go.
-        self._answers: OrderedDict[Hashable, Answer] = OrderedDict()
+        # In order of last use: the first is the next to go; each with its size.
+        self._answers: OrderedDict[Hashable, tuple[Answer, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -195,22 +201,24 @@ class Answers:
             self.size = 0
             self.generation = generation
             return None
-        answer = self._answers.get(key)
-        if answer is not None:
-            self._answers.move_to_end(key)
-            self.hits += 1
-        return answer
+        kept = self._answers.get(key)
+        if kept is None:
+            return None
+        self._answers.move_to_end(key)
+        self.hits += 1
+        return kept[0]
 
     def put(self, generation: Hashable, key: Hashable, answer: Answer) -> None:
         """Keep ``answer``, unless it is too large or of a generation no longer served."""
-        too_large = answer.size > min(self.largest, self.budget)
+        size = answer.size + _key_bytes(key)
+        too_large = size > min(self.largest, self.budget)
         if generation != self.generation or too_large or key in self._answers:
             return
-        while self._answers and self.size + answer.size > self.budget:
-            _, oldest = self._answers.popitem(last=False)
-            self.size -= oldest.size
-        self._answers[key] = answer
-        self.size += answer.size
+        while self._answers and self.size + size > self.budget:
+            _, (_, oldest) = self._answers.popitem(last=False)
+            self.size -= oldest
+        self._answers[key] = (answer, size)
+        self.size += size
 
 
 class ResponseCache:

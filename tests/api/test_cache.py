@@ -271,7 +271,7 @@ def _answer(body: bytes) -> Answer:
 
 
 def test_answers_keep_one_generation_within_their_budget() -> None:
-    size = _answer(b"x" * 100).size
+    size = _answer(b"x" * 100).size + 1  # a key of one character
     answers = Answers(budget=3 * size, largest=size)
     assert answers.get(1, "a") is None
     for key in "abc":
@@ -282,6 +282,8 @@ def test_answers_keep_one_generation_within_their_budget() -> None:
     assert answers.size == 3 * size
     answers.put(1, "e", _answer(b"x" * 101))  # over the largest kept
     assert answers.get(1, "e") is None
+    answers.put(1, "ee", _answer(b"x" * 100))  # a longer key counts too
+    assert answers.get(1, "ee") is None
     # An answer of a generation no longer served is not kept; a new one empties the cache.
     answers.put(0, "f", _answer(b"x"))
     assert answers.get(1, "f") is None
