@@ -31,6 +31,8 @@ __all__ = ["MAX_PERSISTED_BYTES", "NOT_FOUND", "PersistedQueries", "QueryTexts",
 
 #: All the kept query texts together; frontends have a few dozen of a few hundred bytes.
 MAX_PERSISTED_BYTES = 4 * 1024 * 1024
+#: What an entry takes besides its texts, roughly.
+_ENTRY_BYTES = 100
 #: The error Apollo's clients wait for to send the text (they read its message or code).
 NOT_FOUND = {
     "message": "PersistedQueryNotFound",
@@ -48,7 +50,7 @@ def sha256_of(query: str) -> str:
 
 
 class QueryTexts:
-    """Query texts by their SHA-256, within a budget of characters."""
+    """Query texts by their SHA-256, within a budget of characters (keys counted)."""
 
     def __init__(self, budget: int = MAX_PERSISTED_BYTES) -> None:
         self.budget = budget
@@ -67,13 +69,19 @@ class QueryTexts:
 
     def add(self, sha256: str, text: str) -> None:
         """Keep ``text`` as the query of ``sha256`` (which the caller checked)."""
-        if sha256 in self._texts or len(text) > self.budget:
+        size = _size(sha256, text)
+        if sha256 in self._texts or size > self.budget:
             return
-        while self._texts and self.size + len(text) > self.budget:
-            _, oldest = self._texts.popitem(last=False)
-            self.size -= len(oldest)
+        while self._texts and self.size + size > self.budget:
+            oldest = self._texts.popitem(last=False)
+            self.size -= _size(*oldest)
         self._texts[sha256] = text
-        self.size += len(text)
+        self.size += size
+
+
+def _size(sha256: str, text: str) -> int:
+    """What a kept text takes, roughly: its key and bookkeeping count (texts can be tiny)."""
+    return len(sha256) + len(text) + _ENTRY_BYTES
 
 
 class _Refused(Exception):

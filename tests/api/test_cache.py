@@ -390,14 +390,15 @@ def test_a_persisted_query_is_checked(base: str) -> None:
 
 
 def test_query_texts_keep_the_most_recently_used() -> None:
-    texts = QueryTexts(budget=30)
+    entry = len("a") + 10 + 100  # the hash, the text, what an entry takes besides
+    texts = QueryTexts(budget=3 * entry)
     for name in "abc":
         texts.add(name, name * 10)
     assert texts.get("a") == "a" * 10
     texts.add("d", "d" * 10)
     assert [name for name in "abcd" if texts.get(name)] == ["a", "c", "d"]
-    texts.add("e", "e" * 31)  # larger than the whole budget
-    assert (len(texts), texts.size) == (3, 30)
+    texts.add("e", "e" * 3 * entry)  # larger than the whole budget
+    assert (len(texts), texts.size) == (3, 3 * entry)
 
 
 @pytest.mark.parametrize(
