@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -38,9 +39,10 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from kgraph import __version__
 from kgraph.admission import Admission
 from kgraph.api import Context, create_schema
-from kgraph.api.guard import BODY_KEY, RequestGuard
+from kgraph.api.cache import Answers, ResponseCache
+from kgraph.api.guard import Deadline, RequestGuard
 from kgraph.api.limits import MAX_RESPONSE_BYTES
-from kgraph.api.prepared import PreparedQueries
+from kgraph.api.persisted import PersistedQueries
 from kgraph.api.sockets import SocketGuard
 from kgraph.graph.curation import curation_report
 from kgraph.headers import SecurityHeaders
@@ -51,6 +53,13 @@ from kgraph.settings import Settings
 __all__ = ["create_app"]
 
 log = logging.getLogger("kgraph")
+
+#: Answers shorter than this go as they are: gzip would save little, and a
+#: small answer is most of the requests.
+GZIP_MINIMUM_BYTES = 1024
+#: zlib's default: a topicGraph answer (170 kB) to 36 kB in a couple of
+#: milliseconds; 9 (Starlette's default) saves little more for several times the work.
+GZIP_LEVEL = 6
 
 
 def _state(request: Request) -> AppState:
@@ -145,47 +154,7 @@ def _is_subscription(query: str, operation_name: str | None) -> bool:
 
 class _GraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view, handing each request the graph of that moment, and
-    GraphiQL from kgraph's own files to a browser opening ``/graphql``.
-
-    A POST of a prepared query (:mod:`kgraph.api.prepared`) is answered
-    without the view's request handling too: its JSON body is the one the
-    guard in front already decoded and checked.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not await self._run_prepared(scope, receive, send):
-            await super().__call__(scope, receive, send)
-
-    async def _run_prepared(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Answer a POST of a prepared query; ``False`` leaves the request to strawberry."""
-        body = scope.get(BODY_KEY)
-        prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
-        if not isinstance(body, dict) or prepared is None:
-            return False
-        # Strawberry refuses extensions that are no object with a 400: it answers those.
-        if not isinstance(body.get("extensions"), dict | None):
-            return False
-        context = _context(scope["app"].state.kgraph, scope)
-        result = await prepared.run(
-            body.get("query"), body.get("operationName"), body.get("variables"), context, scope
-        )
-        if result is None:
-            return False
-        payload = self.encode_json(await self.process_result(Request(scope, receive), result))
-        content = payload.encode() if isinstance(payload, str) else payload
-        # The response strawberry's view gives (a Starlette JSON response), sent as is.
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(content)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
-        return True
+    GraphiQL from kgraph's own files to a browser opening ``/graphql``."""
 
     async def execute_operation(
         self,
@@ -197,18 +166,6 @@ class _GraphQL(GraphQL[Context, None]):
         sub_response: Any,
     ) -> Any:
         query = getattr(request_data, "query", None)
-        prepared: PreparedQueries | None = getattr(self.schema, "prepared", None)
-        # A POST the guard decoded was offered to the prepared queries already (__call__).
-        if prepared is not None and BODY_KEY not in request.scope:
-            result = await prepared.run(
-                query,
-                getattr(request_data, "operation_name", None),
-                getattr(request_data, "variables", None),
-                context,
-                request.scope,
-            )
-            if result is not None:
-                return result
         # Only a query naming a subscription is parsed here (twice, then).
         if (
             isinstance(query, str)
@@ -337,6 +294,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     middleware = [
         Middleware(SecurityHeaders),
+        Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL),
         Middleware(Observe, metrics=state.metrics),
         Middleware(Admission, limit=settings.limit_concurrency),
     ]
@@ -354,17 +312,31 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(
             RequestGuard,
             path="/graphql",
-            timeout=settings.request_timeout,
             body_timeout=settings.header_timeout,
         )
     )
     middleware.append(Middleware(SocketGuard, per_client=settings.client_subscriptions))
+    # The answers of repeated queries (kgraph.api.cache), for this app alone.
+    answers = Answers()
     # The explorer (kgraph/web/): a page of plain files that only calls /graphql.
     web = StaticFiles(packages=[("kgraph", "web")])
     app = Starlette(
         routes=[
             # First: nearly every request is one, and routes are tried in order.
-            Route("/graphql", _UntilReady(graphql, state), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                _UntilReady(
+                    PersistedQueries(
+                        ResponseCache(
+                            Deadline(graphql, timeout=settings.request_timeout),
+                            state.generation,
+                            answers,
+                        )
+                    ),
+                    state,
+                ),
+                methods=["GET", "POST"],
+            ),
             Route("/", index),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -378,4 +350,5 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.kgraph = state
     app.state.web = web
+    app.state.answers = answers
     return app

@@ -177,6 +177,15 @@ class AppState:
         last = self.last_reload
         return last.error if last is not None else None
 
+    def generation(self) -> tuple[int, str | None] | None:
+        """What answers depend on besides the request: the graph's version and reload error.
+
+        ``None`` while no graph is served.
+        """
+        if self.served is None:
+            return None
+        return self.served.version, self.reload_error
+
     def copy_takeovers(self) -> tuple[CopyTakeover, ...]:
         """The articles whose title or url a newly placed copy took over (see :mod:`takeovers`)."""
         return copy_takeovers(self.served.graph) if self.served is not None else ()

@@ -374,7 +374,7 @@ def test_unexpected_errors_are_masked_over_http(
             assert fine.json() == {"data": {"article": {"answer": "An answer.\nOn two lines."}}}
             failing = {"query": "{ article(id: 1) { id title answer } }"}
             first = await client.post("/graphql", json=failing)
-            # The second time the query is prepared: masked and logged the same.
+            # The second time: masked and logged the same.
             again = await client.post("/graphql", json=failing)
             assert (again.status_code, again.json()) == (first.status_code, first.json())
             return first

@@ -27,6 +27,8 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_NESTING",
     "MAX_QUERY_STRING_BYTES",
+    "PARTIAL_KEY",
+    "Deadline",
     "RequestGuard",
     "check_json",
     "check_query",
@@ -42,6 +44,9 @@ MAX_NESTING = 32
 _LONG_NUMBER = re.compile(rb"[0-9]{4300}")
 #: Where the guard leaves, in the request's ASGI scope, the JSON object of a body it checked.
 BODY_KEY = "kgraph.body"
+#: Where, in the request's ASGI scope, the work notes that its answer depends on the
+#: moment (a search cut by its time bound, a deadline): the response cache keeps none such.
+PARTIAL_KEY = "kgraph.partial"
 
 
 class BadRequest(Exception):
@@ -134,12 +139,10 @@ class RequestGuard:
 
     A declared ``Content-Length`` over the limit is refused unread; a chunked
     body is counted as it streams, and must arrive within ``body_timeout``
-    seconds (408). The accepted body is replayed to the app, which then runs
-    under a :mod:`kgraph.budget` of ``timeout`` seconds: past it, or once the
-    client has gone, the request is cancelled (the event loop's part at once,
-    worker threads at their next checkpoint) and a client still there gets a
-    ``DEADLINE_EXCEEDED`` error. Error answers of the GraphQL layer that are
-    plain text become JSON.
+    seconds (408). The accepted body is replayed to the app (its JSON object
+    left in the scope at :data:`BODY_KEY`); the work behind runs within a
+    :class:`Deadline`. Error answers of the GraphQL layer that are plain text
+    become JSON.
     """
 
     def __init__(
@@ -147,13 +150,11 @@ class RequestGuard:
         app: ASGIApp,
         path: str = "/graphql",
         max_body: int = MAX_BODY_BYTES,
-        timeout: float = 5.0,
         body_timeout: float = 10.0,
     ) -> None:
         self.app = app
         self.path = path
         self.max_body = max_body
-        self.timeout = timeout
         self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -207,11 +208,43 @@ class RequestGuard:
             except BadRequest as err:
                 await _reject(send, 400, str(err))
                 return
-        await self._serve(scope, bytes(body), receive, send)
+        replayed = False
 
-    async def _serve(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
-        """Run the app on the request of ``body`` within the deadline, while its client stays."""
-        response = _Response(send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, _Response(send).send)
+
+
+class Deadline:
+    """Run the app within ``timeout`` seconds, while its client stays.
+
+    Past the deadline, or once the client has gone, the request is cancelled
+    (the event loop's part at once, worker threads at their next checkpoint,
+    see :mod:`kgraph.budget`) and a client still there gets a
+    ``DEADLINE_EXCEEDED`` error. Behind the :class:`RequestGuard`, whose body
+    it takes as the first message (and replays to the app); in front of the
+    work only (strawberry's view), so that an answer already known (the
+    response cache) is not made to wait for a task of its own.
+    """
+
+    def __init__(self, app: ASGIApp, timeout: float = 5.0) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        first = await receive()
+        if first["type"] == "http.disconnect":
+            return
+        body: bytes = first.get("body", b"")
+        response = _Progress(send)
         left = anyio.Event()
         replayed = False
 
@@ -235,7 +268,7 @@ class RequestGuard:
                         work.cancel()
                         tasks.cancel_scope.cancel()
 
-                tasks.start_soon(watch)
+                tasks.start_soon(watch, name="kgraph.deadline.watch")
                 stopped = False
                 with anyio.move_on_after(self.timeout) as deadline:
                     try:
@@ -251,6 +284,7 @@ class RequestGuard:
                 tasks.cancel_scope.cancel()
         past = deadline.cancelled_caught or stopped
         if past and not response.started and not left.is_set():
+            scope[PARTIAL_KEY] = True  # an answer of this moment, not of the request
             await _reject(
                 send,
                 200,
@@ -261,15 +295,30 @@ class RequestGuard:
             )
 
 
-class _Response:
-    """The app's response on its way out: whether it started and ended; text errors as JSON."""
+class _Progress:
+    """Whether a response started and ended."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self.started = False
         self.done = False
+
+    async def send(self, message: Message) -> None:
+        await self._send(message)
+        if message["type"] == "http.response.start":
+            self.started = True  # only once it went out (a client reading nothing holds it)
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.done = True
+
+
+class _Response:
+    """The app's response on its way out, text errors made JSON."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
         self._text_error: Message | None = None
         self._text = bytearray()
+        self._done = False
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -279,21 +328,19 @@ class _Response:
                 self._text_error = message  # held back until its body is complete
                 return
             await self._send(message)
-            self.started = True  # only once it went out (a client reading nothing holds it)
             return
         if message["type"] == "http.response.body":
             if not message.get("more_body", False):
-                self.done = True
+                self._done = True
             if self._text_error is not None:
                 self._text += message.get("body", b"")
-                if self.done:
+                if self._done:
                     text = bytes(self._text).decode("utf-8", "replace")
                     kept = [
                         (key, value)
                         for key, value in self._text_error.get("headers", ())
                         if key.lower() not in (b"content-type", b"content-length")
                     ]
-                    self.started = True
                     await _reject(
                         self._send, self._text_error["status"], text, close=False, headers=kept
                     )

@@ -1,4 +1,4 @@
-"""A schema extension noting each operation's name and error count for metrics and logs."""
+"""A schema extension noting each operation's name, kind and errors (metrics, logs, cache)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ __all__ = ["NoteOperation"]
 
 
 class NoteOperation(SchemaExtension):
-    """Write the operation's name and its number of errors into the request's ASGI scope.
+    """Write the operation's name, its number of errors and whether it is a query into the
+    request's ASGI scope.
 
     The HTTP middleware (:class:`kgraph.observe.Observe`) reads them once the
-    response is sent, to label the request's metrics and its log line.
+    response is sent, to label the request's metrics and its log line; the
+    response cache (:mod:`kgraph.api.cache`) keeps the answers of queries only.
     """
 
     def on_operation(self) -> Iterator[None]:
@@ -29,8 +31,11 @@ class NoteOperation(SchemaExtension):
         if result is not None and result.errors:
             errors = result.errors
         name: str | None = None
+        query = False
         try:
             name = context.operation_name
+            # Strawberry's OperationType, whose values are GraphQL's keywords.
+            query = context.operation_type.value == "query"
         except Exception:  # a document too broken to name: the operation stays anonymous
-            name = None
-        scope[SCOPE_KEY] = {"operation": name, "errors": len(errors)}
+            pass
+        scope[SCOPE_KEY] = {"operation": name, "errors": len(errors), "query": query}

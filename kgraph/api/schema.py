@@ -18,14 +18,13 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from kgraph import __version__
+from kgraph.api.cache import PARTIAL_KEY
 from kgraph.api.context import Context
 from kgraph.api.curation import Curation
-from kgraph.api.direct import resolve_plain_fields_directly
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.offload import graph_work
 from kgraph.api.operations import NoteOperation
 from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
-from kgraph.api.prepared import PreparedQueries, PrepareQueries
 from kgraph.api.related import SimilarConnection, related_page
 from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
@@ -64,6 +63,20 @@ _INLINE_DEPTH = 1
 #: Python and holds the GIL, so more threads would not finish it sooner: they
 #: would only make the event loop wait longer for its turn to answer.
 GRAPH_WORKERS = 2
+
+
+async def _find_paths(
+    info: Info, from_: int, to: int, k: int | None, options: PathOptions | None
+) -> paths.LearningPaths:
+    """``learningPaths``' search, off the event loop; an answer the time bound cut is not cached."""
+    kg = info.context.kg
+    chosen = (options or PathOptions()).to_graph()
+    most = or_default(k, 3)
+    found = await graph_work(info, lambda: paths.find_learning_paths(kg, from_, to, most, chosen))
+    if not found.complete:
+        # Cut by the time bound: another time, the same request may find more.
+        info.context.scope[PARTIAL_KEY] = True
+    return found
 
 
 @strawberry.type
@@ -188,13 +201,8 @@ class Query:
         k: int | None = 3,
         options: PathOptions | None = None,
     ) -> list[LearningPath]:
-        kg = info.context.kg
-        chosen = (options or PathOptions()).to_graph()
-        most = or_default(k, 3)
-        found = await graph_work(
-            info, lambda: paths.find_learning_paths(kg, from_, to, most, chosen)
-        )
-        return [LearningPath.of(kg, path, found.complete) for path in found.paths]
+        found = await _find_paths(info, from_, to, k, options)
+        return [LearningPath.of(info.context.kg, path, found.complete) for path in found.paths]
 
     @strawberry.field(
         description="`learningPaths` with why there are fewer than `k` when there are: no"
@@ -208,13 +216,8 @@ class Query:
         k: int | None = 3,
         options: PathOptions | None = None,
     ) -> PathSearch:
-        kg = info.context.kg
-        chosen = (options or PathOptions()).to_graph()
-        most = or_default(k, 3)
-        found = await graph_work(
-            info, lambda: paths.find_learning_paths(kg, from_, to, most, chosen)
-        )
-        return PathSearch.of(kg, found)
+        found = await _find_paths(info, from_, to, k, options)
+        return PathSearch.of(info.context.kg, found)
 
     @strawberry.field(
         description="The centers' neighbourhoods to `depth` (1-3), nearest first, cut at"
@@ -343,19 +346,13 @@ class _Protections(AddValidationRules):
 class KgraphSchema(strawberry.Schema):
     """The schema of :func:`create_schema`, with what its requests share."""
 
-    def __init__(
-        self, *args: Any, validator: Validator, direct: bool = True, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, validator: Validator, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: Validates the requests' documents (:class:`ValidateOffLoop`), against this schema.
         self.validator = validator
         validator.bind(str(self))
         #: Shared by every request this schema serves: see :data:`GRAPH_WORKERS`.
         self.graph_work = anyio.CapacityLimiter(GRAPH_WORKERS)
-        #: The query texts that passed the full pipeline, run again without it.
-        self.prepared = PreparedQueries(self, _mask_errors())
-        #: The fields whose methods graphql-core calls without strawberry's wrapping.
-        self.direct_fields = resolve_plain_fields_directly(self) if direct else []
 
     def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
         extensions = super().get_extensions(sync)
@@ -392,12 +389,8 @@ def _mask_errors() -> MaskErrors:
     )
 
 
-def create_schema(*, introspection: bool = True, direct: bool = True) -> KgraphSchema:
-    """Build the schema with its protections and caches; ``introspection=False`` refuses it.
-
-    ``direct=False`` leaves every field to strawberry's own resolver wrapping
-    (:mod:`kgraph.api.direct`): the reference the direct resolvers are tested against.
-    """
+def create_schema(*, introspection: bool = True) -> KgraphSchema:
+    """Build the schema with its protections and caches; ``introspection=False`` refuses it."""
     validator = Validator()
     extensions: list[type[SchemaExtension] | Any] = [
         *(() if introspection else (_NoIntrospection,)),
@@ -408,12 +401,10 @@ def create_schema(*, introspection: bool = True, direct: bool = True) -> KgraphS
         ParserCache,
         lambda: ValidateOffLoop(validator),
         CostLimiter,
-        PrepareQueries,
     ]
     return KgraphSchema(
         query=Query,
         subscription=Subscription,
         extensions=extensions,
         validator=validator,
-        direct=direct,
     )
