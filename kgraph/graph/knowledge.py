@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 import networkx as nx
 
+from kgraph.budget import checkpoint
 from kgraph.model import Article, Diagnostic, Finding, FindingKind, Link, Topic, Wanted
 
 __all__ = ["KnowledgeGraph"]
@@ -63,6 +65,10 @@ class KnowledgeGraph:
     #: Values derived lazily from the graph (curation reports…), kept with it
     #: so they live and die with this graph; never part of its data.
     memo: dict[Hashable, object] = field(default_factory=dict, repr=False)
+    #: One lock per key of ``memo`` being computed, so that requests asking for
+    #: the same value at once wait for one computation instead of each doing it
+    #: (never kept in a snapshot).
+    computing: dict[Hashable, threading.Lock] = field(default_factory=dict, repr=False)
 
     def link(self, source: int, target: int) -> Link | None:
         """The link ``source`` → ``target``, or ``None`` when there is none."""
@@ -75,6 +81,12 @@ class KnowledgeGraph:
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value computed from the graph on first use, then kept with it.
 
+        Computed once: threads asking for the same ``key`` meanwhile wait for
+        that computation (checking their request's budget as they wait) rather
+        than repeat it (forty resolvers of one report each building the same
+        index took seconds and hundreds of megabytes). A computation that fails
+        (a request past its deadline) leaves the next one to try again.
+
         >>> from kgraph.graph import load_graph
         >>> kg = load_graph("seeds")
         >>> kg.derived("answer", lambda: 42), kg.derived("answer", lambda: 0)
@@ -83,9 +95,22 @@ class KnowledgeGraph:
         try:
             return cast(T, self.memo[key])
         except KeyError:
-            value = compute()
-            self.memo[key] = value
-            return value
+            pass
+        # setdefault is atomic for the keys used (tuples of str and int: hashed in C).
+        lock = self.computing.setdefault(key, threading.Lock())
+        while not lock.acquire(timeout=0.05):
+            checkpoint()  # a request past its deadline stops waiting
+        try:
+            try:
+                return cast(T, self.memo[key])  # computed while this one waited
+            except KeyError:
+                value = compute()
+                self.memo[key] = value
+                # Kept: anyone after this finds the value before needing the lock.
+                self.computing.pop(key, None)
+                return value
+        finally:
+            lock.release()
 
     def findings_of(self, kind: FindingKind) -> tuple[Finding, ...]:
         """The findings of one kind, in corpus order (path, then rank)."""

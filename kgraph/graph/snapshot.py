@@ -76,7 +76,7 @@ _MAX_HEADER = 4096
 _CHUNK = 1 << 20
 
 # Fields kept out of a snapshot: derived values, and the times of one load.
-_TRANSIENT = frozenset({"loaded_at", "load_seconds"})
+_TRANSIENT = frozenset({"loaded_at", "load_seconds", "computing"})
 _MAPPINGS = (
     "articles",
     "wanted",

@@ -7,13 +7,18 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
-from conftest import SEED_ALONE, SEED_FILE, WriteArticle, article_text
+from conftest import SEED_ALONE, SEED_FILE, SEEDS, WriteArticle, article_text
+from kgraph.budget import within
+from kgraph.errors import DeadlineExceeded
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
 from kgraph.graph.snapshot import load_graph_cached, load_snapshot
 from kgraph.model import FindingKind, Link
@@ -344,3 +349,55 @@ def test_seeds_corpus_figures_match_its_readme(seeds_graph: KnowledgeGraph) -> N
     assert seeds_graph.articles[84008].no_index
     assert seeds_graph.articles[168917].score is None
     assert seeds_graph.topics["computer-science"].name == "Computer Science"
+
+
+def test_a_derived_value_is_computed_once_however_many_ask_at_once() -> None:
+    kg = load_graph(SEEDS)
+    calls: list[int] = []
+    started = threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        started.set()
+        time.sleep(0.2)  # long enough for every other thread to ask meanwhile
+        return 42
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(kg.derived, "slow", slow)
+        started.wait(5)
+        others = [pool.submit(kg.derived, "slow", slow) for _ in range(7)]
+        assert [f.result() for f in (first, *others)] == [42] * 8
+    assert len(calls) == 1
+    assert "slow" not in kg.computing  # no lock kept once the value is
+
+
+def test_a_failed_derivation_leaves_the_next_one_to_try_again() -> None:
+    kg = load_graph(SEEDS)
+
+    def fails() -> int:
+        raise DeadlineExceeded("past its deadline")
+
+    with pytest.raises(DeadlineExceeded):
+        kg.derived("flaky", fails)
+    assert kg.derived("flaky", lambda: 7) == 7
+
+
+def test_a_request_waiting_for_a_derivation_keeps_its_deadline() -> None:
+    kg = load_graph(SEEDS)
+    release = threading.Event()
+    started = threading.Event()
+
+    def blocked() -> int:
+        started.set()
+        release.wait(10)
+        return 1
+
+    with ThreadPoolExecutor(1) as pool:
+        computing = pool.submit(kg.derived, "blocked", blocked)
+        started.wait(5)
+        begun = time.monotonic()
+        with within(0.2), pytest.raises(DeadlineExceeded):
+            kg.derived("blocked", blocked)
+        assert time.monotonic() - begun < 2
+        release.set()
+        assert computing.result() == 1
