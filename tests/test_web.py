@@ -23,6 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
@@ -407,6 +408,95 @@ def test_the_neighbourhood_draws_the_related_articles(page: Page, tmp_path: Path
     assert _center(page) == 168903
     assert Select(page.find("#depth")).first_selected_option.text == "2"
     assert page.find("#article-title").text == "How do protein pumps function in active transport?"
+
+
+def test_the_legend_hides_and_shows_a_topic(page: Page, tmp_path: Path) -> None:
+    _console_errors(page.driver)
+    page.open(f"article/{SEED}")
+    page.ready("#neighbourhood")
+    drawn = _drawn_nodes(page)
+    chemistry = {i for i, n in drawn.items() if n["topic"] == "chemistry"}
+    assert chemistry, "the seed's neighbourhood reaches into chemistry"
+    assert all(n["visible"] for n in drawn.values())
+    button = page.find('#legend button[data-topic="chemistry"]')
+    assert button.get_attribute("aria-pressed") == "true"
+    button.click()
+    page.wait(lambda d: not any(_drawn_nodes(page)[i]["visible"] for i in chemistry))
+    assert button.get_attribute("aria-pressed") == "false"
+    assert {i for i, n in _drawn_nodes(page).items() if n["visible"]} == set(drawn) - chemistry
+    page.screenshot(tmp_path, "legend-filter")
+    button.click()
+    page.wait(lambda d: all(n["visible"] for n in _drawn_nodes(page).values()))
+    assert button.get_attribute("aria-pressed") == "true"
+    assert _console_errors(page.driver) == []
+
+
+def test_search_in_the_drawing_lights_the_matching_articles(page: Page, tmp_path: Path) -> None:
+    _console_errors(page.driver)
+    page.open(f"article/{SEED}?depth=2")
+    page.ready("#neighbourhood")
+    drawn = _drawn_nodes(page)
+    expected = {i for i, n in drawn.items() if "atp" in n["label"].lower()}
+    assert 1 < len(expected) < len(drawn)
+    box = page.find("#neighbourhood .graph-find input")
+    box.send_keys("atp")
+
+    def lit() -> set[int]:
+        return {i for i, n in _drawn_nodes(page).items() if "match" in n["classes"]}
+
+    page.wait(lambda d: lit() == expected)
+    faded = {i for i, n in _drawn_nodes(page).items() if "faded" in n["classes"]}
+    assert faded == set(drawn) - expected
+    assert page.find("#neighbourhood .graph-found").text == f"{len(expected)} found"
+    # Enter brings the matches into view; emptied, the box lights nothing.
+    zoom = "return document.querySelector('#neighbourhood').cy.zoom()"
+    before = page.driver.execute_script(zoom)
+    box.send_keys(Keys.ENTER)
+    page.wait(lambda d: d.execute_script(zoom) != before)
+    page.screenshot(tmp_path, "drawing-search")
+    box.send_keys(Keys.BACKSPACE * 3)
+    page.wait(lambda d: lit() == set())
+    assert _console_errors(page.driver) == []
+
+
+def test_the_drawing_is_one_tab_stop_moved_through_by_arrow_keys(
+    page: Page, tmp_path: Path
+) -> None:
+    _console_errors(page.driver)
+    page.open(f"article/{SEED}")
+    host = page.ready("#neighbourhood")
+    drawn = _drawn_nodes(page)
+    page.driver.execute_script("document.querySelector('#neighbourhood [data-zoom=full]').focus()")
+    ActionChains(page.driver).send_keys(Keys.TAB).perform()
+    active = "return document.activeElement"
+    assert page.driver.execute_script(active) == page.find("#neighbourhood .graph-canvas")
+    # The focus starts at the centre, is read out, and moves with the arrows.
+    page.wait(lambda d: host.get_attribute("data-focus") == str(SEED))
+    voice = page.find("#neighbourhood .graph-voice")
+    assert _text(voice).startswith(SEED_TITLE)
+    seen = {SEED}
+    for key in (Keys.ARROW_RIGHT, Keys.ARROW_UP, Keys.ARROW_LEFT, Keys.ARROW_DOWN):
+        before = host.get_attribute("data-focus")
+        ActionChains(page.driver).send_keys(key).perform()
+        now = host.get_attribute("data-focus")
+        if now != before:
+            seen.add(int(now or ""))
+    assert len(seen) >= 3, seen
+    assert seen <= set(drawn)
+    focused = int(host.get_attribute("data-focus") or "")
+    # One more Tab leaves the drawing, whatever its number of articles.
+    ActionChains(page.driver).send_keys(Keys.TAB).perform()
+    left = page.driver.execute_script(active)
+    inside = ".graph-canvas [tabindex], .graph-canvas a, .graph-canvas button, .graph-canvas input"
+    assert host.find_elements(By.CSS_SELECTOR, inside) == []
+    assert left.get_attribute("data-topic"), "the next stop is the legend"
+    # Back in the drawing, Enter opens the focused article.
+    ActionChains(page.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    page.wait(lambda d: host.get_attribute("data-focus"))
+    focused = int(host.get_attribute("data-focus") or "")
+    ActionChains(page.driver).send_keys(Keys.ENTER).perform()
+    page.wait(lambda d: page.route == f"#/article/{focused}")
+    assert _console_errors(page.driver) == []
 
 
 def test_wanted_articles_are_hollow_and_do_not_open(page: Page, tmp_path: Path) -> None:
