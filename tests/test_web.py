@@ -1015,6 +1015,75 @@ def test_dev_neighbourhood_of_the_most_linked_article_renders_in_under_a_second(
     page.screenshot(tmp_path, "neighbourhood-dev")
 
 
+#: Which articles of a drawing are in view and which of them Cytoscape labels: a label
+#: is drawn once ``zoom * font-size`` reaches the node's ``min-zoomed-font-size``.
+LABELLED = """
+const cy = document.querySelector(arguments[0]).cy;
+const zoom = cy.zoom();
+const view = cy.extent();
+const inView = cy.nodes().filter((n) => {
+  const p = n.position();
+  return n.visible() && p.x > view.x1 && p.x < view.x2 && p.y > view.y1 && p.y < view.y2;
+});
+const labelled = inView.filter(
+  (n) => zoom * parseFloat(n.style("font-size")) >= parseFloat(n.style("min-zoomed-font-size")),
+);
+return {zoom, inView: inView.map((n) => Number(n.id())), labelled: labelled.map((n) => Number(n.id()))};
+"""
+#: The pixels of the drawing's canvases in the labels' ink (#1d2433), give or take smoothing
+#: (no topic colour is that dark).
+INK = """
+let count = 0;
+for (const canvas of document.querySelectorAll(arguments[0] + " canvas")) {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 0; i < data.length; i += 4) {
+    const off = Math.abs(data[i] - 29) + Math.abs(data[i + 1] - 36) + Math.abs(data[i + 2] - 51);
+    if (data[i + 3] > 200 && off < 60) count += 1;
+  }
+}
+return count;
+"""
+
+
+@pytest.mark.corpus
+def test_dev_large_neighbourhood_shows_labels_as_you_zoom_in(
+    browser: WebDriver, dev: RunningServer, tmp_path: Path
+) -> None:
+    top = dev.graphql("{ curation { overLinked(first: 1) { article { id } } } }")
+    hub = top["curation"]["overLinked"][0]["article"]["id"]
+    browser.set_window_size(1400, 1000)
+    page = Page(browser, dev)
+    _console_errors(browser)
+    page.open(f"article/{hub}?depth=2&limit=1000")
+    page.ready("#neighbourhood", timeout=30)
+    drawn = _drawn_nodes(page)
+    assert len(drawn) >= 300, len(drawn)
+    # At the start only the centre is labelled: hundreds of titles would be a blot.
+    start = page.driver.execute_script(LABELLED, "#neighbourhood")
+    assert len(start["inView"]) == len(drawn)
+    assert start["labelled"] == [hub]
+    # Drawn without the centre's mark, the drawing holds no text at all...
+    page.driver.execute_script(
+        "document.querySelector('#neighbourhood').cy.$('.center').removeClass('center')"
+    )
+    page.wait(lambda d: d.execute_script(INK, "#neighbourhood") < 50)
+    blank = page.driver.execute_script(INK, "#neighbourhood")
+    # ...and zoomed in by the + button, every article in view has its label drawn.
+    for _ in range(5):
+        page.find('#neighbourhood [data-zoom="in"]').click()
+    zoomed = page.driver.execute_script(LABELLED, "#neighbourhood")
+    assert zoomed["zoom"] > 2.5 * start["zoom"]
+    assert len(zoomed["inView"]) >= 10
+    assert zoomed["labelled"] == zoomed["inView"]
+    page.wait(lambda d: d.execute_script(INK, "#neighbourhood") > 4 * len(zoomed["inView"]))
+    inked = page.driver.execute_script(INK, "#neighbourhood")
+    print(
+        f"\n{hub}: {len(drawn)} nodes; {len(zoomed['inView'])} in view at zoom {zoomed['zoom']:.2f}, ink {blank} -> {inked} px"
+    )
+    page.screenshot(tmp_path, "neighbourhood-dev-zoomed")
+    assert _console_errors(browser) == []
+
+
 @pytest.mark.corpus
 def test_dev_reading_order_lists_near_duplicates_under_their_question(
     browser: WebDriver, dev: RunningServer, tmp_path: Path

@@ -25,6 +25,10 @@ function forgetDetached() {
 }
 
 const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const truncate = (text, length) => {
+  const s = String(text ?? "");
+  return s.length > length ? `${s.slice(0, length - 1)}…` : s;
+};
 const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
 
 function nodeSize(node, scale, center) {
@@ -64,8 +68,6 @@ function stylesheet({ n }) {
         "text-outline-width": 2,
         "text-outline-color": "#fff",
         "text-outline-opacity": 0.9,
-        "text-wrap": "ellipsis",
-        "text-max-width": 220,
         "overlay-opacity": 0,
       },
     },
@@ -84,7 +86,8 @@ function stylesheet({ n }) {
         width: 1,
         "line-color": EDGE,
         "line-opacity": dense ? 0.45 : 1,
-        "curve-style": "bezier",
+        // Arcs keep links both ways apart; straight lines cost less where there are many.
+        "curve-style": dense ? "straight" : "bezier",
         "target-arrow-shape": "triangle",
         "target-arrow-color": EDGE,
         "arrow-scale": dense ? 0.5 : 0.7,
@@ -242,7 +245,7 @@ function searchable(cy, { find, found }) {
     cy.batch(() => {
       cy.elements().removeClass("match faded");
       if (!q) return;
-      matches = cy.nodes().filter((node) => node.data("label").toLowerCase().includes(q));
+      matches = cy.nodes().filter((node) => node.data("title").toLowerCase().includes(q));
       cy.elements().not(matches).addClass("faded");
       matches.addClass("match");
     });
@@ -286,7 +289,10 @@ function drawGraph(host, subgraph, { centers = new Set(), topicStyle, legend, on
       group: "nodes",
       data: {
         id: String(node.id),
-        label: node.label,
+        // Cut here rather than by Cytoscape's text-wrap "ellipsis", which measures
+        // each label again and again.
+        label: truncate(node.label, center ? 48 : 36),
+        title: node.label,
         topic,
         topicName: style.name,
         wanted: Boolean(node.wanted),
@@ -327,8 +333,8 @@ function drawGraph(host, subgraph, { centers = new Set(), topicStyle, legend, on
   host.cy = cy;
   const tipOf = (node) =>
     node.hasClass("wanted")
-      ? `Missing: ${node.data("label")} (wanted article ${node.id()}, linked from ${node.data("inDegree")} articles)`
-      : `${node.data("label")} · ${node.data("topicName")} · ${node.data("inDegree")} in · ${node.data("outDegree")} out`;
+      ? `Missing: ${node.data("title")} (wanted article ${node.id()}, linked from ${node.data("inDegree")} articles)`
+      : `${node.data("title")} · ${node.data("topicName")} · ${node.data("inDegree")} in · ${node.data("outDegree")} out`;
   const firstCenter = () => cy.nodes(".center").filter((node) => node.visible())[0] ?? null;
   interact(host, cy, parts, { onOpen, tipOf, first: firstCenter });
   searchable(cy, parts);
