@@ -6,6 +6,8 @@ the views the README shows are also written to ``docs/screenshots/``.
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import shutil
@@ -29,6 +31,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from conftest import REPO, SEEDS, RunningServer, article_text, kgraph_server
+from kgraph.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -972,6 +975,114 @@ def test_curator_reports_are_paged_and_narrowed_by_topic(page: Page, tmp_path: P
         page.open(f"curation/{report}")
         page.ready("#report-body")
         assert page.errors() == [], report
+
+
+def _csv_cell(value: Any) -> str:
+    """A value of ``kgraph check --format json`` as the explorer's CSV writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def _downloaded(folder: Path, name: str) -> Path:
+    target = folder / name
+    deadline = time.monotonic() + 20
+    while not target.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.is_file(), sorted(p.name for p in folder.iterdir())
+    return target
+
+
+def test_curator_reports_download_as_csv_and_json_like_kgraph_check(
+    page: Page, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    main(["check", "--corpus", str(SEEDS), "--format", "json"])
+    check = json.loads(capsys.readouterr().out)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    page.driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    _console_errors(page.driver)
+    # Paged two rows at a time, the downloads still hold every row.
+    for report, name in (
+        ("brokenLinks", "broken_links"),
+        ("wantedArticles", "wanted_articles"),
+        ("orphans", "orphans"),
+        ("duplicateLinks", "duplicate_links"),
+        ("duplicateArticles", "duplicate_articles"),
+    ):
+        page.open(f"curation/{report}?first=2")
+        page.ready("#report-body")
+        expected = check[name]
+        rows = [r if isinstance(r, dict) else {"id": r} for r in expected]
+        page.find('#report-body button[data-export="json"]').click()
+        assert json.loads(_downloaded(downloads, f"{name}.json").read_text()) == rows, name
+        page.find('#report-body button[data-export="csv"]').click()
+        with _downloaded(downloads, f"{name}.csv").open(newline="", encoding="utf-8") as file:
+            table = list(csv.reader(file))
+        assert table[0] == list(rows[0])
+        assert table[1:] == [[_csv_cell(v) for v in row.values()] for row in rows], name
+    # Narrowed by topic, the files are named for it.
+    page.open("curation/brokenLinks?topic=biology")
+    page.ready("#report-body")
+    page.find('#report-body button[data-export="json"]').click()
+    narrowed = json.loads(_downloaded(downloads, "broken_links-biology.json").read_text())
+    assert [r["article"] for r in narrowed] == [168911, 168913]
+    assert _console_errors(page.driver) == []
+
+
+def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None:
+    page.driver.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {
+            "origin": page.server.base,
+            "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+        },
+    )
+    _console_errors(page.driver)
+    page.open("curation/orphans")
+    shown = _rows(page)
+    heading = page.find("#report-table th:nth-child(3)")
+    assert heading.text == "In"
+
+    def column(n: int) -> list[str]:
+        return [e.text for e in page.all(f"#report-table tbody td:nth-child({n})")]
+
+    heading.find_element(By.TAG_NAME, "button").click()
+    assert heading.get_attribute("aria-sort") == "ascending"
+    ins = [int(v) for v in column(3)]
+    assert ins == sorted(ins)
+    heading.find_element(By.TAG_NAME, "button").click()
+    assert heading.get_attribute("aria-sort") == "descending"
+    assert [int(v) for v in column(3)] == sorted(ins, reverse=True)
+    title = page.find("#report-table th:nth-child(1)")
+    title.find_element(By.TAG_NAME, "button").click()
+    assert title.get_attribute("aria-sort") == "ascending"
+    assert heading.get_attribute("aria-sort") is None
+    names = [
+        e.text.rsplit(" #", 1)[0].lower() for e in page.all("#report-table tbody td:nth-child(1)")
+    ]
+    assert names == sorted(names)
+    assert sorted(page.ids("#report-table tbody tr[data-id]")) == sorted(shown)
+    # The fix of a broken link, copied by its button.
+    page.open("curation/brokenLinks")
+    page.ready("#report-body")
+    row = page.find('#report-table tr[data-id="168911"]')
+    fix = row.find_element(By.CSS_SELECTOR, ".fix").text
+    button = row.find_element(By.CSS_SELECTOR, "button.copy")
+    button.click()
+    page.wait(lambda d: button.text == "Copied")
+    copied = page.driver.execute_async_script(
+        "navigator.clipboard.readText().then(arguments[0], (e) => arguments[0](String(e)))"
+    )
+    assert copied == fix
+    assert _console_errors(page.driver) == []
 
 
 # ---------------------------------------------------------------- the dev corpus

@@ -951,6 +951,135 @@
     }
   }
 
+  // A report's rows as `kgraph check --format json` lists them, for its downloads.
+  const ids = (articles) => articles.map((a) => a.id);
+  const findingRow = (x, extra = {}) => ({
+    article: x.article.id,
+    path: x.copyPath,
+    rank: x.rank,
+    stated_id: x.statedId,
+    stated_url: x.statedUrl,
+    target: x.target ? x.target.id : null,
+    ...extra,
+    fix: x.fix,
+  });
+  const EXPORTS = {
+    orphans: { name: "orphans", row: (a) => ({ id: a.id }) },
+    deadEnds: { name: "dead_ends", row: (a) => ({ id: a.id }) },
+    isolated: { name: "isolated", row: (a) => ({ id: a.id }) },
+    brokenLinks: { name: "broken_links", row: (x) => findingRow(x, { suggestions: x.wanted ? ids(x.wanted.suggestions) : [] }) },
+    staleLinks: { name: "stale_links", row: (x) => findingRow(x) },
+    urlMismatches: { name: "url_mismatches", row: (x) => findingRow(x) },
+    duplicateLinks: { name: "duplicate_links", row: (x) => findingRow(x, { first_rank: x.ranks[0] }) },
+    selfLinks: { name: "self_links", row: (x) => findingRow(x) },
+    wantedArticles: {
+      name: "wanted_articles",
+      row: (w) => ({ id: w.id, title: w.title, subject: w.subject, url: w.url, referrers: ids(w.referrers), suggestions: ids(w.suggestions) }),
+    },
+    duplicateArticles: {
+      name: "duplicate_articles",
+      row: (d) => ({ id: d.id, paths: d.copies.map((c) => c.path), related_lists_differ: d.relatedListsDiffer }),
+    },
+  };
+
+  /** Every row of a paged report, a hundred a request. */
+  async function wholeReport(report, topic) {
+    const rows = [];
+    let after = null;
+    for (;;) {
+      const data = await gql(
+        `query Export($topic: String, $after: String) { curation(topic: $topic) { ${report.key}(first: 100, after: $after) { ${report.rows} } } }`,
+        { topic: topic || null, after },
+      );
+      const page = data.curation[report.key];
+      rows.push(...page.nodes);
+      if (!page.pageInfo.hasNextPage) return rows;
+      after = page.pageInfo.endCursor;
+    }
+  }
+
+  /** A CSV cell: lists joined by spaces, null empty, quoted where it must be. */
+  function csvCell(value) {
+    const text = value === null || value === undefined ? "" : Array.isArray(value) ? value.join(" ") : String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  }
+
+  function toCsv(rows) {
+    if (!rows.length) return "";
+    const columns = Object.keys(rows[0]);
+    return [columns.join(","), ...rows.map((row) => columns.map((c) => csvCell(row[c])).join(","))].join("\r\n") + "\r\n";
+  }
+
+  function download(name, type, text) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  async function exportReport(report, topic, format, button) {
+    const about = EXPORTS[report.key];
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = "Preparing…";
+    try {
+      const rows = (await wholeReport(report, topic)).map(about.row);
+      const name = `${about.name}${topic ? `-${topic}` : ""}.${format}`;
+      if (format === "csv") download(name, "text/csv", toCsv(rows));
+      else download(name, "application/json", `${JSON.stringify(rows, null, 2)}\n`);
+    } catch (error) {
+      button.insertAdjacentHTML("afterend", errorBox(error));
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  /** Sort a report's shown rows by the column whose heading was pressed, again to reverse. */
+  function sortBy(table, th) {
+    const column = [...th.parentNode.children].indexOf(th);
+    const ascending = th.getAttribute("aria-sort") !== "ascending";
+    for (const other of th.parentNode.children) other.removeAttribute("aria-sort");
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    const key = (tr) => {
+      const cell = tr.children[column];
+      const text = (cell?.textContent ?? "").trim();
+      const number = cell?.classList.contains("num") ? Number.parseFloat(text.replace(/[^\d.-]/g, "")) : Number.NaN;
+      return Number.isNaN(number) ? text.toLowerCase() : number;
+    };
+    const body = table.tBodies[0];
+    const rows = [...body.rows].map((tr, index) => ({ tr, index, key: key(tr) }));
+    rows.sort((p, q) => {
+      const order = typeof p.key === "number" && typeof q.key === "number" ? p.key - q.key : String(p.key).localeCompare(String(q.key));
+      return (ascending ? order : -order) || p.index - q.index;
+    });
+    body.append(...rows.map((r) => r.tr));
+  }
+
+  async function copyText(button) {
+    const text = button.dataset.copy;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // No clipboard permission (an insecure origin, a headless browser): select the
+      // text so that Ctrl+C copies it.
+      const range = document.createRange();
+      range.selectNodeContents(button.previousElementSibling);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      button.textContent = "Selected: press Ctrl+C";
+      return;
+    }
+    button.textContent = "Copied";
+    setTimeout(() => {
+      button.textContent = "Copy";
+    }, 2000);
+  }
+
   const articleCell = (a) => (a ? `${articleLink(a)} <span class="muted small">#${a.id}</span>` : "—");
 
   function showReport(route, report, result, first) {
@@ -959,7 +1088,7 @@
     const total = report.list ? rows.length : result.totalCount;
     const [head, row] = REPORT_TABLES[report.kind](report);
     const table = rows.length
-      ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
+      ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map((h) => `<th scope="col"><button type="button" class="sort" title="Sort the rows shown by this column">${h}</button></th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
       : `<p class="notice">Nothing to report.</p>`;
     let paging = "";
     if (!report.list && total > 0) paging = pager(["curation", report.key], route.params, result.pageInfo, total, rows.length);
@@ -967,9 +1096,20 @@
       const more = link(["curation", report.key], { ...Object.fromEntries(route.params.entries()), first: Math.min(100, first + PAGE) });
       paging = `<nav class="pager"><a class="button quiet" href="${more}">Show more</a></nav>`;
     }
+    const exports = EXPORTS[report.key] && total > 0
+      ? `<div class="row report-export"><span class="muted small">All ${plural(total, "row")}, as <code>kgraph check --format json</code> lists them:</span>` +
+        `<button type="button" class="quiet" data-export="csv">Download CSV</button><button type="button" class="quiet" data-export="json">Download JSON</button></div>`
+      : "";
     body.innerHTML =
       `<div class="spread"><h2>${esc(report.title)}</h2><span class="muted">${report.list ? plural(total, "row") : plural(total, "finding")}</span></div>` +
-      `<p class="muted small">${esc(report.about)}</p>${table}${paging}`;
+      `<p class="muted small">${esc(report.about)}</p>${exports}${table}${paging}`;
+    body.addEventListener("click", (event) => {
+      const target = event.target.closest("button");
+      if (!target) return;
+      if (target.dataset.export) exportReport(report, route.params.get("topic") || "", target.dataset.export, target);
+      else if (target.classList.contains("sort")) sortBy(body.querySelector("#report-table"), target.closest("th"));
+      else if (target.dataset.copy !== undefined) copyText(target);
+    });
     body.dataset.state = "ready";
   }
 
@@ -998,7 +1138,7 @@
             : "—";
         return (
           `<tr data-id="${x.article.id}"${x.wanted ? ` data-wanted="${x.wanted.id}"` : ""} data-kind="${x.kind}"><td>${articleCell(x.article)}</td><td class="mono small">${esc(x.copyPath)}</td>` +
-          `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td><span class="fix">${esc(x.fix)}</span></td></tr>`
+          `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td><span class="fix">${esc(x.fix)}</span> <button type="button" class="quiet copy" data-copy="${esc(x.fix)}" aria-label="Copy the fix">Copy</button></td></tr>`
         );
       },
     ],
