@@ -746,6 +746,10 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     page.find(f'#pick-from-list button[data-id="{SEED}"]').click()
     assert start.get_attribute("value") == SEED_TITLE
     page.find("#pick-to").send_keys("168912")
+    # An id typed is named by its title.
+    page.wait(
+        lambda d: page.find("#pick-to-chosen").text == "#168912 · What happens during glycolysis?"
+    )
     page.find("#find-path").click()
     page.wait(lambda d: page.route == "#/path/168904/168912")
     page.ready("#path-result")
@@ -794,6 +798,9 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
 def test_bridges_and_topic_changes_are_shown(page: Page, tmp_path: Path) -> None:
     page.open("path/168912/84002")
     result = page.ready("#path-result")
+    # The form shows the titles of the articles the address names, not their ids.
+    assert page.find("#pick-from").get_attribute("value") == "What happens during glycolysis?"
+    assert page.find("#pick-to").get_attribute("value") == "What is Gibbs free energy?"
     assert _text(page.find("#no-path")) == (
         "No learning path with these options. Try bridges between related articles"
         " (tick “bridges”), or following links both ways (untick “directed”)."

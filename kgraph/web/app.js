@@ -573,7 +573,21 @@
       input.dataset.id = /^-?\d+$/.test(q) ? q : "";
       chosen.textContent = input.dataset.id ? `#${q}` : "";
       clearTimeout(timer);
-      if (!q || input.dataset.id) return close();
+      if (input.dataset.id) {
+        // An id typed: say which article it is.
+        close();
+        const mine = ++asked;
+        timer = setTimeout(async () => {
+          try {
+            const data = await gql(`query Title($id: Int!) { article(id: $id) { id title } }`, { id: Number(q) });
+            if (mine === asked) chosen.textContent = data.article ? `#${q} · ${data.article.title}` : `#${q}: no such article`;
+          } catch {
+            // the id stays as typed; finding the path says what is wrong
+          }
+        }, 180);
+        return;
+      }
+      if (!q) return close();
       timer = setTimeout(async () => {
         const mine = ++asked;
         try {
@@ -598,6 +612,7 @@
       input.value = button.dataset.title;
       input.dataset.id = button.dataset.id;
       chosen.textContent = `#${button.dataset.id}`;
+      asked += 1;
       close();
       input.focus();
     });
@@ -668,6 +683,15 @@
         error.innerHTML = errorBox(err);
       }
     });
+    // The articles the address names, by title at once: the paths may take a while.
+    for (const [input, id] of [[form.from, from], [form.to, to]]) {
+      if (id === null || !Number.isInteger(id)) continue;
+      gql(`query Title($id: Int!) { article(id: $id) { title } }`, { id })
+        .then((data) => {
+          if (route.token === routeToken && data.article && input.dataset.id === String(id)) input.value = data.article.title;
+        })
+        .catch(() => {});
+    }
     if (from === null || to === null || !Number.isInteger(from) || !Number.isInteger(to)) return;
     try {
       const started = performance.now();
