@@ -1133,6 +1133,31 @@ def test_dev_neighbourhood_of_the_most_linked_article_renders_in_under_a_second(
     page.screenshot(tmp_path, "neighbourhood-dev")
 
 
+@pytest.mark.corpus
+def test_dev_what_links_here_reaches_every_backlink(
+    browser: WebDriver, dev: RunningServer, tmp_path: Path
+) -> None:
+    top = dev.graphql("{ curation { overLinked(first: 1) { article { id } inDegree } } }")
+    hub = top["curation"]["overLinked"][0]
+    assert hub["inDegree"] > 50
+    every = dev.graphql(
+        "query($id: Int!) { article(id: $id) { linkedFrom(first: 100) { nodes { id } } } }",
+        id=hub["article"]["id"],
+    )["article"]["linkedFrom"]["nodes"]
+    page = Page(browser, dev)
+    _console_errors(browser)
+    page.open(f"article/{hub['article']['id']}")
+    page.wait(lambda d: len(page.all("#backlink-list li")) == 50)
+    left = hub["inDegree"] - 50
+    button = page.find("#backlinks-next")
+    assert button.text == f"Show {min(100, left)} more of {left}"
+    button.click()
+    page.wait(lambda d: len(page.all("#backlink-list li")) == hub["inDegree"])
+    assert page.ids("#backlink-list li") == [a["id"] for a in every][: hub["inDegree"]]
+    assert not page.all("#backlinks-next")
+    assert _console_errors(browser) == []
+
+
 #: Which articles of a drawing are in view and which of them Cytoscape labels: a label
 #: is drawn once ``zoom * font-size`` reaches the node's ``min-zoomed-font-size``.
 LABELLED = """

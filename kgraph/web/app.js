@@ -351,11 +351,14 @@
     }
   }
 
+  const BACKLINK_ROWS = "totalCount pageInfo { hasNextPage endCursor } nodes { id title }";
+  const BACKLINKS_QUERY = `query Backlinks($id: Int!, $after: String) { article(id: $id) { linkedFrom(first: 100, after: $after) { ${BACKLINK_ROWS} } } }`;
+
   const ARTICLE_QUERY = `query Article($id: Int!) { article(id: $id) {
     id title question answerHtml description keywords subject url date score noIndex inDegree outDegree
     topics { key name } copies { path url subject }
     links { rank target { id title topics { key } } wanted { id title url } }
-    backlinks(first: 50) { id title topics { key } } }
+    linkedFrom(first: 50) { ${BACKLINK_ROWS} } }
     similar(id: $id, first: 8) { nodes { article { id title topics { key } } score linked
       reasons { sharedKeywords sharedTerms commonNeighbours { id title } linkDistance } } } }`;
 
@@ -469,10 +472,38 @@
           )
           .join("")}</ol>`
       : `<p class="muted">This article links nowhere (a dead end).</p>`;
-    const more = article.inDegree > article.backlinks.length ? `<p class="small muted">and ${article.inDegree - article.backlinks.length} more</p>` : "";
-    document.getElementById("backlinks").innerHTML = article.backlinks.length
-      ? `<ul class="links" id="backlink-list">${article.backlinks.map((a) => `<li data-id="${a.id}">${articleLink(a)}</li>`).join("")}</ul>${more}`
-      : `<p class="muted">No article links here (an orphan).</p>`;
+    showBacklinks(article.id, article.linkedFrom);
+  }
+
+  /** What links here, a page at a time: "Show more" fetches the next hundred. */
+  function showBacklinks(id, page) {
+    const box = document.getElementById("backlinks");
+    if (!page.totalCount) {
+      box.innerHTML = `<p class="muted">No article links here (an orphan).</p>`;
+      return;
+    }
+    box.innerHTML = `<ul class="links" id="backlink-list"></ul><p class="small muted" id="backlink-more"></p>`;
+    const list = box.querySelector("#backlink-list");
+    const more = box.querySelector("#backlink-more");
+    const add = (result) => {
+      list.insertAdjacentHTML("beforeend", result.nodes.map((a) => `<li data-id="${a.id}">${articleLink(a)}</li>`).join(""));
+      const left = result.totalCount - list.children.length;
+      more.innerHTML = result.pageInfo.hasNextPage
+        ? `<button type="button" class="quiet" id="backlinks-next" data-after="${esc(result.pageInfo.endCursor)}">Show ${Math.min(100, left)} more of ${left.toLocaleString("en")}</button>`
+        : result.totalCount > 50 ? `All ${plural(result.totalCount, "article")} linking here.` : "";
+    };
+    add(page);
+    more.addEventListener("click", async (event) => {
+      const button = event.target.closest("#backlinks-next");
+      if (!button) return;
+      button.disabled = true;
+      try {
+        const data = await gql(BACKLINKS_QUERY, { id, after: button.dataset.after });
+        if (document.getElementById("backlink-list") === list) add(data.article.linkedFrom);
+      } catch (error) {
+        more.innerHTML = errorBox(error);
+      }
+    });
   }
 
   /** Why two articles are related, in a few words: what they share. */
