@@ -177,7 +177,7 @@ def _api_nodes(
 DRAWN_NODES = """
 const cy = document.querySelector(arguments[0]).cy;
 return cy ? cy.nodes().map((n) => ({
-  id: Number(n.id()), label: n.data("label"), topic: n.data("topic"), wanted: n.data("wanted"),
+  id: Number(n.id()), label: n.data("label"), title: n.data("title"), topic: n.data("topic"), wanted: n.data("wanted"),
   step: n.data("step"), classes: n.classes(), colour: n.style("background-color"),
   shape: n.style("shape"), visible: n.visible(),
 })) : [];
@@ -202,6 +202,11 @@ def _drawn_edges(page: Page, css: str = "#neighbourhood") -> list[dict[str, Any]
 
 def _click_node(page: Page, css: str, node_id: int) -> None:
     """Click a node of a drawing where Cytoscape drew it, as a reader would."""
+    _point_at_node(page, css, node_id).click().perform()
+
+
+def _point_at_node(page: Page, css: str, node_id: int) -> ActionChains:
+    """The mouse moved over a node of a drawing (``perform()`` to move it)."""
     canvas = page.find(f"{css} .graph-canvas")
     page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
     script = (
@@ -210,9 +215,9 @@ def _click_node(page: Page, css: str, node_id: int) -> None:
     )
     x, y = page.driver.execute_script(script, css, str(node_id))
     size = canvas.size
-    ActionChains(page.driver).move_to_element_with_offset(
+    return ActionChains(page.driver).move_to_element_with_offset(
         canvas, int(x - size["width"] / 2), int(y - size["height"] / 2)
-    ).click().perform()
+    )
 
 
 def _text(element: WebElement) -> str:
@@ -499,6 +504,29 @@ def test_the_drawing_is_one_tab_stop_moved_through_by_arrow_keys(
     focused = int(host.get_attribute("data-focus") or "")
     ActionChains(page.driver).send_keys(Keys.ENTER).perform()
     page.wait(lambda d: page.route == f"#/article/{focused}")
+    # Full screen, the drawing takes the whole window, and gives it back.
+    host = page.ready("#neighbourhood")
+    size = (
+        "const cy = document.querySelector('#neighbourhood').cy;"
+        " return [cy.width(), cy.height(), innerWidth, innerHeight]"
+    )
+    full = page.find('#neighbourhood [data-zoom="full"]')
+    before = page.driver.execute_script(size)
+    full.click()
+    fullscreen = "return document.fullscreenElement && document.fullscreenElement.id"
+    page.wait(lambda d: d.execute_script(fullscreen) == "neighbourhood")
+
+    def fills_the_window(driver: WebDriver) -> bool:
+        width, height, window_width, window_height = driver.execute_script(size)
+        return bool(window_width - 4 <= width <= window_width) and bool(
+            window_height - 4 <= height <= window_height
+        )
+
+    page.wait(fills_the_window)
+    assert full.get_attribute("aria-pressed") == "true"
+    full.click()
+    page.wait(lambda d: d.execute_script(fullscreen) is None)
+    page.wait(lambda d: d.execute_script(size)[:2] == before[:2])
     assert _console_errors(page.driver) == []
 
 
@@ -1205,6 +1233,18 @@ def test_dev_large_neighbourhood_shows_labels_as_you_zoom_in(
     start = page.driver.execute_script(LABELLED, "#neighbourhood")
     assert len(start["inView"]) == len(drawn)
     assert start["labelled"] == [hub]
+    # Pointed at, an article shows its label and its title in full.
+    other = max((n for n in drawn.values() if n["id"] != hub), key=lambda n: n["id"])
+    _point_at_node(page, "#neighbourhood", other["id"]).perform()
+    hovered = [i for i, n in _drawn_nodes(page).items() if "hover" in n["classes"]]
+    assert len(hovered) == 1, hovered
+    labelled = page.driver.execute_script(LABELLED, "#neighbourhood")["labelled"]
+    assert sorted(labelled) == sorted([hub, hovered[0]])
+    tip = page.find("#neighbourhood .graph-tip")
+    assert tip.is_displayed()
+    assert tip.text.startswith(drawn[hovered[0]]["title"])
+    ActionChains(page.driver).move_to_element(page.find("#article-title")).perform()
+    page.wait(lambda d: not tip.is_displayed())
     # Drawn without the centre's mark, the drawing holds no text at all...
     page.driver.execute_script(
         "document.querySelector('#neighbourhood').cy.$('.center').removeClass('center')"

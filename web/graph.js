@@ -155,6 +155,12 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
     canvas.style.cursor = "";
   });
   cy.on("tap", "node", (event) => open(event.target));
+  // Leaving the canvas straight from a node sends Cytoscape no mouseout.
+  canvas.addEventListener("mouseleave", () => {
+    cy.nodes(".hover").forEach((node) => light(node, false));
+    showTip(null);
+    canvas.style.cursor = "";
+  });
   cy.on("viewport", () => {
     tip.hidden = true;
   });
