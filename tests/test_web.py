@@ -530,6 +530,31 @@ def test_the_drawing_is_one_tab_stop_moved_through_by_arrow_keys(
     assert _console_errors(page.driver) == []
 
 
+def test_forty_topics_each_have_a_style_of_their_own(browser: WebDriver, tmp_path: Path) -> None:
+    # As many topics as the whole corpus has: more than there are colours.
+    for k in range(40):
+        folder = tmp_path / "corpus" / f"subject-{k:02d}"
+        folder.mkdir(parents=True)
+        text = article_text(k + 1, title=f"Question {k}?", subject=f"Subject {k:02d}")
+        (folder / "a.md").write_text(text, encoding="utf-8")
+    with kgraph_server("--corpus", str(tmp_path / "corpus")) as server:
+        page = Page(browser, server)
+        page.open("topics")
+        page.wait(lambda d: len(page.all("#topic-list > li")) == 40)
+        script = (
+            "return [...document.querySelectorAll('#topic-list > li')].map((li) => {"
+            " const dot = li.querySelector('.dot');"
+            " return [li.dataset.topic, getComputedStyle(dot).backgroundColor, dot.dataset.shape]; })"
+        )
+        styles = {key: (colour, shape) for key, colour, shape in browser.execute_script(script)}
+        assert len(styles) == 40
+        assert len(set(styles.values())) == 40  # colour and shape: no two alike
+        # The first 24 take a colour each, the rest the next shape.
+        shapes = [shape for _, shape in styles.values()]
+        assert (shapes.count("ellipse"), shapes.count("diamond")) == (24, 16)
+        page.screenshot(tmp_path, "forty-topics")
+
+
 def test_wanted_articles_are_hollow_and_do_not_open(page: Page, tmp_path: Path) -> None:
     page.open("article/168911")
     page.ready("#neighbourhood")

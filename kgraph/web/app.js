@@ -154,7 +154,7 @@
   ];
   // Shapes Cytoscape.js draws (and the legend's dots copy): a topic whose colour an
   // earlier topic holds takes the next shape, so 40 topics need only two.
-  const SHAPES = ["ellipse", "round-rectangle", "diamond", "triangle", "hexagon", "star"];
+  const SHAPES = ["ellipse", "diamond", "round-rectangle", "triangle", "hexagon", "star"];
   const colours = new Map();
   const shapes = new Map();
 
