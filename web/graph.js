@@ -15,7 +15,8 @@ const PAD = 26;
 // Drawings live until their host leaves the page (the next route replaces it).
 const drawings = new Set();
 
-function forgetDetached() {
+/** Destroy the drawings no longer on the page. */
+function release() {
   for (const drawing of drawings) {
     if (!drawing.host.isConnected) {
       drawing.cy.destroy();
@@ -278,7 +279,7 @@ function searchable(cy, { find, found }) {
  * giving ``{name, colour, shape}``, ``legend`` (an element), ``onOpen``, ``height``.
  */
 function drawGraph(host, subgraph, { centers = new Set(), topicStyle, legend, onOpen, height } = {}) {
-  forgetDetached();
+  release();
   const width = Math.max(320, Math.round(host.clientWidth || 800));
   const h = height || Math.round(Math.min(660, Math.max(380, width * 0.66)));
   const n = subgraph.nodes.length;
@@ -375,7 +376,7 @@ function showLegend(legend, cy, topics, topicStyle, wanted) {
  * each link labelled with its reason (and "topic change" where the topic changes).
  */
 function drawPath(host, steps, { topicStyle, onOpen }) {
-  forgetDetached();
+  release();
   const room = host.clientWidth || 600;
   const gap = Math.round(Math.max(124, Math.min(170, (room - 40) / steps.length)));
   const height = 170;
@@ -461,4 +462,4 @@ function drawPath(host, steps, { topicStyle, onOpen }) {
   return { cy };
 }
 
-window.kgraphGraph = { drawGraph, drawPath };
+window.kgraphGraph = { drawGraph, drawPath, release };

@@ -91,11 +91,6 @@
     return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
   }
 
-  function truncate(text, length) {
-    const s = String(text ?? "");
-    return s.length > length ? `${s.slice(0, length - 1)}…` : s;
-  }
-
   function plural(n, one, many = `${one}s`) {
     return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
   }
@@ -243,6 +238,8 @@
     }
     main.innerHTML = html;
     main.dataset.view = name;
+    // The drawings of the view before stop drawing (Cytoscape's loop and listeners).
+    window.kgraphGraph?.release();
   }
 
   const ARTICLE_SUMMARY = "id title description inDegree outDegree topics { key name }";
