@@ -46,6 +46,19 @@ function nodeSize(node, scale, center) {
 const MIN_FONT = 9;
 const labelSize = (n) => (n <= 12 ? 11 : n <= 40 ? 9 : n <= 120 ? 7 : n <= 300 ? 5.5 : 3.6);
 
+// A node as every drawing shows it: sized, shaped and coloured by its data, labelled.
+const NODE = {
+  width: "data(size)",
+  height: "data(size)",
+  shape: "data(shape)",
+  "background-color": "data(colour)",
+  "border-width": 1.5,
+  "border-color": "#fff",
+  label: "data(label)",
+  color: INK,
+  "overlay-opacity": 0,
+};
+
 function stylesheet({ n }) {
   const font = labelSize(n);
   const dense = n > 120;
@@ -53,23 +66,15 @@ function stylesheet({ n }) {
     {
       selector: "node",
       style: {
-        width: "data(size)",
-        height: "data(size)",
-        shape: "data(shape)",
-        "background-color": "data(colour)",
-        "border-width": 1.5,
-        "border-color": "#fff",
-        label: "data(label)",
+        ...NODE,
         "font-size": font,
         "min-zoomed-font-size": MIN_FONT,
-        color: INK,
         "text-valign": "center",
         "text-halign": "right",
         "text-margin-x": 3,
         "text-outline-width": 2,
         "text-outline-color": "#fff",
         "text-outline-opacity": 0.9,
-        "overlay-opacity": 0,
       },
     },
     // Labels face the middle, so that those near the right edge stay inside the drawing.
@@ -405,22 +410,7 @@ function drawPath(host, steps, { topicStyle, onOpen }) {
     style: [
       {
         selector: "node",
-        style: {
-          width: "data(size)",
-          height: "data(size)",
-          shape: "data(shape)",
-          "background-color": "data(colour)",
-          "border-width": 1.5,
-          "border-color": "#fff",
-          label: "data(label)",
-          "font-size": 12,
-          color: INK,
-          "text-valign": "bottom",
-          "text-margin-y": 5,
-          "text-wrap": "wrap",
-          "text-max-width": gap - 14,
-          "overlay-opacity": 0,
-        },
+        style: { ...NODE, "font-size": 12, "text-valign": "bottom", "text-margin-y": 5, "text-wrap": "wrap", "text-max-width": gap - 14 },
       },
       { selector: "node.hover, node.focus", style: { "border-color": INK, "border-width": 2.5 } },
       { selector: "node.focus", style: { "underlay-color": ACCENT, "underlay-opacity": 0.3, "underlay-padding": 5 } },
