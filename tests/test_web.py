@@ -843,7 +843,19 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     page.wait(lambda d: page.ids("#path-steps > li") == api[2])
     assert _path_nodes(page) == api[2]
     assert page.all("#path-result .alternatives button")[2].get_attribute("aria-pressed") == "true"
-    # A step of the drawing opens its article.
+    # The drawing is one Tab stop: the arrows go along the steps, Enter opens one.
+    graph = page.find("#path-graph")
+    page.driver.execute_script("document.querySelector('#path-graph .graph-canvas').focus()")
+    page.wait(lambda d: graph.get_attribute("data-focus") == str(api[2][0]))
+    ActionChains(page.driver).send_keys(Keys.ARROW_RIGHT).perform()
+    assert graph.get_attribute("data-focus") == str(api[2][1])
+    ActionChains(page.driver).send_keys(Keys.ARROW_LEFT).perform()
+    assert graph.get_attribute("data-focus") == str(api[2][0])
+    ActionChains(page.driver).send_keys(Keys.ARROW_RIGHT, Keys.ENTER).perform()
+    page.wait(lambda d: page.route == f"#/article/{api[2][1]}")
+    page.driver.back()
+    page.ready("#path-graph")
+    # A step of the drawing opens its article when clicked.
     _click_node(page, "#path-graph", 168913)
     page.wait(lambda d: page.route == "#/article/168913")
 
