@@ -1109,6 +1109,36 @@ def test_curator_reports_download_as_csv_and_json_like_kgraph_check(
     assert _console_errors(page.driver) == []
 
 
+def test_parse_errors_download_like_kgraph_check(
+    browser: WebDriver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corpus" / "biology"
+    folder.mkdir(parents=True)
+    (folder / "good.md").write_text(article_text(1, title="A question?"), encoding="utf-8")
+    (folder / "bad.md").write_text("---\nid: [unclosed\n---\n", encoding="utf-8")
+    capsys.readouterr()
+    main(["check", "--corpus", str(tmp_path / "corpus"), "--format", "json"])
+    expected = json.loads(capsys.readouterr().out)["parse_errors"]
+    assert len(expected) == 1
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    with kgraph_server("--corpus", str(tmp_path / "corpus")) as server:
+        page = Page(browser, server)
+        page.open("curation/parseErrors")
+        page.ready("#report-body")
+        page.find('#report-body button[data-export="json"]').click()
+        assert json.loads(_downloaded(downloads, "parse_errors.json").read_text()) == expected
+        page.find('#report-body button[data-export="csv"]').click()
+        with _downloaded(downloads, "parse_errors.csv").open(newline="", encoding="utf-8") as file:
+            assert list(csv.reader(file)) == [
+                ["path", "line", "message"],
+                *([_csv_cell(v) for v in row.values()] for row in expected),
+            ]
+
+
 def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None:
     page.driver.execute_cdp_cmd(
         "Browser.grantPermissions",

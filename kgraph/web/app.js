@@ -1028,6 +1028,7 @@
       name: "wanted_articles",
       row: (w) => ({ id: w.id, title: w.title, subject: w.subject, url: w.url, referrers: ids(w.referrers), suggestions: ids(w.suggestions) }),
     },
+    parseErrors: { name: "parse_errors", row: (d) => ({ path: d.path, line: d.line, message: d.message }) },
     duplicateArticles: {
       name: "duplicate_articles",
       row: (d) => ({ id: d.id, paths: d.copies.map((c) => c.path), related_lists_differ: d.relatedListsDiffer }),
@@ -1073,13 +1074,14 @@
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
-  async function exportReport(report, topic, format, button) {
+  /** Download a report whole; ``shown`` holds its rows when the page shows them all. */
+  async function exportReport(report, topic, format, button, shown) {
     const about = EXPORTS[report.key];
     const label = button.textContent;
     button.disabled = true;
     button.textContent = "Preparing…";
     try {
-      const rows = (await wholeReport(report, topic)).map(about.row);
+      const rows = (report.whole ? shown : await wholeReport(report, topic)).map(about.row);
       const name = `${about.name}${topic ? `-${topic}` : ""}.${format}`;
       if (format === "csv") download(name, "text/csv", toCsv(rows));
       else download(name, "application/json", `${JSON.stringify(rows, null, 2)}\n`);
@@ -1158,7 +1160,7 @@
     body.addEventListener("click", (event) => {
       const target = event.target.closest("button");
       if (!target) return;
-      if (target.dataset.export) exportReport(report, route.params.get("topic") || "", target.dataset.export, target);
+      if (target.dataset.export) exportReport(report, route.params.get("topic") || "", target.dataset.export, target, rows);
       else if (target.classList.contains("sort")) sortBy(body.querySelector("#report-table"), target.closest("th"));
       else if (target.dataset.copy !== undefined) copyText(target);
     });
