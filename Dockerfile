@@ -9,7 +9,7 @@
 # with --watch and a persistent snapshot cache; tests/test_compose.py checks
 # this file statically.
 
-# The explorer's front-end libraries (KaTeX, GraphiQL), from the npm packages that
+# The explorer's front-end libraries (KaTeX, Cytoscape.js, GraphiQL), from the npm packages that
 # package-lock.json pins, bundled into kgraph/web/dist/ as `make web` does.
 FROM node:22-slim AS web
 WORKDIR /build

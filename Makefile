@@ -11,7 +11,7 @@ DEV := $(VENV)/.dev-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# The explorer's front-end libraries (KaTeX, GraphiQL): npm packages pinned by
+# The explorer's front-end libraries (KaTeX, Cytoscape.js, GraphiQL): npm packages pinned by
 # package-lock.json, bundled by web/build.mjs into kgraph/web/dist/ (gitignored; the
 # wheel ships it). Node and npm come from Debian when missing, as Chromium does.
 WEB := kgraph/web/dist/.built

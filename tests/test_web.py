@@ -6,6 +6,8 @@ the views the README shows are also written to ``docs/screenshots/``.
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import shutil
@@ -21,12 +23,15 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from conftest import REPO, SEEDS, RunningServer, article_text, kgraph_server
+from kgraph.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -168,8 +173,51 @@ def _api_nodes(
     return {node["id"]: node for node in data["subgraph"]["nodes"]}
 
 
-def _drawn_nodes(page: Page, css: str = "#neighbourhood") -> dict[int, WebElement]:
-    return {int(e.get_attribute("data-id") or ""): e for e in page.all(f"{css} svg .node")}
+#: The nodes of a drawing, as its Cytoscape instance holds them (the canvas has no elements).
+DRAWN_NODES = """
+const cy = document.querySelector(arguments[0]).cy;
+return cy ? cy.nodes().map((n) => ({
+  id: Number(n.id()), label: n.data("label"), title: n.data("title"), topic: n.data("topic"), wanted: n.data("wanted"),
+  step: n.data("step"), classes: n.classes(), colour: n.style("background-color"),
+  shape: n.style("shape"), visible: n.visible(),
+})) : [];
+"""
+DRAWN_EDGES = """
+return document.querySelector(arguments[0]).cy.edges().map((e) => ({
+  source: Number(e.source().id()), target: Number(e.target().id()), label: e.data("label"),
+  arrow: e.style("target-arrow-shape"), classes: e.classes(), sourceLabel: e.style("source-label"),
+}));
+"""
+
+
+def _drawn_nodes(page: Page, css: str = "#neighbourhood") -> dict[int, dict[str, Any]]:
+    nodes: list[dict[str, Any]] = page.driver.execute_script(DRAWN_NODES, css)
+    return {node["id"]: node for node in nodes}
+
+
+def _drawn_edges(page: Page, css: str = "#neighbourhood") -> list[dict[str, Any]]:
+    edges: list[dict[str, Any]] = page.driver.execute_script(DRAWN_EDGES, css)
+    return edges
+
+
+def _click_node(page: Page, css: str, node_id: int) -> None:
+    """Click a node of a drawing where Cytoscape drew it, as a reader would."""
+    _point_at_node(page, css, node_id).click().perform()
+
+
+def _point_at_node(page: Page, css: str, node_id: int) -> ActionChains:
+    """The mouse moved over a node of a drawing (``perform()`` to move it)."""
+    canvas = page.find(f"{css} .graph-canvas")
+    page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+    script = (
+        "const p = document.querySelector(arguments[0]).cy.$id(arguments[1]).renderedPosition();"
+        " return [p.x, p.y]"
+    )
+    x, y = page.driver.execute_script(script, css, str(node_id))
+    size = canvas.size
+    return ActionChains(page.driver).move_to_element_with_offset(
+        canvas, int(x - size["width"] / 2), int(y - size["height"] / 2)
+    )
 
 
 def _text(element: WebElement) -> str:
@@ -178,7 +226,9 @@ def _text(element: WebElement) -> str:
 
 
 def _center(page: Page) -> int:
-    return int(page.find("#neighbourhood .node.center").get_attribute("data-id") or "")
+    centers = [int(n["id"]) for n in _drawn_nodes(page).values() if "center" in n["classes"]]
+    assert len(centers) == 1, centers
+    return centers[0]
 
 
 def _console_errors(driver: WebDriver) -> list[str]:
@@ -240,7 +290,7 @@ def test_the_page_uses_no_network_but_its_own_server() -> None:
             continue
         urls = set(re.findall(r"[a-z]+://[\w./-]*", path.read_text(encoding="utf-8")))
         assert urls <= {"http://www.w3.org/2000/svg"}, path  # the SVG namespace is a name only
-    assert {"katex.js", "katex.css", "graphiql.js", "graphiql.css"} <= {
+    assert {"katex.js", "katex.css", "graph.js", "graphiql.js", "graphiql.css"} <= {
         path.name for path in (web / "dist").iterdir()
     }, "make web builds kgraph/web/dist/"
     script = (web / "app.js").read_text(encoding="utf-8")
@@ -319,30 +369,29 @@ def test_the_neighbourhood_draws_the_related_articles(page: Page, tmp_path: Path
     assert set(drawn) == set(api)
     assert {168902, 168897, 168906, 168903} <= set(drawn)
     assert _center(page) == SEED
-    for node_id, element in drawn.items():
-        assert element.get_attribute("data-topic") == api[node_id]["topic"]
-        assert element.get_attribute("data-wanted") == "false"
-        assert element.find_element(By.TAG_NAME, "title").get_attribute("textContent")
-    # Same topic, same colour; the legend names each drawn topic.
-    fills: dict[str | None, set[str | None]] = {
-        e.get_attribute("data-topic"): set() for e in drawn.values()
-    }
-    for element in drawn.values():
-        fills[element.get_attribute("data-topic")].add(
-            element.find_element(By.TAG_NAME, "circle").get_attribute("fill")
-        )
-    assert all(len(colours) == 1 for colours in fills.values())
-    assert len({next(iter(c)) for c in fills.values()}) == len(fills)
+    for node_id, node in drawn.items():
+        assert node["topic"] == api[node_id]["topic"]
+        assert node["wanted"] is False
+        assert node["label"]
+    # Same topic, same colour and shape; the legend names each drawn topic.
+    styles: dict[str, set[tuple[str, str]]] = {n["topic"]: set() for n in drawn.values()}
+    for node in drawn.values():
+        styles[node["topic"]].add((node["colour"], node["shape"]))
+    assert all(len(style) == 1 for style in styles.values())
+    assert len({next(iter(style)) for style in styles.values()}) == len(styles)
     assert "Biology" in page.find("#legend").text
     assert "Chemistry" in page.find("#legend").text
     # Every link among the drawn articles is an arrow.
     edges = page.server.graphql(SUBGRAPH, c=[SEED], d=1, dir="BOTH")["subgraph"]["edges"]
-    arrows = {
-        (int(e.get_attribute("data-source") or ""), int(e.get_attribute("data-target") or ""))
-        for e in graph.find_elements(By.CSS_SELECTOR, ".edge")
+    drawn_edges = _drawn_edges(page)
+    assert {(e["source"], e["target"]) for e in drawn_edges} == {
+        (e["source"], e["target"]) for e in edges
     }
-    assert arrows == {(e["source"], e["target"]) for e in edges}
-    assert all(e.get_attribute("marker-end") for e in graph.find_elements(By.CSS_SELECTOR, ".edge"))
+    assert all(e["arrow"] == "triangle" for e in drawn_edges)
+    # One Tab stop for the drawing, whatever its size.
+    assert [
+        e.get_attribute("tabindex") for e in graph.find_elements(By.CSS_SELECTOR, "[tabindex]")
+    ] == ["0"]
     assert float(page.driver.execute_script("return document.body.dataset.renderMs")) > 0
     page.screenshot(tmp_path, "article")
 
@@ -361,7 +410,7 @@ def test_the_neighbourhood_draws_the_related_articles(page: Page, tmp_path: Path
     assert set(_drawn_nodes(page)) == set(_api_nodes(page.server, SEED, 2, "IN"))
 
     # A click on a node opens that article, with the same graph options.
-    _drawn_nodes(page)[168903].find_element(By.TAG_NAME, "circle").click()
+    _click_node(page, "#neighbourhood", 168903)
     page.wait(lambda d: page.route.startswith("#/article/168903"))
     page.ready("#neighbourhood")
     assert _center(page) == 168903
@@ -369,17 +418,156 @@ def test_the_neighbourhood_draws_the_related_articles(page: Page, tmp_path: Path
     assert page.find("#article-title").text == "How do protein pumps function in active transport?"
 
 
+def test_the_legend_hides_and_shows_a_topic(page: Page, tmp_path: Path) -> None:
+    _console_errors(page.driver)
+    page.open(f"article/{SEED}")
+    page.ready("#neighbourhood")
+    drawn = _drawn_nodes(page)
+    chemistry = {i for i, n in drawn.items() if n["topic"] == "chemistry"}
+    assert chemistry, "the seed's neighbourhood reaches into chemistry"
+    assert all(n["visible"] for n in drawn.values())
+    button = page.find('#legend button[data-topic="chemistry"]')
+    assert button.get_attribute("aria-pressed") == "true"
+    button.click()
+    page.wait(lambda d: not any(_drawn_nodes(page)[i]["visible"] for i in chemistry))
+    assert button.get_attribute("aria-pressed") == "false"
+    assert {i for i, n in _drawn_nodes(page).items() if n["visible"]} == set(drawn) - chemistry
+    page.screenshot(tmp_path, "legend-filter")
+    button.click()
+    page.wait(lambda d: all(n["visible"] for n in _drawn_nodes(page).values()))
+    assert button.get_attribute("aria-pressed") == "true"
+    assert _console_errors(page.driver) == []
+
+
+def test_search_in_the_drawing_lights_the_matching_articles(page: Page, tmp_path: Path) -> None:
+    _console_errors(page.driver)
+    page.open(f"article/{SEED}?depth=2")
+    page.ready("#neighbourhood")
+    drawn = _drawn_nodes(page)
+    expected = {i for i, n in drawn.items() if "atp" in n["label"].lower()}
+    assert 1 < len(expected) < len(drawn)
+    box = page.find("#neighbourhood .graph-find input")
+    box.send_keys("atp")
+
+    def lit() -> set[int]:
+        return {i for i, n in _drawn_nodes(page).items() if "match" in n["classes"]}
+
+    page.wait(lambda d: lit() == expected)
+    faded = {i for i, n in _drawn_nodes(page).items() if "faded" in n["classes"]}
+    assert faded == set(drawn) - expected
+    assert page.find("#neighbourhood .graph-found").text == f"{len(expected)} found"
+    # Enter brings the matches into view; emptied, the box lights nothing.
+    zoom = "return document.querySelector('#neighbourhood').cy.zoom()"
+    before = page.driver.execute_script(zoom)
+    box.send_keys(Keys.ENTER)
+    page.wait(lambda d: d.execute_script(zoom) != before)
+    page.screenshot(tmp_path, "drawing-search")
+    box.send_keys(Keys.BACKSPACE * 3)
+    page.wait(lambda d: lit() == set())
+    assert _console_errors(page.driver) == []
+
+
+def test_the_drawing_is_one_tab_stop_moved_through_by_arrow_keys(
+    page: Page, tmp_path: Path
+) -> None:
+    _console_errors(page.driver)
+    page.open(f"article/{SEED}")
+    host = page.ready("#neighbourhood")
+    drawn = _drawn_nodes(page)
+    page.driver.execute_script("document.querySelector('#neighbourhood [data-zoom=full]').focus()")
+    ActionChains(page.driver).send_keys(Keys.TAB).perform()
+    active = "return document.activeElement"
+    assert page.driver.execute_script(active) == page.find("#neighbourhood .graph-canvas")
+    # The focus starts at the centre, is read out, and moves with the arrows.
+    page.wait(lambda d: host.get_attribute("data-focus") == str(SEED))
+    voice = page.find("#neighbourhood .graph-voice")
+    assert _text(voice).startswith(SEED_TITLE)
+    seen = {SEED}
+    for key in (Keys.ARROW_RIGHT, Keys.ARROW_UP, Keys.ARROW_LEFT, Keys.ARROW_DOWN):
+        before = host.get_attribute("data-focus")
+        ActionChains(page.driver).send_keys(key).perform()
+        now = host.get_attribute("data-focus")
+        if now != before:
+            seen.add(int(now or ""))
+    assert len(seen) >= 3, seen
+    assert seen <= set(drawn)
+    focused = int(host.get_attribute("data-focus") or "")
+    # One more Tab leaves the drawing, whatever its number of articles.
+    ActionChains(page.driver).send_keys(Keys.TAB).perform()
+    left = page.driver.execute_script(active)
+    inside = ".graph-canvas [tabindex], .graph-canvas a, .graph-canvas button, .graph-canvas input"
+    assert host.find_elements(By.CSS_SELECTOR, inside) == []
+    assert left.get_attribute("data-topic"), "the next stop is the legend"
+    # Back in the drawing, Enter opens the focused article.
+    ActionChains(page.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    page.wait(lambda d: host.get_attribute("data-focus"))
+    focused = int(host.get_attribute("data-focus") or "")
+    ActionChains(page.driver).send_keys(Keys.ENTER).perform()
+    page.wait(lambda d: page.route == f"#/article/{focused}")
+    # Full screen, the drawing takes the whole window, and gives it back.
+    host = page.ready("#neighbourhood")
+    size = (
+        "const cy = document.querySelector('#neighbourhood').cy;"
+        " return [cy.width(), cy.height(), innerWidth, innerHeight]"
+    )
+    full = page.find('#neighbourhood [data-zoom="full"]')
+    before = page.driver.execute_script(size)
+    full.click()
+    fullscreen = "return document.fullscreenElement && document.fullscreenElement.id"
+    page.wait(lambda d: d.execute_script(fullscreen) == "neighbourhood")
+
+    def fills_the_window(driver: WebDriver) -> bool:
+        width, height, window_width, window_height = driver.execute_script(size)
+        return bool(window_width - 4 <= width <= window_width) and bool(
+            window_height - 4 <= height <= window_height
+        )
+
+    page.wait(fills_the_window)
+    assert full.get_attribute("aria-pressed") == "true"
+    full.click()
+    page.wait(lambda d: d.execute_script(fullscreen) is None)
+    page.wait(lambda d: d.execute_script(size)[:2] == before[:2])
+    assert _console_errors(page.driver) == []
+
+
+def test_forty_topics_each_have_a_style_of_their_own(browser: WebDriver, tmp_path: Path) -> None:
+    # As many topics as the whole corpus has: more than there are colours.
+    for k in range(40):
+        folder = tmp_path / "corpus" / f"subject-{k:02d}"
+        folder.mkdir(parents=True)
+        text = article_text(k + 1, title=f"Question {k}?", subject=f"Subject {k:02d}")
+        (folder / "a.md").write_text(text, encoding="utf-8")
+    with kgraph_server("--corpus", str(tmp_path / "corpus")) as server:
+        page = Page(browser, server)
+        page.open("topics")
+        page.wait(lambda d: len(page.all("#topic-list > li")) == 40)
+        script = (
+            "return [...document.querySelectorAll('#topic-list > li')].map((li) => {"
+            " const dot = li.querySelector('.dot');"
+            " return [li.dataset.topic, getComputedStyle(dot).backgroundColor, dot.dataset.shape]; })"
+        )
+        styles = {key: (colour, shape) for key, colour, shape in browser.execute_script(script)}
+        assert len(styles) == 40
+        assert len(set(styles.values())) == 40  # colour and shape: no two alike
+        # The first 24 take a colour each, the rest the next shape.
+        shapes = [shape for _, shape in styles.values()]
+        assert (shapes.count("ellipse"), shapes.count("diamond")) == (24, 16)
+        page.screenshot(tmp_path, "forty-topics")
+
+
 def test_wanted_articles_are_hollow_and_do_not_open(page: Page, tmp_path: Path) -> None:
     page.open("article/168911")
     page.ready("#neighbourhood")
     wanted = _drawn_nodes(page)[168999]
-    assert wanted.get_attribute("data-wanted") == "true"
-    assert "wanted" in (wanted.get_attribute("class") or "")
-    assert wanted.find_element(By.TAG_NAME, "circle").get_attribute("fill") == "#fff"
-    tip = wanted.find_element(By.TAG_NAME, "title").get_attribute("textContent") or ""
-    assert tip.startswith("Missing: What is the role of mitochondria in apoptosis?")
+    assert wanted["wanted"] is True
+    assert "wanted" in wanted["classes"]
+    assert wanted["colour"] == "rgb(255,255,255)"
     assert "missing (wanted) article" in page.find("#legend").text
-    wanted.find_element(By.TAG_NAME, "circle").click()
+    _click_node(page, "#neighbourhood", 168999)
+    # Pointed at, it says what is missing; clicked, it opens nothing.
+    tip = page.find("#neighbourhood .graph-tip")
+    page.wait(lambda d: tip.is_displayed())
+    assert tip.text.startswith("Missing: What is the role of mitochondria in apoptosis?")
     assert page.route == "#/article/168911"
     missing = page.find('#link-list li[data-wanted="168999"]')
     assert missing.get_attribute("data-rank") == "3"
@@ -594,6 +782,12 @@ def test_graphiql_subscribes_over_the_servers_websocket(browser: WebDriver, tmp_
 # ---------------------------------------------------------------- learning paths
 
 
+def _path_nodes(page: Page) -> list[int]:
+    """The articles of the drawn path, step by step."""
+    steps = sorted(_drawn_nodes(page, "#path-graph").values(), key=lambda n: n["step"])
+    return [n["id"] for n in steps]
+
+
 PATHS = "query($options: PathOptions) { learningPaths(from: 168904, to: 168912, k: 5, options: $options) { steps { article { id } via rank topicChange } } }"
 
 
@@ -605,12 +799,16 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     page.find(f'#pick-from-list button[data-id="{SEED}"]').click()
     assert start.get_attribute("value") == SEED_TITLE
     page.find("#pick-to").send_keys("168912")
+    # An id typed is named by its title.
+    page.wait(
+        lambda d: page.find("#pick-to-chosen").text == "#168912 · What happens during glycolysis?"
+    )
     page.find("#find-path").click()
     page.wait(lambda d: page.route == "#/path/168904/168912")
     page.ready("#path-result")
     page.ready("#path-graph")
     assert page.ids("#path-steps > li") == [168904, 168897, 168911, 168912]
-    assert page.ids("#path-graph .node") == [168904, 168897, 168911, 168912]
+    assert _path_nodes(page) == [168904, 168897, 168911, 168912]
     assert [e.get_attribute("data-via") for e in page.all("#path-steps > li")] == [
         "START",
         "LINK",
@@ -628,7 +826,7 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     ]
     assert all(" · related 0." in r for r in reasons[1:])
     assert "shares active transport, sodium-potassium pump, cell membrane, ATP" in reasons[1]
-    labels = [e.text for e in page.all("#path-graph .step-label")]
+    labels = [e["label"] for e in _drawn_edges(page, "#path-graph")]
     assert labels == ["link rank 2", "link rank 3", "link rank 1"]
     page.screenshot(tmp_path, "path")
 
@@ -643,16 +841,31 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     buttons[2].click()
     page.wait(lambda d: page.route == "#/path/168904/168912?alt=3")
     page.wait(lambda d: page.ids("#path-steps > li") == api[2])
-    assert page.ids("#path-graph .node") == api[2]
+    assert _path_nodes(page) == api[2]
     assert page.all("#path-result .alternatives button")[2].get_attribute("aria-pressed") == "true"
-    # A step of the drawing opens its article.
-    page.find('#path-graph .node[data-id="168913"] circle').click()
+    # The drawing is one Tab stop: the arrows go along the steps, Enter opens one.
+    graph = page.find("#path-graph")
+    page.driver.execute_script("document.querySelector('#path-graph .graph-canvas').focus()")
+    page.wait(lambda d: graph.get_attribute("data-focus") == str(api[2][0]))
+    ActionChains(page.driver).send_keys(Keys.ARROW_RIGHT).perform()
+    assert graph.get_attribute("data-focus") == str(api[2][1])
+    ActionChains(page.driver).send_keys(Keys.ARROW_LEFT).perform()
+    assert graph.get_attribute("data-focus") == str(api[2][0])
+    ActionChains(page.driver).send_keys(Keys.ARROW_RIGHT, Keys.ENTER).perform()
+    page.wait(lambda d: page.route == f"#/article/{api[2][1]}")
+    page.driver.back()
+    page.ready("#path-graph")
+    # A step of the drawing opens its article when clicked.
+    _click_node(page, "#path-graph", 168913)
     page.wait(lambda d: page.route == "#/article/168913")
 
 
 def test_bridges_and_topic_changes_are_shown(page: Page, tmp_path: Path) -> None:
     page.open("path/168912/84002")
     result = page.ready("#path-result")
+    # The form shows the titles of the articles the address names, not their ids.
+    assert page.find("#pick-from").get_attribute("value") == "What happens during glycolysis?"
+    assert page.find("#pick-to").get_attribute("value") == "What is Gibbs free energy?"
     assert _text(page.find("#no-path")) == (
         "No learning path with these options. Try bridges between related articles"
         " (tick “bridges”), or following links both ways (untick “directed”)."
@@ -688,7 +901,9 @@ def test_bridges_and_topic_changes_are_shown(page: Page, tmp_path: Path) -> None
             assert f"related {step['score']:.2f}, no link: shares" in reason
             assert step["sharedKeywords"][0] in reason
     assert f"weakest step {api['strength']:.2f}" in result.text
-    assert "topic change" in page.find("#path-graph").text
+    changes = [e["sourceLabel"] == "topic change" for e in _drawn_edges(page, "#path-graph")]
+    assert changes == [s["topicChange"] for s in api["steps"][1:]]
+    assert any(changes)
     assert page.errors() == []
     page.screenshot(tmp_path, "path-bridges")
 
@@ -834,6 +1049,144 @@ def test_curator_reports_are_paged_and_narrowed_by_topic(page: Page, tmp_path: P
         assert page.errors() == [], report
 
 
+def _csv_cell(value: Any) -> str:
+    """A value of ``kgraph check --format json`` as the explorer's CSV writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def _downloaded(folder: Path, name: str) -> Path:
+    target = folder / name
+    deadline = time.monotonic() + 20
+    while not target.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.is_file(), sorted(p.name for p in folder.iterdir())
+    return target
+
+
+def test_curator_reports_download_as_csv_and_json_like_kgraph_check(
+    page: Page, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    main(["check", "--corpus", str(SEEDS), "--format", "json"])
+    check = json.loads(capsys.readouterr().out)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    page.driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    _console_errors(page.driver)
+    # Paged two rows at a time, the downloads still hold every row.
+    for report, name in (
+        ("brokenLinks", "broken_links"),
+        ("wantedArticles", "wanted_articles"),
+        ("orphans", "orphans"),
+        ("duplicateLinks", "duplicate_links"),
+        ("duplicateArticles", "duplicate_articles"),
+    ):
+        page.open(f"curation/{report}?first=2")
+        page.ready("#report-body")
+        expected = check[name]
+        rows = [r if isinstance(r, dict) else {"id": r} for r in expected]
+        page.find('#report-body button[data-export="json"]').click()
+        assert json.loads(_downloaded(downloads, f"{name}.json").read_text()) == rows, name
+        page.find('#report-body button[data-export="csv"]').click()
+        with _downloaded(downloads, f"{name}.csv").open(newline="", encoding="utf-8") as file:
+            table = list(csv.reader(file))
+        assert table[0] == list(rows[0])
+        assert table[1:] == [[_csv_cell(v) for v in row.values()] for row in rows], name
+    # Narrowed by topic, the files are named for it.
+    page.open("curation/brokenLinks?topic=biology")
+    page.ready("#report-body")
+    page.find('#report-body button[data-export="json"]').click()
+    narrowed = json.loads(_downloaded(downloads, "broken_links-biology.json").read_text())
+    assert [r["article"] for r in narrowed] == [168911, 168913]
+    assert _console_errors(page.driver) == []
+
+
+def test_parse_errors_download_like_kgraph_check(
+    browser: WebDriver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corpus" / "biology"
+    folder.mkdir(parents=True)
+    (folder / "good.md").write_text(article_text(1, title="A question?"), encoding="utf-8")
+    (folder / "bad.md").write_text("---\nid: [unclosed\n---\n", encoding="utf-8")
+    capsys.readouterr()
+    main(["check", "--corpus", str(tmp_path / "corpus"), "--format", "json"])
+    expected = json.loads(capsys.readouterr().out)["parse_errors"]
+    assert len(expected) == 1
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    with kgraph_server("--corpus", str(tmp_path / "corpus")) as server:
+        page = Page(browser, server)
+        page.open("curation/parseErrors")
+        page.ready("#report-body")
+        page.find('#report-body button[data-export="json"]').click()
+        assert json.loads(_downloaded(downloads, "parse_errors.json").read_text()) == expected
+        page.find('#report-body button[data-export="csv"]').click()
+        with _downloaded(downloads, "parse_errors.csv").open(newline="", encoding="utf-8") as file:
+            assert list(csv.reader(file)) == [
+                ["path", "line", "message"],
+                *([_csv_cell(v) for v in row.values()] for row in expected),
+            ]
+
+
+def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None:
+    page.driver.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {
+            "origin": page.server.base,
+            "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+        },
+    )
+    _console_errors(page.driver)
+    page.open("curation/orphans")
+    shown = _rows(page)
+    heading = page.find("#report-table th:nth-child(3)")
+    assert heading.text == "In"
+
+    def column(n: int) -> list[str]:
+        return [e.text for e in page.all(f"#report-table tbody td:nth-child({n})")]
+
+    heading.find_element(By.TAG_NAME, "button").click()
+    assert heading.get_attribute("aria-sort") == "ascending"
+    ins = [int(v) for v in column(3)]
+    assert ins == sorted(ins)
+    heading.find_element(By.TAG_NAME, "button").click()
+    assert heading.get_attribute("aria-sort") == "descending"
+    assert [int(v) for v in column(3)] == sorted(ins, reverse=True)
+    title = page.find("#report-table th:nth-child(1)")
+    title.find_element(By.TAG_NAME, "button").click()
+    assert title.get_attribute("aria-sort") == "ascending"
+    assert heading.get_attribute("aria-sort") is None
+    names = [
+        e.text.rsplit(" #", 1)[0].lower() for e in page.all("#report-table tbody td:nth-child(1)")
+    ]
+    assert names == sorted(names)
+    assert sorted(page.ids("#report-table tbody tr[data-id]")) == sorted(shown)
+    # The fix of a broken link, copied by its button.
+    page.open("curation/brokenLinks")
+    page.ready("#report-body")
+    row = page.find('#report-table tr[data-id="168911"]')
+    fix = row.find_element(By.CSS_SELECTOR, ".fix").text
+    button = row.find_element(By.CSS_SELECTOR, "button.copy")
+    button.click()
+    page.wait(lambda d: button.text == "Copied")
+    copied = page.driver.execute_async_script(
+        "navigator.clipboard.readText().then(arguments[0], (e) => arguments[0](String(e)))"
+    )
+    assert copied == fix
+    assert _console_errors(page.driver) == []
+
+
 # ---------------------------------------------------------------- the dev corpus
 
 
@@ -873,6 +1226,112 @@ def test_dev_neighbourhood_of_the_most_linked_article_renders_in_under_a_second(
     print(f"\n{article['id']} at depth 2: {len(expected)} nodes, rendered in {timings} ms")
     assert all(ms < 1000 for ms in timings), timings
     page.screenshot(tmp_path, "neighbourhood-dev")
+
+
+@pytest.mark.corpus
+def test_dev_what_links_here_reaches_every_backlink(
+    browser: WebDriver, dev: RunningServer, tmp_path: Path
+) -> None:
+    top = dev.graphql("{ curation { overLinked(first: 1) { article { id } inDegree } } }")
+    hub = top["curation"]["overLinked"][0]
+    assert hub["inDegree"] > 50
+    every = dev.graphql(
+        "query($id: Int!) { article(id: $id) { linkedFrom(first: 100) { nodes { id } } } }",
+        id=hub["article"]["id"],
+    )["article"]["linkedFrom"]["nodes"]
+    page = Page(browser, dev)
+    _console_errors(browser)
+    page.open(f"article/{hub['article']['id']}")
+    page.wait(lambda d: len(page.all("#backlink-list li")) == 50)
+    left = hub["inDegree"] - 50
+    button = page.find("#backlinks-next")
+    assert button.text == f"Show {min(100, left)} more of {left}"
+    button.click()
+    page.wait(lambda d: len(page.all("#backlink-list li")) == hub["inDegree"])
+    assert page.ids("#backlink-list li") == [a["id"] for a in every][: hub["inDegree"]]
+    assert not page.all("#backlinks-next")
+    assert _console_errors(browser) == []
+
+
+#: Which articles of a drawing are in view and which of them Cytoscape labels: a label
+#: is drawn once ``zoom * font-size`` reaches the node's ``min-zoomed-font-size``.
+LABELLED = """
+const cy = document.querySelector(arguments[0]).cy;
+const zoom = cy.zoom();
+const view = cy.extent();
+const inView = cy.nodes().filter((n) => {
+  const p = n.position();
+  return n.visible() && p.x > view.x1 && p.x < view.x2 && p.y > view.y1 && p.y < view.y2;
+});
+const labelled = inView.filter(
+  (n) => zoom * parseFloat(n.style("font-size")) >= parseFloat(n.style("min-zoomed-font-size")),
+);
+return {zoom, inView: inView.map((n) => Number(n.id())), labelled: labelled.map((n) => Number(n.id()))};
+"""
+#: The pixels of the drawing's canvases in the labels' ink (#1d2433), give or take smoothing
+#: (no topic colour is that dark).
+INK = """
+let count = 0;
+for (const canvas of document.querySelectorAll(arguments[0] + " canvas")) {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 0; i < data.length; i += 4) {
+    const off = Math.abs(data[i] - 29) + Math.abs(data[i + 1] - 36) + Math.abs(data[i + 2] - 51);
+    if (data[i + 3] > 200 && off < 60) count += 1;
+  }
+}
+return count;
+"""
+
+
+@pytest.mark.corpus
+def test_dev_large_neighbourhood_shows_labels_as_you_zoom_in(
+    browser: WebDriver, dev: RunningServer, tmp_path: Path
+) -> None:
+    top = dev.graphql("{ curation { overLinked(first: 1) { article { id } } } }")
+    hub = top["curation"]["overLinked"][0]["article"]["id"]
+    browser.set_window_size(1400, 1000)
+    page = Page(browser, dev)
+    _console_errors(browser)
+    page.open(f"article/{hub}?depth=2&limit=1000")
+    page.ready("#neighbourhood", timeout=30)
+    drawn = _drawn_nodes(page)
+    assert len(drawn) >= 300, len(drawn)
+    # At the start only the centre is labelled: hundreds of titles would be a blot.
+    start = page.driver.execute_script(LABELLED, "#neighbourhood")
+    assert len(start["inView"]) == len(drawn)
+    assert start["labelled"] == [hub]
+    # Pointed at, an article shows its label and its title in full.
+    other = max((n for n in drawn.values() if n["id"] != hub), key=lambda n: n["id"])
+    _point_at_node(page, "#neighbourhood", other["id"]).perform()
+    hovered = [i for i, n in _drawn_nodes(page).items() if "hover" in n["classes"]]
+    assert len(hovered) == 1, hovered
+    labelled = page.driver.execute_script(LABELLED, "#neighbourhood")["labelled"]
+    assert sorted(labelled) == sorted([hub, hovered[0]])
+    tip = page.find("#neighbourhood .graph-tip")
+    assert tip.is_displayed()
+    assert tip.text.startswith(drawn[hovered[0]]["title"])
+    ActionChains(page.driver).move_to_element(page.find("#article-title")).perform()
+    page.wait(lambda d: not tip.is_displayed())
+    # Drawn without the centre's mark, the drawing holds no text at all...
+    page.driver.execute_script(
+        "document.querySelector('#neighbourhood').cy.$('.center').removeClass('center')"
+    )
+    page.wait(lambda d: d.execute_script(INK, "#neighbourhood") < 50)
+    blank = page.driver.execute_script(INK, "#neighbourhood")
+    # ...and zoomed in by the + button, every article in view has its label drawn.
+    for _ in range(5):
+        page.find('#neighbourhood [data-zoom="in"]').click()
+    zoomed = page.driver.execute_script(LABELLED, "#neighbourhood")
+    assert zoomed["zoom"] > 2.5 * start["zoom"]
+    assert len(zoomed["inView"]) >= 10
+    assert zoomed["labelled"] == zoomed["inView"]
+    page.wait(lambda d: d.execute_script(INK, "#neighbourhood") > 4 * len(zoomed["inView"]))
+    inked = page.driver.execute_script(INK, "#neighbourhood")
+    print(
+        f"\n{hub}: {len(drawn)} nodes; {len(zoomed['inView'])} in view at zoom {zoomed['zoom']:.2f}, ink {blank} -> {inked} px"
+    )
+    page.screenshot(tmp_path, "neighbourhood-dev-zoomed")
+    assert _console_errors(browser) == []
 
 
 @pytest.mark.corpus

@@ -9,7 +9,7 @@ const outdir = "kgraph/web/dist";
 rmSync(outdir, { recursive: true, force: true });
 
 const result = await esbuild.build({
-  entryPoints: { katex: "web/katex.js", graphiql: "web/graphiql.jsx" },
+  entryPoints: { katex: "web/katex.js", graph: "web/graph.js", graphiql: "web/graphiql.jsx" },
   outdir,
   bundle: true,
   minify: true,

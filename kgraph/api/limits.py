@@ -365,9 +365,9 @@ _FIRST_DEFAULTS: dict[str, int] = {
     "readingPlan": 50,
     **dict.fromkeys(
         (
-            "articles backlinks orphans deadEnds isolated wantedArticles overLinked brokenLinks"
-            " duplicateLinks selfLinks staleLinks urlMismatches duplicateArticles islands"
-            " linkSuggestions"
+            "articles backlinks linkedFrom orphans deadEnds isolated wantedArticles overLinked"
+            " brokenLinks duplicateLinks selfLinks staleLinks urlMismatches duplicateArticles"
+            " islands linkSuggestions"
         ).split(),
         20,
     ),

@@ -239,6 +239,17 @@ class Article:
         ]
 
     @strawberry.field(
+        description="What links here: the articles linking here, strongest link (lowest rank)"
+        " first, a page at a time, so that every one is reachable."
+    )
+    def linked_from(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> ArticleConnection:
+        kg = info.context.kg
+        every = queries.backlinks(kg, self._article.id, queries.in_degree(kg, self._article.id))
+        return ArticleConnection.of(kg, every, first, after)
+
+    @strawberry.field(
         description="Articles likely related to this one that it does not link to, nor they"
         " to it: the links it is missing, best first."
     )

@@ -91,11 +91,6 @@
     return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
   }
 
-  function truncate(text, length) {
-    const s = String(text ?? "");
-    return s.length > length ? `${s.slice(0, length - 1)}…` : s;
-  }
-
   function plural(n, one, many = `${one}s`) {
     return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
   }
@@ -124,7 +119,7 @@
   function topicChip(topic) {
     const key = topic.key ?? topic;
     const name = topic.name ?? topicNames.get(key) ?? key;
-    return `<a class="chip" href="${link(["topic", key])}"><span class="dot" style="background:${topicColour(key)}"></span>${esc(name)}</a>`;
+    return `<a class="chip" href="${link(["topic", key])}"><span class="dot" data-shape="${topicShape(key)}" style="background:${topicColour(key)}"></span>${esc(name)}</a>`;
   }
 
   // ---------------------------------------------------------------- answers
@@ -152,7 +147,11 @@
     "#bcbd22", "#393b79", "#e7ba52", "#74c476", "#ffd92f", "#6baed6", "#7b4173", "#fd8d3c",
     "#0f8a7e", "#de9ed6", "#637939", "#3b2f8f", "#ad494a", "#9c9ede", "#555555", "#c49c94",
   ];
+  // Shapes Cytoscape.js draws (and the legend's dots copy): a topic whose colour an
+  // earlier topic holds takes the next shape, so 40 topics need only two.
+  const SHAPES = ["ellipse", "diamond", "round-rectangle", "triangle", "hexagon", "star"];
   const colours = new Map();
+  const shapes = new Map();
 
   function keyHash(key) {
     let h = 2166136261;
@@ -164,20 +163,31 @@
   }
 
   /**
-   * Give each topic of the corpus its colour: the one its key hashes to, or,
-   * when an earlier key (in key order) holds it, the next free one. So a topic
-   * keeps its colour from page to page and run to run, and no two share one.
+   * Give each topic of the corpus its colour and shape: the colour its key hashes
+   * to, or, when an earlier key (in key order) holds it, the next free one; once
+   * every colour is held by a circle, the next shape's colours. So a topic keeps its
+   * style from page to page and run to run, and no two share one.
    */
   function assignColours(keys) {
     const taken = new Set();
     colours.clear();
+    shapes.clear();
     for (const key of [...keys].sort()) {
-      let slot = keyHash(key) % PALETTE.length;
-      for (let tries = 0; taken.has(slot) && tries < PALETTE.length; tries += 1) slot = (slot + 1) % PALETTE.length;
-      if (taken.has(slot)) continue; // more topics than colours: the hash decides
-      taken.add(slot);
-      colours.set(key, PALETTE[slot]);
+      const start = keyHash(key) % PALETTE.length;
+      for (let slot = 0; slot < PALETTE.length * SHAPES.length; slot += 1) {
+        const shape = Math.floor(slot / PALETTE.length);
+        const colour = (start + slot) % PALETTE.length;
+        if (taken.has(`${shape}:${colour}`)) continue;
+        taken.add(`${shape}:${colour}`);
+        colours.set(key, PALETTE[colour]);
+        shapes.set(key, SHAPES[shape]);
+        break;
+      }
     }
+  }
+
+  function topicShape(key) {
+    return shapes.get(key) ?? "ellipse";
   }
 
   function topicColour(key) {
@@ -186,9 +196,6 @@
   }
 
   // ---------------------------------------------------------------- graph drawing
-
-  const SVG_NS = "http://www.w3.org/2000/svg";
-  let svgCount = 0;
 
   const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
@@ -204,295 +211,18 @@
     return ms;
   }
 
-  function nodeRadius(node, scale, center) {
-    if (node.wanted) return 5 * scale + 1;
-    return (4 + 1.4 * Math.sqrt(Math.min(node.inDegree ?? 0, 80))) * scale + (center ? 3 : 0);
+  /** A topic as the drawings show it: its name, colour and shape. */
+  function topicStyle(key) {
+    return { name: topicNames.get(key) ?? key, colour: topicColour(key), shape: topicShape(key) };
   }
 
-  /**
-   * Draw a subgraph (server layout, x and y in [0, 1]) into ``host`` as SVG:
-   * nodes coloured by topic, wanted ones hollow, links as arrows; clicking an
-   * article opens it. Returns the legend's topics, most nodes first.
-   */
-  function drawGraph(host, subgraph, { centers = new Set(), height, onOpen } = {}) {
-    const width = Math.max(320, Math.round(host.clientWidth || 800));
-    const h = height || Math.round(Math.min(660, Math.max(380, width * 0.66)));
-    const n = subgraph.nodes.length;
-    const dense = n > 120;
-    const scale = n > 250 ? 0.65 : n > 80 ? 0.8 : 1;
-    const pad = 26;
-    const id = ++svgCount;
-    const at = new Map();
-    for (const node of subgraph.nodes) {
-      at.set(node.id, {
-        x: pad + (node.x ?? 0.5) * (width - 2 * pad),
-        y: pad + (node.y ?? 0.5) * (h - 2 * pad),
-        r: nodeRadius(node, scale, centers.has(node.id)),
-        node,
-      });
-    }
-    const pairs = new Set(subgraph.edges.map((e) => `${e.source}>${e.target}`));
-    const edges = [];
-    for (const edge of subgraph.edges) {
-      const a = at.get(edge.source);
-      const b = at.get(edge.target);
-      if (!a || !b || edge.source === edge.target) continue;
-      const dx = b.x - a.x;
-      const dy = b.y - a.y;
-      const length = Math.hypot(dx, dy) || 1;
-      const title = dense ? "" : `<title>${esc(truncate(a.node.label, 60))} → ${esc(truncate(b.node.label, 60))} (rank ${edge.rank})</title>`;
-      const data = `data-source="${edge.source}" data-target="${edge.target}" data-rank="${edge.rank}"`;
-      if (pairs.has(`${edge.target}>${edge.source}`)) {
-        // Links both ways: two arcs, one either side of the straight line.
-        const bend = Math.min(18, length * 0.12);
-        const cx = (a.x + b.x) / 2 - (dy / length) * bend;
-        const cy = (a.y + b.y) / 2 + (dx / length) * bend;
-        const [x1, y1] = towards(a.x, a.y, cx, cy, a.r);
-        const [x2, y2] = towards(b.x, b.y, cx, cy, b.r + 2);
-        edges.push(`<path class="edge" fill="none" d="M${f(x1)},${f(y1)} Q${f(cx)},${f(cy)} ${f(x2)},${f(y2)}" marker-end="url(#arrow-${id})" ${data}>${title}</path>`);
-      } else {
-        const [x1, y1] = towards(a.x, a.y, b.x, b.y, a.r);
-        const [x2, y2] = towards(b.x, b.y, a.x, a.y, b.r + 2);
-        edges.push(`<line class="edge" x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}" marker-end="url(#arrow-${id})" ${data}>${title}</line>`);
-      }
-    }
-    const counts = new Map();
-    const nodes = [];
-    const labelled = n <= 12;
-    // Big nodes last, so that small ones are not hidden under them... and centers on top.
-    const order = [...at.values()].sort((p, q) => (centers.has(p.node.id) - centers.has(q.node.id)) || p.r - q.r);
-    for (const { x, y, r, node } of order) {
-      const topic = node.topic ?? "";
-      if (!node.wanted) counts.set(topic, (counts.get(topic) ?? 0) + 1);
-      const center = centers.has(node.id);
-      const name = topicNames.get(topic) ?? topic;
-      const tip = node.wanted
-        ? `Missing: ${node.label} (wanted article ${node.id}, linked from ${plural(node.inDegree, "article")})`
-        : `${node.label}\n${name} · ${node.inDegree} in · ${node.outDegree} out`;
-      const fill = node.wanted ? "#fff" : topicColour(topic);
-      const attrs = node.wanted
-        ? `aria-disabled="true"`
-        : `role="link" tabindex="0" aria-label="${esc(node.label)}"`;
-      // Labels face the middle, so that those near an edge stay inside the drawing.
-      const left = x > width * 0.55;
-      const label =
-        labelled || center
-          ? `<text x="${f(left ? -(r + 4) : r + 4)}" y="4"${left ? ' text-anchor="end"' : ""}>${esc(truncate(node.label, center ? Math.max(20, Math.min(48, Math.round(width / 16))) : 30))}</text>`
-          : "";
-      nodes.push(
-        `<g class="node${node.wanted ? " wanted" : ""}${center ? " center" : ""}" transform="translate(${f(x)},${f(y)})" data-id="${node.id}" data-topic="${esc(topic)}" data-wanted="${node.wanted}" ${attrs}>` +
-          `<circle r="${f(r)}" fill="${fill}"></circle><title>${esc(tip)}</title>${label}</g>`,
-      );
-    }
-    const marker = (name, colour) =>
-      `<marker id="${name}-${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="${dense ? 5 : 7}" markerHeight="${dense ? 5 : 7}" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="${colour}"></path></marker>`;
-    host.innerHTML =
-      `<svg xmlns="${SVG_NS}" viewBox="0 0 ${width} ${h}" height="${h}" role="img" aria-label="${esc(plural(n, "article"))} and ${esc(plural(edges.length, "link"))}">` +
-      `<defs>${marker("arrow", "#9aa3b2")}${marker("arrow-hl", "#2f5bd3")}</defs>` +
-      `<g class="viewport"><g class="edges${dense ? " dense" : ""}">${edges.join("")}</g><g class="nodes">${nodes.join("")}</g></g></svg>` +
-      `<div class="zoom"><button type="button" data-zoom="in" aria-label="Zoom in">+</button><button type="button" data-zoom="out" aria-label="Zoom out">−</button><button type="button" data-zoom="reset" aria-label="Fit the whole graph">⤢</button></div>`;
-    interact(host, { width, height: h, id, onOpen });
-    return [...counts.entries()].sort((p, q) => q[1] - p[1] || p[0].localeCompare(q[0]));
+  // The bundle of Cytoscape.js (/static/dist/graph.js, web/graph.js), built by make web.
+  function drawGraph(host, subgraph, options) {
+    return window.kgraphGraph.drawGraph(host, subgraph, { topicStyle, ...options });
   }
 
-  const f = (v) => (Math.round(v * 10) / 10).toString();
-
-  /** The point ``by`` away from (x, y) towards (tx, ty). */
-  function towards(x, y, tx, ty, by) {
-    const dx = tx - x;
-    const dy = ty - y;
-    const d = Math.hypot(dx, dy) || 1;
-    return [x + (dx / d) * by, y + (dy / d) * by];
-  }
-
-  /** Clicks and keys open articles; drag pans, the buttons or Ctrl+wheel zoom; hover lights links. */
-  function interact(host, { width, height, id, onOpen }) {
-    const svg = host.querySelector("svg");
-    const box = { x: 0, y: 0, w: width, h: height };
-    const apply = () => svg.setAttribute("viewBox", `${f(box.x)} ${f(box.y)} ${f(box.w)} ${f(box.h)}`);
-    const zoom = (k, cx = box.x + box.w / 2, cy = box.y + box.h / 2) => {
-      const w = Math.min(width * 4, Math.max(width / 12, box.w * k));
-      const ratio = w / box.w;
-      box.x = cx - (cx - box.x) * ratio;
-      box.y = cy - (cy - box.y) * ratio;
-      box.w = w;
-      box.h = box.h * ratio;
-      apply();
-    };
-    const point = (event) => {
-      const rect = svg.getBoundingClientRect();
-      return {
-        x: box.x + ((event.clientX - rect.left) / rect.width) * box.w,
-        y: box.y + ((event.clientY - rect.top) / rect.height) * box.h,
-      };
-    };
-    host.querySelector(".zoom")?.addEventListener("click", (event) => {
-      const which = event.target.closest("button")?.dataset.zoom;
-      if (which === "in") zoom(0.7);
-      else if (which === "out") zoom(1 / 0.7);
-      else if (which === "reset") {
-        Object.assign(box, { x: 0, y: 0, w: width, h: height });
-        apply();
-      }
-    });
-    svg.addEventListener(
-      "wheel",
-      (event) => {
-        if (!event.ctrlKey && !event.metaKey) return;
-        event.preventDefault();
-        const p = point(event);
-        zoom(Math.exp(event.deltaY * 0.002), p.x, p.y);
-      },
-      { passive: false },
-    );
-    let drag = null;
-    let moved = 0;
-    svg.addEventListener("pointerdown", (event) => {
-      if (event.button !== 0) return;
-      drag = { x: event.clientX, y: event.clientY };
-      moved = 0;
-    });
-    svg.addEventListener("pointermove", (event) => {
-      if (!drag) return;
-      const rect = svg.getBoundingClientRect();
-      const dx = event.clientX - drag.x;
-      const dy = event.clientY - drag.y;
-      moved += Math.abs(dx) + Math.abs(dy);
-      if (moved > 4) {
-        svg.classList.add("panning");
-        box.x -= (dx / rect.width) * box.w;
-        box.y -= (dy / rect.height) * box.h;
-        apply();
-      }
-      drag = { x: event.clientX, y: event.clientY };
-    });
-    const stop = () => {
-      drag = null;
-      svg.classList.remove("panning");
-    };
-    svg.addEventListener("pointerup", stop);
-    svg.addEventListener("pointerleave", stop);
-    const open = (event) => {
-      const node = event.target.closest(".node[role=link]");
-      if (node && onOpen) onOpen(Number(node.dataset.id));
-    };
-    svg.addEventListener("click", (event) => {
-      if (moved <= 4) open(event);
-    });
-    svg.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" || event.key === " ") {
-        event.preventDefault();
-        open(event);
-      }
-    });
-    // Light up a node's links on hover; the index of links is built on first use.
-    let touching = null;
-    let lit = [];
-    const light = (event) => {
-      const node = event.target.closest(".node");
-      for (const edge of lit) {
-        edge.classList.remove("hl");
-        edge.setAttribute("marker-end", `url(#arrow-${id})`);
-      }
-      lit = [];
-      if (!node) return;
-      if (!touching) {
-        touching = new Map();
-        for (const edge of svg.querySelectorAll(".edge")) {
-          for (const end of [edge.dataset.source, edge.dataset.target]) {
-            if (!touching.has(end)) touching.set(end, []);
-            touching.get(end).push(edge);
-          }
-        }
-      }
-      lit = touching.get(node.dataset.id) ?? [];
-      for (const edge of lit) {
-        edge.classList.add("hl");
-        edge.setAttribute("marker-end", `url(#arrow-hl-${id})`);
-      }
-    };
-    svg.addEventListener("mouseover", light);
-    svg.addEventListener("focusin", light);
-  }
-
-  function legendHtml(topics, { wanted = false } = {}) {
-    const items = topics.map(
-      ([key, count]) =>
-        `<li><span class="dot" style="background:${topicColour(key)}"></span>${esc(topicNames.get(key) ?? (key || "no topic"))} <span class="muted">${count}</span></li>`,
-    );
-    if (wanted) items.push(`<li><span class="dot hollow"></span>missing (wanted) article</li>`);
-    return `<ul class="legend" aria-label="Topics of the drawn articles">${items.join("")}</ul>`;
-  }
-
-  /** A learning path drawn left to right: one node per step, each link labelled with its reason. */
   function drawPath(host, steps, onOpen) {
-    // Long paths close up to fit the width, down to a spacing where titles still read.
-    const room = host.clientWidth || 600;
-    const gap = Math.round(Math.max(124, Math.min(170, (room - 40) / steps.length)));
-    const width = Math.max(room, gap * steps.length + 40);
-    const height = 160;
-    const y = 70;
-    const x0 = Math.max(70, (width - gap * (steps.length - 1)) / 2);
-    const id = ++svgCount;
-    const parts = [];
-    steps.forEach((step, k) => {
-      if (k === 0) return;
-      const x1 = x0 + gap * (k - 1) + 22;
-      const x2 = x0 + gap * k - 24;
-      const reason = step.via === "RELATED" ? `related ${step.score.toFixed(2)}` : step.via === "START" ? "" : `${step.via.toLowerCase()} rank ${step.rank}`;
-      const dash = step.via === "RELATED" ? ` stroke-dasharray="5 4"` : "";
-      parts.push(`<line class="edge" x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke-width="2"${dash} marker-end="url(#arrow-${id})"></line>`);
-      parts.push(`<text class="step-label" x="${(x1 + x2) / 2}" y="${y - 12}" text-anchor="middle">${esc(reason)}</text>`);
-      if (step.topicChange) {
-        parts.push(`<text class="step-label change" x="${(x1 + x2) / 2}" y="${y + 22}" text-anchor="middle">topic change</text>`);
-      }
-    });
-    steps.forEach((step, k) => {
-      const x = x0 + gap * k;
-      const topic = step.article.topics[0]?.key ?? "";
-      const lines = wrap(step.article.title, Math.floor(gap / 6.6), 3)
-        .map((line, j) => `<tspan x="0" dy="${j === 0 ? 0 : 14}">${esc(line)}</tspan>`)
-        .join("");
-      parts.push(
-        `<g class="node" transform="translate(${x},${y})" data-id="${step.article.id}" data-step="${k}" data-topic="${esc(topic)}" data-wanted="false" role="link" tabindex="0" aria-label="Step ${k + 1}: ${esc(step.article.title)}">` +
-          `<circle r="18" fill="${topicColour(topic)}"></circle>` +
-          `<text x="0" y="5" text-anchor="middle" style="fill:#fff;stroke:none;font-weight:700;font-size:13px">${k + 1}</text>` +
-          `<text y="40" text-anchor="middle">${lines}</text><title>${esc(step.article.title)}</title></g>`,
-      );
-    });
-    host.innerHTML =
-      `<svg xmlns="${SVG_NS}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="A learning path of ${steps.length} articles">` +
-      `<defs><marker id="arrow-${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#9aa3b2"></path></marker></defs>` +
-      `${parts.join("")}</svg>`;
-    const svg = host.querySelector("svg");
-    const open = (event) => {
-      const node = event.target.closest(".node[role=link]");
-      if (node) onOpen(Number(node.dataset.id));
-    };
-    svg.addEventListener("click", open);
-    svg.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") open(event);
-    });
-  }
-
-  function wrap(text, width, most) {
-    const words = String(text).split(/\s+/);
-    const lines = [];
-    let line = "";
-    for (const word of words) {
-      if (line && (line + " " + word).length > width) {
-        lines.push(line);
-        line = word;
-      } else {
-        line = line ? `${line} ${word}` : word;
-      }
-    }
-    if (line) lines.push(line);
-    if (lines.length > most) {
-      lines.length = most;
-      lines[most - 1] = truncate(lines[most - 1] + " …", width);
-    }
-    return lines;
+    return window.kgraphGraph.drawPath(host, steps, { topicStyle, onOpen });
   }
 
   // ---------------------------------------------------------------- views
@@ -508,6 +238,8 @@
     }
     main.innerHTML = html;
     main.dataset.view = name;
+    // The drawings of the view before stop drawing (Cytoscape's loop and listeners).
+    window.kgraphGraph?.release();
   }
 
   const ARTICLE_SUMMARY = "id title description inDegree outDegree topics { key name }";
@@ -616,11 +348,14 @@
     }
   }
 
+  const BACKLINK_ROWS = "totalCount pageInfo { hasNextPage endCursor } nodes { id title }";
+  const BACKLINKS_QUERY = `query Backlinks($id: Int!, $after: String) { article(id: $id) { linkedFrom(first: 100, after: $after) { ${BACKLINK_ROWS} } } }`;
+
   const ARTICLE_QUERY = `query Article($id: Int!) { article(id: $id) {
     id title question answerHtml description keywords subject url date score noIndex inDegree outDegree
     topics { key name } copies { path url subject }
     links { rank target { id title topics { key } } wanted { id title url } }
-    backlinks(first: 50) { id title topics { key } } }
+    linkedFrom(first: 50) { ${BACKLINK_ROWS} } }
     similar(id: $id, first: 8) { nodes { article { id title topics { key } } score linked
       reasons { sharedKeywords sharedTerms commonNeighbours { id title } linkDistance } } } }`;
 
@@ -660,7 +395,7 @@
           </form></div>
         <div class="graph" id="neighbourhood" data-state="loading"></div>
         <div class="graph-foot"><div id="legend"></div><span id="graph-note"></span></div>
-        <p class="small muted">Click an article to open it; hollow circles are missing (wanted) articles. Drag to pan; +/− or Ctrl+wheel to zoom.</p>
+        <p class="small muted">Click an article to open it; hollow circles are missing (wanted) articles. Drag to pan, wheel or +/− to zoom: labels appear as you zoom in. Press a topic below to hide or show its articles; Tab to the drawing, then arrow keys move between articles and Enter opens one.</p>
       </section>
       <section class="card"><h2>Links <span class="muted small">(rank order)</span></h2><div id="links" class="loading">Loading</div></section>
       <section class="card"><h2>Backlinks <span class="muted small">(strongest first)</span></h2><div id="backlinks" class="loading">Loading</div></section>
@@ -734,10 +469,38 @@
           )
           .join("")}</ol>`
       : `<p class="muted">This article links nowhere (a dead end).</p>`;
-    const more = article.inDegree > article.backlinks.length ? `<p class="small muted">and ${article.inDegree - article.backlinks.length} more</p>` : "";
-    document.getElementById("backlinks").innerHTML = article.backlinks.length
-      ? `<ul class="links" id="backlink-list">${article.backlinks.map((a) => `<li data-id="${a.id}">${articleLink(a)}</li>`).join("")}</ul>${more}`
-      : `<p class="muted">No article links here (an orphan).</p>`;
+    showBacklinks(article.id, article.linkedFrom);
+  }
+
+  /** What links here, a page at a time: "Show more" fetches the next hundred. */
+  function showBacklinks(id, page) {
+    const box = document.getElementById("backlinks");
+    if (!page.totalCount) {
+      box.innerHTML = `<p class="muted">No article links here (an orphan).</p>`;
+      return;
+    }
+    box.innerHTML = `<ul class="links" id="backlink-list"></ul><p class="small muted" id="backlink-more"></p>`;
+    const list = box.querySelector("#backlink-list");
+    const more = box.querySelector("#backlink-more");
+    const add = (result) => {
+      list.insertAdjacentHTML("beforeend", result.nodes.map((a) => `<li data-id="${a.id}">${articleLink(a)}</li>`).join(""));
+      const left = result.totalCount - list.children.length;
+      more.innerHTML = result.pageInfo.hasNextPage
+        ? `<button type="button" class="quiet" id="backlinks-next" data-after="${esc(result.pageInfo.endCursor)}">Show ${Math.min(100, left)} more of ${left.toLocaleString("en")}</button>`
+        : result.totalCount > 50 ? `All ${plural(result.totalCount, "article")} linking here.` : "";
+    };
+    add(page);
+    more.addEventListener("click", async (event) => {
+      const button = event.target.closest("#backlinks-next");
+      if (!button) return;
+      button.disabled = true;
+      try {
+        const data = await gql(BACKLINKS_QUERY, { id, after: button.dataset.after });
+        if (document.getElementById("backlink-list") === list) add(data.article.linkedFrom);
+      } catch (error) {
+        more.innerHTML = errorBox(error);
+      }
+    });
   }
 
   /** Why two articles are related, in a few words: what they share. */
@@ -775,13 +538,13 @@
       ]);
       if (route.token !== routeToken) return;
       const sub = data.subgraph;
-      const topics = drawGraph(host, sub, {
+      drawGraph(host, sub, {
         centers: new Set([id]),
+        legend: document.getElementById("legend"),
         onOpen: (target) => {
           location.hash = link(["article", target], Object.fromEntries(route.params.entries()));
         },
       });
-      document.getElementById("legend").innerHTML = legendHtml(topics, { wanted: sub.nodes.some((n) => n.wanted) });
       await nextPaint();
       if (route.token !== routeToken) return;
       const ms = recordRender("neighbourhood", started, host);
@@ -838,7 +601,21 @@
       input.dataset.id = /^-?\d+$/.test(q) ? q : "";
       chosen.textContent = input.dataset.id ? `#${q}` : "";
       clearTimeout(timer);
-      if (!q || input.dataset.id) return close();
+      if (input.dataset.id) {
+        // An id typed: say which article it is.
+        close();
+        const mine = ++asked;
+        timer = setTimeout(async () => {
+          try {
+            const data = await gql(`query Title($id: Int!) { article(id: $id) { id title } }`, { id: Number(q) });
+            if (mine === asked) chosen.textContent = data.article ? `#${q} · ${data.article.title}` : `#${q}: no such article`;
+          } catch {
+            // the id stays as typed; finding the path says what is wrong
+          }
+        }, 180);
+        return;
+      }
+      if (!q) return close();
       timer = setTimeout(async () => {
         const mine = ++asked;
         try {
@@ -863,6 +640,7 @@
       input.value = button.dataset.title;
       input.dataset.id = button.dataset.id;
       chosen.textContent = `#${button.dataset.id}`;
+      asked += 1;
       close();
       input.focus();
     });
@@ -933,6 +711,15 @@
         error.innerHTML = errorBox(err);
       }
     });
+    // The articles the address names, by title at once: the paths may take a while.
+    for (const [input, id] of [[form.from, from], [form.to, to]]) {
+      if (id === null || !Number.isInteger(id)) continue;
+      gql(`query Title($id: Int!) { article(id: $id) { title } }`, { id })
+        .then((data) => {
+          if (route.token === routeToken && data.article && input.dataset.id === String(id)) input.value = data.article.title;
+        })
+        .catch(() => {});
+    }
     if (from === null || to === null || !Number.isInteger(from) || !Number.isInteger(to)) return;
     try {
       const started = performance.now();
@@ -1030,7 +817,7 @@
         `<ul class="topic-grid" id="topic-list">${topics
           .map(
             (t) =>
-              `<li data-topic="${esc(t.key)}"><a class="card" href="${link(["topic", t.key])}"><span class="name"><span class="dot" style="background:${topicColour(t.key)}"></span>${esc(t.name)}</span>` +
+              `<li data-topic="${esc(t.key)}"><a class="card" href="${link(["topic", t.key])}"><span class="name"><span class="dot" data-shape="${topicShape(t.key)}" style="background:${topicColour(t.key)}"></span>${esc(t.name)}</span>` +
               `<span class="muted small">${plural(t.articleCount, "article")} · ${plural(t.fileCount, "file")} · <span class="mono">${esc(t.key)}</span></span>` +
               (t.spellings.length > 1 ? `<br><span class="small badge warn">spelled ${t.spellings.length} ways</span>` : "") +
               `</a></li>`,
@@ -1071,7 +858,7 @@
       }
       document.title = `${topic.name} · kgraph explorer`;
       document.getElementById("topic-head").innerHTML =
-        `<h1><span class="dot" style="background:${topicColour(topic.key)};width:1rem;height:1rem"></span> ${esc(topic.name)}</h1>` +
+        `<h1><span class="dot" data-shape="${topicShape(topic.key)}" style="background:${topicColour(topic.key)};width:1rem;height:1rem"></span> ${esc(topic.name)}</h1>` +
         `<p class="muted">${plural(topic.articleCount, "article")} in ${plural(topic.fileCount, "file")}` +
         (topic.spellings.length > 1 ? ` · subject spelled ${topic.spellings.map((s) => `“${esc(s)}”`).join(", ")}` : "") +
         `</p><div class="row"><a class="button quiet" href="${link(["curation"], { topic: topic.key })}">Curator reports for this topic</a></div>`;
@@ -1112,13 +899,13 @@
         .join("")}</ol>${topic.articleCount > order.length ? `<p class="small muted">The first ${order.length} of ${topic.articleCount}.</p>` : ""}`;
       const host = document.getElementById("topic-graph");
       const sub = data.topicGraph;
-      const topics = drawGraph(host, sub, {
+      drawGraph(host, sub, {
         centers: new Set(start !== null ? [start] : order.slice(0, 1).map((a) => a.id)),
+        legend: document.getElementById("legend"),
         onOpen: (id) => {
           location.hash = link(["article", id]);
         },
       });
-      document.getElementById("legend").innerHTML = legendHtml(topics);
       await nextPaint();
       if (route.token !== routeToken) return;
       const ms = recordRender("topic", started, host);
@@ -1216,6 +1003,137 @@
     }
   }
 
+  // A report's rows as `kgraph check --format json` lists them, for its downloads.
+  const ids = (articles) => articles.map((a) => a.id);
+  const findingRow = (x, extra = {}) => ({
+    article: x.article.id,
+    path: x.copyPath,
+    rank: x.rank,
+    stated_id: x.statedId,
+    stated_url: x.statedUrl,
+    target: x.target ? x.target.id : null,
+    ...extra,
+    fix: x.fix,
+  });
+  const EXPORTS = {
+    orphans: { name: "orphans", row: (a) => ({ id: a.id }) },
+    deadEnds: { name: "dead_ends", row: (a) => ({ id: a.id }) },
+    isolated: { name: "isolated", row: (a) => ({ id: a.id }) },
+    brokenLinks: { name: "broken_links", row: (x) => findingRow(x, { suggestions: x.wanted ? ids(x.wanted.suggestions) : [] }) },
+    staleLinks: { name: "stale_links", row: (x) => findingRow(x) },
+    urlMismatches: { name: "url_mismatches", row: (x) => findingRow(x) },
+    duplicateLinks: { name: "duplicate_links", row: (x) => findingRow(x, { first_rank: x.ranks[0] }) },
+    selfLinks: { name: "self_links", row: (x) => findingRow(x) },
+    wantedArticles: {
+      name: "wanted_articles",
+      row: (w) => ({ id: w.id, title: w.title, subject: w.subject, url: w.url, referrers: ids(w.referrers), suggestions: ids(w.suggestions) }),
+    },
+    parseErrors: { name: "parse_errors", row: (d) => ({ path: d.path, line: d.line, message: d.message }) },
+    duplicateArticles: {
+      name: "duplicate_articles",
+      row: (d) => ({ id: d.id, paths: d.copies.map((c) => c.path), related_lists_differ: d.relatedListsDiffer }),
+    },
+  };
+
+  /** Every row of a paged report, a hundred a request. */
+  async function wholeReport(report, topic) {
+    const rows = [];
+    let after = null;
+    for (;;) {
+      const data = await gql(
+        `query Export($topic: String, $after: String) { curation(topic: $topic) { ${report.key}(first: 100, after: $after) { ${report.rows} } } }`,
+        { topic: topic || null, after },
+      );
+      const page = data.curation[report.key];
+      rows.push(...page.nodes);
+      if (!page.pageInfo.hasNextPage) return rows;
+      after = page.pageInfo.endCursor;
+    }
+  }
+
+  /** A CSV cell: lists joined by spaces, null empty, quoted where it must be. */
+  function csvCell(value) {
+    const text = value === null || value === undefined ? "" : Array.isArray(value) ? value.join(" ") : String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  }
+
+  function toCsv(rows) {
+    if (!rows.length) return "";
+    const columns = Object.keys(rows[0]);
+    return [columns.join(","), ...rows.map((row) => columns.map((c) => csvCell(row[c])).join(","))].join("\r\n") + "\r\n";
+  }
+
+  function download(name, type, text) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  /** Download a report whole; ``shown`` holds its rows when the page shows them all. */
+  async function exportReport(report, topic, format, button, shown) {
+    const about = EXPORTS[report.key];
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = "Preparing…";
+    try {
+      const rows = (report.whole ? shown : await wholeReport(report, topic)).map(about.row);
+      const name = `${about.name}${topic ? `-${topic}` : ""}.${format}`;
+      if (format === "csv") download(name, "text/csv", toCsv(rows));
+      else download(name, "application/json", `${JSON.stringify(rows, null, 2)}\n`);
+    } catch (error) {
+      button.insertAdjacentHTML("afterend", errorBox(error));
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  /** Sort a report's shown rows by the column whose heading was pressed, again to reverse. */
+  function sortBy(table, th) {
+    const column = [...th.parentNode.children].indexOf(th);
+    const ascending = th.getAttribute("aria-sort") !== "ascending";
+    for (const other of th.parentNode.children) other.removeAttribute("aria-sort");
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    const key = (tr) => {
+      const cell = tr.children[column];
+      const text = (cell?.textContent ?? "").trim();
+      const number = cell?.classList.contains("num") ? Number.parseFloat(text.replace(/[^\d.-]/g, "")) : Number.NaN;
+      return Number.isNaN(number) ? text.toLowerCase() : number;
+    };
+    const body = table.tBodies[0];
+    const rows = [...body.rows].map((tr, index) => ({ tr, index, key: key(tr) }));
+    rows.sort((p, q) => {
+      const order = typeof p.key === "number" && typeof q.key === "number" ? p.key - q.key : String(p.key).localeCompare(String(q.key));
+      return (ascending ? order : -order) || p.index - q.index;
+    });
+    body.append(...rows.map((r) => r.tr));
+  }
+
+  async function copyText(button) {
+    const text = button.dataset.copy;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // No clipboard permission (an insecure origin, a headless browser): select the
+      // text so that Ctrl+C copies it.
+      const range = document.createRange();
+      range.selectNodeContents(button.previousElementSibling);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      button.textContent = "Selected: press Ctrl+C";
+      return;
+    }
+    button.textContent = "Copied";
+    setTimeout(() => {
+      button.textContent = "Copy";
+    }, 2000);
+  }
+
   const articleCell = (a) => (a ? `${articleLink(a)} <span class="muted small">#${a.id}</span>` : "—");
 
   function showReport(route, report, result, first) {
@@ -1224,7 +1142,7 @@
     const total = report.list ? rows.length : result.totalCount;
     const [head, row] = REPORT_TABLES[report.kind](report);
     const table = rows.length
-      ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
+      ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map((h) => `<th scope="col"><button type="button" class="sort" title="Sort the rows shown by this column">${h}</button></th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
       : `<p class="notice">Nothing to report.</p>`;
     let paging = "";
     if (!report.list && total > 0) paging = pager(["curation", report.key], route.params, result.pageInfo, total, rows.length);
@@ -1232,9 +1150,20 @@
       const more = link(["curation", report.key], { ...Object.fromEntries(route.params.entries()), first: Math.min(100, first + PAGE) });
       paging = `<nav class="pager"><a class="button quiet" href="${more}">Show more</a></nav>`;
     }
+    const exports = EXPORTS[report.key] && total > 0
+      ? `<div class="row report-export"><span class="muted small">All ${plural(total, "row")}, as <code>kgraph check --format json</code> lists them:</span>` +
+        `<button type="button" class="quiet" data-export="csv">Download CSV</button><button type="button" class="quiet" data-export="json">Download JSON</button></div>`
+      : "";
     body.innerHTML =
       `<div class="spread"><h2>${esc(report.title)}</h2><span class="muted">${report.list ? plural(total, "row") : plural(total, "finding")}</span></div>` +
-      `<p class="muted small">${esc(report.about)}</p>${table}${paging}`;
+      `<p class="muted small">${esc(report.about)}</p>${exports}${table}${paging}`;
+    body.addEventListener("click", (event) => {
+      const target = event.target.closest("button");
+      if (!target) return;
+      if (target.dataset.export) exportReport(report, route.params.get("topic") || "", target.dataset.export, target, rows);
+      else if (target.classList.contains("sort")) sortBy(body.querySelector("#report-table"), target.closest("th"));
+      else if (target.dataset.copy !== undefined) copyText(target);
+    });
     body.dataset.state = "ready";
   }
 
@@ -1263,7 +1192,7 @@
             : "—";
         return (
           `<tr data-id="${x.article.id}"${x.wanted ? ` data-wanted="${x.wanted.id}"` : ""} data-kind="${x.kind}"><td>${articleCell(x.article)}</td><td class="mono small">${esc(x.copyPath)}</td>` +
-          `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td><span class="fix">${esc(x.fix)}</span></td></tr>`
+          `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td><span class="fix">${esc(x.fix)}</span> <button type="button" class="quiet copy" data-copy="${esc(x.fix)}" aria-label="Copy the fix">Copy</button></td></tr>`
         );
       },
     ],

@@ -103,6 +103,22 @@ def test_article_by_id_has_every_field(run: Run, seeds_graph: KnowledgeGraph) ->
     assert (article["inDegree"], article["outDegree"]) == (len(referrers), 4)
 
 
+def test_what_links_here_pages_through_every_backlink(run: Run) -> None:
+    query = """query($after: String) { article(id: 168904) { inDegree backlinks(first: 100) { id }
+      linkedFrom(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } } }"""
+    seen: list[int] = []
+    after = None
+    while True:
+        article = data(run(query, after=after))["article"]
+        page = article["linkedFrom"]
+        assert page["totalCount"] == article["inDegree"] == 5
+        seen += [a["id"] for a in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [a["id"] for a in article["backlinks"]]  # strongest first, each once
+
+
 def test_article_by_url_of_any_copy(run: Run) -> None:
     for folder in ("mathematics", "physics"):
         url = f"/learn/{folder}/questions/what-is-the-difference-between-a-scalar-and-a-vector"
@@ -464,6 +480,7 @@ NULL_IS_DEFAULT = {
     "Query.readingPlan(first)": '{ readingPlan(topic: "biology", first: null) { via } }',
     "Query.similar(first)": "{ similar(id: 168904, first: null) { nodes { article { id } score } } }",
     "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { id } } }",
+    "Article.linkedFrom(first)": "{ article(id: 168902) { linkedFrom(first: null) { totalCount } } }",
     "Article.prerequisites(first)": (
         "{ article(id: 168903) { prerequisites(first: null) { article { id } score } } }"
     ),
