@@ -755,8 +755,7 @@ def _check(args: argparse.Namespace) -> int:
         except ValueError as err:
             raise UsageError(f"baseline {args.baseline}: {err}") from err
     if args.format == "json":
-        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        write_report_json(report, sys.stdout)
     else:
         sys.stdout.write(
             text_report(
@@ -771,6 +770,43 @@ def _check(args: argparse.Namespace) -> int:
         print(f"kgraph check: failing on {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def write_report_json(report: Mapping[str, Any], out: TextIO) -> None:
+    """``report`` as indented JSON, each entry of a list on a line of its own.
+
+    One finding a line reads and diffs well (``grep``, a CI log), and each line
+    is written by json's C encoder: an ``indent`` anywhere sends the whole of a
+    report of tens of thousands of entries through its pure-Python one (half a
+    second of ``kgraph check --format json`` on the dev corpus).
+
+    >>> import io
+    >>> written = io.StringIO()
+    >>> report = {"n": 1, "s": {"a": 2}, "rows": [{"id": 1}, {"id": 2}], "none": []}
+    >>> write_report_json(report, written)
+    >>> print(written.getvalue(), end="")
+    {
+      "n": 1,
+      "s": {
+        "a": 2
+      },
+      "rows": [
+        {"id": 1},
+        {"id": 2}
+      ],
+      "none": []
+    }
+    """
+    fields = []
+    for key, value in report.items():
+        name = json.dumps(key, ensure_ascii=False)
+        if isinstance(value, list) and value:
+            rows = ",\n".join(f"    {json.dumps(row, ensure_ascii=False)}" for row in value)
+            fields.append(f"  {name}: [\n{rows}\n  ]")
+        else:
+            text = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            fields.append(f"  {name}: {text}")
+    out.write("{\n" + ",\n".join(fields) + "\n}\n")
 
 
 def _serve(args: argparse.Namespace) -> int:
