@@ -408,7 +408,8 @@ def _load_quietly(args: argparse.Namespace) -> KnowledgeGraph:
     From its snapshot when the corpus is unchanged, as the server starts; with
     ``--no-cache`` (or ``KGRAPH_CACHE=off``) always read from the files. A graph
     read from the files is saved as a snapshot once the command is done
-    (:func:`_save_snapshot`), with what the command derived from it.
+    (:func:`_save_snapshot`), with what the command derived from it and what
+    the server builds before serving (:func:`kgraph.graph.prepare.prepare`).
     """
     from kgraph.graph import load_graph
     from kgraph.graph.snapshot import load_or_build
@@ -450,9 +451,12 @@ def _save_snapshot(args: argparse.Namespace) -> None:
     due: _Snapshot | None = getattr(args, "snapshot", None)
     if due is None or (due.unsaved is None and not due.rewrite):
         return
+    from kgraph.graph.prepare import prepare
     from kgraph.graph.snapshot import fingerprint, save_snapshot
 
     sys.stdout.flush()
+    # What the server builds before serving: a warm command or server finds it there.
+    prepare(due.graph)
     print_ = due.unsaved if due.unsaved is not None else fingerprint(args.corpus_read)
     save_snapshot(due.graph, args.corpus_read, fingerprint=print_, cache_dir=due.cache_dir)
 

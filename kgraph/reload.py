@@ -37,10 +37,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph
-from kgraph.graph.bridges import prepare_bridges
-from kgraph.graph.curation import curation_report, prepare_suggestions, suggest_every_wanted
-from kgraph.graph.relatedness import prepare_relatedness
-from kgraph.graph.search import prepare_search
+from kgraph.graph.curation import suggest_every_wanted
+from kgraph.graph.prepare import prepare
 from kgraph.graph.snapshot import fingerprint, load_or_build, save_snapshot
 from kgraph.graph.takeovers import (
     CopyTakeover,
@@ -257,14 +255,7 @@ def _build(
     if previous is not None:
         takeovers = find_takeovers(previous, kg)
         record_takeovers(kg, takeovers)
-    curation_report(kg)
-    # What the first requests would otherwise wait for: the index of search, the
-    # indexes of broken links' suggestions (the first report took 8 s on dev
-    # without), the relatedness model of `similar`.
-    prepare_search(kg)
-    prepare_suggestions(kg)
-    prepare_relatedness(kg)
-    prepare_bridges(kg)
+    prepare(kg)  # what the first requests would otherwise wait for
     if cancelled.is_set():
         # Abandoned: no freeze or collection on behalf of a graph nobody will serve.
         raise LoadCancelled("the load was abandoned")
