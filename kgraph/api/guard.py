@@ -21,6 +21,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph import budget
+from kgraph.api.errors import DEADLINE_EXCEEDED, refusal
 
 __all__ = [
     "BODY_KEY",
@@ -290,7 +291,7 @@ class Deadline:
                 200,
                 f"the request ran past its {self.timeout:g} s deadline and was stopped:"
                 " ask for less (smaller `first` or `limit`, fewer fields or aliases)",
-                code="DEADLINE_EXCEEDED",
+                code=DEADLINE_EXCEEDED,
                 close=False,
             )
 
@@ -357,11 +358,12 @@ async def _reject(
     close: bool = True,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    """Answer ``status`` with a GraphQL-style JSON error of ``message``."""
-    error: dict[str, Any] = {"message": message}
-    if code is not None:
-        error["extensions"] = {"code": code}
-    body = json.dumps({"data": None, "errors": [error]} if code else {"errors": [error]})
+    """Answer ``status`` with a GraphQL-style JSON error of ``message`` (``code`` or its status's).
+
+    A refusal (4xx) has no ``data``: nothing ran; an answer of 200 has ``data`` null.
+    """
+    answer = refusal(status, message, code)
+    body = json.dumps(answer if status >= 400 else {"data": None, **answer})
     sent = [
         *(headers or ()),
         (b"content-type", b"application/json"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import anyio
@@ -10,7 +12,6 @@ import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
@@ -21,6 +22,7 @@ from kgraph import __version__
 from kgraph.api.cache import PARTIAL_KEY
 from kgraph.api.context import Context
 from kgraph.api.curation import Curation
+from kgraph.api.errors import CodedMaskErrors, ErrorCodes
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.offload import graph_work
 from kgraph.api.operations import NoteOperation
@@ -46,7 +48,7 @@ from kgraph.api.visual import (
     Subgraph,
 )
 from kgraph.corpus import topic_key
-from kgraph.errors import QueryError
+from kgraph.errors import ArticleNotFound, QueryError
 from kgraph.graph import curation, paths, queries, subgraphs
 
 __all__ = ["KgraphSchema", "Query", "create_schema"]
@@ -142,7 +144,7 @@ class Query:
         towards = or_default(direction, Direction.OUT).to_graph()
         kg = info.context.kg
         if id not in kg.articles:
-            raise QueryError(f"article {id} is not in the graph")
+            raise ArticleNotFound(id)
 
         def run() -> list[queries.Neighbour]:
             return queries.neighbours(kg, id, towards, hops, size)
@@ -375,6 +377,23 @@ class KgraphSchema(strawberry.Schema):
                 log.error("unexpected error at %s", error.path, exc_info=original)
 
 
+class _ParserCache(ParserCache):
+    """strawberry's parser cache, leaving a document that does not parse to strawberry.
+
+    Its own parse then raises where the operation's extensions see the error
+    (to code it, see :mod:`kgraph.api.errors`); raised from this hook, the error
+    would skip them. A text that fails is parsed twice: failing is quick.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 class _NoIntrospection(AddValidationRules):
     """Refuse introspection (``__schema``, ``__type``), as a rule built once."""
 
@@ -382,15 +401,19 @@ class _NoIntrospection(AddValidationRules):
         super().__init__([NoSchemaIntrospectionCustomRule])
 
 
-def _mask_errors() -> MaskErrors:
-    return MaskErrors(
+def _mask_errors() -> CodedMaskErrors:
+    return CodedMaskErrors(
         should_mask_error=should_mask_error,
         error_message="Internal server error: it has been logged.",
     )
 
 
-def create_schema(*, introspection: bool = True) -> KgraphSchema:
-    """Build the schema with its protections and caches; ``introspection=False`` refuses it."""
+def create_schema(*, introspection: bool = True, suggestions: bool = True) -> KgraphSchema:
+    """Build the schema with its protections and caches.
+
+    ``introspection=False`` refuses introspection; ``suggestions=False`` keeps
+    graphql-core's "Did you mean …?" hints (names of the schema) out of errors.
+    """
     validator = Validator()
     extensions: list[type[SchemaExtension] | Any] = [
         *(() if introspection else (_NoIntrospection,)),
@@ -398,7 +421,9 @@ def create_schema(*, introspection: bool = True) -> KgraphSchema:
         NoteOperation,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         _mask_errors,
-        ParserCache,
+        # After the masking: extensions leave an operation in reverse order.
+        lambda: ErrorCodes(suggestions=suggestions),
+        _ParserCache,
         lambda: ValidateOffLoop(validator),
         CostLimiter,
     ]

@@ -118,7 +118,7 @@ class Validator:
         try:
             return validate(self.schema, document, (*rules, _Deadline))
         except DeadlineExceeded as err:
-            return [GraphQLError(f"{_STOPPED} {err}")]
+            return [GraphQLError(f"{_STOPPED} {err}", extensions=dict(DeadlineExceeded.extensions))]
 
     def errors(self, context: ExecutionContext) -> list[GraphQLError] | None:
         """The errors of a validated text, or ``None`` when it still needs validating."""
