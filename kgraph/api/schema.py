@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 import anyio
 import strawberry
@@ -26,7 +26,7 @@ from kgraph.api.errors import CodedMaskErrors, ErrorCodes
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.offload import graph_work
 from kgraph.api.operations import NoteOperation
-from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
+from kgraph.api.pagination import DEFAULT_FIRST, After, First, check_range, or_default, page_size
 from kgraph.api.related import SimilarConnection, related_page
 from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
@@ -57,6 +57,38 @@ log = logging.getLogger("kgraph.api")
 
 Info = strawberry.Info[Context, None]
 
+
+# Arguments several fields share, described once.
+From: TypeAlias = Annotated[
+    int, strawberry.argument(name="from", description="The id of the article to start from.")
+]
+To: TypeAlias = Annotated[int, strawberry.argument(description="The id of the article to reach.")]
+PathCount: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description=f"How many distinct paths to find, 1 to {paths.MAX_PATHS}."),
+]
+Options: TypeAlias = Annotated[
+    PathOptions | None,
+    strawberry.argument(description="What a path may take and what it minimises."),
+]
+ArticleId: TypeAlias = Annotated[int, strawberry.argument(description="The article's id.")]
+TopicKey: TypeAlias = Annotated[
+    str, strawberry.argument(description="A topic key or a spelling of its subject.")
+]
+Start: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(
+        description="The id of the article to start from (one of the topic's); default: its most"
+        " foundational."
+    ),
+]
+Drawing: TypeAlias = Annotated[
+    Layout | None,
+    strawberry.argument(
+        description="Coordinates computed by the server; NONE leaves placing to the client."
+    ),
+]
+
 # Depth 1 takes microseconds; deeper neighbourhoods of hub articles can take
 # milliseconds, which go to a worker thread so the event loop keeps serving.
 _INLINE_DEPTH = 1
@@ -81,13 +113,20 @@ async def _find_paths(
     return found
 
 
-@strawberry.type
+@strawberry.type(description="What kgraph answers: articles, topics, paths, drawings, reports.")
 class Query:
     @strawberry.field(
         description="One article by `id` or by the `url` of any of its copies (give exactly"
         " one); null when there is none."
     )
-    def article(self, info: Info, id: int | None = None, url: str | None = None) -> Article | None:
+    def article(
+        self,
+        info: Info,
+        id: Annotated[int | None, strawberry.argument(description="The article's id.")] = None,
+        url: Annotated[
+            str | None, strawberry.argument(description="The url of any copy of the article.")
+        ] = None,
+    ) -> Article | None:
         if (id is None) == (url is None):
             raise QueryError("give exactly one of `id` and `url` to `article`")
         kg = info.context.kg
@@ -101,9 +140,11 @@ class Query:
     async def articles(
         self,
         info: Info,
-        filter: ArticleFilter | None = None,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
+        filter: Annotated[
+            ArticleFilter | None, strawberry.argument(description="Filters that must all hold.")
+        ] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
     ) -> ArticleConnection:
         kg = info.context.kg
         given = filter or ArticleFilter()
@@ -123,7 +164,7 @@ class Query:
         return [Topic(_topic=topic) for topic in info.context.kg.topics.values()]
 
     @strawberry.field(description="One topic by key (or subject spelling); null when none.")
-    def topic(self, info: Info, key: str) -> Topic | None:
+    def topic(self, info: Info, key: TopicKey) -> Topic | None:
         topic = info.context.kg.topics.get(topic_key(key))
         return Topic(_topic=topic) if topic is not None else None
 
@@ -134,10 +175,14 @@ class Query:
     async def neighbours(
         self,
         info: Info,
-        id: int,
-        direction: Direction | None = Direction.OUT,
-        depth: int | None = 1,
-        first: int | None = 50,
+        id: ArticleId,
+        direction: Annotated[
+            Direction | None, strawberry.argument(description="Which links to follow.")
+        ] = Direction.OUT,
+        depth: Annotated[
+            int | None, strawberry.argument(description="How many links away, 1 to 3.")
+        ] = 1,
+        first: First = 50,
     ) -> list[Neighbour]:
         hops = check_range("depth", or_default(depth, 1), 1, 3)
         size = page_size(first, 50)
@@ -164,7 +209,14 @@ class Query:
         description="Curator reports; `topic` (a key or subject spelling) narrows every list"
         " to that topic."
     )
-    async def curation(self, info: Info, topic: str | None = None) -> Curation:
+    async def curation(
+        self,
+        info: Info,
+        topic: Annotated[
+            str | None,
+            strawberry.argument(description="A topic key or spelling; left out: the whole corpus."),
+        ] = None,
+    ) -> Curation:
         kg = info.context.kg
         key = None
         if topic is not None:
@@ -182,9 +234,9 @@ class Query:
     async def learning_path(
         self,
         info: Info,
-        from_: Annotated[int, strawberry.argument(name="from")],
-        to: int,
-        options: PathOptions | None = None,
+        from_: From,
+        to: To,
+        options: Options = None,
     ) -> LearningPath | None:
         kg = info.context.kg
         chosen = (options or PathOptions()).to_graph()
@@ -198,10 +250,10 @@ class Query:
     async def learning_paths(
         self,
         info: Info,
-        from_: Annotated[int, strawberry.argument(name="from")],
-        to: int,
-        k: int | None = 3,
-        options: PathOptions | None = None,
+        from_: From,
+        to: To,
+        k: PathCount = 3,
+        options: Options = None,
     ) -> list[LearningPath]:
         found = await _find_paths(info, from_, to, k, options)
         return [LearningPath.of(info.context.kg, path, found.complete) for path in found.paths]
@@ -213,10 +265,10 @@ class Query:
     async def learning_path_search(
         self,
         info: Info,
-        from_: Annotated[int, strawberry.argument(name="from")],
-        to: int,
-        k: int | None = 3,
-        options: PathOptions | None = None,
+        from_: From,
+        to: To,
+        k: PathCount = 3,
+        options: Options = None,
     ) -> PathSearch:
         found = await _find_paths(info, from_, to, k, options)
         return PathSearch.of(info.context.kg, found)
@@ -228,11 +280,23 @@ class Query:
     async def subgraph(
         self,
         info: Info,
-        center: list[int],
-        depth: int | None = 1,
-        direction: Direction | None = Direction.BOTH,
-        limit: int | None = 200,
-        layout: Layout | None = Layout.NONE,
+        center: Annotated[
+            list[int], strawberry.argument(description="The ids of the articles to start from.")
+        ],
+        depth: Annotated[
+            int | None,
+            strawberry.argument(description="How many links away from a center, 1 to 3."),
+        ] = 1,
+        direction: Annotated[
+            Direction | None, strawberry.argument(description="Which links to follow.")
+        ] = Direction.BOTH,
+        limit: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"The most nodes to draw, 1 to {subgraphs.MAX_LIMIT:,}."
+            ),
+        ] = 200,
+        layout: Drawing = Layout.NONE,
     ) -> Subgraph:
         kg = info.context.kg
         drawn = await graph_work(
@@ -252,7 +316,16 @@ class Query:
         description="A topic's articles (most linked first) and the links among them."
     )
     async def topic_graph(
-        self, info: Info, key: str, limit: int | None = 500, layout: Layout | None = Layout.NONE
+        self,
+        info: Info,
+        key: TopicKey,
+        limit: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"The most articles to draw, 1 to {subgraphs.MAX_LIMIT:,}."
+            ),
+        ] = 500,
+        layout: Drawing = Layout.NONE,
     ) -> Subgraph:
         kg = info.context.kg
         drawn = await graph_work(
@@ -267,7 +340,7 @@ class Query:
         return Subgraph(_subgraph=drawn)
 
     @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
-    async def topic_map(self, info: Info, layout: Layout | None = Layout.NONE) -> Subgraph:
+    async def topic_map(self, info: Info, layout: Drawing = Layout.NONE) -> Subgraph:
         kg = info.context.kg
         drawn = await graph_work(
             info, lambda: subgraphs.topic_map(kg, or_default(layout, Layout.NONE).to_graph())
@@ -282,7 +355,7 @@ class Query:
         " each comes next and lists the near-duplicates."
     )
     async def reading_order(
-        self, info: Info, topic: str, start: int | None = None, first: int | None = 50
+        self, info: Info, topic: TopicKey, start: Start = None, first: First = 50
     ) -> list[Article]:
         kg = info.context.kg
         size = or_default(first, 50)
@@ -298,7 +371,7 @@ class Query:
         " with it (each question shown once, with its other tellings)."
     )
     async def reading_plan(
-        self, info: Info, topic: str, start: int | None = None, first: int | None = 50
+        self, info: Info, topic: TopicKey, start: Start = None, first: First = 50
     ) -> list[ReadingStep]:
         kg = info.context.kg
         size = or_default(first, 50)
@@ -313,7 +386,7 @@ class Query:
         " back; each with its score and reasons."
     )
     async def similar(
-        self, info: Info, id: int, first: int | None = 10, after: str | None = None
+        self, info: Info, id: ArticleId, first: First = 10, after: After = None
     ) -> SimilarConnection:
         kg = info.context.kg
         # Scores every article (sparse products, milliseconds): off the loop.
