@@ -355,7 +355,9 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["content-type"],
+                allow_headers=["content-type", "x-request-id", "traceparent"],
+                # A page may read its request's id, to quote it when something fails.
+                expose_headers=["x-request-id"],
                 max_age=600,
             )
         )

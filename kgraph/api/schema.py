@@ -491,7 +491,7 @@ def create_schema(*, introspection: bool = True, suggestions: bool = True) -> Kg
     extensions: list[type[SchemaExtension] | Any] = [
         *(() if introspection else (_NoIntrospection,)),
         _Protections,
-        NoteOperation,
+        lambda: NoteOperation(lambda: validator.root_fields),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         _mask_errors,
         # After the masking: extensions leave an operation in reverse order.
