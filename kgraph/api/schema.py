@@ -33,6 +33,7 @@ from kgraph.api.types import (
     Article,
     ArticleConnection,
     ArticleFilter,
+    ArticleLookup,
     Direction,
     Neighbour,
     Stats,
@@ -116,8 +117,8 @@ async def _find_paths(
 @strawberry.type(description="What kgraph answers: articles, topics, paths, drawings, reports.")
 class Query:
     @strawberry.field(
-        description="One article by `id` or by the `url` of any of its copies (give exactly"
-        " one); null when there is none."
+        description="One article by `id`, by the `url` of any of its copies, or `by` either"
+        " (give exactly one of the three); null when there is none."
     )
     def article(
         self,
@@ -126,7 +127,20 @@ class Query:
         url: Annotated[
             str | None, strawberry.argument(description="The url of any copy of the article.")
         ] = None,
+        by: Annotated[
+            ArticleLookup | None,
+            strawberry.argument(
+                description="The article's id or url, as one @oneOf input: the form whose"
+                ' "exactly one" the schema states (`id` and `url` stay for older clients).'
+            ),
+        ] = None,
     ) -> Article | None:
+        if by is not None:
+            if id is not None or url is not None:
+                raise QueryError("give `by`, or one of `id` and `url`, to `article`: not both")
+            # @oneOf: validation let exactly one of them through, and not as null.
+            id = by.id if isinstance(by.id, int) else None
+            url = by.url if isinstance(by.url, str) else None
         if (id is None) == (url is None):
             raise QueryError("give exactly one of `id` and `url` to `article`")
         kg = info.context.kg

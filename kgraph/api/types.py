@@ -31,6 +31,7 @@ __all__ = [
     "Article",
     "ArticleConnection",
     "ArticleEdge",
+    "ArticleLookup",
     "Connection",
     "Copy",
     "Direction",
@@ -404,6 +405,18 @@ class Neighbour:
     distance: int = strawberry.field(description="Links between the start and this article.")
     rank: int = strawberry.field(description="Rank of the link that reached it.")
     via: Article = strawberry.field(description="The article one step closer to the start.")
+
+
+@strawberry.input(
+    one_of=True,
+    description="Which article `article(by:)` finds: by its `id` or by the `url` of any of its"
+    " copies; exactly one of them (@oneOf: the schema says so, and validation checks it).",
+)
+class ArticleLookup:
+    id: int | None = strawberry.field(default=strawberry.UNSET, description="The article's id.")
+    url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The url of any copy of the article."
+    )
 
 
 @strawberry.input(description="Filters of `articles`; all given filters must hold.")

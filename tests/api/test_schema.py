@@ -689,3 +689,21 @@ def test_every_type_field_argument_and_enum_value_has_a_description(
     live = build_client_schema(result.data)  # type: ignore[arg-type]
     assert len(live.type_map) > 50
     assert _undescribed(live) == []
+
+
+def test_article_by_a_one_of_lookup(run: Run) -> None:
+    by_id = data(run("{ article(by: {id: 168904}) { id } }"))["article"]
+    url = "/learn/others/questions/what-is-the-scientific-method"
+    by_url = data(run("query($b: ArticleLookup) { article(by: $b) { id } }", b={"url": url}))
+    assert by_id == {"id": 168904}
+    assert by_url == data(run(f'{{ article(url: "{url}") {{ id }} }}'))
+    # Exactly one of id and url: validation says so for literals, coercion for variables.
+    both = run('{ article(by: {id: 168904, url: "/x"}) { id } }')
+    assert both.errors[0].extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "exactly one" in error(both)
+    variable = run(
+        "query($b: ArticleLookup) { article(by: $b) { id } }", b={"id": 168904, "url": "/x"}
+    )
+    assert "exactly one key" in error(variable)
+    assert "not both" in error(run("{ article(id: 168904, by: {id: 168904}) { id } }"))
+    assert "@oneOf" in str(create_schema()).split("input ArticleLookup")[1].split("{")[0]
