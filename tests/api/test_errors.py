@@ -263,3 +263,14 @@ def test_production_answers_no_hints_over_http() -> None:
     error = response.json()["errors"][0]
     assert error["message"] == "Cannot query field 'titel' on type 'Article'."
     assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+def test_a_persisted_query_not_found_takes_the_accepted_media_type(client: httpx.Client) -> None:
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    spec = client.post("/graphql", json={"extensions": extensions}, headers=GRAPHQL_JSON)
+    legacy = client.post("/graphql", json={"extensions": extensions})
+    assert spec.status_code == legacy.status_code == 200
+    assert spec.headers["content-type"] == GRAPHQL_RESPONSE
+    assert legacy.headers["content-type"] == "application/json"
+    assert spec.json() == legacy.json()
+    assert spec.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
