@@ -25,7 +25,6 @@ from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -50,7 +49,7 @@ from kgraph.api.media import GRAPHQL_RESPONSE, media_type
 from kgraph.api.persisted import PersistedQueries
 from kgraph.api.sockets import SocketGuard
 from kgraph.graph.curation import curation_report
-from kgraph.headers import SecurityHeaders
+from kgraph.headers import CrossOrigin, SecurityHeaders
 from kgraph.observe import Observe
 from kgraph.reload import AppState, reload_on_hangup, serve_graphs, watch_corpus
 from kgraph.settings import Settings
@@ -352,7 +351,7 @@ def create_app(settings: Settings) -> Starlette:
     if settings.cors_origins:
         middleware.append(
             Middleware(
-                CORSMiddleware,
+                CrossOrigin,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "x-request-id", "traceparent"],

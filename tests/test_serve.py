@@ -141,6 +141,13 @@ def test_cors_is_off_unless_origins_are_configured() -> None:
             headers={"origin": "https://evil.example"},
         )
         assert "access-control-allow-origin" not in other.headers
+        refused = httpx.options(
+            f"{server.base}/graphql",
+            headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+        )
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        assert refused.json()["errors"][0]["message"] == "Disallowed CORS origin"
 
 
 def test_production_refuses_introspection_and_the_ide() -> None:
