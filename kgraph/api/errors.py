@@ -143,13 +143,20 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        context = self.execution_context
-        result = context.result
+        self.code(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Subscriptions' results (over websockets) go out before the operation ends.
+        self.code(result)
+        yield
+
+    def code(self, result: Any) -> None:
+        """Give the errors of ``result`` (an execution result) their codes, in place."""
         errors: list[GraphQLError] | None = getattr(result, "errors", None)
         if not errors:
             return
-        parsed = context.graphql_document is not None
-        result.errors = [self.coded(e, parsed) for e in errors]  # type: ignore[union-attr]
+        parsed = self.execution_context.graphql_document is not None
+        result.errors = [self.coded(e, parsed) for e in errors]
 
     def coded(self, error: GraphQLError, parsed: bool) -> GraphQLError:
         """``error`` with its code (a new error: validation errors are cached and shared)."""

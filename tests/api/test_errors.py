@@ -274,3 +274,19 @@ def test_a_persisted_query_not_found_takes_the_accepted_media_type(client: httpx
     assert legacy.headers["content-type"] == "application/json"
     assert spec.json() == legacy.json()
     assert spec.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+def test_a_subscriptions_errors_have_their_codes(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    async def first() -> Any:
+        subscribed = await schema.subscribe(
+            "subscription { graphChanged { nope } }", context_value=Context(graph=seeds_graph)
+        )
+        if not hasattr(subscribed, "__aiter__"):
+            return subscribed
+        async for result in subscribed:
+            return result
+        return None
+
+    assert codes(asyncio.run(first())) == ["GRAPHQL_VALIDATION_FAILED"]
