@@ -77,6 +77,13 @@ class TextFormatter(logging.Formatter):
     ... )
     >>> print(TextFormatter().format(record))
     INFO     kgraph: GET /a\nINFO forged
+
+    During a request, its id ends the line:
+
+    >>> token = REQUEST_ID.set("7f3a9c1e")
+    >>> print(TextFormatter().format(record))
+    INFO     kgraph: GET /a\nINFO forged request_id=7f3a9c1e
+    >>> REQUEST_ID.reset(token)
     """
 
     def __init__(self) -> None:
@@ -84,7 +91,10 @@ class TextFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = record.message.translate(_ESCAPES)
-        return super().formatMessage(record)
+        line = super().formatMessage(record)
+        # The request's id (only ever a checked or made one, see kgraph.observe).
+        request = REQUEST_ID.get()
+        return line if request is None else f"{line} request_id={request}"
 
 
 def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:

@@ -235,3 +235,10 @@ def test_every_answer_carries_its_request_id() -> None:
     assert logged["/healthz"] == "from-nginx-1"
     assert logged["/graphql"] == trace
     assert logged["/readyz"] == made.headers["x-request-id"]
+
+    with kgraph_server("--corpus", str(SEEDS)) as server:
+        httpx.get(f"{server.base}/healthz", headers={"x-request-id": "from-nginx-2"})
+    assert any(
+        "GET /healthz 200" in line and line.rstrip().endswith("request_id=from-nginx-2")
+        for line in server.lines
+    ), server.output
