@@ -187,7 +187,7 @@ class Observe:
         status: int | None = None
         identity = request_id(scope["headers"])
         # Every log record of the request carries it (worker threads copy the context).
-        REQUEST_ID.set(identity)
+        token = REQUEST_ID.set(identity)
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -207,6 +207,7 @@ class Observe:
         finally:
             # No answer and no failure: the client left first (499, as nginx says).
             self._record(scope, status or 499, time.perf_counter() - started)
+            REQUEST_ID.reset(token)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         path: str = scope["path"]
