@@ -16,6 +16,8 @@ import logging
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kgraph.api.errors import refusal
+
 __all__ = ["PROBES", "SEND_TIMEOUT", "Admission"]
 
 log = logging.getLogger("kgraph")
@@ -47,9 +49,8 @@ class Admission:
             await self.app(scope, receive, send)
             return
         if self.serving >= self.limit:
-            body = json.dumps(
-                {"errors": [{"message": f"over {self.limit} requests at once: retry shortly"}]}
-            ).encode()
+            message = f"over {self.limit} requests at once: retry shortly"
+            body = json.dumps(refusal(503, message)).encode()
             await send(
                 {
                     "type": "http.response.start",

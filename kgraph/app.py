@@ -25,7 +25,6 @@ from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,19 +32,24 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry import UNSET
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from kgraph import __version__
 from kgraph.admission import Admission
 from kgraph.api import Context, create_schema
 from kgraph.api.cache import Answers, ResponseCache
+from kgraph.api.errors import OPERATION_RESOLUTION_FAILURE, SERVICE_UNAVAILABLE, refusal
 from kgraph.api.guard import Deadline, RequestGuard
 from kgraph.api.limits import MAX_RESPONSE_BYTES
+from kgraph.api.media import GRAPHQL_RESPONSE, media_type
 from kgraph.api.persisted import PersistedQueries
 from kgraph.api.sockets import SocketGuard
 from kgraph.graph.curation import curation_report
-from kgraph.headers import SecurityHeaders
+from kgraph.headers import CrossOrigin, SecurityHeaders
 from kgraph.observe import Observe
 from kgraph.reload import AppState, reload_on_hangup, serve_graphs, watch_corpus
 from kgraph.settings import Settings
@@ -130,7 +134,7 @@ async def http_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, StarletteHTTPException):
         raise error
     return JSONResponse(
-        {"errors": [{"message": error.detail}]},
+        refusal(error.status_code, error.detail),
         status_code=error.status_code,
         headers=error.headers,
     )
@@ -152,9 +156,53 @@ def _is_subscription(query: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation is OperationType.SUBSCRIPTION
 
 
+#: Where, in a request's ASGI scope, the view notes an answer's media type and
+#: whether the request failed before execution (answered 400 in GraphQL-over-HTTP's type).
+_ANSWER_KEY = "kgraph.answer"
+
+
 class _GraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view, handing each request the graph of that moment, and
-    GraphiQL from kgraph's own files to a browser opening ``/graphql``."""
+    GraphiQL from kgraph's own files to a browser opening ``/graphql``.
+
+    Its refusals (no query, an unknown operation name…) are JSON with a code
+    like every other error; an answer takes the media type the client accepts
+    (:mod:`kgraph.api.media`).
+    """
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        try:
+            response: Response = await super().run(request, context, root_value)
+        except HTTPException as err:
+            unknown = isinstance(err.__cause__, CannotGetOperationTypeError)
+            code = OPERATION_RESOLUTION_FAILURE if unknown else None
+            return JSONResponse(refusal(err.status_code, err.reason, code), err.status_code)
+        answered = request.scope.get(_ANSWER_KEY)
+        if answered is not None:
+            media, failed = answered
+            response.headers["content-type"] = media
+            # The same URL answers JSON or GraphQL-over-HTTP's type: caches must tell them apart.
+            response.headers["vary"] = "Accept"
+            if failed:
+                response.status_code = 400
+        return response
+
+    async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
+        answer = await super().process_result(request, result)
+        media = media_type(request.headers.get("accept"))
+        # Failed before execution: no data, and no error of a field (they have a path).
+        failed = (
+            media == GRAPHQL_RESPONSE
+            and result.data is None
+            and bool(result.errors)
+            and not any(error.path for error in result.errors)
+        )
+        if failed:
+            answer.pop("data", None)
+        request.scope[_ANSWER_KEY] = (media, failed)
+        return answer
 
     async def execute_operation(
         self,
@@ -262,7 +310,9 @@ class _UntilReady:
                 else "the graph is still loading: retry when /readyz answers 200"
             )
             response = JSONResponse(
-                {"errors": [{"message": reason}]}, status_code=503, headers={"retry-after": "1"}
+                refusal(503, reason, SERVICE_UNAVAILABLE),
+                status_code=503,
+                headers={"retry-after": "1"},
             )
             await response(scope, receive, send)
             return
@@ -285,7 +335,7 @@ def create_app(settings: Settings) -> Starlette:
             tasks.cancel_scope.cancel()
 
     graphql = _GraphQL(
-        create_schema(introspection=settings.introspection),
+        create_schema(introspection=settings.introspection, suggestions=not settings.production),
         graphql_ide="graphiql" if settings.ide else None,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
@@ -301,10 +351,12 @@ def create_app(settings: Settings) -> Starlette:
     if settings.cors_origins:
         middleware.append(
             Middleware(
-                CORSMiddleware,
+                CrossOrigin,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["content-type"],
+                allow_headers=["content-type", "x-request-id", "traceparent"],
+                # A page may read its request's id, to quote it when something fails.
+                expose_headers=["x-request-id"],
                 max_age=600,
             )
         )

@@ -32,6 +32,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from kgraph.api.errors import refusal
+
 __all__ = ["ConnectionLimits", "protocol_class"]
 
 log = logging.getLogger("kgraph.connections")
@@ -62,7 +64,7 @@ class ConnectionLimits:
 
 
 def _response(status: int, message: str) -> bytes:
-    body = json.dumps({"errors": [{"message": message}]}).encode()
+    body = json.dumps(refusal(status, message)).encode()
     return b"".join(
         (
             b"HTTP/1.1 %d %s\r\n" % (status, _REASONS[status]),

@@ -1,11 +1,35 @@
-"""Security headers: `nosniff` on every response; HTML limited to its own assets, unframed."""
+"""Security headers: `nosniff` on every response; HTML limited to its own assets, unframed;
+CORS for the configured origins."""
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["PAGE_POLICY", "SecurityHeaders"]
+from kgraph.api.errors import refusal
+
+__all__ = ["PAGE_POLICY", "CrossOrigin", "SecurityHeaders"]
+
+
+class CrossOrigin(CORSMiddleware):
+    """Starlette's CORS, a refused preflight answered in JSON like every other refusal."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        kept = {
+            key: value
+            for key, value in response.headers.items()
+            if key not in ("content-type", "content-length")
+        }
+        message = bytes(response.body).decode("utf-8", "replace")
+        return JSONResponse(
+            refusal(response.status_code, message), status_code=response.status_code, headers=kept
+        )
+
 
 #: The explorer's policy: its own scripts, styles and API only. Style
 #: attributes stay allowed (topic colours are set per element).

@@ -1,4 +1,9 @@
-"""How a server logs: readable lines, or one JSON object a line for a log collector."""
+"""How a server logs: readable lines, or one JSON object a line for a log collector.
+
+JSON lines name their fields as the Elastic Common Schema does (``@timestamp``,
+``log.level``, ``message``, ``http.request.id``…), which Elastic, Loki, Datadog
+and OpenTelemetry's collectors read without a mapping.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,54 @@ import datetime
 import json
 import logging
 import sys
+from contextvars import ContextVar
 
-__all__ = ["JsonFormatter", "TextFormatter", "configure_logging"]
+__all__ = ["ECS_VERSION", "REQUEST_ID", "JsonFormatter", "TextFormatter", "configure_logging"]
 
-# Attributes every LogRecord has; anything else was passed in ``extra=``.
-_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+#: The version of the Elastic Common Schema the JSON lines follow.
+ECS_VERSION = "8.11.0"
+#: The id of the HTTP request being served (set by :class:`kgraph.observe.Observe`).
+REQUEST_ID: ContextVar[str | None] = ContextVar("kgraph.request_id", default=None)
+
+# Attributes every LogRecord has; anything else was passed in ``extra=``. uvicorn
+# passes ``color_message``, its message with ANSI colours, for its own formatter.
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message and any ``extra`` fields.
+    """One JSON object per record, in ECS names: time, level, logger, message, the
+    request's id, and any ``extra`` fields.
 
     >>> record = logging.makeLogRecord(
-    ...     {"msg": "hi %s", "args": ("you",), "levelname": "INFO", "status": 200}
+    ...     {"msg": "hi %s", "args": ("you",), "levelname": "INFO", "url.path": "/"}
     ... )
+    >>> record.color_message = "\x1b[32mhi you\x1b[0m"  # uvicorn's
     >>> line = json.loads(JsonFormatter().format(record))
-    >>> line["message"], line["status"], line["level"]
-    ('hi you', 200, 'info')
+    >>> line["message"], line["url.path"], line["log.level"], "color_message" in line
+    ('hi you', '/', 'info', False)
     """
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
-            "time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
+            "@timestamp": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(),
+            "log.level": record.levelname.lower(),
+            "log.logger": record.name,
             "message": record.getMessage(),
+            "ecs.version": ECS_VERSION,
         }
+        if (request := REQUEST_ID.get()) is not None:
+            line["http.request.id"] = request
         for key, value in vars(record).items():
             if key not in _STANDARD:
                 line[key] = value
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["error.type"] = getattr(record.exc_info[0], "__name__", None)
+            line["error.stack_trace"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -54,6 +77,13 @@ class TextFormatter(logging.Formatter):
     ... )
     >>> print(TextFormatter().format(record))
     INFO     kgraph: GET /a\nINFO forged
+
+    During a request, its id ends the line:
+
+    >>> token = REQUEST_ID.set("7f3a9c1e")
+    >>> print(TextFormatter().format(record))
+    INFO     kgraph: GET /a\nINFO forged request_id=7f3a9c1e
+    >>> REQUEST_ID.reset(token)
     """
 
     def __init__(self) -> None:
@@ -61,7 +91,10 @@ class TextFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = record.message.translate(_ESCAPES)
-        return super().formatMessage(record)
+        line = super().formatMessage(record)
+        # The request's id (only ever a checked or made one, see kgraph.observe).
+        request = REQUEST_ID.get()
+        return line if request is None else f"{line} request_id={request}"
 
 
 def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:

@@ -1,23 +1,40 @@
 """What a running server tells about itself: Prometheus metrics and one log line per request.
 
 :class:`Metrics` holds the app's own registry (no global one: two apps in one
-process count apart). :class:`Observe` is the ASGI middleware that times every
-HTTP request, labels it by GraphQL operation (named by the schema extension
-through the ASGI scope, see :data:`SCOPE_KEY`) or by route, counts it and logs
-it.
+process count apart), with the process's figures and the build's. :class:`Observe`
+is the ASGI middleware that gives every HTTP request its id (the client's
+``X-Request-ID``, the trace id of its ``traceparent``, or a new one; returned in
+``X-Request-ID``), times it, labels it by GraphQL operation (the root field the
+schema extension notes through the ASGI scope, see :data:`SCOPE_KEY`) or by
+route, counts it and logs it.
 """
 
 from __future__ import annotations
 
 import logging
+import platform
 import re
 import time
+import uuid
+from importlib.metadata import version
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SCOPE_KEY", "Metrics", "Observe", "operation_label"]
+from kgraph import __version__
+from kgraph.logs import REQUEST_ID
+
+__all__ = ["REQUEST_ID_HEADER", "SCOPE_KEY", "Metrics", "Observe", "request_id"]
 
 #: The ASGI scope key where the GraphQL layer notes ``operation`` and ``errors``.
 SCOPE_KEY = "kgraph.graphql"
@@ -25,22 +42,33 @@ SCOPE_KEY = "kgraph.graphql"
 access_log = logging.getLogger("kgraph.access")
 
 _ROUTES = frozenset({"/", "/graphql", "/healthz", "/readyz", "/metrics"})
-_NAME = re.compile(r"[^A-Za-z0-9_]")
-# Operation names come from clients: past this many, new ones count as "other",
-# so no client can grow the metrics without bound.
-_MAX_OPERATIONS = 200
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: The header a request's id comes in (nginx's ``$request_id``) and goes back out in.
+REQUEST_ID_HEADER = b"x-request-id"
+#: What a client's request id may be: short, and nothing a log line or header could be forged with.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+#: W3C trace context: version, trace id, parent id, flags (the trace id is the request's).
+_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
-def operation_label(name: object) -> str:
-    """A GraphQL operation name as a metric label: ``anonymous`` when unnamed.
+def request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    r"""The id of a request: its ``X-Request-ID``, else its ``traceparent``'s trace id, else new.
 
-    >>> operation_label("ArticlePage"), operation_label(None), operation_label("a-b c")
-    ('ArticlePage', 'anonymous', 'a_b_c')
+    >>> request_id([(b"x-request-id", b"abc-1")])
+    'abc-1'
+    >>> request_id([(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")])
+    '4bf92f3577b34da6a3ce929d0e0e4736'
+    >>> len(request_id([(b"x-request-id", b"bad\nid")]))
+    32
     """
-    if not name or not isinstance(name, str):
-        return "anonymous"
-    return _NAME.sub("_", name)[:64]
+    found = {name.lower(): value for name, value in headers}
+    given = found.get(REQUEST_ID_HEADER, b"").strip()
+    if _REQUEST_ID.fullmatch(given):
+        return given.decode("ascii")
+    trace = _TRACEPARENT.fullmatch(found.get(b"traceparent", b"").strip().lower())
+    if trace is not None and trace.group(1) != b"0" * 32:
+        return trace.group(1).decode("ascii")
+    return uuid.uuid4().hex
 
 
 class Metrics:
@@ -97,7 +125,18 @@ class Metrics:
             "1 when the last load or reload succeeded, 0 when it failed",
             registry=registry,
         )
-        self._operations: set[str] = set()
+        # process_* (CPU, memory, open files, start time) and python_info, as
+        # prometheus_client's default registry has them.
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        self.build = Info("kgraph_build", "What this server runs", registry=registry)
+        self.build.info(
+            {
+                "version": __version__,
+                "python": platform.python_version(),
+                "strawberry": version("strawberry-graphql"),
+            }
+        )
         # The labelled children per (operation, status): looked up once each, not per request.
         self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
@@ -113,15 +152,6 @@ class Metrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
-
-    def label(self, operation: str) -> str:
-        """``operation``, or ``other`` once too many distinct names were seen."""
-        if operation in self._operations or operation in _ROUTES:
-            return operation
-        if len(self._operations) >= _MAX_OPERATIONS:
-            return "other"
-        self._operations.add(operation)
-        return operation
 
     def loaded(self, *, ok: bool, seconds: float) -> None:
         """Count a load or reload and its outcome."""
@@ -143,7 +173,7 @@ class Metrics:
 
 
 class Observe:
-    """Time, count and log every HTTP request (one log line each)."""
+    """Give every HTTP request its id; time, count and log it (one log line each)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -155,11 +185,18 @@ class Observe:
             return
         started = time.perf_counter()
         status: int | None = None
+        identity = request_id(scope["headers"])
+        # Every log record of the request carries it (worker threads copy the context).
+        token = REQUEST_ID.set(identity)
 
         async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", ()) if k.lower() != REQUEST_ID_HEADER
+                ]
+                message = {**message, "headers": [*headers, (REQUEST_ID_HEADER, identity.encode())]}
             await send(message)
 
         try:
@@ -170,12 +207,13 @@ class Observe:
         finally:
             # No answer and no failure: the client left first (499, as nginx says).
             self._record(scope, status or 499, time.perf_counter() - started)
+            REQUEST_ID.reset(token)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         path: str = scope["path"]
         noted: dict[str, Any] = scope.get(SCOPE_KEY) or {}
-        if "operation" in noted:
-            operation = self.metrics.label(operation_label(noted["operation"]))
+        if "label" in noted:
+            operation = str(noted["label"])  # a root field of the schema: a bounded set
         else:
             operation = path if path in _ROUTES else "other"
         self.metrics.answered(operation, status, seconds)
@@ -189,12 +227,15 @@ class Observe:
             f" {operation}" if operation != path else "",
             status,
             seconds * 1000,
+            # ECS names (OpenTelemetry's for GraphQL); kgraph's own under kgraph.*.
             extra={
-                "method": scope["method"],
-                "path": path,
-                "operation": operation,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "graphql_errors": errors,
+                "http.request.method": scope["method"],
+                "url.path": path,
+                "http.response.status_code": status,
+                "event.duration": round(seconds * 1e9),  # nanoseconds, as ECS has it
+                "kgraph.operation": operation,
+                "kgraph.graphql_errors": errors,
+                # The client's name for it: in the log, whose lines cost nothing to keep apart.
+                **({"graphql.operation.name": name} if (name := noted.get("operation")) else {}),
             },
         )

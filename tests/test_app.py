@@ -99,7 +99,8 @@ def test_readyz_is_503_while_loading_and_when_loading_fails(tmp_path: Path) -> N
                 "errors": [
                     {
                         "message": "the graph failed to load: "
-                        f"no *.md article files in corpus folder: {corpus}"
+                        f"no *.md article files in corpus folder: {corpus}",
+                        "extensions": {"code": "SERVICE_UNAVAILABLE"},
                     }
                 ]
             }
@@ -110,10 +111,11 @@ def test_readyz_is_503_while_loading_and_when_loading_fails(tmp_path: Path) -> N
 def test_graphql_over_post_and_get(server: str) -> None:
     posted = graphql(server, "{ article(id: 168904) { title } }")
     assert posted == {
-        "data": {"article": {"title": "What is the role of ATP in the sodium-potassium pump?"}}
+        "data": {"article": {"title": "What is the role of ATP in the sodium-potassium pump?"}},
+        "extensions": {"cost": 2},
     }
     got = httpx.get(f"{server}/graphql", params={"query": "{ stats { articles } }"})
-    assert got.json() == {"data": {"stats": {"articles": 52}}}
+    assert got.json() == {"data": {"stats": {"articles": 52}}, "extensions": {"cost": 2}}
 
 
 def test_get_never_runs_a_mutation(server: str) -> None:
@@ -130,7 +132,14 @@ def test_post_must_be_json_and_small(server: str) -> None:
         f"{server}/graphql", json={"query": "{ stats { files } }", "variables": {"x": "a" * 70_000}}
     )
     assert big.status_code == 413
-    assert big.json() == {"errors": [{"message": "request body over 65,536 bytes"}]}
+    assert big.json() == {
+        "errors": [
+            {
+                "message": "request body over 65,536 bytes",
+                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+            }
+        ]
+    }
 
     def chunks() -> Iterator[bytes]:
         yield b'{"query": "{ stats { files } }", "variables": {"x": "'
@@ -161,7 +170,7 @@ def test_graphiql_for_browsers(server: str, tmp_path: Path) -> None:
     assert bundle.headers["content-type"].startswith("text/javascript")
     with serving(SEEDS, "--no-ide") as quiet:
         assert httpx.get(f"{quiet}/graphql", headers={"accept": "text/html"}).status_code == 404
-        assert graphql(quiet, "{ stats { files } }") == {"data": {"stats": {"files": 53}}}
+        assert graphql(quiet, "{ stats { files } }")["data"] == {"stats": {"files": 53}}
 
 
 def test_a_second_start_is_warm_and_serves_the_same_graph(tmp_path: Path) -> None:
@@ -201,7 +210,7 @@ def test_dev_article_by_id_and_by_url(dev_server: str) -> None:
     assert by_id["title"] == "What is the role of ATP in the sodium-potassium pump?"
     assert "\n\nThe role of ATP in this process is fundamental." in by_id["answer"]
     assert "\\n" not in by_id["answer"]
-    assert graphql(dev_server, "{ article(id: 1) { id } }") == {"data": {"article": None}}
+    assert graphql(dev_server, "{ article(id: 1) { id } }")["data"] == {"article": None}
 
 
 def test_dev_search_finds_the_seed_article(dev_server: str) -> None:
@@ -371,7 +380,7 @@ def test_unexpected_errors_are_masked_over_http(
                     await anyio.sleep(0.02)
             assert ready.json()["warm_start"] is True
             fine = await client.post("/graphql", json={"query": "{ article(id: 2) { answer } }"})
-            assert fine.json() == {"data": {"article": {"answer": "An answer.\nOn two lines."}}}
+            assert fine.json()["data"] == {"article": {"answer": "An answer.\nOn two lines."}}
             failing = {"query": "{ article(id: 1) { id title answer } }"}
             first = await client.post("/graphql", json=failing)
             # The second time: masked and logged the same.

@@ -267,7 +267,10 @@ def test_a_request_that_is_not_http_gets_a_json_400(server: RunningServer) -> No
         sock.settimeout(3)
         answer = _until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 400")
-    assert b'{"errors": [{"message": "Invalid HTTP request received."}]}' in answer
+    assert (
+        b'{"errors": [{"message": "Invalid HTTP request received.",'
+        b' "extensions": {"code": "BAD_REQUEST"}}]}'
+    ) in answer
 
 
 def test_a_header_that_never_ends_is_refused_as_it_grows(server: RunningServer) -> None:
@@ -597,7 +600,9 @@ def test_a_forged_log_line_is_escaped(server: RunningServer) -> None:
     with attacker() as client:
         answer = client.get(f"{server.base}/nowhere%0aINFO%20forged%20line")
     assert answer.status_code == 404
-    assert answer.json() == {"errors": [{"message": "Not Found"}]}
+    assert answer.json() == {
+        "errors": [{"message": "Not Found", "extensions": {"code": "NOT_FOUND"}}]
+    }
     deadline = time.monotonic() + 5
     while "forged line" not in server.output and time.monotonic() < deadline:
         time.sleep(0.05)

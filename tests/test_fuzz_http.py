@@ -10,7 +10,8 @@ One server on the seed corpus gets, over one keep-alive connection:
   emoji), path traversal in every string argument, random GET query strings
   and paths, wrong content types and methods.
 
-No answer may be a 5xx, and neither its body nor the strings of its JSON may
+No answer may be a 5xx; every 4xx is JSON of errors, and every error, of
+any answer, has its ``extensions.code``. Neither an answer's body nor the strings of its JSON may
 show a traceback, a path of the server's files (the checkout, the venv, the
 standard library), ``/etc/passwd`` (``root:``) or a masked "Internal server
 error" (an exception nobody planned for). A marker the request itself holds
@@ -79,13 +80,33 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def uncoded(response: httpx.Response, body: Any) -> list[str]:
+    """A 4xx whose body is not JSON errors, or an error without ``extensions.code``."""
+    if response.request.method == "HEAD":
+        return []  # no body
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if 400 <= response.status_code < 500 and not (errors and isinstance(errors, list)):
+        return [f"a {response.status_code} that is not JSON with errors"]
+    if isinstance(errors, list) and not all(
+        isinstance(error, dict)
+        and isinstance(error.get("extensions"), dict)
+        and isinstance(error["extensions"].get("code"), str)
+        for error in errors
+    ):
+        return ["an error without extensions.code"]
+    return []
+
+
 def problems(sent: str, response: httpx.Response) -> list[str]:
     """What is wrong with the answer to a request that sent ``sent``."""
     found = [f"status {response.status_code}"] if response.status_code >= 500 else []
     texts = [response.text]
+    body: Any = None
     # Not JSON (or too deep to decode): the text only.
     with contextlib.suppress(ValueError, RecursionError):
-        texts.extend(_strings(response.json()))
+        body = response.json()
+        texts.extend(_strings(body))
+    found += uncoded(response, body)
     for marker in (*LEAKS, MASKED):
         if marker not in sent and any(marker in text for text in texts):
             found.append(f"shows {marker!r}")
@@ -1079,5 +1100,5 @@ def test_the_server_still_serves(server: Server, client: httpx.Client) -> None:
     assert ready.status_code == 200, ready.text
     counts = {"articles": ready.json()["articles"], "links": ready.json()["links"]}
     stats = client.post("/graphql", json={"query": "{ stats { articles links } }"})
-    assert stats.json() == {"data": {"stats": counts}}
+    assert stats.json()["data"] == {"stats": counts}
     no_tracebacks(server)

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+import kgraph
 from conftest import REPO, SEEDS, free_port, kgraph_server
 
 
@@ -51,9 +52,10 @@ def test_metrics_show_the_requests_just_made() -> None:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         text = response.text
-        assert metric(text, "kgraph_requests_total", operation="ArticlePage", status="200") == 3
-        assert metric(text, "kgraph_request_duration_seconds_count", operation="ArticlePage") == 3
-        assert metric(text, "kgraph_graphql_errors_total", operation="Broken") == 1
+        # Labelled by the root field the operation asks for, not by the client's name.
+        assert metric(text, "kgraph_requests_total", operation="article", status="200") == 4
+        assert metric(text, "kgraph_request_duration_seconds_count", operation="article") == 4
+        assert metric(text, "kgraph_graphql_errors_total", operation="article") == 1
         assert metric(text, "kgraph_requests_total", operation="/healthz", status="200") == 1
         assert metric(text, "kgraph_graph_articles") == 52
         assert metric(text, "kgraph_graph_links") == 113
@@ -61,6 +63,27 @@ def test_metrics_show_the_requests_just_made() -> None:
         assert metric(text, "kgraph_graph_last_load_success") == 1
         assert metric(text, "kgraph_graph_loads_total", result="success") == 1
         assert metric(text, "kgraph_graph_last_load_seconds") > 0
+        assert metric(text, "process_resident_memory_bytes") > 0
+        assert metric(text, "process_start_time_seconds") > 0
+        assert metric(text, "kgraph_build_info", version=kgraph.__version__) == 1
+        assert metric(text, "python_info") == 1
+
+
+def test_clients_cannot_grow_the_metrics() -> None:
+    with kgraph_server("--corpus", str(SEEDS)) as server:
+        for n in range(30):
+            server.graphql(f"query Name{n} {{ stats {{ files }} }}")
+            httpx.post(f"{server.base}/graphql", json={"query": f"{{ nope{n} }}"})
+        server.graphql("{ __schema { queryType { name } } }")
+        server.graphql("{ stats { files } topics { key } }")
+        text = httpx.get(f"{server.base}/metrics").text
+    labels = {
+        sample.labels["operation"]
+        for family in text_string_to_metric_families(text)
+        if family.name == "kgraph_requests"
+        for sample in family.samples
+    }
+    assert labels - {"/readyz"} == {"stats", "invalid", "introspection", "several"}
 
 
 def test_json_logs_have_one_line_per_request() -> None:
@@ -68,12 +91,24 @@ def test_json_logs_have_one_line_per_request() -> None:
         server.graphql("query ArticlePage { article(id: 168904) { title } }")
         server.graphql("query ArticlePage { article(id: 168904) { title } }")
     records = [json.loads(line) for line in server.lines if line.startswith("{")]
-    access = [r for r in records if r["logger"] == "kgraph.access" and r["path"] == "/graphql"]
+    access = [
+        r for r in records if r["log.logger"] == "kgraph.access" and r["url.path"] == "/graphql"
+    ]
     assert len(access) == 2
-    assert {(r["operation"], r["status"], r["method"]) for r in access} == {
-        ("ArticlePage", 200, "POST")
-    }
-    assert all(r["duration_ms"] > 0 and r["level"] == "info" for r in access)
+    assert {
+        (
+            r["graphql.operation.name"],
+            r["kgraph.operation"],
+            r["http.response.status_code"],
+            r["http.request.method"],
+        )
+        for r in access
+    } == {("ArticlePage", "article", 200, "POST")}
+    assert all(r["event.duration"] > 0 and r["log.level"] == "info" for r in access)
+    assert all(r["ecs.version"] and r["@timestamp"] for r in records)
+    # Each request its own id; uvicorn's coloured copy of its messages left out.
+    assert len({r["http.request.id"] for r in access}) == 2
+    assert not any("color_message" in r for r in records)
     # Every line but the startup banner is JSON, uvicorn's included.
     others = [line for line in server.lines if not line.startswith("{")]
     assert others == [line for line in others if line.startswith("kgraph ")], others
@@ -106,6 +141,13 @@ def test_cors_is_off_unless_origins_are_configured() -> None:
             headers={"origin": "https://evil.example"},
         )
         assert "access-control-allow-origin" not in other.headers
+        refused = httpx.options(
+            f"{server.base}/graphql",
+            headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+        )
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        assert refused.json()["errors"][0]["message"] == "Disallowed CORS origin"
 
 
 def test_production_refuses_introspection_and_the_ide() -> None:
@@ -169,3 +211,34 @@ def test_odd_requests_get_a_4xx_and_are_still_counted() -> None:
         assert metric(text, "kgraph_requests_total", operation="/graphql", status="400") == 2
         assert metric(text, "kgraph_requests_total", operation="/graphql", status="414") == 1
     assert "Traceback" not in server.output
+
+
+def test_every_answer_carries_its_request_id() -> None:
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    with kgraph_server("--corpus", str(SEEDS), "--log-format", "json") as server:
+        given = httpx.get(f"{server.base}/healthz", headers={"x-request-id": "from-nginx-1"})
+        traced = httpx.post(
+            f"{server.base}/graphql",
+            json={"query": "{ stats { files } }"},
+            headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"},
+        )
+        forged = httpx.get(f"{server.base}/nowhere", headers={"x-request-id": "a b\tc"})
+        made = httpx.get(f"{server.base}/readyz")
+    assert given.headers["x-request-id"] == "from-nginx-1"
+    assert traced.headers["x-request-id"] == trace
+    assert len(forged.headers["x-request-id"]) == 32  # refused: one of the server's own
+    assert made.headers["x-request-id"] != forged.headers["x-request-id"]
+    records = [json.loads(line) for line in server.lines if line.startswith("{")]
+    logged = {
+        r["url.path"]: r["http.request.id"] for r in records if r["log.logger"] == "kgraph.access"
+    }
+    assert logged["/healthz"] == "from-nginx-1"
+    assert logged["/graphql"] == trace
+    assert logged["/readyz"] == made.headers["x-request-id"]
+
+    with kgraph_server("--corpus", str(SEEDS)) as server:
+        httpx.get(f"{server.base}/healthz", headers={"x-request-id": "from-nginx-2"})
+    assert any(
+        "GET /healthz 200" in line and line.rstrip().endswith("request_id=from-nginx-2")
+        for line in server.lines
+    ), server.output

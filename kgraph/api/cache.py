@@ -35,6 +35,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph.api.guard import BODY_KEY, PARTIAL_KEY
+from kgraph.api.media import GRAPHQL_RESPONSE, JSON, media_type
 from kgraph.observe import SCOPE_KEY
 
 __all__ = [
@@ -61,6 +62,8 @@ MAX_ANSWER_BYTES = 4 * 1024 * 1024
 CACHE_CONTROL = b"no-cache"
 #: Where :func:`request_of` keeps the request it read, in the request's ASGI scope.
 REQUEST_KEY = "kgraph.request"
+#: The media types of GraphQL answers (kgraph.api.media), which are kept.
+_GRAPHQL_MEDIA = frozenset({JSON.encode(), GRAPHQL_RESPONSE.encode()})
 #: What a key costs besides its variables (tuple, hash text, bookkeeping), roughly.
 _KEY_BYTES = 200
 
@@ -246,7 +249,9 @@ class ResponseCache:
         if request is None or generation is None:
             await self.app(scope, receive, send)
             return
-        key = request.key()
+        accept = next((v for k, v in scope["headers"] if k.lower() == b"accept"), b"")
+        # The same request is answered in either media type (kgraph.api.media).
+        key = (*request.key(), media_type(accept.decode("latin-1")))
         get = scope["method"] == "GET"
         answer = self.answers.get(generation, key)
         if answer is not None:
@@ -279,7 +284,7 @@ class _Keeper:
                 and note.get("query") is True
                 and not note.get("errors")
                 and not self.scope.get(PARTIAL_KEY)
-                and headers.get(b"content-type", b"").startswith(b"application/json")
+                and headers.get(b"content-type", b"").split(b";")[0] in _GRAPHQL_MEDIA
             ):
                 self.start = message  # held back until the body is complete
                 return

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
 from kgraph import model
 from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
-from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
+from kgraph.api.pagination import DEFAULT_FIRST, After, First, check_range, or_default, page_size
 from kgraph.api.related import SimilarArticle
 from kgraph.api.types import (
     Article,
@@ -33,43 +34,59 @@ SUGGESTIONS = 5
 
 @strawberry.enum(description="What is wrong with a related entry.")
 class FindingKind(Enum):
-    BROKEN_LINK = "broken_link"
-    STALE_LINK = "stale_link"
-    URL_MISMATCH = "url_mismatch"
-    DUPLICATE_LINK = "duplicate_link"
-    SELF_LINK = "self_link"
+    BROKEN_LINK = strawberry.enum_value(
+        "broken_link", description="It names an article no file holds."
+    )
+    STALE_LINK = strawberry.enum_value(
+        "stale_link", description="Its id is outdated; its url found the article."
+    )
+    URL_MISMATCH = strawberry.enum_value(
+        "url_mismatch", description="Its url is not the url of the article its id names."
+    )
+    DUPLICATE_LINK = strawberry.enum_value(
+        "duplicate_link", description="It repeats an earlier entry of the same file."
+    )
+    SELF_LINK = strawberry.enum_value("self_link", description="It names its own article.")
 
 
 @strawberry.type(
     description="The figures of `kgraph check --format json`, for the curation's scope."
 )
 class CurationSummary:
-    files: int
-    parse_errors: int
-    articles: int
-    duplicate_articles: int
-    references: int
-    links: int
-    broken_links: int
-    wanted_articles: int
-    stale_links: int
-    url_mismatches: int
-    duplicate_links: int
-    self_links: int
-    orphans: int
-    dead_ends: int
-    isolated: int
-    topics: int
-    max_in_degree: int
-    components: int
-    largest_component: int
+    files: int = strawberry.field(description="Article files read (copies counted).")
+    parse_errors: int = strawberry.field(description="Files that could not be read.")
+    articles: int = strawberry.field(description="Distinct articles (by id).")
+    duplicate_articles: int = strawberry.field(description="Articles with copies in several files.")
+    references: int = strawberry.field(
+        description="Related entries of every file, whatever they point to."
+    )
+    links: int = strawberry.field(
+        description="Links between existing articles (repeats counted once)."
+    )
+    broken_links: int = strawberry.field(description="Entries naming an article no file holds.")
+    wanted_articles: int = strawberry.field(description="Missing articles that entries name.")
+    stale_links: int = strawberry.field(
+        description="Entries with an outdated id, resolved by their url."
+    )
+    url_mismatches: int = strawberry.field(description="Entries whose url is not the article's.")
+    duplicate_links: int = strawberry.field(
+        description="Entries repeating an earlier one of the same file."
+    )
+    self_links: int = strawberry.field(description="Entries naming their own article.")
+    orphans: int = strawberry.field(description="Articles no article links to.")
+    dead_ends: int = strawberry.field(description="Articles linking nowhere.")
+    isolated: int = strawberry.field(description="Articles with no link at all, in or out.")
+    topics: int = strawberry.field(description="Topics (subjects).")
+    max_in_degree: int = strawberry.field(description="Referrers of the most linked-to article.")
+    components: int = strawberry.field(description="Weakly connected pieces of the link graph.")
+    largest_component: int = strawberry.field(description="Articles in the largest piece.")
 
 
 @strawberry.type(description="A related entry that ingest corrected, dropped or could not resolve.")
 class Finding:
     _finding: strawberry.Private[model.Finding]
 
-    @strawberry.field
+    @strawberry.field(description="What is wrong with the entry.")
     def kind(self) -> FindingKind:
         return FindingKind(self._finding.kind.value)
 
@@ -134,8 +151,8 @@ class WantedConnection(Connection[WantedArticle]):
 
 @strawberry.type(description="An article ranked by how many articles link to it.")
 class RankedArticle:
-    article: Article
-    in_degree: int
+    article: Article = strawberry.field(description="The article ranked.")
+    in_degree: int = strawberry.field(description="How many distinct articles link to it.")
     z_score: float = strawberry.field(description="Standard deviations above the mean in-degree.")
     share: float = strawberry.field(description="Its share of all links of the corpus.")
 
@@ -144,11 +161,11 @@ class RankedArticle:
 class DuplicateArticle:
     _duplicate: strawberry.Private[curation.DuplicateArticle]
 
-    @strawberry.field
+    @strawberry.field(description="The id the files share.")
     def id(self) -> int:
         return self._duplicate.id
 
-    @strawberry.field
+    @strawberry.field(description="The article as the graph holds it (its first copy).")
     def article(self, info: Info) -> Article:
         return Article(_article=info.context.kg.articles[self._duplicate.id])
 
@@ -168,16 +185,18 @@ class DuplicateConnection(Connection[DuplicateArticle]):
 
 @strawberry.type(description="How often a subject is spelled one way.")
 class SpellingCount:
-    spelling: str
-    files: int
+    spelling: str = strawberry.field(description="The subject as files spell it.")
+    files: int = strawberry.field(description="Files spelling it so.")
 
 
 @strawberry.type(description="A topic whose subject is spelled more than one way.")
 class TopicSpelling:
-    topic: Topic
-    key: str
+    topic: Topic = strawberry.field(description="The topic.")
+    key: str = strawberry.field(description="The topic's key (the subject's slug).")
     name: str = strawberry.field(description="The most common spelling.")
-    spellings: list[SpellingCount]
+    spellings: list[SpellingCount] = strawberry.field(
+        description="Every spelling with its files, most files first."
+    )
 
 
 @strawberry.type(
@@ -187,13 +206,13 @@ class TopicSpelling:
 class Island:
     _island: strawberry.Private[curation.Island]
 
-    @strawberry.field
+    @strawberry.field(description="How many articles it holds.")
     def size(self) -> int:
         return self._island.size
 
     @strawberry.field(description="Its articles, by id.")
     def articles(
-        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
     ) -> ArticleConnection:
         return ArticleConnection.of(info.context.kg, self._island.article_ids, first, after)
 
@@ -209,11 +228,13 @@ class IslandConnection(Connection[Island]):
 class LinkSuggestion:
     _article_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The orphan, dead end or island article.")
     def article(self, info: Info) -> Article:
         return Article(_article=info.context.kg.articles[self._article_id])
 
-    @strawberry.field
+    @strawberry.field(
+        description=f"Up to {SUGGESTIONS} articles it could link to, most related first, with why."
+    )
     async def suggested(self, info: Info) -> list[SimilarArticle]:
         kg = info.context.kg
         # Milliseconds per article, and only when asked for: off the event loop.
@@ -231,9 +252,11 @@ class SuggestionConnection(Connection[LinkSuggestion]):
 
 @strawberry.type(description="A file that could not be read.")
 class Diagnostic:
-    path: str
-    line: int | None
-    message: str
+    path: str = strawberry.field(description="The file's path relative to the corpus folder.")
+    line: int | None = strawberry.field(
+        description="The line of the problem (from 1); null when it is the whole file."
+    )
+    message: str = strawberry.field(description="What is wrong, and what to change.")
 
 
 @strawberry.type(
@@ -242,13 +265,13 @@ class Diagnostic:
     " article."
 )
 class CopyTakeover:
-    id: int
+    id: int = strawberry.field(description="The article's id.")
     path: str = strawberry.field(description="The new first copy.")
-    title: str
-    url: str | None
+    title: str = strawberry.field(description="The title the new first copy gives.")
+    url: str | None = strawberry.field(description="The url the new first copy gives.")
     previous_path: str = strawberry.field(description="The first copy before.")
-    previous_title: str
-    previous_url: str | None
+    previous_title: str = strawberry.field(description="The title before.")
+    previous_url: str | None = strawberry.field(description="The url before.")
 
 
 def _articles(
@@ -261,7 +284,7 @@ def _articles(
 class Curation:
     _report: strawberry.Private[curation.CurationReport]
 
-    @strawberry.field
+    @strawberry.field(description="The figures of every report, for this scope.")
     def summary(self) -> CurationSummary:
         return CurationSummary(**self._report.summary.as_dict())
 
@@ -269,9 +292,14 @@ class Curation:
     def orphans(
         self,
         info: Info,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
-        min_inbound: int | None = 1,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        min_inbound: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Fewer incoming links than this make an orphan (1 to 1,000)."
+            ),
+        ] = 1,
     ) -> ArticleConnection:
         kg = info.context.kg
         below = check_range("minInbound", or_default(min_inbound, 1), 1, 1_000)
@@ -280,19 +308,19 @@ class Curation:
 
     @strawberry.field(description="Articles linking nowhere, most linked-to first.")
     def dead_ends(
-        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
     ) -> ArticleConnection:
         return _articles(info.context.kg, self._report.dead_ends, first, after)
 
     @strawberry.field(description="Articles with no link in or out.")
     def isolated(
-        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
     ) -> ArticleConnection:
         return _articles(info.context.kg, self._report.isolated, first, after)
 
     @strawberry.field(description="Missing articles that entries name, most referred first.")
     def wanted_articles(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, first: First = DEFAULT_FIRST, after: After = None
     ) -> WantedConnection:
         total, info, nodes, edges = page_of(
             self._report.wanted, first, after, lambda w: WantedArticle(_wanted=w)
@@ -307,9 +335,18 @@ class Curation:
     def over_linked(
         self,
         info: Info,
-        first: int | None = DEFAULT_FIRST,
-        min_inbound: int | None = None,
-        min_z_score: float | None = None,
+        first: First = DEFAULT_FIRST,
+        min_inbound: Annotated[
+            int | None,
+            strawberry.argument(description="Only articles with at least this many referrers."),
+        ] = None,
+        min_z_score: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Only articles at least this many standard deviations above the"
+                " mean in-degree."
+            ),
+        ] = None,
     ) -> list[RankedArticle]:
         size = page_size(first)
         kg = info.context.kg
@@ -340,38 +377,32 @@ class Curation:
         return FindingConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
     @strawberry.field(description="Entries naming an article that exists nowhere.")
-    def broken_links(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
-    ) -> FindingConnection:
+    def broken_links(self, first: First = DEFAULT_FIRST, after: After = None) -> FindingConnection:
         return self._findings(self._report.broken_links, first, after)
 
     @strawberry.field(description="Entries repeating an earlier entry of the same file.")
     def duplicate_links(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, first: First = DEFAULT_FIRST, after: After = None
     ) -> FindingConnection:
         return self._findings(self._report.duplicate_links, first, after)
 
     @strawberry.field(description="Entries naming their own article.")
-    def self_links(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
-    ) -> FindingConnection:
+    def self_links(self, first: First = DEFAULT_FIRST, after: After = None) -> FindingConnection:
         return self._findings(self._report.self_links, first, after)
 
     @strawberry.field(description="Entries with an outdated id, resolved by their url.")
-    def stale_links(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
-    ) -> FindingConnection:
+    def stale_links(self, first: First = DEFAULT_FIRST, after: After = None) -> FindingConnection:
         return self._findings(self._report.stale_links, first, after)
 
     @strawberry.field(description="Entries whose url is not a url of the article their id names.")
     def url_mismatches(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, first: First = DEFAULT_FIRST, after: After = None
     ) -> FindingConnection:
         return self._findings(self._report.url_mismatches, first, after)
 
     @strawberry.field(description="Article ids held by several files, most copies first.")
     def duplicate_articles(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, first: First = DEFAULT_FIRST, after: After = None
     ) -> DuplicateConnection:
         total, info, nodes, edges = page_of(
             self._report.duplicate_articles, first, after, lambda d: DuplicateArticle(_duplicate=d)
@@ -394,9 +425,7 @@ class Curation:
         description="Pieces of the link graph other than the largest, largest first; under a"
         " topic, pieces of the links among its articles other than its largest piece."
     )
-    def islands(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
-    ) -> IslandConnection:
+    def islands(self, first: First = DEFAULT_FIRST, after: After = None) -> IslandConnection:
         total, info, nodes, edges = page_of(
             self._report.islands, first, after, lambda i: Island(_island=i)
         )
@@ -407,7 +436,7 @@ class Curation:
         " most related articles it does not link to yet, best first."
     )
     def link_suggestions(
-        self, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, first: First = DEFAULT_FIRST, after: After = None
     ) -> SuggestionConnection:
         total, page, nodes, edges = page_of(
             self._report.link_candidates, first, after, lambda i: LinkSuggestion(_article_id=i)

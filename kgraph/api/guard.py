@@ -21,6 +21,8 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph import budget
+from kgraph.api.errors import DEADLINE_EXCEEDED, refusal
+from kgraph.api.media import JSON, media_type
 
 __all__ = [
     "BODY_KEY",
@@ -285,13 +287,16 @@ class Deadline:
         past = deadline.cancelled_caught or stopped
         if past and not response.started and not left.is_set():
             scope[PARTIAL_KEY] = True  # an answer of this moment, not of the request
+            accept = next((v for k, v in scope["headers"] if k.lower() == b"accept"), b"")
             await _reject(
                 send,
                 200,
                 f"the request ran past its {self.timeout:g} s deadline and was stopped:"
                 " ask for less (smaller `first` or `limit`, fewer fields or aliases)",
-                code="DEADLINE_EXCEEDED",
+                code=DEADLINE_EXCEEDED,
                 close=False,
+                # An answer like the view's, of the type the client accepts (200: it ran).
+                media=media_type(accept.decode("latin-1")),
             )
 
 
@@ -356,15 +361,17 @@ async def _reject(
     code: str | None = None,
     close: bool = True,
     headers: list[tuple[bytes, bytes]] | None = None,
+    media: str = JSON,
 ) -> None:
-    """Answer ``status`` with a GraphQL-style JSON error of ``message``."""
-    error: dict[str, Any] = {"message": message}
-    if code is not None:
-        error["extensions"] = {"code": code}
-    body = json.dumps({"data": None, "errors": [error]} if code else {"errors": [error]})
+    """Answer ``status`` with a GraphQL-style JSON error of ``message`` (``code`` or its status's).
+
+    A refusal (4xx) has no ``data``: nothing ran; an answer of 200 has ``data`` null.
+    """
+    answer = refusal(status, message, code)
+    body = json.dumps(answer if status >= 400 else {"data": None, **answer})
     sent = [
         *(headers or ()),
-        (b"content-type", b"application/json"),
+        (b"content-type", media.encode()),
         (b"content-length", str(len(body.encode())).encode()),
     ]
     if close:

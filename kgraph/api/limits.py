@@ -29,6 +29,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from kgraph.api.errors import COST_LIMIT
 from kgraph.api.pagination import MAX_FIRST
 from kgraph.errors import QueryError
 from kgraph.graph.bridges import PER_ARTICLE
@@ -318,7 +319,10 @@ def cost_error(
     operation = get_operation_ast(document, operation_name)
     if operation is None:  # execution says which operation is missing
         return None
-    total = operation_cost(document, operation, variables)
+    return _refusal(operation, operation_cost(document, operation, variables))
+
+
+def _refusal(operation: OperationDefinitionNode, total: int) -> GraphQLError | None:
     if total <= MAX_COST:
         return None
     name = operation.name.value if operation.name else "anonymous"
@@ -327,27 +331,42 @@ def cost_error(
         f" limit of {MAX_COST:,}: ask for smaller pages (lower `first`)"
         " or fewer nested lists",
         operation,
+        extensions={"code": COST_LIMIT, "cost": total, "limit": MAX_COST},
     )
 
 
 class CostLimiter(SchemaExtension):
-    """Refuse operations that could return too many objects (:func:`operation_cost`).
+    """Refuse operations that could return too many objects (:func:`operation_cost`);
+    report the cost of every operation counted in the result's ``extensions.cost``.
 
     Not a validation rule: rules see the document but not the variables
     (graphql-core's ``ValidationContext`` holds neither, and strawberry's
     validation cache is keyed by the document), so the cost is counted once
     validation has passed, with the request's variables, before execution.
+    Counted: a client sees what an operation costs against :data:`MAX_COST`
+    before it nears it, as GitHub's ``rateLimit.cost`` tells.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cost: int | None = None
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None:
-            error = cost_error(document, context.operation_name, context.variables or {})
+        operation = (
+            get_operation_ast(document, context.operation_name) if document is not None else None
+        )
+        if document is not None and operation is not None:
+            self.cost = operation_cost(document, operation, context.variables or {})
+            error = _refusal(operation, self.cost)
             if error is not None:
                 # A result set here is returned instead of executing the operation.
                 context.result = ExecutionResult(data=None, errors=[error])
         yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": self.cost} if self.cost is not None else {}
 
 
 #: ``first`` defaults of the schema's fields, for fields called without it.

@@ -6,13 +6,17 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeAlias, TypeVar
+
+import strawberry
 
 from kgraph.errors import QueryError
 
 __all__ = [
     "DEFAULT_FIRST",
     "MAX_FIRST",
+    "After",
+    "First",
     "Page",
     "check_range",
     "decode_cursor",
@@ -27,6 +31,23 @@ MAX_FIRST = 100
 
 #: The page a connection returns when ``first`` is left out or null.
 DEFAULT_FIRST = 20
+
+#: The ``first`` argument of every list: described once (its default is the field's own).
+First: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many items to return, 1 to {MAX_FIRST}; null or left out: the"
+        " default shown."
+    ),
+]
+#: The ``after`` argument of every connection.
+After: TypeAlias = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor: `pageInfo.endCursor` (or an edge's `cursor`)"
+        " of the previous page; left out: from the start."
+    ),
+]
 
 T = TypeVar("T")
 

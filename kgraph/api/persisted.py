@@ -25,7 +25,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph.api.cache import REQUEST_KEY, GraphQLRequest, request_of
+from kgraph.api.errors import PERSISTED_QUERY_NOT_FOUND, refusal
 from kgraph.api.guard import BODY_KEY
+from kgraph.api.media import JSON, media_type
 
 __all__ = ["MAX_PERSISTED_BYTES", "NOT_FOUND", "PersistedQueries", "QueryTexts", "sha256_of"]
 
@@ -36,7 +38,7 @@ _ENTRY_BYTES = 100
 #: The error Apollo's clients wait for to send the text (they read its message or code).
 NOT_FOUND = {
     "message": "PersistedQueryNotFound",
-    "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+    "extensions": {"code": PERSISTED_QUERY_NOT_FOUND},
 }
 
 
@@ -174,4 +176,8 @@ def _with_query(scope: Scope, request: GraphQLRequest, receive: Receive) -> Rece
 async def _error(
     scope: Scope, receive: Receive, send: Send, status: int, error: dict[str, Any]
 ) -> None:
-    await JSONResponse({"errors": [error]}, status_code=status)(scope, receive, send)
+    body = refusal(status, error["message"]) if status >= 400 else {"errors": [error]}
+    # A refusal is JSON; an answer (200) takes the type the client accepts, as the view's do.
+    accept = next((v for k, v in scope["headers"] if k.lower() == b"accept"), b"")
+    media = media_type(accept.decode("latin-1")) if status < 400 else JSON
+    await JSONResponse(body, status_code=status, media_type=media)(scope, receive, send)

@@ -36,7 +36,7 @@ class RelatedReasons:
 
 @strawberry.type(description="An article related to another.")
 class SimilarArticle:
-    article: Article
+    article: Article = strawberry.field(description="The related article.")
     score: float = strawberry.field(
         description="How related, 0 to 1 (4 decimals): text likeness, the neighbours they"
         " share (Adamic-Adar) and a link from it back, together."
@@ -45,7 +45,7 @@ class SimilarArticle:
         description="Keywords both hold (as `reasons.sharedKeywords`)."
     )
     linked: bool = strawberry.field(description="Whether a link joins the two, either way.")
-    reasons: RelatedReasons
+    reasons: RelatedReasons = strawberry.field(description="What makes them related, part by part.")
 
     @classmethod
     def of(cls, kg: KnowledgeGraph, source: int, found: relatedness.Related) -> SimilarArticle:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, TypeAlias
 
 import anyio
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
@@ -21,16 +22,18 @@ from kgraph import __version__
 from kgraph.api.cache import PARTIAL_KEY
 from kgraph.api.context import Context
 from kgraph.api.curation import Curation
+from kgraph.api.errors import CodedMaskErrors, ErrorCodes
 from kgraph.api.limits import MAX_TOKENS, VALIDATION_RULES, CostLimiter, should_mask_error
 from kgraph.api.offload import graph_work
 from kgraph.api.operations import NoteOperation
-from kgraph.api.pagination import DEFAULT_FIRST, check_range, or_default, page_size
+from kgraph.api.pagination import DEFAULT_FIRST, After, First, check_range, or_default, page_size
 from kgraph.api.related import SimilarConnection, related_page
 from kgraph.api.subscription import Subscription
 from kgraph.api.types import (
     Article,
     ArticleConnection,
     ArticleFilter,
+    ArticleLookup,
     Direction,
     Neighbour,
     Stats,
@@ -46,7 +49,7 @@ from kgraph.api.visual import (
     Subgraph,
 )
 from kgraph.corpus import topic_key
-from kgraph.errors import QueryError
+from kgraph.errors import ArticleNotFound, QueryError
 from kgraph.graph import curation, paths, queries, subgraphs
 
 __all__ = ["KgraphSchema", "Query", "create_schema"]
@@ -54,6 +57,38 @@ __all__ = ["KgraphSchema", "Query", "create_schema"]
 log = logging.getLogger("kgraph.api")
 
 Info = strawberry.Info[Context, None]
+
+
+# Arguments several fields share, described once.
+From: TypeAlias = Annotated[
+    int, strawberry.argument(name="from", description="The id of the article to start from.")
+]
+To: TypeAlias = Annotated[int, strawberry.argument(description="The id of the article to reach.")]
+PathCount: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description=f"How many distinct paths to find, 1 to {paths.MAX_PATHS}."),
+]
+Options: TypeAlias = Annotated[
+    PathOptions | None,
+    strawberry.argument(description="What a path may take and what it minimises."),
+]
+ArticleId: TypeAlias = Annotated[int, strawberry.argument(description="The article's id.")]
+TopicKey: TypeAlias = Annotated[
+    str, strawberry.argument(description="A topic key or a spelling of its subject.")
+]
+Start: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(
+        description="The id of the article to start from (one of the topic's); default: its most"
+        " foundational."
+    ),
+]
+Drawing: TypeAlias = Annotated[
+    Layout | None,
+    strawberry.argument(
+        description="Coordinates computed by the server; NONE leaves placing to the client."
+    ),
+]
 
 # Depth 1 takes microseconds; deeper neighbourhoods of hub articles can take
 # milliseconds, which go to a worker thread so the event loop keeps serving.
@@ -79,13 +114,33 @@ async def _find_paths(
     return found
 
 
-@strawberry.type
+@strawberry.type(description="What kgraph answers: articles, topics, paths, drawings, reports.")
 class Query:
     @strawberry.field(
-        description="One article by `id` or by the `url` of any of its copies (give exactly"
-        " one); null when there is none."
+        description="One article by `id`, by the `url` of any of its copies, or `by` either"
+        " (give exactly one of the three); null when there is none."
     )
-    def article(self, info: Info, id: int | None = None, url: str | None = None) -> Article | None:
+    def article(
+        self,
+        info: Info,
+        id: Annotated[int | None, strawberry.argument(description="The article's id.")] = None,
+        url: Annotated[
+            str | None, strawberry.argument(description="The url of any copy of the article.")
+        ] = None,
+        by: Annotated[
+            ArticleLookup | None,
+            strawberry.argument(
+                description="The article's id or url, as one @oneOf input: the form whose"
+                ' "exactly one" the schema states (`id` and `url` stay for older clients).'
+            ),
+        ] = None,
+    ) -> Article | None:
+        if by is not None:
+            if id is not None or url is not None:
+                raise QueryError("give `by`, or one of `id` and `url`, to `article`: not both")
+            # @oneOf: validation let exactly one of them through, and not as null.
+            id = by.id if isinstance(by.id, int) else None
+            url = by.url if isinstance(by.url, str) else None
         if (id is None) == (url is None):
             raise QueryError("give exactly one of `id` and `url` to `article`")
         kg = info.context.kg
@@ -99,9 +154,11 @@ class Query:
     async def articles(
         self,
         info: Info,
-        filter: ArticleFilter | None = None,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
+        filter: Annotated[
+            ArticleFilter | None, strawberry.argument(description="Filters that must all hold.")
+        ] = None,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
     ) -> ArticleConnection:
         kg = info.context.kg
         given = filter or ArticleFilter()
@@ -121,7 +178,7 @@ class Query:
         return [Topic(_topic=topic) for topic in info.context.kg.topics.values()]
 
     @strawberry.field(description="One topic by key (or subject spelling); null when none.")
-    def topic(self, info: Info, key: str) -> Topic | None:
+    def topic(self, info: Info, key: TopicKey) -> Topic | None:
         topic = info.context.kg.topics.get(topic_key(key))
         return Topic(_topic=topic) if topic is not None else None
 
@@ -132,17 +189,21 @@ class Query:
     async def neighbours(
         self,
         info: Info,
-        id: int,
-        direction: Direction | None = Direction.OUT,
-        depth: int | None = 1,
-        first: int | None = 50,
+        id: ArticleId,
+        direction: Annotated[
+            Direction | None, strawberry.argument(description="Which links to follow.")
+        ] = Direction.OUT,
+        depth: Annotated[
+            int | None, strawberry.argument(description="How many links away, 1 to 3.")
+        ] = 1,
+        first: First = 50,
     ) -> list[Neighbour]:
         hops = check_range("depth", or_default(depth, 1), 1, 3)
         size = page_size(first, 50)
         towards = or_default(direction, Direction.OUT).to_graph()
         kg = info.context.kg
         if id not in kg.articles:
-            raise QueryError(f"article {id} is not in the graph")
+            raise ArticleNotFound(id)
 
         def run() -> list[queries.Neighbour]:
             return queries.neighbours(kg, id, towards, hops, size)
@@ -162,7 +223,14 @@ class Query:
         description="Curator reports; `topic` (a key or subject spelling) narrows every list"
         " to that topic."
     )
-    async def curation(self, info: Info, topic: str | None = None) -> Curation:
+    async def curation(
+        self,
+        info: Info,
+        topic: Annotated[
+            str | None,
+            strawberry.argument(description="A topic key or spelling; left out: the whole corpus."),
+        ] = None,
+    ) -> Curation:
         kg = info.context.kg
         key = None
         if topic is not None:
@@ -180,9 +248,9 @@ class Query:
     async def learning_path(
         self,
         info: Info,
-        from_: Annotated[int, strawberry.argument(name="from")],
-        to: int,
-        options: PathOptions | None = None,
+        from_: From,
+        to: To,
+        options: Options = None,
     ) -> LearningPath | None:
         kg = info.context.kg
         chosen = (options or PathOptions()).to_graph()
@@ -196,10 +264,10 @@ class Query:
     async def learning_paths(
         self,
         info: Info,
-        from_: Annotated[int, strawberry.argument(name="from")],
-        to: int,
-        k: int | None = 3,
-        options: PathOptions | None = None,
+        from_: From,
+        to: To,
+        k: PathCount = 3,
+        options: Options = None,
     ) -> list[LearningPath]:
         found = await _find_paths(info, from_, to, k, options)
         return [LearningPath.of(info.context.kg, path, found.complete) for path in found.paths]
@@ -211,10 +279,10 @@ class Query:
     async def learning_path_search(
         self,
         info: Info,
-        from_: Annotated[int, strawberry.argument(name="from")],
-        to: int,
-        k: int | None = 3,
-        options: PathOptions | None = None,
+        from_: From,
+        to: To,
+        k: PathCount = 3,
+        options: Options = None,
     ) -> PathSearch:
         found = await _find_paths(info, from_, to, k, options)
         return PathSearch.of(info.context.kg, found)
@@ -226,11 +294,23 @@ class Query:
     async def subgraph(
         self,
         info: Info,
-        center: list[int],
-        depth: int | None = 1,
-        direction: Direction | None = Direction.BOTH,
-        limit: int | None = 200,
-        layout: Layout | None = Layout.NONE,
+        center: Annotated[
+            list[int], strawberry.argument(description="The ids of the articles to start from.")
+        ],
+        depth: Annotated[
+            int | None,
+            strawberry.argument(description="How many links away from a center, 1 to 3."),
+        ] = 1,
+        direction: Annotated[
+            Direction | None, strawberry.argument(description="Which links to follow.")
+        ] = Direction.BOTH,
+        limit: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"The most nodes to draw, 1 to {subgraphs.MAX_LIMIT:,}."
+            ),
+        ] = 200,
+        layout: Drawing = Layout.NONE,
     ) -> Subgraph:
         kg = info.context.kg
         drawn = await graph_work(
@@ -250,7 +330,16 @@ class Query:
         description="A topic's articles (most linked first) and the links among them."
     )
     async def topic_graph(
-        self, info: Info, key: str, limit: int | None = 500, layout: Layout | None = Layout.NONE
+        self,
+        info: Info,
+        key: TopicKey,
+        limit: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"The most articles to draw, 1 to {subgraphs.MAX_LIMIT:,}."
+            ),
+        ] = 500,
+        layout: Drawing = Layout.NONE,
     ) -> Subgraph:
         kg = info.context.kg
         drawn = await graph_work(
@@ -265,7 +354,7 @@ class Query:
         return Subgraph(_subgraph=drawn)
 
     @strawberry.field(description="Topics as nodes, links between topics as weighted edges.")
-    async def topic_map(self, info: Info, layout: Layout | None = Layout.NONE) -> Subgraph:
+    async def topic_map(self, info: Info, layout: Drawing = Layout.NONE) -> Subgraph:
         kg = info.context.kg
         drawn = await graph_work(
             info, lambda: subgraphs.topic_map(kg, or_default(layout, Layout.NONE).to_graph())
@@ -280,7 +369,7 @@ class Query:
         " each comes next and lists the near-duplicates."
     )
     async def reading_order(
-        self, info: Info, topic: str, start: int | None = None, first: int | None = 50
+        self, info: Info, topic: TopicKey, start: Start = None, first: First = 50
     ) -> list[Article]:
         kg = info.context.kg
         size = or_default(first, 50)
@@ -296,7 +385,7 @@ class Query:
         " with it (each question shown once, with its other tellings)."
     )
     async def reading_plan(
-        self, info: Info, topic: str, start: int | None = None, first: int | None = 50
+        self, info: Info, topic: TopicKey, start: Start = None, first: First = 50
     ) -> list[ReadingStep]:
         kg = info.context.kg
         size = or_default(first, 50)
@@ -311,7 +400,7 @@ class Query:
         " back; each with its score and reasons."
     )
     async def similar(
-        self, info: Info, id: int, first: int | None = 10, after: str | None = None
+        self, info: Info, id: ArticleId, first: First = 10, after: After = None
     ) -> SimilarConnection:
         kg = info.context.kg
         # Scores every article (sparse products, milliseconds): off the loop.
@@ -375,6 +464,23 @@ class KgraphSchema(strawberry.Schema):
                 log.error("unexpected error at %s", error.path, exc_info=original)
 
 
+class _ParserCache(ParserCache):
+    """strawberry's parser cache, leaving a document that does not parse to strawberry.
+
+    Its own parse then raises where the operation's extensions see the error
+    (to code it, see :mod:`kgraph.api.errors`); raised from this hook, the error
+    would skip them. A text that fails is parsed twice: failing is quick.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 class _NoIntrospection(AddValidationRules):
     """Refuse introspection (``__schema``, ``__type``), as a rule built once."""
 
@@ -382,23 +488,29 @@ class _NoIntrospection(AddValidationRules):
         super().__init__([NoSchemaIntrospectionCustomRule])
 
 
-def _mask_errors() -> MaskErrors:
-    return MaskErrors(
+def _mask_errors() -> CodedMaskErrors:
+    return CodedMaskErrors(
         should_mask_error=should_mask_error,
         error_message="Internal server error: it has been logged.",
     )
 
 
-def create_schema(*, introspection: bool = True) -> KgraphSchema:
-    """Build the schema with its protections and caches; ``introspection=False`` refuses it."""
+def create_schema(*, introspection: bool = True, suggestions: bool = True) -> KgraphSchema:
+    """Build the schema with its protections and caches.
+
+    ``introspection=False`` refuses introspection; ``suggestions=False`` keeps
+    graphql-core's "Did you mean …?" hints (names of the schema) out of errors.
+    """
     validator = Validator()
     extensions: list[type[SchemaExtension] | Any] = [
         *(() if introspection else (_NoIntrospection,)),
         _Protections,
-        NoteOperation,
+        lambda: NoteOperation(lambda: validator.root_fields),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         _mask_errors,
-        ParserCache,
+        # After the masking: extensions leave an operation in reverse order.
+        lambda: ErrorCodes(suggestions=suggestions),
+        _ParserCache,
         lambda: ValidateOffLoop(validator),
         CostLimiter,
     ]

@@ -21,7 +21,7 @@ class GraphChanged:
     links: int = strawberry.field(description="Its link count.")
 
 
-@strawberry.type
+@strawberry.type(description="Events pushed to a client over a websocket.")
 class Subscription:
     @strawberry.subscription(
         description="One event each time a reload puts a new graph live (over "

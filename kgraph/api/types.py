@@ -12,7 +12,15 @@ import strawberry
 from kgraph import model
 from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
-from kgraph.api.pagination import DEFAULT_FIRST, Page, encode_cursor, page_size, paginate
+from kgraph.api.pagination import (
+    DEFAULT_FIRST,
+    After,
+    First,
+    Page,
+    encode_cursor,
+    page_size,
+    paginate,
+)
 from kgraph.corpus import normalise_answer, render_answer
 from kgraph.graph import KnowledgeGraph, curation, prerequisites, queries, search
 
@@ -23,6 +31,7 @@ __all__ = [
     "Article",
     "ArticleConnection",
     "ArticleEdge",
+    "ArticleLookup",
     "Connection",
     "Copy",
     "Direction",
@@ -41,26 +50,29 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.enum(description="Which links to follow from an article.")
 class Direction(Enum):
-    OUT = "out"
-    IN = "in"
-    BOTH = "both"
+    OUT = strawberry.enum_value("out", description="The links the article makes.")
+    IN = strawberry.enum_value("in", description="The links other articles make to it.")
+    BOTH = strawberry.enum_value("both", description="Either way.")
 
     def to_graph(self) -> queries.Direction:
         """The graph layer's direction of the same name."""
-        return queries.Direction(self.value)
+        return queries.Direction[self.name]
 
 
 @strawberry.type(description="One page of a list: whether more follows, and where to resume.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether items follow this page.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item, to pass as `after` for the next"
+        " page; null for an empty page."
+    )
 
 
 @strawberry.type(description="One file of an article: its path in the corpus, url and subject.")
 class Copy:
-    path: str
-    url: str | None
-    subject: str
+    path: str = strawberry.field(description="The file's path relative to the corpus folder.")
+    url: str | None = strawberry.field(description="The page's url as the file gives it.")
+    subject: str = strawberry.field(description="The subject as the file spells it.")
 
     @classmethod
     def of(cls, copy: model.Copy) -> Copy:
@@ -93,7 +105,7 @@ class Topic:
 
     @strawberry.field(description="The topic's articles, by id.")
     def articles(
-        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
     ) -> ArticleConnection:
         return ArticleConnection.of(info.context.kg, self._topic.article_ids, first, after)
 
@@ -110,11 +122,11 @@ class WantedArticle:
     def title(self) -> str | None:
         return self._wanted.title
 
-    @strawberry.field
+    @strawberry.field(description="The subject the first entry naming it gives.")
     def subject(self) -> str | None:
         return self._wanted.subject
 
-    @strawberry.field
+    @strawberry.field(description="The url the first entry naming it gives.")
     def url(self) -> str | None:
         return self._wanted.url
 
@@ -141,8 +153,12 @@ class WantedArticle:
 )
 class Link:
     rank: int = strawberry.field(description="N of related_articleN: 1 is the most related.")
-    target: Article | None
-    wanted: WantedArticle | None
+    target: Article | None = strawberry.field(
+        description="The article linked to; null when the graph does not hold it."
+    )
+    wanted: WantedArticle | None = strawberry.field(
+        description="The missing article linked to; null when the graph holds it."
+    )
 
 
 def _link(kg: KnowledgeGraph, link: queries.OutgoingLink) -> Link:
@@ -159,15 +175,15 @@ def _link(kg: KnowledgeGraph, link: queries.OutgoingLink) -> Link:
 class Article:
     _article: strawberry.Private[model.Article]
 
-    @strawberry.field
+    @strawberry.field(description="The article's id, as its files give it.")
     def id(self) -> int:
         return self._article.id
 
-    @strawberry.field
+    @strawberry.field(description="The title of the first copy.")
     def title(self) -> str:
         return self._article.title
 
-    @strawberry.field
+    @strawberry.field(description="The question the article answers; null when none is given.")
     def question(self) -> str | None:
         return self._article.question
 
@@ -192,15 +208,15 @@ class Article:
     def description(self) -> str | None:
         return self._article.description
 
-    @strawberry.field
+    @strawberry.field(description="The keywords of the first copy, in its order.")
     def keywords(self) -> list[str]:
         return list(self._article.keywords)
 
-    @strawberry.field
+    @strawberry.field(description="The date the first copy gives; null when none.")
     def date(self) -> datetime.date | None:
         return self._article.date
 
-    @strawberry.field
+    @strawberry.field(description="The score the first copy gives; null when none.")
     def score(self) -> float | None:
         return self._article.score
 
@@ -231,7 +247,7 @@ class Article:
         return [_link(kg, link) for link in queries.outgoing_links(kg, self._article.id)]
 
     @strawberry.field(description="Articles linking here, strongest link (lowest rank) first.")
-    def backlinks(self, info: Info, first: int | None = DEFAULT_FIRST) -> list[Article]:
+    def backlinks(self, info: Info, first: First = DEFAULT_FIRST) -> list[Article]:
         kg = info.context.kg
         return [
             Article(_article=kg.articles[source])
@@ -254,7 +270,7 @@ class Article:
         " to it: the links it is missing, best first."
     )
     async def missing_links(
-        self, info: Info, first: int | None = 10, after: str | None = None
+        self, info: Info, first: First = 10, after: After = None
     ) -> Annotated[SimilarConnection, strawberry.lazy("kgraph.api.related")]:
         from kgraph.api.related import related_page  # related.py builds on this module
 
@@ -281,7 +297,7 @@ class Article:
         " with or is most related to whose concept it and its related articles name more than"
         " they name its own (reference distance, RefD, over 0.1)."
     )
-    async def prerequisites(self, info: Info, first: int | None = 5) -> list[Prerequisite]:
+    async def prerequisites(self, info: Info, first: First = 5) -> list[Prerequisite]:
         kg = info.context.kg
         article_id = self._article.id
         size = page_size(first, 5)
@@ -301,14 +317,20 @@ class Article:
 
 @strawberry.enum(description="How far into its subject an article is.")
 class ArticleLevel(Enum):
-    FOUNDATIONAL = "foundational"
-    INTERMEDIATE = "intermediate"
-    ADVANCED = "advanced"
+    FOUNDATIONAL = strawberry.enum_value(
+        "foundational", description="Its concept is named widely: read it early."
+    )
+    INTERMEDIATE = strawberry.enum_value(
+        "intermediate", description="Between the foundations and the applications."
+    )
+    ADVANCED = strawberry.enum_value(
+        "advanced", description="A narrow concept, a comparison or an application: read it late."
+    )
 
 
 @strawberry.type(description="An article to read before another.")
 class Prerequisite:
-    article: Article
+    article: Article = strawberry.field(description="The article to read first.")
     score: float = strawberry.field(
         description="Its reference distance (RefD) to the other, over 0.1 up to 1: how much"
         " more the other's neighbourhood names its concept than its own names the other's."
@@ -321,16 +343,16 @@ U = TypeVar("U")
 
 @strawberry.type(description="An item and its place in the list.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Where the item is: pass it as `after` to go on.")
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list.")
 class Connection(Generic[T]):
     total_count: int = strawberry.field(description="Items in the whole list, all pages.")
-    page_info: PageInfo
-    nodes: list[T]
-    edges: list[Edge[T]]
+    page_info: PageInfo = strawberry.field(description="Whether more follows, and from where.")
+    nodes: list[T] = strawberry.field(description="The page's items.")
+    edges: list[Edge[T]] = strawberry.field(description="The page's items with their cursors.")
 
 
 def page_of(
@@ -346,8 +368,8 @@ def page_of(
 
 @strawberry.type(description="An article and its place in the list.")
 class ArticleEdge:
-    cursor: str
-    node: Article
+    cursor: str = strawberry.field(description="Where the item is: pass it as `after` to go on.")
+    node: Article = strawberry.field(description="The article.")
     score: float | None = strawberry.field(
         description="How well the article matches the search, from 0 to 1 (4 decimals);"
         " null when not searching."
@@ -357,9 +379,11 @@ class ArticleEdge:
 @strawberry.type(description="A page of articles.")
 class ArticleConnection:
     total_count: int = strawberry.field(description="Items in the whole list, all pages.")
-    page_info: PageInfo
-    nodes: list[Article]
-    edges: list[ArticleEdge]
+    page_info: PageInfo = strawberry.field(description="Whether more follows, and from where.")
+    nodes: list[Article] = strawberry.field(description="The page's articles.")
+    edges: list[ArticleEdge] = strawberry.field(
+        description="The page's articles with their cursors (and search scores)."
+    )
 
     @classmethod
     def of(
@@ -388,10 +412,22 @@ class ArticleConnection:
 
 @strawberry.type(description="An article near another, and how it was reached.")
 class Neighbour:
-    article: Article
+    article: Article = strawberry.field(description="The article reached.")
     distance: int = strawberry.field(description="Links between the start and this article.")
     rank: int = strawberry.field(description="Rank of the link that reached it.")
     via: Article = strawberry.field(description="The article one step closer to the start.")
+
+
+@strawberry.input(
+    one_of=True,
+    description="Which article `article(by:)` finds: by its `id` or by the `url` of any of its"
+    " copies; exactly one of them (@oneOf: the schema says so, and validation checks it).",
+)
+class ArticleLookup:
+    id: int | None = strawberry.field(default=strawberry.UNSET, description="The article's id.")
+    url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The url of any copy of the article."
+    )
 
 
 @strawberry.input(description="Filters of `articles`; all given filters must hold.")
@@ -409,15 +445,19 @@ class ArticleFilter:
 
 @strawberry.type(description="What the server holds and when it loaded it.")
 class Stats:
-    files: int
-    articles: int
-    links: int
-    topics: int
-    parse_errors: int
-    wanted_articles: int
-    loaded_at: datetime.datetime
-    load_seconds: float
-    corpus: str
+    files: int = strawberry.field(description="Article files read (copies counted).")
+    articles: int = strawberry.field(description="Distinct articles (by id).")
+    links: int = strawberry.field(description="Links between existing articles.")
+    topics: int = strawberry.field(description="Topics (subjects).")
+    parse_errors: int = strawberry.field(description="Files that could not be read.")
+    wanted_articles: int = strawberry.field(
+        description="Articles that related entries name but no file holds."
+    )
+    loaded_at: datetime.datetime = strawberry.field(description="When the graph was loaded.")
+    load_seconds: float = strawberry.field(description="How long loading took, in seconds.")
+    corpus: str = strawberry.field(
+        description="The corpus folder served (its name alone in production)."
+    )
     version: str = strawberry.field(description="The kgraph version serving.")
     graph_version: int = strawberry.field(
         description="The served graph's version: 1 for the first load, one more per reload."

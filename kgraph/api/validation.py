@@ -91,11 +91,15 @@ class Validator:
         self.limiter = anyio.CapacityLimiter(VALIDATION_WORKERS)
         #: Documents validated so far (a text validated before is not counted again).
         self.runs = 0
+        #: The names of the schema's root query fields.
+        self.root_fields: frozenset[str] = frozenset()
         self._results: OrderedDict[str, list[GraphQLError]] = OrderedDict()
 
     def bind(self, sdl: str) -> None:
         """Validate against the schema printed as ``sdl``."""
         self.schema = build_schema(sdl)
+        query = self.schema.query_type
+        self.root_fields = frozenset(query.fields if query is not None else ())
 
     def cached(self, query: str) -> list[GraphQLError] | None:
         """The errors of ``query`` when it was validated before."""
@@ -118,7 +122,7 @@ class Validator:
         try:
             return validate(self.schema, document, (*rules, _Deadline))
         except DeadlineExceeded as err:
-            return [GraphQLError(f"{_STOPPED} {err}")]
+            return [GraphQLError(f"{_STOPPED} {err}", extensions=dict(DeadlineExceeded.extensions))]
 
     def errors(self, context: ExecutionContext) -> list[GraphQLError] | None:
         """The errors of a validated text, or ``None`` when it still needs validating."""

@@ -27,8 +27,10 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.enum(description="What a learning path minimises.")
 class PathWeight(Enum):
-    HOPS = "hops"
-    RANK = "rank"
+    HOPS = strawberry.enum_value("hops", description="The number of links: each costs 1.")
+    RANK = strawberry.enum_value(
+        "rank", description="The links' ranks: a rank-r link costs r, so strong links win."
+    )
 
 
 @strawberry.enum(
@@ -37,10 +39,12 @@ class PathWeight(Enum):
     " bridge between related articles that no link joins."
 )
 class StepVia(Enum):
-    START = "start"
-    LINK = "link"
-    BACKLINK = "backlink"
-    RELATED = "related"
+    START = strawberry.enum_value("start", description="The first article.")
+    LINK = strawberry.enum_value("link", description="A link from the previous article.")
+    BACKLINK = strawberry.enum_value("backlink", description="A link to the previous article.")
+    RELATED = strawberry.enum_value(
+        "related", description="A bridge to a related article that no link joins."
+    )
 
 
 @strawberry.enum(
@@ -48,14 +52,18 @@ class StepVia(Enum):
     f" KAMADA_KAWAI takes at most {subgraphs.KAMADA_KAWAI_MAX_NODES} nodes."
 )
 class Layout(Enum):
-    NONE = "none"
-    SPRING = "spring"
-    KAMADA_KAWAI = "kamada_kawai"
-    CIRCULAR = "circular"
+    NONE = strawberry.enum_value("none", description="No coordinates: `x` and `y` are null.")
+    SPRING = strawberry.enum_value(
+        "spring", description="Force-directed (Fruchterman-Reingold): linked nodes close."
+    )
+    KAMADA_KAWAI = strawberry.enum_value(
+        "kamada_kawai", description="Distances on the page follow link distances."
+    )
+    CIRCULAR = strawberry.enum_value("circular", description="On a circle, in one pass.")
 
     def to_graph(self) -> subgraphs.Layout:
         """The graph layer's layout of the same name."""
-        return subgraphs.Layout(self.value)
+        return subgraphs.Layout[self.name]
 
 
 @strawberry.input(
@@ -94,7 +102,7 @@ class PathOptions:
         default = paths.PathOptions()
         return paths.PathOptions(
             directed=or_default(self.directed, default.directed),
-            weight=default.weight if self.weight is None else paths.PathWeight(self.weight.value),
+            weight=default.weight if self.weight is None else paths.PathWeight[self.weight.name],
             same_topic=or_default(self.same_topic, default.same_topic),
             avoid=default.avoid if self.avoid is None else frozenset(self.avoid),
             max_hops=or_default(self.max_hops, default.max_hops),
@@ -104,8 +112,8 @@ class PathOptions:
 
 @strawberry.type(description="One step of a learning path and why it is there.")
 class Step:
-    article: Article
-    via: StepVia
+    article: Article = strawberry.field(description="The article of this step.")
+    via: StepVia = strawberry.field(description="How the previous step leads to it.")
     rank: int | None = strawberry.field(
         description="Rank of the link taken, for LINK and BACKLINK steps."
     )
@@ -147,9 +155,15 @@ class Step:
     " TIME_BOUND, the search's time bound ended it (asking again may list more)."
 )
 class PathShortfall(Enum):
-    NO_PATH = "no_path"
-    NO_MORE = "no_more"
-    TIME_BOUND = "time_bound"
+    NO_PATH = strawberry.enum_value(
+        "no_path", description="No path joins the two articles under the options."
+    )
+    NO_MORE = strawberry.enum_value(
+        "no_more", description="Every distinct path within the limits is listed."
+    )
+    TIME_BOUND = strawberry.enum_value(
+        "time_bound", description="The search's time bound ended it: asking again may list more."
+    )
 
 
 # What the graph layer found: named here, as `paths` is also a field of PathSearch.
@@ -188,7 +202,7 @@ class PathSearch:
     " article read before it) and its near-duplicates, read with it."
 )
 class ReadingStep:
-    article: Article
+    article: Article = strawberry.field(description="The article to read.")
     via: StepVia = strawberry.field(
         description="START for the first article and for a fresh start when nothing read"
         " leads on; else how `after` joins it: LINK (`after` links to it), BACKLINK (it links"
@@ -229,7 +243,7 @@ class LearningPath:
         description="The lowest score of its steps: how weak its weakest step is; null without"
         " a step."
     )
-    steps: list[Step]
+    steps: list[Step] = strawberry.field(description="From the start to the goal, in order.")
     complete: bool = strawberry.field(
         description="Whether the list this path came in is complete: false when the time"
         " bound of `learningPaths` ended the search before `k` paths, or before it showed"
@@ -265,15 +279,22 @@ class LearningPath:
 
 @strawberry.type(description="A node of a drawable subgraph: an article, or a wanted one.")
 class SubgraphNode:
-    id: int
-    label: str
-    topic: str | None
-    in_degree: int
-    out_degree: int
+    id: int = strawberry.field(description="The article's id (a topic's index for topicMap).")
+    label: str = strawberry.field(description="What to write on it: a title, or a topic's name.")
+    topic: str | None = strawberry.field(
+        description="The key of its (first) topic; null where it has none."
+    )
+    in_degree: int = strawberry.field(
+        description="Links to it in the whole graph, not only those drawn (topicMap: from"
+        " other topics)."
+    )
+    out_degree: int = strawberry.field(
+        description="Links from it in the whole graph (topicMap: to other topics)."
+    )
     wanted: bool = strawberry.field(description="A missing article that links name.")
     weight: int = strawberry.field(description="Articles the node stands for (topicMap); else 1.")
-    x: float | None
-    y: float | None
+    x: float | None = strawberry.field(description="Across, 0 to 1; null without a layout.")
+    y: float | None = strawberry.field(description="Down, 0 to 1; null without a layout.")
     keywords: list[str] = strawberry.field(description="An article's keywords; else none.")
     internal_links: int | None = strawberry.field(
         description="Links among a topic's articles (topicMap); null for articles."
@@ -283,9 +304,11 @@ class SubgraphNode:
 @strawberry.type(description="An edge of a drawable subgraph.")
 class SubgraphEdge:
     id: str = strawberry.field(description="Stable: the same edge has the same id in every answer.")
-    source: int
-    target: int
-    rank: int
+    source: int = strawberry.field(description="The `id` of the node it leaves.")
+    target: int = strawberry.field(description="The `id` of the node it reaches.")
+    rank: int = strawberry.field(
+        description="The link's rank (1 the most related; the best of those it stands for)."
+    )
     weight: int = strawberry.field(description="Links the edge stands for (topicMap); else 1.")
 
 
@@ -293,7 +316,7 @@ class SubgraphEdge:
 class Subgraph:
     _subgraph: strawberry.Private[subgraphs.Subgraph]
 
-    @strawberry.field
+    @strawberry.field(description="Its nodes, nearest the centers (or most linked) first.")
     def nodes(self) -> list[SubgraphNode]:
         return [
             SubgraphNode(
@@ -312,7 +335,7 @@ class Subgraph:
             for n in self._subgraph.nodes
         ]
 
-    @strawberry.field
+    @strawberry.field(description="The links among its nodes.")
     def edges(self) -> list[SubgraphEdge]:
         return [
             SubgraphEdge(

@@ -12,14 +12,20 @@ import pytest
 import strawberry
 from graphql import (
     GraphQLArgument,
+    GraphQLEnumType,
     GraphQLInputField,
     GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     OperationDefinitionNode,
     Undefined,
+    build_client_schema,
     build_schema,
+    get_introspection_query,
     parse,
+    specified_scalar_types,
     validate,
     value_from_ast_untyped,
 )
@@ -660,3 +666,61 @@ def test_unexpected_errors_are_masked(run: Run, caplog: pytest.LogCaptureFixture
     assert [e.message for e in result.errors] == ["Internal server error: it has been logged."]
     assert "object" not in str(result.errors[0].formatted)
     assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)
+
+
+def _undescribed(schema: GraphQLSchema) -> list[str]:
+    """Every type, field, argument, input field and enum value of ``schema`` lacking a description."""
+    missing: list[str] = []
+    for name, kind in schema.type_map.items():
+        if name.startswith("__") or name in specified_scalar_types:
+            continue
+        if not kind.description:
+            missing.append(name)
+        if isinstance(kind, GraphQLObjectType | GraphQLInterfaceType):
+            for field_name, field in kind.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{field_name}")
+                missing += [
+                    f"{name}.{field_name}({argument_name}:)"
+                    for argument_name, argument in field.args.items()
+                    if not argument.description
+                ]
+        elif isinstance(kind, GraphQLInputObjectType):
+            missing += [f"{name}.{f}" for f, field in kind.fields.items() if not field.description]
+        elif isinstance(kind, GraphQLEnumType):
+            missing += [f"{name}.{v}" for v, value in kind.values.items() if not value.description]
+    return missing
+
+
+def test_the_check_finds_what_lacks_a_description() -> None:
+    sdl = '"""A."""\ntype Query { a(b: Int): E }\n"""E."""\nenum E { X }'
+    assert _undescribed(build_schema(sdl)) == ["Query.a", "Query.a(b:)", "E.X"]
+
+
+def test_every_type_field_argument_and_enum_value_has_a_description(
+    schema: strawberry.Schema,
+) -> None:
+    """The live schema, as a client's introspection sees it."""
+    result = schema.execute_sync(get_introspection_query(descriptions=True))
+    assert result.errors is None, result.errors
+    live = build_client_schema(result.data)  # type: ignore[arg-type]
+    assert len(live.type_map) > 50
+    assert _undescribed(live) == []
+
+
+def test_article_by_a_one_of_lookup(run: Run) -> None:
+    by_id = data(run("{ article(by: {id: 168904}) { id } }"))["article"]
+    url = "/learn/others/questions/what-is-the-scientific-method"
+    by_url = data(run("query($b: ArticleLookup) { article(by: $b) { id } }", b={"url": url}))
+    assert by_id == {"id": 168904}
+    assert by_url == data(run(f'{{ article(url: "{url}") {{ id }} }}'))
+    # Exactly one of id and url: validation says so for literals, coercion for variables.
+    both = run('{ article(by: {id: 168904, url: "/x"}) { id } }')
+    assert both.errors[0].extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "exactly one" in error(both)
+    variable = run(
+        "query($b: ArticleLookup) { article(by: $b) { id } }", b={"id": 168904, "url": "/x"}
+    )
+    assert "exactly one key" in error(variable)
+    assert "not both" in error(run("{ article(id: 168904, by: {id: 168904}) { id } }"))
+    assert "@oneOf" in str(create_schema()).split("input ArticleLookup")[1].split("{")[0]
