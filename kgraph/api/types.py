@@ -259,7 +259,7 @@ class Article:
         " first, a page at a time, so that every one is reachable."
     )
     def linked_from(
-        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
     ) -> ArticleConnection:
         kg = info.context.kg
         every = queries.backlinks(kg, self._article.id, queries.in_degree(kg, self._article.id))
