@@ -1363,3 +1363,54 @@ def test_dev_reading_order_lists_near_duplicates_under_their_question(
     assert page.find("#reading-order details.copies[open] li a").is_displayed()
     assert page.errors() == []
     page.screenshot(tmp_path, "reading-order-dev")
+
+
+# ---------------------------------------------------------------- accessibility
+
+#: axe-core, from the npm registry (package-lock.json), installed by `make web`.
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _axe(page: Page) -> list[dict[str, Any]]:
+    """The serious and critical WCAG 2 A/AA violations axe-core finds in the page as it is."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make web` (npm ci installs axe-core)")
+    found: dict[str, Any] = page.driver.execute_async_script(
+        AXE.read_text(encoding="utf-8")
+        + "\n;const done = arguments[arguments.length - 1];"
+        + " axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        + ".then((r) => done(r), (e) => done({error: String(e)}));"
+    )
+    assert "error" not in found, found
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in found["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("route", "drawn"),
+    [
+        ("", "#home-q"),
+        (f"article/{SEED}", "#neighbourhood"),
+        ("topic/biology", "#topic-graph"),
+        ("curation/brokenLinks", "#report-body"),
+        (f"path/{SEED}/168912", "#path-result"),
+    ],
+    ids=["home", "article", "graph", "curator", "path"],
+)
+def test_axe_finds_no_serious_violation(page: Page, route: str, drawn: str) -> None:
+    page.driver.set_script_timeout(30)
+    page.open(route)
+    if drawn == "#home-q":
+        page.find(drawn)
+    else:
+        page.ready(drawn)
+    violations = _axe(page)
+    assert not violations, json.dumps(violations, indent=1)
