@@ -477,10 +477,12 @@ def reading_plan(
         read.add(article_id)
         frontier.pop(article_id, None)
         copies = []
-        for other, strength in bridges.of(article_id):  # the closest first
+        related = bridges.of(article_id)  # the closest first
+        mine = concept(kg, article_id)
+        for other, strength in related:
             if other not in members or other in read:
                 continue
-            same = strength >= _SAME_CONCEPT and concept(kg, other) == concept(kg, article_id)
+            same = strength >= _SAME_CONCEPT and concept(kg, other) == mine
             if strength >= _NEAR_DUPLICATE or same:  # the same question again: read with this one
                 read.add(other)
                 frontier.pop(other, None)
@@ -492,7 +494,7 @@ def reading_plan(
         for other in graph.predecessors(article_id):
             if other in members and other not in read:
                 offer(other, 1.0, StepVia.BACKLINK, article_id, None)
-        for other, strength in bridges.of(article_id):
+        for other, strength in related:
             if other in members and other not in read:
                 offer(other, strength, StepVia.RELATED, article_id, strength)
 
