@@ -67,9 +67,10 @@ LATEX_N_COMMANDS = frozenset(
     ]
 )
 
-# A backslash pair (LaTeX's row break ``\\``) is consumed first so that the
-# ``\n`` of ``\\\n`` is read as a line break after the row break.
-_ESCAPE = re.compile(r"\\\\|\\(n[A-Za-z]*)")
+# The backslash right before ``n`` is the escape; any before it are literal (the
+# site never escapes backslashes): ``\\\n`` is LaTeX's row break ``\\`` then a
+# line break, ``\\n`` a backslash (ASCII art, a Windows path) then a line break.
+_ESCAPE = re.compile(r"\\(n[A-Za-z]*)")
 _CODE_FENCE = "```"
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _WORD = re.compile(r"\w+")
@@ -94,8 +95,6 @@ def _is_latex_command(text: str, start: int, name: str) -> bool:
 def _unescape_prose(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name is None:  # a ``\\`` pair stays as it is
-            return match.group(0)
         if _is_latex_command(text, match.start(), name):
             return match.group(0)
         return "\n" + name[1:]
@@ -104,13 +103,7 @@ def _unescape_prose(text: str) -> str:
 
 
 def _unescape_code(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name is None:
-            return match.group(0)
-        return "\n" + name[1:]
-
-    return _ESCAPE.sub(replace, text)
+    return _ESCAPE.sub(lambda match: "\n" + match.group(1)[1:], text)
 
 
 def normalise_answer(raw: str) -> str:
@@ -133,6 +126,9 @@ def normalise_answer(raw: str) -> str:
     >>> print(normalise_answer(r"where\nwe use $\nabla f$"))
     where
     we use $\nabla f$
+    >>> print(normalise_answer(r"  / \\n C"))
+      / \
+     C
     """
     if "\\" not in raw:
         return raw
@@ -144,22 +140,17 @@ def normalise_answer(raw: str) -> str:
 
 
 def split_keywords(value: str) -> tuple[str, ...]:
-    """Split a comma-separated keyword list: trimmed, de-duplicated, order kept.
+    """Split a comma-separated keyword list: each trimmed, exact repeats dropped, order kept.
 
-    Keywords that differ only by case are the same keyword; the first spelling wins.
+    Keywords that differ only by case stay apart: ``TT``, ``Tt`` and ``tt`` are
+    three genotypes (matching across articles folds case; see ``by_keyword``).
 
-    >>> split_keywords(" ATP, sodium pump,,atp ,Na⁺-K⁺ pump ")
+    >>> split_keywords(" ATP, sodium pump,,ATP ,Na⁺-K⁺ pump ")
     ('ATP', 'sodium pump', 'Na⁺-K⁺ pump')
+    >>> split_keywords("TT, Tt, tt, TT")
+    ('TT', 'Tt', 'tt')
     """
-    seen: set[str] = set()
-    keywords: list[str] = []
-    for part in value.split(","):
-        keyword = " ".join(part.split())
-        folded = keyword.casefold()
-        if keyword and folded not in seen:
-            seen.add(folded)
-            keywords.append(keyword)
-    return tuple(keywords)
+    return tuple(dict.fromkeys(keyword for part in value.split(",") if (keyword := part.strip())))
 
 
 def topic_key(subject: str) -> str:

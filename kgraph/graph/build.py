@@ -279,8 +279,11 @@ def _shared_paths(files: tuple[str, ...], articles: dict[int, Article]) -> tuple
 def _keyword_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
     index: dict[str, list[int]] = defaultdict(list)
     for article_id in sorted(articles):
-        for keyword in articles[article_id].keywords:
-            index[keyword.casefold()].append(article_id)
+        # Keywords differing only by case ("TT", "tt") are one key here.
+        for folded in dict.fromkeys(
+            keyword.casefold() for keyword in articles[article_id].keywords
+        ):
+            index[folded].append(article_id)
     return {keyword: tuple(ids) for keyword, ids in index.items()}
 
 

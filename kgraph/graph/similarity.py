@@ -144,7 +144,7 @@ def _cosine(
 ) -> float:
     """The cosine of ``source`` (folded keyword → squared weight) and ``candidate``'s vector."""
     by_keyword = kg.by_keyword
-    folded = [keyword.casefold() for keyword in candidate.keywords]
+    folded = list(dict.fromkeys(keyword.casefold() for keyword in candidate.keywords))
     own = [squares[len(by_keyword[keyword])] for keyword in folded]
     shared = [square for keyword, square in zip(folded, own, strict=True) if keyword in source]
     # fsum is exact whatever the order, so the score of a for b is that of b for a.

@@ -524,10 +524,17 @@ def test_score(value: str, expected: float | None) -> None:
     assert parsed.score == expected
 
 
-def test_keywords_are_trimmed_and_deduplicated() -> None:
-    data = article(MINIMAL + "seo:\n  page_keywords: ' Light,  sky ,,LIGHT, blue  sky ,Sky'\n")
+def test_keywords_are_trimmed_and_only_exact_repeats_dropped() -> None:
+    data = article(MINIMAL + "seo:\n  page_keywords: ' Light,  sky ,,Light, sky,blue sky ,Sky'\n")
 
-    assert parse_article(data, "a.md").keywords == ("Light", "sky", "blue sky")
+    assert parse_article(data, "a.md").keywords == ("Light", "sky", "blue sky", "Sky")
+
+
+def test_keywords_differing_by_case_are_distinct() -> None:
+    # CORPUS.md: three genotypes, not one keyword spelt three ways.
+    data = article(MINIMAL + "seo:\n  page_keywords: 'TT, Tt, tt, Punnett square, TT'\n")
+
+    assert parse_article(data, "a.md").keywords == ("TT", "Tt", "tt", "Punnett square")
 
 
 # --- reading files and folders ------------------------------------------------------
