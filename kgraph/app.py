@@ -322,20 +322,27 @@ class _UntilReady:
 def create_app(settings: Settings) -> Starlette:
     """Build the app serving the corpus of ``settings``."""
     state = AppState(settings=settings)
+    schema = create_schema(
+        introspection=settings.introspection, suggestions=not settings.production
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         send, receive = anyio.create_memory_object_stream[str](1)
-        async with anyio.create_task_group() as tasks, send:
-            await tasks.start(serve_graphs, state, receive)
-            tasks.start_soon(reload_on_hangup, send)
-            if settings.watch:
-                tasks.start_soon(watch_corpus, state, send)
-            yield
-            tasks.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tasks, send:
+                await tasks.start(serve_graphs, state, receive)
+                tasks.start_soon(reload_on_hangup, send)
+                if settings.watch:
+                    tasks.start_soon(watch_corpus, state, send)
+                yield
+                tasks.cancel_scope.cancel()
+        finally:
+            # uvicorn re-raises the signal that stopped it: no exit handler runs after this.
+            schema.validator.close()
 
     graphql = _GraphQL(
-        create_schema(introspection=settings.introspection, suggestions=not settings.production),
+        schema,
         graphql_ide="graphiql" if settings.ide else None,
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),

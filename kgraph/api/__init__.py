@@ -1,6 +1,25 @@
-"""The GraphQL API: strawberry types and thin resolvers over ``kgraph.graph``."""
+"""The GraphQL API: strawberry types and thin resolvers over ``kgraph.graph``.
 
-from kgraph.api.context import Context
-from kgraph.api.schema import create_schema
+Its names are imported on first use, so that a process validating documents
+for the server (:mod:`kgraph.api.overlaps`) imports graphql-core alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["Context", "create_schema"]
+
+_HOMES = {"Context": "kgraph.api.context", "create_schema": "kgraph.api.schema"}
+
+if TYPE_CHECKING:
+    from kgraph.api.context import Context
+    from kgraph.api.schema import create_schema
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'kgraph.api' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -3,13 +3,16 @@
 graphql-core's rules are not all linear: ``OverlappingFieldsCanBeMerged``
 compares fields pairwise, so 400 repeats of ``stats { files }`` (2,000
 tokens, within the token limit) take 0.34 s to validate on this machine. On
-the event loop that is 0.34 s in which no other request is answered; here it
-runs in a worker thread (at most :data:`VALIDATION_WORKERS` at once), stops at
-the request's deadline, and a text validated once is not validated again.
+the event loop that is 0.34 s in which no other request is answered. A
+document of more than :data:`INLINE_FIELDS` fields is validated away from the
+loop: that rule in a worker process (:mod:`kgraph.api.overlaps`), the linear
+rest in a worker thread (at most :data:`VALIDATION_WORKERS` at once); both
+stop at the request's deadline, and a text validated once is not validated again.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -21,6 +24,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     Node,
+    OverlappingFieldsCanBeMergedRule,
     ValidationRule,
     build_schema,
     validate,
@@ -30,6 +34,7 @@ from strawberry.types import ExecutionContext
 
 from kgraph import budget
 from kgraph.api.offload import off_loop
+from kgraph.api.overlaps import STOPPED, Overlaps
 from kgraph.errors import DeadlineExceeded
 
 __all__ = ["INLINE_FIELDS", "VALIDATION_WORKERS", "ValidateInline", "ValidateOffLoop", "Validator"]
@@ -44,7 +49,6 @@ CACHED_TEXTS = 256
 CACHED_TEXT_CHARS = 16 * 1024
 #: Nodes visited between two looks at the clock.
 _CLOCK_EVERY = 64
-_STOPPED = "validation stopped:"
 
 
 def _fields_within(document: DocumentNode, most: int) -> bool:
@@ -94,12 +98,19 @@ class Validator:
         #: The names of the schema's root query fields.
         self.root_fields: frozenset[str] = frozenset()
         self._results: OrderedDict[str, list[GraphQLError]] = OrderedDict()
+        self.overlaps: Overlaps | None = None
 
     def bind(self, sdl: str) -> None:
         """Validate against the schema printed as ``sdl``."""
         self.schema = build_schema(sdl)
+        self.overlaps = Overlaps(sdl)
         query = self.schema.query_type
         self.root_fields = frozenset(query.fields if query is not None else ())
+
+    def close(self) -> None:
+        """Stop the worker process of :mod:`kgraph.api.overlaps`, if one was started."""
+        if self.overlaps is not None:
+            self.overlaps.close()
 
     def cached(self, query: str) -> list[GraphQLError] | None:
         """The errors of ``query`` when it was validated before."""
@@ -122,7 +133,26 @@ class Validator:
         try:
             return validate(self.schema, document, (*rules, _Deadline))
         except DeadlineExceeded as err:
-            return [GraphQLError(f"{_STOPPED} {err}", extensions=dict(DeadlineExceeded.extensions))]
+            return [GraphQLError(f"{STOPPED} {err}", extensions=dict(DeadlineExceeded.extensions))]
+
+    async def validate_large(
+        self, document: DocumentNode, query: object, rules: tuple[type[Any], ...]
+    ) -> list[GraphQLError]:
+        """The document's errors, found off the event loop: see the module's docstring."""
+        overlaps = self.overlaps
+        pairwise = overlaps is not None and isinstance(query, str)
+        pairwise = pairwise and OverlappingFieldsCanBeMergedRule in rules
+        linear = tuple(r for r in rules if r is not OverlappingFieldsCanBeMergedRule)
+        errors = await off_loop(
+            lambda: self.validate(document, linear if pairwise else rules), self.limiter
+        )
+        if overlaps is None or not isinstance(query, str) or not pairwise:
+            return errors
+        if any(e.message.startswith(STOPPED) for e in errors):
+            return errors
+        current = budget.current()
+        deadline, seconds = (current.deadline, current.seconds) if current else (math.inf, math.inf)
+        return errors + await overlaps.errors(query, deadline, seconds)
 
     def errors(self, context: ExecutionContext) -> list[GraphQLError] | None:
         """The errors of a validated text, or ``None`` when it still needs validating."""
@@ -132,7 +162,7 @@ class Validator:
     def keep(self, context: ExecutionContext, errors: list[GraphQLError]) -> None:
         """Remember ``errors`` for the context's text (not when validation was cut short)."""
         query = context.query
-        if isinstance(query, str) and not any(e.message.startswith(_STOPPED) for e in errors):
+        if isinstance(query, str) and not any(e.message.startswith(STOPPED) for e in errors):
             self.remember(query, errors)
 
 
@@ -159,9 +189,7 @@ class ValidateOffLoop(SchemaExtension):
                     # queued behind the large documents of other clients.
                     errors = self.validator.validate(document, rules)
                 else:
-                    errors = await off_loop(
-                        lambda: self.validator.validate(document, rules), self.validator.limiter
-                    )
+                    errors = await self.validator.validate_large(document, context.query, rules)
                 self.validator.keep(context, errors)
             context.pre_execution_errors = errors
         yield
