@@ -356,13 +356,13 @@ def test_clients_that_read_nothing_hold_no_request_slot(dev_corpus: Path) -> Non
         ) as small,
         ExitStack() as held,
     ):
-        # Four connections asking for the explorer's script 300 times over, reading nothing.
+        # Four connections asking for the explorer's style sheet 300 times over, reading nothing.
         for n in range(4):
             sock = held.enter_context(raw_socket(small, 50 + n))
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             with suppress(BlockingIOError, TimeoutError, OSError):
                 sock.settimeout(2)
-                sock.sendall(b"GET /static/app.js HTTP/1.1\r\nHost: kgraph\r\n\r\n" * 300)
+                sock.sendall(b"GET /static/app.css HTTP/1.1\r\nHost: kgraph\r\n\r\n" * 300)
         time.sleep(1.0)
         for _ in range(3):
             answer = httpx.post(

@@ -264,12 +264,12 @@ def test_the_page_is_served_to_browsers_and_the_summary_to_other_clients(
     html = httpx.get(f"{seeds.base}/", headers={"accept": "text/html,application/xhtml+xml"})
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")
-    assert '<script src="/static/app.js"' in html.text
+    assert '<script src="/static/dist/explorer.js"' in html.text
     summary = httpx.get(f"{seeds.base}/")
     assert summary.headers["content-type"] == "application/json"
     assert summary.json()["summary"]["articles"] == 52
     for asset, media in (
-        ("app.js", "text/javascript"),
+        ("dist/explorer.js", "text/javascript"),
         ("app.css", "text/css"),
         ("index.html", "text/html"),
     ):
@@ -284,18 +284,24 @@ def test_the_page_uses_no_network_but_its_own_server() -> None:
     # No CDN: the pages, their files and the bundles make web builds, calling only /graphql.
     web = REPO / "kgraph" / "web"
     files = sorted(path.name for path in web.iterdir() if path.is_file())
-    assert files == ["app.css", "app.js", "graphiql.css", "graphiql.html", "index.html"]
+    assert files == ["app.css", "graphiql.css", "graphiql.html", "index.html"]
     for path in web.iterdir():
         if path.is_dir():
             continue
         urls = set(re.findall(r"[a-z]+://[\w./-]*", path.read_text(encoding="utf-8")))
         assert urls <= {"http://www.w3.org/2000/svg"}, path  # the SVG namespace is a name only
-    assert {"katex.js", "katex.css", "graph.js", "graphiql.js", "graphiql.css"} <= {
+    assert {"explorer.js", "explorer.css", "graphiql.js", "graphiql.css"} <= {
         path.name for path in (web / "dist").iterdir()
     }, "make web builds kgraph/web/dist/"
-    script = (web / "app.js").read_text(encoding="utf-8")
-    assert script.count("fetch(") == 1
-    assert 'fetch("/graphql"' in script
+    # The explorer's modules (bundled by make web): one fetch, to /graphql, in shared.js.
+    modules = sorted((REPO / "web" / "explorer").glob("*.js"))
+    assert {path.stem for path in modules} >= {"search", "article", "graph", "path", "curator"}
+    fetches = {path.name: path.read_text(encoding="utf-8").count("fetch(") for path in modules}
+    assert sum(fetches.values()) == 1 and fetches["shared.js"] == 1, fetches
+    assert 'fetch("/graphql"' in (REPO / "web" / "explorer" / "shared.js").read_text(encoding="utf-8")
+    for path in modules:
+        urls = set(re.findall(r"[a-z]+://[\w./-]*", path.read_text(encoding="utf-8")))
+        assert not urls, (path, urls)
 
 
 # ---------------------------------------------------------------- search and article

@@ -9,7 +9,9 @@ const outdir = "kgraph/web/dist";
 rmSync(outdir, { recursive: true, force: true });
 
 const result = await esbuild.build({
-  entryPoints: { katex: "web/katex.js", graph: "web/graph.js", graphiql: "web/graphiql.jsx" },
+  // The explorer (web/explorer/main.js and the views it imports, with KaTeX and
+  // Cytoscape.js) and GraphiQL.
+  entryPoints: { explorer: "web/explorer/main.js", graphiql: "web/graphiql.jsx" },
   outdir,
   bundle: true,
   minify: true,

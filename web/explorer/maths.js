@@ -7,7 +7,7 @@ import "katex/contrib/mhchem";
 import "katex/dist/katex.css";
 
 /** Typeset every maths element below `root` that is not typeset yet. */
-function typeset(root) {
+export function typeset(root) {
   for (const element of root.querySelectorAll(".math")) {
     if (element.dataset.tex !== undefined) continue;
     const tex = element.textContent;
@@ -27,5 +27,3 @@ function typeset(root) {
     });
   }
 }
-
-window.kgraphMaths = { typeset };
