@@ -1117,6 +1117,67 @@ def test_curator_reports_download_as_csv_and_json_like_kgraph_check(
     assert _console_errors(page.driver) == []
 
 
+def test_islands_suggestions_most_linked_and_spellings_download_too(
+    page: Page, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    main(["check", "--corpus", str(SEEDS), "--format", "json"])
+    check = json.loads(capsys.readouterr().out)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    page.driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    _console_errors(page.driver)
+
+    def download(report: str, name: str, kind: str) -> Any:
+        page.open(f"curation/{report}?first=2")
+        page.ready("#report-body")
+        page.find(f'#report-body button[data-export="{kind}"]').click()
+        path = _downloaded(downloads, f"{name}.{kind}")
+        if kind == "json":
+            return json.loads(path.read_text())
+        with path.open(newline="", encoding="utf-8") as file:
+            return list(csv.reader(file))
+
+    # Islands: every article of each, in kgraph check's order.
+    islands = download("islands", "islands", "json")
+    assert [i["articles"] for i in islands] == check["islands"]
+    assert [i["size"] for i in islands] == [len(i) for i in check["islands"]]
+    assert download("islands", "islands", "csv") == [
+        ["size", "articles"],
+        *([str(len(i)), _csv_cell(i)] for i in check["islands"]),
+    ]
+    # Spellings: a topic and its spellings with their files; the CSV a row a spelling.
+    assert download("subjectSpellings", "subject_spellings", "json") == check["subject_spellings"]
+    assert download("subjectSpellings", "subject_spellings", "csv") == [
+        ["topic", "spelling", "files"],
+        *(
+            [t["topic"], spelling, str(files)]
+            for t in check["subject_spellings"]
+            for spelling, files in t["spellings"].items()
+        ),
+    ]
+    # Most linked: the first hundred by in-degree; check lists those over its z-score.
+    ranked = download("overLinked", "over_linked", "json")
+    assert 0 < len(ranked) <= 100
+    assert [r for r in ranked if r["z_score"] >= check["over_linked_min_z"]] == check["over_linked"]
+    assert [r["in_degree"] for r in ranked] == sorted((r["in_degree"] for r in ranked), reverse=True)
+    # Link suggestions: every candidate (check's JSON holds the first hundred), the same
+    # articles suggested with the same scores; the CSV a row a suggestion.
+    suggestions = download("linkSuggestions", "link_suggestions", "json")
+    assert len(suggestions) == check["link_suggestion_candidates"]
+
+    def pairs(rows: list[dict[str, Any]]) -> list[Any]:
+        return [(r["article"], [(x["id"], x["score"]) for x in r["suggested"]]) for r in rows]
+
+    assert pairs(suggestions[: len(check["link_suggestions"])]) == pairs(check["link_suggestions"])
+    table = download("linkSuggestions", "link_suggestions", "csv")
+    assert table[0] == ["article", "suggested", "score", "shared_keywords"]
+    assert len(table) - 1 == sum(len(r["suggested"]) for r in suggestions)
+    assert _console_errors(page.driver) == []
+
+
 def test_parse_errors_download_like_kgraph_check(
     browser: WebDriver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1158,7 +1219,7 @@ def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None
     _console_errors(page.driver)
     page.open("curation/orphans")
     shown = _rows(page)
-    heading = page.find("#report-table th:nth-child(3)")
+    heading = page.find("#report-table th:nth-child(4)")
     assert heading.text == "In"
 
     def column(n: int) -> list[str]:
@@ -1166,11 +1227,11 @@ def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None
 
     heading.find_element(By.TAG_NAME, "button").click()
     assert heading.get_attribute("aria-sort") == "ascending"
-    ins = [int(v) for v in column(3)]
+    ins = [int(v) for v in column(4)]
     assert ins == sorted(ins)
     heading.find_element(By.TAG_NAME, "button").click()
     assert heading.get_attribute("aria-sort") == "descending"
-    assert [int(v) for v in column(3)] == sorted(ins, reverse=True)
+    assert [int(v) for v in column(4)] == sorted(ins, reverse=True)
     title = page.find("#report-table th:nth-child(1)")
     title.find_element(By.TAG_NAME, "button").click()
     assert title.get_attribute("aria-sort") == "ascending"
@@ -1184,7 +1245,11 @@ def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None
     page.open("curation/brokenLinks")
     page.ready("#report-body")
     row = page.find('#report-table tr[data-id="168911"]')
-    fix = row.find_element(By.CSS_SELECTOR, ".fix").text
+    shown = row.find_element(By.CSS_SELECTOR, ".fix")
+    # The row shows the fix without its file (the File column holds it); the tooltip and
+    # the button have it whole.
+    fix = shown.get_attribute("title")
+    assert fix.startswith("in ") and fix.endswith(shown.text), (fix, shown.text)
     button = row.find_element(By.CSS_SELECTOR, "button.copy")
     button.click()
     page.wait(lambda d: button.text == "Copied")

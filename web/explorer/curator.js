@@ -3,8 +3,16 @@
 import { PAGE, articleLink, current, errorBox, esc, gql, isCurrent, link, loadTopics, notFound, pager, plural, setView, topicChip } from "./shared.js";
 
 // GraphQL texts of this module: the rows each report asks for (REPORTS), the figures (FIGURES).
-const ARTICLE_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { id title inDegree outDegree topics { key name } }`;
+const ARTICLE_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { id title inDegree outDegree topics { key name } copies { path } }`;
 const FINDING_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { kind article { id title } copyPath rank ranks statedId statedUrl target { id title } wanted { id title suggestions { id title } } fix }`;
+// A download asks for what `kgraph check --format json` lists, where the table shows less.
+const ISLAND_EXPORT_ROWS = `totalCount pageInfo { hasNextPage endCursor } edges { cursor } nodes { size articles(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }`;
+const ISLAND_ARTICLES_QUERY = `query IslandArticles($topic: String, $island: String, $after: String) { curation(topic: $topic) { islands(first: 1, after: $island) { nodes { articles(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } } } } }`;
+const SUGGESTION_EXPORT_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { article { id } suggested { article { id } score sharedKeywords reasons { sharedTerms commonNeighbours { id } } } }`;
+const EXPORT_QUERY = (report) =>
+  report.list
+    ? `query Export($topic: String) { curation(topic: $topic) { ${report.key}${report.whole ? "" : "(first: 100)"} { ${report.rows} } } }`
+    : `query Export($topic: String, $after: String) { curation(topic: $topic) { ${report.key}(first: ${report.exportFirst ?? 100}, after: $after) { ${report.exportRows ?? report.rows} } } }`;
 const REPORTS = [
   { key: "orphans", title: "Orphans", about: "Articles no other article links to.", rows: ARTICLE_ROWS, kind: "articles" },
   { key: "deadEnds", title: "Dead ends", about: "Articles linking nowhere, most linked-to first.", rows: ARTICLE_ROWS, kind: "articles" },
@@ -16,9 +24,9 @@ const REPORTS = [
   { key: "duplicateLinks", title: "Duplicate links", about: "Entries repeating an earlier entry of the same file.", rows: FINDING_ROWS, kind: "findings" },
   { key: "selfLinks", title: "Self links", about: "Entries naming their own article.", rows: FINDING_ROWS, kind: "findings" },
   { key: "duplicateArticles", title: "Duplicate articles", about: "Article ids held by several files, most copies first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id article { id title } copies { path subject url } relatedListsDiffer }`, kind: "duplicates" },
-  { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id title } } }`, kind: "islands" },
-  { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each dead end, then each island article: the most related articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id title } suggested { article { id title } score sharedKeywords linked } }`, kind: "suggestions" },
-  { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `article { id title topics { key name } } inDegree zScore share`, kind: "ranked", list: true },
+  { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id title } } }`, kind: "islands", exportRows: ISLAND_EXPORT_ROWS, exportFirst: 20 },
+  { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each dead end, then each island article: the most related articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id title copies { path } } suggested { article { id title } score sharedKeywords linked } }`, kind: "suggestions", exportRows: SUGGESTION_EXPORT_ROWS },
+  { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `article { id title topics { key name } copies { path } } inDegree zScore share`, kind: "ranked", list: true },
   { key: "subjectSpellings", title: "Subject spellings", about: "Topics whose subject is spelled more than one way.", rows: `key name spellings { spelling files }`, kind: "spellings", list: true, whole: true },
   { key: "parseErrors", title: "Parse errors", about: "Files that could not be read, with where and why.", rows: `path line message`, kind: "diagnostics", list: true, whole: true },
 ];
@@ -119,21 +127,60 @@ const EXPORTS = {
     name: "duplicate_articles",
     row: (d) => ({ id: d.id, paths: d.copies.map((c) => c.path), related_lists_differ: d.relatedListsDiffer }),
   },
+  islands: { name: "islands", row: (i) => ({ size: i.size, articles: ids(i.articles.nodes) }) },
+  linkSuggestions: {
+    name: "link_suggestions",
+    row: (s) => ({
+      article: s.article.id,
+      suggested: s.suggested.map((x) => ({
+        id: x.article.id,
+        score: Math.round(x.score * 1e4) / 1e4,
+        shared_keywords: x.sharedKeywords,
+        shared_terms: x.reasons.sharedTerms,
+        common_neighbours: ids(x.reasons.commonNeighbours),
+      })),
+    }),
+    // A CSV row a suggestion: the article, the one suggested, its score and shared keywords.
+    csvRows: (row) => row.suggested.map((x) => ({ article: row.article, suggested: x.id, score: x.score, shared_keywords: x.shared_keywords })),
+  },
+  overLinked: {
+    name: "over_linked",
+    row: (r) => ({ id: r.article.id, in_degree: r.inDegree, z_score: Math.round(r.zScore * 1e3) / 1e3, share: Math.round(r.share * 1e6) / 1e6 }),
+  },
+  subjectSpellings: {
+    name: "subject_spellings",
+    row: (t) => ({ topic: t.key, spellings: Object.fromEntries(t.spellings.map((x) => [x.spelling, x.files])) }),
+    csvRows: (row) => Object.entries(row.spellings).map(([spelling, files]) => ({ topic: row.topic, spelling, files })),
+  },
 };
 
-/** Every row of a paged report, a hundred a request. */
-async function wholeReport(report, topic) {
+/** Every row of a report (a hundred a request; twenty islands, each of up to a hundred articles), as its download asks for them. */
+async function wholeReport(report, topic, progress) {
+  if (report.list) return (await gql(EXPORT_QUERY(report), { topic: topic || null })).curation[report.key];
   const rows = [];
   let after = null;
   for (;;) {
-    const data = await gql(
-      `query Export($topic: String, $after: String) { curation(topic: $topic) { ${report.key}(first: 100, after: $after) { ${report.rows} } } }`,
-      { topic: topic || null, after },
-    );
+    const data = await gql(EXPORT_QUERY(report), { topic: topic || null, after });
     const page = data.curation[report.key];
+    if (report.key === "islands") await wholeIslands(page, topic, after);
     rows.push(...page.nodes);
+    progress(rows.length, page.totalCount);
     if (!page.pageInfo.hasNextPage) return rows;
     after = page.pageInfo.endCursor;
+  }
+}
+
+/** The articles of the islands of ``page`` past their first hundred. */
+async function wholeIslands(page, topic, after) {
+  for (const [k, island] of page.nodes.entries()) {
+    let more = island.articles.pageInfo;
+    while (more.hasNextPage) {
+      const before = k === 0 ? after : page.edges[k - 1].cursor;
+      const data = await gql(ISLAND_ARTICLES_QUERY, { topic: topic || null, island: before, after: more.endCursor });
+      const next = data.curation.islands.nodes[0].articles;
+      island.articles.nodes.push(...next.nodes);
+      more = next.pageInfo;
+    }
   }
 }
 
@@ -167,9 +214,12 @@ async function exportReport(report, topic, format, button, shown) {
   button.disabled = true;
   button.textContent = "Preparing…";
   try {
-    const rows = (report.whole ? shown : await wholeReport(report, topic)).map(about.row);
+    const progress = (done, total) => {
+      button.textContent = `Preparing… ${done.toLocaleString("en")} of ${total.toLocaleString("en")}`;
+    };
+    const rows = (report.whole ? shown : await wholeReport(report, topic, progress)).map(about.row);
     const name = `${about.name}${topic ? `-${topic}` : ""}.${format}`;
-    if (format === "csv") download(name, "text/csv", toCsv(rows));
+    if (format === "csv") download(name, "text/csv", toCsv(about.csvRows ? rows.flatMap(about.csvRows) : rows));
     else download(name, "application/json", `${JSON.stringify(rows, null, 2)}\n`);
   } catch (error) {
     button.insertAdjacentHTML("afterend", errorBox(error));
@@ -220,7 +270,31 @@ async function copyText(button) {
   }, 2000);
 }
 
-const articleCell = (a) => (a ? `${articleLink(a)} <span class="muted small">#${a.id}</span>` : "—");
+// An article in a report: its title, cut to one line (whole in its tooltip), opening it.
+const articleCell = (a) => (a ? `${articleLink(a, ` title="${esc(a.title)}"`)} <span class="muted small">#${a.id}</span>` : "—");
+// Where an article is written: its first file, as kgraph check names it.
+const fileCell = (path) => (path ? `<td class="file" title="${esc(path)}">${esc(path)}</td>` : `<td class="file">—</td>`);
+const firstPath = (a) => a.copies?.[0]?.path ?? "";
+
+// A fix as the row shows it: without the file it starts with, which the File column
+// shows (its button copies it whole).
+const fixShown = (x) => (x.fix.startsWith(`in ${x.copyPath}, `) ? x.fix.slice(x.copyPath.length + 5) : x.fix);
+
+// Columns of figures, narrow; a heading ending ":wide" takes a third of the table.
+const NARROW = new Set(["Rank", "In", "Out", "Links in", "z-score", "Share of links", "Size", "Line", "Related lists"]);
+
+function headCell(heading) {
+  const [name, width] = heading.split(":");
+  const kind = width === "wide" ? "wide" : NARROW.has(name) ? "num" : "";
+  return `<th scope="col"${kind ? ` class="${kind}"` : ""}><button type="button" class="sort" title="Sort the rows shown by this column">${name}</button></th>`;
+}
+
+/** A tooltip with the whole text on every cell its column cuts. */
+function titleCutCells(table) {
+  for (const cell of table.querySelectorAll("td")) {
+    if (!cell.title && cell.scrollWidth > cell.clientWidth + 1) cell.title = cell.textContent.trim().replace(/\s+/g, " ");
+  }
+}
 
 function showReport(route, report, result, first) {
   const body = document.getElementById("report-body");
@@ -228,7 +302,7 @@ function showReport(route, report, result, first) {
   const total = report.list ? rows.length : result.totalCount;
   const [head, row] = REPORT_TABLES[report.kind](report);
   const table = rows.length
-    ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map((h) => `<th scope="col"><button type="button" class="sort" title="Sort the rows shown by this column">${h}</button></th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
+    ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map(headCell).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
     : `<p class="notice">Nothing to report.</p>`;
   let paging = "";
   if (!report.list && total > 0) paging = pager(["curation", report.key], route.params, result.pageInfo, total, rows.length);
@@ -237,12 +311,14 @@ function showReport(route, report, result, first) {
     paging = `<nav class="pager"><a class="button quiet" href="${more}">Show more</a></nav>`;
   }
   const exports = EXPORTS[report.key] && total > 0
-    ? `<div class="row report-export"><span class="muted small">All ${plural(total, "row")}, as <code>kgraph check --format json</code> lists them:</span>` +
+    ? `<div class="row report-export"><span class="muted small">${report.list && !report.whole ? "The first 100 rows" : `All ${plural(total, "row")}`}, as <code>kgraph check --format json</code> lists them:</span>` +
       `<button type="button" class="quiet" data-export="csv">Download CSV</button><button type="button" class="quiet" data-export="json">Download JSON</button></div>`
     : "";
   body.innerHTML =
     `<div class="spread"><h2>${esc(report.title)}</h2><span class="muted">${report.list ? plural(total, "row") : plural(total, "finding")}</span></div>` +
     `<p class="muted small">${esc(report.about)}</p>${exports}${table}${paging}`;
+  const shownTable = body.querySelector("#report-table");
+  if (shownTable) titleCutCells(shownTable);
   body.addEventListener("click", (event) => {
     const target = event.target.closest("button");
     if (!target) return;
@@ -253,67 +329,75 @@ function showReport(route, report, result, first) {
   body.dataset.state = "ready";
 }
 
-const suggestionsCell = (articles) =>
-  articles && articles.length ? `<ul>${articles.map((a) => `<li>${articleLink(a)} <span class="muted small">#${a.id}</span></li>`).join("")}</ul>` : `<span class="muted">none</span>`;
+// A few articles on one line, the rest counted: a row stays one or two lines high.
+const SHOWN_IN_A_CELL = 3;
+const suggestionsCell = (articles) => {
+  if (!articles || !articles.length) return `<span class="muted">none</span>`;
+  const more = articles.length - SHOWN_IN_A_CELL;
+  return (
+    `<ul class="inline">${articles.slice(0, SHOWN_IN_A_CELL).map((a) => `<li>${articleCell(a)}</li>`).join("")}</ul>` +
+    (more > 0 ? ` <span class="muted small" title="${esc(articles.slice(SHOWN_IN_A_CELL).map((a) => a.title).join("; "))}">and ${more} more</span>` : "")
+  );
+};
 
 const REPORT_TABLES = {
   articles: () => [
-    ["Article", "Topics", "In", "Out"],
-    (a) => `<tr data-id="${a.id}"><td>${articleCell(a)}</td><td>${a.topics.map(topicChip).join(" ")}</td><td class="num">${a.inDegree}</td><td class="num">${a.outDegree}</td></tr>`,
+    ["Article", "File", "Topics", "In", "Out"],
+    (a) => `<tr data-id="${a.id}"><td>${articleCell(a)}</td>${fileCell(firstPath(a))}<td>${a.topics.map(topicChip).join(" ")}</td><td class="num">${a.inDegree}</td><td class="num">${a.outDegree}</td></tr>`,
   ],
   wanted: () => [
     ["Missing article", "Url", "Linked from", "Did they mean"],
     (w) =>
       `<tr data-wanted="${w.id}"><td><strong>${esc(w.title ?? "untitled")}</strong> <span class="muted small">#${w.id}${w.subject ? ` · ${esc(w.subject)}` : ""}</span></td>` +
-      `<td class="mono small">${esc(w.url ?? "—")}</td><td>${suggestionsCell(w.referrers)}</td><td class="suggestions">${suggestionsCell(w.suggestions)}</td></tr>`,
+      `<td class="file" title="${esc(w.url ?? "")}">${esc(w.url ?? "—")}</td><td>${suggestionsCell(w.referrers)}</td><td class="suggestions">${suggestionsCell(w.suggestions)}</td></tr>`,
   ],
   findings: (report) => [
-    ["Article", "File", "Rank", "Entry states", report.key === "brokenLinks" ? "Missing · did they mean" : "Resolves to", "Fix"],
+    ["Article", "File", "Rank", "Entry states", report.key === "brokenLinks" ? "Missing · did they mean" : "Resolves to", "Fix:wide"],
     (x) => {
-      const stated = [x.statedId !== null ? `id ${x.statedId}` : "", x.statedUrl ? `<span class="mono small">${esc(x.statedUrl)}</span>` : ""].filter(Boolean).join("<br>");
+      const stated = [x.statedId !== null ? `id ${x.statedId}` : "", x.statedUrl ? `<span class="mono small">${esc(x.statedUrl)}</span>` : ""].filter(Boolean).join(" · ");
       const target = x.target
         ? articleCell(x.target)
         : x.wanted
           ? `missing: ${esc(x.wanted.title ?? `#${x.wanted.id}`)} <span class="muted small">#${x.wanted.id}</span>${x.wanted.suggestions.length ? suggestionsCell(x.wanted.suggestions) : ""}`
           : "—";
       return (
-        `<tr data-id="${x.article.id}"${x.wanted ? ` data-wanted="${x.wanted.id}"` : ""} data-kind="${x.kind}"><td>${articleCell(x.article)}</td><td class="mono small">${esc(x.copyPath)}</td>` +
-        `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td><span class="fix">${esc(x.fix)}</span> <button type="button" class="quiet copy" data-copy="${esc(x.fix)}" aria-label="Copy the fix">Copy</button></td></tr>`
+        `<tr data-id="${x.article.id}"${x.wanted ? ` data-wanted="${x.wanted.id}"` : ""} data-kind="${x.kind}"><td>${articleCell(x.article)}</td>${fileCell(x.copyPath)}` +
+        `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td class="fix-cell"><span class="fix" title="${esc(x.fix)}">${esc(fixShown(x))}</span><button type="button" class="quiet copy" data-copy="${esc(x.fix)}" aria-label="Copy the fix">Copy</button></td></tr>`
       );
     },
   ],
   duplicates: () => [
     ["Article", "Copies", "Related lists"],
     (d) =>
-      `<tr data-id="${d.id}"><td>${articleCell({ id: d.id, title: d.article.title })}</td><td><ul>${d.copies.map((c) => `<li class="mono small">${esc(c.path)} <span class="muted">(${esc(c.subject)})</span></li>`).join("")}</ul></td>` +
+      `<tr data-id="${d.id}"><td>${articleCell({ id: d.id, title: d.article.title })}</td><td><ul class="inline">${d.copies.map((c) => `<li class="mono small">${esc(c.path)} <span class="muted">(${esc(c.subject)})</span></li>`).join("")}</ul></td>` +
       `<td>${d.relatedListsDiffer ? `<span class="badge warn">differ</span>` : `<span class="badge ok">same</span>`}</td></tr>`,
   ],
   islands: () => [
-    ["Size", "Articles"],
+    ["Size", "Articles:wide"],
     (island) => {
       const more = island.articles.totalCount - island.articles.nodes.length;
-      return `<tr><td class="num">${island.size}</td><td>${island.articles.nodes.map((a) => articleLink(a)).join(" · ")}${more > 0 ? ` <span class="muted">and ${more} more</span>` : ""}</td></tr>`;
+      return `<tr><td class="num">${island.size}</td><td><ul class="inline">${island.articles.nodes.map((a) => `<li>${articleCell(a)}</li>`).join("")}</ul>${more > 0 ? ` <span class="muted">and ${more} more</span>` : ""}</td></tr>`;
     },
   ],
   suggestions: () => [
-    ["Article", "Could link to (similarity · shared keywords)"],
+    ["Article", "File", "Could link to (similarity · shared keywords):wide"],
     (s) =>
-      `<tr data-id="${s.article.id}"><td>${articleCell(s.article)}</td><td><ul>${s.suggested
-        .map((x) => `<li>${articleLink(x.article)} <span class="muted small">${Math.round(x.score * 100)}% · ${x.sharedKeywords.map(esc).join(", ")}</span></li>`)
+      `<tr data-id="${s.article.id}"><td>${articleCell(s.article)}</td>${fileCell(firstPath(s.article))}<td><ul class="inline">${s.suggested
+        .map((x) => `<li>${articleLink(x.article, ` title="${esc(x.article.title)}"`)} <span class="muted small">${Math.round(x.score * 100)}%${x.sharedKeywords.length ? ` · ${x.sharedKeywords.map(esc).join(", ")}` : ""}</span></li>`)
         .join("")}</ul></td></tr>`,
   ],
   ranked: () => [
-    ["Article", "Topics", "Links in", "z-score", "Share of links"],
+    ["Article", "File", "Topics", "Links in", "z-score", "Share of links"],
     (r) =>
-      `<tr data-id="${r.article.id}"><td>${articleCell(r.article)}</td><td>${r.article.topics.map(topicChip).join(" ")}</td><td class="num">${r.inDegree}</td><td class="num">${r.zScore.toFixed(2)}</td><td class="num">${(r.share * 100).toFixed(2)}%</td></tr>`,
+      `<tr data-id="${r.article.id}"><td>${articleCell(r.article)}</td>${fileCell(firstPath(r.article))}<td>${r.article.topics.map(topicChip).join(" ")}</td><td class="num">${r.inDegree}</td><td class="num">${r.zScore.toFixed(2)}</td><td class="num">${(r.share * 100).toFixed(2)}%</td></tr>`,
   ],
   spellings: () => [
     ["Topic", "Spellings (files)"],
     (t) => `<tr data-topic="${esc(t.key)}"><td>${topicChip({ key: t.key, name: t.name })}</td><td>${t.spellings.map((s) => `“${esc(s.spelling)}” × ${s.files}`).join(", ")}</td></tr>`,
   ],
   diagnostics: () => [
-    ["File", "Line", "Why"],
-    (d) => `<tr><td class="mono small">${esc(d.path)}</td><td class="num">${d.line ?? "—"}</td><td>${esc(d.message)}</td></tr>`,
+    ["File", "Line", "Why:wide"],
+    (d) => `<tr>${fileCell(d.path)}<td class="num">${d.line ?? "—"}</td><td>${esc(d.message)}</td></tr>`,
   ],
 };
 

@@ -70,6 +70,25 @@ async function route() {
   main.dataset.scrolled = String(Math.round(window.scrollY));
 }
 
+// ---------------------------------------------------------------- the header's views on a phone
+
+const header = document.querySelector("header.top");
+const menu = document.getElementById("views-menu");
+
+function showViews(open) {
+  header.dataset.menu = open ? "open" : "";
+  menu.setAttribute("aria-expanded", String(open));
+}
+
+menu.addEventListener("click", () => showViews(menu.getAttribute("aria-expanded") !== "true"));
+header.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && header.dataset.menu === "open") {
+    showViews(false);
+    menu.focus();
+  }
+});
+window.addEventListener("hashchange", () => showViews(false));
+
 document.getElementById("search-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const q = document.getElementById("search-input").value.trim();
