@@ -1485,3 +1485,71 @@ def test_axe_finds_no_serious_violation(page: Page, route: str, drawn: str) -> N
         page.ready(drawn)
     violations = _axe(page)
     assert not violations, json.dumps(violations, indent=1)
+
+
+# ---------------------------------------------------------------- phone and history
+
+
+def test_on_a_phone_the_header_keeps_to_one_row(page: Page, tmp_path: Path) -> None:
+    # 390 x 844, as a phone: the sticky header took 185 px when its views wrapped.
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True},
+    )
+    try:
+        _console_errors(page.driver)
+        page.open("")
+        page.find("#home-q")
+        height = "return document.querySelector('header.top').getBoundingClientRect().height"
+        assert page.driver.execute_script("return window.innerWidth") == 390
+        assert page.driver.execute_script(height) <= 64
+        menu = page.find("#views-menu")
+        views = page.find("#views")
+        assert menu.is_displayed() and not views.is_displayed()
+        assert page.find("#search-input").is_displayed()
+        menu.click()
+        assert menu.get_attribute("aria-expanded") == "true"
+        page.wait(lambda d: views.is_displayed())
+        page.screenshot(tmp_path, "phone-views")
+        views.find_element(By.CSS_SELECTOR, '[data-nav="curation"]').click()
+        page.wait(lambda d: page.route == "#/curation")
+        page.wait(lambda d: not views.is_displayed())
+        assert menu.get_attribute("aria-expanded") == "false"
+        assert page.driver.execute_script(height) <= 64
+        # Escape folds the views again, back on their button.
+        menu.click()
+        page.wait(lambda d: views.is_displayed())
+        views.find_element(By.CSS_SELECTOR, "a").send_keys(Keys.ESCAPE)
+        page.wait(lambda d: not views.is_displayed())
+        assert page.driver.switch_to.active_element == menu
+        page.open("")
+        page.find("#home-q")
+        violations = _axe(page)
+        assert not violations, json.dumps(violations, indent=1)
+        assert _console_errors(page.driver) == []
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_back_restores_where_the_list_was_scrolled(page: Page) -> None:
+    page.driver.set_window_size(1280, 800)
+    page.open("search?q=what")
+    page.ready("#search-results")
+    # Far down the results, open the last one, then come back.
+    last = page.all("#search-results .results li")[-1]
+    page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", last)
+    scrolled = page.driver.execute_script("return window.scrollY")
+    assert scrolled > 300
+    opened = int(last.get_attribute("data-id") or "")
+    last.find_element(By.CSS_SELECTOR, "a[data-id]").click()
+    page.wait(lambda d: page.route == f"#/article/{opened}")
+    page.ready("#neighbourhood")
+    # A new view starts at its top.
+    assert page.driver.execute_script("return window.scrollY") == 0
+    page.driver.back()
+    page.ready("#search-results")
+    page.wait(lambda d: abs(d.execute_script("return window.scrollY") - scrolled) <= 2)
+    # And Forward goes back to the article's top.
+    page.driver.forward()
+    page.ready("#neighbourhood")
+    page.wait(lambda d: d.execute_script("return window.scrollY") == 0)
