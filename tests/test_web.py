@@ -297,8 +297,10 @@ def test_the_page_uses_no_network_but_its_own_server() -> None:
     modules = sorted((REPO / "web" / "explorer").glob("*.js"))
     assert {path.stem for path in modules} >= {"search", "article", "graph", "path", "curator"}
     fetches = {path.name: path.read_text(encoding="utf-8").count("fetch(") for path in modules}
-    assert sum(fetches.values()) == 1 and fetches["shared.js"] == 1, fetches
-    assert 'fetch("/graphql"' in (REPO / "web" / "explorer" / "shared.js").read_text(encoding="utf-8")
+    assert fetches["shared.js"] == sum(fetches.values()) == 1, fetches
+    assert 'fetch("/graphql"' in (REPO / "web" / "explorer" / "shared.js").read_text(
+        encoding="utf-8"
+    )
     for path in modules:
         urls = set(re.findall(r"[a-z]+://[\w./-]*", path.read_text(encoding="utf-8")))
         assert not urls, (path, urls)
@@ -1162,7 +1164,9 @@ def test_islands_suggestions_most_linked_and_spellings_download_too(
     ranked = download("overLinked", "over_linked", "json")
     assert 0 < len(ranked) <= 100
     assert [r for r in ranked if r["z_score"] >= check["over_linked_min_z"]] == check["over_linked"]
-    assert [r["in_degree"] for r in ranked] == sorted((r["in_degree"] for r in ranked), reverse=True)
+    assert [r["in_degree"] for r in ranked] == sorted(
+        (r["in_degree"] for r in ranked), reverse=True
+    )
     # Link suggestions: every candidate (check's JSON holds the first hundred), the same
     # articles suggested with the same scores; the CSV a row a suggestion.
     suggestions = download("linkSuggestions", "link_suggestions", "json")
@@ -1245,11 +1249,12 @@ def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None
     page.open("curation/brokenLinks")
     page.ready("#report-body")
     row = page.find('#report-table tr[data-id="168911"]')
-    shown = row.find_element(By.CSS_SELECTOR, ".fix")
+    fix_shown = row.find_element(By.CSS_SELECTOR, ".fix")
     # The row shows the fix without its file (the File column holds it); the tooltip and
     # the button have it whole.
-    fix = shown.get_attribute("title")
-    assert fix.startswith("in ") and fix.endswith(shown.text), (fix, shown.text)
+    fix = fix_shown.get_attribute("title") or ""
+    assert fix.startswith("in "), fix
+    assert fix.endswith(fix_shown.text), (fix, fix_shown.text)
     button = row.find_element(By.CSS_SELECTOR, "button.copy")
     button.click()
     page.wait(lambda d: button.text == "Copied")
@@ -1505,7 +1510,8 @@ def test_on_a_phone_the_header_keeps_to_one_row(page: Page, tmp_path: Path) -> N
         assert page.driver.execute_script(height) <= 64
         menu = page.find("#views-menu")
         views = page.find("#views")
-        assert menu.is_displayed() and not views.is_displayed()
+        assert menu.is_displayed()
+        assert not views.is_displayed()
         assert page.find("#search-input").is_displayed()
         menu.click()
         assert menu.get_attribute("aria-expanded") == "true"
