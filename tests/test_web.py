@@ -1412,6 +1412,72 @@ def test_dev_large_neighbourhood_shows_labels_as_you_zoom_in(
     assert _console_errors(browser) == []
 
 
+def _wide_corpus(folder: Path, spokes: int = 30) -> int:
+    """A corpus whose hub's depth-2 neighbourhood holds over 900 articles; the hub's id.
+
+    The hub is linked from ``spokes`` articles, each linked from ``spokes`` more
+    (which also link on to the next spoke), in six subjects.
+    """
+    subjects = ["Biology", "Chemistry", "Physics", "History", "Economics", "Geography"]
+    hub = 1
+    files = {hub: article_text(hub, title="What ties every spoke together?")}
+    for s in range(spokes):
+        spoke = 100 + s
+        files[spoke] = article_text(
+            spoke,
+            title=f"What is spoke {s} about?",
+            subject=subjects[s % 6],
+            related=[(1, hub, None)],
+        )
+        for leaf in range(spokes):
+            article = 10_000 + s * 100 + leaf
+            onward = 100 + (s + 1) % spokes
+            files[article] = article_text(
+                article,
+                title=f"How does part {leaf} of spoke {s} work?",
+                subject=subjects[(s + leaf) % 6],
+                related=[(1, spoke, None), (2, onward, None)],
+            )
+    for article, text in files.items():
+        (folder / f"a{article}.md").write_text(text, encoding="utf-8")
+    return hub
+
+
+def test_a_neighbourhood_of_900_articles_shows_labels_as_you_zoom_in(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus" / "mixed"
+    corpus.mkdir(parents=True)
+    hub = _wide_corpus(corpus)
+    with kgraph_server("--corpus", str(tmp_path / "corpus"), "--no-cache") as server:
+        browser.set_window_size(1400, 1000)
+        page = Page(browser, server)
+        _console_errors(browser)
+        page.open(f"article/{hub}?depth=2&limit=1000")
+        page.ready("#neighbourhood", timeout=60)
+        drawn = _drawn_nodes(page)
+        assert len(drawn) >= 900, len(drawn)
+        assert not page.find("#graph-note").text.count("not drawn")
+        # Only the centre is labelled at first...
+        start = page.driver.execute_script(LABELLED, "#neighbourhood")
+        assert len(start["inView"]) == len(drawn)
+        assert start["labelled"] == [hub]
+        page.driver.execute_script(
+            "document.querySelector('#neighbourhood').cy.$('.center').removeClass('center')"
+        )
+        page.wait(lambda d: d.execute_script(INK, "#neighbourhood") < 50)
+        # ...zoomed in, every article in view has its label, drawn in the canvas.
+        for _ in range(6):
+            page.find('#neighbourhood [data-zoom="in"]').click()
+        zoomed = page.driver.execute_script(LABELLED, "#neighbourhood")
+        assert zoomed["zoom"] > 2.5 * start["zoom"]
+        assert len(zoomed["inView"]) >= 10
+        assert zoomed["labelled"] == zoomed["inView"]
+        page.wait(lambda d: d.execute_script(INK, "#neighbourhood") > 4 * len(zoomed["inView"]))
+        page.screenshot(tmp_path, "neighbourhood-900-zoomed")
+        assert _console_errors(browser) == []
+
+
 @pytest.mark.corpus
 def test_dev_reading_order_lists_near_duplicates_under_their_question(
     browser: WebDriver, dev: RunningServer, tmp_path: Path
