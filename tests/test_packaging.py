@@ -115,6 +115,9 @@ def test_the_wheel_holds_the_package_its_data_and_its_license(installed: Install
     bundles = {"explorer.js", "explorer.css", "graphiql.js", "graphiql.css"}
     assert {f"kgraph/web/dist/{name}" for name in bundles} <= names, sorted(names)
     assert "kgraph/web/dist/fonts/KaTeX_Main-Regular.woff2" in names
+    # The explorer's chunks (Cytoscape.js, KaTeX), which its module imports when needed.
+    chunks = {n.removeprefix("kgraph/web/dist/chunks/") for n in names if "/dist/chunks/" in n}
+    assert {c.split("-")[0] for c in chunks if c.endswith(".js")} == {"drawing", "maths"}, chunks
     articles = {p.relative_to(SEEDS).as_posix() for p in SEEDS.rglob("*.md")} - {"README.md"}
     assert {n.removeprefix("kgraph/seeds/") for n in names if n.startswith("kgraph/seeds/")} == {
         *articles,

@@ -1,8 +1,6 @@
 // The article view: an article's answer, links, backlinks and related articles, and its
 // neighbourhood drawn by Cytoscape.js.
-import { drawGraph } from "./drawing.js";
-import { typeset } from "./maths.js";
-import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadTopics, nextPaint, notFound, plural, recordRender, setView, topicChip, topicStyle } from "./shared.js";
+import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing, loadMaths, loadTopics, nextPaint, notFound, plural, recordRender, setView, topicChip, topicStyle } from "./shared.js";
 
 // ---------------------------------------------------------------- answers
 
@@ -11,12 +9,13 @@ import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadTopics, 
  * markdown-it-py, raw HTML escaped), KaTeX typesets its maths in the page,
  * and its links open apart from the explorer.
  */
-function showAnswer(box, html) {
+async function showAnswer(box, html) {
   box.innerHTML = html;
   for (const a of box.querySelectorAll("a[href]")) {
     a.rel = "noopener noreferrer nofollow";
     a.target = "_blank";
   }
+  const { typeset } = await loadMaths();
   typeset(box);
 }
 
@@ -86,10 +85,12 @@ export async function articleView(route) {
     });
   });
   const graph = drawNeighbourhood(route, id, options);
+  // KaTeX, fetched while the article is.
+  loadMaths().catch(() => null);
   try {
     const data = await gql(ARTICLE_QUERY, { id });
     if (!isCurrent(route)) return;
-    showArticle(id, data.article);
+    await showArticle(id, data.article);
     if (data.article) showRelated(data.similar);
   } catch (error) {
     if (isCurrent(route)) document.getElementById("article").innerHTML = errorBox(error);
@@ -105,7 +106,7 @@ function syncGraphControls({ depth, direction, limit }) {
   form.limit.value = String(limit);
 }
 
-function showArticle(id, article) {
+async function showArticle(id, article) {
   const box = document.getElementById("article");
   box.removeAttribute("aria-busy");
   for (const name of ["links", "backlinks", "related"]) document.getElementById(name).classList.remove("loading");
@@ -133,7 +134,7 @@ function showArticle(id, article) {
     `<p class="small muted">Files: ${article.copies.map((c) => `<span class="mono">${esc(c.path)}</span>`).join(", ")}</p>` +
     `<div class="row"><a class="button quiet" href="${link(["path", article.id])}">Learning path from here</a>` +
     `<a class="button quiet" href="${link(["topic", article.topics[0]?.key ?? ""], { start: article.id })}">Read its topic from here</a></div>`;
-  showAnswer(document.getElementById("answer"), article.answerHtml);
+  const answer = showAnswer(document.getElementById("answer"), article.answerHtml);
   document.getElementById("links").innerHTML = article.links.length
     ? `<ol class="links" id="link-list">${article.links
         .map((l) =>
@@ -144,6 +145,7 @@ function showArticle(id, article) {
         .join("")}</ol>`
     : `<p class="muted">This article links nowhere (a dead end).</p>`;
   showBacklinks(article.id, article.linkedFrom);
+  await answer;
 }
 
 /** What links here, a page at a time: "Show more" fetches the next hundred. */
@@ -206,8 +208,9 @@ async function drawNeighbourhood(route, id, { depth, direction, limit }) {
   host.setAttribute("aria-busy", "true");
   try {
     // Topic names and colours come with the topics; they are usually in already.
-    const [data] = await Promise.all([
+    const [data, { drawGraph }] = await Promise.all([
       gql(SUBGRAPH_QUERY, { center: [id], depth, direction, limit }),
+      loadDrawing(),
       loadTopics().catch(() => null),
     ]);
     if (!isCurrent(route)) return;

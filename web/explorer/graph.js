@@ -1,6 +1,5 @@
 // The topic views: every topic, and one topic's graph (Cytoscape.js) and reading order.
-import { drawGraph } from "./drawing.js";
-import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadTopics, nextPaint, plural, recordRender, setView, topicDot, topicName, topicStyle } from "./shared.js";
+import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing, loadTopics, nextPaint, plural, recordRender, setView, topicDot, topicName, topicStyle } from "./shared.js";
 
 // GraphQL texts of this module.
 const TOPIC_QUERY = `query T($key: String!) { topic(key: $key) { key name articleCount fileCount spellings } }`;
@@ -64,11 +63,11 @@ export async function topicView(route) {
       (topic.spellings.length > 1 ? ` · subject spelled ${topic.spellings.map((s) => `“${esc(s)}”`).join(", ")}` : "") +
       `</p><div class="row"><a class="button quiet" href="${link(["curation"], { topic: topic.key })}">Curator reports for this topic</a></div>`;
     const started = performance.now();
-    await loadTopics().catch(() => null);
-    const data = await gql(
-      TOPIC_GRAPH_QUERY,
-      { key, start, limit },
-    );
+    const [data, { drawGraph }] = await Promise.all([
+      gql(TOPIC_GRAPH_QUERY, { key, start, limit }),
+      loadDrawing(),
+      loadTopics().catch(() => null),
+    ]);
     if (!isCurrent(route)) return;
     const plan = data.readingPlan;
     const order = plan.map((step) => step.article);

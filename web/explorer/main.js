@@ -8,6 +8,8 @@
 //   #/path/FROM/TO?bridges=1&alt=2      learning paths and alternatives    path.js
 //   #/topics, #/topic/KEY?start=ID      topics, a topic's graph and order  graph.js
 //   #/curation/REPORT?topic=KEY&after=  curator summary and one report     curator.js
+// KaTeX's style sheet, in /static/dist/explorer.css: its script comes when an answer does.
+import "katex/dist/katex.css";
 import { articleView } from "./article.js";
 import { curationView } from "./curator.js";
 import { topicView, topicsView } from "./graph.js";

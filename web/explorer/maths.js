@@ -4,7 +4,6 @@ import katex from "katex";
 // \ce and \pu for chemistry: 38 of the 45 formulas of the dev corpus that KaTeX
 // alone could not read (31,433 formulas in all; 7 left, all malformed TeX).
 import "katex/contrib/mhchem";
-import "katex/dist/katex.css";
 
 /** Typeset every maths element below `root` that is not typeset yet. */
 export function typeset(root) {

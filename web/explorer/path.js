@@ -1,6 +1,5 @@
 // The learning path view: two article pickers, the paths found, one drawn with its steps.
-import { drawPath } from "./drawing.js";
-import { articleLink, current, errorBox, esc, gql, isCurrent, link, nextPaint, plural, recordRender, setView, topicChip, topicStyle } from "./shared.js";
+import { articleLink, current, loadDrawing, errorBox, esc, gql, isCurrent, link, nextPaint, plural, recordRender, setView, topicChip, topicStyle } from "./shared.js";
 
 // GraphQL texts of this module.
 const TITLE_QUERY = `query Title($id: Int!) { article(id: $id) { id title } }`;
@@ -226,6 +225,8 @@ async function showPaths(route, data, alt, started = performance.now()) {
     if (button) location.hash = link(["path", from, to], { ...base, alt: button.dataset.alt === "1" ? "" : button.dataset.alt });
   });
   const host = document.getElementById("path-graph");
+  const { drawPath } = await loadDrawing();
+  if (!isCurrent(route)) return;
   drawPath(host, path.steps, {
     topicStyle,
     onOpen: (id) => {

@@ -1,8 +1,6 @@
 // What every view of the explorer shares: the one call to /graphql, hash routes and
 // which route is current, topic names and styles, and small HTML helpers.
 
-import { release } from "./drawing.js";
-
 // GraphQL texts of this module: the topics every view names and colours.
 const TOPICS_QUERY = "{ topics { key name spellings articleCount fileCount } }";
 
@@ -107,8 +105,24 @@ export function setView(name, title, html) {
   main.dataset.view = name;
   current.frames += 1;
   // The drawings of the view before stop drawing (Cytoscape's loop and listeners).
-  release();
+  loadedDrawing?.release();
 }
+
+// ---------------------------------------------------------------- libraries, when a view needs them
+
+// Cytoscape.js and KaTeX are most of the bundle: loaded by the views that draw or show
+// an answer, so that the search and curator views start without parsing them (the
+// curator's first report after a cold start had 140 ms of script to parse first).
+let loadedDrawing = null;
+
+/** The drawing module (web/explorer/drawing.js, Cytoscape.js), loaded once. */
+export async function loadDrawing() {
+  loadedDrawing ??= await import("./drawing.js");
+  return loadedDrawing;
+}
+
+/** The maths module (web/explorer/maths.js, KaTeX), loaded once. */
+export const loadMaths = () => import("./maths.js");
 
 // ---------------------------------------------------------------- topics and their styles
 
