@@ -256,9 +256,11 @@ async function copyText(button) {
     await navigator.clipboard.writeText(text);
   } catch {
     // No clipboard permission (an insecure origin, a headless browser): select the
-    // text so that Ctrl+C copies it.
+    // text, shown whole (with its file), so that Ctrl+C copies it.
+    const shown = button.previousElementSibling;
+    shown.textContent = text;
     const range = document.createRange();
-    range.selectNodeContents(button.previousElementSibling);
+    range.selectNodeContents(shown);
     getSelection().removeAllRanges();
     getSelection().addRange(range);
     button.textContent = "Selected: press Ctrl+C";
@@ -362,7 +364,7 @@ const REPORT_TABLES = {
           : "—";
       return (
         `<tr data-id="${x.article.id}"${x.wanted ? ` data-wanted="${x.wanted.id}"` : ""} data-kind="${x.kind}"><td>${articleCell(x.article)}</td>${fileCell(x.copyPath)}` +
-        `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td class="fix-cell"><span class="fix" title="${esc(x.fix)}">${esc(fixShown(x))}</span><button type="button" class="quiet copy" data-copy="${esc(x.fix)}" aria-label="Copy the fix">Copy</button></td></tr>`
+        `<td class="num">${x.ranks.join(" → ")}</td><td>${stated || "—"}</td><td>${target}</td><td class="fix-cell"><div class="fix-line"><span class="fix" title="${esc(x.fix)}">${esc(fixShown(x))}</span><button type="button" class="quiet copy" data-copy="${esc(x.fix)}" aria-label="Copy the fix">Copy</button></div></td></tr>`
       );
     },
   ],
