@@ -1212,6 +1212,27 @@ def test_parse_errors_download_like_kgraph_check(
             ]
 
 
+def test_curator_rows_open_their_article_and_name_its_file(page: Page) -> None:
+    files = {
+        a["id"]: a["copies"][0]["path"]
+        for a in page.server.graphql(
+            "{ curation { orphans(first: 100) { nodes { id copies { path } } } } }"
+        )["curation"]["orphans"]["nodes"]
+    }
+    page.open("curation/orphans")
+    page.ready("#report-body")
+    rows = page.all("#report-table tbody tr[data-id]")
+    assert len(rows) == len(files)
+    for row in rows:
+        article = int(row.get_attribute("data-id") or "")
+        assert row.find_element(By.CSS_SELECTOR, "td.file").text == files[article]
+    first = int(rows[0].get_attribute("data-id") or "")
+    rows[0].find_element(By.CSS_SELECTOR, f'a[data-id="{first}"]').click()
+    page.wait(lambda d: page.route == f"#/article/{first}")
+    page.ready("#neighbourhood")
+    assert files[first] in page.find("#article").text
+
+
 def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None:
     page.driver.execute_cdp_cmd(
         "Browser.grantPermissions",
@@ -1498,6 +1519,43 @@ def test_dev_curator_reports_are_ready_within_a_second_of_a_cold_start(
             assert page.all("#report-table tbody tr"), report
         print(f"\nfirst visits after a cold start, in seconds: {took}")
         assert all(seconds < 1.0 for seconds in took.values()), took
+
+
+#: How many rows of the report table are wholly on screen, under the sticky header and
+#: the table's heading, once its first row is scrolled to the top.
+ROWS_ON_SCREEN = """
+const table = document.getElementById('report-table');
+const rows = [...table.tBodies[0].rows];
+const header = document.querySelector('header.top').getBoundingClientRect().height;
+rows[0].scrollIntoView({block: 'start'});
+window.scrollBy(0, -header - table.tHead.getBoundingClientRect().height);
+return rows.filter((r) => {
+  const box = r.getBoundingClientRect();
+  return box.top >= header - 1 && box.bottom <= window.innerHeight + 1;
+}).length;
+"""
+
+
+@pytest.mark.corpus
+def test_dev_curator_rows_are_compact(browser: WebDriver, dev: RunningServer) -> None:
+    # At 1280 x 800 a broken link took 182 px and a wanted article 543 (4 and 0 rows a
+    # screen): each is one line now, the fix two at most.
+    browser.set_window_size(1280, 800)
+    page = Page(browser, dev)
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        shown = {}
+        for report in ("brokenLinks", "staleLinks", "wantedArticles", "linkSuggestions", "orphans"):
+            page.open(f"curation/{report}")
+            page.ready("#report-body", timeout=30)
+            shown[report] = page.driver.execute_script(ROWS_ON_SCREEN)
+        print(f"\nrows wholly on a 1280 x 800 screen: {shown}")
+        assert all(n >= 10 for n in shown.values()), shown
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 @pytest.mark.corpus
