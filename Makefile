@@ -52,7 +52,7 @@ test: lint typecheck pytest
 
 web: $(WEB)
 
-$(WEB): node_modules/.package-lock.json $(wildcard web/*)
+$(WEB): node_modules/.package-lock.json $(wildcard web/* web/explorer/*)
 	npm run --silent build
 	@touch $(WEB)
 

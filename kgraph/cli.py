@@ -278,6 +278,13 @@ def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentPa
         default="spring",
         help="server-side layout written with the nodes (default: spring)",
     )
+    export.add_argument(
+        "--size",
+        metavar="PX",
+        type=_whole("--size", subgraphs.MIN_PIXELS, subgraphs.MAX_PIXELS),
+        help="positions in pixels, 0 to PX (e.g. 1000): what Cytoscape.js and sigma.js draw"
+        " without rescaling; not with --format dot (default: the layout's 0 to 1)",
+    )
     _corpus_flag(export)
     export.add_argument(
         "--output", "-o", type=Path, help="file to write (default: standard output)"
@@ -623,6 +630,8 @@ def _export(args: argparse.Namespace) -> int:
 
     if args.topic is not None and args.depth is not None:
         raise UsageError("--depth goes with --center (a topic is drawn whole, up to --limit)")
+    if args.size is not None and args.format == "dot":
+        raise UsageError("--size does not go with --format dot (its pos is in inches)")
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"cannot write {args.output}: no folder {args.output.parent}")
     kg = _load_quietly(args)
@@ -636,6 +645,8 @@ def _export(args: argparse.Namespace) -> int:
         drawn = subgraphs.subgraph(
             kg, sorted(args.center), direction=Direction.BOTH, layout=layout, **depth, **limit
         )
+    if args.size is not None:
+        drawn = subgraphs.in_pixels(drawn, args.size)
     if args.format in ("graphml", "gexf"):
         writer = export.write_graphml if args.format == "graphml" else export.write_gexf
         if args.output is not None:

@@ -666,6 +666,24 @@ def test_export_graphology(kgraph: Run) -> None:
     assert graph["edges"]
 
 
+def test_export_in_pixels(kgraph: Run) -> None:
+    def positions(*options: str) -> dict[str, tuple[float, float]]:
+        result = kgraph("export", "--format", "graphology", "--topic", "biology", *options, SEEDS)
+        assert result.returncode == 0, result.stderr
+        return {
+            n["key"]: (n["attributes"]["x"], n["attributes"]["y"])
+            for n in json.loads(result.stdout)["nodes"]
+        }
+
+    unit = positions()
+    assert positions("--size", "1000") == {
+        key: (round(x * 1000, 2), round(y * 1000, 2)) for key, (x, y) in unit.items()
+    }
+    dot = kgraph("export", "--format", "dot", "--topic", "biology", "--size", "1000", SEEDS)
+    assert dot.returncode == 2
+    assert "--size does not go with --format dot" in dot.stderr
+
+
 def test_the_default_corpus_is_the_bundled_seeds() -> None:
     assert DEFAULT_CORPUS.resolve() == SEEDS.resolve()
     assert os.path.samefile(DEFAULT_CORPUS / "biology" / SEED_FILE.name, SEED_FILE)

@@ -112,9 +112,12 @@ def test_the_wheel_holds_the_package_its_data_and_its_license(installed: Install
     assert modules <= names, sorted(modules - names)
     assert {"kgraph/py.typed", "kgraph/web/index.html", "kgraph/seeds/README.md"} <= names
     # The front-end bundles `make web` builds (the explorer and GraphiQL use no CDN).
-    bundles = {"katex.js", "katex.css", "graph.js", "graphiql.js", "graphiql.css"}
+    bundles = {"explorer.js", "explorer.css", "graphiql.js", "graphiql.css"}
     assert {f"kgraph/web/dist/{name}" for name in bundles} <= names, sorted(names)
     assert "kgraph/web/dist/fonts/KaTeX_Main-Regular.woff2" in names
+    # The explorer's chunks (Cytoscape.js, KaTeX), which its module imports when needed.
+    chunks = {n.removeprefix("kgraph/web/dist/chunks/") for n in names if "/dist/chunks/" in n}
+    assert {c.split("-")[0] for c in chunks if c.endswith(".js")} == {"drawing", "maths"}, chunks
     articles = {p.relative_to(SEEDS).as_posix() for p in SEEDS.rglob("*.md")} - {"README.md"}
     assert {n.removeprefix("kgraph/seeds/") for n in names if n.startswith("kgraph/seeds/")} == {
         *articles,
@@ -157,9 +160,9 @@ def test_serve_with_no_corpus_serves_the_bundled_seeds(
         assert (ready.json()["files"], ready.json()["articles"]) == (53, 52)
         # The front-end bundles come from the package too (no CDN, no checkout).
         for asset in (
-            "dist/katex.js",
+            "dist/explorer.js",
+            "dist/explorer.css",
             "dist/fonts/KaTeX_Main-Regular.woff2",
-            "dist/graph.js",
             "dist/graphiql.js",
         ):
             assert httpx.get(f"{server.base}/static/{asset}", timeout=10).status_code == 200

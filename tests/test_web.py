@@ -264,12 +264,12 @@ def test_the_page_is_served_to_browsers_and_the_summary_to_other_clients(
     html = httpx.get(f"{seeds.base}/", headers={"accept": "text/html,application/xhtml+xml"})
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")
-    assert '<script src="/static/app.js"' in html.text
+    assert '<script src="/static/dist/explorer.js"' in html.text
     summary = httpx.get(f"{seeds.base}/")
     assert summary.headers["content-type"] == "application/json"
     assert summary.json()["summary"]["articles"] == 52
     for asset, media in (
-        ("app.js", "text/javascript"),
+        ("dist/explorer.js", "text/javascript"),
         ("app.css", "text/css"),
         ("index.html", "text/html"),
     ):
@@ -284,18 +284,26 @@ def test_the_page_uses_no_network_but_its_own_server() -> None:
     # No CDN: the pages, their files and the bundles make web builds, calling only /graphql.
     web = REPO / "kgraph" / "web"
     files = sorted(path.name for path in web.iterdir() if path.is_file())
-    assert files == ["app.css", "app.js", "graphiql.css", "graphiql.html", "index.html"]
+    assert files == ["app.css", "graphiql.css", "graphiql.html", "index.html"]
     for path in web.iterdir():
         if path.is_dir():
             continue
         urls = set(re.findall(r"[a-z]+://[\w./-]*", path.read_text(encoding="utf-8")))
         assert urls <= {"http://www.w3.org/2000/svg"}, path  # the SVG namespace is a name only
-    assert {"katex.js", "katex.css", "graph.js", "graphiql.js", "graphiql.css"} <= {
+    assert {"explorer.js", "explorer.css", "graphiql.js", "graphiql.css"} <= {
         path.name for path in (web / "dist").iterdir()
     }, "make web builds kgraph/web/dist/"
-    script = (web / "app.js").read_text(encoding="utf-8")
-    assert script.count("fetch(") == 1
-    assert 'fetch("/graphql"' in script
+    # The explorer's modules (bundled by make web): one fetch, to /graphql, in shared.js.
+    modules = sorted((REPO / "web" / "explorer").glob("*.js"))
+    assert {path.stem for path in modules} >= {"search", "article", "graph", "path", "curator"}
+    fetches = {path.name: path.read_text(encoding="utf-8").count("fetch(") for path in modules}
+    assert fetches["shared.js"] == sum(fetches.values()) == 1, fetches
+    assert 'fetch("/graphql"' in (REPO / "web" / "explorer" / "shared.js").read_text(
+        encoding="utf-8"
+    )
+    for path in modules:
+        urls = set(re.findall(r"[a-z]+://[\w./-]*", path.read_text(encoding="utf-8")))
+        assert not urls, (path, urls)
 
 
 # ---------------------------------------------------------------- search and article
@@ -1111,6 +1119,69 @@ def test_curator_reports_download_as_csv_and_json_like_kgraph_check(
     assert _console_errors(page.driver) == []
 
 
+def test_islands_suggestions_most_linked_and_spellings_download_too(
+    page: Page, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    main(["check", "--corpus", str(SEEDS), "--format", "json"])
+    check = json.loads(capsys.readouterr().out)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    page.driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    _console_errors(page.driver)
+
+    def download(report: str, name: str, kind: str) -> Any:
+        page.open(f"curation/{report}?first=2")
+        page.ready("#report-body")
+        page.find(f'#report-body button[data-export="{kind}"]').click()
+        path = _downloaded(downloads, f"{name}.{kind}")
+        if kind == "json":
+            return json.loads(path.read_text())
+        with path.open(newline="", encoding="utf-8") as file:
+            return list(csv.reader(file))
+
+    # Islands: every article of each, in kgraph check's order.
+    islands = download("islands", "islands", "json")
+    assert [i["articles"] for i in islands] == check["islands"]
+    assert [i["size"] for i in islands] == [len(i) for i in check["islands"]]
+    assert download("islands", "islands", "csv") == [
+        ["size", "articles"],
+        *([str(len(i)), _csv_cell(i)] for i in check["islands"]),
+    ]
+    # Spellings: a topic and its spellings with their files; the CSV a row a spelling.
+    assert download("subjectSpellings", "subject_spellings", "json") == check["subject_spellings"]
+    assert download("subjectSpellings", "subject_spellings", "csv") == [
+        ["topic", "spelling", "files"],
+        *(
+            [t["topic"], spelling, str(files)]
+            for t in check["subject_spellings"]
+            for spelling, files in t["spellings"].items()
+        ),
+    ]
+    # Most linked: the first hundred by in-degree; check lists those over its z-score.
+    ranked = download("overLinked", "over_linked", "json")
+    assert 0 < len(ranked) <= 100
+    assert [r for r in ranked if r["z_score"] >= check["over_linked_min_z"]] == check["over_linked"]
+    assert [r["in_degree"] for r in ranked] == sorted(
+        (r["in_degree"] for r in ranked), reverse=True
+    )
+    # Link suggestions: every candidate (check's JSON holds the first hundred), the same
+    # articles suggested with the same scores; the CSV a row a suggestion.
+    suggestions = download("linkSuggestions", "link_suggestions", "json")
+    assert len(suggestions) == check["link_suggestion_candidates"]
+
+    def pairs(rows: list[dict[str, Any]]) -> list[Any]:
+        return [(r["article"], [(x["id"], x["score"]) for x in r["suggested"]]) for r in rows]
+
+    assert pairs(suggestions[: len(check["link_suggestions"])]) == pairs(check["link_suggestions"])
+    table = download("linkSuggestions", "link_suggestions", "csv")
+    assert table[0] == ["article", "suggested", "score", "shared_keywords"]
+    assert len(table) - 1 == sum(len(r["suggested"]) for r in suggestions)
+    assert _console_errors(page.driver) == []
+
+
 def test_parse_errors_download_like_kgraph_check(
     browser: WebDriver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1141,6 +1212,27 @@ def test_parse_errors_download_like_kgraph_check(
             ]
 
 
+def test_curator_rows_open_their_article_and_name_its_file(page: Page) -> None:
+    files = {
+        a["id"]: a["copies"][0]["path"]
+        for a in page.server.graphql(
+            "{ curation { orphans(first: 100) { nodes { id copies { path } } } } }"
+        )["curation"]["orphans"]["nodes"]
+    }
+    page.open("curation/orphans")
+    page.ready("#report-body")
+    rows = page.all("#report-table tbody tr[data-id]")
+    assert len(rows) == len(files)
+    for row in rows:
+        article = int(row.get_attribute("data-id") or "")
+        assert row.find_element(By.CSS_SELECTOR, "td.file").text == files[article]
+    first = int(rows[0].get_attribute("data-id") or "")
+    rows[0].find_element(By.CSS_SELECTOR, f'a[data-id="{first}"]').click()
+    page.wait(lambda d: page.route == f"#/article/{first}")
+    page.ready("#neighbourhood")
+    assert files[first] in page.find("#article").text
+
+
 def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None:
     page.driver.execute_cdp_cmd(
         "Browser.grantPermissions",
@@ -1152,7 +1244,7 @@ def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None
     _console_errors(page.driver)
     page.open("curation/orphans")
     shown = _rows(page)
-    heading = page.find("#report-table th:nth-child(3)")
+    heading = page.find("#report-table th:nth-child(4)")
     assert heading.text == "In"
 
     def column(n: int) -> list[str]:
@@ -1160,11 +1252,11 @@ def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None
 
     heading.find_element(By.TAG_NAME, "button").click()
     assert heading.get_attribute("aria-sort") == "ascending"
-    ins = [int(v) for v in column(3)]
+    ins = [int(v) for v in column(4)]
     assert ins == sorted(ins)
     heading.find_element(By.TAG_NAME, "button").click()
     assert heading.get_attribute("aria-sort") == "descending"
-    assert [int(v) for v in column(3)] == sorted(ins, reverse=True)
+    assert [int(v) for v in column(4)] == sorted(ins, reverse=True)
     title = page.find("#report-table th:nth-child(1)")
     title.find_element(By.TAG_NAME, "button").click()
     assert title.get_attribute("aria-sort") == "ascending"
@@ -1178,7 +1270,12 @@ def test_curator_columns_sort_and_fixes_copy(page: Page, tmp_path: Path) -> None
     page.open("curation/brokenLinks")
     page.ready("#report-body")
     row = page.find('#report-table tr[data-id="168911"]')
-    fix = row.find_element(By.CSS_SELECTOR, ".fix").text
+    fix_shown = row.find_element(By.CSS_SELECTOR, ".fix")
+    # The row shows the fix without its file (the File column holds it); the tooltip and
+    # the button have it whole.
+    fix = fix_shown.get_attribute("title") or ""
+    assert fix.startswith("in "), fix
+    assert fix.endswith(fix_shown.text), (fix, fix_shown.text)
     button = row.find_element(By.CSS_SELECTOR, "button.copy")
     button.click()
     page.wait(lambda d: button.text == "Copied")
@@ -1336,6 +1433,131 @@ def test_dev_large_neighbourhood_shows_labels_as_you_zoom_in(
     assert _console_errors(browser) == []
 
 
+def _wide_corpus(folder: Path, spokes: int = 30) -> int:
+    """A corpus whose hub's depth-2 neighbourhood holds over 900 articles; the hub's id.
+
+    The hub is linked from ``spokes`` articles, each linked from ``spokes`` more
+    (which also link on to the next spoke), in six subjects.
+    """
+    subjects = ["Biology", "Chemistry", "Physics", "History", "Economics", "Geography"]
+    hub = 1
+    files = {hub: article_text(hub, title="What ties every spoke together?")}
+    for s in range(spokes):
+        spoke = 100 + s
+        files[spoke] = article_text(
+            spoke,
+            title=f"What is spoke {s} about?",
+            subject=subjects[s % 6],
+            related=[(1, hub, None)],
+        )
+        for leaf in range(spokes):
+            article = 10_000 + s * 100 + leaf
+            onward = 100 + (s + 1) % spokes
+            files[article] = article_text(
+                article,
+                title=f"How does part {leaf} of spoke {s} work?",
+                subject=subjects[(s + leaf) % 6],
+                related=[(1, spoke, None), (2, onward, None)],
+            )
+    for article, text in files.items():
+        (folder / f"a{article}.md").write_text(text, encoding="utf-8")
+    return hub
+
+
+def test_a_neighbourhood_of_900_articles_shows_labels_as_you_zoom_in(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus" / "mixed"
+    corpus.mkdir(parents=True)
+    hub = _wide_corpus(corpus)
+    with kgraph_server("--corpus", str(tmp_path / "corpus"), "--no-cache") as server:
+        browser.set_window_size(1400, 1000)
+        page = Page(browser, server)
+        _console_errors(browser)
+        page.open(f"article/{hub}?depth=2&limit=1000")
+        page.ready("#neighbourhood", timeout=60)
+        drawn = _drawn_nodes(page)
+        assert len(drawn) >= 900, len(drawn)
+        assert not page.find("#graph-note").text.count("not drawn")
+        # Only the centre is labelled at first...
+        start = page.driver.execute_script(LABELLED, "#neighbourhood")
+        assert len(start["inView"]) == len(drawn)
+        assert start["labelled"] == [hub]
+        page.driver.execute_script(
+            "document.querySelector('#neighbourhood').cy.$('.center').removeClass('center')"
+        )
+        page.wait(lambda d: d.execute_script(INK, "#neighbourhood") < 50)
+        # ...zoomed in, every article in view has its label, drawn in the canvas.
+        for _ in range(6):
+            page.find('#neighbourhood [data-zoom="in"]').click()
+        zoomed = page.driver.execute_script(LABELLED, "#neighbourhood")
+        assert zoomed["zoom"] > 2.5 * start["zoom"]
+        assert len(zoomed["inView"]) >= 10
+        assert zoomed["labelled"] == zoomed["inView"]
+        page.wait(lambda d: d.execute_script(INK, "#neighbourhood") > 4 * len(zoomed["inView"]))
+        page.screenshot(tmp_path, "neighbourhood-900-zoomed")
+        assert _console_errors(browser) == []
+
+
+@pytest.mark.corpus
+def test_dev_curator_reports_are_ready_within_a_second_of_a_cold_start(
+    browser: WebDriver, dev_corpus: Path, tmp_path: Path
+) -> None:
+    # Loaded from the files, no snapshot yet: the reports (with every wanted article's
+    # suggestions) are worked out at load; the first whole-corpus report took 10.5 s.
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    with kgraph_server("--corpus", str(dev_corpus), "--cache-dir", str(cache)) as server:
+        browser.set_window_size(1280, 800)
+        page = Page(browser, server)
+        took = {}
+        for report in ("wantedArticles", "brokenLinks", "linkSuggestions", "islands"):
+            started = time.perf_counter()
+            page.open(f"curation/{report}")
+            page.ready("#report-body", timeout=30)
+            took[report] = round(time.perf_counter() - started, 3)
+            assert page.all("#report-table tbody tr"), report
+        print(f"\nfirst visits after a cold start, in seconds: {took}")
+        assert all(seconds < 1.0 for seconds in took.values()), took
+
+
+#: How many rows of the report table are wholly on screen, under the sticky header and
+#: the table's heading, once its first row is scrolled to the top.
+ROWS_ON_SCREEN = """
+const table = document.getElementById('report-table');
+const rows = [...table.tBodies[0].rows];
+const header = document.querySelector('header.top').getBoundingClientRect().height;
+rows[0].scrollIntoView({block: 'start'});
+window.scrollBy(0, -header - table.tHead.getBoundingClientRect().height);
+return rows.filter((r) => {
+  const box = r.getBoundingClientRect();
+  return box.top >= header - 1 && box.bottom <= window.innerHeight + 1;
+}).length;
+"""
+
+
+@pytest.mark.corpus
+def test_dev_curator_rows_are_compact(browser: WebDriver, dev: RunningServer) -> None:
+    # At 1280 x 800 a broken link took 182 px and a wanted article 543 (4 and 0 rows a
+    # screen): each is one line now, the fix two at most.
+    browser.set_window_size(1280, 800)
+    page = Page(browser, dev)
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        shown = {}
+        for report in ("brokenLinks", "staleLinks", "wantedArticles", "linkSuggestions", "orphans"):
+            page.open(f"curation/{report}")
+            page.ready("#report-body", timeout=30)
+            shown[report] = page.driver.execute_script(ROWS_ON_SCREEN)
+        print(f"\nrows wholly on a 1280 x 800 screen: {shown}")
+        assert all(n >= 10 for n in shown.values()), shown
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 @pytest.mark.corpus
 def test_dev_reading_order_lists_near_duplicates_under_their_question(
     browser: WebDriver, dev: RunningServer, tmp_path: Path
@@ -1414,3 +1636,72 @@ def test_axe_finds_no_serious_violation(page: Page, route: str, drawn: str) -> N
         page.ready(drawn)
     violations = _axe(page)
     assert not violations, json.dumps(violations, indent=1)
+
+
+# ---------------------------------------------------------------- phone and history
+
+
+def test_on_a_phone_the_header_keeps_to_one_row(page: Page, tmp_path: Path) -> None:
+    # 390 x 844, as a phone: the sticky header took 185 px when its views wrapped.
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True},
+    )
+    try:
+        _console_errors(page.driver)
+        page.open("")
+        page.find("#home-q")
+        height = "return document.querySelector('header.top').getBoundingClientRect().height"
+        assert page.driver.execute_script("return window.innerWidth") == 390
+        assert page.driver.execute_script(height) <= 64
+        menu = page.find("#views-menu")
+        views = page.find("#views")
+        assert menu.is_displayed()
+        assert not views.is_displayed()
+        assert page.find("#search-input").is_displayed()
+        menu.click()
+        assert menu.get_attribute("aria-expanded") == "true"
+        page.wait(lambda d: views.is_displayed())
+        page.screenshot(tmp_path, "phone-views")
+        views.find_element(By.CSS_SELECTOR, '[data-nav="curation"]').click()
+        page.wait(lambda d: page.route == "#/curation")
+        page.wait(lambda d: not views.is_displayed())
+        assert menu.get_attribute("aria-expanded") == "false"
+        assert page.driver.execute_script(height) <= 64
+        # Escape folds the views again, back on their button.
+        menu.click()
+        page.wait(lambda d: views.is_displayed())
+        views.find_element(By.CSS_SELECTOR, "a").send_keys(Keys.ESCAPE)
+        page.wait(lambda d: not views.is_displayed())
+        assert page.driver.switch_to.active_element == menu
+        page.open("")
+        page.find("#home-q")
+        violations = _axe(page)
+        assert not violations, json.dumps(violations, indent=1)
+        assert _console_errors(page.driver) == []
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_back_restores_where_the_list_was_scrolled(page: Page) -> None:
+    page.driver.set_window_size(1280, 800)
+    page.open("search?q=what")
+    page.ready("#search-results")
+    # Far down the results, open the last one, then come back.
+    last = page.all("#search-results .results li")[-1]
+    page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", last)
+    scrolled = page.driver.execute_script("return window.scrollY")
+    assert scrolled > 300
+    opened = int(last.get_attribute("data-id") or "")
+    last.find_element(By.CSS_SELECTOR, "a[data-id]").click()
+    page.wait(lambda d: page.route == f"#/article/{opened}")
+    page.ready("#neighbourhood")
+    # A new view starts at its top.
+    assert page.driver.execute_script("return window.scrollY") == 0
+    page.driver.back()
+    page.ready("#search-results")
+    page.wait(lambda d: abs(d.execute_script("return window.scrollY") - scrolled) <= 2)
+    # And Forward goes back to the article's top.
+    page.driver.forward()
+    page.ready("#neighbourhood")
+    page.wait(lambda d: d.execute_script("return window.scrollY") == 0)

@@ -8,12 +8,10 @@ import * as esbuild from "esbuild";
 const outdir = "kgraph/web/dist";
 rmSync(outdir, { recursive: true, force: true });
 
-const result = await esbuild.build({
-  entryPoints: { katex: "web/katex.js", graph: "web/graph.js", graphiql: "web/graphiql.jsx" },
+const common = {
   outdir,
   bundle: true,
   minify: true,
-  format: "iife",
   target: ["es2020"],
   jsx: "automatic",
   define: { "process.env.NODE_ENV": '"production"' },
@@ -23,11 +21,25 @@ const result = await esbuild.build({
   legalComments: "linked",
   metafile: true,
   logLevel: "warning",
-});
+};
+const builds = await Promise.all([
+  // The explorer (web/explorer/main.js and the views it imports), an ES module whose
+  // Cytoscape.js and KaTeX come in chunks of their own when a view first needs them.
+  esbuild.build({
+    ...common,
+    entryPoints: { explorer: "web/explorer/main.js" },
+    format: "esm",
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+  }),
+  // GraphiQL, one classic script.
+  esbuild.build({ ...common, entryPoints: { graphiql: "web/graphiql.jsx" }, format: "iife" }),
+]);
+const inputs = Object.assign({}, ...builds.map((build) => build.metafile.inputs));
 
 // The licence of every package that went into a bundle, in one file beside them.
 const packages = new Set();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of Object.keys(inputs)) {
   const found = input.match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//);
   if (found) packages.add(found[1]);
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -312,6 +312,18 @@ class SubgraphEdge:
     weight: int = strawberry.field(description="Links the edge stands for (topicMap); else 1.")
 
 
+#: The exports' ``size``: positions in pixels, drawn as they are by the libraries.
+PixelSize = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Positions in pixels: x and y from 0 to this many (e.g. 1000), what"
+        " Cytoscape.js's preset layout and sigma.js draw without rescaling;"
+        f" {subgraphs.MIN_PIXELS} to {subgraphs.MAX_PIXELS}. Null or left out: the layout's"
+        " 0 to 1, as the nodes' `x` and `y`."
+    ),
+]
+
+
 @strawberry.type(description="Nodes and edges ready to draw, also in drawing libraries' formats.")
 class Subgraph:
     _subgraph: strawberry.Private[subgraphs.Subgraph]
@@ -356,14 +368,17 @@ class Subgraph:
     def omitted_nodes(self) -> int:
         return self._subgraph.omitted_nodes
 
+    def _drawn(self, size: int | None) -> subgraphs.Subgraph:
+        return self._subgraph if size is None else subgraphs.in_pixels(self._subgraph, size)
+
     @strawberry.field(description="Cytoscape.js elements JSON.")
-    def cytoscape(self) -> JSON:
-        return cast(JSON, export.to_cytoscape(self._subgraph))
+    def cytoscape(self, size: PixelSize = None) -> JSON:
+        return cast(JSON, export.to_cytoscape(self._drawn(size)))
 
     @strawberry.field(description="d3-force node-link JSON.")
-    def d3(self) -> JSON:
-        return cast(JSON, export.to_d3(self._subgraph))
+    def d3(self, size: PixelSize = None) -> JSON:
+        return cast(JSON, export.to_d3(self._drawn(size)))
 
-    @strawberry.field(description="graphology serialised graph JSON.")
-    def graphology(self) -> JSON:
-        return cast(JSON, export.to_graphology(self._subgraph))
+    @strawberry.field(description="graphology serialised graph JSON (sigma.js reads its x and y).")
+    def graphology(self, size: PixelSize = None) -> JSON:
+        return cast(JSON, export.to_graphology(self._drawn(size)))

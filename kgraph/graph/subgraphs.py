@@ -30,6 +30,7 @@ __all__ = [
     "Node",
     "ReadingStep",
     "Subgraph",
+    "in_pixels",
     "layout_positions",
     "reading_order",
     "reading_plan",
@@ -534,6 +535,41 @@ def _normalised(positions: Mapping[int, Any]) -> dict[int, tuple[float, float]]:
         return 0.5 if width <= 1e-12 else round((float(value) - low) / width, 6)
 
     return {node: (scale(p[0], 0), scale(p[1], 1)) for node, p in positions.items()}
+
+
+#: Bounds of :func:`in_pixels`'s side, in pixels.
+MIN_PIXELS = 1
+MAX_PIXELS = 100_000
+
+
+def in_pixels(sg: Subgraph, size: int) -> Subgraph:
+    """``sg`` with its layout in pixels: ``x`` and ``y`` from [0, 1] to [0, ``size``].
+
+    Cytoscape.js's preset layout and sigma.js draw positions as they are, in
+    pixels at zoom 1 (a node is about 30 pixels wide in Cytoscape.js): positions
+    in [0, 1] put every node on one spot. Nodes without a position stay without.
+
+    Raises
+    ------
+    QueryError
+        When ``size`` is not between :data:`MIN_PIXELS` and :data:`MAX_PIXELS`.
+
+    Examples
+    --------
+    >>> sg = Subgraph((Node(1, "A?", None, 0, 0, False, 0.25, 1.0),), (), False, 0)
+    >>> node = in_pixels(sg, 800).nodes[0]
+    >>> (node.x, node.y)
+    (200.0, 800.0)
+    """
+    if not MIN_PIXELS <= size <= MAX_PIXELS:
+        raise QueryError(f"`size` must be between {MIN_PIXELS} and {MAX_PIXELS} pixels, got {size}")
+    nodes = tuple(
+        node
+        if node.x is None or node.y is None
+        else replace(node, x=round(node.x * size, 2), y=round(node.y * size, 2))
+        for node in sg.nodes
+    )
+    return replace(sg, nodes=nodes)
 
 
 def layout_positions(

@@ -206,6 +206,42 @@ def test_subgraph_depth_1_is_center_and_neighbours(
     ]
 
 
+def test_exports_in_pixels_are_the_layout_scaled(
+    schema: strawberry.Schema, seeds_graph: KnowledgeGraph
+) -> None:
+    # What Cytoscape.js's preset layout and sigma.js draw as they are: pixels.
+    sg = data(
+        schema,
+        seeds_graph,
+        "{ subgraph(center: [168911], layout: SPRING) { nodes { id x y }"
+        " cytoscape(size: 1000) d3(size: 800) graphology(size: 1000) plain: cytoscape } }",
+    )["subgraph"]
+    unit = {str(n["id"]): (n["x"], n["y"]) for n in sg["nodes"]}
+    cytoscape = {n["data"]["id"]: n["position"] for n in sg["cytoscape"]["elements"]["nodes"]}
+    assert cytoscape == {
+        key: {"x": round(x * 1000, 2), "y": round(y * 1000, 2)} for key, (x, y) in unit.items()
+    }
+    # Spread over the square, not on one spot as 0-to-1 positions draw.
+    xs = [p["x"] for p in cytoscape.values()]
+    assert min(xs) == 0.0
+    assert max(xs) == 1000.0
+    assert {n["id"]: (n["x"], n["y"]) for n in sg["d3"]["nodes"]} == {
+        key: (round(x * 800, 2), round(y * 800, 2)) for key, (x, y) in unit.items()
+    }
+    graphology = {
+        n["key"]: (n["attributes"]["x"], n["attributes"]["y"]) for n in sg["graphology"]["nodes"]
+    }
+    assert graphology == {k: (p["x"], p["y"]) for k, p in cytoscape.items()}
+    # Without a size, as before: the layout's 0 to 1 (the change is an added argument).
+    plain = {n["data"]["id"]: n["position"] for n in sg["plain"]["elements"]["nodes"]}
+    assert plain == {key: {"x": x, "y": y} for key, (x, y) in unit.items()}
+    refused = execute(
+        schema, seeds_graph, "{ subgraph(center: [168911], layout: SPRING) { cytoscape(size: 0) } }"
+    )
+    assert refused.errors
+    assert "`size` must be between 1 and 100000 pixels, got 0" in refused.errors[0].message
+
+
 def test_subgraph_truncation_and_limits(
     schema: strawberry.Schema, seeds_graph: KnowledgeGraph
 ) -> None:

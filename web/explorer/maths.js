@@ -4,10 +4,9 @@ import katex from "katex";
 // \ce and \pu for chemistry: 38 of the 45 formulas of the dev corpus that KaTeX
 // alone could not read (31,433 formulas in all; 7 left, all malformed TeX).
 import "katex/contrib/mhchem";
-import "katex/dist/katex.css";
 
 /** Typeset every maths element below `root` that is not typeset yet. */
-function typeset(root) {
+export function typeset(root) {
   for (const element of root.querySelectorAll(".math")) {
     if (element.dataset.tex !== undefined) continue;
     const tex = element.textContent;
@@ -27,5 +26,3 @@ function typeset(root) {
     });
   }
 }
-
-window.kgraphMaths = { typeset };

@@ -452,4 +452,4 @@ function drawPath(host, steps, { topicStyle, onOpen }) {
   return { cy };
 }
 
-window.kgraphGraph = { drawGraph, drawPath, release };
+export { drawGraph, drawPath, release };
