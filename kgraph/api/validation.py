@@ -95,11 +95,12 @@ class Validator:
         self.root_fields: frozenset[str] = frozenset()
         self._results: OrderedDict[str, list[GraphQLError]] = OrderedDict()
 
-    def bind(self, sdl: str) -> None:
-        """Validate against the schema printed as ``sdl``."""
-        self.schema = build_schema(sdl)
-        query = self.schema.query_type
+    def bind(self, sdl: str) -> GraphQLSchema:
+        """Validate against the schema printed as ``sdl``; return graphql-core's form of it."""
+        self.schema = schema = build_schema(sdl)
+        query = schema.query_type
         self.root_fields = frozenset(query.fields if query is not None else ())
+        return schema
 
     def cached(self, query: str) -> list[GraphQLError] | None:
         """The errors of ``query`` when it was validated before."""
