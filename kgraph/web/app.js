@@ -242,7 +242,8 @@
     window.kgraphGraph?.release();
   }
 
-  const ARTICLE_SUMMARY = "id title description inDegree outDegree topics { key name }";
+  // The page keys articles by their numeric id (`articleId`); the global `id` is for client caches.
+  const ARTICLE_SUMMARY = "id: articleId title description inDegree outDegree topics { key name }";
 
   function resultsList(nodes) {
     if (!nodes.length) return `<p class="muted">No article matches.</p>`;
@@ -305,7 +306,7 @@
     });
     try {
       const [data, topics] = await Promise.all([
-        gql(`{ stats { articles links topics files version } curation { overLinked(first: 8) { inDegree article { ${ARTICLE_SUMMARY} } } } }`),
+        gql(`{ stats { articles links topics files version } curation { overLinked(first: 8) { nodes { inDegree article { ${ARTICLE_SUMMARY} } } } } }`),
         loadTopics(),
       ]);
       if (route.token !== routeToken) return;
@@ -314,7 +315,7 @@
         `${plural(s.articles, "article")}, ${plural(s.links, "link")}, ${plural(s.topics, "topic")} in ${plural(s.files, "file")} · kgraph ${s.version}`;
       const linked = document.getElementById("home-linked");
       linked.classList.remove("loading");
-      linked.innerHTML = resultsList(data.curation.overLinked.map((r) => r.article));
+      linked.innerHTML = resultsList(data.curation.overLinked.nodes.map((r) => r.article));
       const grid = document.getElementById("home-topics");
       grid.classList.remove("loading");
       grid.innerHTML = `<div class="row">${topics.map((t) => topicChip(t)).join("")}</div>`;
@@ -348,16 +349,16 @@
     }
   }
 
-  const BACKLINK_ROWS = "totalCount pageInfo { hasNextPage endCursor } nodes { id title }";
-  const BACKLINKS_QUERY = `query Backlinks($id: Int!, $after: String) { article(id: $id) { linkedFrom(first: 100, after: $after) { ${BACKLINK_ROWS} } } }`;
+  const BACKLINK_ROWS = "totalCount pageInfo { hasNextPage endCursor } nodes { id: articleId title }";
+  const BACKLINKS_QUERY = `query Backlinks($id: Int!, $after: String) { article(id: $id) { backlinks(first: 100, after: $after) { ${BACKLINK_ROWS} } } }`;
 
   const ARTICLE_QUERY = `query Article($id: Int!) { article(id: $id) {
-    id title question answerHtml description keywords subject url date score noIndex inDegree outDegree
+    id: articleId title question answerHtml description keywords subject url date score noIndex inDegree outDegree
     topics { key name } copies { path url subject }
-    links { rank target { id title topics { key } } wanted { id title url } }
-    linkedFrom(first: 50) { ${BACKLINK_ROWS} } }
-    similar(id: $id, first: 8) { nodes { article { id title topics { key } } score linked
-      reasons { sharedKeywords sharedTerms commonNeighbours { id title } linkDistance } } } }`;
+    links { rank target { id: articleId title topics { key } } wanted { id: articleId title url } }
+    backlinks(first: 50) { ${BACKLINK_ROWS} } }
+    similar(id: $id, first: 8) { nodes { article { id: articleId title topics { key } } score linked
+      reasons { sharedKeywords sharedTerms commonNeighbours { id: articleId title } linkDistance } } } }`;
 
   const SUBGRAPH_QUERY = `query Neighbourhood($center: [Int!]!, $depth: Int!, $direction: Direction!, $limit: Int!) {
     subgraph(center: $center, depth: $depth, direction: $direction, limit: $limit, layout: SPRING) {
@@ -469,7 +470,7 @@
           )
           .join("")}</ol>`
       : `<p class="muted">This article links nowhere (a dead end).</p>`;
-    showBacklinks(article.id, article.linkedFrom);
+    showBacklinks(article.id, article.backlinks);
   }
 
   /** What links here, a page at a time: "Show more" fetches the next hundred. */
@@ -496,7 +497,7 @@
       button.disabled = true;
       try {
         const data = await gql(BACKLINKS_QUERY, { id, after: button.dataset.after });
-        if (document.getElementById("backlink-list") === list) add(data.article.linkedFrom);
+        if (document.getElementById("backlink-list") === list) add(data.article.backlinks);
       } catch (error) {
         more.innerHTML = errorBox(error);
       }
@@ -561,9 +562,9 @@
 
   // Learning paths.
   const PATHS_QUERY = `query Paths($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) {
-    start: article(id: $from) { id title } goal: article(id: $to) { id title }
+    start: article(id: $from) { id: articleId title } goal: article(id: $to) { id: articleId title }
     learningPathSearch(from: $from, to: $to, k: $k, options: $options) { shortfall explanation paths {
-      hops cost bridges strength steps { article { id title topics { key name } } via rank score sharedKeywords sharedTerms topicChange } } } }`;
+      hops cost bridges strength steps { article { id: articleId title topics { key name } } via rank score sharedKeywords sharedTerms topicChange } } } }`;
 
   let pathCache = { key: null, data: null };
 
@@ -607,7 +608,7 @@
         const mine = ++asked;
         timer = setTimeout(async () => {
           try {
-            const data = await gql(`query Title($id: Int!) { article(id: $id) { id title } }`, { id: Number(q) });
+            const data = await gql(`query Title($id: Int!) { article(id: $id) { id: articleId title } }`, { id: Number(q) });
             if (mine === asked) chosen.textContent = data.article ? `#${q} · ${data.article.title}` : `#${q}: no such article`;
           } catch {
             // the id stays as typed; finding the path says what is wrong
@@ -620,7 +621,7 @@
         const mine = ++asked;
         try {
           const data = await gql(
-            `query Pick($q: String!) { articles(filter: { search: $q }, first: 8) { nodes { id title topics { key } } } }`,
+            `query Pick($q: String!) { articles(filter: { search: $q }, first: 8) { nodes { id: articleId title topics { key } } } }`,
             { q },
           );
           if (mine !== asked) return;
@@ -661,7 +662,7 @@
     if (input.dataset.id) return Number(input.dataset.id);
     const q = input.value.trim();
     if (!q) throw new Error(`choose the ${input.name === "from" ? "start" : "goal"} article`);
-    const data = await gql(`query Pick($q: String!) { articles(filter: { search: $q }, first: 1) { nodes { id } } }`, { q });
+    const data = await gql(`query Pick($q: String!) { articles(filter: { search: $q }, first: 1) { nodes { id: articleId } } }`, { q });
     const hit = data.articles.nodes[0];
     if (!hit) throw new Error(`no article matches “${q}”`);
     return hit.id;
@@ -867,7 +868,7 @@
       const data = await gql(
         `query TopicGraph($key: String!, $start: Int, $limit: Int!) {
           topicGraph(key: $key, limit: $limit, layout: SPRING) { nodes { id label topic inDegree outDegree wanted x y } edges { id source target rank } truncated omittedNodes }
-          readingPlan(topic: $key, start: $start, first: 50) { article { id title level inDegree outDegree } via after { id title } score nearDuplicates { id title } } }`,
+          readingPlan(topic: $key, start: $start, first: 50) { article { id: articleId title level inDegree outDegree } via after { id: articleId title } score nearDuplicates { id: articleId title } } }`,
         { key, start, limit },
       );
       if (route.token !== routeToken) return;
@@ -917,24 +918,24 @@
   }
 
   // Curator.
-  const ARTICLE_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { id title inDegree outDegree topics { key name } }`;
-  const FINDING_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { kind article { id title } copyPath rank ranks statedId statedUrl target { id title } wanted { id title suggestions { id title } } fix }`;
+  const ARTICLE_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { id: articleId title inDegree outDegree topics { key name } }`;
+  const FINDING_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { kind article { id: articleId title } copyPath rank ranks statedId statedUrl target { id: articleId title } wanted { id: articleId title suggestions { id: articleId title } } fix }`;
   const REPORTS = [
     { key: "orphans", title: "Orphans", about: "Articles no other article links to.", rows: ARTICLE_ROWS, kind: "articles" },
     { key: "deadEnds", title: "Dead ends", about: "Articles linking nowhere, most linked-to first.", rows: ARTICLE_ROWS, kind: "articles" },
     { key: "isolated", title: "Isolated", about: "Articles with no link in or out.", rows: ARTICLE_ROWS, kind: "articles" },
-    { key: "wantedArticles", title: "Wanted articles", about: "Missing articles that related entries name, most referred first, with the existing articles they most likely meant.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id title subject url referrers { id title } suggestions { id title } }`, kind: "wanted" },
+    { key: "wantedArticles", title: "Wanted articles", about: "Missing articles that related entries name, most referred first, with the existing articles they most likely meant.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id: articleId title subject url referrers(first: 20) { nodes { id: articleId title } } suggestions { id: articleId title } }`, kind: "wanted" },
     { key: "brokenLinks", title: "Broken links", about: "Entries naming an article that exists nowhere.", rows: FINDING_ROWS, kind: "findings" },
     { key: "staleLinks", title: "Stale links", about: "Entries with an outdated id, resolved by their url: the fix says what to write.", rows: FINDING_ROWS, kind: "findings" },
     { key: "urlMismatches", title: "Url mismatches", about: "Entries whose url is not a url of the article their id names.", rows: FINDING_ROWS, kind: "findings" },
     { key: "duplicateLinks", title: "Duplicate links", about: "Entries repeating an earlier entry of the same file.", rows: FINDING_ROWS, kind: "findings" },
     { key: "selfLinks", title: "Self links", about: "Entries naming their own article.", rows: FINDING_ROWS, kind: "findings" },
-    { key: "duplicateArticles", title: "Duplicate articles", about: "Article ids held by several files, most copies first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id article { id title } copies { path subject url } relatedListsDiffer }`, kind: "duplicates" },
-    { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id title } } }`, kind: "islands" },
-    { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each dead end, then each island article: the most related articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id title } suggested { article { id title } score sharedKeywords linked } }`, kind: "suggestions" },
-    { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `article { id title topics { key name } } inDegree zScore share`, kind: "ranked", list: true },
+    { key: "duplicateArticles", title: "Duplicate articles", about: "Article ids held by several files, most copies first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id article { id: articleId title } copies { path subject url } relatedListsDiffer }`, kind: "duplicates" },
+    { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id: articleId title } } }`, kind: "islands" },
+    { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each dead end, then each island article: the most related articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id: articleId title } suggested { article { id: articleId title } score sharedKeywords linked } }`, kind: "suggestions" },
+    { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id: articleId title topics { key name } } inDegree zScore share }`, kind: "ranked" },
     { key: "subjectSpellings", title: "Subject spellings", about: "Topics whose subject is spelled more than one way.", rows: `key name spellings { spelling files }`, kind: "spellings", list: true, whole: true },
-    { key: "parseErrors", title: "Parse errors", about: "Files that could not be read, with where and why.", rows: `path line message`, kind: "diagnostics", list: true, whole: true },
+    { key: "parseErrors", title: "Parse errors", about: "Files that could not be read, with where and why.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { path line message }`, kind: "diagnostics" },
   ];
   const FIGURES = [
     ["articles", "articles"], ["files", "files"], ["links", "links"], ["references", "related entries"],
@@ -1026,7 +1027,7 @@
     selfLinks: { name: "self_links", row: (x) => findingRow(x) },
     wantedArticles: {
       name: "wanted_articles",
-      row: (w) => ({ id: w.id, title: w.title, subject: w.subject, url: w.url, referrers: ids(w.referrers), suggestions: ids(w.suggestions) }),
+      row: (w) => ({ id: w.id, title: w.title, subject: w.subject, url: w.url, referrers: ids(w.referrers.nodes), suggestions: ids(w.suggestions) }),
     },
     parseErrors: { name: "parse_errors", row: (d) => ({ path: d.path, line: d.line, message: d.message }) },
     duplicateArticles: {
@@ -1179,7 +1180,7 @@
       ["Missing article", "Url", "Linked from", "Did they mean"],
       (w) =>
         `<tr data-wanted="${w.id}"><td><strong>${esc(w.title ?? "untitled")}</strong> <span class="muted small">#${w.id}${w.subject ? ` · ${esc(w.subject)}` : ""}</span></td>` +
-        `<td class="mono small">${esc(w.url ?? "—")}</td><td>${suggestionsCell(w.referrers)}</td><td class="suggestions">${suggestionsCell(w.suggestions)}</td></tr>`,
+        `<td class="mono small">${esc(w.url ?? "—")}</td><td>${suggestionsCell(w.referrers.nodes)}</td><td class="suggestions">${suggestionsCell(w.suggestions)}</td></tr>`,
     ],
     findings: (report) => [
       ["Article", "File", "Rank", "Entry states", report.key === "brokenLinks" ? "Missing · did they mean" : "Resolves to", "Fix"],
