@@ -4,7 +4,7 @@ A cursor is opaque to clients: the base64 of the graph's version and the
 item's offset in the list. A list is ordered the same way on every request
 of one graph version, so a cursor stays good for as long as that version
 is served; once the graph is reloaded, offsets may point at other items,
-and a cursor of the version before is refused (:class:`StaleCursor`).
+and a cursor of the version before is refused (:class:`kgraph.errors.StaleCursor`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Annotated, Generic, TypeAlias, TypeVar
 
 import strawberry
 
-from kgraph.errors import QueryError
+from kgraph.errors import QueryError, StaleCursor
 
 __all__ = [
     "DEFAULT_FIRST",
@@ -28,7 +28,6 @@ __all__ = [
     "Last",
     "Page",
     "Paging",
-    "StaleCursor",
     "check_range",
     "decode_cursor",
     "encode_cursor",
@@ -80,17 +79,6 @@ T = TypeVar("T")
 _PREFIX = "kgraph:v"
 
 
-class StaleCursor(QueryError):
-    """A cursor of another graph version: the list it points into may have changed."""
-
-    def __init__(self, name: str, version: int, served: int) -> None:
-        super().__init__(
-            f"`{name}` is a cursor of graph version {version}, but the graph was reloaded"
-            f" (version {served} now) and its lists may have changed: restart paging"
-            " from the first page"
-        )
-
-
 def or_default(value: T | None, default: T) -> T:
     """``value``, or ``default`` where it is ``None``: an argument given as null takes its default.
 
@@ -138,7 +126,7 @@ def decode_cursor(cursor: str, version: int, name: str = "after") -> int:
     >>> decode_cursor(encode_cursor(1, 5), 2)
     Traceback (most recent call last):
     ...
-    kgraph.api.pagination.StaleCursor: `after` is a cursor of graph version 1, but the graph \
+    kgraph.errors.StaleCursor: `after` is a cursor of graph version 1, but the graph \
 was reloaded (version 2 now) and its lists may have changed: restart paging from the first page
     """
     try:
