@@ -256,7 +256,7 @@ class Query:
         before: Before = None,
     ) -> NeighbourConnection:
         hops = check_range("depth", or_default(depth, 1), 1, 3)
-        asked = paging(info, first, after, last, before, 50)
+        asked = paging(info, first, after, last, before)
         towards = or_default(direction, Direction.OUT).to_graph()
         kg = info.context.kg
         if id not in kg.articles:
@@ -470,7 +470,7 @@ class Query:
         before: Before = None,
     ) -> SimilarConnection:
         kg = info.context.kg
-        asked = paging(info, first, after, last, before, 10)
+        asked = paging(info, first, after, last, before)
         # Scores every article (sparse products, milliseconds): off the loop.
         return await graph_work(info, lambda: related_page(kg, id, asked))
 

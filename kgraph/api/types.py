@@ -63,14 +63,20 @@ class Direction(Enum):
 
 
 def paging(
-    info: Info,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-    default: int = DEFAULT_FIRST,
+    info: Info, first: int | None, after: str | None, last: int | None, before: str | None
 ) -> Paging:
-    """What a connection field was asked for, its cursors of the graph this request serves."""
+    """What a connection field was asked for, its cursors of the graph this request serves.
+
+    ``first`` given as null takes the field's default, read from the schema: each
+    default is stated once, on its argument.
+    """
+    default = DEFAULT_FIRST
+    field = None
+    if first is None:  # rare: only then is the field looked up
+        field = info.schema.get_field_for_type(info.field_name, info.path.typename or "")
+    for argument in field.arguments if field is not None else ():
+        if argument.python_name == "first" and isinstance(argument.default, int):
+            default = argument.default
     return Paging(info.context.graph_version, first, after, last, before, default)
 
 
@@ -337,7 +343,7 @@ class Article(relay.Node):
 
         kg = info.context.kg
         article_id = self._article.id
-        asked = paging(info, first, after, last, before, 10)
+        asked = paging(info, first, after, last, before)
         return await graph_work(
             info, lambda: related_page(kg, article_id, asked, exclude_linked=True)
         )
