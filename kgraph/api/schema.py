@@ -195,7 +195,8 @@ class Query:
             strawberry.argument(description=f"Global ids (`id`), 1 to {MAX_NODES}."),
         ],
     ) -> list[relay.Node | None]:
-        check_range("number of ids", len(ids), 1, MAX_NODES)
+        if not 1 <= len(ids) <= MAX_NODES:
+            raise QueryError(f"`nodes` takes 1 to {MAX_NODES} ids, got {len(ids)}")
         kg = info.context.kg
         return [find_node(kg, each) for each in ids]
 

@@ -38,7 +38,7 @@ BOUNDED = {
     "Article.topics": "one per copy's subject",
     "Article.copies": "one file per subject folder at the most",
     "DuplicateArticle.copies": "as Article.copies",
-    "Article.links": "a file's related entries: five in the corpus format",
+    "Article.links": "its files' related entries: related_article1 to 5 in the corpus",
     "Article.keywords": "a file's keywords: a handful",
     "SubgraphNode.keywords": "as Article.keywords",
     "Article.prerequisites": "first is 1 to 100, of at most 17 candidates",
@@ -261,7 +261,7 @@ def test_a_global_id_the_graph_does_not_hold_is_null(
     assert run(schema, seeds_graph, query, ids=missing)["nodes"] == [None, None, None]
     result = execute(schema, seeds_graph, query, ids=[to_base64("Article", 1)] * (MAX_FIRST + 1))
     assert result.errors is not None
-    assert "between 1 and 100" in result.errors[0].message
+    assert result.errors[0].message == "`nodes` takes 1 to 100 ids, got 101"
 
 
 def test_article_lookup_keeps_the_numeric_id(
