@@ -10,14 +10,17 @@ import strawberry
 from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
+    OperationDefinitionNode,
     build_schema,
     get_named_type,
     get_nullable_type,
     is_list_type,
+    parse,
 )
 from strawberry.types import ExecutionResult
 
 from kgraph.api import Context, create_schema
+from kgraph.api.limits import operation_cost
 from kgraph.api.pagination import MAX_FIRST
 from kgraph.graph import KnowledgeGraph
 
@@ -271,3 +274,38 @@ def test_article_lookup_keeps_the_numeric_id(
     assert found["articleId"] == 168904
     again = run(schema, seeds_graph, "query($id: ID!) { node(id: $id) { id } }", id=found["id"])
     assert again["node"]["id"] == found["id"]
+
+
+def _cost(schema: Any, query: str, variables: dict[str, Any] | None = None) -> int:
+    document = parse(query)
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    return operation_cost(document, operation, variables, schema.list_sizes)
+
+
+def test_the_cost_counts_last_and_ids(schema: strawberry.Schema) -> None:
+    page = "query($n: Int) {{ articles({}) {{ nodes {{ title }} }} }}"
+    assert _cost(schema, page.format("last: 7")) == _cost(schema, page.format("first: 7"))
+    # `last` replaces `first`, given or defaulted; a null `last` leaves `first` to count.
+    assert _cost(schema, page.format("first: 90, last: 7")) == _cost(
+        schema, page.format("first: 7")
+    )
+    bare = "{ articles { nodes { title } } }"
+    assert _cost(schema, page.format("last: $n"), {"n": None}) == _cost(schema, bare)
+    assert _cost(schema, page.format("last: $n"), None) == _cost(schema, page.format("first: 100"))
+    ids = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    assert _cost(schema, ids, {"ids": ["a", "b", "c"]}) < _cost(schema, ids, {"ids": ["a"] * 9})
+    assert _cost(schema, ids, None) == _cost(schema, ids, {"ids": ["a"] * 100})
+
+
+def test_the_cost_reads_defaults_from_the_schema(schema: strawberry.Schema) -> None:
+    sizes = schema.list_sizes  # type: ignore[attr-defined]
+    assert (sizes["neighbours"], sizes["similar"], sizes["subgraph"], sizes["learningPaths"]) == (
+        50,
+        10,
+        200,
+        3,
+    )
+    assert _cost(schema, "{ neighbours(id: 1) { nodes { distance } } }") == _cost(
+        schema, "{ neighbours(id: 1, first: 50) { nodes { distance } } }"
+    )
