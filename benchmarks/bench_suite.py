@@ -220,7 +220,7 @@ def wait_for_snapshot(cache: Path, timeout: float = 600) -> None:
 # A few queries a frontend would send, so that peak memory includes what they build.
 TOUCH = (
     "{ curation { summary { orphans } } }",
-    "query($id: Int!) { similar(id: $id) { nodes { score } } neighbours(id: $id, depth: 2) { distance } }",
+    "query($id: Int!) { similar(id: $id) { nodes { score } } neighbours(id: $id, depth: 2) { nodes { distance } } }",
     "query($id: Int!) { learningPath(from: $id, to: $id, options: {bridges: true}) { hops } }",
 )
 
@@ -489,11 +489,11 @@ def _wrk(
 
 
 #: Queries both the load and the latency sections send (``$id``: an article id).
-ARTICLE = "query($id: Int) { article(id: $id) { id title url inDegree } }"
-NEIGHBOURS_1 = "query($id: Int!) { neighbours(id: $id) { distance article { id title } } }"
-NEIGHBOURS_2 = (
-    "query($id: Int!) { neighbours(id: $id, depth: 2) { distance article { id title } } }"
+ARTICLE = "query($id: Int) { article(id: $id) { articleId title url inDegree } }"
+NEIGHBOURS_1 = (
+    "query($id: Int!) { neighbours(id: $id) { nodes { distance article { articleId title } } } }"
 )
+NEIGHBOURS_2 = "query($id: Int!) { neighbours(id: $id, depth: 2) { nodes { distance article { articleId title } } } }"
 SUBGRAPH_2 = "query($id: Int!) { subgraph(center: [$id], depth: 2) { nodes { id } edges { id } } }"
 
 
@@ -514,7 +514,7 @@ def _cases(
         "neighbours depth 2": post(NEIGHBOURS_2, one),
         "learningPath": post(
             "query($from: Int!, $to: Int!) { learningPath(from: $from, to: $to) "
-            "{ hops steps { article { id } via rank } } }",
+            "{ hops steps { article { articleId } via rank } } }",
             two,
         ),
         "subgraph depth 2": post(SUBGRAPH_2, one),
@@ -750,7 +750,7 @@ def bench_hostile(duration: float) -> dict[str, Any]:
     heavy = (
         "{ "
         + " ".join(
-            f"s{i}: similar(id: {a}, first: 50) {{ nodes {{ score article {{ id title }} }} }}"
+            f"s{i}: similar(id: {a}, first: 50) {{ nodes {{ score article {{ articleId title }} }} }}"
             for i, a in enumerate(hubs)
         )
         + " }"
@@ -860,18 +860,18 @@ def bench_latency_and_paths(rounds: int, requests: int, sections: set[str]) -> d
     corpus = dev_corpus()
     kg = load_graph(corpus)
     ids, pairs = _sample(kg, 500)
-    steps = "hops cost bridges steps { article { id } via rank }"
+    steps = "hops cost bridges steps { article { articleId } via rank }"
     two = [{"from": s, "to": t} for s, t in pairs]
     one = [{"id": i} for i in ids]
     cases: dict[str, tuple[str, list[dict[str, Any]]]] = {
         "article": (ARTICLE, one),
         "neighbours depth 1": (NEIGHBOURS_1, one),
         "neighbours depth 2": (NEIGHBOURS_2, one),
-        "curation summary+orphans(100)": ("{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { id title } } } }", [{}]),
+        "curation summary+orphans(100)": ("{ curation { summary { orphans deadEnds brokenLinks } orphans(first: 100) { totalCount nodes { articleId title } } } }", [{}]),
         "learningPath": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to) {{ {steps} }} }}", two),
         "learningPath with bridges": (f"query($from: Int!, $to: Int!) {{ learningPath(from: $from, to: $to, options: {{bridges: true}}) {{ {steps} }} }}", two),
         "learningPaths k=3": (f"query($from: Int!, $to: Int!) {{ learningPaths(from: $from, to: $to, k: 3) {{ {steps} }} }}", two),
-        "similar": ("query($id: Int!) { similar(id: $id) { nodes { article { id } score sharedKeywords } } }", one),
+        "similar": ("query($id: Int!) { similar(id: $id) { nodes { article { articleId } score sharedKeywords } } }", one),
         "subgraph depth 2": (SUBGRAPH_2, one),
     }  # fmt: skip
     if "latency" not in sections:

@@ -65,7 +65,7 @@ TARGETS = {
 
 PATH_QUERY = (
     "query($from: Int!, $to: Int!) { learningPath(from: $from, to: $to,"
-    " options: {bridges: true}) { hops bridges cost strength steps { article { id } via score } } }"
+    " options: {bridges: true}) { hops bridges cost strength steps { article { articleId } via score } } }"
 )
 PATHS_QUERY = (
     "query($from: Int!, $to: Int!) { learningPaths(from: $from, to: $to, k: 3,"
@@ -164,7 +164,9 @@ def run(corpus: Path, seed: int, count: int) -> dict[str, Any]:
                 for before, step in itertools.pairwise(steps):
                     if step["via"] == "RELATED":
                         bridged.append(
-                            cosine(tfidf, before["article"]["id"], step["article"]["id"])
+                            cosine(
+                                tfidf, before["article"]["articleId"], step["article"]["articleId"]
+                            )
                         )
             listed = client.ask(PATHS_QUERY, timed="three", **variables)["learningPaths"]
             if path is not None:

@@ -118,22 +118,25 @@ ISSUE_REFERENCE = {"tfidf_warm": 0.21, "adamic_adar_warm": 0.68}
 #: Shapes of ``similar`` tried in order; the first the server accepts is used for the
 #: whole run (today a list of SimilarArticle; later, maybe a connection).
 SIMILAR_QUERIES = (
-    "query Similar($id: Int!, $first: Int) { similar(id: $id, first: $first) { article { id } } }",
-    "query Similar($id: Int!, $first: Int) { similar(id: $id, first: $first) { nodes { article { id } } } }",
+    "query Similar($id: Int!, $first: Int) { similar(id: $id, first: $first) { article { articleId } } }",
+    "query Similar($id: Int!, $first: Int) { similar(id: $id, first: $first) { nodes { article { articleId } } } }",
     "query Similar($id: Int!, $first: Int) { similar(id: $id, first: $first) { nodes { id } } }",
 )
 SEARCH_QUERY = (
     "query Search($search: String!, $first: Int) "
-    "{ articles(filter: {search: $search}, first: $first) { nodes { id } } }"
+    "{ articles(filter: {search: $search}, first: $first) { nodes { articleId } } }"
 )
-LINKS_QUERY = "query Links($id: Int!) { article(id: $id) { links { target { id } } } }"
+LINKS_QUERY = "query Links($id: Int!) { article(id: $id) { links { target { articleId } } } }"
 
 
 def _ids(items: Any) -> list[int]:
     """Article ids of a list, a connection (``nodes`` or ``edges``), of articles or wrappers."""
     if isinstance(items, dict):
         items = items.get("nodes") or [edge["node"] for edge in items.get("edges", ())]
-    return [int(item["article"]["id"] if "article" in item else item["id"]) for item in items]
+    return [
+        int(item["article"]["articleId"] if "article" in item else item["articleId"])
+        for item in items
+    ]
 
 
 class Client:
@@ -398,7 +401,7 @@ def predict_links(
     result = Prediction()
     for source, targets in held.removed.items():
         links = client.ask(LINKS_QUERY, id=source)["article"]["links"]
-        linked = {link["target"]["id"] for link in links if link["target"] is not None}
+        linked = {link["target"]["articleId"] for link in links if link["target"] is not None}
         if linked & set(targets):
             result.unremoved.append(source)
             continue

@@ -13,6 +13,7 @@
         │                        its message reaches the client as is
         ├── ArticleNotFound      an article id the graph does not hold
         ├── GraphNotReady        the graph is still loading, or failed to load
+        ├── StaleCursor          a page's cursor is of a graph since reloaded
         └── DeadlineExceeded     the request ran out of time, or its client left
 
 ``ArticleParseError`` never escapes :func:`kgraph.corpus.read_corpus`: it is
@@ -35,6 +36,7 @@ __all__ = [
     "LoadCancelled",
     "QueryError",
     "SettingsError",
+    "StaleCursor",
 ]
 
 
@@ -105,6 +107,18 @@ class ArticleNotFound(QueryError):
 
 class GraphNotReady(QueryError):
     """The graph is not loaded (yet, or because loading failed)."""
+
+
+class StaleCursor(QueryError):
+    """A cursor of another graph version: the list it points into may have changed."""
+
+    def __init__(self, name: str, version: int, served: int) -> None:
+        super().__init__(
+            f"`{name}` is a cursor of graph version {version}, but the graph was reloaded"
+            f" (version {served} now) and its lists may have changed: restart paging"
+            " from the first page"
+        )
+        self.version = version
 
 
 class DeadlineExceeded(QueryError):

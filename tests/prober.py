@@ -16,7 +16,7 @@ import time
 
 import httpx
 
-QUERY = "query Probe{n}($id: Int!) {{ article(id: $id) {{ id title }} }}"
+QUERY = "query Probe{n}($id: Int!) {{ article(id: $id) {{ articleId title }} }}"
 
 
 def main() -> None:

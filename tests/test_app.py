@@ -175,7 +175,7 @@ def test_graphiql_for_browsers(server: str, tmp_path: Path) -> None:
 
 def test_a_second_start_is_warm_and_serves_the_same_graph(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    query = "{ stats { articles links } article(id: 168904) { answer backlinks { id } } }"
+    query = "{ stats { articles links } article(id: 168904) { answer backlinks { nodes { articleId } } } }"
     with serving(SEEDS, "--cache-dir", str(cache)) as cold:
         assert httpx.get(f"{cold}/readyz").json()["warm_start"] is False
         first = graphql(cold, query)
@@ -203,22 +203,22 @@ def dev_server(dev_corpus: Path) -> Iterator[str]:
 
 
 def test_dev_article_by_id_and_by_url(dev_server: str) -> None:
-    query = "query($id: Int, $url: String) { article(id: $id, url: $url) { id title url answer } }"
+    query = "query($id: Int, $url: String) { article(id: $id, url: $url) { articleId title url answer } }"
     by_id = graphql(dev_server, query, id=168904)["data"]["article"]
     by_url = graphql(dev_server, query, url=by_id["url"])["data"]["article"]
     assert by_id == by_url
     assert by_id["title"] == "What is the role of ATP in the sodium-potassium pump?"
     assert "\n\nThe role of ATP in this process is fundamental." in by_id["answer"]
     assert "\\n" not in by_id["answer"]
-    assert graphql(dev_server, "{ article(id: 1) { id } }")["data"] == {"article": None}
+    assert graphql(dev_server, "{ article(id: 1) { articleId } }")["data"] == {"article": None}
 
 
 def test_dev_search_finds_the_seed_article(dev_server: str) -> None:
     found = graphql(
         dev_server,
-        '{ articles(filter: {search: "sodium potassium pump"}) { totalCount nodes { id } } }',
+        '{ articles(filter: {search: "sodium potassium pump"}) { totalCount nodes { articleId } } }',
     )["data"]["articles"]
-    assert 168904 in [n["id"] for n in found["nodes"]]
+    assert 168904 in [n["articleId"] for n in found["nodes"]]
 
 
 def _sample(kg: KnowledgeGraph) -> list[int]:
@@ -233,9 +233,11 @@ def test_dev_neighbours_equal_the_graph(
     dev_server: str, dev_graph: KnowledgeGraph, direction: str
 ) -> None:
     graph = dev_graph.graph
-    query = "query($id: Int!, $d: Direction!) { neighbours(id: $id, direction: $d, first: 100) { article { id } distance } }"
+    query = "query($id: Int!, $d: Direction!) { neighbours(id: $id, direction: $d, first: 100) { nodes { article { articleId } distance } } }"
     for article_id in _sample(dev_graph):
-        found = graphql(dev_server, query, id=article_id, d=direction)["data"]["neighbours"]
+        found = graphql(dev_server, query, id=article_id, d=direction)["data"]["neighbours"][
+            "nodes"
+        ]
         successors, predecessors = (
             set(graph.successors(article_id)),
             set(graph.predecessors(article_id)),
@@ -243,7 +245,7 @@ def test_dev_neighbours_equal_the_graph(
         expected = {"OUT": successors, "IN": predecessors, "BOTH": successors | predecessors}[
             direction
         ]
-        assert {n["article"]["id"] for n in found} == expected, article_id
+        assert {n["article"]["articleId"] for n in found} == expected, article_id
         assert {n["distance"] for n in found} <= {1}
 
 
@@ -254,7 +256,7 @@ def test_dev_neighbours_at_depth_2(dev_server: str, dev_graph: KnowledgeGraph) -
         "IN": graph.reverse(copy=False),
         "BOTH": graph.to_undirected(as_view=True),
     }
-    query = "query($id: Int!, $d: Direction!) { neighbours(id: $id, direction: $d, depth: 2, first: 100) { article { id } distance } }"
+    query = "query($id: Int!, $d: Direction!) { neighbours(id: $id, direction: $d, depth: 2, first: 100) { nodes { article { articleId } distance } } }"
     checked = 0
     for article_id in _sample(dev_graph):
         for direction, view in views.items():
@@ -262,8 +264,10 @@ def test_dev_neighbours_at_depth_2(dev_server: str, dev_graph: KnowledgeGraph) -
             del expected[article_id]
             if len(expected) > 100:
                 continue
-            found = graphql(dev_server, query, id=article_id, d=direction)["data"]["neighbours"]
-            assert {n["article"]["id"]: n["distance"] for n in found} == expected
+            found = graphql(dev_server, query, id=article_id, d=direction)["data"]["neighbours"][
+                "nodes"
+            ]
+            assert {n["article"]["articleId"]: n["distance"] for n in found} == expected
             checked += 2 in expected.values()
     assert checked >= 5  # the sample did reach distance 2
 
@@ -290,13 +294,13 @@ def test_dev_pages_through_a_topic_without_repeats_or_gaps(
 ) -> None:
     query = (
         'query($after: String) { topic(key: "physics") { articles(first: 100, after: $after) {'
-        " totalCount pageInfo { hasNextPage endCursor } nodes { id } } } }"
+        " totalCount pageInfo { hasNextPage endCursor } nodes { articleId } } } }"
     )
     seen: list[int] = []
     after = None
     while True:
         page = graphql(dev_server, query, after=after)["data"]["topic"]["articles"]
-        seen += [n["id"] for n in page["nodes"]]
+        seen += [n["articleId"] for n in page["nodes"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
@@ -308,7 +312,7 @@ def test_dev_pages_through_a_topic_without_repeats_or_gaps(
 def test_dev_searches_do_not_hold_up_other_requests(dev_server: str) -> None:
     """Fifteen searches for a word of most articles, back to back: /healthz still answers at once."""
     searches = " ".join(
-        f'a{i}: articles(filter: {{search: "the"}}) {{ totalCount nodes {{ id title }} }}'
+        f'a{i}: articles(filter: {{search: "the"}}) {{ totalCount nodes {{ articleId title }} }}'
         for i in range(15)
     )
     heavy = f"{{ {searches} }}"
@@ -381,7 +385,7 @@ def test_unexpected_errors_are_masked_over_http(
             assert ready.json()["warm_start"] is True
             fine = await client.post("/graphql", json={"query": "{ article(id: 2) { answer } }"})
             assert fine.json()["data"] == {"article": {"answer": "An answer.\nOn two lines."}}
-            failing = {"query": "{ article(id: 1) { id title answer } }"}
+            failing = {"query": "{ article(id: 1) { articleId title answer } }"}
             first = await client.post("/graphql", json=failing)
             # The second time: masked and logged the same.
             again = await client.post("/graphql", json=failing)

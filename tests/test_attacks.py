@@ -58,15 +58,19 @@ def server(dev_corpus: Path) -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="module")
 def article_ids(server: RunningServer) -> list[int]:
-    data = server.graphql('{ articles(first: 100, filter: {topic: "biology"}) { nodes { id } } }')
-    return [node["id"] for node in data["articles"]["nodes"]]
+    data = server.graphql(
+        '{ articles(first: 100, filter: {topic: "biology"}) { nodes { articleId } } }'
+    )
+    return [node["articleId"] for node in data["articles"]["nodes"]]
 
 
 @pytest.fixture(scope="module")
 def hubs(server: RunningServer) -> list[int]:
     """The 20 most-linked articles: centres of the largest neighbourhoods."""
-    data = server.graphql("{ curation { overLinked(first: 20) { article { id } } } }")
-    return [entry["article"]["id"] for entry in data["curation"]["overLinked"]]
+    data = server.graphql(
+        "{ curation { overLinked(first: 20) { nodes { article { articleId } } } } }"
+    )
+    return [entry["article"]["articleId"] for entry in data["curation"]["overLinked"]["nodes"]]
 
 
 @dataclass
@@ -375,7 +379,7 @@ def test_clients_that_read_nothing_hold_no_request_slot(dev_corpus: Path) -> Non
 
 
 def test_escaped_digits_are_refused_too(server: RunningServer) -> None:
-    text = '{"query": "{ article(id: ' + "\\u0031" * 5000 + ') { id } }"}'
+    text = '{"query": "{ article(id: ' + "\\u0031" * 5000 + ') { articleId } }"}'
     with attacker() as client:
         answer = client.post(
             f"{server.base}/graphql",
@@ -435,7 +439,7 @@ def similar_to(hubs: list[int]) -> str:
     return (
         "{ "
         + " ".join(
-            f"s{i}: similar(id: {article_id}, first: 50) {{ nodes {{ score article {{ id }} }} }}"
+            f"s{i}: similar(id: {article_id}, first: 50) {{ nodes {{ score article {{ articleId }} }} }}"
             for i, article_id in enumerate(hubs[:15])
         )
         + " }"
@@ -567,7 +571,7 @@ def test_operations_per_socket_are_capped(server: RunningServer) -> None:
         (
             '{"type": "subscribe", "id": "a", "payload": {"query": "{ article(id: '
             + "\\u0031" * 5000
-            + ') { id } }"}}',
+            + ') { articleId } }"}}',
             4400,
         ),
         ("[" * 5000 + "]" * 5000, 1007),

@@ -561,45 +561,45 @@ HOSTILE = settings(
 
 #: Operations with variables, for values of every type and of none.
 OPERATIONS = (
-    "query($id: Int, $url: String) { article(id: $id, url: $url) { id title url backlinks(first: 3) { id } } }",
-    "query($filter: ArticleFilter, $first: Int!, $after: String) { articles(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id title } } }",
-    "query($key: String!, $first: Int!, $after: String) { topic(key: $key) { key name articles(first: $first, after: $after) { totalCount nodes { id } } } }",
-    "query($id: Int!, $direction: Direction!, $depth: Int!, $first: Int!) { neighbours(id: $id, direction: $direction, depth: $depth, first: $first) { distance rank article { id } via { id } } }",
-    "query($topic: String, $first: Int!, $after: String, $minInbound: Int!) { curation(topic: $topic) { summary { articles } orphans(first: $first, after: $after, minInbound: $minInbound) { totalCount nodes { id } } overLinked(first: $first, minInbound: $minInbound) { inDegree } islands(first: $first) { nodes { size } } } }",
-    "query($from: Int!, $to: Int!, $options: PathOptions) { learningPath(from: $from, to: $to, options: $options) { hops cost bridges steps { via rank article { id } } } }",
-    "query($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) { learningPaths(from: $from, to: $to, k: $k, options: $options) { hops steps { article { id } } } }",
+    "query($id: Int, $url: String) { article(id: $id, url: $url) { articleId title url backlinks(first: 3) { nodes { articleId } } } }",
+    "query($filter: ArticleFilter, $first: Int!, $after: String) { articles(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { articleId title } } }",
+    "query($key: String!, $first: Int!, $after: String) { topic(key: $key) { key name articles(first: $first, after: $after) { totalCount nodes { articleId } } } }",
+    "query($id: Int!, $direction: Direction!, $depth: Int!, $first: Int!) { neighbours(id: $id, direction: $direction, depth: $depth, first: $first) { nodes { distance rank article { articleId } via { articleId } } } }",
+    "query($topic: String, $first: Int!, $after: String, $minInbound: Int!) { curation(topic: $topic) { summary { articles } orphans(first: $first, after: $after, minInbound: $minInbound) { totalCount nodes { articleId } } overLinked(first: $first, minInbound: $minInbound) { nodes { inDegree } } islands(first: $first) { nodes { size } } } }",
+    "query($from: Int!, $to: Int!, $options: PathOptions) { learningPath(from: $from, to: $to, options: $options) { hops cost bridges steps { via rank article { articleId } } } }",
+    "query($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) { learningPaths(from: $from, to: $to, k: $k, options: $options) { hops steps { article { articleId } } } }",
     "query($center: [Int!]!, $depth: Int!, $direction: Direction!, $limit: Int!, $layout: Layout!) { subgraph(center: $center, depth: $depth, direction: $direction, limit: $limit, layout: $layout) { truncated omittedNodes nodes { id x y } edges { id } } }",
     "query($key: String!, $limit: Int!, $layout: Layout!) { topicGraph(key: $key, limit: $limit, layout: $layout) { truncated nodes { id } d3 } }",
-    "query($topic: String!, $start: Int, $first: Int!) { readingOrder(topic: $topic, start: $start, first: $first) { id } }",
-    "query($id: Int!, $first: Int!) { similar(id: $id, first: $first) { nodes { score sharedKeywords article { id } } } }",
+    "query($topic: String!, $start: Int, $first: Int!) { readingOrder(topic: $topic, start: $start, first: $first) { articleId } }",
+    "query($id: Int!, $first: Int!) { similar(id: $id, first: $first) { nodes { score sharedKeywords article { articleId } } } }",
     "query($layout: Layout!) { topicMap(layout: $layout) { nodes { id weight } cytoscape } }",
 )
 #: Where an Int goes: ``$N`` is a number literal or the variable ``$N``.
 INT_SLOTS = (
     "articles(first: $N) { totalCount }",
-    "article(id: $N) { id }",
-    "article(id: 168904) { backlinks(first: $N) { id } }",
-    "neighbours(id: 168904, depth: $N) { distance }",
-    "neighbours(id: $N, first: $N) { distance }",
+    "article(id: $N) { articleId }",
+    "article(id: 168904) { backlinks(first: $N) { nodes { articleId } } }",
+    "neighbours(id: 168904, depth: $N) { nodes { distance } }",
+    "neighbours(id: $N, first: $N) { nodes { distance } }",
     "subgraph(center: [$N], limit: $N) { truncated }",
     "subgraph(center: [168904], depth: $N, layout: SPRING) { truncated }",
     "learningPaths(from: 168904, to: $N, k: $N) { hops }",
     "learningPath(from: $N, to: 168904, options: {maxHops: $N, avoid: [$N]}) { hops }",
     "similar(id: 168904, first: $N) { nodes { score } }",
-    'readingOrder(topic: "biology", start: $N, first: $N) { id }',
+    'readingOrder(topic: "biology", start: $N, first: $N) { articleId }',
     'topicGraph(key: "biology", limit: $N) { truncated }',
-    "curation { orphans(first: $N, minInbound: $N) { totalCount } overLinked(minInbound: $N) { inDegree } }",
-    "articles(first: $N) { nodes { backlinks(first: $N) { id } } }",
+    "curation { orphans(first: $N, minInbound: $N) { totalCount } overLinked(minInbound: $N) { nodes { inDegree } } }",
+    "articles(first: $N) { nodes { backlinks(first: $N) { nodes { articleId } } } }",
 )
 #: Where a String goes: ``$S`` is a string literal or the variable ``$S``.
 STRING_SLOTS = (
-    "article(url: $S) { id url }",
-    "articles(filter: {search: $S}) { totalCount nodes { id } }",
+    "article(url: $S) { articleId url }",
+    "articles(filter: {search: $S}) { totalCount nodes { articleId } }",
     "articles(filter: {topic: $S}) { totalCount }",
     "articles(filter: {keyword: $S}) { totalCount }",
     "articles(after: $S) { totalCount }",
     "topic(key: $S) { key articles(after: $S) { totalCount } }",
-    "readingOrder(topic: $S) { id }",
+    "readingOrder(topic: $S) { articleId }",
     "curation(topic: $S) { summary { articles } orphans { totalCount } }",
     "curation { brokenLinks(after: $S) { totalCount } }",
     "topicGraph(key: $S) { truncated }",
@@ -632,19 +632,19 @@ def selection(depth: int, kind: str) -> str:
             inner = f"links {{ target {{ {inner} }} }}"
     elif kind == "backlinks":
         for _ in range(depth):
-            inner = f"backlinks(first: 100) {{ {inner} }}"
+            inner = f"backlinks(first: 100) {{ nodes {{ {inner} }} }}"
     elif kind == "fragments":
         inner = "... on Article { " * depth + "id" + " }" * depth
     elif kind == "spreads":
         fragments = " ".join(
-            f"fragment F{i} on Article {{ id links {{ target {{ ...F{i + 1} }} }} }}"
+            f"fragment F{i} on Article {{ articleId links {{ target {{ ...F{i + 1} }} }} }}"
             for i in range(depth)
         )
-        return f"{{ article(id: 168904) {{ ...F0 }} }} {fragments} fragment F{depth} on Article {{ id }}"
+        return f"{{ article(id: 168904) {{ ...F0 }} }} {fragments} fragment F{depth} on Article {{ articleId }}"
     elif kind == "cycle":
         return (
             "{ article(id: 168904) { ...A } } fragment A on Article { links { target { ...B } } }"
-            " fragment B on Article { backlinks { ...A } }"
+            " fragment B on Article { backlinks { nodes { ...A } } }"
         )
     elif kind == "topics":
         for _ in range(depth):
@@ -698,7 +698,7 @@ def _body(query: str, variables: str | None = None) -> bytes:
 
 _INT_FIRST = "query($f: Int!) { articles(first: $f) { totalCount } }"
 _CENTER = "query($c: [Int!]!) { subgraph(center: $c) { truncated } }"
-_URL = "query($u: String) { article(url: $u) { id } }"
+_URL = "query($u: String) { article(url: $u) { articleId } }"
 _SUBSCRIPTION = "subscription { graphChanged { version loadedAt articles links } }"
 
 KNOWN = {
@@ -732,7 +732,7 @@ KNOWN = {
     "variable-int-4000-digits": Hostile(_body(_INT_FIRST, '{"f": ' + "9" * 4000 + "}")),
     "variable-int-4000-digits-twice": Hostile(
         _body(
-            "query($f: Int!) { articles(first: $f) { nodes { backlinks(first: $f) { id } } } }",
+            "query($f: Int!) { articles(first: $f) { nodes { backlinks(first: $f) { nodes { articleId } } } } }",
             '{"f": ' + "9" * 4000 + "}",
         )
     ),
@@ -742,7 +742,7 @@ KNOWN = {
     ),
     "literal-int-2**63": Hostile(_body(f"{{ articles(first: {2**63}) {{ totalCount }} }}")),
     "literal-int-1e308": Hostile(_body("{ articles(first: 1e308) { totalCount } }")),
-    "literal-int-4301-digits": Hostile(_body("{ article(id: " + "9" * 4301 + ") { id } }")),
+    "literal-int-4301-digits": Hostile(_body("{ article(id: " + "9" * 4301 + ") { articleId } }")),
     "center-of-2**63": Hostile(_body(_CENTER, f'{{"c": [{2**63}, 1e308, {-(2**31) - 1}]}}')),
     # wrong types
     "variable-string-for-int": Hostile(_body(_INT_FIRST, '{"f": "20"}')),
@@ -765,9 +765,11 @@ KNOWN = {
     "json-nul-bytes": Hostile(b'{"query": "{ stats { files } }\x00"}\x00'),
     # unicode in string arguments
     "variable-url-lone-surrogate": Hostile(
-        b'{"query": "query($u: String) { article(url: $u) { id } }", "variables": {"u": "\\ud800"}}'
+        b'{"query": "query($u: String) { article(url: $u) { articleId } }", "variables": {"u": "\\ud800"}}'
     ),
-    "literal-url-lone-surrogate": Hostile(b'{"query": "{ article(url: \\"\\\\ud800\\") { id } }"}'),
+    "literal-url-lone-surrogate": Hostile(
+        b'{"query": "{ article(url: \\"\\\\ud800\\") { articleId } }"}'
+    ),
     "literal-search-lone-surrogate": Hostile(
         b'{"query": "{ articles(filter: {search: \\"\\ud800\\"}) { totalCount } }"}'
     ),
@@ -776,14 +778,16 @@ KNOWN = {
         _body('{ articles(filter: {search: "مرحبا שלום 👨‍👩‍👧"}) { totalCount } }')
     ),
     # path traversal
-    "traversal-article-url": Hostile(_body('{ article(url: "../../etc/passwd") { id } }')),
+    "traversal-article-url": Hostile(_body('{ article(url: "../../etc/passwd") { articleId } }')),
     "traversal-topic-key": Hostile(_body('{ topic(key: "../../../../etc/passwd") { key } }')),
     "traversal-search": Hostile(
         _body(
             '{ articles(filter: {search: "../../etc/passwd", topic: "../../etc", keyword: "/etc/passwd"}) { totalCount } }'
         )
     ),
-    "traversal-reading-order": Hostile(_body('{ readingOrder(topic: "../../etc/passwd") { id } }')),
+    "traversal-reading-order": Hostile(
+        _body('{ readingOrder(topic: "../../etc/passwd") { articleId } }')
+    ),
     "traversal-curation-topic": Hostile(
         _body('{ curation(topic: "/etc/passwd") { summary { files } } }')
     ),
@@ -1019,7 +1023,7 @@ PATHS = (
 GET_VALUES = (
     "{ stats { files } }",
     "{ __typename }",
-    "query Q($id: Int) { article(id: $id) { id } }",
+    "query Q($id: Int) { article(id: $id) { articleId } }",
     "mutation { x }",
     _SUBSCRIPTION,
     "{ __schema { types { name } } }",

@@ -105,9 +105,11 @@ def test_changes_reload_while_clients_query(
     # Corrupted: a parse error, and the rest keeps serving.
     (corpus / "biology" / "broken.md").write_text("---\nid: [unclosed\n---\n")
     wait_for(server, 5, articles=52, files=54, parseErrors=1)
-    errors = server.graphql("{ curation { parseErrors { path line message } } }")
-    assert [e["path"] for e in errors["curation"]["parseErrors"]] == ["biology/broken.md"]
-    assert server.graphql("{ article(id: 168904) { id } }")["article"] == {"id": 168904}
+    errors = server.graphql("{ curation { parseErrors { nodes { path line message } } } }")
+    assert [e["path"] for e in errors["curation"]["parseErrors"]["nodes"]] == ["biology/broken.md"]
+    assert server.graphql("{ article(id: 168904) { articleId } }")["article"] == {
+        "articleId": 168904
+    }
 
     time.sleep(0.3)  # a few more answers from the last graph
     for loop in loops:
@@ -247,9 +249,9 @@ def test_a_file_name_that_is_not_utf8_is_reported_once(corpus: Path) -> None:
         version = steady_version(server, 2.0)
         assert version <= 3, server.output
         assert body["code"] == 200
-        [error] = server.graphql("{ curation { parseErrors { path line message } } }")["curation"][
-            "parseErrors"
-        ]
+        [error] = server.graphql("{ curation { parseErrors { nodes { path line message } } } }")[
+            "curation"
+        ]["parseErrors"]["nodes"]
         assert error == {
             "path": "biology/caf\\xe9.md",
             "line": None,
@@ -272,9 +274,14 @@ def test_a_fifo_is_reported_and_blocks_nothing(corpus: Path) -> None:
         # The reader is not stuck: later changes still reload.
         (corpus / "biology" / "new-one.md").write_text(article_text(990001))
         body = wait_ready(server, files=56, parse_errors=2, articles=53)
-        errors = server.graphql("{ curation { parseErrors { path message } } }")["curation"]
-        assert [e["path"] for e in errors["parseErrors"]] == ["biology/x.md", "physics/y.md"]
-        assert all("named pipe" in e["message"] for e in errors["parseErrors"])
+        errors = server.graphql("{ curation { parseErrors { nodes { path message } } } }")[
+            "curation"
+        ]
+        assert [e["path"] for e in errors["parseErrors"]["nodes"]] == [
+            "biology/x.md",
+            "physics/y.md",
+        ]
+        assert all("named pipe" in e["message"] for e in errors["parseErrors"]["nodes"])
         assert steady_version(server, 0.5) <= 5
 
 
@@ -316,9 +323,9 @@ def test_links_out_of_the_corpus_are_refused(corpus: Path, tmp_path: Path) -> No
         (corpus / "physics" / "atp.md").symlink_to(seed)
         body = wait_ready(server, files=55, parse_errors=2, articles=52)
         assert body["code"] == 200
-        assert server.graphql("{ article(id: 990009) { id } }")["article"] is None
-        errors = server.graphql("{ curation { parseErrors { path line message } } }")
-        assert {e["path"]: e["message"] for e in errors["curation"]["parseErrors"]} == {
+        assert server.graphql("{ article(id: 990009) { articleId } }")["article"] is None
+        errors = server.graphql("{ curation { parseErrors { nodes { path line message } } } }")
+        assert {e["path"]: e["message"] for e in errors["curation"]["parseErrors"]["nodes"]} == {
             "biology/out.md": "symbolic link leads outside the corpus folder: not read;"
             " copy the file into the corpus instead",
             "elsewhere": "symbolic link to a folder outside the corpus folder: not followed",
@@ -343,8 +350,10 @@ def test_a_new_copy_that_takes_over_an_article_is_reported(corpus: Path) -> None
         assert body["code"] == 200
         assert "article 168904: the new file aaa/first.md comes first" in server.output
         assert repr(before["title"]) in server.output
-        query = "{ curation { copyTakeovers { id path title previousPath previousTitle } } }"
-        (taken,) = server.graphql(query)["curation"]["copyTakeovers"]
+        query = (
+            "{ curation { copyTakeovers { nodes { id path title previousPath previousTitle } } } }"
+        )
+        (taken,) = server.graphql(query)["curation"]["copyTakeovers"]["nodes"]
         assert taken["id"] == 168904
         assert (taken["path"], taken["title"]) == ("aaa/first.md", "Taken over?")
         assert taken["previousPath"].startswith("biology/")
@@ -355,7 +364,7 @@ def test_a_new_copy_that_takes_over_an_article_is_reported(corpus: Path) -> None
         (corpus / "aaa" / "first.md").unlink()
         body = wait_ready(server, files=54, articles=53)
         assert "copy_takeovers" not in body
-        assert server.graphql(query)["curation"]["copyTakeovers"] == []
+        assert server.graphql(query)["curation"]["copyTakeovers"]["nodes"] == []
         assert server.output.count("comes first of its copies") == 1
 
 
@@ -429,3 +438,23 @@ def test_a_stuck_reload_is_abandoned_and_the_next_one_serves(corpus: Path) -> No
             for pid in stopped:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
+
+
+def test_a_cursor_from_before_a_reload_is_refused(corpus: Path) -> None:
+    page = "query($after: String) { articles(first: 5, after: $after) { pageInfo { endCursor } } }"
+    with kgraph_server("--corpus", str(corpus)) as server:
+        wait_for(server, 1)
+        cursor = server.graphql(page)["articles"]["pageInfo"]["endCursor"]
+        # Good for every request of the version it was made in.
+        assert server.graphql(page, after=cursor)["articles"]["pageInfo"]["endCursor"]
+        (corpus / "biology" / "new-one.md").write_text(article_text(990001))
+        server.process.send_signal(signal.SIGHUP)
+        wait_for(server, 2, articles=53)
+        body = httpx.post(
+            f"{server.base}/graphql", json={"query": page, "variables": {"after": cursor}}
+        ).json()
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "the graph was reloaded" in error["message"]
+        assert "restart paging" in error["message"]
+        assert body["data"] is None

@@ -166,7 +166,7 @@ def test_production_refuses_introspection_and_the_ide() -> None:
 def test_no_argument_reaches_a_file_outside_the_corpus() -> None:
     with kgraph_server("--corpus", str(SEEDS)) as server:
         found = server.graphql(
-            '{ a: article(url: "/etc/passwd") { id } b: article(url: "../../../../etc/passwd") { id }'
+            '{ a: article(url: "/etc/passwd") { articleId } b: article(url: "../../../../etc/passwd") { articleId }'
             ' topic(key: "../../etc") { key } articles(filter: {search: "/etc/passwd root"}) { totalCount } }'
         )
         assert found == {"a": None, "b": None, "topic": None, "articles": {"totalCount": 0}}

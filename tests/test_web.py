@@ -317,9 +317,9 @@ def test_search_finds_the_seed_article(page: Page, tmp_path: Path) -> None:
     results = page.ready("#search-results")
     found = page.ids("#search-results .results > li")
     api = page.server.graphql(
-        '{ articles(filter: {search: "ATP sodium potassium pump"}) { nodes { id } } }'
+        '{ articles(filter: {search: "ATP sodium potassium pump"}) { nodes { articleId } } }'
     )
-    assert found == [node["id"] for node in api["articles"]["nodes"]]
+    assert found == [node["articleId"] for node in api["articles"]["nodes"]]
     assert found[0] == SEED
     assert SEED_TITLE in results.text
     assert page.route == "#/search?q=ATP+sodium+potassium+pump"
@@ -342,16 +342,20 @@ def test_the_article_shows_its_answer_links_and_backlinks(page: Page, tmp_path: 
     # Links in rank order (rank 4 repeats rank 1 and gives no link), backlinks strongest first.
     assert page.ids("#link-list li", "data-rank") == [1, 2, 3, 5]
     assert page.ids("#link-list li") == [168902, 168897, 168906, 168903]
-    api = page.server.graphql(f"{{ article(id: {SEED}) {{ backlinks(first: 50) {{ id }} }} }}")
-    assert page.ids("#backlink-list li") == [a["id"] for a in api["article"]["backlinks"]]
+    api = page.server.graphql(
+        f"{{ article(id: {SEED}) {{ backlinks(first: 50) {{ nodes {{ articleId }} }} }} }}"
+    )
+    assert page.ids("#backlink-list li") == [
+        a["articleId"] for a in api["article"]["backlinks"]["nodes"]
+    ]
     # Related articles as `similar` ranks them, each with its score and why.
     related = page.server.graphql(
-        f"{{ similar(id: {SEED}, first: 8) {{ nodes {{ article {{ id }} score linked }} }} }}"
+        f"{{ similar(id: {SEED}, first: 8) {{ nodes {{ article {{ articleId }} score linked }} }} }}"
     )["similar"]["nodes"]
-    assert page.ids("#related-list > li") == [r["article"]["id"] for r in related]
+    assert page.ids("#related-list > li") == [r["article"]["articleId"] for r in related]
     scores = [float(e.get_attribute("data-score") or "") for e in page.all("#related-list > li")]
     assert scores == [r["score"] for r in related]
-    unlinked = [r["article"]["id"] for r in related if not r["linked"]]
+    unlinked = [r["article"]["articleId"] for r in related if not r["linked"]]
     assert unlinked, "the seed has related articles it does not link to"
     item = page.find(f'#related-list > li[data-id="{unlinked[0]}"]')
     assert "not linked" in item.text
@@ -798,7 +802,7 @@ def _path_nodes(page: Page) -> list[int]:
     return [n["id"] for n in steps]
 
 
-PATHS = "query($options: PathOptions) { learningPaths(from: 168904, to: 168912, k: 5, options: $options) { steps { article { id } via rank topicChange } } }"
+PATHS = "query($options: PathOptions) { learningPaths(from: 168904, to: 168912, k: 5, options: $options) { steps { article { articleId } via rank topicChange } } }"
 
 
 def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> None:
@@ -842,7 +846,7 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
 
     # The alternatives of learningPaths(k: 5), each a button; the choice is in the url.
     api = [
-        [s["article"]["id"] for s in p["steps"]]
+        [s["article"]["articleId"] for s in p["steps"]]
         for p in page.server.graphql(PATHS)["learningPaths"]
     ]
     buttons = page.all("#path-result .alternatives button")
@@ -896,11 +900,11 @@ def test_bridges_and_topic_changes_are_shown(page: Page, tmp_path: Path) -> None
     assert _text(shortfall) == f"{len(search['paths'])} paths, not 5: {search['explanation']}."
     api = page.server.graphql(
         "{ learningPath(from: 168912, to: 84002, options: {bridges: true})"
-        " { strength steps { article { id } via topicChange sharedKeywords score } } }"
+        " { strength steps { article { articleId } via topicChange sharedKeywords score } } }"
     )["learningPath"]
     steps = page.all("#path-steps > li")
     assert [int(e.get_attribute("data-id") or "") for e in steps] == [
-        s["article"]["id"] for s in api["steps"]
+        s["article"]["articleId"] for s in api["steps"]
     ]
     assert [e.get_attribute("data-via") for e in steps] == [s["via"] for s in api["steps"]]
     assert "RELATED" in [s["via"] for s in api["steps"]]
@@ -929,11 +933,11 @@ def test_the_topic_view_draws_its_graph_and_reading_order(page: Page, tmp_path: 
     page.ready("#topic-graph")
     api = page.server.graphql(
         '{ topicGraph(key: "biology", limit: 300) { nodes { id } }'
-        ' readingOrder(topic: "biology", first: 50) { id level }'
+        ' readingOrder(topic: "biology", first: 50) { articleId level }'
         ' readingPlan(topic: "biology", first: 50) { via after { title } } }'
     )
     assert set(_drawn_nodes(page, "#topic-graph")) == {n["id"] for n in api["topicGraph"]["nodes"]}
-    assert page.ids("#reading-order > li") == [a["id"] for a in api["readingOrder"]]
+    assert page.ids("#reading-order > li") == [a["articleId"] for a in api["readingOrder"]]
     assert api["readingOrder"][0]["level"] == "FOUNDATIONAL"
     # Why each comes next: how the article read before leads to it.
     items = page.all("#reading-order > li")
@@ -951,9 +955,9 @@ def test_the_topic_view_draws_its_graph_and_reading_order(page: Page, tmp_path: 
     page.wait(lambda d: page.route == "#/topic/biology?start=168912")
     page.ready("#topic-graph")
     order = page.server.graphql(
-        '{ readingOrder(topic: "biology", start: 168912, first: 50) { id } }'
+        '{ readingOrder(topic: "biology", start: 168912, first: 50) { articleId } }'
     )
-    assert page.ids("#reading-order > li") == [a["id"] for a in order["readingOrder"]]
+    assert page.ids("#reading-order > li") == [a["articleId"] for a in order["readingOrder"]]
 
 
 # ---------------------------------------------------------------- curator
@@ -1003,10 +1007,10 @@ def test_the_curator_lists_the_planted_orphan_and_broken_link(page: Page, tmp_pa
         for a in wanted.find_elements(By.CSS_SELECTOR, ".suggestions a")
     ]
     api = page.server.graphql(
-        "{ curation { wantedArticles(first: 1) { nodes { suggestions { id } } } } }"
+        "{ curation { wantedArticles(first: 1) { nodes { suggestions { articleId } } } } }"
     )
     assert suggested == [
-        a["id"] for a in api["curation"]["wantedArticles"]["nodes"][0]["suggestions"]
+        a["articleId"] for a in api["curation"]["wantedArticles"]["nodes"][0]["suggestions"]
     ]
     page.find('.report-tabs a[data-report="staleLinks"]').click()
     assert _rows(page) == [168902]
@@ -1016,8 +1020,8 @@ def test_the_curator_lists_the_planted_orphan_and_broken_link(page: Page, tmp_pa
 def test_curator_reports_are_paged_and_narrowed_by_topic(page: Page, tmp_path: Path) -> None:
     page.open("curation/orphans?first=2")
     first = _rows(page)
-    api = page.server.graphql("{ curation { orphans(first: 6) { nodes { id } } } }")
-    every = [a["id"] for a in api["curation"]["orphans"]["nodes"]]
+    api = page.server.graphql("{ curation { orphans(first: 6) { nodes { articleId } } } }")
+    every = [a["articleId"] for a in api["curation"]["orphans"]["nodes"]]
     assert first == every[:2]
     assert page.find(".pager").text.startswith("1\u20132 of 6")
     page.find('.pager a[data-page="next"]').click()
@@ -1300,18 +1304,20 @@ def dev(dev_corpus: Path) -> Iterator[RunningServer]:
 def test_dev_neighbourhood_of_the_most_linked_article_renders_in_under_a_second(
     browser: WebDriver, dev: RunningServer, tmp_path: Path
 ) -> None:
-    top = dev.graphql("{ curation { overLinked(first: 1) { article { id title } inDegree } } }")
-    article = top["curation"]["overLinked"][0]["article"]
-    expected = _api_nodes(dev, article["id"], 2, "BOTH")
+    top = dev.graphql(
+        "{ curation { overLinked(first: 1) { nodes { article { articleId title } inDegree } } } }"
+    )
+    article = top["curation"]["overLinked"]["nodes"][0]["article"]
+    expected = _api_nodes(dev, article["articleId"], 2, "BOTH")
     browser.set_window_size(1400, 1000)
     page = Page(browser, dev)
     timings = []
     # Opened at depth 2 straight away, then reached from depth 1 by the depth control.
-    page.open(f"article/{article['id']}?depth=2")
+    page.open(f"article/{article['articleId']}?depth=2")
     page.ready("#neighbourhood", timeout=30)
     assert set(_drawn_nodes(page)) == set(expected)
     timings.append(float(page.driver.execute_script("return document.body.dataset.renderMs")))
-    page.open(f"article/{article['id']}")
+    page.open(f"article/{article['articleId']}")
     page.ready("#neighbourhood")
     Select(page.find("#depth")).select_by_value("2")
     page.wait(
@@ -1322,7 +1328,7 @@ def test_dev_neighbourhood_of_the_most_linked_article_renders_in_under_a_second(
     )
     timings.append(float(page.driver.execute_script("return document.body.dataset.renderMs")))
     assert page.driver.execute_script("return document.body.dataset.renderView") == "neighbourhood"
-    print(f"\n{article['id']} at depth 2: {len(expected)} nodes, rendered in {timings} ms")
+    print(f"\n{article['articleId']} at depth 2: {len(expected)} nodes, rendered in {timings} ms")
     assert all(ms < 1000 for ms in timings), timings
     page.screenshot(tmp_path, "neighbourhood-dev")
 
@@ -1331,23 +1337,25 @@ def test_dev_neighbourhood_of_the_most_linked_article_renders_in_under_a_second(
 def test_dev_what_links_here_reaches_every_backlink(
     browser: WebDriver, dev: RunningServer, tmp_path: Path
 ) -> None:
-    top = dev.graphql("{ curation { overLinked(first: 1) { article { id } inDegree } } }")
-    hub = top["curation"]["overLinked"][0]
+    top = dev.graphql(
+        "{ curation { overLinked(first: 1) { nodes { article { articleId } inDegree } } } }"
+    )
+    hub = top["curation"]["overLinked"]["nodes"][0]
     assert hub["inDegree"] > 50
     every = dev.graphql(
-        "query($id: Int!) { article(id: $id) { linkedFrom(first: 100) { nodes { id } } } }",
-        id=hub["article"]["id"],
-    )["article"]["linkedFrom"]["nodes"]
+        "query($id: Int!) { article(id: $id) { backlinks(first: 100) { nodes { articleId } } } }",
+        id=hub["article"]["articleId"],
+    )["article"]["backlinks"]["nodes"]
     page = Page(browser, dev)
     _console_errors(browser)
-    page.open(f"article/{hub['article']['id']}")
+    page.open(f"article/{hub['article']['articleId']}")
     page.wait(lambda d: len(page.all("#backlink-list li")) == 50)
     left = hub["inDegree"] - 50
     button = page.find("#backlinks-next")
     assert button.text == f"Show {min(100, left)} more of {left}"
     button.click()
     page.wait(lambda d: len(page.all("#backlink-list li")) == hub["inDegree"])
-    assert page.ids("#backlink-list li") == [a["id"] for a in every][: hub["inDegree"]]
+    assert page.ids("#backlink-list li") == [a["articleId"] for a in every][: hub["inDegree"]]
     assert not page.all("#backlinks-next")
     assert _console_errors(browser) == []
 
@@ -1386,8 +1394,8 @@ return count;
 def test_dev_large_neighbourhood_shows_labels_as_you_zoom_in(
     browser: WebDriver, dev: RunningServer, tmp_path: Path
 ) -> None:
-    top = dev.graphql("{ curation { overLinked(first: 1) { article { id } } } }")
-    hub = top["curation"]["overLinked"][0]["article"]["id"]
+    top = dev.graphql("{ curation { overLinked(first: 1) { nodes { article { articleId } } } } }")
+    hub = top["curation"]["overLinked"]["nodes"][0]["article"]["articleId"]
     browser.set_window_size(1400, 1000)
     page = Page(browser, dev)
     _console_errors(browser)
@@ -1567,19 +1575,19 @@ def test_dev_reading_order_lists_near_duplicates_under_their_question(
     page.open("topic/biology")
     page.ready("#topic-graph", timeout=60)
     plan = dev.graphql(
-        '{ readingPlan(topic: "biology", first: 50) { article { id } nearDuplicates { id } } }'
+        '{ readingPlan(topic: "biology", first: 50) { article { articleId } nearDuplicates { articleId } } }'
     )["readingPlan"]
-    assert page.ids("#reading-order > li") == [s["article"]["id"] for s in plan]
+    assert page.ids("#reading-order > li") == [s["article"]["articleId"] for s in plan]
     retold = [s for s in plan if s["nearDuplicates"]]
     assert retold, "dev's biology retells some of its questions"
     for step in retold:
-        item = page.find(f'#reading-order > li[data-id="{step["article"]["id"]}"]')
+        item = page.find(f'#reading-order > li[data-id="{step["article"]["articleId"]}"]')
         summary = item.find_element(By.CSS_SELECTOR, "details.copies summary")
         count = len(step["nearDuplicates"])
         assert _text(summary) == f"also asked {count} other way{'s' if count > 1 else ''}"
         copies = item.find_elements(By.CSS_SELECTOR, "details.copies li")
         assert [int(e.get_attribute("data-id") or "") for e in copies] == [
-            d["id"] for d in step["nearDuplicates"]
+            d["articleId"] for d in step["nearDuplicates"]
         ]
     page.find("#reading-order details.copies summary").click()
     assert page.find("#reading-order details.copies[open] li a").is_displayed()

@@ -11,7 +11,16 @@ import strawberry
 from kgraph import model
 from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
-from kgraph.api.pagination import DEFAULT_FIRST, After, First, check_range, or_default, page_size
+from kgraph.api.pagination import (
+    DEFAULT_FIRST,
+    After,
+    Before,
+    First,
+    Last,
+    Paging,
+    check_range,
+    or_default,
+)
 from kgraph.api.related import SimilarArticle
 from kgraph.api.types import (
     Article,
@@ -20,9 +29,9 @@ from kgraph.api.types import (
     Copy,
     Topic,
     WantedArticle,
-    page_of,
+    paging,
 )
-from kgraph.graph import KnowledgeGraph, curation, relatedness, takeovers
+from kgraph.graph import curation, relatedness, takeovers
 
 __all__ = ["Curation", "SimilarArticle"]
 
@@ -157,6 +166,11 @@ class RankedArticle:
     share: float = strawberry.field(description="Its share of all links of the corpus.")
 
 
+@strawberry.type(description="A page of articles ranked by how many articles link to them.")
+class RankedConnection(Connection[RankedArticle]):
+    pass
+
+
 @strawberry.type(description="An article id held by several files.")
 class DuplicateArticle:
     _duplicate: strawberry.Private[curation.DuplicateArticle]
@@ -212,9 +226,15 @@ class Island:
 
     @strawberry.field(description="Its articles, by id.")
     def articles(
-        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ArticleConnection:
-        return ArticleConnection.of(info.context.kg, self._island.article_ids, first, after)
+        asked = paging(info, first, after, last, before)
+        return ArticleConnection.of(info.context.kg, self._island.article_ids, asked)
 
 
 @strawberry.type(description="A page of islands, largest first.")
@@ -274,10 +294,14 @@ class CopyTakeover:
     previous_url: str | None = strawberry.field(description="The url before.")
 
 
-def _articles(
-    kg: KnowledgeGraph, ids: tuple[int, ...], first: int | None, after: str | None
-) -> ArticleConnection:
-    return ArticleConnection.of(kg, ids, first, after)
+@strawberry.type(description="A page of files that could not be read, in path order.")
+class DiagnosticConnection(Connection[Diagnostic]):
+    pass
+
+
+@strawberry.type(description="A page of copy takeovers.")
+class TakeoverConnection(Connection[CopyTakeover]):
+    pass
 
 
 @strawberry.type(description="Curator reports, each ranked worst first, then by id.")
@@ -294,6 +318,8 @@ class Curation:
         info: Info,
         first: First = DEFAULT_FIRST,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         min_inbound: Annotated[
             int | None,
             strawberry.argument(
@@ -304,28 +330,43 @@ class Curation:
         kg = info.context.kg
         below = check_range("minInbound", or_default(min_inbound, 1), 1, 1_000)
         ids = curation.orphans_below(kg, below, self._report.topic)
-        return _articles(kg, ids, first, after)
+        return ArticleConnection.of(kg, ids, paging(info, first, after, last, before))
 
     @strawberry.field(description="Articles linking nowhere, most linked-to first.")
     def dead_ends(
-        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ArticleConnection:
-        return _articles(info.context.kg, self._report.dead_ends, first, after)
+        asked = paging(info, first, after, last, before)
+        return ArticleConnection.of(info.context.kg, self._report.dead_ends, asked)
 
     @strawberry.field(description="Articles with no link in or out.")
     def isolated(
-        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ArticleConnection:
-        return _articles(info.context.kg, self._report.isolated, first, after)
+        asked = paging(info, first, after, last, before)
+        return ArticleConnection.of(info.context.kg, self._report.isolated, asked)
 
     @strawberry.field(description="Missing articles that entries name, most referred first.")
     def wanted_articles(
-        self, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> WantedConnection:
-        total, info, nodes, edges = page_of(
-            self._report.wanted, first, after, lambda w: WantedArticle(_wanted=w)
-        )
-        return WantedConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
+        asked = paging(info, first, after, last, before)
+        return WantedConnection.of(self._report.wanted, asked, lambda w: WantedArticle(_wanted=w))
 
     @strawberry.field(
         description="The most linked-to articles, by in-degree; `minZScore: 3` keeps the"
@@ -336,6 +377,9 @@ class Curation:
         self,
         info: Info,
         first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         min_inbound: Annotated[
             int | None,
             strawberry.argument(description="Only articles with at least this many referrers."),
@@ -347,67 +391,100 @@ class Curation:
                 " mean in-degree."
             ),
         ] = None,
-    ) -> list[RankedArticle]:
-        size = page_size(first)
+    ) -> RankedConnection:
         kg = info.context.kg
-        ranked = (
+        ranked = [
             r
             for r in self._report.over_linked
             if (min_inbound is None or r.in_degree >= min_inbound)
             and (min_z_score is None or r.z_score >= min_z_score)
+        ]
+        return RankedConnection.of(
+            ranked,
+            paging(info, first, after, last, before),
+            lambda r: RankedArticle(
+                article=Article(_article=kg.articles[r.id]),
+                in_degree=r.in_degree,
+                z_score=r.z_score,
+                share=r.share,
+            ),
         )
-        found: list[RankedArticle] = []
-        for r in ranked:
-            if len(found) == size:
-                break
-            found.append(
-                RankedArticle(
-                    article=Article(_article=kg.articles[r.id]),
-                    in_degree=r.in_degree,
-                    z_score=r.z_score,
-                    share=r.share,
-                )
-            )
-        return found
 
-    def _findings(
-        self, findings: tuple[model.Finding, ...], first: int | None, after: str | None
-    ) -> FindingConnection:
-        total, info, nodes, edges = page_of(findings, first, after, lambda f: Finding(_finding=f))
-        return FindingConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
+    @staticmethod
+    def _findings(findings: tuple[model.Finding, ...], asked: Paging) -> FindingConnection:
+        return FindingConnection.of(findings, asked, lambda f: Finding(_finding=f))
 
     @strawberry.field(description="Entries naming an article that exists nowhere.")
-    def broken_links(self, first: First = DEFAULT_FIRST, after: After = None) -> FindingConnection:
-        return self._findings(self._report.broken_links, first, after)
+    def broken_links(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> FindingConnection:
+        return self._findings(self._report.broken_links, paging(info, first, after, last, before))
 
     @strawberry.field(description="Entries repeating an earlier entry of the same file.")
     def duplicate_links(
-        self, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> FindingConnection:
-        return self._findings(self._report.duplicate_links, first, after)
+        return self._findings(
+            self._report.duplicate_links, paging(info, first, after, last, before)
+        )
 
     @strawberry.field(description="Entries naming their own article.")
-    def self_links(self, first: First = DEFAULT_FIRST, after: After = None) -> FindingConnection:
-        return self._findings(self._report.self_links, first, after)
+    def self_links(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> FindingConnection:
+        return self._findings(self._report.self_links, paging(info, first, after, last, before))
 
     @strawberry.field(description="Entries with an outdated id, resolved by their url.")
-    def stale_links(self, first: First = DEFAULT_FIRST, after: After = None) -> FindingConnection:
-        return self._findings(self._report.stale_links, first, after)
+    def stale_links(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> FindingConnection:
+        return self._findings(self._report.stale_links, paging(info, first, after, last, before))
 
     @strawberry.field(description="Entries whose url is not a url of the article their id names.")
     def url_mismatches(
-        self, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> FindingConnection:
-        return self._findings(self._report.url_mismatches, first, after)
+        return self._findings(self._report.url_mismatches, paging(info, first, after, last, before))
 
     @strawberry.field(description="Article ids held by several files, most copies first.")
     def duplicate_articles(
-        self, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> DuplicateConnection:
-        total, info, nodes, edges = page_of(
-            self._report.duplicate_articles, first, after, lambda d: DuplicateArticle(_duplicate=d)
+        return DuplicateConnection.of(
+            self._report.duplicate_articles,
+            paging(info, first, after, last, before),
+            lambda d: DuplicateArticle(_duplicate=d),
         )
-        return DuplicateConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
     @strawberry.field(description="Topics whose subject is spelled more than one way.")
     def subject_spellings(self) -> list[TopicSpelling]:
@@ -425,35 +502,68 @@ class Curation:
         description="Pieces of the link graph other than the largest, largest first; under a"
         " topic, pieces of the links among its articles other than its largest piece."
     )
-    def islands(self, first: First = DEFAULT_FIRST, after: After = None) -> IslandConnection:
-        total, info, nodes, edges = page_of(
-            self._report.islands, first, after, lambda i: Island(_island=i)
+    def islands(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> IslandConnection:
+        return IslandConnection.of(
+            self._report.islands,
+            paging(info, first, after, last, before),
+            lambda i: Island(_island=i),
         )
-        return IslandConnection(total_count=total, page_info=info, nodes=nodes, edges=edges)
 
     @strawberry.field(
         description="For each orphan, then each dead end, then each article of an island: the"
         " most related articles it does not link to yet, best first."
     )
     def link_suggestions(
-        self, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> SuggestionConnection:
-        total, page, nodes, edges = page_of(
-            self._report.link_candidates, first, after, lambda i: LinkSuggestion(_article_id=i)
+        return SuggestionConnection.of(
+            self._report.link_candidates,
+            paging(info, first, after, last, before),
+            lambda i: LinkSuggestion(_article_id=i),
         )
-        return SuggestionConnection(total_count=total, page_info=page, nodes=nodes, edges=edges)
 
     @strawberry.field(
         description="Articles whose title or url a newly added copy took over on a reload,"
         " whatever the topic; each is listed until its file is gone (none after a cold start)."
     )
-    def copy_takeovers(self, info: Info) -> list[CopyTakeover]:
-        # The graph layer's record has the very fields of the GraphQL type.
-        return [CopyTakeover(**asdict(t)) for t in takeovers.copy_takeovers(info.context.kg)]
+    def copy_takeovers(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> TakeoverConnection:
+        return TakeoverConnection.of(
+            takeovers.copy_takeovers(info.context.kg),
+            paging(info, first, after, last, before),
+            # The graph layer's record has the very fields of the GraphQL type.
+            lambda t: CopyTakeover(**asdict(t)),
+        )
 
     @strawberry.field(description="Files that could not be read, with where and why.")
-    def parse_errors(self) -> list[Diagnostic]:
-        return [
-            Diagnostic(path=d.path, line=d.line, message=d.message)
-            for d in self._report.parse_errors
-        ]
+    def parse_errors(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> DiagnosticConnection:
+        return DiagnosticConnection.of(
+            self._report.parse_errors,
+            paging(info, first, after, last, before),
+            lambda d: Diagnostic(path=d.path, line=d.line, message=d.message),
+        )

@@ -14,6 +14,9 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     ListValueNode,
     ObjectValueNode,
@@ -25,11 +28,13 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_operation_ast,
+    value_from_ast,
     value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
 
 from kgraph.api.errors import COST_LIMIT
+from kgraph.api.nodes import MAX_NODES
 from kgraph.api.pagination import MAX_FIRST
 from kgraph.errors import QueryError
 from kgraph.graph.bridges import PER_ARTICLE
@@ -54,6 +59,7 @@ __all__ = [
     "Expansion",
     "cost_error",
     "expansions",
+    "list_sizes",
     "operation_cost",
     "should_mask_error",
 ]
@@ -69,14 +75,14 @@ LIST_SIZES: Mapping[str, int] = {
     "topics": 50,
     "links": 5,
     "copies": 3,
-    "referrers": 20,
     "suggestions": 3,
     "suggested": 5,
     "subjectSpellings": 50,
     "spellings": 5,
-    "parseErrors": 100,
     "steps": 20,
     "nearDuplicates": PER_ARTICLE,
+    # One node per topic, as `topics`.
+    "topicMap": 50,
 }
 
 #: Fields whose ``nodes`` and ``edges`` are drawable-graph lists sized by the
@@ -138,8 +144,48 @@ COMPUTE_WEIGHTS: Mapping[str, int] = {
 #: its candidates.
 SEARCH_WEIGHT = 20
 
-#: Arguments that size a list field, and the most each may be.
-_SIZE_ARGUMENTS: Mapping[str, int] = {"first": MAX_FIRST, "limit": MAX_LIMIT, "k": MAX_PATHS}
+#: Arguments that size a list field, and the most each may be; ``last`` first:
+#: given, it replaces ``first`` (see :class:`kgraph.api.pagination.Paging`).
+_SIZE_ARGUMENTS: Mapping[str, int] = {
+    "last": MAX_FIRST,
+    "first": MAX_FIRST,
+    "limit": MAX_LIMIT,
+    "k": MAX_PATHS,
+    "ids": MAX_NODES,
+}
+
+#: The size of a list field called without its sizing argument, by field name.
+ListSizes = Mapping[str, int]
+
+
+def list_sizes(schema: GraphQLSchema) -> dict[str, int]:
+    """The defaults of the schema's sizing arguments (``first``, ``limit``, ``k``), by field name.
+
+    The schema states each default once; the cost reads it from there. A
+    name that several types' fields share takes the largest of their defaults.
+
+    >>> from graphql import build_schema
+    >>> list_sizes(build_schema("type Query { a(first: Int = 5): [Int] b(k: Int = 3): [Int] }"))
+    {'a': 5, 'b': 3}
+    """
+    sizes: dict[str, int] = {}
+    for named in schema.type_map.values():
+        if named.name.startswith("__") or not isinstance(
+            named, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            continue
+        for name, field in named.fields.items():
+            for argument in _SIZE_ARGUMENTS:
+                found = field.args.get(argument)
+                if found is None:
+                    continue
+                default = found.default_value
+                if default is Undefined and found.ast_node and found.ast_node.default_value:
+                    # A schema built from SDL keeps the default as written.
+                    default = value_from_ast(found.ast_node.default_value, found.type)
+                if isinstance(default, int):
+                    sizes[name] = max(sizes.get(name, 0), default)
+    return sizes
 
 
 class _Unknown:
@@ -169,19 +215,25 @@ def _value(node: ValueNode, variables: Variables) -> Any:
 
 
 def _size(field: FieldNode, default: int | None, variables: Variables) -> int | None:
-    """The size a list field asks for: its ``first``, ``limit`` or ``k``, else ``default``.
+    """The size a list field asks for: its ``last``, ``first``, ``limit``, ``k`` or
+    the count of its ``ids``, else ``default``.
 
     A variable counts by its value (at most the argument's most); by the
     argument's most where the variables are not known (or its value is not a
     whole number).
     """
-    for argument in field.arguments or ():
-        most = _SIZE_ARGUMENTS.get(argument.name.value)
-        if most is None:
+    given = {argument.name.value: argument for argument in field.arguments or ()}
+    for name, most in _SIZE_ARGUMENTS.items():
+        argument = given.get(name)
+        if argument is None:
             continue
         value = _value(argument.value, variables)
+        if name == "last" and (value is Undefined or value is None):
+            continue  # not given: `first` decides
         if value is Undefined or value is None:  # not given: the field's default
             return default if default is not None else most
+        if isinstance(value, list):  # ids
+            return min(len(value), most)
         if isinstance(value, float) and value.is_integer() and abs(value) <= most:
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -234,7 +286,10 @@ def _with_defaults(operation: OperationDefinitionNode, variables: Variables) -> 
 
 
 def operation_cost(
-    document: DocumentNode, operation: OperationDefinitionNode, variables: Variables
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Variables,
+    sizes: ListSizes,
 ) -> int:
     """About how many objects ``operation`` could return, stopping once over :data:`MAX_COST`.
 
@@ -249,14 +304,18 @@ def operation_cost(
     rounded up.
 
     A variable counts by its value in ``variables``; with ``variables`` of
-    ``None`` (not known), by the most its argument takes: 100 for ``first``,
-    2,000 for ``limit``, 10 for ``k``.
+    ``None`` (not known), by the most its argument takes: 100 for ``first``
+    and ``last``, 2,000 for ``limit``, 10 for ``k``. ``sizes`` are the fields'
+    defaults (:func:`list_sizes` of the schema).
 
     >>> from graphql import parse
     >>> document = parse("query($l: Int!) { subgraph(center: [1], limit: $l) { nodes { id } } }")
     >>> operation = document.definitions[0]
-    >>> operation_cost(document, operation, {"l": 10}), operation_cost(document, operation, None)
-    (22, 4400)
+    >>> sizes = {"subgraph": 200}
+    >>> operation_cost(document, operation, {"l": 10}, sizes)
+    22
+    >>> operation_cost(document, operation, None, sizes)
+    4400
     """
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -286,7 +345,7 @@ def operation_cost(
                 if parent in _DRAWN and name == "edges":
                     size: int | None = _EDGES_PER_NODE
                 else:
-                    default = _FIRST_DEFAULTS.get(name, LIST_SIZES.get(name))
+                    default = sizes.get(name, LIST_SIZES.get(name))
                     size = _size(selection, default, known)
                 inner = factor * (size if size is not None else 1)
                 if selection.selection_set is not None:  # scalars come with their object
@@ -313,13 +372,13 @@ def operation_cost(
 
 
 def cost_error(
-    document: DocumentNode, operation_name: str | None, variables: Variables
+    document: DocumentNode, operation_name: str | None, variables: Variables, sizes: ListSizes
 ) -> GraphQLError | None:
     """The error refusing the operation to run, when it costs over :data:`MAX_COST`."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:  # execution says which operation is missing
         return None
-    return _refusal(operation, operation_cost(document, operation, variables))
+    return _refusal(operation, operation_cost(document, operation, variables, sizes))
 
 
 def _refusal(operation: OperationDefinitionNode, total: int) -> GraphQLError | None:
@@ -347,8 +406,10 @@ class CostLimiter(SchemaExtension):
     before it nears it, as GitHub's ``rateLimit.cost`` tells.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sizes: ListSizes) -> None:
         super().__init__()
+        #: The defaults of the schema's sizing arguments (:func:`list_sizes`).
+        self.sizes = sizes
         self.cost: int | None = None
 
     def on_execute(self) -> Iterator[None]:
@@ -358,7 +419,7 @@ class CostLimiter(SchemaExtension):
             get_operation_ast(document, context.operation_name) if document is not None else None
         )
         if document is not None and operation is not None:
-            self.cost = operation_cost(document, operation, context.variables or {})
+            self.cost = operation_cost(document, operation, context.variables or {}, self.sizes)
             error = _refusal(operation, self.cost)
             if error is not None:
                 # A result set here is returned instead of executing the operation.
@@ -367,30 +428,6 @@ class CostLimiter(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": self.cost} if self.cost is not None else {}
-
-
-#: ``first`` defaults of the schema's fields, for fields called without it.
-_FIRST_DEFAULTS: dict[str, int] = {
-    "neighbours": 50,
-    "subgraph": 200,
-    "topicGraph": 500,
-    "topicMap": 50,
-    "learningPaths": 3,
-    "learningPathSearch": 3,
-    "similar": 10,
-    "missingLinks": 10,
-    "prerequisites": 5,
-    "readingOrder": 50,
-    "readingPlan": 50,
-    **dict.fromkeys(
-        (
-            "articles backlinks linkedFrom orphans deadEnds isolated wantedArticles overLinked"
-            " brokenLinks duplicateLinks selfLinks staleLinks urlMismatches duplicateArticles"
-            " islands linkSuggestions"
-        ).split(),
-        20,
-    ),
-}
 
 
 # --- validation: depth, aliases and size of the operation with its fragments expanded -----

@@ -1,4 +1,11 @@
-"""Cursor pagination over ordered lists of ids, with the limits of ``first``."""
+"""Cursor pagination (Relay's cursor connections) over ordered lists, forwards and backwards.
+
+A cursor is opaque to clients: the base64 of the graph's version and the
+item's offset in the list. A list is ordered the same way on every request
+of one graph version, so a cursor stays good for as long as that version
+is served; once the graph is reloaded, offsets may point at other items,
+and a cursor of the version before is refused (:class:`kgraph.errors.StaleCursor`).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +17,22 @@ from typing import Annotated, Generic, TypeAlias, TypeVar
 
 import strawberry
 
-from kgraph.errors import QueryError
+from kgraph.errors import QueryError, StaleCursor
 
 __all__ = [
     "DEFAULT_FIRST",
     "MAX_FIRST",
     "After",
+    "Before",
     "First",
+    "Last",
     "Page",
+    "Paging",
     "check_range",
     "decode_cursor",
     "encode_cursor",
     "or_default",
     "page_size",
-    "paginate",
 ]
 
 #: The largest page any list of the API returns.
@@ -36,8 +45,8 @@ DEFAULT_FIRST = 20
 First: TypeAlias = Annotated[
     int | None,
     strawberry.argument(
-        description=f"How many items to return, 1 to {MAX_FIRST}; null or left out: the"
-        " default shown."
+        description=f"How many items to return, 1 to {MAX_FIRST}, from the start or after"
+        " `after`; null or left out: the default shown. Not applied when `last` is given."
     ),
 ]
 #: The ``after`` argument of every connection.
@@ -48,10 +57,26 @@ After: TypeAlias = Annotated[
         " of the previous page; left out: from the start."
     ),
 ]
+#: The ``last`` argument of every connection.
+Last: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many items to return, 1 to {MAX_FIRST}, counting back from `before`"
+        " (or from the end of the list); given, it replaces `first` (and its default)."
+    ),
+]
+#: The ``before`` argument of every connection.
+Before: TypeAlias = Annotated[
+    str | None,
+    strawberry.argument(
+        description="End before this cursor: `pageInfo.startCursor` (or an edge's `cursor`)"
+        " of the page after; left out: up to the end."
+    ),
+]
 
 T = TypeVar("T")
 
-_PREFIX = "offset:"
+_PREFIX = "kgraph:v"
 
 
 def or_default(value: T | None, default: T) -> T:
@@ -79,36 +104,54 @@ def page_size(first: int | None, default: int = DEFAULT_FIRST) -> int:
     return check_range("first", or_default(first, default), 1, MAX_FIRST)
 
 
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor for the item at ``offset``.
+def encode_cursor(version: int, offset: int) -> str:
+    """An opaque cursor for the item at ``offset`` of a list of graph ``version``.
 
-    >>> decode_cursor(encode_cursor(41))
+    >>> decode_cursor(encode_cursor(3, 41), 3)
     41
     """
-    return base64.urlsafe_b64encode(f"{_PREFIX}{offset}".encode()).decode()
+    return base64.urlsafe_b64encode(f"{_PREFIX}{version}:{offset}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> int:
-    """The offset a cursor stands for; a :class:`QueryError` for anything else."""
+def decode_cursor(cursor: str, version: int, name: str = "after") -> int:
+    """The offset ``cursor`` stands for in a list of graph ``version``.
+
+    Raises
+    ------
+    StaleCursor
+        When the cursor is of another graph version.
+    QueryError
+        When it is no cursor of kgraph's.
+
+    >>> decode_cursor(encode_cursor(1, 5), 2)
+    Traceback (most recent call last):
+    ...
+    kgraph.errors.StaleCursor: `after` is a cursor of graph version 1, but the graph \
+was reloaded (version 2 now) and its lists may have changed: restart paging from the first page
+    """
     try:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
-        if text.startswith(_PREFIX) and text[len(_PREFIX) :].isdigit():
-            return int(text[len(_PREFIX) :])
     except (UnicodeError, binascii.Error, ValueError):
-        pass
-    raise QueryError(
-        f"`after` is not a cursor of this list: {cursor[:40]!r};"
-        " pass the pageInfo.endCursor or an edge's cursor of the previous page"
-    )
+        text = ""
+    given, _, offset = text.removeprefix(_PREFIX).partition(":")
+    if not (text.startswith(_PREFIX) and given.isdigit() and offset.isdigit()):
+        raise QueryError(
+            f"`{name}` is not a cursor of this list: {cursor[:40]!r};"
+            " pass a cursor of `pageInfo` or an edge's `cursor` of the previous page"
+        )
+    if int(given) != version:
+        raise StaleCursor(name, int(given), version)
+    return int(offset)
 
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page of an ordered list."""
+    """One page of an ordered list: its items, where they start, and the list's length."""
 
     items: Sequence[T]
     offset: int  # of the first item
     total: int
+    version: int  # of the graph the list is of
 
     @property
     def has_next(self) -> bool:
@@ -116,22 +159,71 @@ class Page(Generic[T]):
         return self.offset + len(self.items) < self.total
 
     @property
+    def has_previous(self) -> bool:
+        """Whether items come before this page."""
+        return self.offset > 0
+
+    def cursor(self, at: int) -> str:
+        """The cursor of the page's item ``at`` (from 0)."""
+        return encode_cursor(self.version, self.offset + at)
+
+    @property
+    def start_cursor(self) -> str | None:
+        """The cursor of the first item, to pass as ``before`` for the page before."""
+        return self.cursor(0) if self.items else None
+
+    @property
     def end_cursor(self) -> str | None:
         """The cursor of the last item, to pass as ``after`` for the next page."""
-        return encode_cursor(self.offset + len(self.items) - 1) if self.items else None
+        return self.cursor(len(self.items) - 1) if self.items else None
 
 
-def paginate(items: Sequence[T], first: int | None, after: str | None) -> Page[T]:
-    """The page of ``items`` after the cursor ``after`` (from the start when ``None``).
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """What a connection field was asked for: ``first``/``after`` or ``last``/``before``.
 
-    ``first`` items at the most: :data:`DEFAULT_FIRST` where it is ``None``.
+    ``default`` is the page size where ``first`` is given as null (the
+    field's own default, which the schema states). ``last`` given replaces
+    ``first``: the schema's default of ``first`` would otherwise cut every
+    backward page.
 
-    >>> page = paginate(list("abcde"), 2, None)
-    >>> list(page.items), page.has_next
-    (['a', 'b'], True)
-    >>> list(paginate(list("abcde"), 2, page.end_cursor).items)
+    >>> paging = Paging(version=1, first=2)
+    >>> page = paging.page(list("abcde"))
+    >>> list(page.items), page.has_next, page.has_previous
+    (['a', 'b'], True, False)
+    >>> list(Paging(version=1, first=2, after=page.end_cursor).page(list("abcde")).items)
     ['c', 'd']
+    >>> back = Paging(version=1, last=2).page(list("abcde"))
+    >>> list(back.items), back.has_previous
+    (['d', 'e'], True)
+    >>> list(Paging(version=1, last=2, before=back.start_cursor).page(list("abcde")).items)
+    ['b', 'c']
     """
-    size = page_size(first)
-    start = 0 if after is None else decode_cursor(after) + 1
-    return Page(items=items[start : start + size], offset=start, total=len(items))
+
+    version: int
+    first: int | None = DEFAULT_FIRST
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+    default: int = DEFAULT_FIRST
+
+    def window(self, total: int) -> tuple[int, int]:
+        """The offsets ``(start, stop)`` of the page in a list of ``total`` items.
+
+        As Relay's cursor connections specify: the items between ``after``
+        and ``before``, then the first ``first`` of them, or the last ``last``.
+        """
+        start = 0 if self.after is None else decode_cursor(self.after, self.version) + 1
+        stop = total
+        if self.before is not None:
+            stop = decode_cursor(self.before, self.version, "before")
+        start, stop = min(start, total), min(stop, total)
+        stop = max(start, stop)
+        if self.last is not None:
+            return max(start, stop - check_range("last", self.last, 1, MAX_FIRST)), stop
+        return start, min(stop, start + page_size(self.first, self.default))
+
+    def page(self, items: Sequence[T]) -> Page[T]:
+        """The page of ``items`` asked for."""
+        start, stop = self.window(len(items))
+        return Page(items=items[start:stop], offset=start, total=len(items), version=self.version)

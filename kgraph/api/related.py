@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from kgraph.api.context import Context
-from kgraph.api.pagination import decode_cursor, encode_cursor, page_size
-from kgraph.api.types import Article, Connection, Edge, PageInfo
+from kgraph.api.pagination import Page, Paging
+from kgraph.api.types import Article, Connection
 from kgraph.graph import KnowledgeGraph, relatedness, similarity
 
 __all__ = ["RelatedReasons", "SimilarArticle", "SimilarConnection", "related_page"]
@@ -73,19 +73,18 @@ class SimilarConnection(Connection[SimilarArticle]):
 
 
 def related_page(
-    kg: KnowledgeGraph,
-    article_id: int,
-    first: int | None,
-    after: str | None,
-    *,
-    exclude_linked: bool = False,
+    kg: KnowledgeGraph, article_id: int, asked: Paging, *, exclude_linked: bool = False
 ) -> SimilarConnection:
     """A page of the articles related to ``article_id`` (in a worker thread: it scores them all)."""
-    size = page_size(first, 10)
-    skip = 0 if after is None else decode_cursor(after) + 1
-    found = relatedness.related(kg, article_id, size, exclude_linked=exclude_linked, skip=skip)
-    nodes = [SimilarArticle.of(kg, article_id, item) for item in found.items]
-    edges = [Edge(cursor=encode_cursor(skip + n), node=node) for n, node in enumerate(nodes)]
-    end = edges[-1].cursor if edges else None
-    info = PageInfo(has_next_page=skip + len(nodes) < found.total, end_cursor=end)
-    return SimilarConnection(total_count=found.total, page_info=info, nodes=nodes, edges=edges)
+    if asked.last is None and asked.before is None:
+        # Forwards, the window does not depend on how many there are: one ranking.
+        start, stop = asked.window(total=2**62)
+    else:
+        # Backwards, it does: count them first (one more scoring, milliseconds).
+        counted = relatedness.related(kg, article_id, 0, exclude_linked=exclude_linked)
+        start, stop = asked.window(counted.total)
+    found = relatedness.related(
+        kg, article_id, stop - start, exclude_linked=exclude_linked, skip=start
+    )
+    page = Page(items=found.items, offset=start, total=found.total, version=asked.version)
+    return SimilarConnection.of_page(page, lambda item: SimilarArticle.of(kg, article_id, item))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeVar
 
 import strawberry
+from strawberry import relay
+from strawberry.relay import PageInfo
 
 from kgraph import model
 from kgraph.api.context import Context
@@ -15,11 +17,12 @@ from kgraph.api.offload import graph_work
 from kgraph.api.pagination import (
     DEFAULT_FIRST,
     After,
+    Before,
     First,
+    Last,
     Page,
-    encode_cursor,
+    Paging,
     page_size,
-    paginate,
 )
 from kgraph.corpus import normalise_answer, render_answer
 from kgraph.graph import KnowledgeGraph, curation, prerequisites, queries, search
@@ -38,11 +41,11 @@ __all__ = [
     "Edge",
     "Link",
     "Neighbour",
-    "PageInfo",
+    "NeighbourConnection",
     "Stats",
     "Topic",
     "WantedArticle",
-    "page_of",
+    "paging",
 ]
 
 Info = strawberry.Info[Context, None]
@@ -59,12 +62,31 @@ class Direction(Enum):
         return queries.Direction[self.name]
 
 
-@strawberry.type(description="One page of a list: whether more follows, and where to resume.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether items follow this page.")
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of the page's last item, to pass as `after` for the next"
-        " page; null for an empty page."
+def paging(
+    info: Info, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Paging:
+    """What a connection field was asked for, its cursors of the graph this request serves.
+
+    ``first`` given as null takes the field's default, read from the schema: each
+    default is stated once, on its argument.
+    """
+    default = DEFAULT_FIRST
+    field = None
+    if first is None:  # rare: only then is the field looked up
+        field = info.schema.get_field_for_type(info.field_name, info.path.typename or "")
+    for argument in field.arguments if field is not None else ():
+        if argument.python_name == "first" and isinstance(argument.default, int):
+            default = argument.default
+    return Paging(info.context.graph_version, first, after, last, before, default)
+
+
+def page_info(page: Page[Any]) -> PageInfo:
+    """Relay's ``PageInfo`` of ``page``."""
+    return PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+        start_cursor=page.start_cursor,
+        end_cursor=page.end_cursor,
     )
 
 
@@ -80,8 +102,12 @@ class Copy:
 
 
 @strawberry.type(description="A subject area; its key is the subject's slug.")
-class Topic:
+class Topic(relay.Node):
     _topic: strawberry.Private[model.Topic]
+
+    @classmethod
+    def resolve_id(cls, root: Topic, *, info: Info) -> str:
+        return root._topic.key
 
     @strawberry.field(description="The slug, e.g. `computer-science`.")
     def key(self) -> str:
@@ -105,17 +131,27 @@ class Topic:
 
     @strawberry.field(description="The topic's articles, by id.")
     def articles(
-        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ArticleConnection:
-        return ArticleConnection.of(info.context.kg, self._topic.article_ids, first, after)
+        asked = paging(info, first, after, last, before)
+        return ArticleConnection.of(info.context.kg, self._topic.article_ids, asked)
 
 
 @strawberry.type(description="An article that related entries name but no file holds.")
-class WantedArticle:
+class WantedArticle(relay.Node):
     _wanted: strawberry.Private[model.Wanted]
 
-    @strawberry.field(description="The missing id.")
-    def id(self) -> int:
+    @classmethod
+    def resolve_id(cls, root: WantedArticle, *, info: Info) -> str:
+        return str(root._wanted.id)
+
+    @strawberry.field(description="The missing article's id, as the entries naming it give it.")
+    def article_id(self) -> int:
         return self._wanted.id
 
     @strawberry.field(description="The title the first entry naming it gives.")
@@ -131,9 +167,16 @@ class WantedArticle:
         return self._wanted.url
 
     @strawberry.field(description="The articles that link to it.")
-    def referrers(self, info: Info) -> list[Article]:
-        kg = info.context.kg
-        return [Article(_article=kg.articles[i]) for i in self._wanted.referrers]
+    def referrers(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ArticleConnection:
+        asked = paging(info, first, after, last, before)
+        return ArticleConnection.of(info.context.kg, self._wanted.referrers, asked)
 
     @strawberry.field(
         description="Up to 3 existing articles the entries most likely meant: those of the"
@@ -172,11 +215,17 @@ def _link(kg: KnowledgeGraph, link: queries.OutgoingLink) -> Link:
 
 
 @strawberry.type(description="A Q&A article: one node of the graph, with every copy of it.")
-class Article:
+class Article(relay.Node):
     _article: strawberry.Private[model.Article]
 
-    @strawberry.field(description="The article's id, as its files give it.")
-    def id(self) -> int:
+    @classmethod
+    def resolve_id(cls, root: Article, *, info: Info) -> str:
+        return str(root._article.id)
+
+    @strawberry.field(
+        description="The article's id, as its files give it (`id` is its global id, for `node`)."
+    )
+    def article_id(self) -> int:
         return self._article.id
 
     @strawberry.field(description="The title of the first copy.")
@@ -246,38 +295,57 @@ class Article:
         kg = info.context.kg
         return [_link(kg, link) for link in queries.outgoing_links(kg, self._article.id)]
 
-    @strawberry.field(description="Articles linking here, strongest link (lowest rank) first.")
-    def backlinks(self, info: Info, first: First = DEFAULT_FIRST) -> list[Article]:
-        kg = info.context.kg
-        return [
-            Article(_article=kg.articles[source])
-            for source in queries.backlinks(kg, self._article.id, page_size(first))
-        ]
-
     @strawberry.field(
-        description="What links here: the articles linking here, strongest link (lowest rank)"
-        " first, a page at a time, so that every one is reachable."
+        description="The articles linking here, strongest link (lowest rank) first, then by id."
     )
-    def linked_from(
-        self, info: Info, first: First = DEFAULT_FIRST, after: After = None
+    def backlinks(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ArticleConnection:
         kg = info.context.kg
         every = queries.backlinks(kg, self._article.id, queries.in_degree(kg, self._article.id))
-        return ArticleConnection.of(kg, every, first, after)
+        return ArticleConnection.of(kg, every, paging(info, first, after, last, before))
+
+    @strawberry.field(
+        description="What links here: the articles linking here, strongest link (lowest rank)"
+        " first, a page at a time, so that every one is reachable.",
+        deprecation_reason="Use `backlinks`: a connection since 0.2, the same list.",
+    )
+    def linked_from(
+        self,
+        info: Info,
+        first: First = DEFAULT_FIRST,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ArticleConnection:
+        kg = info.context.kg
+        every = queries.backlinks(kg, self._article.id, queries.in_degree(kg, self._article.id))
+        return ArticleConnection.of(kg, every, paging(info, first, after, last, before))
 
     @strawberry.field(
         description="Articles likely related to this one that it does not link to, nor they"
         " to it: the links it is missing, best first."
     )
     async def missing_links(
-        self, info: Info, first: First = 10, after: After = None
+        self,
+        info: Info,
+        first: First = 10,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Annotated[SimilarConnection, strawberry.lazy("kgraph.api.related")]:
         from kgraph.api.related import related_page  # related.py builds on this module
 
         kg = info.context.kg
         article_id = self._article.id
+        asked = paging(info, first, after, last, before)
         return await graph_work(
-            info, lambda: related_page(kg, article_id, first, after, exclude_linked=True)
+            info, lambda: related_page(kg, article_id, asked, exclude_linked=True)
         )
 
     @strawberry.field(
@@ -341,34 +409,43 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
+_CURSOR = (
+    "Where the item is: pass it as `after` to go on from it, or as `before` to go back;"
+    " good until the graph is reloaded."
+)
+
+
 @strawberry.type(description="An item and its place in the list.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Where the item is: pass it as `after` to go on.")
+    cursor: str = strawberry.field(description=_CURSOR)
     node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list.")
 class Connection(Generic[T]):
     total_count: int = strawberry.field(description="Items in the whole list, all pages.")
-    page_info: PageInfo = strawberry.field(description="Whether more follows, and from where.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether more follows or comes before, and from where."
+    )
     nodes: list[T] = strawberry.field(description="The page's items.")
     edges: list[Edge[T]] = strawberry.field(description="The page's items with their cursors.")
 
+    @classmethod
+    def of(cls, items: Sequence[U], asked: Paging, wrap: Callable[[U], T]) -> Self:
+        """The page of ``items`` ``asked`` for, each item wrapped as a GraphQL type."""
+        return cls.of_page(asked.page(items), wrap)
 
-def page_of(
-    items: Sequence[U], first: int | None, after: str | None, wrap: Callable[[U], T]
-) -> tuple[int, PageInfo, list[T], list[Edge[T]]]:
-    """The fields of a connection: one page of ``items``, each wrapped as a GraphQL type."""
-    page: Page[U] = paginate(items, first, after)
-    nodes = [wrap(item) for item in page.items]
-    edges = [Edge(cursor=encode_cursor(page.offset + n), node=node) for n, node in enumerate(nodes)]
-    info = PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
-    return page.total, info, nodes, edges
+    @classmethod
+    def of_page(cls, page: Page[U], wrap: Callable[[U], T]) -> Self:
+        """The connection of ``page``, each item wrapped as a GraphQL type."""
+        nodes = [wrap(item) for item in page.items]
+        edges = [Edge(cursor=page.cursor(n), node=node) for n, node in enumerate(nodes)]
+        return cls(total_count=page.total, page_info=page_info(page), nodes=nodes, edges=edges)
 
 
 @strawberry.type(description="An article and its place in the list.")
 class ArticleEdge:
-    cursor: str = strawberry.field(description="Where the item is: pass it as `after` to go on.")
+    cursor: str = strawberry.field(description=_CURSOR)
     node: Article = strawberry.field(description="The article.")
     score: float | None = strawberry.field(
         description="How well the article matches the search, from 0 to 1 (4 decimals);"
@@ -379,7 +456,9 @@ class ArticleEdge:
 @strawberry.type(description="A page of articles.")
 class ArticleConnection:
     total_count: int = strawberry.field(description="Items in the whole list, all pages.")
-    page_info: PageInfo = strawberry.field(description="Whether more follows, and from where.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether more follows or comes before, and from where."
+    )
     nodes: list[Article] = strawberry.field(description="The page's articles.")
     edges: list[ArticleEdge] = strawberry.field(
         description="The page's articles with their cursors (and search scores)."
@@ -390,23 +469,24 @@ class ArticleConnection:
         cls,
         kg: KnowledgeGraph,
         ids: Sequence[int],
-        first: int | None,
-        after: str | None,
+        asked: Paging,
         scores: Sequence[float] | None = None,
     ) -> ArticleConnection:
         """A page of the articles ``ids``; ``scores`` (one per id) when they were searched."""
-        page = paginate(range(len(ids)), first, after)  # positions in ids
+        page = asked.page(range(len(ids)))  # positions in ids
         edges = [
             ArticleEdge(
-                cursor=encode_cursor(at),
+                cursor=page.cursor(n),
                 node=Article(_article=kg.articles[ids[at]]),
                 score=None if scores is None else round(scores[at], search.SCORE_DECIMALS),
             )
-            for at in page.items
+            for n, at in enumerate(page.items)
         ]
-        info = PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
         return cls(
-            total_count=page.total, page_info=info, nodes=[e.node for e in edges], edges=edges
+            total_count=page.total,
+            page_info=page_info(page),
+            nodes=[e.node for e in edges],
+            edges=edges,
         )
 
 
@@ -416,6 +496,11 @@ class Neighbour:
     distance: int = strawberry.field(description="Links between the start and this article.")
     rank: int = strawberry.field(description="Rank of the link that reached it.")
     via: Article = strawberry.field(description="The article one step closer to the start.")
+
+
+@strawberry.type(description="A page of the articles near another, nearest first.")
+class NeighbourConnection(Connection[Neighbour]):
+    pass
 
 
 @strawberry.input(

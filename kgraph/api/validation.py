@@ -100,12 +100,13 @@ class Validator:
         self._results: OrderedDict[str, list[GraphQLError]] = OrderedDict()
         self.overlaps: Overlaps | None = None
 
-    def bind(self, sdl: str) -> None:
-        """Validate against the schema printed as ``sdl``."""
-        self.schema = build_schema(sdl)
+    def bind(self, sdl: str) -> GraphQLSchema:
+        """Validate against the schema printed as ``sdl``; return graphql-core's form of it."""
+        self.schema = schema = build_schema(sdl)
         self.overlaps = Overlaps(sdl)
-        query = self.schema.query_type
+        query = schema.query_type
         self.root_fields = frozenset(query.fields if query is not None else ())
+        return schema
 
     def close(self) -> None:
         """Stop the worker process of :mod:`kgraph.api.overlaps`, if one was started."""

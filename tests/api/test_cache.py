@@ -31,14 +31,14 @@ def base() -> Iterator[str]:
 
 
 ARTICLE_TITLE = "What is the role of ATP in the sodium-potassium pump?"
-ARTICLE = "query($id: Int) { article(id: $id) { id title url inDegree topics { key } } }"
+ARTICLE = "query($id: Int) { article(id: $id) { articleId title url inDegree topics { key } } }"
 TWO_OPERATIONS = (
     "query One { article(id: 168904) { title } } query Two { stats { articles links } }"
 )
 DEEP = "{ article(id: 168904) {" + " links { target {" * 6 + " id" + " } }" * 6 + " } }"
 COSTLY = (
     "query($n: Int) { articles(first: $n) { nodes { backlinks(first: 100)"
-    " { backlinks(first: 10) { id } } } } }"
+    " { nodes { backlinks(first: 10) { nodes { articleId } } } } } } }"
 )
 
 #: (name, body): every kind of answer, good or not, that a request can get.
@@ -53,9 +53,15 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("operation Two", {"query": TWO_OPERATIONS, "operationName": "Two"}),
     ("no operation name", {"query": TWO_OPERATIONS}),
     ("unknown operation", {"query": TWO_OPERATIONS, "operationName": "Three"}),
-    ("operation name a list", {"query": ARTICLE, "variables": {"id": 1}, "operationName": []}),
-    ("search (async)", {"query": '{ articles(filter: {search: "ATP pump"}) { nodes { id } } }'}),
-    ("syntax error", {"query": "{ article(id: 1) { id "}),
+    (
+        "operation name a list",
+        {"query": ARTICLE, "variables": {"id": 1}, "operationName": []},
+    ),
+    (
+        "search (async)",
+        {"query": '{ articles(filter: {search: "ATP pump"}) { nodes { articleId } } }'},
+    ),
+    ("syntax error", {"query": "{ article(id: 1) { articleId "}),
     ("unknown field", {"query": "{ article(id: 1) { nope } }"}),
     ("too deep", {"query": DEEP}),
     ("small pages", {"query": COSTLY, "variables": {"n": 2}}),
@@ -66,7 +72,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         {
             "query": "{ stats { files articles links } topics { key articleCount } "
             "curation { summary { orphans deadEnds } } "
-            "learningPath(from: 168904, to: 168912) { hops steps { article { id } rank } } }"
+            "learningPath(from: 168904, to: 168912) { hops steps { article { articleId } rank } } }"
         },
     ),
 ]
@@ -321,7 +327,7 @@ def _persisted(sha256: str) -> dict[str, Any]:
 
 
 def test_a_persisted_query_round_trip(base: str) -> None:
-    query = "query Persisted($id: Int) { article(id: $id) { id title } }"
+    query = "query Persisted($id: Int) { article(id: $id) { articleId title } }"
     sha256 = hashlib.sha256(query.encode()).hexdigest()
     variables = {"id": 168904}
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -342,7 +348,7 @@ def test_a_persisted_query_round_trip(base: str) -> None:
             "/graphql",
             json={"query": query, "variables": variables, "extensions": _persisted(sha256)},
         )
-        assert full.json()["data"] == {"article": {"id": 168904, "title": ARTICLE_TITLE}}
+        assert full.json()["data"] == {"article": {"articleId": 168904, "title": ARTICLE_TITLE}}
         # Known now: by hash alone, over POST and GET (a short URL with an ETag).
         by_hash = client.post(
             "/graphql", json={"variables": variables, "extensions": _persisted(sha256)}
@@ -360,7 +366,7 @@ def test_a_persisted_query_round_trip(base: str) -> None:
             "/graphql",
             params={**params, "variables": json.dumps({"id": 168912})},
         )
-        assert other.json()["data"]["article"]["id"] == 168912
+        assert other.json()["data"]["article"]["articleId"] == 168912
         metrics = client.get("/metrics").text
     assert 'kgraph_requests_total{operation="article",status="200"}' in metrics
 

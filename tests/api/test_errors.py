@@ -21,9 +21,10 @@ from kgraph.api.limits import MAX_COST, operation_cost
 from kgraph.api.media import GRAPHQL_RESPONSE, media_type
 from kgraph.graph import KnowledgeGraph
 
-COSTLY = (
-    "{ articles(first: 100) { nodes { backlinks(first: 100) { backlinks(first: 100) { id } } } } }"
-)
+COSTLY = "{ articles(first: 100) { nodes { backlinks(first: 100) { nodes { backlinks(first: 100) { nodes { articleId } } } } } } }"
+
+#: The defaults of the schema's sizing arguments, as the server counts costs with.
+SIZES = create_schema().list_sizes
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +53,11 @@ def codes(result: Any) -> list[str]:
     [
         ("{ articles(first: 1000) { totalCount } }", {}, "BAD_USER_INPUT"),
         ('{ curation(topic: "nope") { summary { files } } }', {}, "BAD_USER_INPUT"),
-        ("{ article { id } }", {}, "BAD_USER_INPUT"),
+        ("{ article { articleId } }", {}, "BAD_USER_INPUT"),
         ('{ articles(after: "nope") { totalCount } }', {}, "BAD_USER_INPUT"),
         ("query($f: Int!) { articles(first: $f) { totalCount } }", {"f": "x"}, "BAD_USER_INPUT"),
         ("query($f: Int!) { articles(first: $f) { totalCount } }", {}, "BAD_USER_INPUT"),
-        ("{ neighbours(id: 1) { distance } }", {}, "NOT_FOUND"),
+        ("{ neighbours(id: 1) { nodes { distance } } }", {}, "NOT_FOUND"),
         ("{ similar(id: 1) { totalCount } }", {}, "NOT_FOUND"),
         ("{ learningPath(from: 1, to: 168904) { hops } }", {}, "NOT_FOUND"),
         ("{ subgraph(center: [1]) { truncated } }", {}, "NOT_FOUND"),
@@ -103,14 +104,14 @@ def test_the_cost_limit_says_the_cost_and_the_limit(
 def test_every_operation_reports_its_cost(
     schema: strawberry.Schema, seeds_graph: KnowledgeGraph
 ) -> None:
-    query = "query($n: Int) { articles(first: $n) { nodes { id title } } }"
+    query = "query($n: Int) { articles(first: $n) { nodes { articleId title } } }"
     document = parse(query)
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     for n in (10, 50):
-        cost = operation_cost(document, operation, {"n": n})
+        cost = operation_cost(document, operation, {"n": n}, SIZES)
         assert run(schema, seeds_graph, query, n=n).extensions == {"cost": cost}
-    assert operation_cost(document, operation, {"n": 10}) < cost
+    assert operation_cost(document, operation, {"n": 10}, SIZES) < cost
     # Refused before execution: nothing was counted.
     assert run(schema, seeds_graph, "{ nope }").extensions == {}
 
@@ -232,7 +233,7 @@ def test_a_request_error_is_400_without_data_in_graphql_over_http(
 
 
 def test_a_field_error_is_200_with_data_in_graphql_over_http(client: httpx.Client) -> None:
-    query = '{ stats { files } article(id: 1, url: "/x") { id } }'
+    query = '{ stats { files } article(id: 1, url: "/x") { articleId } }'
     response = client.post("/graphql", json={"query": query}, headers=GRAPHQL_JSON)
     assert response.status_code == 200
     assert response.headers["content-type"] == GRAPHQL_RESPONSE

@@ -29,6 +29,9 @@ from kgraph.api.limits import (
 from kgraph.graph import KnowledgeGraph
 from kgraph.graph.subgraphs import KAMADA_KAWAI_MAX_NODES
 
+#: The defaults of the schema's sizing arguments, as the server counts costs with.
+SIZES = create_schema().list_sizes
+
 
 @pytest.fixture(scope="module")
 def schema() -> strawberry.Schema:
@@ -49,7 +52,7 @@ def errors(result: Any) -> list[str]:
 def _cost(query: str, variables: dict[str, Any] | None = None) -> int:
     document = parse(query)
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-    return operation_cost(document, operation, variables or {})
+    return operation_cost(document, operation, variables or {}, SIZES)
 
 
 def _doubling(levels: int, on: str = "Stats", leaf: str = "files") -> str:
@@ -69,14 +72,14 @@ def test_doubling_fragments_are_refused_in_milliseconds(
     served = build_schema(str(schema))
     for text in (
         _doubling(levels),
-        _doubling(levels, "Query", "articles(first: 100) { nodes { id } }"),
+        _doubling(levels, "Query", "articles(first: 100) { nodes { articleId } }"),
     ):
         document = parse(text)
         start = time.perf_counter()
         found = validate(served, document, rules)
         operation = document.definitions[0]
         assert isinstance(operation, OperationDefinitionNode)
-        cost = operation_cost(document, operation, {})
+        cost = operation_cost(document, operation, {}, SIZES)
         assert time.perf_counter() - start < 0.5  # about 5 ms at 60 levels
         assert [e.message for e in found] == [
             f"operation 'Q' would have {expansions(document)[0][1].fields:,} fields once its"
@@ -116,7 +119,7 @@ def test_depth_counts_through_fragments(
         "query Deep { article(id: 168904) { ...L } }"
         " fragment L on Article { links { target { ...M } } }"
         " fragment M on Article { links { target { links { target { links { target {"
-        " links { target { id } } } } } } } } }"
+        " links { target { articleId } } } } } } } } }"
     )
     assert expansions(parse(spread))[0][1].depth == 11
     for query, name in ((inline, "anonymous"), (spread, "Deep")):
@@ -207,7 +210,9 @@ def test_layouts_cost_by_the_square_of_their_nodes() -> None:
     document = parse(query)
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
-    assert operation_cost(document, operation, None) >= laid("SPRING")  # not known: the worst
+    assert operation_cost(document, operation, None, SIZES) >= laid(
+        "SPRING"
+    )  # not known: the worst
 
 
 def test_many_layouts_are_refused_and_big_kamada_kawai_layouts_too(

@@ -38,6 +38,9 @@ from kgraph.api.schema import KgraphSchema
 from kgraph.graph import KnowledgeGraph
 from kgraph.graph.queries import Direction, neighbours
 
+#: The defaults of the schema's sizing arguments, as the server counts costs with.
+SIZES = create_schema().list_sizes
+
 
 @pytest.fixture(scope="module")
 def schema() -> strawberry.Schema:
@@ -69,10 +72,10 @@ def error(result: Any) -> str:
 
 
 ARTICLE_FIELDS = """
-  id title question answer answerRaw answerHtml description keywords date score noIndex
+  articleId title question answer answerRaw answerHtml description keywords date score noIndex
   subject url topics { key name } copies { path url subject }
-  links { rank target { id } wanted { id title subject url referrers { id } } }
-  backlinks { id } inDegree outDegree
+  links { rank target { articleId } wanted { articleId title subject url referrers { nodes { articleId } } } }
+  backlinks { nodes { articleId } } inDegree outDegree
 """
 
 
@@ -100,56 +103,62 @@ def test_article_by_id_has_every_field(run: Run, seeds_graph: KnowledgeGraph) ->
         }
     ]
     # Rank 4 repeats rank 1: four links, in rank order.
-    assert [(link["rank"], link["target"]["id"]) for link in article["links"]] == [
+    assert [(link["rank"], link["target"]["articleId"]) for link in article["links"]] == [
         (1, 168902), (2, 168897), (3, 168906), (5, 168903),
     ]  # fmt: skip
     referrers = set(seeds_graph.graph.predecessors(168904))
-    assert {b["id"] for b in article["backlinks"]} == referrers
+    assert {b["articleId"] for b in article["backlinks"]["nodes"]} == referrers
     assert 84001 in referrers  # the chemistry article on ATP hydrolysis
     assert (article["inDegree"], article["outDegree"]) == (len(referrers), 4)
 
 
 def test_what_links_here_pages_through_every_backlink(run: Run) -> None:
-    query = """query($after: String) { article(id: 168904) { inDegree backlinks(first: 100) { id }
-      linkedFrom(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } } }"""
+    query = """query($after: String) { article(id: 168904) { inDegree backlinks(first: 100) { nodes { articleId } }
+      linkedFrom(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { articleId } } } }"""
     seen: list[int] = []
     after = None
     while True:
         article = data(run(query, after=after))["article"]
         page = article["linkedFrom"]
         assert page["totalCount"] == article["inDegree"] == 5
-        seen += [a["id"] for a in page["nodes"]]
+        seen += [a["articleId"] for a in page["nodes"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert seen == [a["id"] for a in article["backlinks"]]  # strongest first, each once
+    assert seen == [
+        a["articleId"] for a in article["backlinks"]["nodes"]
+    ]  # strongest first, each once
 
 
 def test_article_by_url_of_any_copy(run: Run) -> None:
     for folder in ("mathematics", "physics"):
         url = f"/learn/{folder}/questions/what-is-the-difference-between-a-scalar-and-a-vector"
-        article = data(run("query($u: String) { article(url: $u) { id topics { key } } }", u=url))
+        article = data(
+            run("query($u: String) { article(url: $u) { articleId topics { key } } }", u=url)
+        )
         assert article["article"] == {
-            "id": 73010,
+            "articleId": 73010,
             "topics": [{"key": "mathematics"}, {"key": "physics"}],
         }
 
 
 def test_unknown_article_is_null_not_an_error(run: Run) -> None:
-    assert data(run("{ article(id: 424242) { id } }")) == {"article": None}
-    assert data(run('{ article(url: "/nope") { id } }')) == {"article": None}
+    assert data(run("{ article(id: 424242) { articleId } }")) == {"article": None}
+    assert data(run('{ article(url: "/nope") { articleId } }')) == {"article": None}
 
 
 def test_article_needs_exactly_one_argument(run: Run) -> None:
-    assert error(run("{ article { id } }")) == "give exactly one of `id` and `url` to `article`"
-    assert "exactly one" in error(run('{ article(id: 1, url: "/x") { id } }'))
+    assert (
+        error(run("{ article { articleId } }")) == "give exactly one of `id` and `url` to `article`"
+    )
+    assert "exactly one" in error(run('{ article(id: 1, url: "/x") { articleId } }'))
 
 
 def test_wanted_links_show_the_missing_article(run: Run) -> None:
     links = data(
         run(
-            "{ article(id: 168911) { links { rank target { id }"
-            " wanted { id title subject url referrers { id } } } } }"
+            "{ article(id: 168911) { links { rank target { articleId }"
+            " wanted { articleId title subject url referrers { nodes { articleId } } } } } }"
         )
     )
     wanted = [link for link in links["article"]["links"] if link["wanted"]]
@@ -158,11 +167,11 @@ def test_wanted_links_show_the_missing_article(run: Run) -> None:
             "rank": 3,
             "target": None,
             "wanted": {
-                "id": 168999,
+                "articleId": 168999,
                 "title": "What is the role of mitochondria in apoptosis?",
                 "subject": "Biology",
                 "url": "/learn/biology/questions/what-is-the-role-of-mitochondria-in-apoptosis",
-                "referrers": [{"id": 168911}, {"id": 168913}],
+                "referrers": {"nodes": [{"articleId": 168911}, {"articleId": 168913}]},
             },
         }
     ]
@@ -170,15 +179,17 @@ def test_wanted_links_show_the_missing_article(run: Run) -> None:
 
 def test_articles_filters_and_paging(run: Run, seeds_graph: KnowledgeGraph) -> None:
     found = data(
-        run('{ articles(filter: {search: "sodium potassium pump"}) { totalCount nodes { id } } }')
-    )
-    assert found["articles"]["nodes"][0]["id"] == 168904
-    by_topic = data(
         run(
-            '{ articles(filter: {topic: "computer-science", keyword: "Recursion"}) { nodes { id } } }'
+            '{ articles(filter: {search: "sodium potassium pump"}) { totalCount nodes { articleId } } }'
         )
     )
-    assert [n["id"] for n in by_topic["articles"]["nodes"]] == [52005, 52009]
+    assert found["articles"]["nodes"][0]["articleId"] == 168904
+    by_topic = data(
+        run(
+            '{ articles(filter: {topic: "computer-science", keyword: "Recursion"}) { nodes { articleId } } }'
+        )
+    )
+    assert [n["articleId"] for n in by_topic["articles"]["nodes"]] == [52005, 52009]
     none = data(run('{ articles(filter: {search: "sodium", topic: "physics"}) { totalCount } }'))
     assert none["articles"]["totalCount"] == 0
     # Page through everything with cursors: each article once, in id order.
@@ -188,12 +199,12 @@ def test_articles_filters_and_paging(run: Run, seeds_graph: KnowledgeGraph) -> N
         page = data(
             run(
                 "query($a: String) { articles(first: 7, after: $a) { totalCount"
-                " pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }",
+                " pageInfo { hasNextPage endCursor } edges { cursor node { articleId } } } }",
                 a=after,
             )
         )["articles"]
         assert page["totalCount"] == 52
-        seen += [edge["node"]["id"] for edge in page["edges"]]
+        seen += [edge["node"]["articleId"] for edge in page["edges"]]
         assert page["edges"][-1]["cursor"] == page["pageInfo"]["endCursor"]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -204,10 +215,10 @@ def test_articles_filters_and_paging(run: Run, seeds_graph: KnowledgeGraph) -> N
 def test_a_search_ranks_with_scores_and_pages_keep_them(run: Run) -> None:
     query = (
         "query($s: String, $a: String) { articles(filter: {search: $s}, first: 3, after: $a)"
-        " { totalCount pageInfo { endCursor } edges { score node { id } } } }"
+        " { totalCount pageInfo { endCursor } edges { score node { articleId } } } }"
     )
     first = data(run(query, s="sodium potasium pump"))["articles"]  # a typo forgiven
-    assert first["edges"][0]["node"]["id"] == 168904
+    assert first["edges"][0]["node"]["articleId"] == 168904
     scores = [edge["score"] for edge in first["edges"]]
     assert scores == sorted(scores, reverse=True)
     assert all(0 < s <= 1 and s == round(s, 4) for s in scores)
@@ -224,14 +235,14 @@ def test_topics_and_topic(run: Run) -> None:
     ]  # fmt: skip
     cs = data(
         run(
-            '{ topic(key: "Computer science") { key name spellings articleCount articles(first: 3) { totalCount nodes { id } } } }'
+            '{ topic(key: "Computer science") { key name spellings articleCount articles(first: 3) { totalCount nodes { articleId } } } }'
         )
     )["topic"]
     assert cs["name"] == "Computer Science"
     assert cs["spellings"] == ["Computer Science", "Computer science"]
     assert cs["articleCount"] == 10
     assert cs["articles"]["totalCount"] == 10
-    assert [n["id"] for n in cs["articles"]["nodes"]] == [52001, 52002, 52003]
+    assert [n["articleId"] for n in cs["articles"]["nodes"]] == [52001, 52002, 52003]
     assert data(run('{ topic(key: "history") { key } }')) == {"topic": None}
 
 
@@ -241,17 +252,17 @@ def test_neighbours_match_the_graph(run: Run, seeds_graph: KnowledgeGraph, direc
     for article_id in (168904, 168897, 73010, 168918):
         result = data(
             run(
-                f"{{ neighbours(id: {article_id}, direction: {direction}) {{ article {{ id }} distance rank via {{ id }} }} }}"
+                f"{{ neighbours(id: {article_id}, direction: {direction}) {{ nodes {{ article {{ articleId }} distance rank via {{ articleId }} }} }} }}"
             )
-        )["neighbours"]
+        )["neighbours"]["nodes"]
         expected = {
             "OUT": set(graph.successors(article_id)),
             "IN": set(graph.predecessors(article_id)),
             "BOTH": set(graph.successors(article_id)) | set(graph.predecessors(article_id)),
         }[direction]
-        assert {n["article"]["id"] for n in result} == expected
-        assert all(n["distance"] == 1 and n["via"]["id"] == article_id for n in result)
-        keys = [(n["distance"], n["rank"], n["article"]["id"]) for n in result]
+        assert {n["article"]["articleId"] for n in result} == expected
+        assert all(n["distance"] == 1 and n["via"]["articleId"] == article_id for n in result)
+        keys = [(n["distance"], n["rank"], n["article"]["articleId"]) for n in result]
         assert keys == sorted(keys)
 
 
@@ -259,23 +270,27 @@ def test_neighbours_at_depth_2_and_3(run: Run, seeds_graph: KnowledgeGraph) -> N
     import networkx as nx
 
     result = data(
-        run("{ neighbours(id: 168904, depth: 3, first: 100) { article { id } distance } }")
+        run(
+            "{ neighbours(id: 168904, depth: 3, first: 100) { nodes { article { articleId } distance } } }"
+        )
     )
-    distances = {n["article"]["id"]: n["distance"] for n in result["neighbours"]}
+    distances = {n["article"]["articleId"]: n["distance"] for n in result["neighbours"]["nodes"]}
     expected = nx.single_source_shortest_path_length(seeds_graph.graph, 168904, cutoff=3)
     del expected[168904]
     assert distances == expected
     assert max(distances.values()) == 3
-    first3 = data(run("{ neighbours(id: 168904, depth: 3, first: 3) { article { id } } }"))
-    assert len(first3["neighbours"]) == 3
+    first3 = data(
+        run("{ neighbours(id: 168904, depth: 3, first: 3) { nodes { article { articleId } } } }")
+    )
+    assert len(first3["neighbours"]["nodes"]) == 3
     assert [n.id for n in neighbours(seeds_graph, 168904, Direction.OUT, 3, 3)] == [
-        n["article"]["id"] for n in first3["neighbours"]
+        n["article"]["articleId"] for n in first3["neighbours"]["nodes"]
     ]
 
 
 def test_neighbours_of_an_unknown_article_is_an_error(run: Run) -> None:
     assert (
-        error(run("{ neighbours(id: 424242) { distance } }"))
+        error(run("{ neighbours(id: 424242) { nodes { distance } } }"))
         == "article 424242 is not in the graph"
     )
 
@@ -283,19 +298,19 @@ def test_neighbours_of_an_unknown_article_is_an_error(run: Run) -> None:
 def test_unknown_ids_as_readme_says(run: Run) -> None:
     """Lookups give null; a field that starts from an article names the unknown one."""
     for lookup in (
-        "{ article(id: 424242) { id } }",
-        '{ article(url: "/learn/nowhere") { id } }',
+        "{ article(id: 424242) { articleId } }",
+        '{ article(url: "/learn/nowhere") { articleId } }',
         '{ topic(key: "nowhere") { key } }',
     ):
         assert set(data(run(lookup)).values()) == {None}, lookup
     for field in (
-        "neighbours(id: 424242) { distance }",
+        "neighbours(id: 424242) { nodes { distance } }",
         "similar(id: 424242) { totalCount }",
         "subgraph(center: [424242]) { nodes { id } }",
         "learningPath(from: 424242, to: 168904) { hops }",
         "learningPaths(from: 168904, to: 424242) { hops }",
         "learningPathSearch(from: 424242, to: 168904) { complete }",
-        'readingOrder(topic: "biology", start: 424242) { id }',
+        'readingOrder(topic: "biology", start: 424242) { articleId }',
     ):
         assert error(run(f"{{ {field} }}")) == "article 424242 is not in the graph", field
 
@@ -319,20 +334,20 @@ def test_stats(run: Run) -> None:
         ("{ articles(first: 0) { totalCount } }", "`first` must be between 1 and 100, got 0"),
         ("{ articles(first: 101) { totalCount } }", "`first` must be between 1 and 100, got 101"),
         (
-            "{ neighbours(id: 168904, depth: 4) { distance } }",
+            "{ neighbours(id: 168904, depth: 4) { nodes { distance } } }",
             "`depth` must be between 1 and 3, got 4",
         ),
         (
-            "{ neighbours(id: 168904, depth: 0) { distance } }",
+            "{ neighbours(id: 168904, depth: 0) { nodes { distance } } }",
             "`depth` must be between 1 and 3, got 0",
         ),
         (
-            "{ neighbours(id: 168904, first: 500) { distance } }",
+            "{ neighbours(id: 168904, first: 500) { nodes { distance } } }",
             "`first` must be between 1 and 100, got 500",
         ),
         ('{ articles(after: "bogus") { totalCount } }', "`after` is not a cursor of this list"),
         (
-            "{ article(id: 168904) { backlinks(first: 0) { id } } }",
+            "{ article(id: 168904) { backlinks(first: 0) { nodes { articleId } } } }",
             "`first` must be between 1 and 100, got 0",
         ),
     ],
@@ -352,21 +367,21 @@ def test_alias_limit(run: Run) -> None:
 
 
 def test_token_limit(run: Run) -> None:
-    fields = " ".join(["id"] * 2_100)
+    fields = " ".join(["articleId"] * 2_100)
     assert "Document contains more than 2000 tokens" in error(
         run(f"{{ article(id: 1) {{ {fields} }} }}")
     )
 
 
 def test_cost_limit(run: Run) -> None:
-    query = "{ articles(first: 100) { nodes { backlinks(first: 100) { backlinks(first: 10) { id } } } } }"
+    query = "{ articles(first: 100) { nodes { backlinks(first: 100) { nodes { backlinks(first: 10) { nodes { articleId } } } } } } }"
     message = error(run(query))
     assert "objects, over the limit of 20,000" in message
     assert "lower `first`" in message
     # The same shape with small pages passes.
     data(
         run(
-            "{ articles(first: 10) { nodes { backlinks(first: 10) { backlinks(first: 10) { id } } } } }"
+            "{ articles(first: 10) { nodes { backlinks(first: 10) { nodes { backlinks(first: 10) { nodes { articleId } } } } } } }"
         )
     )
     # Drawable graphs count their nodes and edges by `limit`: one big one passes, three do not.
@@ -384,7 +399,7 @@ def test_cost_limit(run: Run) -> None:
     assert "over the limit" in error(run(f"query($l: Int! = 2000) {{ {by_variable} }}"))
     # A search ranks its matches: its articles weigh more than a topic's.
     searches = " ".join(
-        f"a{i}: articles(first: 100, filter: $f) {{ nodes {{ id }} }}" for i in range(15)
+        f"a{i}: articles(first: 100, filter: $f) {{ nodes {{ articleId }} }}" for i in range(15)
     )
     searching = f"query($f: ArticleFilter) {{ {searches} }}"
     assert "over the limit" in error(run(searching, f={"search": "the"}))
@@ -399,7 +414,7 @@ def test_cost_limit(run: Run) -> None:
 def test_cost_of_unknown_variables_is_the_most_their_argument_takes() -> None:
     document = parse(
         "query($n: Int!, $l: Int!, $k: Int!, $f: ArticleFilter) {"
-        " articles(first: $n, filter: $f) { nodes { id } }"
+        " articles(first: $n, filter: $f) { nodes { articleId } }"
         " subgraph(center: [1], limit: $l) { nodes { id } }"
         " learningPaths(from: 1, to: 2, k: $k) { hops } }"
     )
@@ -407,10 +422,14 @@ def test_cost_of_unknown_variables_is_the_most_their_argument_takes() -> None:
     assert isinstance(operation, OperationDefinitionNode)
     most = 100 * SEARCH_WEIGHT + 100 + 2 * 2_000 + 10 * COMPUTE_WEIGHTS["learningPaths"]
     fields = 100 + 2_000 + 10  # an id of each node, a hops of each path
-    assert operation_cost(document, operation, None) == math.ceil(most + SCALAR_WEIGHT * fields)
+    assert operation_cost(document, operation, None, SIZES) == math.ceil(
+        most + SCALAR_WEIGHT * fields
+    )
     given = {"n": 5, "l": 7, "k": 2, "f": {"topic": "biology"}}
     objects, fields = 5 + 5 + 2 * 7 + 2 * 500, 5 + 7 + 2
-    assert operation_cost(document, operation, given) == math.ceil(objects + SCALAR_WEIGHT * fields)
+    assert operation_cost(document, operation, given, SIZES) == math.ceil(
+        objects + SCALAR_WEIGHT * fields
+    )
 
 
 def _arguments_and_input_fields(
@@ -468,9 +487,9 @@ def test_every_default_is_nullable(schema: strawberry.Schema) -> None:
 #: same query without it is the default).
 NULL_IS_DEFAULT = {
     "Query.articles(first)": "{ articles(first: null) { totalCount edges { cursor } } }",
-    "Query.neighbours(direction)": "{ neighbours(id: 168904, direction: null) { distance article { id } } }",
-    "Query.neighbours(depth)": "{ neighbours(id: 168904, depth: null) { distance article { id } } }",
-    "Query.neighbours(first)": "{ neighbours(id: 168904, first: null) { distance article { id } } }",
+    "Query.neighbours(direction)": "{ neighbours(id: 168904, direction: null) { nodes { distance article { articleId } } } }",
+    "Query.neighbours(depth)": "{ neighbours(id: 168904, depth: null) { nodes { distance article { articleId } } } }",
+    "Query.neighbours(first)": "{ neighbours(id: 168904, first: null) { nodes { distance article { articleId } } } }",
     "Query.learningPaths(k)": "{ learningPaths(from: 168904, to: 168912, k: null) { hops cost } }",
     "Query.learningPathSearch(k)": (
         "{ learningPathSearch(from: 168904, to: 168912, k: null) { paths { hops } } }"
@@ -482,26 +501,30 @@ NULL_IS_DEFAULT = {
     "Query.topicGraph(limit)": '{ topicGraph(key: "biology", limit: null) { nodes { id } } }',
     "Query.topicGraph(layout)": '{ topicGraph(key: "biology", layout: null) { nodes { x y } } }',
     "Query.topicMap(layout)": "{ topicMap(layout: null) { nodes { id x y } } }",
-    "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { id } }',
+    "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { articleId } }',
     "Query.readingPlan(first)": '{ readingPlan(topic: "biology", first: null) { via } }',
-    "Query.similar(first)": "{ similar(id: 168904, first: null) { nodes { article { id } score } } }",
-    "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { id } } }",
+    "Query.similar(first)": "{ similar(id: 168904, first: null) { nodes { article { articleId } score } } }",
+    "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { nodes { articleId } } } }",
     "Article.linkedFrom(first)": "{ article(id: 168902) { linkedFrom(first: null) { totalCount } } }",
     "Article.prerequisites(first)": (
-        "{ article(id: 168903) { prerequisites(first: null) { article { id } score } } }"
+        "{ article(id: 168903) { prerequisites(first: null) { article { articleId } score } } }"
     ),
     "Article.missingLinks(first)": (
         "{ article(id: 168902) { missingLinks(first: null) { nodes { score } } } }"
     ),
+    "WantedArticle.referrers(first)": (
+        "{ curation { wantedArticles { nodes { referrers(first: null) { totalCount } } } } }"
+    ),
     "Topic.articles(first)": '{ topic(key: "biology") { articles(first: null) { edges { cursor } } } }',
     "Island.articles(first)": "{ curation { islands { nodes { articles(first: null) { edges { cursor } } } } } }",
     "Curation.orphans(minInbound)": "{ curation { orphans(minInbound: null) { totalCount } } }",
-    "Curation.overLinked(first)": "{ curation { overLinked(first: null) { inDegree } } }",
+    "Curation.overLinked(first)": "{ curation { overLinked(first: null) { nodes { inDegree } } } }",
     **{
         f"Curation.{name}(first)": f"{{ curation {{ {name}(first: null) {{ totalCount edges {{ cursor }} }} }} }}"
         for name in (
             "orphans deadEnds isolated wantedArticles brokenLinks duplicateLinks selfLinks"
             " staleLinks urlMismatches duplicateArticles islands linkSuggestions"
+            " copyTakeovers parseErrors"
         ).split()
     },
 }
@@ -521,36 +544,40 @@ def test_null_means_the_default(run: Run, coordinate: str) -> None:
 
 def test_articles_first_null_is_twenty(run: Run, seeds_graph: KnowledgeGraph) -> None:
     assert len(seeds_graph.articles) >= 20
-    page = data(run("{ articles(first: null) { totalCount nodes { id } } }"))["articles"]
+    page = data(run("{ articles(first: null) { totalCount nodes { articleId } } }"))["articles"]
     assert len(page["nodes"]) == 20
-    assert [n["id"] for n in page["nodes"]] == sorted(seeds_graph.articles)[:20]
+    assert [n["articleId"] for n in page["nodes"]] == sorted(seeds_graph.articles)[:20]
 
 
 def test_neighbours_null_arguments_are_their_defaults(run: Run) -> None:
-    fields = "{ distance rank article { id } via { id } }"
-    given = data(run(f"{{ neighbours(id: 168904, depth: null, direction: null) {fields} }}"))
-    assert given == data(run(f"{{ neighbours(id: 168904) {fields} }}"))
-    assert given == data(run(f"{{ neighbours(id: 168904, depth: 1, direction: OUT) {fields} }}"))
+    fields = "{ distance rank article { articleId } via { articleId } }"
+    given = data(
+        run(f"{{ neighbours(id: 168904, depth: null, direction: null) {{ nodes {fields} }} }}")
+    )
+    assert given == data(run(f"{{ neighbours(id: 168904) {{ nodes {fields} }} }}"))
+    assert given == data(
+        run(f"{{ neighbours(id: 168904, depth: 1, direction: OUT) {{ nodes {fields} }} }}")
+    )
     assert given["neighbours"]
     by_variables = (
         "query($d: Int, $dir: Direction, $n: Int) {"
-        f" neighbours(id: 168904, depth: $d, direction: $dir, first: $n) {fields} }}"
+        f" neighbours(id: 168904, depth: $d, direction: $dir, first: $n) {{ nodes {fields} }} }}"
     )
     assert data(run(by_variables)) == given
     assert data(run(by_variables, d=None, dir=None, n=None)) == given
 
 
 def test_nullable_variables_validate_unset_and_null(run: Run, schema: strawberry.Schema) -> None:
-    query = "query($f: Int) { articles(first: $f) { totalCount nodes { id } } }"
+    query = "query($f: Int) { articles(first: $f) { totalCount nodes { articleId } } }"
     assert validate(build_schema(str(schema)), parse(query)) == []
-    twenty = data(run("{ articles { totalCount nodes { id } } }"))
+    twenty = data(run("{ articles { totalCount nodes { articleId } } }"))
     assert data(run(query)) == twenty  # unset
     assert data(run(query, f=None)) == twenty
     assert len(data(run(query, f=3))["articles"]["nodes"]) == 3
     # Null overrides the variable's own default, and so means the argument's.
-    assert data(run("query($f: Int = 3) { articles(first: $f) { nodes { id } } }", f=None)) == {
-        "articles": {"nodes": twenty["articles"]["nodes"]}
-    }
+    assert data(
+        run("query($f: Int = 3) { articles(first: $f) { nodes { articleId } } }", f=None)
+    ) == {"articles": {"nodes": twenty["articles"]["nodes"]}}
 
 
 @pytest.mark.parametrize(
@@ -561,11 +588,11 @@ def test_nullable_variables_validate_unset_and_null(run: Run, schema: strawberry
             "`first` must be between 1 and 100, got 0",
         ),
         (
-            "query($f: Int) { neighbours(id: 168904, depth: null, first: $f) { distance } }",
+            "query($f: Int) { neighbours(id: 168904, depth: null, first: $f) { nodes { distance } } }",
             "`first` must be between 1 and 100, got 0",
         ),
         (
-            "{ neighbours(id: 168904, depth: 4, first: null) { distance } }",
+            "{ neighbours(id: 168904, depth: 4, first: null) { nodes { distance } } }",
             "`depth` must be between 1 and 3, got 4",
         ),
         (
@@ -591,7 +618,7 @@ def _cost(field: str, variables: dict[str, Any] | None, declared: str = "Int") -
     document = parse(f"query($v: {declared}) {{ {field} {{ x }} }}")
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
-    return operation_cost(document, operation, variables)
+    return operation_cost(document, operation, variables, SIZES)
 
 
 def test_cost_counts_null_as_the_default(schema: strawberry.Schema) -> None:
@@ -709,18 +736,18 @@ def test_every_type_field_argument_and_enum_value_has_a_description(
 
 
 def test_article_by_a_one_of_lookup(run: Run) -> None:
-    by_id = data(run("{ article(by: {id: 168904}) { id } }"))["article"]
+    by_id = data(run("{ article(by: {id: 168904}) { articleId } }"))["article"]
     url = "/learn/others/questions/what-is-the-scientific-method"
-    by_url = data(run("query($b: ArticleLookup) { article(by: $b) { id } }", b={"url": url}))
-    assert by_id == {"id": 168904}
-    assert by_url == data(run(f'{{ article(url: "{url}") {{ id }} }}'))
+    by_url = data(run("query($b: ArticleLookup) { article(by: $b) { articleId } }", b={"url": url}))
+    assert by_id == {"articleId": 168904}
+    assert by_url == data(run(f'{{ article(url: "{url}") {{ articleId }} }}'))
     # Exactly one of id and url: validation says so for literals, coercion for variables.
-    both = run('{ article(by: {id: 168904, url: "/x"}) { id } }')
+    both = run('{ article(by: {id: 168904, url: "/x"}) { articleId } }')
     assert both.errors[0].extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "exactly one" in error(both)
     variable = run(
-        "query($b: ArticleLookup) { article(by: $b) { id } }", b={"id": 168904, "url": "/x"}
+        "query($b: ArticleLookup) { article(by: $b) { articleId } }", b={"id": 168904, "url": "/x"}
     )
     assert "exactly one key" in error(variable)
-    assert "not both" in error(run("{ article(id: 168904, by: {id: 168904}) { id } }"))
+    assert "not both" in error(run("{ article(id: 168904, by: {id: 168904}) { articleId } }"))
     assert "@oneOf" in str(create_schema()).split("input ArticleLookup")[1].split("{")[0]

@@ -32,7 +32,7 @@ def data(schema: strawberry.Schema, kg: KnowledgeGraph, query: str, **variables:
     return result.data
 
 
-PATH = "hops cost bridges steps { article { id } via rank sharedKeywords topicChange }"
+PATH = "hops cost bridges steps { article { articleId } via rank sharedKeywords topicChange }"
 
 
 def test_learning_path_explains_each_step(
@@ -44,13 +44,15 @@ def test_learning_path_explains_each_step(
     assert path["hops"] == 3
     assert path["bridges"] == 0
     steps = path["steps"]
-    assert [s["article"]["id"] for s in steps] == [168904, 168897, 168911, 168912]
+    assert [s["article"]["articleId"] for s in steps] == [168904, 168897, 168911, 168912]
     assert [s["via"] for s in steps] == ["START", "LINK", "LINK", "LINK"]
     assert steps[0]["rank"] is None
     for before, step in pairwise(steps):
         assert (
             step["rank"]
-            == seeds_graph.graph.edges[before["article"]["id"], step["article"]["id"]]["rank"]
+            == seeds_graph.graph.edges[
+                before["article"]["articleId"], step["article"]["articleId"]
+            ]["rank"]
         )
 
 
@@ -74,10 +76,10 @@ def test_learning_paths_are_distinct_and_ordered(
     found = data(
         schema,
         seeds_graph,
-        "{ learningPaths(from: 168904, to: 168912, k: 3, options: {weight: RANK, directed: false}) { cost steps { article { id } } } }",
+        "{ learningPaths(from: 168904, to: 168912, k: 3, options: {weight: RANK, directed: false}) { cost steps { article { articleId } } } }",
     )["learningPaths"]
     assert 1 <= len(found) <= 3
-    walks = [tuple(s["article"]["id"] for s in p["steps"]) for p in found]
+    walks = [tuple(s["article"]["articleId"] for s in p["steps"]) for p in found]
     assert len(set(walks)) == len(walks)
     costs = [p["cost"] for p in found]
     assert costs == sorted(costs)
@@ -97,7 +99,7 @@ def test_bridges_reach_where_links_do_not(
     assert data(schema, seeds_graph, query, o=None)["learningPath"] is None
     path = data(schema, seeds_graph, query, o={"bridges": True})["learningPath"]
     assert path is not None
-    assert [(s["article"]["id"], s["via"]) for s in path["steps"]] == [
+    assert [(s["article"]["articleId"], s["via"]) for s in path["steps"]] == [
         (168912, "START"),
         (168911, "RELATED"),
         (168913, "LINK"),
@@ -125,9 +127,9 @@ def test_path_options(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) ->
     avoided = data(
         schema,
         seeds_graph,
-        "{ learningPath(from: 168904, to: 168912, options: {avoid: [168897]}) { steps { article { id } } } }",
+        "{ learningPath(from: 168904, to: 168912, options: {avoid: [168897]}) { steps { article { articleId } } } }",
     )["learningPath"]
-    assert avoided is None or 168897 not in [s["article"]["id"] for s in avoided["steps"]]
+    assert avoided is None or 168897 not in [s["article"]["articleId"] for s in avoided["steps"]]
     cut = data(
         schema,
         seeds_graph,
@@ -139,23 +141,23 @@ def test_path_options(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) ->
 def test_similar(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None:
     query = """query($after: String) { similar(id: 52002, first: 3, after: $after) {
         totalCount pageInfo { hasNextPage endCursor }
-        nodes { article { id } score sharedKeywords linked
-                reasons { sharedKeywords sharedTerms text commonNeighbours { id } } } } }"""
+        nodes { article { articleId } score sharedKeywords linked
+                reasons { sharedKeywords sharedTerms text commonNeighbours { articleId } } } } }"""
     page = data(schema, seeds_graph, query)["similar"]
     found = page["nodes"]
-    assert [f["article"]["id"] for f in found] == [52003, 52001, 52005]
+    assert [f["article"]["articleId"] for f in found] == [52003, 52001, 52005]
     assert [f["linked"] for f in found] == [True, True, False]
     assert 1 > found[0]["score"] >= found[1]["score"] >= found[2]["score"] > 0
     assert all(f["score"] == round(f["score"], 4) for f in found)
     best = found[0]["reasons"]
     assert "binary search" in best["sharedKeywords"]
     assert "binary" in best["sharedTerms"]
-    assert best["commonNeighbours"] == [{"id": 52001}]
+    assert best["commonNeighbours"] == [{"articleId": 52001}]
     assert page["pageInfo"]["hasNextPage"]
     assert page["totalCount"] > 3
     after = page["pageInfo"]["endCursor"]
     following = data(schema, seeds_graph, query, after=after)["similar"]["nodes"]
-    assert not {f["article"]["id"] for f in following} & {52003, 52001, 52005}
+    assert not {f["article"]["articleId"] for f in following} & {52003, 52001, 52005}
     assert following[0]["score"] <= found[-1]["score"]
 
 
@@ -165,12 +167,12 @@ def test_missing_links_are_related_articles_not_linked_either_way(
     found = data(
         schema,
         seeds_graph,
-        "{ article(id: 52002) { missingLinks(first: 5) { nodes { article { id } linked } } } }",
+        "{ article(id: 52002) { missingLinks(first: 5) { nodes { article { articleId } linked } } } }",
     )["article"]["missingLinks"]["nodes"]
     graph = seeds_graph.graph
     linked = set(graph.successors(52002)) | set(graph.predecessors(52002))
     assert found
-    assert not {f["article"]["id"] for f in found} & linked
+    assert not {f["article"]["articleId"] for f in found} & linked
     assert not any(f["linked"] for f in found)
 
 
@@ -283,29 +285,31 @@ def test_topic_graph_map_and_reading_order(
     assert {n["topic"]: n["weight"] for n in topic_map["nodes"]}["computer-science"] == 10
     assert all(n["x"] is not None for n in topic_map["nodes"])
     assert sum(e["weight"] for e in topic_map["edges"]) == seeds_graph.graph.number_of_edges()
-    order = data(schema, seeds_graph, '{ readingOrder(topic: "biology", first: 100) { id } }')[
-        "readingOrder"
-    ]
-    ids = [a["id"] for a in order]
+    order = data(
+        schema, seeds_graph, '{ readingOrder(topic: "biology", first: 100) { articleId } }'
+    )["readingOrder"]
+    ids = [a["articleId"] for a in order]
     assert len(ids) == len(set(ids)) == len(seeds_graph.by_topic["biology"])
     started = data(
-        schema, seeds_graph, '{ readingOrder(topic: "biology", start: 168904, first: 3) { id } }'
+        schema,
+        seeds_graph,
+        '{ readingOrder(topic: "biology", start: 168904, first: 3) { articleId } }',
     )["readingOrder"]
-    assert started[0]["id"] == 168904
+    assert started[0]["articleId"] == 168904
     plan = data(
         schema,
         seeds_graph,
-        '{ readingPlan(topic: "biology", first: 100) { article { id } via after { id } score'
-        " nearDuplicates { id } } }",
+        '{ readingPlan(topic: "biology", first: 100) { article { articleId } via after { articleId } score'
+        " nearDuplicates { articleId } } }",
     )["readingPlan"]
     expected = reading_plan(seeds_graph, "biology", first=100)
-    assert [step["article"]["id"] for step in plan] == ids == [step.id for step in expected]
+    assert [step["article"]["articleId"] for step in plan] == ids == [step.id for step in expected]
     assert [
         (
             s["via"],
-            s["after"] and s["after"]["id"],
+            s["after"] and s["after"]["articleId"],
             s["score"],
-            [d["id"] for d in s["nearDuplicates"]],
+            [d["articleId"] for d in s["nearDuplicates"]],
         )
         for s in plan
     ] == [
@@ -325,7 +329,7 @@ def test_path_options_take_null_for_their_default(
 ) -> None:
     query = f"query($o: PathOptions) {{ learningPath(from: 168904, to: 168903, options: $o) {{ {PATH} }} }}"
     default = data(schema, seeds_graph, query, o=None)["learningPath"]
-    assert [s["article"]["id"] for s in default["steps"]] == [168904, 168903]
+    assert [s["article"]["articleId"] for s in default["steps"]] == [168904, 168903]
     every = {
         "directed": None,
         "weight": None,
