@@ -12,6 +12,7 @@ Loading, reloading and watching the corpus live in :mod:`kgraph.reload`.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -48,6 +49,7 @@ from kgraph.api.limits import MAX_RESPONSE_BYTES
 from kgraph.api.media import GRAPHQL_RESPONSE, media_type
 from kgraph.api.persisted import PersistedQueries
 from kgraph.api.sockets import SocketGuard
+from kgraph.corpus import CorpusListing
 from kgraph.graph.curation import curation_report
 from kgraph.headers import CrossOrigin, SecurityHeaders
 from kgraph.observe import Observe
@@ -319,15 +321,20 @@ class _UntilReady:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the app serving the corpus of ``settings``."""
+def create_app(settings: Settings, *, listing: CorpusListing | None = None) -> Starlette:
+    """Build the app serving the corpus of ``settings``.
+
+    ``listing``: the corpus folder listed already (``kgraph serve`` lists it to
+    refuse an empty one before binding its port); the first load reads it
+    rather than listing the folder again.
+    """
     state = AppState(settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         send, receive = anyio.create_memory_object_stream[str](1)
         async with anyio.create_task_group() as tasks, send:
-            await tasks.start(serve_graphs, state, receive)
+            await tasks.start(functools.partial(serve_graphs, listing=listing), state, receive)
             tasks.start_soon(reload_on_hangup, send)
             if settings.watch:
                 tasks.start_soon(watch_corpus, state, send)

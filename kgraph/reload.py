@@ -35,11 +35,12 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from kgraph.api.events import GraphChange, GraphEvents
+from kgraph.corpus import CorpusListing
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
-from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph import KnowledgeGraph
 from kgraph.graph.curation import suggest_every_wanted
-from kgraph.graph.prepare import prepare
-from kgraph.graph.snapshot import fingerprint, load_or_build, save_snapshot
+from kgraph.graph.load import Loaded, load_corpus
+from kgraph.graph.snapshot import fingerprint
 from kgraph.graph.takeovers import (
     CopyTakeover,
     copy_takeovers,
@@ -86,7 +87,7 @@ class Served:
     graph: KnowledgeGraph
     version: int
     warm: bool = False  # loaded from a snapshot
-    #: The corpus fingerprint taken before the build, when one was taken.
+    #: The fingerprint of the corpus as listed for this graph (snapshots on, warm or cold).
     fingerprint: str | None = None
 
 
@@ -213,9 +214,7 @@ class AppState:
 
 @dataclass(frozen=True, slots=True)
 class _Built:
-    graph: KnowledgeGraph
-    unsaved: str | None  # the fingerprint of a graph built, not read from a snapshot
-    warm: bool
+    loaded: Loaded
     takeovers: tuple[CopyTakeover, ...]
 
 
@@ -225,37 +224,33 @@ def _build(
     first: bool,
     previous: KnowledgeGraph | None,
     cancelled: threading.Event,
+    listing: CorpusListing | None = None,
 ) -> _Built:
-    """Load the graph and build what the first queries would otherwise wait for.
+    """Load the graph (:func:`load_corpus`, prepared) and the copy takeovers since ``previous``.
 
     For the ``first`` load, a snapshot of an unchanged corpus is loaded instead
-    of the files (a reload reads the files). The result holds the graph, the
-    corpus fingerprint taken before a build (for the snapshot to be written
-    once serving; ``None`` when there is nothing to write), whether the graph
-    came from a snapshot, and the copy takeovers since ``previous``.
+    of the files (a reload reads the files); ``listing``, the corpus listed
+    already, is not listed again.
 
     Raises
     ------
     LoadCancelled
         When ``cancelled`` is set before the graph is done.
     """
-    print_: str | None = None
-    if settings.cache:
-        kg, print_ = load_or_build(
-            settings.corpus,
-            workers=settings.workers,
-            cache_dir=settings.cache_dir,
-            read=first,
-            cancelled=cancelled.is_set,
-        )
-    else:
-        kg = load_graph(settings.corpus, workers=settings.workers, cancelled=cancelled.is_set)
-    warm = settings.cache and print_ is None
+    loaded = load_corpus(
+        settings.corpus,
+        cache=settings.cache,
+        cache_dir=settings.cache_dir,
+        warm=first,
+        workers=settings.workers,
+        cancelled=cancelled.is_set,
+        listing=listing,
+    )
+    kg = loaded.graph
     takeovers: tuple[CopyTakeover, ...] = ()
     if previous is not None:
         takeovers = find_takeovers(previous, kg)
         record_takeovers(kg, takeovers)
-    prepare(kg)  # what the first requests would otherwise wait for
     if cancelled.is_set():
         # Abandoned: no freeze or collection on behalf of a graph nobody will serve.
         raise LoadCancelled("the load was abandoned")
@@ -270,7 +265,7 @@ def _build(
         gc.unfreeze()
         gc.collect()
     gc.freeze()
-    return _Built(graph=kg, unsaved=print_, warm=warm, takeovers=takeovers)
+    return _Built(loaded=loaded, takeovers=takeovers)
 
 
 def _log_takeovers(takeovers: tuple[CopyTakeover, ...], known: tuple[CopyTakeover, ...]) -> None:
@@ -293,11 +288,12 @@ def _log_takeovers(takeovers: tuple[CopyTakeover, ...], known: tuple[CopyTakeove
         log.warning("%d more articles taken over by new files", len(fresh) - _LOGGED_TAKEOVERS)
 
 
-async def _load(state: AppState, *, first: bool) -> None:
+async def _load(state: AppState, *, first: bool, listing: CorpusListing | None = None) -> None:
     """Load (``first``) or reload the graph and swap it in; a failure keeps what serves.
 
-    A reload not done within ``reload_timeout`` is abandoned: its reading is
-    stopped, its changes stay pending, the failure is reported.
+    ``listing``: the corpus listed already, for the first load. A reload not
+    done within ``reload_timeout`` is abandoned: its reading is stopped, its
+    changes stay pending, the failure is reported.
     """
     settings = state.settings
     started = time.perf_counter()
@@ -314,6 +310,7 @@ async def _load(state: AppState, *, first: bool) -> None:
                     first=first,
                     previous=previous.graph if previous is not None else None,
                     cancelled=stop,
+                    listing=listing,
                 ),
                 abandon_on_cancel=True,
             )
@@ -336,9 +333,12 @@ async def _load(state: AppState, *, first: bool) -> None:
             now=now,
         )
         return
-    kg = built.graph
+    loaded = built.loaded
+    kg = loaded.graph
     version = previous.version + 1 if previous is not None else 1
-    state.served = Served(graph=kg, version=version, warm=built.warm, fingerprint=built.unsaved)
+    state.served = Served(
+        graph=kg, version=version, warm=loaded.warm, fingerprint=loaded.fingerprint
+    )
     state.error = None
     state.pending.settled()
     seconds = time.perf_counter() - started
@@ -367,16 +367,14 @@ async def _load(state: AppState, *, first: bool) -> None:
         len(kg.diagnostics),
         seconds,
     )
-    if built.unsaved is not None:
-        unsaved = built.unsaved
-
+    if loaded.unsaved:
         # After going live: the next start is warm, this one does not wait for it;
         # nor does the next reload wait for good on a cache folder that hangs.
         # Every wanted article's suggestions first (seconds, once): kept in the
         # snapshot, whole-corpus reports of broken links are ready at the next start.
         def suggest_and_save() -> None:
             suggest_every_wanted(kg)
-            save_snapshot(kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir)
+            loaded.save()
 
         try:
             with anyio.move_on_after(settings.reload_timeout) as deadline:
@@ -439,11 +437,16 @@ async def serve_graphs(
     state: AppState,
     requests: MemoryObjectReceiveStream[str],
     *,
+    listing: CorpusListing | None = None,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    """The first load, then one reload per burst of requests (never two at once)."""
+    """The first load, then one reload per burst of requests (never two at once).
+
+    ``listing``: the corpus as listed already, which the first load reads
+    rather than listing the folder again.
+    """
     task_status.started()
-    await _load(state, first=True)
+    await _load(state, first=True, listing=listing)
     async with requests:
         async for reason in requests:
             reasons = {reason}
