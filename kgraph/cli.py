@@ -874,7 +874,7 @@ def run_server(app: Starlette, settings: Settings, listener: socket.socket | Non
         port=settings.port,
         log_config=None,
         access_log=False,  # kgraph logs one line per request itself
-        # Requests at once are counted by the app (kgraph.admission), which
+        # Requests at once are counted by the app (kgraph.middleware.admission), which
         # answers health probes whatever the load; uvicorn's own limit counts
         # idle connections too and turns the probes away.
         limit_concurrency=None,

@@ -1,4 +1,9 @@
-"""The graphs the app serves: the first load, reloads, the corpus watch and SIGHUP.
+"""The graphs the app serves: the first load, reloads, the corpus watch and SIGHUP, and readiness.
+
+:func:`serve_corpus` is the app's lifespan: it runs the loop below for as long
+as the app runs. :class:`AppState` holds what it serves, and answers for it:
+whether the server is ready (:meth:`AppState.readiness`) and the context of a
+request (:meth:`AppState.context`).
 
 Reloads (``--watch`` once files settle, or ``SIGHUP``) build a new graph off the
 event loop and swap it in whole: a request holds the graph it started with, so
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import gc
 import logging
 import math
@@ -25,15 +31,19 @@ import os
 import signal
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import anyio
 import anyio.to_thread
 import watchfiles
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from starlette.types import Scope
 
+from kgraph.api.context import Context
 from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.corpus import CorpusListing
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
@@ -47,7 +57,7 @@ from kgraph.graph.takeovers import (
     find_takeovers,
     record_takeovers,
 )
-from kgraph.observe import Metrics
+from kgraph.middleware.observe import Metrics
 from kgraph.settings import Settings
 
 __all__ = [
@@ -55,8 +65,11 @@ __all__ = [
     "LoadReport",
     "Pending",
     "Served",
+    "public_corpus",
+    "public_text",
     "reload_on_hangup",
     "request_reload",
+    "serve_corpus",
     "serve_graphs",
     "watch_corpus",
 ]
@@ -194,6 +207,58 @@ class AppState:
         oldest = self.pending.oldest()
         return None if oldest is None else time.monotonic() - oldest
 
+    def readiness(self) -> tuple[int, dict[str, object]]:
+        """``/readyz``'s answer: 200 with the graph's counts once one serves; 503 before,
+        if loading failed, or stale.
+
+        Stale: changes to the corpus seen longer than ``max_staleness`` ago are
+        not served (reloads abandoned, or none coming); the counts say what serves.
+        """
+        settings = self.settings
+        served = self.served
+        if served is None:
+            status = "failed" if self.error else "loading"
+            return 503, {"status": status, "error": public_text(settings, self.error)}
+        kg = served.graph
+        body: dict[str, object] = {
+            "status": "ready",
+            "files": len(kg.files),
+            "articles": len(kg.articles),
+            "links": kg.graph.number_of_edges(),
+            "parse_errors": len(kg.diagnostics),
+            "load_seconds": round(kg.load_seconds, 3),
+            "warm_start": served.warm,
+            "graph_version": served.version,
+            "loaded_at": kg.loaded_at.isoformat(),
+        }
+        if self.reload_error is not None:
+            # Still ready: the older graph serves; the detail says the newer one failed.
+            body["reload_error"] = public_text(settings, self.reload_error)
+        pending = self.pending_seconds()
+        if pending is not None:
+            body["pending_seconds"] = round(pending, 1)
+        if takeovers := self.copy_takeovers():
+            body["copy_takeovers"] = len(takeovers)
+        if (stale := self.stale_reason()) is not None:
+            body["status"] = "stale"
+            body["error"] = public_text(settings, stale)
+            return 503, body
+        return 200, body
+
+    def context(self, scope: Scope) -> Context:
+        """The context of a request with ``scope``: the graph served at its start."""
+        served = self.served
+        settings = self.settings
+        return Context(
+            graph=served.graph if served is not None else None,
+            load_error=public_text(settings, self.error),
+            graph_version=served.version if served is not None else 0,
+            reload_error=public_text(settings, self.reload_error),
+            events=self.events,
+            scope=scope,
+            corpus=public_corpus(settings) if settings.production else None,
+        )
+
     def stale_reason(self) -> str | None:
         """Why the served graph is too old to call the server ready, if it is.
 
@@ -210,6 +275,30 @@ class AppState:
             f" (max_staleness is {limit:g} s): the graph of version {self.served.version}"
             " is out of date"
         )
+
+
+def public_corpus(settings: Settings) -> str:
+    """The corpus folder as responses name it: its name alone in production."""
+    return settings.corpus.name if settings.production else str(settings.corpus)
+
+
+@overload
+def public_text(settings: Settings, text: str) -> str: ...
+@overload
+def public_text(settings: Settings, text: None) -> None: ...
+def public_text(settings: Settings, text: str | None) -> str | None:
+    """``text`` (an error) with the corpus's absolute path put as its name, in production.
+
+    Paths under the corpus then read relative to it: a response tells no one
+    where the server keeps its files.
+    """
+    if text is None or not settings.production:
+        return text
+    folder = settings.corpus
+    for spelling in dict.fromkeys((str(folder.resolve()), str(folder.absolute()), str(folder))):
+        if spelling not in (".", ""):
+            text = text.replace(spelling, folder.name or "corpus")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,6 +554,26 @@ async def serve_graphs(
                 continue
             log.info("reloading %s: %s", state.settings.corpus, "; ".join(sorted(reasons)))
             await _load(state, first=False)
+
+
+@contextlib.asynccontextmanager
+async def serve_corpus(
+    state: AppState, *, listing: CorpusListing | None = None
+) -> AsyncIterator[None]:
+    """Serve the corpus of ``state`` while the block runs: the app's lifespan.
+
+    The first load starts at once (the app answers meanwhile, ``/readyz`` says
+    503); reloads follow SIGHUP, and the corpus watch with ``--watch``.
+    ``listing``: the corpus listed already, for the first load.
+    """
+    send, receive = anyio.create_memory_object_stream[str](1)
+    async with anyio.create_task_group() as tasks, send:
+        await tasks.start(functools.partial(serve_graphs, listing=listing), state, receive)
+        tasks.start_soon(reload_on_hangup, send)
+        if state.settings.watch:
+            tasks.start_soon(watch_corpus, state, send)
+        yield
+        tasks.cancel_scope.cancel()
 
 
 def request_reload(reload: MemoryObjectSendStream[str], reason: str) -> None:
