@@ -567,7 +567,8 @@ async def serve_corpus(
     ``listing``: the corpus listed already, for the first load.
     """
     send, receive = anyio.create_memory_object_stream[str](1)
-    async with anyio.create_task_group() as tasks, send:
+    # Both ends closed when the app stops, even while the first load still runs.
+    async with send, receive, anyio.create_task_group() as tasks:
         await tasks.start(functools.partial(serve_graphs, listing=listing), state, receive)
         tasks.start_soon(reload_on_hangup, send)
         if state.settings.watch:
