@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from kgraph.graph import KnowledgeGraph
+    from kgraph.graph.load import Loaded
 
 __all__ = ["main", "run_server"]
 
@@ -412,40 +413,40 @@ def _ids(value: str) -> frozenset[int]:
 def _load_quietly(args: argparse.Namespace) -> KnowledgeGraph:
     """The graph of the command's corpus, a progress bar on a terminal while it is read.
 
-    From its snapshot when the corpus is unchanged, as the server starts; with
-    ``--no-cache`` (or ``KGRAPH_CACHE=off``) always read from the files. A graph
-    read from the files is saved as a snapshot once the command is done
-    (:func:`_save_snapshot`), with what the command derived from it and what
-    the server builds before serving (:func:`kgraph.graph.prepare.prepare`).
+    Loaded as the server loads (:func:`kgraph.graph.load.load_corpus`): from its
+    snapshot when the corpus is unchanged; with ``--no-cache`` (or
+    ``KGRAPH_CACHE=off``) always from the files. A graph read from the files is
+    saved as a snapshot once the command is done (:func:`_save_snapshot`), with
+    what the command derived from it and what the server builds before serving.
     """
-    from kgraph.graph import load_graph
-    from kgraph.graph.snapshot import load_or_build
+    from kgraph.graph.load import load_corpus
 
     progress = ProgressBar(sys.stderr, "reading")
     try:
-        if setting("cache", args.cache, os.environ):
-            cache_dir = setting("cache_dir", args.cache_dir, os.environ)
-            kg, unsaved = load_or_build(args.corpus_read, progress=progress, cache_dir=cache_dir)
-            args.snapshot = _Snapshot(kg, unsaved, cache_dir)
-            return kg
-        return load_graph(args.corpus_read, progress=progress)
+        loaded = load_corpus(
+            args.corpus_read,
+            cache=setting("cache", args.cache, os.environ),
+            cache_dir=setting("cache_dir", args.cache_dir, os.environ),
+            # Prepared before the snapshot is written, after the command's answer.
+            prepared=False,
+            progress=progress,
+        )
     finally:
         progress.close()
+    args.snapshot = _Snapshot(loaded)
+    return loaded.graph
 
 
 @dataclass
 class _Snapshot:
-    """The graph a command loaded with the snapshot cache on, to be saved when it is done.
+    """The graph a command loaded, its snapshot to be written when the command is done.
 
-    ``unsaved``: the corpus fingerprint when the graph was read from the files
-    (``None`` when it came from a snapshot); ``rewrite``: a command that derived
-    what the snapshot lacked and is worth keeping (every wanted article's
-    suggestions) asks for it to be written again.
+    Due when the graph was read from the files with snapshots on; ``rewrite``:
+    a command that derived what the snapshot lacked and is worth keeping (every
+    wanted article's suggestions) asks for it to be written again.
     """
 
-    graph: KnowledgeGraph
-    unsaved: str | None
-    cache_dir: str | None
+    loaded: Loaded
     rewrite: bool = False
 
 
@@ -456,16 +457,10 @@ def _save_snapshot(args: argparse.Namespace) -> None:
     unchanged corpus starts warm, with what this one derived.
     """
     due: _Snapshot | None = getattr(args, "snapshot", None)
-    if due is None or (due.unsaved is None and not due.rewrite):
+    if due is None or not (due.loaded.unsaved or due.rewrite):
         return
-    from kgraph.graph.prepare import prepare
-    from kgraph.graph.snapshot import fingerprint, save_snapshot
-
     sys.stdout.flush()
-    # What the server builds before serving: a warm command or server finds it there.
-    prepare(due.graph)
-    print_ = due.unsaved if due.unsaved is not None else fingerprint(args.corpus_read)
-    save_snapshot(due.graph, args.corpus_read, fingerprint=print_, cache_dir=due.cache_dir)
+    due.loaded.save()
 
 
 #: Seconds ``kgraph path`` may list paths for. The API bounds its listing at half a
@@ -755,7 +750,7 @@ def _check(args: argparse.Namespace) -> int:
     # it was (listed and stat-ed), and gives the same report as the files (tested).
     kg = _load_quietly(args)
     json_out = args.format == "json"
-    if json_out and suggest_every_wanted(kg) and hasattr(args, "snapshot"):
+    if json_out and suggest_every_wanted(kg):
         args.snapshot.rewrite = True  # seconds of work: the next check has them at once
     report = json_report(
         kg,
@@ -826,14 +821,16 @@ def write_report_json(report: Mapping[str, Any], out: TextIO) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from kgraph.app import create_app
-    from kgraph.corpus import discover
+    from kgraph.corpus import list_corpus
     from kgraph.errors import EmptyCorpus
     from kgraph.logs import configure_logging
 
     flags = {option.name: getattr(args, option.name) for option in OPTIONS}
     settings = Settings.resolve({**flags, "corpus": _given_corpus(args)}, os.environ)
-    # Refuse a corpus that cannot serve, and a port that is taken, before loading.
-    if not discover(settings.corpus):
+    # Refuse a corpus that cannot serve, and a port that is taken, before loading;
+    # the first load reads this listing rather than listing the folder again.
+    listing = list_corpus(settings.corpus)
+    if not listing.files:
         raise EmptyCorpus(str(settings.corpus))
     listener = listen(settings.host, settings.port)
     configure_logging(settings.log_format)
@@ -842,7 +839,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"kgraph {__version__} serving {settings.corpus} on http://{settings.host}:{port}/",
         flush=True,
     )
-    run_server(create_app(settings), settings, listener)
+    run_server(create_app(settings, listing=listing), settings, listener)
     return EXIT_OK
 
 
@@ -888,7 +885,7 @@ def run_server(app: Starlette, settings: Settings, listener: socket.socket | Non
         port=settings.port,
         log_config=None,
         access_log=False,  # kgraph logs one line per request itself
-        # Requests at once are counted by the app (kgraph.admission), which
+        # Requests at once are counted by the app (kgraph.middleware.admission), which
         # answers health probes whatever the load; uvicorn's own limit counts
         # idle connections too and turns the probes away.
         limit_concurrency=None,

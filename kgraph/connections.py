@@ -18,7 +18,7 @@ through its parser callbacks:
 - a refusal waits for the answers to the requests pipelined before it;
 - one client address holds at most ``per_client`` open connections: a new one
   over that is answered 503 and closed (websockets leave this count when they
-  upgrade; :mod:`kgraph.api.sockets` caps them).
+  upgrade; :mod:`kgraph.middleware.sockets` caps them).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ __all__ = ["ECS_VERSION", "REQUEST_ID", "JsonFormatter", "TextFormatter", "confi
 
 #: The version of the Elastic Common Schema the JSON lines follow.
 ECS_VERSION = "8.11.0"
-#: The id of the HTTP request being served (set by :class:`kgraph.observe.Observe`).
+#: The id of the HTTP request being served (set by :class:`kgraph.middleware.observe.Observe`).
 REQUEST_ID: ContextVar[str | None] = ContextVar("kgraph.request_id", default=None)
 
 # Attributes every LogRecord has; anything else was passed in ``extra=``. uvicorn
@@ -92,7 +92,7 @@ class TextFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = record.message.translate(_ESCAPES)
         line = super().formatMessage(record)
-        # The request's id (only ever a checked or made one, see kgraph.observe).
+        # The request's id (only ever a checked or made one, see kgraph.middleware.observe).
         request = REQUEST_ID.get()
         return line if request is None else f"{line} request_id={request}"
 

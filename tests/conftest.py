@@ -25,6 +25,8 @@ import hypothesis  # noqa: F401
 import pytest
 
 from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph.load import load_corpus
+from kgraph.graph.snapshot import save_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -112,6 +114,19 @@ def _snapshot_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         del os.environ["KGRAPH_CACHE_DIR"]
     else:
         os.environ["KGRAPH_CACHE_DIR"] = previous
+
+
+def load_cached(root: str | os.PathLike[str], cache: str | os.PathLike[str]) -> KnowledgeGraph:
+    """The graph of ``root`` through the loader: from its snapshot in ``cache`` when the
+    corpus is unchanged, else read from the files and its snapshot written.
+
+    The snapshot holds the graph alone (nothing prepared: seconds less on the dev
+    corpus), which is what the snapshot tests compare.
+    """
+    loaded = load_corpus(root, cache_dir=cache, prepared=False)
+    if loaded.unsaved:
+        save_snapshot(loaded.graph, root, fingerprint=loaded.fingerprint, cache_dir=cache)
+    return loaded.graph
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import time
 import zlib
@@ -15,11 +17,14 @@ import anyio
 import httpx
 import networkx as nx
 import pytest
+from starlette.applications import Starlette
 
 from conftest import SEEDS, WriteArticle, kgraph_server
 from kgraph.app import create_app
+from kgraph.corpus import list_corpus
 from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph.curation import suggest_every_wanted
+from kgraph.graph.load import load_corpus
 from kgraph.graph.relatedness import prepare_relatedness
 from kgraph.graph.snapshot import load_snapshot, save_snapshot
 from kgraph.settings import Settings
@@ -66,6 +71,51 @@ def test_index_serves_the_summary(server: str) -> None:
     body = httpx.get(f"{server}/").json()
     assert body["summary"]["articles"] == 52
     assert body["corpus"] == str(SEEDS)
+
+
+def _listings_until_ready(app: Starlette, corpus: Path) -> tuple[int, bool]:
+    """Run ``app`` until ``/readyz`` is 200: the listings of ``corpus`` meanwhile, and
+    whether the graph came from a snapshot."""
+    listings = 0
+    scandir = os.scandir
+    top = os.path.realpath(corpus)
+
+    def counting(path: Any = ".") -> Any:
+        nonlocal listings
+        if not isinstance(path, int) and os.path.realpath(os.fspath(path)) == top:
+            listings += 1
+        return scandir(path)
+
+    async def scenario() -> bool:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://kgraph") as client,
+        ):
+            with anyio.fail_after(60):
+                while (response := await client.get("/readyz")).status_code != 200:
+                    await anyio.sleep(0.02)
+            warm: bool = response.json()["warm_start"]
+            return warm
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "scandir", counting)
+        warm = anyio.run(scenario)
+    return listings, warm
+
+
+def test_a_start_lists_the_corpus_folder_once(tmp_path: Path) -> None:
+    corpus = Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
+    cold = Settings(corpus=corpus, cache_dir=tmp_path / "cold")
+    # The first load lists the folder, fingerprints that listing and reads it.
+    assert _listings_until_ready(create_app(cold), corpus) == (1, False)
+    # kgraph serve lists it first, to refuse an empty folder: the load takes that listing.
+    given = Settings(corpus=corpus, cache_dir=tmp_path / "given")
+    listing = list_corpus(corpus)
+    assert _listings_until_ready(create_app(given, listing=listing), corpus) == (0, False)
+    warm = Settings(corpus=corpus, cache_dir=tmp_path / "warm")
+    assert load_corpus(corpus, cache_dir=warm.cache_dir).save() is not None
+    assert _listings_until_ready(create_app(warm), corpus) == (1, True)
 
 
 def test_readyz_is_503_while_loading_and_when_loading_fails(tmp_path: Path) -> None:

@@ -950,7 +950,7 @@ def test_nginx_passes_websocket_upgrades() -> None:
 
 
 def test_nginx_readyz_body_size_and_access_log() -> None:
-    from kgraph.api.guard import MAX_BODY_BYTES
+    from kgraph.middleware.guard import MAX_BODY_BYTES
 
     assert proxied_upstream(route("/readyz")), "/readyz is passed through to the replicas"
     (server,) = [item for item in nginx().walk() if item.name == "server" and item.block]

@@ -34,9 +34,8 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kgraph.api.guard import BODY_KEY, PARTIAL_KEY
 from kgraph.api.media import GRAPHQL_RESPONSE, JSON, media_type
-from kgraph.observe import SCOPE_KEY
+from kgraph.scope import BODY_KEY, PARTIAL_KEY, SCOPE_KEY
 
 __all__ = [
     "CACHE_CONTROL",

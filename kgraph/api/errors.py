@@ -49,7 +49,7 @@ GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 COST_LIMIT = "COST_LIMIT"
 #: An automatic persisted query the server does not know (kgraph.api.persisted).
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
-#: The request ran past its deadline (kgraph.api.guard).
+#: The request ran past its deadline (kgraph.middleware.guard).
 DEADLINE_EXCEEDED = str(DeadlineExceeded.extensions["code"])
 #: An error nobody planned for: masked, and logged.
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"

@@ -15,7 +15,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from kgraph.observe import SCOPE_KEY
+from kgraph.scope import SCOPE_KEY
 
 __all__ = ["NoteOperation", "operation_label"]
 
@@ -76,7 +76,7 @@ class NoteOperation(SchemaExtension):
     """Write the operation's name, its metrics label, its number of errors and whether it
     is a query into the request's ASGI scope.
 
-    The HTTP middleware (:class:`kgraph.observe.Observe`) reads them once the
+    The HTTP middleware (:class:`kgraph.middleware.observe.Observe`) reads them once the
     response is sent, to label the request's metrics and write its log line;
     the response cache (:mod:`kgraph.api.cache`) keeps the answers of queries
     only. ``root_fields`` says which root fields the schema has (read once

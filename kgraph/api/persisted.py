@@ -26,8 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph.api.cache import REQUEST_KEY, GraphQLRequest, request_of
 from kgraph.api.errors import PERSISTED_QUERY_NOT_FOUND, refusal
-from kgraph.api.guard import BODY_KEY
 from kgraph.api.media import JSON, media_type
+from kgraph.scope import BODY_KEY
 
 __all__ = ["MAX_PERSISTED_BYTES", "NOT_FOUND", "PersistedQueries", "QueryTexts", "sha256_of"]
 

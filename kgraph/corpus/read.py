@@ -29,10 +29,12 @@ from kgraph.model import ArticleFile, Diagnostic
 
 __all__ = [
     "Cancelled",
+    "CorpusListing",
     "CorpusReading",
     "Progress",
     "discover",
     "display_path",
+    "list_corpus",
     "read_corpus",
     "read_file",
 ]
@@ -105,8 +107,7 @@ def discover(root: str | os.PathLike[str]) -> tuple[str, ...]:
     CorpusNotFound
         When ``root`` is not a folder.
     """
-    listing = _discover(root)
-    return tuple(sorted((*listing.paths, *(d.path for d in listing.refused))))
+    return list_corpus(root).files
 
 
 def display_path(path: str) -> str:
@@ -147,10 +148,21 @@ def _not_utf8(path: str, what: str) -> Diagnostic:
 
 
 @dataclass(frozen=True, slots=True)
-class _Listing:
-    paths: tuple[str, ...]  # to read, sorted
-    refused: tuple[Diagnostic, ...]  # files listed, never to be opened
-    unlisted: tuple[Diagnostic, ...]  # folders not listed or not followed
+class CorpusListing:
+    """What one listing of a corpus folder found (see :func:`list_corpus`)."""
+
+    root: str
+    #: The files to read, sorted.
+    paths: tuple[str, ...]
+    #: Files listed but never to be opened (not regular files, names not UTF-8).
+    refused: tuple[Diagnostic, ...]
+    #: Folders not listed or not followed.
+    unlisted: tuple[Diagnostic, ...]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every article file listed, read or not, sorted (:func:`discover`'s answer)."""
+        return tuple(sorted((*self.paths, *(d.path for d in self.refused))))
 
 
 def _inside(folder: str, path: str) -> bool:
@@ -158,8 +170,25 @@ def _inside(folder: str, path: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _discover(root: str | os.PathLike[str]) -> _Listing:
-    """The files to read, those listed but never to be opened, and the folders' diagnostics."""
+def list_corpus(root: str | os.PathLike[str]) -> CorpusListing:
+    """List the corpus folder ``root`` once: the files to read, those never to be opened,
+    and the folders that could not be listed or followed.
+
+    A load lists its folder once and hands the listing on (to
+    :func:`read_corpus` and to the snapshot's fingerprint), so that what is read
+    is what was fingerprinted, and a large folder is walked once.
+
+    Raises
+    ------
+    CorpusNotFound
+        When ``root`` is not a folder.
+
+    Examples
+    --------
+    >>> listing = list_corpus("seeds")
+    >>> len(listing.paths), listing.files == discover("seeds")
+    (53, True)
+    """
     base = Path(root)
     if not base.is_dir():
         raise CorpusNotFound(str(root))
@@ -232,7 +261,8 @@ def _discover(root: str | os.PathLike[str]) -> _Listing:
                 found.append(path)  # a link is checked when it is read
             else:
                 refused.append(_not_regular(path, entry))
-    return _Listing(
+    return CorpusListing(
+        root=top,
         paths=tuple(sorted(found)),
         refused=tuple(refused),
         unlisted=tuple(sorted(unlisted, key=lambda d: d.path)),
@@ -503,6 +533,7 @@ def read_corpus(
     workers: int | None = None,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    listing: CorpusListing | None = None,
 ) -> CorpusReading:
     """Read every article file below ``root``.
 
@@ -525,6 +556,9 @@ def read_corpus(
     cancelled : callable, optional
         Asked while reading; once it answers ``True`` the reading stops (and
         its worker processes with it) by raising :class:`LoadCancelled`.
+    listing : CorpusListing, optional
+        ``root`` as :func:`list_corpus` listed it: the files it names are read,
+        and the folder is not listed again.
 
     Raises
     ------
@@ -535,7 +569,8 @@ def read_corpus(
     LoadCancelled
         When ``cancelled`` said so.
     """
-    listing = _discover(root)
+    if listing is None:
+        listing = list_corpus(root)
     paths = listing.paths
     if not paths and not listing.refused and not listing.unlisted:
         raise EmptyCorpus(str(root))
@@ -555,7 +590,6 @@ def read_corpus(
             progress(done, total)
     # In path order, a folder's diagnostic before those of files inside it.
     diagnostics.sort(key=lambda d: d.path)
-    files = tuple(sorted((*paths, *(d.path for d in listing.refused))))
     return CorpusReading(
-        root=folder, files=files, articles=tuple(articles), diagnostics=tuple(diagnostics)
+        root=folder, files=listing.files, articles=tuple(articles), diagnostics=tuple(diagnostics)
     )

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import networkx as nx
 
-from kgraph.corpus import CorpusReading, Progress, read_corpus, words
+from kgraph.corpus import CorpusListing, CorpusReading, Progress, read_corpus, words
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.model import (
@@ -380,10 +380,14 @@ def load_graph(
     workers: int | None = None,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    listing: CorpusListing | None = None,
 ) -> KnowledgeGraph:
     """Read the corpus folder ``root`` and build its graph, timing the whole load.
 
-    ``cancelled`` is asked while the files are read (see :func:`kgraph.corpus.read_corpus`).
+    No snapshot, no preparation: the graph of the files as they are, for a
+    script or a test. The server and the commands load through
+    :func:`kgraph.graph.load.load_corpus`, which calls this on a cold start.
+    ``cancelled`` and ``listing`` are as :func:`kgraph.corpus.read_corpus` takes them.
 
     Raises
     ------
@@ -392,7 +396,9 @@ def load_graph(
     """
     started = time.perf_counter()
     with _collector_paused():
-        reading = read_corpus(root, workers=workers, progress=progress, cancelled=cancelled)
+        reading = read_corpus(
+            root, workers=workers, progress=progress, cancelled=cancelled, listing=listing
+        )
         graph = build_graph(reading)
     return replace(graph, load_seconds=time.perf_counter() - started)
 

@@ -39,7 +39,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -48,16 +48,13 @@ import networkx as nx
 
 import kgraph
 from kgraph import model
-from kgraph.corpus import Progress, discover
-from kgraph.corpus.read import Cancelled
+from kgraph.corpus import CorpusListing, list_corpus
 from kgraph.errors import CorpusError
-from kgraph.graph.build import _collector_paused, load_graph
+from kgraph.graph.build import _collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
 
 __all__ = [
     "fingerprint",
-    "load_graph_cached",
-    "load_or_build",
     "load_snapshot",
     "save_snapshot",
     "snapshot_path",
@@ -101,8 +98,11 @@ def _digest(*parts: bytes, size: int = 32) -> hashlib.blake2b:
     return digest
 
 
-def fingerprint(root: str | os.PathLike[str]) -> str:
+def fingerprint(root: str | os.PathLike[str], *, listing: CorpusListing | None = None) -> str:
     """A digest of the corpus as listed and stat-ed (no article is read), and of kgraph's code.
+
+    ``listing`` is ``root`` as :func:`kgraph.corpus.list_corpus` listed it, when
+    the caller holds one: its files are stat-ed, the folder is not listed again.
 
     Any added, removed, renamed or modified ``*.md`` file, a move of the corpus
     folder, a new kgraph version or any change to kgraph's own source (a
@@ -118,7 +118,7 @@ def fingerprint(root: str | os.PathLike[str]) -> str:
     >>> fingerprint("seeds") == fingerprint("seeds"), len(fingerprint("seeds"))
     (True, 64)
     """
-    paths = discover(root)
+    paths = (listing or list_corpus(root)).files
     base = str(Path(root).resolve())
     digest = _digest()
     digest.update(json.dumps([kgraph.__version__, _code_digest(), base]).encode())
@@ -445,56 +445,3 @@ def load_snapshot(
         loaded_at=datetime.datetime.now(datetime.UTC),
         load_seconds=time.perf_counter() - started,
     )
-
-
-def load_or_build(
-    root: str | os.PathLike[str],
-    *,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-    read: bool = True,
-    cancelled: Cancelled | None = None,
-) -> tuple[KnowledgeGraph, str | None]:
-    """The graph of ``root``: from its snapshot if the corpus is unchanged and ``read``, else built.
-
-    Returns the graph and, when it was built, the corpus fingerprint taken
-    before the build, for :func:`save_snapshot` (``None`` when it came from
-    the snapshot). Taken before, a file changed while the corpus is read
-    leaves a snapshot that the next start finds stale. A warm load's
-    ``load_seconds`` counts the fingerprint and the snapshot read; a cold
-    one's is :func:`load_graph`'s.
-
-    Raises
-    ------
-    CorpusNotFound, EmptyCorpus, LoadCancelled
-        As :func:`kgraph.graph.load_graph`.
-    """
-    started = time.perf_counter()
-    print_ = fingerprint(root)
-    warm = load_snapshot(root, cache_dir, fingerprint=print_) if read else None
-    if warm is not None:
-        warm = replace(warm, load_seconds=time.perf_counter() - started)
-        logger.info("graph of %s loaded from its snapshot in %.2fs", root, warm.load_seconds)
-        return warm, None
-    return load_graph(root, workers=workers, progress=progress, cancelled=cancelled), print_
-
-
-def load_graph_cached(
-    root: str | os.PathLike[str],
-    *,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-) -> KnowledgeGraph:
-    """The graph of ``root`` by :func:`load_or_build`, its snapshot saved when it was built.
-
-    Raises
-    ------
-    CorpusNotFound, EmptyCorpus
-        As :func:`kgraph.graph.load_graph`.
-    """
-    kg, unsaved = load_or_build(root, workers=workers, progress=progress, cache_dir=cache_dir)
-    if unsaved is not None:
-        save_snapshot(kg, root, fingerprint=unsaved, cache_dir=cache_dir)
-    return kg

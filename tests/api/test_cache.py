@@ -20,7 +20,7 @@ from kgraph.api.cache import PARTIAL_KEY, Answer, Answers, ResponseCache
 from kgraph.api.persisted import QueryTexts
 from kgraph.app import create_app
 from kgraph.graph import KnowledgeGraph
-from kgraph.observe import SCOPE_KEY
+from kgraph.scope import SCOPE_KEY
 from kgraph.settings import Settings
 
 

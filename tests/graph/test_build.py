@@ -16,11 +16,11 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from conftest import SEED_ALONE, SEED_FILE, SEEDS, WriteArticle, article_text
+from conftest import SEED_ALONE, SEED_FILE, SEEDS, WriteArticle, article_text, load_cached
 from kgraph.budget import within
 from kgraph.errors import DeadlineExceeded
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
-from kgraph.graph.snapshot import load_graph_cached, load_snapshot
+from kgraph.graph.snapshot import load_snapshot
 from kgraph.model import FindingKind, Link
 
 
@@ -279,7 +279,7 @@ def test_edge_and_node_attributes_cannot_be_changed(
     assert seeds_graph.link(source, target).rank == before["rank"]  # type: ignore[union-attr]
     assert seeds_graph.graph.nodes[source] == {}
     # A graph read back from its snapshot (pickled) is as read-only as a built one.
-    load_graph_cached(seeds_graph.root, cache_dir=tmp_path)
+    load_cached(seeds_graph.root, tmp_path)
     warm = load_snapshot(seeds_graph.root, tmp_path)
     assert warm is not None
     for graph in (warm.graph, pickle.loads(pickle.dumps(seeds_graph.graph))):

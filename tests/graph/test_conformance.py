@@ -6,9 +6,9 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from conftest import REFERENCE
+from conftest import REFERENCE, load_cached
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
-from kgraph.graph.snapshot import load_graph_cached, load_snapshot
+from kgraph.graph.snapshot import load_snapshot
 from kgraph.model import Article, RelatedEntry
 
 
@@ -140,7 +140,7 @@ def test_reading_stays_right_when_files_change(
     """
     corpus, cache = tmp_path / "corpus", tmp_path / "cache"
     shutil.copytree(dev_corpus, corpus)
-    _assert_same(load_graph_cached(corpus, cache_dir=cache), dev_graph)
+    _assert_same(load_cached(corpus, cache), dev_graph)
     # The articles each change touches, chosen apart: no entry of one names another.
     leaf, naming_leaf = _linked_leaf(dev_graph)
     linked_to_leaf = set(dev_graph.graph.predecessors(leaf))
@@ -166,7 +166,7 @@ def test_reading_stays_right_when_files_change(
     def reread() -> KnowledgeGraph:
         fresh = load_graph(corpus)
         assert load_snapshot(corpus, cache) is None  # the last state's snapshot is stale
-        _assert_same(load_graph_cached(corpus, cache_dir=cache), fresh)
+        _assert_same(load_cached(corpus, cache), fresh)
         warm = load_snapshot(corpus, cache)
         assert warm is not None
         _assert_same(warm, fresh)

@@ -16,12 +16,11 @@ import numpy as np
 import pytest
 
 import kgraph
-from conftest import SEEDS
+from conftest import SEEDS, load_cached
 from kgraph.corpus import discover
 from kgraph.graph import KnowledgeGraph, load_graph, snapshot
 from kgraph.graph.snapshot import (
     fingerprint,
-    load_graph_cached,
     load_snapshot,
     save_snapshot,
     snapshot_path,
@@ -78,9 +77,9 @@ def cache(tmp_path: Path) -> Path:
 
 
 def test_warm_load_equals_cold_load_on_the_seeds(seeds_graph: KnowledgeGraph, cache: Path) -> None:
-    cold = load_graph_cached(SEEDS, cache_dir=cache)
+    cold = load_cached(SEEDS, cache)
     assert snapshot_path(SEEDS, cache).is_file()
-    warm = load_graph_cached(SEEDS, cache_dir=cache)
+    warm = load_cached(SEEDS, cache)
     assert warm is not cold
     assert_same_graph(warm, seeds_graph)
     assert_same_graph(cold, seeds_graph)
@@ -91,7 +90,7 @@ def test_snapshot_lives_outside_the_corpus(corpus: Path, cache: Path) -> None:
     path = snapshot_path(corpus, cache)
     assert path.parent == cache
     assert path.suffix == ".kgsnap"
-    load_graph_cached(corpus, cache_dir=cache)
+    load_cached(corpus, cache)
     assert path.is_file()
     assert not path.resolve().is_relative_to(corpus.resolve())
     assert sorted(p.name for p in cache.iterdir()) == [path.name]  # no temporary left
@@ -146,13 +145,13 @@ def _rename(corpus: Path) -> None:
 def test_a_changed_corpus_invalidates_the_snapshot(
     corpus: Path, cache: Path, change: object
 ) -> None:
-    load_graph_cached(corpus, cache_dir=cache)
+    load_cached(corpus, cache)
     before = fingerprint(corpus)
     assert load_snapshot(corpus, cache) is not None
     change(corpus)  # type: ignore[operator]
     assert fingerprint(corpus) != before
     assert load_snapshot(corpus, cache) is None
-    rebuilt = load_graph_cached(corpus, cache_dir=cache)
+    rebuilt = load_cached(corpus, cache)
     assert_same_graph(rebuilt, load_graph(corpus))
     warm = load_snapshot(corpus, cache)
     assert warm is not None
@@ -162,12 +161,12 @@ def test_a_changed_corpus_invalidates_the_snapshot(
 def test_a_new_kgraph_version_invalidates_the_snapshot(
     corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load_graph_cached(corpus, cache_dir=cache)
+    load_cached(corpus, cache)
     before = fingerprint(corpus)
     monkeypatch.setattr(kgraph, "__version__", kgraph.__version__ + ".post1")
     assert fingerprint(corpus) != before
     assert load_snapshot(corpus, cache) is None
-    load_graph_cached(corpus, cache_dir=cache)
+    load_cached(corpus, cache)
     assert load_snapshot(corpus, cache) is not None
 
 
@@ -193,7 +192,7 @@ def test_a_change_to_kgraphs_code_invalidates_the_snapshot(
     package = Path(shutil.copytree(Path(kgraph.__file__).parent, tmp_path / "code" / "kgraph"))
     monkeypatch.setattr(kgraph, "__file__", str(package / "__init__.py"))
     snapshot._code_digest.cache_clear()
-    load_graph_cached(corpus, cache_dir=cache)
+    load_cached(corpus, cache)
     before = fingerprint(corpus)
     assert load_snapshot(corpus, cache) is not None
     source = package / "graph" / "build.py"
@@ -245,13 +244,13 @@ def _other_schema(path: Path) -> None:
 def test_a_damaged_snapshot_is_ignored_then_rebuilt(
     corpus: Path, cache: Path, damage: object, caplog: pytest.LogCaptureFixture
 ) -> None:
-    load_graph_cached(corpus, cache_dir=cache)
+    load_cached(corpus, cache)
     path = snapshot_path(corpus, cache)
     damage(path)  # type: ignore[operator]
     with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
         assert load_snapshot(corpus, cache) is None
     assert "ignoring the graph snapshot" in caplog.text
-    rebuilt = load_graph_cached(corpus, cache_dir=cache)
+    rebuilt = load_cached(corpus, cache)
     assert_same_graph(rebuilt, load_graph(corpus))
     warm = load_snapshot(corpus, cache)
     assert warm is not None
@@ -259,14 +258,14 @@ def test_a_damaged_snapshot_is_ignored_then_rebuilt(
 
 
 def test_a_vanished_corpus_has_no_snapshot(corpus: Path, cache: Path) -> None:
-    kg = load_graph_cached(corpus, cache_dir=cache)
+    kg = load_cached(corpus, cache)
     shutil.rmtree(corpus)
     assert load_snapshot(corpus, cache) is None
     assert save_snapshot(kg, corpus, cache_dir=cache) is None
 
 
 def test_a_snapshot_others_may_write_is_refused(corpus: Path, cache: Path) -> None:
-    load_graph_cached(corpus, cache_dir=cache)
+    load_cached(corpus, cache)
     snapshot_path(corpus, cache).chmod(0o666)
     assert load_snapshot(corpus, cache) is None
 
@@ -279,7 +278,7 @@ def test_an_unwritable_cache_folder_still_loads(
     blocker.write_text("")
     cache = blocker / "cache"
     with caplog.at_level(logging.WARNING, logger="kgraph.graph.snapshot"):
-        kg = load_graph_cached(corpus, cache_dir=cache)
+        kg = load_cached(corpus, cache)
     assert_same_graph(kg, load_graph(corpus))
     assert "could not write the graph snapshot" in caplog.text
     assert save_snapshot(kg, corpus, cache_dir=cache) is None
@@ -300,9 +299,9 @@ def test_warm_load_equals_cold_load_on_the_dev_corpus(
 ) -> None:
     # Speed is measured by benchmarks/bench_suite.py, not asserted here.
     cache = tmp_path / "cache"
-    cold = load_graph_cached(dev_corpus, cache_dir=cache)
+    cold = load_cached(dev_corpus, cache)
     assert snapshot_path(dev_corpus, cache).is_file()
-    warm = load_graph_cached(dev_corpus, cache_dir=cache)
+    warm = load_cached(dev_corpus, cache)
     assert warm is not cold
     assert_same_graph(warm, dev_graph)
     assert_same_graph(cold, dev_graph)

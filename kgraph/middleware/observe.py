@@ -5,7 +5,7 @@ process count apart), with the process's figures and the build's. :class:`Observ
 is the ASGI middleware that gives every HTTP request its id (the client's
 ``X-Request-ID``, the trace id of its ``traceparent``, or a new one; returned in
 ``X-Request-ID``), times it, labels it by GraphQL operation (the root field the
-schema extension notes through the ASGI scope, see :data:`SCOPE_KEY`) or by
+schema extension notes through the ASGI scope, see :data:`kgraph.scope.SCOPE_KEY`) or by
 route, counts it and logs it.
 """
 
@@ -33,11 +33,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph import __version__
 from kgraph.logs import REQUEST_ID
+from kgraph.scope import SCOPE_KEY
 
-__all__ = ["REQUEST_ID_HEADER", "SCOPE_KEY", "Metrics", "Observe", "request_id"]
-
-#: The ASGI scope key where the GraphQL layer notes ``operation`` and ``errors``.
-SCOPE_KEY = "kgraph.graphql"
+__all__ = ["REQUEST_ID_HEADER", "Metrics", "Observe", "request_id"]
 
 access_log = logging.getLogger("kgraph.access")
 

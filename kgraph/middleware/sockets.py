@@ -9,7 +9,7 @@ the GraphQL websocket route this guard
 - refuses a socket past ``per_client`` open ones from the same address
   (closed with 1013, try again later, as soon as it opens);
 - closes the socket with 1007 on a text message that is not JSON, nests over
-  :data:`~kgraph.api.guard.MAX_NESTING` deep or holds an over-long number,
+  :data:`~kgraph.middleware.guard.MAX_NESTING` deep or holds an over-long number,
   with 4400 on one of the wrong shape (not an object with a string ``type``;
   an operation without a string ``id`` or a ``payload`` holding a ``query``),
   and with 1003 on a binary message;
@@ -30,7 +30,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kgraph.api.guard import BadRequest, check_json, check_query
+from kgraph.middleware.guard import BadRequest, check_json, check_query
 
 __all__ = ["SocketGuard"]
 

@@ -1,4 +1,9 @@
-"""The graphs the app serves: the first load, reloads, the corpus watch and SIGHUP.
+"""The graphs the app serves: the first load, reloads, the corpus watch and SIGHUP, and readiness.
+
+:func:`serve_corpus` is the app's lifespan: it runs the loop below for as long
+as the app runs. :class:`AppState` holds what it serves, and answers for it:
+whether the server is ready (:meth:`AppState.readiness`) and the context of a
+request (:meth:`AppState.context`).
 
 Reloads (``--watch`` once files settle, or ``SIGHUP``) build a new graph off the
 event loop and swap it in whole: a request holds the graph it started with, so
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import gc
 import logging
 import math
@@ -25,28 +31,33 @@ import os
 import signal
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import anyio
 import anyio.to_thread
 import watchfiles
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from starlette.types import Scope
 
+from kgraph.api.context import Context
 from kgraph.api.events import GraphChange, GraphEvents
+from kgraph.corpus import CorpusListing
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
-from kgraph.graph import KnowledgeGraph, load_graph
+from kgraph.graph import KnowledgeGraph
 from kgraph.graph.curation import suggest_every_wanted
-from kgraph.graph.prepare import prepare
-from kgraph.graph.snapshot import fingerprint, load_or_build, save_snapshot
+from kgraph.graph.load import Loaded, load_corpus
+from kgraph.graph.snapshot import fingerprint
 from kgraph.graph.takeovers import (
     CopyTakeover,
     copy_takeovers,
     find_takeovers,
     record_takeovers,
 )
-from kgraph.observe import Metrics
+from kgraph.middleware.observe import Metrics
 from kgraph.settings import Settings
 
 __all__ = [
@@ -54,8 +65,11 @@ __all__ = [
     "LoadReport",
     "Pending",
     "Served",
+    "public_corpus",
+    "public_text",
     "reload_on_hangup",
     "request_reload",
+    "serve_corpus",
     "serve_graphs",
     "watch_corpus",
 ]
@@ -86,7 +100,7 @@ class Served:
     graph: KnowledgeGraph
     version: int
     warm: bool = False  # loaded from a snapshot
-    #: The corpus fingerprint taken before the build, when one was taken.
+    #: The fingerprint of the corpus as listed for this graph (snapshots on, warm or cold).
     fingerprint: str | None = None
 
 
@@ -193,6 +207,58 @@ class AppState:
         oldest = self.pending.oldest()
         return None if oldest is None else time.monotonic() - oldest
 
+    def readiness(self) -> tuple[int, dict[str, object]]:
+        """``/readyz``'s answer: 200 with the graph's counts once one serves; 503 before,
+        if loading failed, or stale.
+
+        Stale: changes to the corpus seen longer than ``max_staleness`` ago are
+        not served (reloads abandoned, or none coming); the counts say what serves.
+        """
+        settings = self.settings
+        served = self.served
+        if served is None:
+            status = "failed" if self.error else "loading"
+            return 503, {"status": status, "error": public_text(settings, self.error)}
+        kg = served.graph
+        body: dict[str, object] = {
+            "status": "ready",
+            "files": len(kg.files),
+            "articles": len(kg.articles),
+            "links": kg.graph.number_of_edges(),
+            "parse_errors": len(kg.diagnostics),
+            "load_seconds": round(kg.load_seconds, 3),
+            "warm_start": served.warm,
+            "graph_version": served.version,
+            "loaded_at": kg.loaded_at.isoformat(),
+        }
+        if self.reload_error is not None:
+            # Still ready: the older graph serves; the detail says the newer one failed.
+            body["reload_error"] = public_text(settings, self.reload_error)
+        pending = self.pending_seconds()
+        if pending is not None:
+            body["pending_seconds"] = round(pending, 1)
+        if takeovers := self.copy_takeovers():
+            body["copy_takeovers"] = len(takeovers)
+        if (stale := self.stale_reason()) is not None:
+            body["status"] = "stale"
+            body["error"] = public_text(settings, stale)
+            return 503, body
+        return 200, body
+
+    def context(self, scope: Scope) -> Context:
+        """The context of a request with ``scope``: the graph served at its start."""
+        served = self.served
+        settings = self.settings
+        return Context(
+            graph=served.graph if served is not None else None,
+            load_error=public_text(settings, self.error),
+            graph_version=served.version if served is not None else 0,
+            reload_error=public_text(settings, self.reload_error),
+            events=self.events,
+            scope=scope,
+            corpus=public_corpus(settings) if settings.production else None,
+        )
+
     def stale_reason(self) -> str | None:
         """Why the served graph is too old to call the server ready, if it is.
 
@@ -211,11 +277,33 @@ class AppState:
         )
 
 
+def public_corpus(settings: Settings) -> str:
+    """The corpus folder as responses name it: its name alone in production."""
+    return settings.corpus.name if settings.production else str(settings.corpus)
+
+
+@overload
+def public_text(settings: Settings, text: str) -> str: ...
+@overload
+def public_text(settings: Settings, text: None) -> None: ...
+def public_text(settings: Settings, text: str | None) -> str | None:
+    """``text`` (an error) with the corpus's absolute path put as its name, in production.
+
+    Paths under the corpus then read relative to it: a response tells no one
+    where the server keeps its files.
+    """
+    if text is None or not settings.production:
+        return text
+    folder = settings.corpus
+    for spelling in dict.fromkeys((str(folder.resolve()), str(folder.absolute()), str(folder))):
+        if spelling not in (".", ""):
+            text = text.replace(spelling, folder.name or "corpus")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class _Built:
-    graph: KnowledgeGraph
-    unsaved: str | None  # the fingerprint of a graph built, not read from a snapshot
-    warm: bool
+    loaded: Loaded
     takeovers: tuple[CopyTakeover, ...]
 
 
@@ -225,37 +313,33 @@ def _build(
     first: bool,
     previous: KnowledgeGraph | None,
     cancelled: threading.Event,
+    listing: CorpusListing | None = None,
 ) -> _Built:
-    """Load the graph and build what the first queries would otherwise wait for.
+    """Load the graph (:func:`load_corpus`, prepared) and the copy takeovers since ``previous``.
 
     For the ``first`` load, a snapshot of an unchanged corpus is loaded instead
-    of the files (a reload reads the files). The result holds the graph, the
-    corpus fingerprint taken before a build (for the snapshot to be written
-    once serving; ``None`` when there is nothing to write), whether the graph
-    came from a snapshot, and the copy takeovers since ``previous``.
+    of the files (a reload reads the files); ``listing``, the corpus listed
+    already, is not listed again.
 
     Raises
     ------
     LoadCancelled
         When ``cancelled`` is set before the graph is done.
     """
-    print_: str | None = None
-    if settings.cache:
-        kg, print_ = load_or_build(
-            settings.corpus,
-            workers=settings.workers,
-            cache_dir=settings.cache_dir,
-            read=first,
-            cancelled=cancelled.is_set,
-        )
-    else:
-        kg = load_graph(settings.corpus, workers=settings.workers, cancelled=cancelled.is_set)
-    warm = settings.cache and print_ is None
+    loaded = load_corpus(
+        settings.corpus,
+        cache=settings.cache,
+        cache_dir=settings.cache_dir,
+        warm=first,
+        workers=settings.workers,
+        cancelled=cancelled.is_set,
+        listing=listing,
+    )
+    kg = loaded.graph
     takeovers: tuple[CopyTakeover, ...] = ()
     if previous is not None:
         takeovers = find_takeovers(previous, kg)
         record_takeovers(kg, takeovers)
-    prepare(kg)  # what the first requests would otherwise wait for
     if cancelled.is_set():
         # Abandoned: no freeze or collection on behalf of a graph nobody will serve.
         raise LoadCancelled("the load was abandoned")
@@ -270,7 +354,7 @@ def _build(
         gc.unfreeze()
         gc.collect()
     gc.freeze()
-    return _Built(graph=kg, unsaved=print_, warm=warm, takeovers=takeovers)
+    return _Built(loaded=loaded, takeovers=takeovers)
 
 
 def _log_takeovers(takeovers: tuple[CopyTakeover, ...], known: tuple[CopyTakeover, ...]) -> None:
@@ -293,11 +377,12 @@ def _log_takeovers(takeovers: tuple[CopyTakeover, ...], known: tuple[CopyTakeove
         log.warning("%d more articles taken over by new files", len(fresh) - _LOGGED_TAKEOVERS)
 
 
-async def _load(state: AppState, *, first: bool) -> None:
+async def _load(state: AppState, *, first: bool, listing: CorpusListing | None = None) -> None:
     """Load (``first``) or reload the graph and swap it in; a failure keeps what serves.
 
-    A reload not done within ``reload_timeout`` is abandoned: its reading is
-    stopped, its changes stay pending, the failure is reported.
+    ``listing``: the corpus listed already, for the first load. A reload not
+    done within ``reload_timeout`` is abandoned: its reading is stopped, its
+    changes stay pending, the failure is reported.
     """
     settings = state.settings
     started = time.perf_counter()
@@ -314,6 +399,7 @@ async def _load(state: AppState, *, first: bool) -> None:
                     first=first,
                     previous=previous.graph if previous is not None else None,
                     cancelled=stop,
+                    listing=listing,
                 ),
                 abandon_on_cancel=True,
             )
@@ -336,9 +422,12 @@ async def _load(state: AppState, *, first: bool) -> None:
             now=now,
         )
         return
-    kg = built.graph
+    loaded = built.loaded
+    kg = loaded.graph
     version = previous.version + 1 if previous is not None else 1
-    state.served = Served(graph=kg, version=version, warm=built.warm, fingerprint=built.unsaved)
+    state.served = Served(
+        graph=kg, version=version, warm=loaded.warm, fingerprint=loaded.fingerprint
+    )
     state.error = None
     state.pending.settled()
     seconds = time.perf_counter() - started
@@ -367,16 +456,14 @@ async def _load(state: AppState, *, first: bool) -> None:
         len(kg.diagnostics),
         seconds,
     )
-    if built.unsaved is not None:
-        unsaved = built.unsaved
-
+    if loaded.unsaved:
         # After going live: the next start is warm, this one does not wait for it;
         # nor does the next reload wait for good on a cache folder that hangs.
         # Every wanted article's suggestions first (seconds, once): kept in the
         # snapshot, whole-corpus reports of broken links are ready at the next start.
         def suggest_and_save() -> None:
             suggest_every_wanted(kg)
-            save_snapshot(kg, settings.corpus, fingerprint=unsaved, cache_dir=settings.cache_dir)
+            loaded.save()
 
         try:
             with anyio.move_on_after(settings.reload_timeout) as deadline:
@@ -439,11 +526,16 @@ async def serve_graphs(
     state: AppState,
     requests: MemoryObjectReceiveStream[str],
     *,
+    listing: CorpusListing | None = None,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    """The first load, then one reload per burst of requests (never two at once)."""
+    """The first load, then one reload per burst of requests (never two at once).
+
+    ``listing``: the corpus as listed already, which the first load reads
+    rather than listing the folder again.
+    """
     task_status.started()
-    await _load(state, first=True)
+    await _load(state, first=True, listing=listing)
     async with requests:
         async for reason in requests:
             reasons = {reason}
@@ -462,6 +554,27 @@ async def serve_graphs(
                 continue
             log.info("reloading %s: %s", state.settings.corpus, "; ".join(sorted(reasons)))
             await _load(state, first=False)
+
+
+@contextlib.asynccontextmanager
+async def serve_corpus(
+    state: AppState, *, listing: CorpusListing | None = None
+) -> AsyncIterator[None]:
+    """Serve the corpus of ``state`` while the block runs: the app's lifespan.
+
+    The first load starts at once (the app answers meanwhile, ``/readyz`` says
+    503); reloads follow SIGHUP, and the corpus watch with ``--watch``.
+    ``listing``: the corpus listed already, for the first load.
+    """
+    send, receive = anyio.create_memory_object_stream[str](1)
+    # Both ends closed when the app stops, even while the first load still runs.
+    async with send, receive, anyio.create_task_group() as tasks:
+        await tasks.start(functools.partial(serve_graphs, listing=listing), state, receive)
+        tasks.start_soon(reload_on_hangup, send)
+        if state.settings.watch:
+            tasks.start_soon(watch_corpus, state, send)
+        yield
+        tasks.cancel_scope.cancel()
 
 
 def request_reload(reload: MemoryObjectSendStream[str], reason: str) -> None:

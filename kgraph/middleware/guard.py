@@ -23,13 +23,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kgraph import budget
 from kgraph.api.errors import DEADLINE_EXCEEDED, refusal
 from kgraph.api.media import JSON, media_type
+from kgraph.scope import BODY_KEY, PARTIAL_KEY
 
 __all__ = [
-    "BODY_KEY",
     "MAX_BODY_BYTES",
     "MAX_NESTING",
     "MAX_QUERY_STRING_BYTES",
-    "PARTIAL_KEY",
     "Deadline",
     "RequestGuard",
     "check_json",
@@ -44,11 +43,6 @@ MAX_NESTING = 32
 # Python converts at most 4,300 digits to an int (CVE-2020-10735): longer
 # numbers, in JSON or in a query, are refused before they are converted.
 _LONG_NUMBER = re.compile(rb"[0-9]{4300}")
-#: Where the guard leaves, in the request's ASGI scope, the JSON object of a body it checked.
-BODY_KEY = "kgraph.body"
-#: Where, in the request's ASGI scope, the work notes that its answer depends on the
-#: moment (a search cut by its time bound, a deadline): the response cache keeps none such.
-PARTIAL_KEY = "kgraph.partial"
 
 
 class BadRequest(Exception):
@@ -81,7 +75,7 @@ def check_json(data: bytes, what: str) -> Any:
     {'query': '{ stats { files } }'}
     >>> check_json(b"[" * 100 + b"]" * 100, "the body")
     Traceback (most recent call last):
-    kgraph.api.guard.BadRequest: the body nests lists or objects over 32 deep
+    kgraph.middleware.guard.BadRequest: the body nests lists or objects over 32 deep
     """
     if _LONG_NUMBER.search(data):
         raise BadRequest(f"{what} holds a number of over 4,300 digits")
@@ -115,7 +109,7 @@ def check_query(query: object) -> None:
 
     >>> check_query("{ article(id: " + "1" * 5000 + ") { id } }")
     Traceback (most recent call last):
-    kgraph.api.guard.BadRequest: the query holds a number of over 4,300 digits
+    kgraph.middleware.guard.BadRequest: the query holds a number of over 4,300 digits
     """
     if isinstance(query, str) and _LONG_NUMBER.search(query.encode("utf-8", "replace")):
         raise BadRequest("the query holds a number of over 4,300 digits")

@@ -1,0 +1,151 @@
+"""The one loader: a corpus folder listed once, its graph from a snapshot or its files, prepared.
+
+The server's first load, its reloads and every command load through
+:func:`load_corpus`::
+
+    list_corpus ─┬─ fingerprint ── load_snapshot ─────────────┬─ prepare ── Loaded
+                 └──────────────── load_graph (cold start) ───┘               │
+                                                                   Loaded.save: save_snapshot
+
+The folder is walked once per load (a walk of the full corpus's folders
+costs as much as stat-ing its files): the listing is fingerprinted and, when
+no snapshot of it can be trusted, read. What is read is therefore exactly
+what the fingerprint describes. Writing the snapshot is the caller's last
+step (:meth:`Loaded.save`): the server writes it once serving, a command once
+it has answered. :func:`kgraph.graph.load_graph` remains the plain read and
+build (no snapshot, nothing prepared) for scripts and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kgraph.corpus import CorpusListing, Progress, list_corpus
+from kgraph.corpus.read import Cancelled
+from kgraph.graph.bridges import prepare_bridges
+from kgraph.graph.build import load_graph
+from kgraph.graph.curation import curation_report, prepare_suggestions
+from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.relatedness import prepare_relatedness
+from kgraph.graph.search import prepare_search
+from kgraph.graph.snapshot import fingerprint, load_snapshot, save_snapshot
+
+__all__ = ["Loaded", "load_corpus", "prepare"]
+
+logger = logging.getLogger(__name__)
+
+
+def prepare(kg: KnowledgeGraph) -> None:
+    """Build the curation report and the indexes and models that queries share.
+
+    What the first queries of a graph would otherwise wait for: the index of
+    search, the indexes of broken links' suggestions (the first report took 8 s
+    on dev without), the relatedness model of ``similar`` and the bridges of
+    learning paths (0.6 s on dev, for every ``kgraph path`` that started from a
+    snapshot without them). Kept in the snapshot, so a warm start finds them.
+    """
+    curation_report(kg)
+    prepare_search(kg)
+    prepare_suggestions(kg)
+    prepare_relatedness(kg)
+    prepare_bridges(kg)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A graph as :func:`load_corpus` loaded it, and what its snapshot needs."""
+
+    graph: KnowledgeGraph
+    root: str | os.PathLike[str]
+    #: Read from a snapshot (a warm start) rather than from the files.
+    warm: bool
+    #: The fingerprint of the corpus as listed for this load; ``None`` with snapshots off.
+    fingerprint: str | None
+    cache_dir: str | os.PathLike[str] | None = None
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the graph was built from the files with snapshots on: its snapshot is due."""
+        return self.fingerprint is not None and not self.warm
+
+    def save(self) -> Path | None:
+        """Write the graph's snapshot, prepared first, under the fingerprint of its listing.
+
+        The fingerprint taken before the files were read: a file changed
+        since leaves a snapshot that the next start finds stale, never a wrong
+        one. Returns its path; ``None`` with snapshots off or when it could not
+        be written (never raises on I/O, see :func:`save_snapshot`).
+        """
+        if self.fingerprint is None:
+            return None
+        prepare(self.graph)
+        return save_snapshot(
+            self.graph, self.root, fingerprint=self.fingerprint, cache_dir=self.cache_dir
+        )
+
+
+def load_corpus(
+    root: str | os.PathLike[str],
+    *,
+    cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    warm: bool = True,
+    prepared: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    listing: CorpusListing | None = None,
+) -> Loaded:
+    """Load the graph of the corpus folder ``root``, listing the folder once.
+
+    Parameters
+    ----------
+    cache : bool
+        Use graph snapshots: fingerprint the corpus, read its snapshot when
+        ``warm`` and one matches, and leave the snapshot due otherwise
+        (:meth:`Loaded.save`). Off: the files are read, nothing is fingerprinted.
+    cache_dir : path, optional
+        The folder of snapshots (see :func:`kgraph.graph.snapshot.snapshot_path`).
+    warm : bool
+        Whether a snapshot may be read; a reload reads the files it was asked to.
+    prepared : bool
+        :func:`prepare` the graph before returning it; a command leaves it to
+        :meth:`Loaded.save`, after its answer.
+    workers, progress, cancelled
+        As :func:`kgraph.corpus.read_corpus` takes them.
+    listing : CorpusListing, optional
+        ``root`` listed already (``kgraph serve`` lists it to refuse an empty
+        folder before binding its port): it is not listed again.
+
+    Raises
+    ------
+    CorpusNotFound, EmptyCorpus, LoadCancelled
+        As :func:`kgraph.corpus.read_corpus`.
+
+    Examples
+    --------
+    >>> loaded = load_corpus("seeds", cache=False)
+    >>> len(loaded.graph.articles), loaded.warm, loaded.fingerprint
+    (52, False, None)
+    """
+    started = time.perf_counter()
+    if listing is None:
+        listing = list_corpus(root)
+    print_ = fingerprint(root, listing=listing) if cache else None
+    kg = load_snapshot(root, cache_dir, fingerprint=print_) if print_ and warm else None
+    from_snapshot = kg is not None
+    if kg is None:
+        kg = load_graph(
+            root, workers=workers, progress=progress, cancelled=cancelled, listing=listing
+        )
+    # Listing and fingerprint included: what the load cost, warm or cold.
+    kg = replace(kg, load_seconds=time.perf_counter() - started)
+    if from_snapshot:
+        logger.info("graph of %s loaded from its snapshot in %.2fs", root, kg.load_seconds)
+    if prepared:
+        prepare(kg)
+    return Loaded(graph=kg, root=root, warm=from_snapshot, fingerprint=print_, cache_dir=cache_dir)

@@ -1,0 +1,113 @@
+"""The one loader: the folder listed once, from the snapshot or the files, prepared, saved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS
+from kgraph.corpus import list_corpus
+from kgraph.errors import CorpusNotFound, EmptyCorpus
+from kgraph.graph import load_graph, summarize
+from kgraph.graph.load import load_corpus
+from kgraph.graph.snapshot import snapshot_path
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def listings(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every listing of the corpus folder itself (its subfolders are part of the same walk)."""
+    seen: list[str] = []
+    scandir = os.scandir
+    top = os.path.realpath(corpus)
+
+    def counting(path: str = ".") -> object:
+        if not isinstance(path, int) and os.path.realpath(os.fspath(path)) == top:
+            seen.append(os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    return seen
+
+
+def test_a_cold_load_lists_the_folder_once(corpus: Path, cache: Path, listings: list[str]) -> None:
+    loaded = load_corpus(corpus, cache_dir=cache)
+    assert (loaded.warm, loaded.unsaved, len(listings)) == (False, True, 1)
+    assert loaded.save() == snapshot_path(corpus, cache)
+    assert len(listings) == 1  # the fingerprint of the listing was kept, not taken again
+
+
+def test_a_warm_load_lists_the_folder_once(corpus: Path, cache: Path, listings: list[str]) -> None:
+    load_corpus(corpus, cache_dir=cache).save()
+    listings.clear()
+    warm = load_corpus(corpus, cache_dir=cache)
+    assert (warm.warm, warm.unsaved, len(listings)) == (True, False, 1)
+
+
+def test_a_load_without_snapshots_lists_the_folder_once(
+    corpus: Path, cache: Path, listings: list[str]
+) -> None:
+    loaded = load_corpus(corpus, cache=False, cache_dir=cache)
+    assert (loaded.warm, loaded.fingerprint, len(listings)) == (False, None, 1)
+    assert loaded.save() is None
+    assert not cache.exists()
+
+
+def test_a_listing_given_is_not_taken_again(corpus: Path, cache: Path, listings: list[str]) -> None:
+    listing = list_corpus(corpus)
+    listings.clear()
+    load_corpus(corpus, cache_dir=cache, listing=listing)
+    assert listings == []
+
+
+def test_warm_and_cold_give_the_same_graph_prepared(corpus: Path, cache: Path) -> None:
+    cold = load_corpus(corpus, cache_dir=cache)
+    cold.save()
+    warm = load_corpus(corpus, cache_dir=cache)
+    assert warm.warm
+    assert warm.fingerprint == cold.fingerprint
+    assert summarize(warm.graph) == summarize(cold.graph) == summarize(load_graph(corpus))
+    # What prepare builds came with the snapshot: the same derived values, warm or cold.
+    assert set(warm.graph.memo) == set(cold.graph.memo)
+    assert warm.graph.memo
+
+
+def test_a_reload_reads_the_files(corpus: Path, cache: Path) -> None:
+    load_corpus(corpus, cache_dir=cache).save()
+    again = load_corpus(corpus, cache_dir=cache, warm=False)
+    assert (again.warm, again.unsaved) == (False, True)
+
+
+def test_a_changed_corpus_is_read_again(corpus: Path, cache: Path) -> None:
+    load_corpus(corpus, cache_dir=cache).save()
+    (corpus / list_corpus(corpus).paths[0]).unlink()
+    changed = load_corpus(corpus, cache_dir=cache)
+    assert not changed.warm
+    assert len(changed.graph.files) == len(load_graph(SEEDS).files) - 1
+
+
+def test_unprepared_until_saved(corpus: Path, cache: Path) -> None:
+    loaded = load_corpus(corpus, cache_dir=cache, prepared=False)
+    assert loaded.graph.memo == {}
+    loaded.save()
+    assert loaded.graph.memo  # a snapshot always holds what the server prepares
+
+
+def test_errors_are_the_readers(tmp_path: Path) -> None:
+    with pytest.raises(CorpusNotFound):
+        load_corpus(tmp_path / "missing", cache_dir=tmp_path / "cache")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EmptyCorpus):
+        load_corpus(tmp_path / "empty", cache_dir=tmp_path / "cache")
