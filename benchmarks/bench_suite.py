@@ -447,6 +447,26 @@ end
 """
 
 
+#: Every request new to the response cache: the article ids in turn, and a request
+#: number among the variables (one the query does not declare: GraphQL ignores it,
+#: the cache key holds it), different in each of wrk's threads.
+_LUA_DISTINCT = """
+local ids = {%s}
+local i = 0
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+request = function()
+  i = i + 1
+  local id = ids[(i + thread_number * 7919) %% #ids + 1]
+  local body = %s .. id .. [==[, "request": ]==] .. (i * 64 + thread_number) .. "}}"
+  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, body)
+end
+""" + _LUA[_LUA.index("done = function") :]
+
+
 def _lua_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
@@ -463,6 +483,14 @@ def _wrk_script(scratch: Path, name: str, requests: list[tuple[str, str, str | N
             )
     script = scratch / f"{name.replace(' ', '_')}.lua"
     script.write_text(_LUA % ",\n".join(rendered))
+    return script
+
+
+def _wrk_distinct_script(scratch: Path, name: str, query: str, ids: list[int]) -> Path:
+    """A wrk script asking ``query`` (whose one variable is ``$id``) with new variables each time."""
+    prefix = json.dumps({"query": query})[:-1] + ', "variables": {"id": '
+    script = scratch / f"{name.replace(' ', '_').replace(',', '')}.lua"
+    script.write_text(_LUA_DISTINCT % (", ".join(map(str, ids)), _lua_string(prefix)))
     return script
 
 
@@ -487,6 +515,9 @@ def _wrk(
         "requests": raw["requests"],
     }
 
+
+#: The load section's row for ``ARTICLE`` asked with new variables each request.
+DISTINCT = "article, new variables"
 
 #: Queries both the load and the latency sections send (``$id``: an article id).
 ARTICLE = "query($id: Int) { article(id: $id) { articleId title url inDegree } }"
@@ -571,6 +602,8 @@ def bench_load(rounds: int, duration: float) -> dict[str, Any]:
                 _check_requests(server.base, requests[:100])
                 scripts[name] = _wrk_script(Path(scratch), name, requests)
                 _wrk(server.base, scripts[name], 2, 2, 32)  # warm up
+            # The same text as "article", new to the response cache every time.
+            scripts[DISTINCT] = _wrk_distinct_script(Path(scratch), DISTINCT, ARTICLE, ids)
             # Round by round, every query in turn: a pair's runs are minutes apart
             # at most, so a change in the machine's load shifts both alike.
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in scripts}
@@ -592,6 +625,11 @@ def bench_load(rounds: int, duration: float) -> dict[str, Any]:
     ]
     result["ratio_graphql_article_over_bare_throughput"] = round(statistics.median(ratios), 3)
     result["ratios_by_round"] = [round(ratio, 3) for ratio in ratios]
+    distinct = [
+        new["requests_per_s"] / bare["requests_per_s"]
+        for new, bare in zip(runs[DISTINCT], runs["bare Starlette route"], strict=True)
+    ]
+    result["ratio_new_variables_over_bare_throughput"] = round(statistics.median(distinct), 3)
     print(f"\n4. load: wrk, 2 threads, 32 connections, {duration:g} s x {rounds} (dev corpus)")
     print(
         f"  {'query':<24}{'req/s':>9}{'±':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
@@ -604,7 +642,8 @@ def bench_load(rounds: int, duration: float) -> dict[str, Any]:
         )
     print(
         f"  GraphQL article / bare route throughput: {result['ratio_graphql_article_over_bare_throughput']:.2f}"
-        f" (median of the rounds' {', '.join(f'{r:.2f}' for r in ratios)})"
+        f" (median of the rounds' {', '.join(f'{r:.2f}' for r in ratios)});"
+        f" with new variables each request: {result['ratio_new_variables_over_bare_throughput']:.2f}"
     )
     return result
 
