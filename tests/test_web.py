@@ -1164,9 +1164,13 @@ def test_islands_suggestions_most_linked_and_spellings_download_too(
             for spelling, files in t["spellings"].items()
         ),
     ]
-    # Most linked: the first hundred by in-degree; check lists those over its z-score.
+    # Most linked: every article by in-degree, paged two at a time (a connection since 0.2);
+    # check lists those over its z-score.
     ranked = download("overLinked", "over_linked", "json")
-    assert 0 < len(ranked) <= 100
+    total = page.server.graphql("{ curation { overLinked { totalCount } } }")["curation"]
+    assert len(ranked) == total["overLinked"]["totalCount"] > 2
+    assert page.ids("#report-table tbody tr[data-id]") == [r["id"] for r in ranked[:2]]
+    assert page.find('.pager a[data-page="next"]').text == "Next →"
     assert [r for r in ranked if r["z_score"] >= check["over_linked_min_z"]] == check["over_linked"]
     assert [r["in_degree"] for r in ranked] == sorted(
         (r["in_degree"] for r in ranked), reverse=True
@@ -1218,9 +1222,9 @@ def test_parse_errors_download_like_kgraph_check(
 
 def test_curator_rows_open_their_article_and_name_its_file(page: Page) -> None:
     files = {
-        a["id"]: a["copies"][0]["path"]
+        a["articleId"]: a["copies"][0]["path"]
         for a in page.server.graphql(
-            "{ curation { orphans(first: 100) { nodes { id copies { path } } } } }"
+            "{ curation { orphans(first: 100) { nodes { articleId copies { path } } } } }"
         )["curation"]["orphans"]["nodes"]
     }
     page.open("curation/orphans")

@@ -20,17 +20,18 @@ async function showAnswer(box, html) {
 }
 
 
-// GraphQL texts of this module.
-const BACKLINK_ROWS = "totalCount pageInfo { hasNextPage endCursor } nodes { id title }";
-const BACKLINKS_QUERY = `query Backlinks($id: Int!, $after: String) { article(id: $id) { linkedFrom(first: 100, after: $after) { ${BACKLINK_ROWS} } } }`;
+// GraphQL texts of this module. The page keys articles by their numeric id (`articleId`,
+// asked as `id`); the global `id` is for client caches.
+const BACKLINK_ROWS = "totalCount pageInfo { hasNextPage endCursor } nodes { id: articleId title }";
+const BACKLINKS_QUERY = `query Backlinks($id: Int!, $after: String) { article(id: $id) { backlinks(first: 100, after: $after) { ${BACKLINK_ROWS} } } }`;
 
 const ARTICLE_QUERY = `query Article($id: Int!) { article(id: $id) {
-  id title question answerHtml description keywords subject url date score noIndex inDegree outDegree
+  id: articleId title question answerHtml description keywords subject url date score noIndex inDegree outDegree
   topics { key name } copies { path url subject }
-  links { rank target { id title topics { key } } wanted { id title url } }
-  linkedFrom(first: 50) { ${BACKLINK_ROWS} } }
-  similar(id: $id, first: 8) { nodes { article { id title topics { key } } score linked
-    reasons { sharedKeywords sharedTerms commonNeighbours { id title } linkDistance } } } }`;
+  links { rank target { id: articleId title topics { key } } wanted { id: articleId title url } }
+  backlinks(first: 50) { ${BACKLINK_ROWS} } }
+  similar(id: $id, first: 8) { nodes { article { id: articleId title topics { key } } score linked
+    reasons { sharedKeywords sharedTerms commonNeighbours { id: articleId title } linkDistance } } } }`;
 
 const SUBGRAPH_QUERY = `query Neighbourhood($center: [Int!]!, $depth: Int!, $direction: Direction!, $limit: Int!) {
   subgraph(center: $center, depth: $depth, direction: $direction, limit: $limit, layout: SPRING) {
@@ -144,7 +145,7 @@ async function showArticle(id, article) {
         )
         .join("")}</ol>`
     : `<p class="muted">This article links nowhere (a dead end).</p>`;
-  showBacklinks(article.id, article.linkedFrom);
+  showBacklinks(article.id, article.backlinks);
   await answer;
 }
 
@@ -172,7 +173,7 @@ function showBacklinks(id, page) {
     button.disabled = true;
     try {
       const data = await gql(BACKLINKS_QUERY, { id, after: button.dataset.after });
-      if (document.getElementById("backlink-list") === list) add(data.article.linkedFrom);
+      if (document.getElementById("backlink-list") === list) add(data.article.backlinks);
     } catch (error) {
       more.innerHTML = errorBox(error);
     }

@@ -3,32 +3,36 @@
 import { PAGE, articleLink, current, errorBox, esc, gql, isCurrent, link, loadTopics, notFound, pager, plural, setView, topicChip } from "./shared.js";
 
 // GraphQL texts of this module: the rows each report asks for (REPORTS), the figures (FIGURES).
-const ARTICLE_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { id title inDegree outDegree topics { key name } copies { path } }`;
-const FINDING_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { kind article { id title } copyPath rank ranks statedId statedUrl target { id title } wanted { id title suggestions { id title } } fix }`;
+// The page keys articles (and wanted ones) by their numeric id, asked as `id: articleId`; the
+// global `id` is for client caches. DuplicateArticle.id is the numeric id already.
+const ARTICLE_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { id: articleId title inDegree outDegree topics { key name } copies { path } }`;
+const FINDING_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { kind article { id: articleId title } copyPath rank ranks statedId statedUrl target { id: articleId title } wanted { id: articleId title suggestions { id: articleId title } } fix }`;
 // A download asks for what `kgraph check --format json` lists, where the table shows less.
-const ISLAND_EXPORT_ROWS = `totalCount pageInfo { hasNextPage endCursor } edges { cursor } nodes { size articles(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }`;
-const ISLAND_ARTICLES_QUERY = `query IslandArticles($topic: String, $island: String, $after: String) { curation(topic: $topic) { islands(first: 1, after: $island) { nodes { articles(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } } } } }`;
-const SUGGESTION_EXPORT_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { article { id } suggested { article { id } score sharedKeywords reasons { sharedTerms commonNeighbours { id } } } }`;
+const ISLAND_EXPORT_ROWS = `totalCount pageInfo { hasNextPage endCursor } edges { cursor } nodes { size articles(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id: articleId } } }`;
+const ISLAND_ARTICLES_QUERY = `query IslandArticles($topic: String, $island: String, $after: String) { curation(topic: $topic) { islands(first: 1, after: $island) { nodes { articles(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id: articleId } } } } } }`;
+const SUGGESTION_EXPORT_ROWS = `totalCount pageInfo { hasNextPage endCursor } nodes { article { id: articleId } suggested { article { id: articleId } score sharedKeywords reasons { sharedTerms commonNeighbours { id: articleId } } } }`;
+// A wanted article's referrers: twenty a row (a hundred rows of a hundred would pass the cost
+// limit), the rest a hundred a request, as islands' articles are.
+const WANTED_EXPORT_ROWS = `totalCount pageInfo { hasNextPage endCursor } edges { cursor } nodes { id: articleId title subject url referrers(first: 20) { pageInfo { hasNextPage endCursor } nodes { id: articleId } } suggestions { id: articleId } }`;
+const WANTED_REFERRERS_QUERY = `query WantedReferrers($topic: String, $wanted: String, $after: String) { curation(topic: $topic) { wantedArticles(first: 1, after: $wanted) { nodes { referrers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id: articleId } } } } } }`;
 const EXPORT_QUERY = (report) =>
-  report.list
-    ? `query Export($topic: String) { curation(topic: $topic) { ${report.key}${report.whole ? "" : "(first: 100)"} { ${report.rows} } } }`
-    : `query Export($topic: String, $after: String) { curation(topic: $topic) { ${report.key}(first: ${report.exportFirst ?? 100}, after: $after) { ${report.exportRows ?? report.rows} } } }`;
+  `query Export($topic: String, $after: String) { curation(topic: $topic) { ${report.key}(first: ${report.exportFirst ?? 100}, after: $after) { ${report.exportRows ?? report.rows} } } }`;
 const REPORTS = [
   { key: "orphans", title: "Orphans", about: "Articles no other article links to.", rows: ARTICLE_ROWS, kind: "articles" },
   { key: "deadEnds", title: "Dead ends", about: "Articles linking nowhere, most linked-to first.", rows: ARTICLE_ROWS, kind: "articles" },
   { key: "isolated", title: "Isolated", about: "Articles with no link in or out.", rows: ARTICLE_ROWS, kind: "articles" },
-  { key: "wantedArticles", title: "Wanted articles", about: "Missing articles that related entries name, most referred first, with the existing articles they most likely meant.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id title subject url referrers { id title } suggestions { id title } }`, kind: "wanted" },
+  { key: "wantedArticles", title: "Wanted articles", about: "Missing articles that related entries name, most referred first, with the existing articles they most likely meant.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id: articleId title subject url referrers(first: 20) { totalCount nodes { id: articleId title } } suggestions { id: articleId title } }`, kind: "wanted", exportRows: WANTED_EXPORT_ROWS },
   { key: "brokenLinks", title: "Broken links", about: "Entries naming an article that exists nowhere.", rows: FINDING_ROWS, kind: "findings" },
   { key: "staleLinks", title: "Stale links", about: "Entries with an outdated id, resolved by their url: the fix says what to write.", rows: FINDING_ROWS, kind: "findings" },
   { key: "urlMismatches", title: "Url mismatches", about: "Entries whose url is not a url of the article their id names.", rows: FINDING_ROWS, kind: "findings" },
   { key: "duplicateLinks", title: "Duplicate links", about: "Entries repeating an earlier entry of the same file.", rows: FINDING_ROWS, kind: "findings" },
   { key: "selfLinks", title: "Self links", about: "Entries naming their own article.", rows: FINDING_ROWS, kind: "findings" },
-  { key: "duplicateArticles", title: "Duplicate articles", about: "Article ids held by several files, most copies first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id article { id title } copies { path subject url } relatedListsDiffer }`, kind: "duplicates" },
-  { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id title } } }`, kind: "islands", exportRows: ISLAND_EXPORT_ROWS, exportFirst: 20 },
-  { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each dead end, then each island article: the most related articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id title copies { path } } suggested { article { id title } score sharedKeywords linked } }`, kind: "suggestions", exportRows: SUGGESTION_EXPORT_ROWS },
-  { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `article { id title topics { key name } copies { path } } inDegree zScore share`, kind: "ranked", list: true },
-  { key: "subjectSpellings", title: "Subject spellings", about: "Topics whose subject is spelled more than one way.", rows: `key name spellings { spelling files }`, kind: "spellings", list: true, whole: true },
-  { key: "parseErrors", title: "Parse errors", about: "Files that could not be read, with where and why.", rows: `path line message`, kind: "diagnostics", list: true, whole: true },
+  { key: "duplicateArticles", title: "Duplicate articles", about: "Article ids held by several files, most copies first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { id article { id: articleId title } copies { path subject url } relatedListsDiffer }`, kind: "duplicates" },
+  { key: "islands", title: "Islands", about: "Pieces of the link graph other than the largest, largest first.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { size articles(first: 8) { totalCount nodes { id: articleId title } } }`, kind: "islands", exportRows: ISLAND_EXPORT_ROWS, exportFirst: 20 },
+  { key: "linkSuggestions", title: "Link suggestions", about: "For each orphan, then each dead end, then each island article: the most related articles it does not link to yet.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id: articleId title copies { path } } suggested { article { id: articleId title } score sharedKeywords linked } }`, kind: "suggestions", exportRows: SUGGESTION_EXPORT_ROWS },
+  { key: "overLinked", title: "Most linked", about: "The most linked-to articles, by in-degree.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { article { id: articleId title topics { key name } copies { path } } inDegree zScore share }`, kind: "ranked" },
+  { key: "subjectSpellings", title: "Subject spellings", about: "Topics whose subject is spelled more than one way.", rows: `key name spellings { spelling files }`, kind: "spellings", whole: true },
+  { key: "parseErrors", title: "Parse errors", about: "Files that could not be read, with where and why.", rows: `totalCount pageInfo { hasNextPage endCursor } nodes { path line message }`, kind: "diagnostics" },
 ];
 const FIGURES = [
   ["articles", "articles"], ["files", "files"], ["links", "links"], ["references", "related entries"],
@@ -71,17 +75,12 @@ export async function curationView(route) {
   select.addEventListener("change", () => {
     location.hash = link(["curation", ...(reportKey ? [reportKey] : [])], { topic: select.value });
   });
-  const fields = report
-    ? report.whole
-      ? `${report.key} { ${report.rows} }`
-      : report.list
-        ? `${report.key}(first: $first) { ${report.rows} }`
-        : `${report.key}(first: $first, after: $after) { ${report.rows} }`
-    : "";
-  const variables = report && !report.whole ? (report.list ? "$first: Int!" : "$first: Int!, $after: String") : "";
+  // Every report is a connection, paged, but the subject spellings: a list, shown whole.
+  const fields = report ? (report.whole ? `${report.key} { ${report.rows} }` : `${report.key}(first: $first, after: $after) { ${report.rows} }`) : "";
+  const variables = report && !report.whole ? "$first: Int!, $after: String" : "";
   const query = `query Curation($topic: String${variables ? `, ${variables}` : ""}) { curation(topic: $topic) { summary { ${FIGURES.map((x) => x[0]).join(" ")} } ${fields} } }`;
   try {
-    const data = await gql(query, { topic: topic || null, ...(report && !report.whole ? { first } : {}), ...(report && !report.list ? { after } : {}) });
+    const data = await gql(query, { topic: topic || null, ...(report && !report.whole ? { first, after } : {}) });
     if (!isCurrent(route)) return;
     const summary = data.curation.summary;
     document.getElementById("figures").innerHTML = FIGURES.map(([name, label, target, href]) => {
@@ -91,7 +90,7 @@ export async function curationView(route) {
       const to = target ? link(["curation", target], keep) : href;
       return `<li>${to ? `<a class="figure${bad}" href="${to}" data-figure="${name}">${body}</a>` : `<div class="figure" data-figure="${name}">${body}</div>`}</li>`;
     }).join("");
-    if (report) showReport(route, report, data.curation[report.key], first);
+    if (report) showReport(route, report, data.curation[report.key]);
   } catch (error) {
     if (isCurrent(route)) document.getElementById("report-body").innerHTML = errorBox(error);
   }
@@ -120,7 +119,7 @@ const EXPORTS = {
   selfLinks: { name: "self_links", row: (x) => findingRow(x) },
   wantedArticles: {
     name: "wanted_articles",
-    row: (w) => ({ id: w.id, title: w.title, subject: w.subject, url: w.url, referrers: ids(w.referrers), suggestions: ids(w.suggestions) }),
+    row: (w) => ({ id: w.id, title: w.title, subject: w.subject, url: w.url, referrers: ids(w.referrers.nodes), suggestions: ids(w.suggestions) }),
   },
   parseErrors: { name: "parse_errors", row: (d) => ({ path: d.path, line: d.line, message: d.message }) },
   duplicateArticles: {
@@ -156,13 +155,13 @@ const EXPORTS = {
 
 /** Every row of a report (a hundred a request; twenty islands, each of up to a hundred articles), as its download asks for them. */
 async function wholeReport(report, topic, progress) {
-  if (report.list) return (await gql(EXPORT_QUERY(report), { topic: topic || null })).curation[report.key];
   const rows = [];
   let after = null;
   for (;;) {
     const data = await gql(EXPORT_QUERY(report), { topic: topic || null, after });
     const page = data.curation[report.key];
     if (report.key === "islands") await wholeIslands(page, topic, after);
+    if (report.key === "wantedArticles") await wholeReferrers(page, topic, after);
     rows.push(...page.nodes);
     progress(rows.length, page.totalCount);
     if (!page.pageInfo.hasNextPage) return rows;
@@ -179,6 +178,20 @@ async function wholeIslands(page, topic, after) {
       const data = await gql(ISLAND_ARTICLES_QUERY, { topic: topic || null, island: before, after: more.endCursor });
       const next = data.curation.islands.nodes[0].articles;
       island.articles.nodes.push(...next.nodes);
+      more = next.pageInfo;
+    }
+  }
+}
+
+/** The referrers of the wanted articles of ``page`` past their first twenty. */
+async function wholeReferrers(page, topic, after) {
+  for (const [k, wanted] of page.nodes.entries()) {
+    let more = wanted.referrers.pageInfo;
+    while (more.hasNextPage) {
+      const before = k === 0 ? after : page.edges[k - 1].cursor;
+      const data = await gql(WANTED_REFERRERS_QUERY, { topic: topic || null, wanted: before, after: more.endCursor });
+      const next = data.curation.wantedArticles.nodes[0].referrers;
+      wanted.referrers.nodes.push(...next.nodes);
       more = next.pageInfo;
     }
   }
@@ -298,26 +311,21 @@ function titleCutCells(table) {
   }
 }
 
-function showReport(route, report, result, first) {
+function showReport(route, report, result) {
   const body = document.getElementById("report-body");
-  const rows = report.list ? result : result.nodes;
-  const total = report.list ? rows.length : result.totalCount;
+  const rows = report.whole ? result : result.nodes;
+  const total = report.whole ? rows.length : result.totalCount;
   const [head, row] = REPORT_TABLES[report.kind](report);
   const table = rows.length
     ? `<div class="table-wrap"><table class="report" id="report-table"><thead><tr>${head.map(headCell).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table></div>`
     : `<p class="notice">Nothing to report.</p>`;
-  let paging = "";
-  if (!report.list && total > 0) paging = pager(["curation", report.key], route.params, result.pageInfo, total, rows.length);
-  else if (report.list && !report.whole && rows.length >= first && first < 100) {
-    const more = link(["curation", report.key], { ...Object.fromEntries(route.params.entries()), first: Math.min(100, first + PAGE) });
-    paging = `<nav class="pager"><a class="button quiet" href="${more}">Show more</a></nav>`;
-  }
+  const paging = !report.whole && total > 0 ? pager(["curation", report.key], route.params, result.pageInfo, total, rows.length) : "";
   const exports = EXPORTS[report.key] && total > 0
-    ? `<div class="row report-export"><span class="muted small">${report.list && !report.whole ? "The first 100 rows" : `All ${plural(total, "row")}`}, as <code>kgraph check --format json</code> lists them:</span>` +
+    ? `<div class="row report-export"><span class="muted small">All ${plural(total, "row")}, as <code>kgraph check --format json</code> lists them:</span>` +
       `<button type="button" class="quiet" data-export="csv">Download CSV</button><button type="button" class="quiet" data-export="json">Download JSON</button></div>`
     : "";
   body.innerHTML =
-    `<div class="spread"><h2>${esc(report.title)}</h2><span class="muted">${report.list ? plural(total, "row") : plural(total, "finding")}</span></div>` +
+    `<div class="spread"><h2>${esc(report.title)}</h2><span class="muted">${report.whole ? plural(total, "row") : plural(total, "finding")}</span></div>` +
     `<p class="muted small">${esc(report.about)}</p>${exports}${table}${paging}`;
   const shownTable = body.querySelector("#report-table");
   if (shownTable) titleCutCells(shownTable);
@@ -331,11 +339,12 @@ function showReport(route, report, result, first) {
   body.dataset.state = "ready";
 }
 
-// A few articles on one line, the rest counted: a row stays one or two lines high.
+// A few articles on one line, the rest counted (``total`` of them, when the row holds a page only):
+// a row stays one or two lines high.
 const SHOWN_IN_A_CELL = 3;
-const suggestionsCell = (articles) => {
+const suggestionsCell = (articles, total = articles?.length ?? 0) => {
   if (!articles || !articles.length) return `<span class="muted">none</span>`;
-  const more = articles.length - SHOWN_IN_A_CELL;
+  const more = total - SHOWN_IN_A_CELL;
   return (
     `<ul class="inline">${articles.slice(0, SHOWN_IN_A_CELL).map((a) => `<li>${articleCell(a)}</li>`).join("")}</ul>` +
     (more > 0 ? ` <span class="muted small" title="${esc(articles.slice(SHOWN_IN_A_CELL).map((a) => a.title).join("; "))}">and ${more} more</span>` : "")
@@ -351,7 +360,7 @@ const REPORT_TABLES = {
     ["Missing article", "Url", "Linked from", "Did they mean"],
     (w) =>
       `<tr data-wanted="${w.id}"><td><strong>${esc(w.title ?? "untitled")}</strong> <span class="muted small">#${w.id}${w.subject ? ` · ${esc(w.subject)}` : ""}</span></td>` +
-      `<td class="file" title="${esc(w.url ?? "")}">${esc(w.url ?? "—")}</td><td>${suggestionsCell(w.referrers)}</td><td class="suggestions">${suggestionsCell(w.suggestions)}</td></tr>`,
+      `<td class="file" title="${esc(w.url ?? "")}">${esc(w.url ?? "—")}</td><td>${suggestionsCell(w.referrers.nodes, w.referrers.totalCount)}</td><td class="suggestions">${suggestionsCell(w.suggestions)}</td></tr>`,
   ],
   findings: (report) => [
     ["Article", "File", "Rank", "Entry states", report.key === "brokenLinks" ? "Missing · did they mean" : "Resolves to", "Fix:wide"],

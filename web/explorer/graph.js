@@ -1,11 +1,12 @@
 // The topic views: every topic, and one topic's graph (Cytoscape.js) and reading order.
 import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing, loadTopics, nextPaint, plural, recordRender, setView, topicDot, topicName, topicStyle } from "./shared.js";
 
-// GraphQL texts of this module.
+// GraphQL texts of this module. Articles are asked `id: articleId` (the numeric id the page
+// keys them by); the drawing's SubgraphNode ids are numeric already.
 const TOPIC_QUERY = `query T($key: String!) { topic(key: $key) { key name articleCount fileCount spellings } }`;
 const TOPIC_GRAPH_QUERY = `query TopicGraph($key: String!, $start: Int, $limit: Int!) {
   topicGraph(key: $key, limit: $limit, layout: SPRING) { nodes { id label topic inDegree outDegree wanted x y } edges { id source target rank } truncated omittedNodes }
-  readingPlan(topic: $key, start: $start, first: 50) { article { id title level inDegree outDegree } via after { id title } score nearDuplicates { id title } } }`;
+  readingPlan(topic: $key, start: $start, first: 50) { article { id: articleId title level inDegree outDegree } via after { id: articleId title } score nearDuplicates { id: articleId title } } }`;
 
 export async function topicsView(route) {
   current.shown = { view: "topics" };

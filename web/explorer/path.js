@@ -1,14 +1,15 @@
 // The learning path view: two article pickers, the paths found, one drawn with its steps.
 import { articleLink, current, loadDrawing, errorBox, esc, gql, isCurrent, link, nextPaint, plural, recordRender, setView, topicChip, topicStyle } from "./shared.js";
 
-// GraphQL texts of this module.
-const TITLE_QUERY = `query Title($id: Int!) { article(id: $id) { id title } }`;
-const PICK_QUERY = `query Pick($q: String!) { articles(filter: { search: $q }, first: 8) { nodes { id title topics { key } } } }`;
-const BEST_MATCH_QUERY = `query Pick($q: String!) { articles(filter: { search: $q }, first: 1) { nodes { id } } }`;
+// GraphQL texts of this module. The page keys articles by their numeric id (`articleId`,
+// asked as `id`); the global `id` is for client caches.
+const TITLE_QUERY = `query Title($id: Int!) { article(id: $id) { id: articleId title } }`;
+const PICK_QUERY = `query Pick($q: String!) { articles(filter: { search: $q }, first: 8) { nodes { id: articleId title topics { key } } } }`;
+const BEST_MATCH_QUERY = `query Pick($q: String!) { articles(filter: { search: $q }, first: 1) { nodes { id: articleId } } }`;
 const PATHS_QUERY = `query Paths($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) {
-  start: article(id: $from) { id title } goal: article(id: $to) { id title }
+  start: article(id: $from) { id: articleId title } goal: article(id: $to) { id: articleId title }
   learningPathSearch(from: $from, to: $to, k: $k, options: $options) { shortfall explanation paths {
-    hops cost bridges strength steps { article { id title topics { key name } } via rank score sharedKeywords sharedTerms topicChange } } } }`;
+    hops cost bridges strength steps { article { id: articleId title topics { key name } } via rank score sharedKeywords sharedTerms topicChange } } } }`;
 
 let pathCache = { key: null, data: null };
 

@@ -1,9 +1,10 @@
 // The search view: the home page (search, topics, the most linked articles) and search results.
 import { PAGE, articleLink, current, errorBox, esc, gql, isCurrent, link, loadTopics, pager, plural, setView, topicChip } from "./shared.js";
 
-// GraphQL texts of this module.
-const ARTICLE_SUMMARY = "id title description inDegree outDegree topics { key name }";
-const HOME_QUERY = `{ stats { articles links topics files version } curation { overLinked(first: 8) { inDegree article { ${ARTICLE_SUMMARY} } } } }`;
+// GraphQL texts of this module. The page keys articles by their numeric id (`articleId`,
+// asked as `id`); the global `id` is for client caches.
+const ARTICLE_SUMMARY = "id: articleId title description inDegree outDegree topics { key name }";
+const HOME_QUERY = `{ stats { articles links topics files version } curation { overLinked(first: 8) { nodes { inDegree article { ${ARTICLE_SUMMARY} } } } } }`;
 const SEARCH_QUERY = `query Search($q: String!, $first: Int!, $after: String) { articles(filter: { search: $q }, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${ARTICLE_SUMMARY} } } }`;
 
 function resultsList(nodes) {
@@ -54,7 +55,7 @@ export async function homeView(route) {
       `${plural(s.articles, "article")}, ${plural(s.links, "link")}, ${plural(s.topics, "topic")} in ${plural(s.files, "file")} · kgraph ${s.version}`;
     const linked = document.getElementById("home-linked");
     linked.classList.remove("loading");
-    linked.innerHTML = resultsList(data.curation.overLinked.map((r) => r.article));
+    linked.innerHTML = resultsList(data.curation.overLinked.nodes.map((r) => r.article));
     const grid = document.getElementById("home-topics");
     grid.classList.remove("loading");
     grid.innerHTML = `<div class="row">${topics.map((t) => topicChip(t)).join("")}</div>`;
