@@ -1,7 +1,7 @@
 """The GraphQL API: strawberry types and thin resolvers over ``kgraph.graph``.
 
-Its names are imported on first use, so that a process validating documents
-for the server (:mod:`kgraph.api.overlaps`) imports graphql-core alone.
+Its names are imported on first use, so that the process validating documents
+for the server (:mod:`kgraph.api.overlaps`) does not import strawberry.
 """
 
 from __future__ import annotations

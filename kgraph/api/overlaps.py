@@ -5,52 +5,44 @@
 worker *thread* those 0.3 s still hold the interpreter in 5 ms turns, and the
 event loop, which gives the interpreter up at every socket call, waits for a
 turn each time: /healthz took 0.1-0.2 s while such documents were validated.
-Here the rule runs in a worker *process* (spawned on first use, importing
-graphql-core alone), under the request's deadline (``time.monotonic`` is one
-clock for every process of the machine), while the parent checks every other
-rule, which are linear.
+Here the rule runs in a worker *process* (spawned on first use), while the
+parent checks every other rule, which are linear. The worker imports what
+multiprocessing's spawn imports (the program's main module: for ``kgraph
+serve`` the command line, networkx and scipy with it, ~70 MB) besides
+graphql-core; a script embedding the app needs the ``if __name__ ==
+"__main__":`` guard that spawn asks of every script. A request whose deadline
+passes stops waiting; the worker finishes the document (bounded by the token
+limit) and takes the next.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import math
+import logging
 import multiprocessing
 import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from graphql import (
     GraphQLError,
     GraphQLSchema,
-    Node,
     OverlappingFieldsCanBeMergedRule,
     Source,
-    ValidationRule,
     build_schema,
     parse,
     validate,
 )
 
-from kgraph.errors import DeadlineExceeded
+__all__ = ["Overlaps", "overlap_errors"]
 
-__all__ = ["STOPPED", "Overlaps", "overlap_errors"]
-
-#: How an error of a validation cut short by its deadline starts.
-STOPPED = "validation stopped:"
-#: Nodes visited between two looks at the clock.
-_CLOCK_EVERY = 64
+log = logging.getLogger("kgraph.api")
 
 #: One found error: its message and its positions in the query text.
 _Found = tuple[str, list[int] | None]
-
-
-class _Stopped(Exception):
-    pass
 
 
 @functools.lru_cache(maxsize=2)
@@ -58,34 +50,23 @@ def _schema(sdl: str) -> GraphQLSchema:
     return build_schema(sdl)
 
 
-def overlap_errors(sdl: str, query: str, deadline: float = math.inf) -> tuple[list[_Found], bool]:
+def overlap_errors(sdl: str, query: str) -> list[_Found]:
     """The errors of ``OverlappingFieldsCanBeMerged`` for ``query`` against ``sdl``'s schema.
 
-    Returns the errors (message, positions) and whether the deadline (a
-    ``time.monotonic()`` value) stopped the check first. Runs in the worker.
+    Each error as its message and its positions in ``query``. Runs in the worker,
+    where its time is bounded by the token limit of the documents sent (0.3-0.6 s);
+    it cannot look at a clock midway (one comparison of a selection is one step).
 
     Examples
     --------
-    >>> found, stopped = overlap_errors("type Query { a: Int b: Int }", "{ x: a x: b }")
+    >>> found = overlap_errors("type Query { a: Int b: Int }", "{ x: a x: b }")
     >>> found[0][0].startswith("Fields 'x' conflict because 'a' and 'b' are different fields")
     True
-    >>> found[0][1], stopped
-    ([2, 7], False)
+    >>> found[0][1]
+    [2, 7]
     """
-
-    class Deadline(ValidationRule):
-        visited = 0
-
-        def enter(self, node: Node, *_args: Any) -> None:
-            self.visited += 1
-            if self.visited % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
-                raise _Stopped
-
-    try:
-        errors = validate(_schema(sdl), parse(query), (OverlappingFieldsCanBeMergedRule, Deadline))
-    except _Stopped:
-        return [], True
-    return [(e.message, list(e.positions) if e.positions else None) for e in errors], False
+    errors = validate(_schema(sdl), parse(query), (OverlappingFieldsCanBeMergedRule,))
+    return [(e.message, list(e.positions) if e.positions else None) for e in errors]
 
 
 def _watch(parent: int) -> None:
@@ -105,6 +86,7 @@ class Overlaps:
     def __init__(self, sdl: str) -> None:
         self.sdl = sdl
         self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     @property
@@ -112,9 +94,9 @@ class Overlaps:
         """Whether the worker process has been started (and not closed since)."""
         return self._executor is not None
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _pool(self) -> ProcessPoolExecutor | None:
         with self._lock:
-            if self._executor is None:
+            if self._executor is None and not self._closed:
                 # spawn: the server's process has threads, which fork would copy mid-step.
                 context = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(
@@ -122,36 +104,34 @@ class Overlaps:
                 )
             return self._executor
 
-    async def errors(self, query: str, deadline: float, seconds: float) -> list[GraphQLError]:
-        """The rule's errors for ``query``, checked in the worker before ``deadline``."""
-        for attempt in (1, 2):
+    async def errors(self, query: str) -> list[GraphQLError] | None:
+        """The rule's errors for ``query``, found in the worker; ``None`` when it cannot
+        (closed, or its process failed twice): the caller checks the rule itself."""
+        for _attempt in (1, 2):
             pool = self._pool()
+            if pool is None:
+                return None
             try:
-                future: Future[tuple[list[_Found], bool]] = pool.submit(
-                    overlap_errors, self.sdl, query, deadline
-                )
-                found, stopped = await asyncio.wrap_future(future)
-                break
+                future: Future[list[_Found]] = pool.submit(overlap_errors, self.sdl, query)
+                found = await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 # The worker died (killed, out of memory): a new one, once.
+                log.warning("the validation worker process died: starting another")
                 with self._lock:
                     if self._executor is pool:
                         self._executor = None
-                if attempt == 2:
-                    raise
-        if stopped:
-            return [
-                GraphQLError(
-                    f"{STOPPED} the request ran past its {seconds:g} s deadline: ask for less",
-                    extensions=dict(DeadlineExceeded.extensions),
-                )
-            ]
-        source = Source(query)
-        return [GraphQLError(message, source=source, positions=at) for message, at in found]
+                continue
+            except RuntimeError as err:  # shut down meanwhile, or no process could start
+                log.warning("no validation worker process: %s", err)
+                return None
+            source = Source(query)
+            return [GraphQLError(message, source=source, positions=at) for message, at in found]
+        return None
 
     def close(self) -> None:
-        """Stop the worker (a validation under way is not waited for)."""
+        """Stop the worker (a validation under way is not waited for); start none again."""
         with self._lock:
             executor, self._executor = self._executor, None
+            self._closed = True
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Generic, TypeAlias, TypeVar
@@ -104,6 +105,10 @@ def page_size(first: int | None, default: int = DEFAULT_FIRST) -> int:
     return check_range("first", or_default(first, default), 1, MAX_FIRST)
 
 
+#: A version or an offset in a cursor: ASCII digits, as many as an int64 holds.
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
 def encode_cursor(version: int, offset: int) -> str:
     """An opaque cursor for the item at ``offset`` of a list of graph ``version``.
 
@@ -134,7 +139,7 @@ was reloaded (version 2 now) and its lists may have changed: restart paging from
     except (UnicodeError, binascii.Error, ValueError):
         text = ""
     given, _, offset = text.removeprefix(_PREFIX).partition(":")
-    if not (text.startswith(_PREFIX) and given.isdigit() and offset.isdigit()):
+    if not (text.startswith(_PREFIX) and _NUMBER.fullmatch(given) and _NUMBER.fullmatch(offset)):
         raise QueryError(
             f"`{name}` is not a cursor of this list: {cursor[:40]!r};"
             " pass a cursor of `pageInfo` or an edge's `cursor` of the previous page"

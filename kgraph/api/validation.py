@@ -5,14 +5,14 @@ compares fields pairwise, so 400 repeats of ``stats { files }`` (2,000
 tokens, within the token limit) take 0.34 s to validate on this machine. On
 the event loop that is 0.34 s in which no other request is answered. A
 document of more than :data:`INLINE_FIELDS` fields is validated away from the
-loop: that rule in a worker process (:mod:`kgraph.api.overlaps`), the linear
-rest in a worker thread (at most :data:`VALIDATION_WORKERS` at once); both
-stop at the request's deadline, and a text validated once is not validated again.
+loop: that rule in a worker process (:mod:`kgraph.api.overlaps`; in a thread
+when there is none), the linear rest in a worker thread (at most
+:data:`VALIDATION_WORKERS` at once, stopped at the request's deadline); a text
+validated once is not validated again.
 """
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -34,7 +34,7 @@ from strawberry.types import ExecutionContext
 
 from kgraph import budget
 from kgraph.api.offload import off_loop
-from kgraph.api.overlaps import STOPPED, Overlaps
+from kgraph.api.overlaps import Overlaps
 from kgraph.errors import DeadlineExceeded
 
 __all__ = ["INLINE_FIELDS", "VALIDATION_WORKERS", "ValidateInline", "ValidateOffLoop", "Validator"]
@@ -49,6 +49,8 @@ CACHED_TEXTS = 256
 CACHED_TEXT_CHARS = 16 * 1024
 #: Nodes visited between two looks at the clock.
 _CLOCK_EVERY = 64
+#: How an error of a validation cut short by its deadline starts.
+STOPPED = "validation stopped:"
 
 
 def _fields_within(document: DocumentNode, most: int) -> bool:
@@ -151,9 +153,12 @@ class Validator:
             return errors
         if any(e.message.startswith(STOPPED) for e in errors):
             return errors
-        current = budget.current()
-        deadline, seconds = (current.deadline, current.seconds) if current else (math.inf, math.inf)
-        return errors + await overlaps.errors(query, deadline, seconds)
+        pairwise_errors = await overlaps.errors(query)
+        if pairwise_errors is None:  # no worker process: the rule in a thread, as the rest
+            pairwise_errors = await off_loop(
+                lambda: self.validate(document, (OverlappingFieldsCanBeMergedRule,)), self.limiter
+            )
+        return errors + pairwise_errors
 
     def errors(self, context: ExecutionContext) -> list[GraphQLError] | None:
         """The errors of a validated text, or ``None`` when it still needs validating."""

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kgraph.api.errors import SERVICE_UNAVAILABLE, refusal
+from kgraph.serving import public_text
 
 if TYPE_CHECKING:
     from kgraph.serving import AppState
@@ -27,7 +28,7 @@ class UntilReady:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.state.served is None:
             reason = (
-                f"the graph failed to load: {self.state.error}"
+                f"the graph failed to load: {public_text(self.state.settings, self.state.error)}"
                 if self.state.error
                 else "the graph is still loading: retry when /readyz answers 200"
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
 
 import pytest
@@ -188,7 +189,13 @@ def test_related_articles_page_backwards(
     [
         ("nope", "`after` is not a cursor of this list"),
         ("b2Zmc2V0OjQ=", "`after` is not a cursor of this list"),  # 0.1's "offset:4"
+        # Digits past what int() takes (4,300): refused, not an internal error.
+        (
+            base64.urlsafe_b64encode(b"kgraph:v1:" + b"9" * 4400).decode(),
+            "`after` is not a cursor of this list",
+        ),
     ],
+    ids=["nope", "0.1", "4,400 digits"],
 )
 def test_a_cursor_not_of_kgraph_is_refused(
     schema: strawberry.Schema, seeds_graph: KnowledgeGraph, cursor: str, message: str

@@ -38,6 +38,18 @@ def test_large_documents_validate_in_a_worker_process_as_they_would_here(
             (e.message, e.locations) for e in expected
         ]
         assert "Fields 'stats' conflict" in found[0].message
+        # Closed (the server stopping): the rule is checked in a thread, as the rest.
+        schema.validator.close()
+        again = create_schema()
+        again.validator.close()
+        context = Context(graph=seeds_graph)
+        closed = asyncio.run(again.execute(CONFLICT, context_value=context)).errors
+        assert closed
+        assert [(e.message, e.locations) for e in closed] == [
+            (e.message, e.locations) for e in expected
+        ]
+        assert again.validator.overlaps is not None
+        assert not again.validator.overlaps.started
     finally:
         schema.validator.close()
     assert not schema.validator.overlaps.started
