@@ -110,13 +110,16 @@ class GraphNotReady(QueryError):
 
 
 class StaleCursor(QueryError):
-    """A cursor of another graph version: the list it points into may have changed."""
+    """A cursor of another graph: the list it points into may have changed."""
 
     def __init__(self, name: str, version: int, served: int) -> None:
+        if version != served:
+            said = f"the graph was reloaded (version {served} now)"
+        else:  # the same version of another graph: the corpus changed, or another server
+            said = "the graph was read again since (a restart, or another server of it)"
         super().__init__(
-            f"`{name}` is a cursor of graph version {version}, but the graph was reloaded"
-            f" (version {served} now) and its lists may have changed: restart paging"
-            " from the first page"
+            f"`{name}` is a cursor of graph version {version}, but {said} and its lists"
+            " may have changed: restart paging from the first page"
         )
         self.version = version
 

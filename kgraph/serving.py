@@ -25,9 +25,11 @@ import contextlib
 import datetime
 import functools
 import gc
+import hashlib
 import logging
 import math
 import os
+import secrets
 import signal
 import threading
 import time
@@ -102,6 +104,17 @@ class Served:
     warm: bool = False  # loaded from a snapshot
     #: The fingerprint of the corpus as listed for this graph (snapshots on, warm or cold).
     fingerprint: str | None = None
+    #: Names this graph among every server's (see :attr:`identity`), when no fingerprint does.
+    process: str = ""
+
+    @property
+    def identity(self) -> str:
+        """A name of this graph that cursors carry: the same on every server process
+        that read the same corpus with the same code (a hash of the corpus's
+        fingerprint), else this process's own name and the version."""
+        if self.fingerprint is not None:
+            return hashlib.sha256(self.fingerprint.encode()).hexdigest()[:16]
+        return f"{self.process}-{self.version}"
 
 
 @dataclass
@@ -170,6 +183,8 @@ class AppState:
 
     settings: Settings
     served: Served | None = None
+    #: This process's own name, for graphs no fingerprint names (see :attr:`Served.identity`).
+    process: str = field(default_factory=lambda: secrets.token_hex(6))
     #: Why the first load failed (nothing is served then).
     error: str | None = None
     #: The last reload, kept while its failure leaves an older graph serving.
@@ -253,6 +268,7 @@ class AppState:
             graph=served.graph if served is not None else None,
             load_error=public_text(settings, self.error),
             graph_version=served.version if served is not None else 0,
+            graph_id=served.identity if served is not None else "",
             reload_error=public_text(settings, self.reload_error),
             events=self.events,
             scope=scope,
@@ -426,7 +442,11 @@ async def _load(state: AppState, *, first: bool, listing: CorpusListing | None =
     kg = loaded.graph
     version = previous.version + 1 if previous is not None else 1
     state.served = Served(
-        graph=kg, version=version, warm=loaded.warm, fingerprint=loaded.fingerprint
+        graph=kg,
+        version=version,
+        warm=loaded.warm,
+        fingerprint=loaded.fingerprint,
+        process=state.process,
     )
     state.error = None
     state.pending.settled()

@@ -458,3 +458,23 @@ def test_a_cursor_from_before_a_reload_is_refused(corpus: Path) -> None:
         assert "the graph was reloaded" in error["message"]
         assert "restart paging" in error["message"]
         assert body["data"] is None
+
+
+def test_a_cursor_is_good_on_every_server_of_the_same_corpus(corpus: Path) -> None:
+    # Two replicas (as compose's scale profile runs them behind nginx): a page asked of
+    # one continues on the other; a server that does not keep snapshots names its
+    # graphs itself, and its cursors are refused elsewhere.
+    page = "query($after: String) { articles(first: 5, after: $after) { nodes { articleId } pageInfo { endCursor } } }"
+    with (
+        kgraph_server("--corpus", str(corpus)) as one,
+        kgraph_server("--corpus", str(corpus)) as other,
+        kgraph_server("--corpus", str(corpus), "--no-cache") as alone,
+    ):
+        cursor = one.graphql(page)["articles"]["pageInfo"]["endCursor"]
+        assert other.graphql(page, after=cursor) == one.graphql(page, after=cursor)
+        body = httpx.post(
+            f"{alone.base}/graphql", json={"query": page, "variables": {"after": cursor}}
+        ).json()
+        (error,) = body["errors"]
+        assert "restart paging" in error["message"], error
+        assert "another server" in error["message"], error

@@ -20,16 +20,18 @@ class Context:
     The graph is taken once when the request starts, so one request sees one
     graph from start to end, even if a newer one is swapped in meanwhile;
     ``graph_version`` is that graph's version (1 for the first load, one more
-    per reload). ``reload_error`` says why the last reload failed, while the
-    older graph keeps serving. ``scope`` is the request's ASGI scope, where the
-    schema notes the operation for metrics and logs. ``corpus`` is the corpus
-    folder as the client may see it (its name alone in production; ``None``:
-    the graph's own path).
+    per reload) and ``graph_id`` names it among every server's graphs (see
+    :attr:`kgraph.serving.Served.identity`: cursors carry it). ``reload_error``
+    says why the last reload failed, while the older graph keeps serving.
+    ``scope`` is the request's ASGI scope, where the schema notes the operation
+    for metrics and logs. ``corpus`` is the corpus folder as the client may see
+    it (its name alone in production; ``None``: the graph's own path).
     """
 
     graph: KnowledgeGraph | None
     load_error: str | None = None
     graph_version: int = 0
+    graph_id: str = ""
     reload_error: str | None = None
     events: GraphEvents = field(default_factory=GraphEvents)
     scope: MutableMapping[str, Any] = field(default_factory=dict)

@@ -1,10 +1,12 @@
 """Cursor pagination (Relay's cursor connections) over ordered lists, forwards and backwards.
 
-A cursor is opaque to clients: the base64 of the graph's version and the
-item's offset in the list. A list is ordered the same way on every request
-of one graph version, so a cursor stays good for as long as that version
-is served; once the graph is reloaded, offsets may point at other items,
-and a cursor of the version before is refused (:class:`kgraph.errors.StaleCursor`).
+A cursor is opaque to clients: the base64 of the graph's version, the item's
+offset in the list and the graph's identity (:attr:`kgraph.serving.Served.identity`:
+the same on every server process that read the same corpus with the same code).
+A list is ordered the same way on every request to one graph, so a cursor stays
+good for as long as that graph is served, by any replica; once the corpus
+changes, offsets may point at other items, and a cursor of another graph is
+refused (:class:`kgraph.errors.StaleCursor`).
 """
 
 from __future__ import annotations
@@ -105,30 +107,31 @@ def page_size(first: int | None, default: int = DEFAULT_FIRST) -> int:
     return check_range("first", or_default(first, default), 1, MAX_FIRST)
 
 
-#: A version or an offset in a cursor: ASCII digits, as many as an int64 holds.
-_NUMBER = re.compile(r"[0-9]{1,18}")
+#: A cursor's text: the graph's version, the offset (ASCII digits, as many as an
+#: int64 holds), the graph's identity.
+_CURSOR = re.compile(r"kgraph:v([0-9]{1,18}):([0-9]{1,18})(?::([0-9a-z-]{0,40}))?")
 
 
-def encode_cursor(version: int, offset: int) -> str:
-    """An opaque cursor for the item at ``offset`` of a list of graph ``version``.
+def encode_cursor(version: int, offset: int, graph: str = "") -> str:
+    """An opaque cursor for the item at ``offset`` of a list of ``graph`` (of ``version``).
 
-    >>> decode_cursor(encode_cursor(3, 41), 3)
+    >>> decode_cursor(encode_cursor(3, 41, "ab12"), 3, "ab12")
     41
     """
-    return base64.urlsafe_b64encode(f"{_PREFIX}{version}:{offset}".encode()).decode()
+    return base64.urlsafe_b64encode(f"{_PREFIX}{version}:{offset}:{graph}".encode()).decode()
 
 
-def decode_cursor(cursor: str, version: int, name: str = "after") -> int:
-    """The offset ``cursor`` stands for in a list of graph ``version``.
+def decode_cursor(cursor: str, version: int, graph: str = "", name: str = "after") -> int:
+    """The offset ``cursor`` stands for in a list of ``graph`` (of ``version``).
 
     Raises
     ------
     StaleCursor
-        When the cursor is of another graph version.
+        When the cursor is of another graph.
     QueryError
         When it is no cursor of kgraph's.
 
-    >>> decode_cursor(encode_cursor(1, 5), 2)
+    >>> decode_cursor(encode_cursor(1, 5, "ab12"), 2, "cd34")
     Traceback (most recent call last):
     ...
     kgraph.errors.StaleCursor: `after` is a cursor of graph version 1, but the graph \
@@ -138,15 +141,16 @@ was reloaded (version 2 now) and its lists may have changed: restart paging from
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
     except (UnicodeError, binascii.Error, ValueError):
         text = ""
-    given, _, offset = text.removeprefix(_PREFIX).partition(":")
-    if not (text.startswith(_PREFIX) and _NUMBER.fullmatch(given) and _NUMBER.fullmatch(offset)):
+    match = _CURSOR.fullmatch(text)
+    if match is None:
         raise QueryError(
             f"`{name}` is not a cursor of this list: {cursor[:40]!r};"
             " pass a cursor of `pageInfo` or an edge's `cursor` of the previous page"
         )
-    if int(given) != version:
-        raise StaleCursor(name, int(given), version)
-    return int(offset)
+    given, offset, of = int(match[1]), int(match[2]), match[3] or ""
+    if of != graph:
+        raise StaleCursor(name, given, version)
+    return offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,7 @@ class Page(Generic[T]):
     offset: int  # of the first item
     total: int
     version: int  # of the graph the list is of
+    graph: str = ""  # the graph's identity
 
     @property
     def has_next(self) -> bool:
@@ -170,7 +175,7 @@ class Page(Generic[T]):
 
     def cursor(self, at: int) -> str:
         """The cursor of the page's item ``at`` (from 0)."""
-        return encode_cursor(self.version, self.offset + at)
+        return encode_cursor(self.version, self.offset + at, self.graph)
 
     @property
     def start_cursor(self) -> str | None:
@@ -211,6 +216,7 @@ class Paging:
     last: int | None = None
     before: str | None = None
     default: int = DEFAULT_FIRST
+    graph: str = ""  # the graph's identity (Context.graph_id)
 
     def window(self, total: int) -> tuple[int, int]:
         """The offsets ``(start, stop)`` of the page in a list of ``total`` items.
@@ -218,10 +224,10 @@ class Paging:
         As Relay's cursor connections specify: the items between ``after``
         and ``before``, then the first ``first`` of them, or the last ``last``.
         """
-        start = 0 if self.after is None else decode_cursor(self.after, self.version) + 1
+        start = 0 if self.after is None else decode_cursor(self.after, self.version, self.graph) + 1
         stop = total
         if self.before is not None:
-            stop = decode_cursor(self.before, self.version, "before")
+            stop = decode_cursor(self.before, self.version, self.graph, "before")
         start, stop = min(start, total), min(stop, total)
         stop = max(start, stop)
         if self.last is not None:
@@ -231,4 +237,4 @@ class Paging:
     def page(self, items: Sequence[T]) -> Page[T]:
         """The page of ``items`` asked for."""
         start, stop = self.window(len(items))
-        return Page(items=items[start:stop], offset=start, total=len(items), version=self.version)
+        return Page(items[start:stop], start, len(items), self.version, self.graph)

@@ -86,5 +86,5 @@ def related_page(
     found = relatedness.related(
         kg, article_id, stop - start, exclude_linked=exclude_linked, skip=start
     )
-    page = Page(items=found.items, offset=start, total=found.total, version=asked.version)
+    page = Page(found.items, start, found.total, asked.version, asked.graph)
     return SimilarConnection.of_page(page, lambda item: SimilarArticle.of(kg, article_id, item))

@@ -77,7 +77,8 @@ def paging(
     for argument in field.arguments if field is not None else ():
         if argument.python_name == "first" and isinstance(argument.default, int):
             default = argument.default
-    return Paging(info.context.graph_version, first, after, last, before, default)
+    context = info.context
+    return Paging(context.graph_version, first, after, last, before, default, context.graph_id)
 
 
 def page_info(page: Page[Any]) -> PageInfo:

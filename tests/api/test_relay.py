@@ -70,7 +70,8 @@ def schema() -> strawberry.Schema:
 def execute(
     schema: strawberry.Schema, kg: KnowledgeGraph, query: str, version: int = 1, **variables: Any
 ) -> ExecutionResult:
-    context = Context(graph=kg, graph_version=version)
+    # Each version another graph (as a reload of a changed corpus gives).
+    context = Context(graph=kg, graph_version=version, graph_id=f"g{version}")
     return asyncio.run(schema.execute(query, variable_values=variables, context_value=context))
 
 
