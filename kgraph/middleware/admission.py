@@ -33,9 +33,9 @@ SEND_TIMEOUT = 30.0
 class Admission:
     """Serve at most ``limit`` HTTP requests at once (probes aside); 503 beyond.
 
-    A request counts until its response is handed over whole, not until the
-    client has read it: a client that reads nothing holds no slot, and its
-    connection is dropped once a part of the response waits ``send_timeout``.
+    A request counts until its response starts, not until the client has read
+    it: a client that reads nothing holds no slot, and its connection is
+    dropped once a part of the response waits ``send_timeout``.
     """
 
     def __init__(self, app: ASGIApp, limit: int = 256, send_timeout: float = SEND_TIMEOUT) -> None:
@@ -78,7 +78,11 @@ class Admission:
             nonlocal stalled
             if stalled:
                 return  # the connection is being dropped: uvicorn closes it
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
+            if message["type"] == "http.response.start":
+                # The answer is made: what is left is handing it over, which waits for
+                # the client when it reads nothing (uvicorn pauses on a full buffer).
+                # Counted until the body, four such clients pipelining requests for a
+                # 17 KB style sheet held every slot, each send waiting send_timeout.
                 release()
             try:
                 with anyio.move_on_after(self.send_timeout) as waiting:
