@@ -570,7 +570,7 @@ OPERATIONS = (
     "query($from: Int!, $to: Int!, $k: Int!, $options: PathOptions) { learningPaths(from: $from, to: $to, k: $k, options: $options) { hops steps { article { articleId } } } }",
     "query($center: [Int!]!, $depth: Int!, $direction: Direction!, $limit: Int!, $layout: Layout!) { subgraph(center: $center, depth: $depth, direction: $direction, limit: $limit, layout: $layout) { truncated omittedNodes nodes { id x y } edges { id } } }",
     "query($key: String!, $limit: Int!, $layout: Layout!) { topicGraph(key: $key, limit: $limit, layout: $layout) { truncated nodes { id } d3 } }",
-    "query($topic: String!, $start: Int, $first: Int!) { readingOrder(topic: $topic, start: $start, first: $first) { articleId } }",
+    "query($topic: String!, $start: Int, $first: Int!) { readingOrder(topic: $topic, start: $start, first: $first) { nodes { articleId } } }",
     "query($id: Int!, $first: Int!) { similar(id: $id, first: $first) { nodes { score sharedKeywords article { articleId } } } }",
     "query($layout: Layout!) { topicMap(layout: $layout) { nodes { id weight } cytoscape } }",
 )
@@ -586,7 +586,7 @@ INT_SLOTS = (
     "learningPaths(from: 168904, to: $N, k: $N) { hops }",
     "learningPath(from: $N, to: 168904, options: {maxHops: $N, avoid: [$N]}) { hops }",
     "similar(id: 168904, first: $N) { nodes { score } }",
-    'readingOrder(topic: "biology", start: $N, first: $N) { articleId }',
+    'readingOrder(topic: "biology", start: $N, first: $N) { nodes { articleId } }',
     'topicGraph(key: "biology", limit: $N) { truncated }',
     "curation { orphans(first: $N, minInbound: $N) { totalCount } overLinked(minInbound: $N) { nodes { inDegree } } }",
     "articles(first: $N) { nodes { backlinks(first: $N) { nodes { articleId } } } }",
@@ -599,7 +599,7 @@ STRING_SLOTS = (
     "articles(filter: {keyword: $S}) { totalCount }",
     "articles(after: $S) { totalCount }",
     "topic(key: $S) { key articles(after: $S) { totalCount } }",
-    "readingOrder(topic: $S) { articleId }",
+    "readingOrder(topic: $S) { nodes { articleId } }",
     "curation(topic: $S) { summary { articles } orphans { totalCount } }",
     "curation { brokenLinks(after: $S) { totalCount } }",
     "topicGraph(key: $S) { truncated }",
@@ -786,7 +786,7 @@ KNOWN = {
         )
     ),
     "traversal-reading-order": Hostile(
-        _body('{ readingOrder(topic: "../../etc/passwd") { articleId } }')
+        _body('{ readingOrder(topic: "../../etc/passwd") { nodes { articleId } } }')
     ),
     "traversal-curation-topic": Hostile(
         _body('{ curation(topic: "/etc/passwd") { summary { files } } }')

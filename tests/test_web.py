@@ -933,8 +933,12 @@ def test_the_topic_view_draws_its_graph_and_reading_order(page: Page, tmp_path: 
     page.ready("#topic-graph")
     api = page.server.graphql(
         '{ topicGraph(key: "biology", limit: 300) { nodes { id } }'
-        ' readingOrder(topic: "biology", first: 50) { articleId level }'
-        ' readingPlan(topic: "biology", first: 50) { via after { title } } }'
+        ' readingOrder(topic: "biology", first: 50) { nodes { articleId level } }'
+        ' readingPlan(topic: "biology", first: 50) { nodes { via after { title } } } }'
+    )
+    api["readingOrder"], api["readingPlan"] = (
+        api["readingOrder"]["nodes"],
+        api["readingPlan"]["nodes"],
     )
     assert set(_drawn_nodes(page, "#topic-graph")) == {n["id"] for n in api["topicGraph"]["nodes"]}
     assert page.ids("#reading-order > li") == [a["articleId"] for a in api["readingOrder"]]
@@ -955,9 +959,11 @@ def test_the_topic_view_draws_its_graph_and_reading_order(page: Page, tmp_path: 
     page.wait(lambda d: page.route == "#/topic/biology?start=168912")
     page.ready("#topic-graph")
     order = page.server.graphql(
-        '{ readingOrder(topic: "biology", start: 168912, first: 50) { articleId } }'
+        '{ readingOrder(topic: "biology", start: 168912, first: 50) { nodes { articleId } } }'
     )
-    assert page.ids("#reading-order > li") == [a["articleId"] for a in order["readingOrder"]]
+    assert page.ids("#reading-order > li") == [
+        a["articleId"] for a in order["readingOrder"]["nodes"]
+    ]
 
 
 # ---------------------------------------------------------------- curator
@@ -1579,8 +1585,9 @@ def test_dev_reading_order_lists_near_duplicates_under_their_question(
     page.open("topic/biology")
     page.ready("#topic-graph", timeout=60)
     plan = dev.graphql(
-        '{ readingPlan(topic: "biology", first: 50) { article { articleId } nearDuplicates { articleId } } }'
-    )["readingPlan"]
+        '{ readingPlan(topic: "biology", first: 50) { nodes { article { articleId }'
+        " nearDuplicates { articleId } } } }"
+    )["readingPlan"]["nodes"]
     assert page.ids("#reading-order > li") == [s["article"]["articleId"] for s in plan]
     retold = [s for s in plan if s["nearDuplicates"]]
     assert retold, "dev's biology retells some of its questions"

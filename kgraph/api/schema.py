@@ -63,6 +63,7 @@ from kgraph.api.visual import (
     LearningPath,
     PathOptions,
     PathSearch,
+    ReadingPlanConnection,
     ReadingStep,
     Subgraph,
 )
@@ -428,18 +429,25 @@ class Query:
         " by a link or a bridge to one read (the most foundational of those, a strong relation"
         " weighing in), near-duplicates of one read left out; from `start` (default: the"
         " topic's most foundational article). The articles of `readingPlan`, which says why"
-        " each comes next and lists the near-duplicates."
+        " each comes next and lists the near-duplicates; `totalCount` counts the whole order."
     )
     async def reading_order(
-        self, info: Info, topic: TopicKey, start: Start = None, first: First = 50
-    ) -> list[Article]:
+        self,
+        info: Info,
+        topic: TopicKey,
+        start: Start = None,
+        first: First = 50,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ArticleConnection:
         kg = info.context.kg
-        size = or_default(first, 50)
-        # Ranks every article of the topic (thousands): off the loop.
-        ids = await graph_work(
-            info, lambda: subgraphs.reading_order(kg, topic_key(topic), start, size)
+        asked = paging(info, first, after, last, before)
+        # Every article of the topic placed (thousands): off the loop.
+        plan = await graph_work(
+            info, lambda: subgraphs.whole_reading_plan(kg, topic_key(topic), start)
         )
-        return [Article(_article=kg.articles[i]) for i in ids]
+        return ArticleConnection.of(kg, [step.id for step in plan], asked)
 
     @strawberry.field(
         description="`readingOrder` step by step: each article with the article read before"
@@ -447,14 +455,21 @@ class Query:
         " with it (each question shown once, with its other tellings)."
     )
     async def reading_plan(
-        self, info: Info, topic: TopicKey, start: Start = None, first: First = 50
-    ) -> list[ReadingStep]:
+        self,
+        info: Info,
+        topic: TopicKey,
+        start: Start = None,
+        first: First = 50,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> ReadingPlanConnection:
         kg = info.context.kg
-        size = or_default(first, 50)
+        asked = paging(info, first, after, last, before)
         plan = await graph_work(
-            info, lambda: subgraphs.reading_plan(kg, topic_key(topic), start, size)
+            info, lambda: subgraphs.whole_reading_plan(kg, topic_key(topic), start)
         )
-        return [ReadingStep.of(kg, step) for step in plan]
+        return ReadingPlanConnection.of(plan, asked, lambda s: ReadingStep.of(kg, s))
 
     @strawberry.field(
         description="The articles most related to article `id`, best first: by their text"

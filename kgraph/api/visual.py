@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from kgraph.api.context import Context
 from kgraph.api.offload import graph_work
 from kgraph.api.pagination import or_default
-from kgraph.api.types import Article
+from kgraph.api.types import Article, Connection
 from kgraph.graph import KnowledgeGraph, export, paths, prerequisites, subgraphs
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "LearningPath",
     "PathOptions",
     "PathWeight",
+    "ReadingPlanConnection",
     "Subgraph",
 ]
 
@@ -229,6 +230,11 @@ class ReadingStep:
             score=None if step.score is None else round(step.score, 4),
             near_duplicates=[Article(_article=kg.articles[i]) for i in step.near_duplicates],
         )
+
+
+@strawberry.type(description="A page of a reading plan: its steps, in the order to read them.")
+class ReadingPlanConnection(Connection[ReadingStep]):
+    pass
 
 
 @strawberry.type(description="A way from one article to another.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -37,6 +38,7 @@ __all__ = [
     "subgraph",
     "topic_graph",
     "topic_map",
+    "whole_reading_plan",
 ]
 
 #: Bounds of the arguments; outside them a query raises ``QueryError``.
@@ -450,8 +452,40 @@ def reading_plan(
     [(61001, 'start', None), (61004, 'backlink', 61001)]
     """
     _check_range("first", first, 1, MAX_READING)
+    return _reading_plan(kg, topic, start, first)
+
+
+def whole_reading_plan(
+    kg: KnowledgeGraph, topic: str, start: int | None = None
+) -> tuple[ReadingStep, ...]:
+    """Every step of :func:`reading_plan`: each article of the topic read once, on its
+    own or as a near-duplicate of a step. From the default start, kept with the graph.
+
+    Raises
+    ------
+    ArticleNotFound, QueryError
+        As :func:`reading_plan`.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> plan = whole_reading_plan(kg, "mathematics")
+    >>> len(plan), plan[:2] == tuple(reading_plan(kg, "mathematics", first=2))
+    (10, True)
+    """
+    if start is not None:
+        return tuple(_reading_plan(kg, topic, start, None))
+    key = _topic(kg, topic).key
+    return kg.derived(("reading_plan", key), lambda: tuple(_reading_plan(kg, key, None, None)))
+
+
+def _reading_plan(
+    kg: KnowledgeGraph, topic: str, start: int | None, first: int | None
+) -> list[ReadingStep]:
+    """:func:`reading_plan` of at most ``first`` steps (``None``: all of them)."""
     found = _topic(kg, topic)
     members = set(found.article_ids)
+    if first is None:
+        first = len(members)
     if start is not None and start not in kg.articles:
         raise ArticleNotFound(start)
     if start is not None and start not in members:
@@ -469,10 +503,18 @@ def reading_plan(
     read: set[int] = set()
     # Each unread article joined to one read: its strongest relation (strength, via, after, score).
     frontier: dict[int, tuple[float, StepVia, int, float | None]] = {}
+    # The frontier by what is read next (the most foundational, a strong relation adding
+    # half of it; then in-degree, then id); an article offered a stronger relation is
+    # pushed again and its older entries skipped: each step costs a log, not the frontier.
+    ahead: list[tuple[float, int, int, float]] = []
+    # Fresh starts, the most foundational first (those read meanwhile skipped).
+    unread = iter(sorted(members, key=rank))
 
     def offer(other: int, strength: float, via: StepVia, after: int, score: float | None) -> None:
         if other not in frontier or strength > frontier[other][0]:
             frontier[other] = (strength, via, after, score)
+            key = -(foundational[other] + strength / 2)
+            heapq.heappush(ahead, (key, -graph.in_degree(other), other, strength))
 
     def take(article_id: int, via: StepVia, after: int | None, score: float | None) -> None:
         read.add(article_id)
@@ -499,18 +541,24 @@ def reading_plan(
             if other in members and other not in read:
                 offer(other, strength, StepVia.RELATED, article_id, strength)
 
+    def next_joined() -> int | None:
+        while ahead:
+            _, _, article_id, strength = heapq.heappop(ahead)
+            if article_id in frontier and frontier[article_id][0] == strength:
+                return article_id
+        return None
+
     take(start, StepVia.START, None, None)
     while len(plan) < first and len(read) < len(members):
-        checkpoint()  # at most `first` (100) turns
-        if frontier:
-            best = max(
-                frontier,
-                key=lambda i: (foundational[i] + frontier[i][0] / 2, graph.in_degree(i), -i),
-            )
+        if len(plan) % 64 == 0:
+            checkpoint()
+        best = next_joined()
+        if best is not None:
             _, via, after, score = frontier[best]
             take(best, via, after, score)
         else:
-            take(min((i for i in members if i not in read), key=rank), StepVia.START, None, None)
+            fresh = next(i for i in unread if i not in read)
+            take(fresh, StepVia.START, None, None)
     return plan
 
 

@@ -32,9 +32,6 @@ BOUNDED = {
     "Query.nodes": "at most 100 ids, checked",
     "Query.topics": "subject areas: 18 in the dev corpus, tens on the whole site",
     "Query.learningPaths": "k is 1 to 10",
-    "Query.readingOrder": "first is 1 to 100: a reading order is built step by step,"
-    " and counting the whole of a large topic's takes seconds (6.6 s for 4,444 articles)",
-    "Query.readingPlan": "as readingOrder",
     "PathSearch.paths": "k is 1 to 10",
     "LearningPath.steps": "a path is whole: maxHops (at most 100) steps after the start",
     "Subgraph.nodes": "a drawing is whole, sized by `limit` (at most 2,000) and costed by it",

@@ -310,7 +310,7 @@ def test_unknown_ids_as_readme_says(run: Run) -> None:
         "learningPath(from: 424242, to: 168904) { hops }",
         "learningPaths(from: 168904, to: 424242) { hops }",
         "learningPathSearch(from: 424242, to: 168904) { complete }",
-        'readingOrder(topic: "biology", start: 424242) { articleId }',
+        'readingOrder(topic: "biology", start: 424242) { nodes { articleId } }',
     ):
         assert error(run(f"{{ {field} }}")) == "article 424242 is not in the graph", field
 
@@ -501,8 +501,8 @@ NULL_IS_DEFAULT = {
     "Query.topicGraph(limit)": '{ topicGraph(key: "biology", limit: null) { nodes { id } } }',
     "Query.topicGraph(layout)": '{ topicGraph(key: "biology", layout: null) { nodes { x y } } }',
     "Query.topicMap(layout)": "{ topicMap(layout: null) { nodes { id x y } } }",
-    "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { articleId } }',
-    "Query.readingPlan(first)": '{ readingPlan(topic: "biology", first: null) { via } }',
+    "Query.readingOrder(first)": '{ readingOrder(topic: "biology", first: null) { nodes { articleId } } }',
+    "Query.readingPlan(first)": '{ readingPlan(topic: "biology", first: null) { nodes { via } } }',
     "Query.similar(first)": "{ similar(id: 168904, first: null) { nodes { article { articleId } score } } }",
     "Article.backlinks(first)": "{ article(id: 168902) { backlinks(first: null) { nodes { articleId } } } }",
     "Article.linkedFrom(first)": "{ article(id: 168902) { linkedFrom(first: null) { totalCount } } }",

@@ -286,22 +286,26 @@ def test_topic_graph_map_and_reading_order(
     assert all(n["x"] is not None for n in topic_map["nodes"])
     assert sum(e["weight"] for e in topic_map["edges"]) == seeds_graph.graph.number_of_edges()
     order = data(
-        schema, seeds_graph, '{ readingOrder(topic: "biology", first: 100) { articleId } }'
+        schema,
+        seeds_graph,
+        '{ readingOrder(topic: "biology", first: 100) { totalCount nodes { articleId } } }',
     )["readingOrder"]
+    assert order["totalCount"] == len(order["nodes"])
+    order = order["nodes"]
     ids = [a["articleId"] for a in order]
     assert len(ids) == len(set(ids)) == len(seeds_graph.by_topic["biology"])
     started = data(
         schema,
         seeds_graph,
-        '{ readingOrder(topic: "biology", start: 168904, first: 3) { articleId } }',
-    )["readingOrder"]
+        '{ readingOrder(topic: "biology", start: 168904, first: 3) { nodes { articleId } } }',
+    )["readingOrder"]["nodes"]
     assert started[0]["articleId"] == 168904
     plan = data(
         schema,
         seeds_graph,
-        '{ readingPlan(topic: "biology", first: 100) { article { articleId } via after { articleId } score'
-        " nearDuplicates { articleId } } }",
-    )["readingPlan"]
+        '{ readingPlan(topic: "biology", first: 100) { nodes { article { articleId } via after {'
+        " articleId } score nearDuplicates { articleId } } } }",
+    )["readingPlan"]["nodes"]
     expected = reading_plan(seeds_graph, "biology", first=100)
     assert [step["article"]["articleId"] for step in plan] == ids == [step.id for step in expected]
     assert [

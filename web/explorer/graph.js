@@ -6,7 +6,7 @@ import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing,
 const TOPIC_QUERY = `query T($key: String!) { topic(key: $key) { key name articleCount fileCount spellings } }`;
 const TOPIC_GRAPH_QUERY = `query TopicGraph($key: String!, $start: Int, $limit: Int!) {
   topicGraph(key: $key, limit: $limit, layout: SPRING) { nodes { id label topic inDegree outDegree wanted x y } edges { id source target rank } truncated omittedNodes }
-  readingPlan(topic: $key, start: $start, first: 50) { article { id: articleId title level inDegree outDegree } via after { id: articleId title } score nearDuplicates { id: articleId title } } }`;
+  readingPlan(topic: $key, start: $start, first: 50) { totalCount nodes { article { id: articleId title level inDegree outDegree } via after { id: articleId title } score nearDuplicates { id: articleId title } } } }`;
 
 export async function topicsView(route) {
   current.shown = { view: "topics" };
@@ -70,11 +70,11 @@ export async function topicView(route) {
       loadTopics().catch(() => null),
     ]);
     if (!isCurrent(route)) return;
-    const plan = data.readingPlan;
+    const plan = data.readingPlan.nodes;
     const order = plan.map((step) => step.article);
     document.getElementById("reading-note").textContent = start !== null
-      ? `From #${start}: foundations first, each next article linked or closely related to one read; other tellings of a question are listed under it.`
-      : "From the topic's most foundational article: foundations first, each next article linked or closely related to one read; other tellings of a question are listed under it.";
+      ? `From #${start}: foundations first, each next article linked or closely related to one read; other tellings of a question are listed under it. The first ${plan.length} of ${data.readingPlan.totalCount.toLocaleString("en")} steps.`
+      : `From the topic's most foundational article: foundations first, each next article linked or closely related to one read; other tellings of a question are listed under it. The first ${plan.length} of ${data.readingPlan.totalCount.toLocaleString("en")} steps.`;
     const reading = document.getElementById("reading");
     reading.classList.remove("loading");
     const why = (step) => {
