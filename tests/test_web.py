@@ -201,8 +201,13 @@ def _drawn_edges(page: Page, css: str = "#neighbourhood") -> list[dict[str, Any]
 
 
 def _click_node(page: Page, css: str, node_id: int) -> None:
-    """Click a node of a drawing where Cytoscape drew it, as a reader would."""
+    """Click a node of a drawing where Cytoscape drew it, as a reader would: it selects it."""
     _point_at_node(page, css, node_id).click().perform()
+
+
+def _double_click_node(page: Page, css: str, node_id: int) -> None:
+    """Double-click a node of a drawing where Cytoscape drew it: it opens its article."""
+    _point_at_node(page, css, node_id).double_click().perform()
 
 
 def _point_at_node(page: Page, css: str, node_id: int) -> ActionChains:
@@ -421,8 +426,13 @@ def test_the_neighbourhood_draws_the_related_articles(page: Page, tmp_path: Path
     page.ready("#neighbourhood")
     assert set(_drawn_nodes(page)) == set(_api_nodes(page.server, SEED, 2, "IN"))
 
-    # A click on a node opens that article, with the same graph options.
+    # A click on a node selects it; a double click opens that article, with the same
+    # graph options.
     _click_node(page, "#neighbourhood", 168903)
+    page.wait(lambda d: graph.get_attribute("data-focus") == "168903")
+    assert page.route == f"#/article/{SEED}?depth=2&direction=IN"
+    assert page.find("#neighbourhood [data-act=open]").is_enabled()
+    _double_click_node(page, "#neighbourhood", 168903)
     page.wait(lambda d: page.route.startswith("#/article/168903"))
     page.ready("#neighbourhood")
     assert _center(page) == 168903
@@ -542,6 +552,79 @@ def test_the_drawing_is_one_tab_stop_moved_through_by_arrow_keys(
     assert _console_errors(page.driver) == []
 
 
+#: Where each node of a drawing is, in the drawing's own units (not the screen's).
+POSITIONS = """
+return Object.fromEntries(document.querySelector(arguments[0]).cy.nodes().map(
+  (n) => [n.id(), [n.position("x"), n.position("y")]]));
+"""
+
+
+def test_a_node_expands_in_place(page: Page, tmp_path: Path) -> None:
+    _console_errors(page.driver)
+    page.open(f"article/{SEED}")
+    host = page.ready("#neighbourhood")
+    before: dict[str, list[float]] = page.driver.execute_script(POSITIONS, "#neighbourhood")
+    drawn = {int(i) for i in before}
+    # A neighbour of the seed with neighbours of its own not drawn yet.
+    grows = {i: set(_api_nodes(page.server, i, 1, "BOTH")) for i in sorted(drawn) if i != SEED}
+    node = next(i for i, around in grows.items() if around - drawn)
+    new = grows[node] - drawn
+    # A click selects it: lit and read out, and the article stays where it is.
+    _click_node(page, "#neighbourhood", node)
+    page.wait(lambda d: host.get_attribute("data-focus") == str(node))
+    title = _drawn_nodes(page)[node]["title"]
+    voice = page.find("#neighbourhood .graph-voice")
+    assert _text(voice).startswith(title)
+    assert "focus" in _drawn_nodes(page)[node]["classes"]
+    assert page.route == f"#/article/{SEED}"
+    expand = page.find("#neighbourhood [data-act=expand]")
+    assert expand.is_enabled()
+    # E on the canvas (the click gave it the focus) draws its neighbours around it.
+    ActionChains(page.driver).send_keys("e").perform()
+    page.wait(lambda d: _text(voice).startswith(f"{title} expanded:"))
+    assert _text(voice).startswith(f"{title} expanded: {len(new)} new article")
+    assert host.get_attribute("aria-busy") is None
+    after = _drawn_nodes(page)
+    ids: list[int] = page.driver.execute_script(
+        "return document.querySelector('#neighbourhood').cy.nodes().map((n) => Number(n.id()))"
+    )
+    assert len(ids) == len(set(ids)), "no article drawn twice"
+    assert set(after) == drawn | grows[node]
+    # Each new article is linked with the expanded one; every link of both
+    # neighbourhoods is drawn, once.
+    edges = [(e["source"], e["target"]) for e in _drawn_edges(page)]
+    assert len(edges) == len(set(edges))
+    for other in new:
+        assert (node, other) in edges or (other, node) in edges, other
+    expected = {
+        (e["source"], e["target"])
+        for center in (SEED, node)
+        for e in page.server.graphql(SUBGRAPH, c=[center], d=1, dir="BOTH")["subgraph"]["edges"]
+    }
+    assert set(edges) == expected
+    # What was drawn stayed where it was; the new articles sit around the expanded one.
+    now: dict[str, list[float]] = page.driver.execute_script(POSITIONS, "#neighbourhood")
+    assert {i: now[i] for i in before} == before
+    x, y = now[str(node)]
+    distances = [((now[str(i)][0] - x) ** 2 + (now[str(i)][1] - y) ** 2) ** 0.5 for i in new]
+    assert min(distances) >= 50, distances
+    assert page.find("#graph-note").text.startswith(f"{len(after)} nodes")
+    page.screenshot(tmp_path, "expanded")
+    # Again, by the button: nothing more to draw, and nothing drawn twice.
+    expand.click()
+    page.wait(lambda d: "drawn already" in _text(voice))
+    assert len(_drawn_nodes(page)) == len(after)
+    assert len(_drawn_edges(page)) == len(edges)
+    page.driver.set_script_timeout(30)
+    violations = _axe(page)
+    assert not violations, json.dumps(violations, indent=1)
+    # Open opens the selected article.
+    page.find("#neighbourhood [data-act=open]").click()
+    page.wait(lambda d: page.route == f"#/article/{node}")
+    page.ready("#neighbourhood")
+    assert _console_errors(page.driver) == []
+
+
 def test_forty_topics_each_have_a_style_of_their_own(browser: WebDriver, tmp_path: Path) -> None:
     # As many topics as the whole corpus has: more than there are colours.
     for k in range(40):
@@ -575,11 +658,16 @@ def test_wanted_articles_are_hollow_and_do_not_open(page: Page, tmp_path: Path) 
     assert "wanted" in wanted["classes"]
     assert wanted["colour"] == "rgb(255,255,255)"
     assert "missing (wanted) article" in page.find("#legend").text
-    _click_node(page, "#neighbourhood", 168999)
-    # Pointed at, it says what is missing; clicked, it opens nothing.
+    _double_click_node(page, "#neighbourhood", 168999)
+    # Pointed at, it says what is missing; double-clicked, it opens nothing (it is
+    # selected: the buttons that act on an article are off).
     tip = page.find("#neighbourhood .graph-tip")
     page.wait(lambda d: tip.is_displayed())
     assert tip.text.startswith("Missing: What is the role of mitochondria in apoptosis?")
+    assert page.find("#neighbourhood").get_attribute("data-focus") == "168999"
+    assert not page.find("#neighbourhood [data-act=open]").is_enabled()
+    assert not page.find("#neighbourhood [data-act=expand]").is_enabled()
+    time.sleep(0.3)
     assert page.route == "#/article/168911"
     missing = page.find('#link-list li[data-wanted="168999"]')
     assert missing.get_attribute("data-rank") == "3"
@@ -868,9 +956,13 @@ def test_a_learning_path_is_drawn_with_its_steps(page: Page, tmp_path: Path) -> 
     ActionChains(page.driver).send_keys(Keys.ARROW_RIGHT, Keys.ENTER).perform()
     page.wait(lambda d: page.route == f"#/article/{api[2][1]}")
     page.driver.back()
-    page.ready("#path-graph")
-    # A step of the drawing opens its article when clicked.
+    graph = page.ready("#path-graph")
+    # A step of the drawing is selected by a click, its article opened by a double one.
     _click_node(page, "#path-graph", 168913)
+    page.wait(lambda d: graph.get_attribute("data-focus") == "168913")
+    assert page.route.startswith("#/path/")
+    assert page.all("#path-graph [data-act=expand]") == [], "a path does not grow"
+    _double_click_node(page, "#path-graph", 168913)
     page.wait(lambda d: page.route == "#/article/168913")
 
 
@@ -954,6 +1046,19 @@ def test_the_topic_view_draws_its_graph_and_reading_order(page: Page, tmp_path: 
             assert step["after"]["title"][:40] in why
     assert "16 articles in 16 files" in page.find("#topic-head").text
     page.screenshot(tmp_path, "topic")
+    # The topic's graph grows in place too: E draws the focused article's neighbours,
+    # of any topic, around it.
+    page.driver.execute_script("document.querySelector('#topic-graph .graph-canvas').focus()")
+    graph = page.find("#topic-graph")
+    page.wait(lambda d: graph.get_attribute("data-focus"))
+    focused = int(graph.get_attribute("data-focus") or "")
+    ActionChains(page.driver).send_keys("e").perform()
+    voice = page.find("#topic-graph .graph-voice")
+    page.wait(lambda d: " expanded: " in _text(voice))
+    around = set(_api_nodes(page.server, focused, 1, "BOTH"))
+    drawn = _drawn_nodes(page, "#topic-graph")
+    assert set(drawn) == {n["id"] for n in api["topicGraph"]["nodes"]} | around
+    assert page.route == "#/topic/biology"
     # Reading from another start.
     page.find('#reading-order li[data-id="168912"] a[href*="start="]').click()
     page.wait(lambda d: page.route == "#/topic/biology?start=168912")

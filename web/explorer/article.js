@@ -1,6 +1,6 @@
 // The article view: an article's answer, links, backlinks and related articles, and its
 // neighbourhood drawn by Cytoscape.js.
-import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing, loadMaths, loadTopics, nextPaint, notFound, plural, recordRender, setView, topicChip, topicStyle } from "./shared.js";
+import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing, loadMaths, loadTopics, neighbours, nextPaint, notFound, plural, recordRender, setView, topicChip, topicStyle } from "./shared.js";
 
 // ---------------------------------------------------------------- answers
 
@@ -69,7 +69,7 @@ export async function articleView(route) {
         </form></div>
       <div class="graph" id="neighbourhood" data-state="loading"></div>
       <div class="graph-foot"><div id="legend"></div><span id="graph-note"></span></div>
-      <p class="small muted">Click an article to open it; hollow circles are missing (wanted) articles. Drag to pan, wheel or +/− to zoom: labels appear as you zoom in. Press a topic below to hide or show its articles; Tab to the drawing, then arrow keys move between articles and Enter opens one.</p>
+      <p class="small muted" id="hood-help">Click an article to select it, double-click it (or press Open) to open it; Expand draws the selected article's neighbours around it, up to 2,000 articles. Hollow circles are missing (wanted) articles. Drag to pan, wheel or +/− to zoom: labels appear as you zoom in. Press a topic below to hide or show its articles; Tab to the drawing, then arrow keys move between articles, Enter opens one and E expands it.</p>
     </section>
     <section class="card"><h2>Links <span class="muted small">(rank order)</span></h2><div id="links" class="loading">Loading</div></section>
     <section class="card"><h2>Backlinks <span class="muted small">(strongest first)</span></h2><div id="backlinks" class="loading">Loading</div></section>
@@ -222,6 +222,10 @@ async function drawNeighbourhood(route, id, { depth, direction, limit }) {
       legend: document.getElementById("legend"),
       onOpen: (target) => {
         location.hash = link(["article", target], Object.fromEntries(route.params.entries()));
+      },
+      onExpand: neighbours,
+      onGrow: ({ nodes, edges }) => {
+        document.getElementById("graph-note").textContent = `${plural(nodes, "node")}, ${plural(edges, "link")} · expanded in place`;
       },
     });
     await nextPaint();

@@ -4,13 +4,17 @@
 // module adds what the explorer asks of a drawing: the server's layout as the
 // starting positions, a legend that hides and shows topics, a search that lights
 // the matching labels, fullscreen, and one Tab stop whose arrow keys move between
-// the nodes and whose Enter opens one.
+// the nodes and whose Enter opens one. A click selects a node (as the keyboard's
+// focus does), a double click opens it, and a neighbourhood or topic drawing grows
+// in place: "Expand" (or the key E) adds the selected node's neighbours around it.
 import cytoscape from "cytoscape";
 
 const EDGE = "#9aa3b2";
 const ACCENT = "#2f5bd3";
 const INK = "#1d2433";
 const PAD = 26;
+/** The most articles a drawing holds: expanding stops there. */
+const MAX_NODES = 2000;
 
 // Drawings live until their host leaves the page (the next route replaces it).
 const drawings = new Set();
@@ -106,12 +110,16 @@ function stylesheet({ n }) {
 }
 
 /** The buttons over a drawing, the canvas that is its one Tab stop, a tip and a voice. */
-function frame(host, { label, search = true }) {
+function frame(host, { label, search = true, expand = false }) {
   host.innerHTML =
     `<div class="graph-tools">` +
     (search
       ? `<label class="graph-find"><span class="sr-only">Find in the drawing</span><input type="search" placeholder="Find in the drawing" autocomplete="off"></label><span class="graph-found muted small" aria-live="polite"></span>`
       : "") +
+    // What to do with the selected node: open it, or (expand) draw its neighbours around it.
+    `<span class="zoom graph-acts"><button type="button" data-act="open" disabled>Open</button>` +
+    (expand ? `<button type="button" data-act="expand" disabled>Expand</button>` : "") +
+    `</span>` +
     `<span class="zoom"><button type="button" data-zoom="in" aria-label="Zoom in">+</button><button type="button" data-zoom="out" aria-label="Zoom out">−</button>` +
     `<button type="button" data-zoom="fit" aria-label="Fit the whole graph">⤢</button><button type="button" data-zoom="full" aria-pressed="false">Full screen</button></span></div>` +
     `<div class="graph-canvas" tabindex="0" role="application" aria-roledescription="graph" aria-label="${esc(label)}"></div>` +
@@ -122,16 +130,22 @@ function frame(host, { label, search = true }) {
     voice: host.querySelector(".graph-voice"),
     find: host.querySelector(".graph-find input"),
     found: host.querySelector(".graph-found"),
+    openButton: host.querySelector('[data-act="open"]'),
+    expandButton: host.querySelector('[data-act="expand"]'),
   };
 }
 
 /**
- * The controls every drawing shares: zoom buttons, fullscreen, hover tips, a tap
- * that opens an article, arrow keys between nodes, Enter to open.
+ * The controls every drawing shares: zoom buttons, fullscreen, hover tips, a click
+ * that selects a node (lit and read out, as the keyboard's focus does), a double
+ * click, Enter or "Open" that opens its article, arrow keys between nodes, and where
+ * the drawing can grow (``onExpand(node)``) "Expand" or E that draws its neighbours.
+ * Returns ``refresh()``, which sets the buttons again as the selected node allows.
  */
-function interact(host, cy, parts, { onOpen, tipOf, first }) {
-  const { canvas, tip, voice } = parts;
-  const openable = (node) => node && !node.hasClass("wanted") && onOpen;
+function interact(host, cy, parts, { onOpen, tipOf, first, onExpand }) {
+  const { canvas, tip, voice, openButton, expandButton } = parts;
+  const openable = (node) => Boolean(node && !node.hasClass("wanted") && onOpen);
+  const expandable = (node) => Boolean(node && !node.hasClass("wanted") && onExpand);
   const open = (node) => {
     if (openable(node)) onOpen(Number(node.id()));
   };
@@ -153,14 +167,20 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
   cy.on("mouseover", "node", (event) => {
     light(event.target, true);
     showTip(event.target);
-    canvas.style.cursor = openable(event.target) ? "pointer" : "not-allowed";
+    canvas.style.cursor = "pointer";
   });
   cy.on("mouseout", "node", (event) => {
     light(event.target, false);
     showTip(null);
     canvas.style.cursor = "";
   });
-  cy.on("tap", "node", (event) => open(event.target));
+  // A click selects, two open: the first click of a double one selects on its way.
+  // Cytoscape keeps a click from focusing the canvas: the click gives it the keyboard.
+  cy.on("tap", "node", (event) => {
+    focus(event.target);
+    if (document.activeElement !== canvas) canvas.focus({ preventScroll: true });
+  });
+  cy.on("dbltap", "node", (event) => open(event.target));
   // Leaving the canvas straight from a node sends Cytoscape no mouseout.
   canvas.addEventListener("mouseleave", () => {
     cy.nodes(".hover").forEach((node) => light(node, false));
@@ -172,7 +192,8 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
   });
 
   // One Tab stop: the canvas. Arrow keys move the focus to the nearest node that
-  // way, Enter opens it; the focused node is lit and read out.
+  // way, Enter opens it, E expands it; the focused node is lit and read out. It
+  // stays selected while the focus is elsewhere, for the buttons to act on it.
   let focused = null;
   const focus = (node) => {
     if (focused) {
@@ -180,7 +201,12 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
       focused.connectedEdges().removeClass("hl");
     }
     focused = node;
-    if (!node) return;
+    if (openButton) openButton.disabled = !openable(node);
+    if (expandButton) expandButton.disabled = !expandable(node);
+    if (!node) {
+      delete host.dataset.focus;
+      return;
+    }
     node.addClass("focus");
     node.connectedEdges().addClass("hl");
     const at = node.renderedPosition();
@@ -193,11 +219,7 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
   canvas.addEventListener("focus", () => {
     if (!focused || !focused.visible()) focus(first() ?? visible()[0] ?? null);
   });
-  canvas.addEventListener("blur", () => {
-    focus(null);
-    showTip(null);
-    delete host.dataset.focus;
-  });
+  canvas.addEventListener("blur", () => showTip(null));
   const MOVES = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
   canvas.addEventListener("keydown", (event) => {
     const move = MOVES[event.key];
@@ -223,6 +245,9 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
     } else if ((event.key === "Enter" || event.key === " ") && focused) {
       event.preventDefault();
       open(focused);
+    } else if ((event.key === "e" || event.key === "E") && onExpand && focused) {
+      event.preventDefault();
+      onExpand(focused);
     } else if (event.key === "Home") {
       event.preventDefault();
       focus(first() ?? visible()[0] ?? null);
@@ -230,9 +255,14 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
     else if (event.key === "-") zoomBy(0.8);
   });
 
+  openButton?.addEventListener("click", () => open(focused));
+  expandButton?.addEventListener("click", () => {
+    if (focused) onExpand(focused);
+  });
+
   const zoomBy = (k) => cy.zoom({ level: cy.zoom() * k, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
-  host.querySelector(".zoom").addEventListener("click", (event) => {
-    const button = event.target.closest("button");
+  host.querySelector(".graph-tools").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-zoom]");
     const which = button?.dataset.zoom;
     if (which === "in") zoomBy(1.25);
     else if (which === "out") zoomBy(0.8);
@@ -247,6 +277,12 @@ function interact(host, cy, parts, { onOpen, tipOf, first }) {
     cy.resize();
     cy.fit(cy.elements(":visible"), PAD);
   });
+  return {
+    refresh: () => {
+      if (openButton) openButton.disabled = !openable(focused);
+      if (expandButton) expandButton.disabled = !expandable(focused);
+    },
+  };
 }
 
 /** Light the nodes whose label holds ``text``, fade the rest; Enter in the box zooms to them. */
@@ -271,33 +307,58 @@ function searchable(cy, { find, found }) {
     const matches = run().filter((node) => node.visible());
     if (matches.length) cy.fit(matches, 80);
   });
+  return run;
+}
+
+/**
+ * Where ``count`` new nodes go around ``at``: on rings about it, ``gap`` apart along
+ * each ring, the inner rings filled first; the nodes already drawn stay where they are.
+ */
+function ringsAround(at, count, gap) {
+  const places = [];
+  let radius = Math.max(3 * gap, 70);
+  for (let ring = 0; places.length < count; ring += 1) {
+    const fits = Math.max(6, Math.floor((2 * Math.PI * radius) / gap));
+    const here = Math.min(fits, count - places.length);
+    const turn = ring % 2 ? Math.PI / here : 0;
+    for (let k = 0; k < here; k += 1) {
+      const angle = turn + (2 * Math.PI * k) / here - Math.PI / 2;
+      places.push({ x: at.x + radius * Math.cos(angle), y: at.y + radius * Math.sin(angle) });
+    }
+    radius += 1.6 * gap;
+  }
+  return places;
 }
 
 /**
  * Draw a subgraph (the API's nodes and edges, x and y in [0, 1]) into ``host``:
  * the server's layout scaled to the host's pixels, nodes coloured and shaped by
- * topic, wanted ones hollow, links as arrows. Clicking an article, or Enter on the
- * focused one, calls ``onOpen(id)``. The legend, when given, lists the topics most
- * nodes first, each a button that hides or shows its nodes.
+ * topic, wanted ones hollow, links as arrows. A click selects an article; a double
+ * click, Enter on the focused one or "Open" calls ``onOpen(id)``. The legend, when
+ * given, lists the topics most nodes first, each a button that hides or shows its nodes.
+ *
+ * With ``onExpand(id)`` (a promise of the subgraph around article ``id``) the drawing
+ * grows in place: "Expand" or E adds the selected article's neighbours not drawn yet
+ * on rings around it, and the links among them, up to ``MAX_NODES`` articles.
  *
  * Options: ``centers`` (ids drawn bold and always labelled), ``topicStyle(key)``
- * giving ``{name, colour, shape}``, ``legend`` (an element), ``onOpen``, ``height``.
+ * giving ``{name, colour, shape}``, ``legend`` (an element), ``onOpen``, ``onExpand``,
+ * ``onGrow({nodes, edges})`` (told the new counts after an expansion), ``height``.
  */
-function drawGraph(host, subgraph, { centers = new Set(), topicStyle, legend, onOpen, height } = {}) {
+function drawGraph(host, subgraph, { centers = new Set(), topicStyle, legend, onOpen, onExpand, onGrow, height } = {}) {
   release();
   const width = Math.max(320, Math.round(host.clientWidth || 800));
   const h = height || Math.round(Math.min(660, Math.max(380, width * 0.66)));
   const n = subgraph.nodes.length;
   const scale = n > 250 ? 0.65 : n > 80 ? 0.8 : 1;
-  const counts = new Map();
-  const elements = [];
-  for (const node of subgraph.nodes) {
+  // Topics whose articles the legend hides: added articles of theirs come hidden too.
+  const hidden = new Set();
+  const toElement = (node, position, left) => {
     const topic = node.topic ?? "";
     const style = topicStyle(topic);
     const center = centers.has(node.id);
-    if (!node.wanted) counts.set(topic, (counts.get(topic) ?? 0) + 1);
-    const classes = [node.wanted ? "wanted" : "", center ? "center" : "", (node.x ?? 0.5) > 0.55 ? "left" : ""].filter(Boolean).join(" ");
-    elements.push({
+    const classes = [node.wanted ? "wanted" : "", center ? "center" : "", left ? "left" : "", !node.wanted && hidden.has(topic) ? "filtered" : ""];
+    return {
       group: "nodes",
       data: {
         id: String(node.id),
@@ -314,16 +375,22 @@ function drawGraph(host, subgraph, { centers = new Set(), topicStyle, legend, on
         inDegree: node.inDegree,
         outDegree: node.outDegree,
       },
-      position: { x: PAD + (node.x ?? 0.5) * (width - 2 * PAD), y: PAD + (node.y ?? 0.5) * (h - 2 * PAD) },
-      classes,
-    });
+      position,
+      classes: classes.filter(Boolean).join(" "),
+    };
+  };
+  const toEdge = (edge) => ({ group: "edges", data: { id: `e${edge.id}`, source: String(edge.source), target: String(edge.target), rank: edge.rank } });
+  const elements = [];
+  for (const node of subgraph.nodes) {
+    const position = { x: PAD + (node.x ?? 0.5) * (width - 2 * PAD), y: PAD + (node.y ?? 0.5) * (h - 2 * PAD) };
+    elements.push(toElement(node, position, (node.x ?? 0.5) > 0.55));
   }
   for (const edge of subgraph.edges) {
-    if (edge.source === edge.target) continue;
-    elements.push({ group: "edges", data: { id: `e${edge.id}`, source: String(edge.source), target: String(edge.target), rank: edge.rank } });
+    if (edge.source !== edge.target) elements.push(toEdge(edge));
   }
-  const links = elements.length - n;
-  const parts = frame(host, { label: `A drawing of ${n} articles and ${links} links: arrow keys move between articles, Enter opens one, + and − zoom` });
+  const hint = `arrow keys move between articles, Enter opens one${onExpand ? ", E draws its neighbours around it" : ""}, + and − zoom`;
+  const labelOf = (nodes, links) => `A drawing of ${nodes} articles and ${links} links: ${hint}`;
+  const parts = frame(host, { label: labelOf(n, elements.length - n), expand: Boolean(onExpand) });
   parts.canvas.style.height = `${h}px`;
   const cy = cytoscape({
     container: parts.canvas,
@@ -348,19 +415,94 @@ function drawGraph(host, subgraph, { centers = new Set(), topicStyle, legend, on
       ? `Missing: ${node.data("title")} (wanted article ${node.id()}, linked from ${node.data("inDegree")} articles)`
       : `${node.data("title")} · ${node.data("topicName")} · ${node.data("inDegree")} in · ${node.data("outDegree")} out`;
   const firstCenter = () => cy.nodes(".center").filter((node) => node.visible())[0] ?? null;
-  interact(host, cy, parts, { onOpen, tipOf, first: firstCenter });
-  searchable(cy, parts);
-  const topics = [...counts.entries()].sort((p, q) => q[1] - p[1] || p[0].localeCompare(q[0]));
-  if (legend) showLegend(legend, cy, topics, topicStyle, subgraph.nodes.some((node) => node.wanted));
+  const counted = () => {
+    const counts = new Map();
+    for (const node of cy.nodes()) {
+      if (!node.data("wanted")) counts.set(node.data("topic"), (counts.get(node.data("topic")) ?? 0) + 1);
+    }
+    return [...counts.entries()].sort((p, q) => q[1] - p[1] || p[0].localeCompare(q[0]));
+  };
+  const say = (text) => {
+    parts.voice.textContent = text;
+  };
+
+  let expanding = null;
+  /** Draw the neighbours of ``node`` not drawn yet around it, with their links. */
+  const expand = async (node) => {
+    if (expanding) return;
+    const title = node.data("title");
+    if (node.hasClass("wanted")) {
+      say(`${title} is missing: it has no links of its own to follow.`);
+      return;
+    }
+    const room = MAX_NODES - cy.nodes().length;
+    if (room <= 0) {
+      say(`Not expanded: a drawing holds at most ${MAX_NODES.toLocaleString("en")} articles, and this one is full. Open an article to draw its own neighbourhood.`);
+      return;
+    }
+    expanding = node;
+    host.dataset.expanding = node.id();
+    host.setAttribute("aria-busy", "true");
+    if (parts.expandButton) parts.expandButton.disabled = true;
+    say(`Expanding ${title}…`);
+    let sub;
+    try {
+      sub = await onExpand(Number(node.id()));
+    } catch (error) {
+      if (!cy.destroyed()) say(`Not expanded: ${error.message || error}`);
+      return;
+    } finally {
+      expanding = null;
+      delete host.dataset.expanding;
+      host.removeAttribute("aria-busy");
+      controls.refresh();
+    }
+    // Another view may have replaced the drawing meanwhile.
+    if (cy.destroyed() || !host.isConnected || node.removed()) return;
+    const fresh = sub.nodes.filter((other) => cy.getElementById(String(other.id)).empty());
+    const added = fresh.slice(0, room);
+    const at = node.position();
+    const places = ringsAround(at, added.length, Math.max(26, 34 * scale));
+    const adding = added.map((other, k) => toElement(other, places[k], places[k].x < at.x - 1));
+    const ids = new Set([...cy.nodes().map((other) => other.id()), ...adding.map((e) => e.data.id)]);
+    const links = sub.edges
+      .filter((edge) => edge.source !== edge.target && ids.has(String(edge.source)) && ids.has(String(edge.target)))
+      .filter((edge) => cy.getElementById(`e${edge.id}`).empty())
+      .map(toEdge);
+    const drawn = cy.add([...adding, ...links]);
+    node.data("expanded", true);
+    const total = cy.nodes().length;
+    parts.canvas.setAttribute("aria-label", labelOf(total, cy.edges().length));
+    if (legend) showLegend(legend, cy, counted(), topicStyle, cy.nodes().some((other) => other.data("wanted")), hidden);
+    if (parts.find?.value.trim()) rerun();
+    // Bring the new articles into view, keeping the zoom if they are in it already.
+    const box = drawn.boundingBox();
+    const view = cy.extent();
+    if (box.x1 < view.x1 || box.y1 < view.y1 || box.x2 > view.x2 || box.y2 > view.y2) cy.fit(cy.elements(":visible"), PAD);
+    const left = fresh.length - added.length;
+    const neighbours = sub.nodes.length - 1;
+    say(
+      added.length
+        ? `${title} expanded: ${added.length} new ${added.length === 1 ? "article" : "articles"} and ${links.length} ${links.length === 1 ? "link" : "links"} drawn around it, ${total.toLocaleString("en")} articles in all.` +
+            (left ? ` ${left.toLocaleString("en")} more not drawn: a drawing holds at most ${MAX_NODES.toLocaleString("en")} articles.` : "") +
+            (sub.truncated ? ` Only its ${neighbours.toLocaleString("en")} nearest neighbours were asked for; ${sub.omittedNodes.toLocaleString("en")} more are not drawn.` : "")
+        : `${title} expanded: all its ${neighbours} ${neighbours === 1 ? "neighbour is" : "neighbours are"} drawn already${links.length ? `; ${links.length} more ${links.length === 1 ? "link" : "links"} drawn` : ""}.`,
+    );
+    onGrow?.({ nodes: total, edges: cy.edges().length });
+  };
+  const controls = interact(host, cy, parts, { onOpen, tipOf, first: firstCenter, onExpand: onExpand ? expand : null });
+  const rerun = searchable(cy, parts);
+  const topics = counted();
+  if (legend) showLegend(legend, cy, topics, topicStyle, subgraph.nodes.some((node) => node.wanted), hidden);
   return { cy, topics };
 }
 
-/** The legend: one button a topic, pressed while its nodes are shown. */
-function showLegend(legend, cy, topics, topicStyle, wanted) {
+/** The legend: one button a topic, pressed while its nodes are shown (``hidden`` holds the others). */
+function showLegend(legend, cy, topics, topicStyle, wanted, hidden) {
   const items = topics.map(([key, count]) => {
     const style = topicStyle(key);
     return (
-      `<li><button type="button" class="legend-topic" data-topic="${esc(key)}" aria-pressed="true" title="Hide or show these articles">` +
+      `<li><button type="button" class="legend-topic" data-topic="${esc(key)}" aria-pressed="${!hidden.has(key)}" title="Hide or show these articles">` +
       `<span class="dot" data-shape="${esc(style.shape)}" style="background:${esc(style.colour)}"></span>${esc(style.name || key || "no topic")} <span class="muted">${count}</span></button></li>`
     );
   });
@@ -372,6 +514,8 @@ function showLegend(legend, cy, topics, topicStyle, wanted) {
     const shown = button.getAttribute("aria-pressed") !== "true";
     button.setAttribute("aria-pressed", String(shown));
     const key = button.dataset.topic;
+    if (shown) hidden.delete(key);
+    else hidden.add(key);
     cy.nodes().filter((node) => node.data("topic") === key && !node.data("wanted")).toggleClass("filtered", !shown);
   });
 }

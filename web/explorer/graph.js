@@ -1,5 +1,5 @@
 // The topic views: every topic, and one topic's graph (Cytoscape.js) and reading order.
-import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing, loadTopics, nextPaint, plural, recordRender, setView, topicDot, topicName, topicStyle } from "./shared.js";
+import { articleLink, current, errorBox, esc, gql, isCurrent, link, loadDrawing, loadTopics, neighbours, nextPaint, plural, recordRender, setView, topicDot, topicName, topicStyle } from "./shared.js";
 
 // GraphQL texts of this module. Articles are asked `id: articleId` (the numeric id the page
 // keys them by); the drawing's SubgraphNode ids are numeric already.
@@ -42,7 +42,8 @@ export async function topicView(route) {
       <section class="card"><h2>Reading order</h2><p class="small muted" id="reading-note"></p><div id="reading" class="loading">Loading</div></section></div>
       <div class="stack sticky"><section class="card"><div class="graph-head"><h2>Topic graph</h2>
         <form class="controls" id="topic-controls"><label>Most linked <select name="limit">${[100, 300, 1000].map((l) => `<option value="${l}"${l === limit ? " selected" : ""}>${l}</option>`).join("")}</select></label></form></div>
-        <div class="graph" id="topic-graph" data-state="loading"></div><div class="graph-foot"><div id="legend"></div><span id="graph-note"></span></div></section></div></div>`,
+        <div class="graph" id="topic-graph" data-state="loading"></div><div class="graph-foot"><div id="legend"></div><span id="graph-note"></span></div>
+        <p class="small muted" id="topic-help">Click an article to select it, double-click it (or press Open) to open it; Expand draws the selected article's neighbours, of any topic, around it, up to 2,000 articles. Drag to pan, wheel or +/− to zoom: labels appear as you zoom in. Press a topic below to hide or show its articles; Tab to the drawing, then arrow keys move between articles, Enter opens one and E expands it.</p></section></div></div>`,
   );
   document.getElementById("topic-controls").addEventListener("change", (event) => {
     location.hash = link(["topic", key], { start, limit: event.target.value === "300" ? "" : event.target.value });
@@ -104,6 +105,10 @@ export async function topicView(route) {
       legend: document.getElementById("legend"),
       onOpen: (id) => {
         location.hash = link(["article", id]);
+      },
+      onExpand: neighbours,
+      onGrow: ({ nodes, edges }) => {
+        document.getElementById("graph-note").textContent = `${plural(nodes, "node")}, ${plural(edges, "link")} · expanded in place`;
       },
     });
     await nextPaint();

@@ -267,6 +267,21 @@ export function pager(parts, params, pageInfo, totalCount, shownCount) {
 
 export const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
+// An article's neighbours both ways, one link away, and the links among them: what
+// expanding a node of a drawing adds (SubgraphNode ids are the numeric article ids).
+const NEIGHBOURS_QUERY = `query Neighbours($id: Int!, $limit: Int!) {
+  subgraph(center: [$id], depth: 1, direction: BOTH, limit: $limit) {
+    nodes { id label topic inDegree outDegree wanted } edges { id source target rank } truncated omittedNodes } }`;
+
+/**
+ * The subgraph of article ``id`` and its nearest 999 neighbours, for a drawing to grow
+ * by (1,000 nodes keep the query under the server's cost limit).
+ */
+export async function neighbours(id) {
+  const data = await gql(NEIGHBOURS_QUERY, { id, limit: 1000 });
+  return data.subgraph;
+}
+
 /** Remember a render's time where the page and tests can read it. */
 export function recordRender(view, started, host) {
   const ms = performance.now() - started;
