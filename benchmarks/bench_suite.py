@@ -449,11 +449,14 @@ end
 
 #: Every request new to the response cache: the article ids in turn, and a request
 #: number among the variables (one the query does not declare: GraphQL ignores it,
-#: the cache key holds it), different in each of wrk's threads.
+#: the cache key holds it), different in each of wrk's threads and runs.
 _LUA_DISTINCT = """
 local ids = {%s}
 local i = 0
 local threads = 0
+-- Each run of wrk its own request numbers (a round repeating the last one's would be
+-- answered from the cache).
+local run = os.time()
 setup = function(thread)
   threads = threads + 1
   thread:set("thread_number", threads)
@@ -461,7 +464,8 @@ end
 request = function()
   i = i + 1
   local id = ids[(i + thread_number * 7919) %% #ids + 1]
-  local body = %s .. id .. [==[, "request": ]==] .. (i * 64 + thread_number) .. "}}"
+  local number = run .. "-" .. thread_number .. "-" .. i
+  local body = %s .. id .. [==[, "request": "]==] .. number .. '"}}'
   return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, body)
 end
 """ + _LUA[_LUA.index("done = function") :]

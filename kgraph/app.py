@@ -113,10 +113,13 @@ def create_app(settings: Settings, *, listing: CorpusListing | None = None) -> S
         introspection=settings.introspection, suggestions=not settings.production
     )
 
+    # The listing handed over is the folder as it was at startup: for the first load only.
+    unused = [listing]
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            async with serve_corpus(state, listing=listing):
+            async with serve_corpus(state, listing=unused.pop() if unused else None):
                 yield
         finally:
             # uvicorn re-raises the signal that stopped it: no exit handler runs after this.
