@@ -109,7 +109,7 @@ def page_size(first: int | None, default: int = DEFAULT_FIRST) -> int:
 
 #: A cursor's text: the graph's version, the offset (ASCII digits, as many as an
 #: int64 holds), the graph's identity.
-_CURSOR = re.compile(r"kgraph:v([0-9]{1,18}):([0-9]{1,18})(?::([0-9a-z-]{0,40}))?")
+_CURSOR = re.compile(re.escape(_PREFIX) + r"([0-9]{1,18}):([0-9]{1,18})(?::([0-9a-z-]{0,40}))?")
 
 
 def encode_cursor(version: int, offset: int, graph: str = "") -> str:

@@ -131,8 +131,11 @@ class Validator:
 
     def validate(self, document: DocumentNode, rules: tuple[type[Any], ...]) -> list[GraphQLError]:
         """The document's errors under ``rules`` (in the calling thread)."""
-        assert self.schema is not None, "Validator.bind was not called"
         self.runs += 1
+        return self._check(document, rules)
+
+    def _check(self, document: DocumentNode, rules: tuple[type[Any], ...]) -> list[GraphQLError]:
+        assert self.schema is not None, "Validator.bind was not called"
         try:
             return validate(self.schema, document, (*rules, _Deadline))
         except DeadlineExceeded as err:
@@ -143,22 +146,17 @@ class Validator:
     ) -> list[GraphQLError]:
         """The document's errors, found off the event loop: see the module's docstring."""
         overlaps = self.overlaps
-        pairwise = overlaps is not None and isinstance(query, str)
-        pairwise = pairwise and OverlappingFieldsCanBeMergedRule in rules
-        linear = tuple(r for r in rules if r is not OverlappingFieldsCanBeMergedRule)
-        errors = await off_loop(
-            lambda: self.validate(document, linear if pairwise else rules), self.limiter
-        )
-        if overlaps is None or not isinstance(query, str) or not pairwise:
-            return errors
+        pairwise = OverlappingFieldsCanBeMergedRule
+        if overlaps is None or not isinstance(query, str) or pairwise not in rules:
+            return await off_loop(lambda: self.validate(document, rules), self.limiter)
+        linear = tuple(rule for rule in rules if rule is not pairwise)
+        errors = await off_loop(lambda: self.validate(document, linear), self.limiter)
         if any(e.message.startswith(STOPPED) for e in errors):
             return errors
-        pairwise_errors = await overlaps.errors(query)
-        if pairwise_errors is None:  # no worker process: the rule in a thread, as the rest
-            pairwise_errors = await off_loop(
-                lambda: self.validate(document, (OverlappingFieldsCanBeMergedRule,)), self.limiter
-            )
-        return errors + pairwise_errors
+        found = await overlaps.errors(query)
+        if found is None:  # no worker process: the rule in a thread, as the rest
+            found = await off_loop(lambda: self._check(document, (pairwise,)), self.limiter)
+        return errors + found
 
     def errors(self, context: ExecutionContext) -> list[GraphQLError] | None:
         """The errors of a validated text, or ``None`` when it still needs validating."""
