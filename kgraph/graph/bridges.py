@@ -95,6 +95,25 @@ def _candidates(text: sp.csr_matrix) -> npt.NDArray[np.int64]:
     return found
 
 
+def _cosines(
+    text: sp.csr_matrix, rows: npt.NDArray[np.int64], columns: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """The dot product of rows ``rows[k]`` and ``columns[k]`` of ``text``, for each ``k``.
+
+    A block of :data:`_BLOCK` articles' candidates at a time: both sides of every
+    pair at once were two copies of the text matrix eight times over (a transient
+    90 MB on the dev corpus, ten times that at 200,000 articles).
+    """
+    found = np.empty(len(rows), dtype=np.float32)
+    step = _BLOCK * _CANDIDATES
+    for first in range(0, len(rows), step):
+        these, those = rows[first : first + step], columns[first : first + step]
+        found[first : first + step] = np.asarray(
+            text[these].multiply(text[those]).sum(axis=1)
+        ).ravel()
+    return found
+
+
 def build_bridges(kg: KnowledgeGraph) -> Bridges:
     """The bridges of ``kg`` (see the module's docstring).
 
@@ -113,8 +132,7 @@ def build_bridges(kg: KnowledgeGraph) -> Bridges:
     columns = candidates.ravel()
     real = columns >= 0
     rows, columns = rows[real], columns[real]
-    cosine = np.asarray(text[rows].multiply(text[columns]).sum(axis=1)).ravel()
-    score = -np.expm1(-cosine)
+    score = -np.expm1(-_cosines(text, rows, columns))
     strong = score >= MIN_SCORE
     rows, columns, score = rows[strong], columns[strong], score[strong]
     # Both ways (a pair found from both ends once), each article's best first.
