@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kgraph import __version__
-from kgraph.check import FAIL_ON
 from kgraph.errors import CorpusError, QueryError, SettingsError
-from kgraph.graph import paths, subgraphs
 from kgraph.settings import OPTIONS, Option, Settings, corpus_folder, setting
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from kgraph.graph import KnowledgeGraph
+    from kgraph.graph import KnowledgeGraph, paths
     from kgraph.graph.load import Loaded
 
 __all__ = ["main", "run_server"]
@@ -79,6 +77,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
     """The command line's parser, and each command's."""
+    from kgraph.check import FAIL_ON
+    from kgraph.graph import paths, subgraphs
+
     parser = _Parser(
         prog="kgraph",
         description="A GraphQL knowledge-graph service for folders of Q&A learning articles.",
@@ -471,6 +472,8 @@ PATH_SECONDS = 30.0
 
 
 def _path(args: argparse.Namespace) -> int:
+    from kgraph.graph import paths
+
     kg = _load_quietly(args)
     options = paths.PathOptions(
         directed=not args.undirected,
@@ -519,7 +522,7 @@ def _path(args: argparse.Namespace) -> int:
 
 def _reading_order(args: argparse.Namespace) -> int:
     from kgraph.corpus import topic_key
-    from kgraph.graph import prerequisites
+    from kgraph.graph import paths, prerequisites, subgraphs
 
     kg = _load_quietly(args)
     plan = subgraphs.reading_plan(kg, topic_key(args.topic), args.start, args.first)
@@ -563,6 +566,8 @@ def _reading_order(args: argparse.Namespace) -> int:
 
 
 def _print_paths(kg: KnowledgeGraph, found: paths.LearningPaths) -> None:
+    from kgraph.graph import paths
+
     for number, path in enumerate(found.paths, 1):
         plural = "s" if path.bridges > 1 else ""
         bridges = f", {path.bridges} bridge{plural}" if path.bridges else ""
@@ -620,7 +625,7 @@ def _export(args: argparse.Namespace) -> int:
     import tempfile
 
     from kgraph.corpus import topic_key
-    from kgraph.graph import export
+    from kgraph.graph import export, subgraphs
     from kgraph.graph.queries import Direction
 
     if args.topic is not None and args.depth is not None:
@@ -704,6 +709,8 @@ def _schema() -> int:
 
 
 def _fail_on(value: str) -> list[str]:
+    from kgraph.check import FAIL_ON
+
     names = [name.strip() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name != "new" and name not in FAIL_ON]
     if unknown or not names:
