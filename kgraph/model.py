@@ -60,7 +60,11 @@ class RelatedEntry:
 
 @dataclass(frozen=True, slots=True)
 class Copy:
-    """One file of an article: where it lives and what it links to."""
+    """One file of an article: where it lives and what it links to.
+
+    ``related`` as the file lists them; empty in a built graph's articles,
+    which keep the links they make instead (see :class:`Article`).
+    """
 
     path: str
     url: str | None
@@ -95,7 +99,9 @@ class Article:
     """One node of the graph: an article id and all of its copies.
 
     Text fields come from the first copy in sorted path order; ``topics`` is
-    the union of the copies' topic keys, in that order. ``answer_raw`` is the
+    the union of the copies' topic keys, in that order. The copies come without
+    their related entries (``related`` is empty): the graph holds what those said
+    as its links, findings and wanted articles. ``answer_raw`` is the
     answer as written (escaped line breaks), kept packed (``answer_packed``); see
     :func:`kgraph.corpus.normalise_answer` for the readable text.
     """

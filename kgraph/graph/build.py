@@ -38,14 +38,22 @@ _ArticleTarget = tuple[bool, int | None]
 _Adjacency = dict[int, dict[int, dict[str, Any]]]
 
 
-def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
-    """One article per id: text from the first copy (sorted path order), every copy kept."""
+def _merge_copies(files: Iterable[ArticleFile]) -> tuple[dict[int, Article], dict[int, list[Copy]]]:
+    """One article per id: text from the first copy (sorted path order), every copy kept.
+
+    Also each article's copies as read, related entries and all: the graph's
+    articles hold their copies without them (see :class:`Article`), since the
+    entries live on as links, findings and wanted articles once resolved; as
+    records of their own they were a quarter of the articles' memory.
+    """
     by_id: dict[int, list[ArticleFile]] = defaultdict(list)
     for file in sorted(files, key=lambda f: f.copy.path):
         by_id[file.id].append(file)
     articles: dict[int, Article] = {}
+    read: dict[int, list[Copy]] = {}
     for article_id, copies in by_id.items():
         first = copies[0]
+        read[article_id] = [c.copy for c in copies]
         articles[article_id] = Article(
             id=article_id,
             title=first.title,
@@ -57,10 +65,31 @@ def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
             date=first.date,
             score=first.score,
             no_index=first.no_index,
-            copies=tuple(c.copy for c in copies),
+            copies=tuple(
+                Copy(path=c.path, url=c.url, subject=c.subject, topic=c.topic, related=())
+                for c in read[article_id]
+            ),
             topics=tuple(dict.fromkeys(c.copy.topic for c in copies)),
         )
-    return articles
+    return articles, read
+
+
+def _references_by_topic(read: dict[int, list[Copy]]) -> dict[str, int]:
+    """Related entries of the files of each topic key."""
+    counted: Counter[str] = Counter()
+    for copies in read.values():
+        for copy in copies:
+            counted[copy.topic] += len(copy.related)
+    return dict(sorted(counted.items()))
+
+
+def _differing_copies(read: dict[int, list[Copy]]) -> frozenset[int]:
+    """The articles whose copies list different related articles (by id and url)."""
+    return frozenset(
+        article_id
+        for article_id, copies in read.items()
+        if len(copies) > 1 and len({tuple((e.id, e.url) for e in c.related) for c in copies}) > 1
+    )
 
 
 def _topics(files: Iterable[ArticleFile], articles: dict[int, Article]) -> dict[str, Topic]:
@@ -327,12 +356,12 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     >>> sorted(kg.graph.edges), kg.link(1, 3).rank, len(kg.findings)
     ([(1, 2), (1, 3), (2, 1)], 2, 1)
     """
-    articles = _merge_copies(reading.articles)
+    articles, read = _merge_copies(reading.articles)
     by_url = _url_index(articles)
     resolver = _Resolver(articles, by_url)
-    for article in articles.values():
-        for copy in article.copies:
-            resolver.copy(article.id, copy)
+    for article_id, copies in read.items():
+        for copy in copies:
+            resolver.copy(article_id, copy)
     # Findings in corpus order: by file path, then rank.
     resolver.findings.sort(key=lambda f: (f.path, f.rank, f.kind))
 
@@ -363,6 +392,8 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         diagnostics=reading.diagnostics,
         files=_shared_paths(reading.files, articles),
         references=sum(len(f.copy.related) for f in reading.articles),
+        references_by_topic=MappingProxyType(_references_by_topic(read)),
+        differing_copies=_differing_copies(read),
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
         by_keyword=MappingProxyType(_keyword_index(articles)),

@@ -212,8 +212,7 @@ def _duplicates(kg: KnowledgeGraph) -> tuple[DuplicateArticle, ...]:
         DuplicateArticle(
             id=a.id,
             paths=tuple(c.path for c in a.copies),
-            related_lists_differ=len({tuple((e.id, e.url) for e in c.related) for c in a.copies})
-            > 1,
+            related_lists_differ=a.id in kg.differing_copies,
         )
         for a in duplicate_articles(kg)
     )
@@ -268,7 +267,7 @@ def _build_report(kg: KnowledgeGraph, topic: str | None) -> CurationReport:
         parse_errors=len(parse_errors),
         articles=len(articles),
         duplicate_articles=len(duplicates),
-        references=sum(len(c.related) for c in copies),
+        references=kg.references if topic is None else kg.references_by_topic.get(topic, 0),
         links=sum(graph.out_degree(i) for i in articles),
         broken_links=len(broken),
         wanted_articles=len(wanted),

@@ -34,6 +34,10 @@ class KnowledgeGraph:
         Every ``*.md`` file found, relative and sorted, read or not.
     references : int
         Related entries over every readable file.
+    references_by_topic : mapping
+        Related entries of the files of each topic key.
+    differing_copies : frozenset of int
+        The articles whose copies list different related articles (by id and url).
     by_url, by_topic, by_keyword, by_word : mapping
         Indexes: a url (of any copy) → article id; a topic key → article ids
         (ascending); a case-folded keyword → article ids (ascending); a
@@ -54,6 +58,8 @@ class KnowledgeGraph:
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...]
     references: int
+    references_by_topic: Mapping[str, int]
+    differing_copies: frozenset[int]
     by_url: Mapping[str, int]
     by_topic: Mapping[str, tuple[int, ...]]
     by_keyword: Mapping[str, tuple[int, ...]]

@@ -84,6 +84,7 @@ _MAPPINGS = (
     "by_word",
     "findings_by_article",
     "link_paths",
+    "references_by_topic",
 )
 
 

@@ -168,7 +168,8 @@ def test_copies_sit_in_a_second_folder_with_their_own_url(generated_graph: Knowl
         assert len(set(article.urls)) == len(article.copies)
         for copy in article.copies:
             assert copy.url == f"/learn/{copy.topic}/questions/{Path(copy.path).stem}"
-    assert any(a.copies[0].related != a.copies[1].related for a in copied)
+    # Some copies list other related articles than their first copy does.
+    assert generated_graph.differing_copies & {a.id for a in copied}
 
 
 def test_paths_urls_and_titles_are_unique(generated_graph: KnowledgeGraph) -> None:

@@ -6,10 +6,52 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from conftest import REFERENCE, load_cached
+from kgraph.corpus import read_corpus
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
 from kgraph.graph.snapshot import load_snapshot
-from kgraph.model import Article, RelatedEntry
+from kgraph.model import Article, Copy, RelatedEntry
+
+#: Each article's copies as the files say, related entries and all (a built
+#: graph's copies hold none: it keeps what they said as links and findings).
+Read = dict[int, list[Copy]]
+
+
+@pytest.fixture(scope="module")
+def dev_copies(dev_corpus: Path) -> Read:
+    """Each article's copies of the dev corpus as read, in path order."""
+    read: Read = {}
+    for file in sorted(read_corpus(dev_corpus).articles, key=lambda f: f.copy.path):
+        read.setdefault(file.id, []).append(file.copy)
+    return read
+
+
+def test_the_graph_keeps_copies_without_their_entries(
+    dev_graph: KnowledgeGraph, dev_copies: Read
+) -> None:
+    """Every copy as read, less its related entries; the entries counted whole, per topic too."""
+    for article in dev_graph.articles.values():
+        read = dev_copies[article.id]
+        assert [c.path for c in article.copies] == [c.path for c in read]
+        assert all(c.related == () for c in article.copies)
+        assert article.copies == tuple(
+            Copy(path=c.path, url=c.url, subject=c.subject, topic=c.topic, related=()) for c in read
+        )
+    every = [c for copies in dev_copies.values() for c in copies]
+    assert dev_graph.references == sum(len(c.related) for c in every)
+    per_topic = Counter[str]()
+    for copy in every:
+        per_topic[copy.topic] += len(copy.related)
+    assert dict(dev_graph.references_by_topic) == dict(per_topic)
+    differ = {
+        i
+        for i, copies in dev_copies.items()
+        if len({tuple((e.id, e.url) for e in c.related) for c in copies}) > 1
+    }
+    assert dev_graph.differing_copies == differ
+    assert len(differ) > 10
 
 
 def test_dev_corpus_gives_the_reference_figures(dev_graph: KnowledgeGraph) -> None:
@@ -35,20 +77,22 @@ def test_dev_corpus_details(dev_graph: KnowledgeGraph) -> None:
         assert set(link.paths) <= copies
 
 
-def test_every_edge_keeps_the_lowest_rank_of_its_copies(dev_graph: KnowledgeGraph) -> None:
+def test_every_edge_keeps_the_lowest_rank_of_its_copies(
+    dev_graph: KnowledgeGraph, dev_copies: Read
+) -> None:
     """Every edge, derived again from the copies' entries: lowest rank, every file giving it."""
     articles, by_url = dev_graph.articles, dev_graph.by_url
     expected: dict[tuple[int, int], tuple[int, tuple[str, ...]]] = {}
-    for article in articles.values():
-        for copy in article.copies:
+    for article_id, copies in dev_copies.items():
+        for copy in copies:
             for entry in copy.related:
                 target = entry.id if entry.id in articles else by_url.get(entry.url or "")
-                if target is None or target == article.id:
+                if target is None or target == article_id:
                     continue
-                rank, paths = expected.get((article.id, target), (entry.rank, ()))
+                rank, paths = expected.get((article_id, target), (entry.rank, ()))
                 if copy.path not in paths:
                     paths = (*paths, copy.path)
-                expected[(article.id, target)] = (min(rank, entry.rank), paths)
+                expected[(article_id, target)] = (min(rank, entry.rank), paths)
     edges = {}
     for s, t in dev_graph.graph.edges:
         link = dev_graph.link(s, t)
@@ -57,19 +101,19 @@ def test_every_edge_keeps_the_lowest_rank_of_its_copies(dev_graph: KnowledgeGrap
     assert edges == expected
     # The rule bites: hundreds of edges have copies that give them different ranks.
     firsts = {
-        (article.id, entry.id): entry.rank
-        for article in articles.values()
-        for entry in reversed(article.copies[0].related)
+        (article_id, entry.id): entry.rank
+        for article_id, copies in dev_copies.items()
+        for entry in reversed(copies[0].related)
     }
     assert sum(firsts.get(edge, rank) != rank for edge, (rank, _) in edges.items()) > 100
 
 
-def _entries(kg: KnowledgeGraph) -> list[tuple[Article, RelatedEntry]]:
+def _entries(kg: KnowledgeGraph, read: Read) -> list[tuple[Article, RelatedEntry]]:
     """Every related entry of every readable file, with the article whose file it is in."""
     return [
-        (article, entry)
-        for article in kg.articles.values()
-        for copy in article.copies
+        (kg.articles[article_id], entry)
+        for article_id, copies in read.items()
+        for copy in copies
         for entry in copy.related
     ]
 
@@ -79,18 +123,18 @@ def _url_owners(kg: KnowledgeGraph) -> Counter[str | None]:
     return Counter(url for article in kg.articles.values() for url in set(article.urls))
 
 
-def _linked_leaf(kg: KnowledgeGraph) -> tuple[int, int]:
+def _linked_leaf(kg: KnowledgeGraph, read: Read) -> tuple[int, int]:
     """A one-file article with no entry of its own that others link to by its id and url.
 
     Returns the article and the number of entries naming it. No other article
     shares its url and no entry names its url under another id, so once it is
     gone every entry naming it is broken and its id wanted.
     """
-    entries = _entries(kg)
+    entries = _entries(kg, read)
     url_owners = _url_owners(kg)
     for n in sorted(kg.graph):
         article = kg.articles[n]
-        if len(article.copies) != 1 or article.copies[0].related or kg.graph.in_degree(n) < 2:
+        if len(article.copies) != 1 or read[n][0].related or kg.graph.in_degree(n) < 2:
             continue
         naming = [entry for _, entry in entries if entry.id == n]
         if any(url_owners[url] > 1 for url in article.urls):
@@ -103,14 +147,14 @@ def _linked_leaf(kg: KnowledgeGraph) -> tuple[int, int]:
     raise AssertionError("no linked leaf article in the corpus")
 
 
-def _isolated_single_copy(kg: KnowledgeGraph) -> list[int]:
+def _isolated_single_copy(kg: KnowledgeGraph, read: Read) -> list[int]:
     """Isolated articles with one copy, no related entry, and named by no entry."""
     named_ids = {f.stated_id for f in kg.findings}
     named_urls = {f.stated_url for f in kg.findings}
     found = []
     for n in kg.graph:
         article = kg.articles[n]
-        if kg.graph.degree(n) or len(article.copies) != 1 or article.copies[0].related:
+        if kg.graph.degree(n) or len(article.copies) != 1 or read[n][0].related:
             continue
         if n in named_ids or article.url in named_urls or kg.wanted.get(n):
             continue
@@ -130,7 +174,7 @@ def _assert_same(cached: KnowledgeGraph, fresh: KnowledgeGraph) -> None:
 
 
 def test_reading_stays_right_when_files_change(
-    dev_corpus: Path, dev_graph: KnowledgeGraph, tmp_path: Path
+    dev_corpus: Path, dev_graph: KnowledgeGraph, dev_copies: Read, tmp_path: Path
 ) -> None:
     """Remove, rename, corrupt and add files of a copy, one change at a time.
 
@@ -142,7 +186,7 @@ def test_reading_stays_right_when_files_change(
     shutil.copytree(dev_corpus, corpus)
     _assert_same(load_cached(corpus, cache), dev_graph)
     # The articles each change touches, chosen apart: no entry of one names another.
-    leaf, naming_leaf = _linked_leaf(dev_graph)
+    leaf, naming_leaf = _linked_leaf(dev_graph, dev_copies)
     linked_to_leaf = set(dev_graph.graph.predecessors(leaf))
     pair = next(
         a.id
@@ -161,7 +205,7 @@ def test_reading_stays_right_when_files_change(
         and not dev_graph.graph.has_edge(n, pair)
         and not dev_graph.graph.has_edge(pair, n)
     )
-    corrupted = _isolated_single_copy(dev_graph)[0]
+    corrupted = _isolated_single_copy(dev_graph, dev_copies)[0]
 
     def reread() -> KnowledgeGraph:
         fresh = load_graph(corpus)
@@ -192,7 +236,7 @@ def test_reading_stays_right_when_files_change(
     assert after.files == before.files - 1
     assert after.articles == before.articles
     assert after.duplicate_articles == before.duplicate_articles - 1
-    assert after.references == before.references - len(dropped.related)
+    assert after.references == before.references - len(dev_copies[pair][1].related)
     assert kg.articles[pair].copies == (kept,)
     assert kg.articles[pair].title == previous.articles[pair].title  # the first copy's
 
