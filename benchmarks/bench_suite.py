@@ -9,8 +9,9 @@ same run so that its ratio means something:
    the YAML ``CSafeLoader`` per file), same graph built;
 2. ``start``: ``kgraph serve`` until ``/readyz`` says ready, cold vs warm (snapshot),
    on the dev corpus and a generated one of 200,000 articles;
-3. ``memory``: peak RSS of a serving process (no snapshot) on the dev corpus and
-   generated corpora of 50,000, 200,000 and 1,000,000 articles;
+3. ``memory``: peak RSS of a serving process (no snapshot), every curation report
+   asked once, on the dev corpus and generated corpora of 36,000, 200,000 and
+   1,000,000 articles;
 4. ``load``: wrk (2 threads, 32 connections) against a server on 127.0.0.1 with the
    dev corpus: p50/p95/p99, requests/s and errors per query, and GraphQL
    ``article`` vs a bare Starlette JSON route of the same process;
@@ -28,7 +29,7 @@ same run so that its ratio means something:
 Prints a table per section and writes ``benchmarks/results.json``. Corpora are
 unpacked or generated under ``benchmarks/.work/`` (ignored by git) and reused.
 
-Options: ``--only SECTION[,SECTION]``, ``--sizes 50000,200000,1000000`` (memory),
+Options: ``--only SECTION[,SECTION]``, ``--sizes 36000,200000,1000000`` (memory),
 ``--start-size 200000``, ``--rounds N``, ``--duration SECONDS`` (per wrk run).
 """
 
@@ -225,6 +226,28 @@ TOUCH = (
 )
 
 
+# Every curation report of the whole corpus asked once (a page each, suggestions and
+# fixes included): what a curator's first visit builds, part of the peak measured.
+EVERY_REPORT = (
+    "{ curation { summary { orphans } subjectSpellings { key }"
+    " orphans(first: 100) { totalCount } deadEnds(first: 100) { totalCount }"
+    " isolated(first: 100) { totalCount } overLinked(first: 100) { totalCount }"
+    " duplicateLinks(first: 100) { totalCount } selfLinks(first: 100) { totalCount }"
+    " staleLinks(first: 100) { totalCount } urlMismatches(first: 100) { totalCount }"
+    " duplicateArticles(first: 100) { totalCount } islands(first: 100) { totalCount }"
+    " copyTakeovers(first: 100) { totalCount } parseErrors(first: 100) { totalCount } } }",
+    "{ curation { brokenLinks(first: 100) { totalCount nodes { fix } } } }",
+    "{ curation { wantedArticles(first: 100) { totalCount nodes { suggestions { articleId } } } } }",
+    "{ curation { linkSuggestions(first: 100) { totalCount } } }",
+)
+
+
+def every_report(server: Server) -> None:
+    """Ask :data:`EVERY_REPORT`, one query after another."""
+    for query in EVERY_REPORT:
+        server.graphql(query)
+
+
 def touch(server: Server, some_id: int) -> None:
     for query in TOUCH:
         variables = {"id": some_id} if "$id" in query else {}
@@ -345,6 +368,7 @@ def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
             with serving(command, port) as server:
                 cold_ready.append(server.ready)
                 touch(server, some_id)
+                every_report(server)
                 cold_rss.append(peak_rss_mb(server.process.pid))
                 wait_for_snapshot(cache)
         cache = Path(scratch) / "cold-0"
@@ -354,6 +378,7 @@ def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
                 assert httpx.get(f"{server.base}/readyz").json()["warm_start"] is True
                 warm_ready.append(server.ready)
                 touch(server, some_id)
+                every_report(server)
                 warm_rss.append(peak_rss_mb(server.process.pid))
     return {
         "cold_ready_s": figure(cold_ready, 2),
@@ -397,7 +422,9 @@ def bench_start(rounds: int, size: int) -> dict[str, Any]:
 def bench_memory(rounds: int, sizes: list[int]) -> dict[str, Any]:
     corpora = {"dev": dev_corpus(), **{f"generated {n:,}": generated(n) for n in sizes}}
     result: dict[str, Any] = {}
-    print("\n3. peak RSS of a serving process (MB), cold start without snapshot")
+    print(
+        "\n3. peak RSS of a serving process (MB), cold start without snapshot, every report asked"
+    )
     print(f"  {'corpus':<22}{'articles':>10}{'peak MB':>9}{'±':>6}{'ready s':>9}{'kB/article':>12}")
     for name, corpus in corpora.items():
         some_id = _an_id(corpus)
@@ -409,6 +436,7 @@ def bench_memory(rounds: int, sizes: list[int]) -> dict[str, Any]:
             command, port = kgraph_serve(corpus, "--no-cache")
             with serving(command, port) as server:
                 touch(server, some_id)
+                every_report(server)
                 articles = server.graphql("{ stats { articles } }")["data"]["stats"]["articles"]
                 rss.append(peak_rss_mb(server.process.pid))
                 ready.append(server.ready)
@@ -1071,7 +1099,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument(
-        "--sizes", default="50000,200000,1000000", help="generated sizes for memory"
+        "--sizes", default="36000,200000,1000000", help="generated sizes for memory"
     )
     parser.add_argument("--start-size", type=int, default=200_000, help="generated size for start")
     parser.add_argument("--rounds", type=int, default=3)
