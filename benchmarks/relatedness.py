@@ -322,7 +322,7 @@ class Tfidf:
             texts["title"].append(article.title)
             texts["question"].append(article.question or "")
             texts["keywords"].append(", ".join(article.keywords))
-            texts["answer"].append(normalise_answer(article.answer_raw))
+            texts["answer"].append(normalise_answer(kg.answer_raw(article.id)))
         self.vectorisers = {
             name: TfidfVectorizer(sublinear_tf=True, min_df=2, max_df=0.5, stop_words="english")
             for name in self.FIELDS

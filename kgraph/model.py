@@ -101,15 +101,14 @@ class Article:
     Text fields come from the first copy in sorted path order; ``topics`` is
     the union of the copies' topic keys, in that order. The copies come without
     their related entries (``related`` is empty): the graph holds what those said
-    as its links, findings and wanted articles. ``answer_raw`` is the
-    answer as written (escaped line breaks), kept packed (``answer_packed``); see
-    :func:`kgraph.corpus.normalise_answer` for the readable text.
+    as its links, findings and wanted articles. The answer is not here: the
+    graph keeps every answer out of the heap (:meth:`KnowledgeGraph.answer_raw
+    <kgraph.graph.KnowledgeGraph.answer_raw>`).
     """
 
     id: int
     title: str
     question: str | None
-    answer_packed: bytes
     description: str | None
     keywords: tuple[str, ...]
     date: datetime.date | None
@@ -117,11 +116,6 @@ class Article:
     no_index: bool
     copies: tuple[Copy, ...]
     topics: tuple[str, ...]
-
-    @property
-    def answer_raw(self) -> str:
-        """The answer as written (escaped line breaks), unpacked from memory."""
-        return unpack_text(self.answer_packed)
 
     @property
     def url(self) -> str | None:

@@ -238,12 +238,12 @@ class Article(relay.Node):
         return self._article.question
 
     @strawberry.field(description="The answer with real line breaks (LaTeX kept).")
-    def answer(self) -> str:
-        return normalise_answer(self._article.answer_raw)
+    def answer(self, info: Info) -> str:
+        return normalise_answer(info.context.kg.answer_raw(self._article.id))
 
     @strawberry.field(description="The answer as the file writes it (escaped line breaks).")
-    def answer_raw(self) -> str:
-        return self._article.answer_raw
+    def answer_raw(self, info: Info) -> str:
+        return info.context.kg.answer_raw(self._article.id)
 
     @strawberry.field(
         description="The answer as HTML, safe to insert into a page: its Markdown"
@@ -251,8 +251,8 @@ class Article(relay.Node):
         " the like left as text. Maths is an element of class `math`, `inline` ($…$,"
         " \\(…\\)) or `display` ($$…$$, \\[…\\]), holding its TeX for KaTeX to typeset."
     )
-    def answer_html(self) -> str:
-        return render_answer(normalise_answer(self._article.answer_raw))
+    def answer_html(self, info: Info) -> str:
+        return render_answer(normalise_answer(info.context.kg.answer_raw(self._article.id)))
 
     @strawberry.field(description="The one-line summary (seo.page_description).")
     def description(self) -> str | None:

@@ -6,6 +6,7 @@ import datetime
 import gc
 import os
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ import networkx as nx
 
 from kgraph.corpus import CorpusListing, CorpusReading, Progress, read_corpus, words
 from kgraph.corpus.read import Cancelled
+from kgraph.graph.answers import AnswerStore
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.model import (
     Article,
@@ -38,10 +40,14 @@ _ArticleTarget = tuple[bool, int | None]
 _Adjacency = dict[int, dict[int, dict[str, Any]]]
 
 
-def _merge_copies(files: Iterable[ArticleFile]) -> tuple[dict[int, Article], dict[int, list[Copy]]]:
+def _merge_copies(
+    files: Iterable[ArticleFile],
+) -> tuple[dict[int, Article], dict[int, list[Copy]], dict[int, ArticleFile]]:
     """One article per id: text from the first copy (sorted path order), every copy kept.
 
-    Also each article's copies as read, related entries and all: the graph's
+    Also each article's copies as read, and its first file (whose answer is the
+    article's: the graph keeps answers apart, see :class:`AnswerStore`). The
+    copies as read keep their related entries: the graph's
     articles hold their copies without them (see :class:`Article`), since the
     entries live on as links, findings and wanted articles once resolved; as
     records of their own they were a quarter of the articles' memory.
@@ -51,14 +57,14 @@ def _merge_copies(files: Iterable[ArticleFile]) -> tuple[dict[int, Article], dic
         by_id[file.id].append(file)
     articles: dict[int, Article] = {}
     read: dict[int, list[Copy]] = {}
+    firsts: dict[int, ArticleFile] = {}
     for article_id, copies in by_id.items():
-        first = copies[0]
+        first = firsts[article_id] = copies[0]
         read[article_id] = [c.copy for c in copies]
         articles[article_id] = Article(
             id=article_id,
             title=first.title,
             question=first.question,
-            answer_packed=first.answer_packed,
             description=first.description,
             # Shared over the corpus (files read in other processes repeat them).
             keywords=tuple(map(intern, first.keywords)),
@@ -71,7 +77,12 @@ def _merge_copies(files: Iterable[ArticleFile]) -> tuple[dict[int, Article], dic
             ),
             topics=tuple(dict.fromkeys(c.copy.topic for c in copies)),
         )
-    return articles, read
+    return articles, read, firsts
+
+
+def _answer_utf8(file: ArticleFile) -> bytes:
+    """The answer of ``file`` as UTF-8 bytes (as the readers pack it: zlib)."""
+    return zlib.decompress(file.answer_packed)
 
 
 def _references_by_topic(read: dict[int, list[Copy]]) -> dict[str, int]:
@@ -356,7 +367,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     >>> sorted(kg.graph.edges), kg.link(1, 3).rank, len(kg.findings)
     ([(1, 2), (1, 3), (2, 1)], 2, 1)
     """
-    articles, read = _merge_copies(reading.articles)
+    articles, read, firsts = _merge_copies(reading.articles)
     by_url = _url_index(articles)
     resolver = _Resolver(articles, by_url)
     for article_id, copies in read.items():
@@ -394,6 +405,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         references=sum(len(f.copy.related) for f in reading.articles),
         references_by_topic=MappingProxyType(_references_by_topic(read)),
         differing_copies=_differing_copies(read),
+        answers=AnswerStore.write((i, _answer_utf8(firsts[i])) for i in sorted(articles)),
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
         by_keyword=MappingProxyType(_keyword_index(articles)),

@@ -11,6 +11,7 @@ from typing import TypeVar, cast
 import networkx as nx
 
 from kgraph.budget import checkpoint
+from kgraph.graph.answers import AnswerStore
 from kgraph.model import Article, Diagnostic, Finding, FindingKind, Link, Topic, Wanted
 
 __all__ = ["KnowledgeGraph"]
@@ -38,6 +39,8 @@ class KnowledgeGraph:
         Related entries of the files of each topic key.
     differing_copies : frozenset of int
         The articles whose copies list different related articles (by id and url).
+    answers : AnswerStore
+        Every article's answer as written, out of the heap (:meth:`answer_raw`).
     by_url, by_topic, by_keyword, by_word : mapping
         Indexes: a url (of any copy) → article id; a topic key → article ids
         (ascending); a case-folded keyword → article ids (ascending); a
@@ -60,6 +63,7 @@ class KnowledgeGraph:
     references: int
     references_by_topic: Mapping[str, int]
     differing_copies: frozenset[int]
+    answers: AnswerStore
     by_url: Mapping[str, int]
     by_topic: Mapping[str, tuple[int, ...]]
     by_keyword: Mapping[str, tuple[int, ...]]
@@ -83,6 +87,18 @@ class KnowledgeGraph:
             return None
         paths = self.link_paths.get((source, target)) or (self.articles[source].copies[0].path,)
         return Link(source=source, target=target, rank=data["rank"], paths=paths)
+
+    def answer_raw(self, article_id: int) -> str:
+        """The answer of article ``article_id`` as its first copy writes it (escaped line breaks).
+
+        See :func:`kgraph.corpus.normalise_answer` for the readable text.
+
+        Raises
+        ------
+        ArticleNotFound
+            When the graph holds no such article.
+        """
+        return self.answers.raw(article_id)
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value computed from the graph on first use, then kept with it.

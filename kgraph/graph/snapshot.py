@@ -6,6 +6,8 @@ A snapshot is one file in a cache folder outside the corpus::
     {"format": 3, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
      "size": …, "digest": …}   …\\n     (one line, padded with spaces to 1 KiB)
     <pickle (protocol 5) of the graph's data>
+    <zeros up to the next page>
+    <every answer's UTF-8 bytes>            (mapped in place, see AnswerStore)
 
 The header is JSON, so a snapshot is judged (magic, versions, the fields of
 the records, fingerprint of the corpus, size and CRC-32 of the payload)
@@ -42,14 +44,16 @@ from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 import networkx as nx
+import numpy as np
 
 import kgraph
 from kgraph import model
 from kgraph.corpus import CorpusListing, list_corpus
 from kgraph.errors import CorpusError
+from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import _collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
 
@@ -64,7 +68,7 @@ logger = logging.getLogger(__name__)
 
 MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes.
-FORMAT = 3
+FORMAT = 4
 SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
 # first line is not ours.
@@ -241,7 +245,7 @@ class _DigestWriter:
         self.digest = _Checksum()
         self.size = 0
 
-    def write(self, data: bytes | pickle.PickleBuffer) -> int:
+    def write(self, data: bytes | memoryview | pickle.PickleBuffer) -> int:
         # Pickle (protocol 5) hands large buffers, numpy arrays', over as they are.
         view = memoryview(data).cast("B")
         self.digest.update(view)
@@ -284,6 +288,9 @@ def _payload(kg: KnowledgeGraph, *, derived: bool) -> dict[str, Any]:
             value = dict(value)
         elif item.name == "graph":
             value = _plain_graph(value)
+        elif item.name == "answers":
+            # Their index only: the bytes follow the pickle (see save_snapshot).
+            value = (value.ids, value.offsets)
         elif item.name == "memo":
             # A copy: request threads may add to the memo while it is written.
             value = dict(value) if derived else {}
@@ -332,7 +339,18 @@ def save_snapshot(
                 out.truncate()
                 payload = _DigestWriter(out)
                 _dump(_payload(kg, derived=False), payload)
-            header = json.dumps(_header(print_, payload.size, payload.digest.hexdigest()))
+            # The answers, where a mapping of them may start: counted and digested too.
+            at = _HEADER_ROOM + len(MAGIC) + payload.size
+            payload.write(bytes(page_aligned(at) - at))
+            answers_at = _HEADER_ROOM + len(MAGIC) + payload.size
+            for chunk in kg.answers.chunks():
+                payload.write(chunk)
+            header = json.dumps(
+                {
+                    **_header(print_, payload.size, payload.digest.hexdigest()),
+                    "answers_at": answers_at,
+                }
+            )
             if len(header) >= _HEADER_ROOM:  # versions are short; never seen
                 raise OSError(f"snapshot header of {len(header)} bytes does not fit")
             out.seek(len(MAGIC))
@@ -398,6 +416,9 @@ def _read(path: Path, print_: str) -> dict[str, Any]:
             data = pickle.load(handle)
         except Exception as err:  # unpickling can fail in any way
             raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
+        data["answers"] = _answers(
+            handle, header, data.get("answers") if isinstance(data, dict) else None, start + size
+        )
     expected = {item.name for item in fields(KnowledgeGraph)} - _TRANSIENT
     if not isinstance(data, dict) or set(data) != expected:
         raise _Refused("payload is not a graph's data")
@@ -406,6 +427,22 @@ def _read(path: Path, print_: str) -> dict[str, Any]:
     if not isinstance(data["memo"], dict):
         raise _Refused("payload holds no derived values")
     return data
+
+
+def _answers(handle: BinaryIO, header: dict[str, Any], index: object, end: int) -> AnswerStore:
+    """The answers the snapshot carries after its pickle, mapped in place."""
+    at = header.get("answers_at")
+    if not (isinstance(index, tuple) and len(index) == 2 and isinstance(at, int)):
+        raise _Refused("payload holds no answers")
+    ids, offsets = index
+    if not (isinstance(ids, np.ndarray) and isinstance(offsets, np.ndarray)):
+        raise _Refused("payload holds no answers")
+    if at != page_aligned(at) or at + int(offsets[-1]) != end or not handle.tell() <= at:
+        raise _Refused("the answers are not where the header says")
+    try:
+        return AnswerStore.mapped(handle, at, ids, offsets)
+    except ValueError as err:
+        raise _Refused(f"unreadable answers ({err})") from None
 
 
 def load_snapshot(

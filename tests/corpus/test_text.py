@@ -80,7 +80,7 @@ def test_real_answers_keep_latex_and_lose_escapes(dev_graph: KnowledgeGraph) -> 
     """On every answer of the dev corpus: escapes become line breaks, LaTeX survives."""
     checked = with_latex = 0
     for article in dev_graph.articles.values():
-        raw = article.answer_raw
+        raw = dev_graph.answer_raw(article.id)
         text = normalise_answer(raw)
         checked += 1
         # No backslash-n is left but LaTeX commands starting with n.
@@ -134,7 +134,7 @@ def test_every_kept_backslash_n_is_inside_math_or_code(dev_graph: KnowledgeGraph
     kept = 0
     outside = []
     for article in dev_graph.articles.values():
-        text = normalise_answer(article.answer_raw)
+        text = normalise_answer(dev_graph.answer_raw(article.id))
         spans = _spans(text)
         for match in _TOKEN.finditer(text):  # a \\ pair first, so \\\n is no \n
             if match.group(1) and match.group(1).startswith("n"):
@@ -155,7 +155,7 @@ def test_common_n_commands_survive(dev_graph: KnowledgeGraph) -> None:
     broken = []
     opening_breaks = 0
     for article in dev_graph.articles.values():
-        raw = article.answer_raw
+        raw = dev_graph.answer_raw(article.id)
         text = normalise_answer(raw)
         spans = _spans(raw)
         wanted: Counter[str] = Counter()
@@ -190,7 +190,7 @@ def test_common_n_commands_survive(dev_graph: KnowledgeGraph) -> None:
 def test_real_answers_with_a_backslash_before_a_line_break(
     dev_graph: KnowledgeGraph, article_id: int, shape: str
 ) -> None:
-    text = normalise_answer(dev_graph.articles[article_id].answer_raw)
+    text = normalise_answer(dev_graph.answer_raw(article_id))
 
     assert shape in text
     # Every fence stands at the start of its own line, so none is read inverted.

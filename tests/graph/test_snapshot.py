@@ -41,6 +41,8 @@ _DATA = (
     "by_word",
     "findings_by_article",
     "link_paths",
+    "references_by_topic",
+    "differing_copies",
 )
 
 
@@ -57,6 +59,12 @@ def assert_same_graph(warm: KnowledgeGraph, cold: KnowledgeGraph) -> None:
     ]
     assert warm.graph.graph == cold.graph.graph
     assert nx.is_frozen(warm.graph)
+    # The answers, mapped from the snapshot's own region rather than unpickled.
+    assert np.array_equal(warm.answers.ids, cold.answers.ids)
+    assert np.array_equal(warm.answers.offsets, cold.answers.offsets)
+    assert [warm.answer_raw(i) for i in warm.articles] == [
+        cold.answer_raw(i) for i in cold.articles
+    ]
     assert warm.graph.frozen  # type: ignore[attr-defined]
     with pytest.raises(nx.NetworkXError, match="Frozen"):
         warm.graph.add_edge(1, 2)

@@ -1,0 +1,173 @@
+"""Every article's answer in one memory-mapped file, out of the interpreter's heap.
+
+Answers are most of a corpus's bytes (60 MB of the dev corpus, half a gigabyte
+at 200,000 articles) and a request reads one at a time, so they are not
+Python objects: an :class:`AnswerStore` holds them as UTF-8, one after another,
+in a file mapped read-only into memory. Pages of it are read in as answers are
+asked for and belong to the system's file cache, shared by every process that
+maps the file (the serving processes of ``kgraph serve --processes``) and given
+back under memory pressure, where objects on the heap would be each process's
+own for good.
+
+A graph built from the files writes its answers to an unnamed temporary file;
+its snapshot carries them in a region of its own, which a warm start maps in
+place instead of unpickling a quarter of a million byte strings.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tempfile
+import weakref
+from array import array
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from kgraph.errors import ArticleNotFound
+
+__all__ = ["AnswerStore", "page_aligned"]
+
+_EMPTY = b""
+
+
+class AnswerStore:
+    """Article id → its answer as written (escaped line breaks), read from a mapped file.
+
+    ``ids`` are ascending; answer ``i`` is bytes ``offsets[i]:offsets[i + 1]`` of ``data``.
+
+    >>> store = AnswerStore.write([(3, "x \\\\neq 0$".encode()), (7, b"")])
+    >>> store.raw(3), store.raw(7), len(store)
+    ('x \\\\neq 0$', '', 2)
+    """
+
+    __slots__ = ("__weakref__", "data", "file", "ids", "offsets", "start")
+
+    def __init__(
+        self,
+        ids: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        data: mmap.mmap | bytes,
+        file: BinaryIO | None = None,
+        start: int = 0,
+    ) -> None:
+        if len(offsets) != len(ids) + 1 or int(offsets[-1]) != len(data):
+            raise ValueError("answer offsets do not match the answers")
+        self.ids, self.offsets, self.data = ids, offsets, data
+        # The mapped file, open, and where the answers start in it: copied from
+        # there (chunks), not through the mapping, which would bring every page
+        # of it into this process's resident memory.
+        self.file, self.start = file, start
+        if file is not None:
+            weakref.finalize(self, file.close)  # closed with the last reference to the store
+
+    @classmethod
+    def write(cls, answers: Iterable[tuple[int, bytes]]) -> AnswerStore:
+        """A store of ``answers`` (id, UTF-8 bytes), ids ascending, in a new unnamed file.
+
+        The file has no name (it is gone with the last mapping of it); its pages
+        are written through the system's file cache, never held on the heap.
+        """
+        ids, offsets = array("q"), array("q", [0])
+        # Kept open with the store (its answers are copied from it, see chunks).
+        out = tempfile.TemporaryFile(prefix="kgraph-answers-")  # noqa: SIM115
+        size = 0
+        try:
+            for article_id, answer in answers:
+                if ids and article_id <= ids[-1]:
+                    raise ValueError("answers must come by ascending article id")
+                ids.append(article_id)
+                size += out.write(answer)
+                offsets.append(size)
+            out.flush()
+        except BaseException:
+            out.close()
+            raise
+        return cls(
+            np.frombuffer(ids, dtype=np.int64).copy(),
+            np.frombuffer(offsets, dtype=np.int64).copy(),
+            cls._map(out, 0, size),
+            out,
+        )
+
+    @staticmethod
+    def _map(handle: BinaryIO, offset: int, size: int) -> mmap.mmap | bytes:
+        """``size`` bytes of ``handle`` from ``offset``, mapped read-only (none: empty bytes)."""
+        if size == 0:
+            return _EMPTY  # a mapping cannot be empty
+        return mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ, offset=offset)
+
+    @classmethod
+    def mapped(
+        cls,
+        handle: BinaryIO,
+        offset: int,
+        ids: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+    ) -> AnswerStore:
+        """The store whose answers sit in ``handle`` from ``offset`` (see :func:`page_aligned`)."""
+        # The store keeps a file object of its own (the caller closes ``handle``).
+        own = open(os.dup(handle.fileno()), "rb")  # noqa: SIM115 (kept with the store)
+        return cls(ids, offsets, cls._map(own, offset, int(offsets[-1])), own, offset)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def size(self) -> int:
+        """Bytes of every answer together."""
+        return len(self.data)
+
+    def utf8(self, article_id: int) -> bytes:
+        """The answer of ``article_id`` as UTF-8 bytes.
+
+        Raises
+        ------
+        ArticleNotFound
+            When the store holds no answer of that id.
+        """
+        at = int(np.searchsorted(self.ids, article_id))
+        if at >= len(self.ids) or int(self.ids[at]) != article_id:
+            raise ArticleNotFound(article_id)
+        return self.data[int(self.offsets[at]) : int(self.offsets[at + 1])]
+
+    def raw(self, article_id: int) -> str:
+        """The answer of ``article_id`` as written (escaped line breaks), decoded."""
+        return self.utf8(article_id).decode("utf-8", "surrogatepass")
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """Every answer's bytes, in pieces of ``size``: what :meth:`mapped` maps back.
+
+        Read from the file, not the mapping: a snapshot written from a mapping
+        made all of it resident in the writing process (60 MB on dev).
+        """
+        total = len(self.data)
+        for done in range(0, total, size):
+            if self.file is None:
+                yield bytes(self.data[done : done + size])
+            else:
+                yield os.pread(self.file.fileno(), min(size, total - done), self.start + done)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole only where no snapshot maps it (a copy for a test, a
+        # process of its own): the answers as bytes, in a new file when loaded.
+        return (_unpickle, (self.ids, self.offsets, bytes(self.data)))
+
+
+def _unpickle(
+    ids: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64], data: bytes
+) -> AnswerStore:
+    starts = offsets[:-1].tolist()
+    ends = offsets[1:].tolist()
+    return AnswerStore.write(
+        (int(i), data[s:e]) for i, s, e in zip(ids.tolist(), starts, ends, strict=True)
+    )
+
+
+def page_aligned(position: int) -> int:
+    """``position`` rounded up to where a mapping may start (the allocation granularity)."""
+    step = mmap.ALLOCATIONGRANULARITY
+    return -(-position // step) * step
