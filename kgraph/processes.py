@@ -215,12 +215,12 @@ class Retirement:
                 listening.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if not self.begun or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
         async def sending(message: Message) -> None:
-            if self.begun and message["type"] == "http.response.start":
+            if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", ()) if k != b"connection"]
                 message = {**message, "headers": [*headers, (b"connection", b"close")]}
             await send(message)
@@ -288,6 +288,7 @@ async def _follow(
                 )
     log.warning("serving process %d: the master is gone; stopping", os.getpid())
     os.kill(os.getpid(), signal.SIGTERM)
+    go.set()  # if it was still waiting: starts, and stops at once
 
 
 def _serve_child(
