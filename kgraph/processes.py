@@ -577,6 +577,7 @@ class _Master:
     def _stop_all(self) -> None:
         """Stop every serving process gracefully (SIGTERM), then kill what outlives the grace."""
         for process in self.processes.values():
+            _send(process.channel, {"go": True})  # one still starting stops once started
             with contextlib.suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + _STOP_SECONDS
