@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from conftest import SEEDS, RunningServer, article_text, kgraph_server
+from conftest import SEEDS, RunningServer, article_text, free_port, kgraph_server
 from kgraph.settings import Settings, cores
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
@@ -184,3 +186,38 @@ def test_a_process_killed_is_replaced(corpus: Path) -> None:
         assert "killed by SIGKILL" in server.output
         assert all(answer["graphVersion"] == 1 for answer in answers(server, 20))
         wait_until(lambda: set(versions_by_pid(server)) == serving_pids(server), server)
+
+
+def test_serving_processes_stop_when_their_master_is_killed(corpus: Path, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    port = free_port()
+    options = ["--port", str(port), "--corpus", str(corpus), "--processes", "2"]
+    with log.open("w") as out:
+        master = subprocess.Popen(
+            [sys.executable, "-m", "kgraph", "serve", *options],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = RunningServer(base=f"http://127.0.0.1:{port}", process=master)
+    try:
+        wait_until(lambda: _ready(server.base), server)
+        wait_until(lambda: len(serving_pids(server)) == 2, server)
+        pids = serving_pids(server)
+    finally:
+        master.kill()
+        master.wait()
+        said = re.search(r"their metrics in (\S+)", log.read_text())
+        if said:  # nobody is left to remove it
+            shutil.rmtree(said.group(1), ignore_errors=True)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    assert log.read_text().count("the master is gone; stopping") == 2
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
