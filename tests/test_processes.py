@@ -197,6 +197,7 @@ def test_serving_processes_stop_when_their_master_is_killed(corpus: Path, tmp_pa
             [sys.executable, "-m", "kgraph", "serve", *options],
             stdout=out,
             stderr=subprocess.STDOUT,
+            text=True,
         )
     server = RunningServer(base=f"http://127.0.0.1:{port}", process=master)
     try:
