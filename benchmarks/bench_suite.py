@@ -24,7 +24,15 @@ same run so that its ratio means something:
    sent and abandoned: errors, ``article`` p99 and the server's RSS growth;
 9. ``commands``: wall time of ``kgraph path``, ``export`` and ``check`` processes on
    the dev corpus, from the files (``--no-cache``) and from a warm snapshot, and
-   whether ``check`` reports the same from both.
+   whether ``check`` reports the same from both;
+10. ``processes``: ``article`` throughput (wrk -t2 -c32, as ``load``) of ``kgraph serve
+   --processes 1`` and ``--processes 2`` on the dev corpus, round by round, and the
+   memory of the serving processes together (PSS of the master and its children)
+   against the RSS of the single process, both after the load. wrk runs on the same
+   machine, so on 2 cores it takes CPU from either server alike.
+
+Every other section's servers run as one process (``KGRAPH_PROCESSES=1``): their
+figures are of one serving process, as before ``--processes`` existed.
 
 Prints a table per section and writes ``benchmarks/results.json``. Corpora are
 unpacked or generated under ``benchmarks/.work/`` (ignored by git) and reused.
@@ -68,7 +76,8 @@ TARBALL = Path(
 )
 SEED = 1
 SECTIONS = (
-    "ingest", "start", "memory", "load", "soak", "hostile", "latency", "paths", "commands"
+    "ingest", "start", "memory", "load", "soak", "hostile", "latency", "paths", "commands",
+    "processes",
 )  # fmt: skip
 
 sys.path.insert(0, str(REPO))
@@ -1083,6 +1092,119 @@ def bench_commands(rounds: int) -> dict[str, Any]:
     return results
 
 
+# -- 10. processes: every core serving ----------------------------------------------
+
+
+def _serving_pids(master: int) -> list[int]:
+    """``master`` and the serving processes it forked (from any of its threads)."""
+    command = Path(f"/proc/{master}/cmdline").read_bytes()
+    children: list[int] = []
+    for task in Path(f"/proc/{master}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+    forked = []
+    for pid in children:
+        with contextlib.suppress(FileNotFoundError):
+            if Path(f"/proc/{pid}/cmdline").read_bytes() == command:  # not a corpus reader
+                forked.append(pid)
+    return [master, *sorted(forked)]
+
+
+def _rollup_mb(pid: int, field: str) -> float:
+    """A field of ``/proc/PID/smaps_rollup`` (``Rss``, ``Pss``…), in MB."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+def bench_processes(rounds: int, duration: float) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
+    corpus = dev_corpus()
+    kg = load_graph(corpus)
+    ids, _ = _sample(kg, 500)
+    requests = _cases(kg, ids, [])["article"]
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    memory: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(prefix="kgraph-processes-") as scratch:
+        cache = Path(scratch) / "cache"
+        script = _wrk_script(Path(scratch), "article", requests)
+        # Both start warm from the same snapshot (a cold start leaves the loader's
+        # freed memory in the master's heap, a warm one does not).
+        command, port = kgraph_serve(corpus, "--processes", "1", "--cache-dir", str(cache))
+        with serving(command, port):
+            wait_for_snapshot(cache)
+        for _ in range(rounds):
+            for count in (1, 2):
+                command, port = kgraph_serve(
+                    corpus, "--processes", str(count), "--cache-dir", str(cache)
+                )
+                with serving(command, port) as server:
+                    _check_requests(server.base, requests[:100])
+                    _wrk(server.base, script, 2, 2, 32)  # warm up every process
+                    runs[count].append(_wrk(server.base, script, duration, 2, 32))
+                    pids = _serving_pids(server.process.pid)
+                    if count == 2 and len(pids) != 3:
+                        raise SystemExit(f"expected a master and 2 serving processes: {pids}")
+                    memory[count].append(
+                        {
+                            "rss_mb": sum(_rollup_mb(pid, "Rss") for pid in pids),
+                            "pss_mb": sum(_rollup_mb(pid, "Pss") for pid in pids),
+                        }
+                    )
+    ratios = [
+        two["requests_per_s"] / one["requests_per_s"]
+        for one, two in zip(runs[1], runs[2], strict=True)
+    ]
+    memory_ratios = [
+        two["pss_mb"] / one["rss_mb"] for one, two in zip(memory[1], memory[2], strict=True)
+    ]
+    rows: dict[str, Any] = {}
+    for count in (1, 2):
+        rows[f"--processes {count}"] = {
+            "requests_per_s": figure([run["requests_per_s"] for run in runs[count]], 0),
+            "p50_ms": figure([run["p50_ms"] for run in runs[count]], 3),
+            "p99_ms": figure([run["p99_ms"] for run in runs[count]], 3),
+            "errors": sum(run["errors"] for run in runs[count]),
+            "rss_mb": figure([m["rss_mb"] for m in memory[count]], 0),
+            "pss_mb": figure([m["pss_mb"] for m in memory[count]], 0),
+        }
+    result: dict[str, Any] = {
+        "tool": "wrk -t2 -c32 on the same machine",
+        "cpus": os.cpu_count(),
+        "duration_s": duration,
+        "rounds": rounds,
+        "servers": rows,
+        "ratio_throughput_2_over_1": round(statistics.median(ratios), 3),
+        "ratios_by_round": [round(r, 3) for r in ratios],
+        "ratio_pss_2_over_rss_1": round(statistics.median(memory_ratios), 3),
+        "memory_ratios_by_round": [round(r, 3) for r in memory_ratios],
+    }
+    print(
+        f"\n10. processes: article, wrk -t2 -c32 {duration:g} s x {rounds} (dev corpus,"
+        f" wrk on the same {os.cpu_count()} CPUs)"
+    )
+    print(
+        f"  {'server':<16}{'req/s':>9}{'±':>7}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'RSS MB':>9}{'PSS MB':>9}"
+    )
+    for name, row in rows.items():
+        print(
+            f"  {name:<16}{row['requests_per_s']['median']:>9.0f}"
+            f"{row['requests_per_s']['spread']:>7.0f}{row['p50_ms']['median']:>9.2f}"
+            f"{row['p99_ms']['median']:>9.2f}{row['errors']:>8}"
+            f"{row['rss_mb']['median']:>9.0f}{row['pss_mb']['median']:>9.0f}"
+        )
+    print(
+        f"  throughput 2 / 1 process: {result['ratio_throughput_2_over_1']:.2f}"
+        f" (rounds {', '.join(f'{r:.2f}' for r in ratios)}; target >= 1.6);"
+        f" PSS of master + 2 / RSS of 1: {result['ratio_pss_2_over_rss_1']:.2f}"
+        f" (rounds {', '.join(f'{r:.2f}' for r in memory_ratios)}; target <= 1.4)"
+    )
+    return result
+
+
 def _commit() -> str:
     """The short commit of the code measured, ``-dirty`` when kgraph or benchmarks/ differ from it."""
 
@@ -1112,6 +1234,8 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown sections {sorted(unknown)}: choose from {', '.join(SECTIONS)}")
     WORK.mkdir(exist_ok=True)
+    # Servers are one process unless a section says otherwise (`processes` does).
+    os.environ.setdefault("KGRAPH_PROCESSES", "1")
     print(
         f"kgraph benchmarks on {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs"
     )
@@ -1145,6 +1269,8 @@ def main() -> None:
         results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
     if "commands" in sections:
         results["commands"] = bench_commands(args.rounds)
+    if "processes" in sections:
+        results["processes"] = bench_processes(args.rounds, args.duration)
     # Which code each section measured: sections not run keep their own.
     commit = _commit()
     commits = results.setdefault("commits", {})

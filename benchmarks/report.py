@@ -154,6 +154,26 @@ def commands(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def processes(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"| `article`, wrk -t2 -c32 on the same {r['cpus']} CPUs, {r['duration_s']:g} s ×"
+        f" {r['rounds']}, dev | req/s | p50 ms | p99 ms | errors | RSS MB | PSS MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in r["servers"].items():
+        lines.append(
+            f"| `{name}`{' (master + children)' if name.endswith('2') else ''} |"
+            f" {_pm(row['requests_per_s'], 0)} | {_m(row['p50_ms']):.2f} |"
+            f" {_m(row['p99_ms']):.2f} | {row['errors']} | {_m(row['rss_mb']):,.0f} |"
+            f" {_m(row['pss_mb']):,.0f} |"
+        )
+    lines.append(
+        f"| **2 / 1** | **{r['ratio_throughput_2_over_1']:.2f}×** | | | |"
+        f" PSS of 2 / RSS of 1: **{r['ratio_pss_2_over_rss_1']:.2f}×** | |"
+    )
+    return lines
+
+
 def targets(r: dict[str, Any]) -> list[str]:
     """The issue's targets, each with what was measured and whether it holds."""
     lines = ["| figure | target | measured | |", "|---|---|---|---|"]
@@ -216,6 +236,13 @@ def targets(r: dict[str, Any]) -> list[str]:
             f" {h['errors']} errors; {p99:.1f} ms; {growth:+.1%} |"
             f" {_verdict(h['errors'] == 0)}; {_verdict(p99 <= 100)}; {_verdict(growth <= 0.10)} |"
         )
+    if "processes" in r:
+        p = r["processes"]
+        speed, size = p["ratio_throughput_2_over_1"], p["ratio_pss_2_over_rss_1"]
+        lines.append(
+            f"| `--processes 2` vs 1 (issue 17) | ≥ 1.6× `article` throughput; PSS ≤ 1.4× one"
+            f" RSS | {speed:.2f}×; {size:.2f}× | {_verdict(speed >= 1.6)}; {_verdict(size <= 1.4)} |"
+        )
     if "commands" in r:
         warm = {name: _m(c["warm_s"]) for name, c in r["commands"].items()}
         same = all(c["same_output"] for c in r["commands"].values())
@@ -238,6 +265,7 @@ SECTIONS = {
     "latency": latency,
     "paths": paths,
     "commands": commands,
+    "processes": processes,
 }
 
 

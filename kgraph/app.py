@@ -14,8 +14,8 @@ Loading, reloading, watching the corpus and readiness live in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,7 +44,7 @@ from kgraph.middleware.sockets import SocketGuard
 from kgraph.serving import AppState, public_corpus, serve_corpus
 from kgraph.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["Serving", "create_app"]
 
 #: Answers shorter than this go as they are: gzip would save little, and a
 #: small answer is most of the requests.
@@ -101,12 +101,21 @@ async def metrics(request: Request) -> Response:
     )
 
 
-def create_app(settings: Settings, *, listing: CorpusListing | None = None) -> Starlette:
+#: What gives the app its graphs while it runs (part of its lifespan): by
+#: default :func:`kgraph.serving.serve_corpus`, which loads, reloads and watches.
+Serving = Callable[[AppState], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    settings: Settings, *, listing: CorpusListing | None = None, serving: Serving | None = None
+) -> Starlette:
     """Build the app serving the corpus of ``settings``.
 
     ``listing``: the corpus folder listed already (``kgraph serve`` lists it to
     refuse an empty one before binding its port); the first load reads it
-    rather than listing the folder again.
+    rather than listing the folder again. ``serving``: what gives the app its
+    graphs instead of loading them itself (a serving process of ``--processes``
+    serves the graph its master loaded, see :mod:`kgraph.processes`).
     """
     state = AppState(settings=settings)
     schema = create_schema(
@@ -119,7 +128,12 @@ def create_app(settings: Settings, *, listing: CorpusListing | None = None) -> S
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            async with serve_corpus(state, listing=unused.pop() if unused else None):
+            graphs = (
+                serving(state)
+                if serving is not None
+                else serve_corpus(state, listing=unused.pop() if unused else None)
+            )
+            async with graphs:
                 yield
         finally:
             # uvicorn re-raises the signal that stopped it: no exit handler runs after this.

@@ -24,7 +24,8 @@ from kgraph.errors import CorpusError, QueryError, SettingsError
 from kgraph.settings import OPTIONS, Option, Settings, corpus_folder, setting
 
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
+    import uvicorn
+    from starlette.types import ASGIApp
 
     from kgraph.graph import KnowledgeGraph, paths
     from kgraph.graph.load import Loaded
@@ -827,13 +828,30 @@ def write_report_json(report: Mapping[str, Any], out: TextIO) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    flags = {option.name: getattr(args, option.name) for option in OPTIONS}
+    settings = Settings.resolve({**flags, "corpus": _given_corpus(args)}, os.environ)
+    if settings.processes == 1:
+        return _serve_in(settings)
+    import shutil
+    import tempfile
+
+    # Every serving process's metrics, in files the master removes: named before
+    # prometheus-client is imported (not even through kgraph.middleware.observe),
+    # which chooses where values live at its import.
+    shared = tempfile.mkdtemp(prefix="kgraph-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+    try:
+        return _serve_in(settings)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _serve_in(settings: Settings) -> int:
     from kgraph.app import create_app
     from kgraph.corpus import list_corpus
     from kgraph.errors import EmptyCorpus
     from kgraph.logs import configure_logging
 
-    flags = {option.name: getattr(args, option.name) for option in OPTIONS}
-    settings = Settings.resolve({**flags, "corpus": _given_corpus(args)}, os.environ)
     # Refuse a corpus that cannot serve, and a port that is taken, before loading;
     # the first load reads this listing rather than listing the folder again.
     listing = list_corpus(settings.corpus)
@@ -846,10 +864,23 @@ def _serve(args: argparse.Namespace) -> int:
         f"kgraph {__version__} serving {settings.corpus} on http://{settings.host}:{port}/",
         flush=True,
     )
-    run_server(create_app(settings, listing=listing), settings, listener)
+    if settings.processes == 1:
+        run_server(create_app(settings, listing=listing), settings, listener)
+        return EXIT_OK
+    from kgraph.processes import serve_processes
+
+    serve_processes(
+        settings,
+        listener,
+        listing=listing,
+        backlog=BACKLOG,
+        server=lambda app: uvicorn_server(app, settings),
+    )
     return EXIT_OK
 
 
+#: Connections waiting to be accepted (uvicorn's default).
+BACKLOG = 2048
 #: The largest websocket message accepted (uvicorn closes the socket with 1009 past it).
 WS_MAX_BYTES = 64 * 1024
 
@@ -874,11 +905,16 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_server(app: Starlette, settings: Settings, listener: socket.socket | None = None) -> None:
+def run_server(app: ASGIApp, settings: Settings, listener: socket.socket | None = None) -> None:
     """Serve ``app`` with uvicorn as ``kgraph serve`` does, until it is stopped.
 
     On ``listener`` when given (see :func:`listen`), else on the settings' host and port.
     """
+    uvicorn_server(app, settings).run(sockets=None if listener is None else [listener])
+
+
+def uvicorn_server(app: ASGIApp, settings: Settings) -> uvicorn.Server:
+    """The uvicorn server of ``app`` as ``kgraph serve`` configures it (not yet running)."""
     import uvicorn
 
     from kgraph.connections import ConnectionLimits, protocol_class
@@ -900,8 +936,9 @@ def run_server(app: Starlette, settings: Settings, listener: socket.socket | Non
         # A GraphQL message is a query of at most 64 KiB, as over HTTP.
         ws_max_size=WS_MAX_BYTES,
         timeout_graceful_shutdown=10,
+        backlog=BACKLOG,
     )
-    uvicorn.Server(config).run(sockets=None if listener is None else [listener])
+    return uvicorn.Server(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

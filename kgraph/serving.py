@@ -33,7 +33,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
@@ -547,15 +547,20 @@ async def serve_graphs(
     requests: MemoryObjectReceiveStream[str],
     *,
     listing: CorpusListing | None = None,
+    after_load: Callable[[], Awaitable[None]] | None = None,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """The first load, then one reload per burst of requests (never two at once).
 
     ``listing``: the corpus as listed already, which the first load reads
-    rather than listing the folder again.
+    rather than listing the folder again. ``after_load``: awaited after each
+    load or reload, served or failed, once nothing of it runs any more (the
+    master of serving processes forks them then, see :mod:`kgraph.processes`).
     """
     task_status.started()
     await _load(state, first=True, listing=listing)
+    if after_load is not None:
+        await after_load()
     async with requests:
         async for reason in requests:
             reasons = {reason}
@@ -574,22 +579,30 @@ async def serve_graphs(
                 continue
             log.info("reloading %s: %s", state.settings.corpus, "; ".join(sorted(reasons)))
             await _load(state, first=False)
+            if after_load is not None:
+                await after_load()
 
 
 @contextlib.asynccontextmanager
 async def serve_corpus(
-    state: AppState, *, listing: CorpusListing | None = None
+    state: AppState,
+    *,
+    listing: CorpusListing | None = None,
+    after_load: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
     """Serve the corpus of ``state`` while the block runs: the app's lifespan.
 
     The first load starts at once (the app answers meanwhile, ``/readyz`` says
     503); reloads follow SIGHUP, and the corpus watch with ``--watch``.
-    ``listing``: the corpus listed already, for the first load.
+    ``listing``: the corpus listed already, for the first load; ``after_load``
+    as :func:`serve_graphs` takes it.
     """
     send, receive = anyio.create_memory_object_stream[str](1)
     # Both ends closed when the app stops, even while the first load still runs.
     async with send, receive, anyio.create_task_group() as tasks:
-        await tasks.start(functools.partial(serve_graphs, listing=listing), state, receive)
+        await tasks.start(
+            functools.partial(serve_graphs, listing=listing, after_load=after_load), state, receive
+        )
         tasks.start_soon(reload_on_hangup, send)
         if state.settings.watch:
             tasks.start_soon(watch_corpus, state, send)

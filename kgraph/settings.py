@@ -17,14 +17,23 @@ kgraph.errors.SettingsError: KGRAPH_PORT: not a port number (0-65535): 'eighty'
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from kgraph.errors import SettingsError
 
-__all__ = ["DEFAULT_CORPUS", "OPTIONS", "Option", "Settings", "corpus_folder", "setting"]
+__all__ = [
+    "DEFAULT_CORPUS",
+    "OPTIONS",
+    "Option",
+    "Settings",
+    "cores",
+    "corpus_folder",
+    "setting",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -207,6 +216,13 @@ OPTIONS: tuple[Option, ...] = (
         "processes reading the corpus (default: one per CPU for large corpora)",
         "N",
     ),
+    Option(
+        "processes",
+        _positive,
+        "serving processes, forked once the graph is loaded and sharing it; reloads"
+        " replace them all (default: one per CPU core; 1: a single process, no master)",
+        "N",
+    ),
     Option("log_format", _log_format, "text or json: one line per request (default: text)", "FMT"),
 )
 
@@ -240,6 +256,7 @@ class Settings:
         None  # None: $KGRAPH_CACHE_DIR, $XDG_CACHE_HOME/kgraph, ~/.cache/kgraph
     )
     workers: int | None = None  # processes reading the corpus; None: one per CPU
+    processes: int = field(default_factory=lambda: cores())  # serving processes
     log_format: str = "text"
 
     def __post_init__(self) -> None:
@@ -274,6 +291,14 @@ class Settings:
             item.name: str(value) if isinstance(value := getattr(self, item.name), Path) else value
             for item in fields(self)
         }
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity: a container's cpuset counts)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def corpus_folder(given: Path | None, environ: Mapping[str, str]) -> Path:

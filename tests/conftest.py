@@ -116,6 +116,22 @@ def _snapshot_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["KGRAPH_CACHE_DIR"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_serving_process() -> Iterator[None]:
+    """This session's servers run as one process (``--processes 1``) unless a test says otherwise.
+
+    One per core would fork each server into a master and two serving
+    processes on this machine: the suite's figures (counts, timings, memory) are
+    of one process; tests/test_processes.py tests the master and its processes.
+    ``KGRAPH_PROCESSES=2 pytest tests/test_reload.py`` runs a file's servers as several.
+    """
+    previous = os.environ.get("KGRAPH_PROCESSES")
+    os.environ.setdefault("KGRAPH_PROCESSES", "1")
+    yield
+    if previous is None:
+        del os.environ["KGRAPH_PROCESSES"]
+
+
 def load_cached(root: str | os.PathLike[str], cache: str | os.PathLike[str]) -> KnowledgeGraph:
     """The graph of ``root`` through the loader: from its snapshot in ``cache`` when the
     corpus is unchanged, else read from the files and its snapshot written.

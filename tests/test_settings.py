@@ -46,6 +46,7 @@ def test_every_option_from_its_variable(tmp_path: Path) -> None:
         "KGRAPH_CACHE": "false",
         "KGRAPH_CACHE_DIR": str(tmp_path / "cache"),
         "KGRAPH_WORKERS": "2",
+        "KGRAPH_PROCESSES": "3",
         "KGRAPH_LOG_FORMAT": "JSON",
     }
     assert {option.variable for option in OPTIONS} == set(environ)
@@ -69,6 +70,7 @@ def test_every_option_from_its_variable(tmp_path: Path) -> None:
         cache=False,
         cache_dir=tmp_path / "cache",
         workers=2,
+        processes=3,
         log_format="json",
     )
 

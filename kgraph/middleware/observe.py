@@ -1,7 +1,12 @@
 """What a running server tells about itself: Prometheus metrics and one log line per request.
 
 :class:`Metrics` holds the app's own registry (no global one: two apps in one
-process count apart), with the process's figures and the build's. :class:`Observe`
+process count apart), with the process's figures and the build's. Under
+``kgraph serve --processes N`` (N > 1) prometheus-client's multiprocess mode
+holds the values (``PROMETHEUS_MULTIPROC_DIR``, set by the master before
+prometheus-client is imported): ``/metrics`` then sums the counters and
+histograms of every serving process, past ones included, and takes each graph
+gauge from the process that set it last. :class:`Observe`
 is the ASGI middleware that gives every HTTP request its id (the client's
 ``X-Request-ID``, the trace id of its ``traceparent``, or a new one; returned in
 ``X-Request-ID``), times it, labels it by GraphQL operation (the root field the
@@ -12,12 +17,13 @@ route, counts it and logs it.
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import re
 import time
 import uuid
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import (
     CollectorRegistry,
@@ -28,6 +34,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
+    multiprocess,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,7 +42,7 @@ from kgraph import __version__
 from kgraph.logs import REQUEST_ID
 from kgraph.scope import SCOPE_KEY
 
-__all__ = ["REQUEST_ID_HEADER", "Metrics", "Observe", "request_id"]
+__all__ = ["MULTIPROCESS_DIR", "REQUEST_ID_HEADER", "Metrics", "Observe", "request_id"]
 
 access_log = logging.getLogger("kgraph.access")
 
@@ -69,12 +76,23 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> str:
     return uuid.uuid4().hex
 
 
-class Metrics:
-    """The server's metrics, in a registry of its own."""
+#: Where prometheus-client keeps the values of every process, in multiprocess mode.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
-    def __init__(self) -> None:
+
+class Metrics:
+    """The server's metrics, in a registry of its own.
+
+    ``serves_requests``: false for the master of serving processes, which
+    loads graphs but answers no request (it has no ``kgraph_process_graph_version``).
+    """
+
+    def __init__(self, *, serves_requests: bool = True) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        # The graph and the last load, as the process that set them last says (the
+        # master at each load, each serving process at its start: the same values).
+        latest: Final = "livemostrecent"
         self.requests = Counter(
             "kgraph_requests",
             "HTTP requests answered, by GraphQL operation (or route) and status",
@@ -95,17 +113,28 @@ class Metrics:
             registry=registry,
         )
         self.articles = Gauge(
-            "kgraph_graph_articles", "Articles in the served graph", registry=registry
+            "kgraph_graph_articles",
+            "Articles in the served graph",
+            registry=registry,
+            multiprocess_mode=latest,
         )
-        self.links = Gauge("kgraph_graph_links", "Links in the served graph", registry=registry)
-        self.files = Gauge("kgraph_graph_files", "Files of the served corpus", registry=registry)
+        self.links = Gauge(
+            "kgraph_graph_links",
+            "Links in the served graph",
+            registry=registry,
+            multiprocess_mode=latest,
+        )
+        self.files = Gauge(
+            "kgraph_graph_files", "Files of the served corpus", registry=registry,
+            multiprocess_mode=latest,
+        )  # fmt: skip
         self.parse_errors = Gauge(
             "kgraph_graph_parse_errors", "Files of the served corpus that could not be read",
-            registry=registry,
+            registry=registry, multiprocess_mode=latest,
         )  # fmt: skip
         self.version = Gauge(
             "kgraph_graph_version", "Version of the served graph (1 for the first load)",
-            registry=registry,
+            registry=registry, multiprocess_mode=latest,
         )  # fmt: skip
         self.loads = Counter(
             "kgraph_graph_loads",
@@ -117,12 +146,24 @@ class Metrics:
             "kgraph_graph_last_load_seconds",
             "Duration of the last load or reload",
             registry=registry,
+            multiprocess_mode=latest,
         )
         self.load_success = Gauge(
             "kgraph_graph_last_load_success",
             "1 when the last load or reload succeeded, 0 when it failed",
             registry=registry,
+            multiprocess_mode=latest,
         )
+        # One series per serving process (labelled pid, in multiprocess mode): which
+        # graph each serves, while a reload replaces them. Not the master's.
+        self.process_version: Gauge | None = None
+        if serves_requests:
+            self.process_version = Gauge(
+                "kgraph_process_graph_version",
+                "Version of the graph this serving process serves (by pid with --processes > 1)",
+                registry=registry,
+                multiprocess_mode="liveall",
+            )
         # process_* (CPU, memory, open files, start time) and python_info, as
         # prometheus_client's default registry has them.
         ProcessCollector(registry=registry)
@@ -135,6 +176,14 @@ class Metrics:
                 "strawberry": version("strawberry-graphql"),
             }
         )
+        # In multiprocess mode /metrics reads every process's values; the build and
+        # the platform are the same in each (process_* are per process: left out).
+        self.shared: CollectorRegistry | None = None
+        if os.environ.get(MULTIPROCESS_DIR):
+            self.shared = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.shared)  # type: ignore[no-untyped-call]
+            PlatformCollector(registry=self.shared)
+            self.shared.register(self.build)
         # The labelled children per (operation, status): looked up once each, not per request.
         self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
@@ -164,10 +213,12 @@ class Metrics:
         self.links.set(links)
         self.files.set(files)
         self.parse_errors.set(errors)
+        if self.process_version is not None:
+            self.process_version.set(version)
 
     def render(self) -> bytes:
-        """The metrics in the Prometheus text format."""
-        return generate_latest(self.registry)
+        """The metrics in the Prometheus text format (in multiprocess mode: all processes')."""
+        return generate_latest(self.shared if self.shared is not None else self.registry)
 
 
 class Observe:

@@ -1,0 +1,224 @@
+"""``kgraph serve --processes 2`` for real: a master, two forked serving processes, reloads, deaths."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
+
+from conftest import SEEDS, RunningServer, article_text, free_port, kgraph_server
+from kgraph.settings import Settings, cores
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+
+VERSION = "{ stats { graphVersion articles } }"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(SEEDS, tmp_path / "corpus"))
+
+
+def serving_pids(server: RunningServer) -> set[int]:
+    """The master's forked children (from any of its threads) alive: its serving processes.
+
+    Not the corpus readers it may spawn (another command line).
+    """
+    master = server.process.pid
+    command = Path(f"/proc/{master}/cmdline").read_bytes()
+    found: set[int] = set()
+    for task in Path(f"/proc/{master}/task").iterdir():
+        try:
+            found |= {int(pid) for pid in (task / "children").read_text().split()}
+        except FileNotFoundError:  # a thread that just ended
+            continue
+    return {pid for pid in found if _alive(pid) and _command(pid) == command}
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def wait_until(condition: Callable[[], bool], server: RunningServer, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, server.output
+        time.sleep(0.05)
+
+
+def versions_by_pid(server: RunningServer) -> dict[int, float]:
+    """``kgraph_process_graph_version`` of every live serving process, by pid."""
+    text = httpx.get(f"{server.base}/metrics").text
+    return {
+        int(sample.labels["pid"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "kgraph_process_graph_version"
+    }
+
+
+def metric(server: RunningServer, name: str, **labels: str) -> float:
+    text = httpx.get(f"{server.base}/metrics").text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    raise AssertionError(f"no sample {name} {labels}")
+
+
+def answers(server: RunningServer, count: int) -> list[dict[str, int]]:
+    """``count`` answers to :data:`VERSION`, each on a connection of its own."""
+    return [server.graphql(VERSION)["stats"] for _ in range(count)]
+
+
+def test_one_process_per_core_by_default() -> None:
+    assert Settings().processes == cores() >= 1
+    assert Settings.resolve({}, {"KGRAPH_PROCESSES": "3"}).processes == 3
+
+
+def test_two_processes_serve_and_metrics_add_up(corpus: Path) -> None:
+    with kgraph_server("--corpus", str(corpus), "--processes", "2") as server:
+        wait_until(lambda: len(serving_pids(server)) == 2, server)
+        pids = serving_pids(server)
+        assert all(answer == {"graphVersion": 1, "articles": 52} for answer in answers(server, 40))
+        # Whichever process answers /metrics counts every process's requests.
+        assert metric(server, "kgraph_requests_total", operation="stats", status="200") == 40
+        assert versions_by_pid(server) == dict.fromkeys(pids, 1.0)
+        assert metric(server, "kgraph_graph_loads_total", result="success") == 1
+        assert metric(server, "kgraph_graph_articles") == 52
+        said = re.search(r"their metrics in (\S+)", server.output)
+        assert said is not None, server.output
+        multiproc = said.group(1)
+        assert Path(multiproc).is_dir()
+    # SIGTERM stopped them all, and the master removed its metrics folder.
+    assert not any(_alive(pid) for pid in pids)
+    assert not Path(multiproc).exists()
+    assert "SIGTERM: stopping 2 serving processes" in server.output
+
+
+def test_sighup_replaces_every_process_with_the_new_graph(corpus: Path) -> None:
+    with kgraph_server("--corpus", str(corpus), "--processes", "2") as server:
+        wait_until(lambda: len(serving_pids(server)) == 2, server)
+        old = serving_pids(server)
+        url = server.base.replace("http://", "ws://") + "/graphql"
+        with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
+            socket.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
+            query = "subscription { graphChanged { version articles } }"
+            socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+            time.sleep(0.3)
+            (corpus / "biology" / "new-one.md").write_text(article_text(990001))
+            server.process.send_signal(signal.SIGHUP)
+            # The subscriber of a process being replaced hears of the new graph…
+            message = json.loads(socket.recv(timeout=30))
+            assert message["payload"]["data"]["graphChanged"] == {"version": 2, "articles": 53}
+            # … then its socket closes ("service restart"): it reconnects to a new process.
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(timeout=30)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1012
+        wait_until(
+            lambda: len(serving_pids(server)) == 2 and not serving_pids(server) & old, server
+        )
+        new = serving_pids(server)
+        assert all(answer == {"graphVersion": 2, "articles": 53} for answer in answers(server, 20))
+        assert versions_by_pid(server) == dict.fromkeys(new, 2.0)
+        assert metric(server, "kgraph_graph_version") == 2
+        assert metric(server, "kgraph_graph_loads_total", result="success") == 2
+
+
+def test_a_failed_reload_keeps_the_processes_serving_and_says_why(corpus: Path) -> None:
+    with kgraph_server("--corpus", str(corpus), "--processes", "2") as server:
+        wait_until(lambda: len(serving_pids(server)) == 2, server)
+        pids = serving_pids(server)
+        for folder in list(corpus.iterdir()):
+            shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
+        server.process.send_signal(signal.SIGHUP)
+        wait_until(lambda: "keeps serving" in server.output, server)
+
+        def readyz() -> list[httpx.Response]:
+            return [httpx.get(f"{server.base}/readyz") for _ in range(10)]
+
+        # Every process says so, soon (the master tells them).
+        wait_until(lambda: all("reload_error" in r.json() for r in readyz()), server)
+        for response in readyz():
+            assert response.status_code == 200
+            assert "no *.md article files" in response.json()["reload_error"]
+            assert response.json()["graph_version"] == 1
+        stats = server.graphql("{ stats { graphVersion reloadError } }")["stats"]
+        assert stats["graphVersion"] == 1
+        assert "no *.md article files" in stats["reloadError"]
+        assert serving_pids(server) == pids
+
+
+def test_a_process_killed_is_replaced(corpus: Path) -> None:
+    with kgraph_server("--corpus", str(corpus), "--processes", "2") as server:
+        wait_until(lambda: len(serving_pids(server)) == 2, server)
+        killed = min(serving_pids(server))
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda: len(serving_pids(server) - {killed}) == 2, server)
+        assert f"serving process {killed} (graph version 1) ended unexpectedly" in server.output
+        assert "killed by SIGKILL" in server.output
+        assert all(answer["graphVersion"] == 1 for answer in answers(server, 20))
+        wait_until(lambda: set(versions_by_pid(server)) == serving_pids(server), server)
+
+
+def test_serving_processes_stop_when_their_master_is_killed(corpus: Path, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    port = free_port()
+    options = ["--port", str(port), "--corpus", str(corpus), "--processes", "2"]
+    with log.open("w") as out:
+        master = subprocess.Popen(
+            [sys.executable, "-m", "kgraph", "serve", *options],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    server = RunningServer(base=f"http://127.0.0.1:{port}", process=master)
+    try:
+        wait_until(lambda: _ready(server.base), server)
+        wait_until(lambda: len(serving_pids(server)) == 2, server)
+        pids = serving_pids(server)
+    finally:
+        master.kill()
+        master.wait()
+        said = re.search(r"their metrics in (\S+)", log.read_text())
+        if said:  # nobody is left to remove it
+            shutil.rmtree(said.group(1), ignore_errors=True)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    assert log.read_text().count("the master is gone; stopping") == 2
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
