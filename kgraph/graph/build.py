@@ -7,9 +7,10 @@ import gc
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from sys import intern
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -18,7 +19,7 @@ import networkx as nx
 
 from kgraph.corpus import CorpusListing, CorpusReading, Progress, read_corpus, words
 from kgraph.corpus.read import Cancelled
-from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
 from kgraph.model import (
     Article,
     ArticleFile,
@@ -50,7 +51,7 @@ def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
             id=article_id,
             title=first.title,
             question=first.question,
-            answer_packed=first.answer_packed,
+            answer_utf8=first.answer_utf8,
             description=first.description,
             # Shared over the corpus (files read in other processes repeat them).
             keywords=tuple(map(intern, first.keywords)),
@@ -276,15 +277,28 @@ def _shared_paths(files: tuple[str, ...], articles: dict[int, Article]) -> tuple
     return tuple(held.get(path, path) for path in files)
 
 
-def _keyword_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
+def _postings(
+    article_ids: Iterable[int], terms: Iterable[Iterable[str]]
+) -> dict[str, tuple[int, ...]]:
+    """Term → the ids of the articles whose ``terms`` hold it, each id once, in the given order.
+
+    >>> _postings([1, 2, 5], [["b", "a"], ["a", "a"], ["c", "b"]])
+    {'b': (1, 5), 'a': (1, 2), 'c': (5,)}
+    """
+    # Plain lists appended to: measured against one numpy sort of the flat
+    # (term, article) arrays, which was slower (hashing the terms and making
+    # the tuples cost the same, and the arrays came on top).
     index: dict[str, list[int]] = defaultdict(list)
-    for article_id in sorted(articles):
-        # Keywords differing only by case ("TT", "tt") are one key here.
-        for folded in dict.fromkeys(
-            keyword.casefold() for keyword in articles[article_id].keywords
-        ):
-            index[folded].append(article_id)
-    return {keyword: tuple(ids) for keyword, ids in index.items()}
+    for article_id, own in zip(article_ids, terms, strict=True):
+        for term in dict.fromkeys(own):
+            index[term].append(article_id)
+    return {term: tuple(ids) for term, ids in index.items()}
+
+
+def _keyword_index(articles: Mapping[int, Article]) -> dict[str, tuple[int, ...]]:
+    """Case-folded keyword → the articles listing it (keywords differing by case are one)."""
+    ids = sorted(articles)
+    return _postings(ids, (map(str.casefold, articles[i].keywords) for i in ids))
 
 
 def _findings_by_article(findings: Iterable[Finding]) -> dict[int, tuple[Finding, ...]]:
@@ -294,15 +308,18 @@ def _findings_by_article(findings: Iterable[Finding]) -> dict[int, tuple[Finding
     return {article_id: tuple(found) for article_id, found in index.items()}
 
 
-def _word_index(articles: dict[int, Article]) -> dict[str, tuple[int, ...]]:
+def _word_index(articles: Mapping[int, Article]) -> dict[str, tuple[int, ...]]:
     """Searchable word → the articles whose title, question or keywords hold it."""
-    index: dict[str, list[int]] = defaultdict(list)
-    for article_id in sorted(articles):
-        article = articles[article_id]
-        text = " ".join((article.title, article.question or "", *article.keywords))
-        for word in dict.fromkeys(words(text)):
-            index[word].append(article_id)
-    return {word: tuple(ids) for word, ids in index.items()}
+    ids = sorted(articles)
+    return _postings(ids, (words(_searchable(articles[i])) for i in ids))
+
+
+def _searchable(article: Article) -> str:
+    """The text of an article that :func:`_word_index` indexes."""
+    # The question is most often the title again (the very string, see
+    # assemble_article): then its words are the title's.
+    question = article.question if article.question is not article.title else None
+    return " ".join((article.title, question or "", *article.keywords))
 
 
 def build_graph(reading: CorpusReading) -> KnowledgeGraph:
@@ -365,8 +382,8 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         references=sum(len(f.copy.related) for f in reading.articles),
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
-        by_keyword=MappingProxyType(_keyword_index(articles)),
-        by_word=MappingProxyType(_word_index(articles)),
+        by_keyword=LazyIndex(partial(_keyword_index, articles)),
+        by_word=LazyIndex(partial(_word_index, articles)),
         findings_by_article=MappingProxyType(_findings_by_article(resolver.findings)),
         link_paths=MappingProxyType(link_paths),
         loaded_at=datetime.datetime.now(datetime.UTC),
