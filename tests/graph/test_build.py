@@ -183,8 +183,38 @@ def test_parse_errors_are_reported_and_the_rest_loads(
     assert summarize(kg).broken_links == 1
 
 
-def test_a_script_without_a_main_guard_still_loads(tmp_path: Path) -> None:
-    """Spawned readers re-import such a script and die in it: the script reads alone."""
+# A script without a main guard, loading from its main thread or, as a server
+# does, from a thread of its own.
+_UNGUARDED = {
+    "main thread": """\
+        import sys
+        from kgraph.graph import load_graph, summarize
+
+        kg = load_graph(sys.argv[1], workers=2)
+        print(summarize(kg).articles, summarize(kg).links, len(kg.diagnostics))
+        """,
+    "thread": """\
+        import sys, threading
+        from kgraph.graph import load_graph, summarize
+
+        found = []
+        reader = threading.Thread(target=lambda: found.append(load_graph(sys.argv[1], workers=2)))
+        reader.start()
+        reader.join()
+        kg = found[0]
+        print(summarize(kg).articles, summarize(kg).links, len(kg.diagnostics))
+        """,
+}
+
+
+@pytest.mark.parametrize("loader", list(_UNGUARDED))
+def test_a_script_without_a_main_guard_still_loads(tmp_path: Path, loader: str) -> None:
+    """Forked readers never run such a script; spawned ones (beside other threads) die in it.
+
+    From the main thread the readers are forked: the script is read in
+    parallel, said nothing. From a thread they are spawned, re-import the
+    script and die in it: the script reads alone, and says why.
+    """
     corpus = tmp_path / "corpus"
     for n in range(1, 2_001):
         target = corpus / f"t{n % 4}" / f"a{n}.md"
@@ -193,18 +223,7 @@ def test_a_script_without_a_main_guard_still_loads(tmp_path: Path) -> None:
         target.write_text(article_text(n, url=f"/q/{n}", related=related), encoding="utf-8")
     script = tmp_path / "script.py"
     # Two workers even on a one-CPU machine, so that a process pool is started.
-    script.write_text(
-        textwrap.dedent(
-            """\
-            import sys
-            from kgraph.graph import load_graph, summarize
-
-            kg = load_graph(sys.argv[1], workers=2)
-            print(summarize(kg).articles, summarize(kg).links, len(kg.diagnostics))
-            """
-        ),
-        encoding="utf-8",
-    )
+    script.write_text(textwrap.dedent(_UNGUARDED[loader]), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, str(script), str(corpus)],
         cwd=tmp_path,
@@ -215,8 +234,11 @@ def test_a_script_without_a_main_guard_still_loads(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "2000 2000 0\n"  # once: no child ran the script to its end
-    assert "reading the remaining 2,000 files in this process" in done.stderr
-    assert 'needs an `if __name__ == "__main__":` guard' in done.stderr
+    if loader == "main thread":
+        assert done.stderr == ""
+    else:
+        assert "reading the remaining 2,000 files in this process" in done.stderr
+        assert 'needs an `if __name__ == "__main__":` guard' in done.stderr
 
 
 def test_topic_name_is_the_most_common_spelling(
