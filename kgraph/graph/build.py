@@ -426,11 +426,22 @@ def _collector_paused() -> Iterator[None]:
 
     A load allocates a few hundred thousand objects and frees none, so every
     automatic collection is wasted work: it more than doubled build time.
+
+    When it ends, what it allocated goes straight to the oldest generation
+    (frozen, then unfrozen: two list splices). Left in the youngest, the
+    first collection after the load walked every one of them (0.13 s after a
+    cold load of the dev corpus, 0.35 s after a warm one), and the next
+    generation's collection walked them again. Skipped when objects are
+    frozen already (a process that froze its heap before forking keeps it
+    frozen).
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
