@@ -33,17 +33,20 @@ def ingest(r: dict[str, Any]) -> list[str]:
     if "ratios" not in r:  # the layout before issue 17: kgraph against its own YAML reader
         return [f"| cold ingest (old layout) | {r['ratio_naive_over_kgraph']:.2f}× |", "|---|---|"]
     base = _m(next(iter(seconds.values())))
+    cpu = r.get("cpu_seconds", {})
     lines = [
-        f"| dev corpus ({r['files']:,} files), whole processes | median s | spread s | naive / this |",
-        "|---|---|---|---|",
+        f"| dev corpus ({r['files']:,} files), whole processes | median s | spread s"
+        " | naive / this | CPU s (with readers) |",
+        "|---|---|---|---|---|",
     ]
     lines += [
         f"| {name} | {f['median']:.2f} | {f['spread']:.2f} | {base / f['median']:.2f}× |"
+        f" {_pm(cpu[name]) if name in cpu else '–'} |"
         for name, f in seconds.items()
     ]
     lines.append(
         f"| same graph (nodes; edges with ranks) | {r['identical_graph']} |"
-        f" `check` cold = warm | {r['same_check_report']} |"
+        f" `check` cold = warm | {r['same_check_report']} | |"
     )
     return lines
 
