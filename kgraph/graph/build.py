@@ -47,6 +47,12 @@ def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
     articles: dict[int, Article] = {}
     for article_id, copies in by_id.items():
         first = copies[0]
+        if len(copies) == 1:  # most articles: their only file's copy and topic
+            own: tuple[Copy, ...] = (first.copy,)
+            topics: tuple[str, ...] = (first.copy.topic,)
+        else:
+            own = tuple(c.copy for c in copies)
+            topics = tuple(dict.fromkeys(c.copy.topic for c in copies))
         articles[article_id] = Article(
             id=article_id,
             title=first.title,
@@ -58,8 +64,8 @@ def _merge_copies(files: Iterable[ArticleFile]) -> dict[int, Article]:
             date=first.date,
             score=first.score,
             no_index=first.no_index,
-            copies=tuple(c.copy for c in copies),
-            topics=tuple(dict.fromkeys(c.copy.topic for c in copies)),
+            copies=own,
+            topics=topics,
         )
     return articles
 
