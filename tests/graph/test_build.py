@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -20,6 +22,7 @@ from conftest import SEED_ALONE, SEED_FILE, SEEDS, WriteArticle, article_text, l
 from kgraph.budget import within
 from kgraph.errors import DeadlineExceeded
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.graph.knowledge import LazyIndex
 from kgraph.graph.snapshot import load_snapshot
 from kgraph.model import FindingKind, Link
 
@@ -423,3 +426,47 @@ def test_a_request_waiting_for_a_derivation_keeps_its_deadline() -> None:
         assert time.monotonic() - begun < 2
         release.set()
         assert computing.result() == 1
+
+
+def test_keyword_and_word_indexes_are_built_once_on_first_use() -> None:
+    """Built lazily, once, by the first thread to ask; the same as built at once; pickled built."""
+    kg = load_graph(SEEDS)
+    assert isinstance(kg.by_word, LazyIndex)
+    assert isinstance(kg.by_keyword, LazyIndex)
+    words = {
+        word
+        for article in kg.articles.values()
+        for word in re.findall(r"\w+", " ".join((article.title, *article.keywords)).casefold())
+    }
+    assert set(kg.by_word) >= words
+    assert 168904 in kg.by_word["atp"]
+    assert 168904 in kg.by_keyword["atp"]
+    builds: list[int] = []
+    started = threading.Barrier(8)
+
+    def build() -> dict[str, tuple[int, ...]]:
+        builds.append(1)
+        time.sleep(0.05)  # long enough for every thread to arrive meanwhile
+        return {"atp": (1, 2)}
+
+    index = LazyIndex(build)
+
+    def ask() -> tuple[int, ...]:
+        started.wait()
+        return index.get("atp", ())
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: ask(), range(8)))
+    assert answers == [(1, 2)] * 8
+    assert builds == [1]
+    again = pickle.loads(pickle.dumps(index))
+    assert isinstance(again, LazyIndex)
+    assert dict(again) == {"atp": (1, 2)}
+
+
+def test_a_load_leaves_its_objects_to_the_oldest_collector_generation() -> None:
+    """Not to the youngest, whose next collection would walk them all (and the next one's again)."""
+    gc.collect()  # every generation's count at 0: no collection is due during the load
+    kg = load_graph(SEEDS)
+    oldest = {id(found) for found in gc.get_objects(generation=2)}
+    assert all(id(article) in oldest for article in kg.articles.values())
