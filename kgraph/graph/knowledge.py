@@ -6,7 +6,7 @@ import datetime
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast, overload
 
 import networkx as nx
 
@@ -61,7 +61,11 @@ class LazyIndex(Mapping[str, tuple[int, ...]]):
     def __getitem__(self, key: str) -> tuple[int, ...]:
         return self._built()[key]
 
-    def get(self, key: str, default: Any = None) -> Any:
+    @overload
+    def get(self, key: str, /) -> tuple[int, ...] | None: ...
+    @overload
+    def get(self, key: str, /, default: tuple[int, ...] | T) -> tuple[int, ...] | T: ...
+    def get(self, key: str, /, default: object = None) -> object:
         return self._built().get(key, default)
 
     def __contains__(self, key: object) -> bool:
