@@ -447,7 +447,10 @@ def _start_method() -> str:
     idle machine, up to 0.7 s under load, against 0.05 s for a fork). But a
     server loads its corpus from a thread, and forking a threaded process can
     copy a lock another thread holds into the child: then they are spawned.
-    (The pool starts every forked process before its own thread.)
+    (The pool starts every forked process before its own thread.) Threads a
+    library runs in C are not counted (OpenBLAS's, once a command has imported
+    numpy): the readers never call into them, and OpenBLAS shuts its pool
+    down across a fork.
     """
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return "fork"
