@@ -22,10 +22,12 @@ class LazyIndex(Mapping[str, tuple[int, ...]]):
     """A read-only index of the graph built on first use, once, whichever thread asks first.
 
     The keyword and word indexes serve some queries (search's phrase bonus,
-    keyword filters, prerequisites, similarity) and none of the load or of
-    ``kgraph check``: built eagerly they were 0.45 s of the dev corpus's 0.9 s
-    build. :func:`kgraph.graph.load.prepare` builds them before a server is
-    ready; a snapshot keeps them built.
+    keyword filters, prerequisites, similarity), not the load: built eagerly
+    they were 0.45 s of the dev corpus's 0.9 s build. Commands that never ask
+    (``path``, ``export``) skip them; ``kgraph check``'s text report asks
+    both (its "did you mean" lines search, its link suggestions weigh shared
+    keywords), so it still pays for them, later. :func:`kgraph.graph.load.prepare`
+    builds them before a server is ready; a snapshot keeps them built.
 
     >>> index = LazyIndex(lambda: {"atp": (1, 2)})
     >>> index["atp"], index.get("adp", ()), len(index), dict(index)
