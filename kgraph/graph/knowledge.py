@@ -23,8 +23,8 @@ class LazyIndex(Mapping[str, tuple[int, ...]]):
 
     The keyword and word indexes serve some queries (search's phrase bonus,
     keyword filters, prerequisites, similarity), not the load: built eagerly
-    they were 0.45 s of the dev corpus's 0.9 s build. Commands that never ask
-    (``path``, ``export``) skip them; ``kgraph check``'s text report asks
+    they were 0.45 s of the dev corpus's 0.9 s build. What never asks skips
+    them; ``kgraph check``'s text report asks
     both (its "did you mean" lines search, its link suggestions weigh shared
     keywords), so it still pays for them, later. :func:`kgraph.graph.load.prepare`
     builds them before a server is ready; a snapshot keeps them built.
