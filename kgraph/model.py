@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copyreg
 import datetime
-import zlib
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from operator import attrgetter
@@ -24,27 +23,31 @@ __all__ = [
     "RelatedEntry",
     "Topic",
     "Wanted",
-    "pack_text",
-    "unpack_text",
+    "decode_text",
+    "encode_text",
 ]
 
 
-def pack_text(text: str) -> bytes:
-    """A long text as it is kept in memory: UTF-8, compressed (zlib, fastest level).
+def encode_text(text: str) -> bytes:
+    """A long text as a file's record carries it: UTF-8 bytes (any lone surrogate kept).
 
-    Answers are most of a corpus's bytes and are read one at a time, so they
-    live compressed (a half to a third of their size) and are unpacked on use
-    (some microseconds).
+    Answers are most of a corpus's bytes and are read one at a time: as bytes
+    they take one byte per ASCII character whatever else they hold (a ``str``
+    with one character past U+00FF takes two or four per character), cross
+    between processes as one copy, and decode in a microsecond or two on use.
+    They were zlib-packed until issue 17: 38 µs a file, a third of the line
+    reader's time per file, for half of their size. A built graph keeps them
+    out of the heap, in a mapped file (:mod:`kgraph.graph.answers`).
 
-    >>> unpack_text(pack_text("x \\neq 0$.\\nNext")) == "x \\neq 0$.\\nNext"
+    >>> decode_text(encode_text("x \\neq 0$.\\nNext")) == "x \\neq 0$.\\nNext"
     True
     """
-    return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+    return text.encode("utf-8", "surrogatepass")
 
 
-def unpack_text(packed: bytes) -> str:
-    """The text that :func:`pack_text` packed."""
-    return zlib.decompress(packed).decode("utf-8", "surrogatepass")
+def decode_text(data: bytes) -> str:
+    """The text that :func:`encode_text` encoded."""
+    return data.decode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ class ArticleFile:
     id: int
     title: str
     question: str | None
-    answer_packed: bytes  # the answer as written, see pack_text
+    answer_utf8: bytes  # the answer as written, see encode_text
     description: str | None
     keywords: tuple[str, ...]
     date: datetime.date | None
@@ -91,7 +94,7 @@ class ArticleFile:
     @property
     def answer_raw(self) -> str:
         """The answer as written (escaped line breaks)."""
-        return unpack_text(self.answer_packed)
+        return decode_text(self.answer_utf8)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import yaml
 from kgraph.corpus.frontmatter import split_front_matter
 from kgraph.corpus.text import split_keywords, topic_key
 from kgraph.errors import ArticleParseError
-from kgraph.model import ArticleFile, Copy, RelatedEntry, pack_text
+from kgraph.model import ArticleFile, Copy, RelatedEntry, encode_text
 
 __all__ = ["MAX_FILE_BYTES", "parse_article"]
 
@@ -266,7 +266,7 @@ def assemble_article(
         title=title,
         # The question is most often the title again: then it is the same string.
         question=title if question == title else question,
-        answer_packed=pack_text(_text(fields.get("answer")) or ""),
+        answer_utf8=encode_text(_text(fields.get("answer")) or ""),
         description=_text(seo.get("page_description")),
         keywords=tuple(map(intern, split_keywords(keywords))) if keywords else (),
         date=_date(fields.get("date")),

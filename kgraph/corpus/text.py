@@ -150,7 +150,8 @@ def split_keywords(value: str) -> tuple[str, ...]:
     >>> split_keywords("TT, Tt, tt, TT")
     ('TT', 'Tt', 'tt')
     """
-    return tuple(dict.fromkeys(keyword for part in value.split(",") if (keyword := part.strip())))
+    # Mapped and filtered in C: a generator here was a tenth of a file's reading.
+    return tuple(dict.fromkeys(filter(None, map(str.strip, value.split(",")))))
 
 
 def topic_key(subject: str) -> str:

@@ -26,12 +26,8 @@ from pathlib import Path
 
 from kgraph.corpus import CorpusListing, Progress, list_corpus
 from kgraph.corpus.read import Cancelled
-from kgraph.graph.bridges import prepare_bridges
 from kgraph.graph.build import load_graph
-from kgraph.graph.curation import curation_report, prepare_suggestions
 from kgraph.graph.knowledge import KnowledgeGraph
-from kgraph.graph.relatedness import prepare_relatedness
-from kgraph.graph.search import prepare_search
 from kgraph.graph.snapshot import fingerprint, load_snapshot, save_snapshot
 
 __all__ = ["Loaded", "load_corpus", "prepare"]
@@ -46,8 +42,19 @@ def prepare(kg: KnowledgeGraph) -> None:
     search, the indexes of broken links' suggestions (the first report took 8 s
     on dev without), the relatedness model of ``similar`` and the bridges of
     learning paths (0.6 s on dev, for every ``kgraph path`` that started from a
-    snapshot without them). Kept in the snapshot, so a warm start finds them.
+    snapshot without them), and the keyword and word indexes, which the load
+    leaves to their first use. Kept in the snapshot, so a warm start finds them.
     """
+    # Imported here: numpy and scipy are a quarter of a second of a cold
+    # process's start, and a load needs neither (nor does `kgraph check`'s
+    # text report before the suggestions it shows).
+    from kgraph.graph.bridges import prepare_bridges
+    from kgraph.graph.curation import curation_report, prepare_suggestions
+    from kgraph.graph.relatedness import prepare_relatedness
+    from kgraph.graph.search import prepare_search
+
+    len(kg.by_keyword)
+    len(kg.by_word)
     curation_report(kg)
     prepare_search(kg)
     prepare_suggestions(kg)

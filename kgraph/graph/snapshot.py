@@ -3,7 +3,7 @@
 A snapshot is one file in a cache folder outside the corpus::
 
     KGSNAP\\n
-    {"format": 3, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
+    {"format": 5, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
      "size": …, "digest": …}   …\\n     (one line, padded with spaces to 1 KiB)
     <pickle (protocol 5) of the graph's data>
     <zeros up to the next page>
@@ -55,7 +55,7 @@ from kgraph.corpus import CorpusListing, list_corpus
 from kgraph.errors import CorpusError
 from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import _collector_paused
-from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
 
 __all__ = [
     "fingerprint",
@@ -67,8 +67,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAGIC = b"KGSNAP\n"
-#: Bumped whenever the layout of a snapshot changes.
-FORMAT = 4
+#: Bumped whenever the layout of a snapshot changes (5: answers in a mapped region
+#: after the pickle, issue 17).
+FORMAT = 5
 SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
 # first line is not ours.
@@ -90,6 +91,9 @@ _MAPPINGS = (
     "link_paths",
     "references_by_topic",
 )
+
+#: The mappings that a graph builds on first use (:class:`LazyIndex`).
+_INDEXES = frozenset({"by_keyword", "by_word"})
 
 
 class _Refused(Exception):
@@ -474,7 +478,7 @@ def load_snapshot(
         logger.info("ignoring the graph snapshot %s: %s", path, err)
         return None
     for name in _MAPPINGS:
-        data[name] = MappingProxyType(data[name])
+        data[name] = (LazyIndex.built if name in _INDEXES else MappingProxyType)(data[name])
     data["graph"] = nx.freeze(data["graph"])
     # As read_corpus names it, so a warm graph matches a cold one.
     data["root"] = os.fspath(root)

@@ -299,11 +299,8 @@ def slug(subject: str) -> str:
 
 
 def unique_keywords(keywords: list[str]) -> tuple[str, ...]:
-    """The keywords CORPUS.md expects: first spelling of each, case-insensitively."""
-    seen: dict[str, str] = {}
-    for keyword in keywords:
-        seen.setdefault(keyword.casefold(), keyword)
-    return tuple(seen.values())
+    """The keywords CORPUS.md expects: exact repeats dropped only (``TT``, ``Tt``, ``tt`` stay)."""
+    return tuple(dict.fromkeys(keywords))
 
 
 @settings(FUZZ, max_examples=200)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -20,6 +22,7 @@ from conftest import SEED_ALONE, SEED_FILE, SEEDS, WriteArticle, article_text, l
 from kgraph.budget import within
 from kgraph.errors import DeadlineExceeded
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.graph.knowledge import LazyIndex
 from kgraph.graph.snapshot import load_snapshot
 from kgraph.model import FindingKind, Link
 
@@ -183,8 +186,38 @@ def test_parse_errors_are_reported_and_the_rest_loads(
     assert summarize(kg).broken_links == 1
 
 
-def test_a_script_without_a_main_guard_still_loads(tmp_path: Path) -> None:
-    """Spawned readers re-import such a script and die in it: the script reads alone."""
+# A script without a main guard, loading from its main thread or, as a server
+# does, from a thread of its own.
+_UNGUARDED = {
+    "main thread": """\
+        import sys
+        from kgraph.graph import load_graph, summarize
+
+        kg = load_graph(sys.argv[1], workers=2)
+        print(summarize(kg).articles, summarize(kg).links, len(kg.diagnostics))
+        """,
+    "thread": """\
+        import sys, threading
+        from kgraph.graph import load_graph, summarize
+
+        found = []
+        reader = threading.Thread(target=lambda: found.append(load_graph(sys.argv[1], workers=2)))
+        reader.start()
+        reader.join()
+        kg = found[0]
+        print(summarize(kg).articles, summarize(kg).links, len(kg.diagnostics))
+        """,
+}
+
+
+@pytest.mark.parametrize("loader", list(_UNGUARDED))
+def test_a_script_without_a_main_guard_still_loads(tmp_path: Path, loader: str) -> None:
+    """Forked readers never run such a script; spawned ones (beside other threads) die in it.
+
+    From the main thread the readers are forked: the script is read in
+    parallel, said nothing. From a thread they are spawned, re-import the
+    script and die in it: the script reads alone, and says why.
+    """
     corpus = tmp_path / "corpus"
     for n in range(1, 2_001):
         target = corpus / f"t{n % 4}" / f"a{n}.md"
@@ -193,18 +226,7 @@ def test_a_script_without_a_main_guard_still_loads(tmp_path: Path) -> None:
         target.write_text(article_text(n, url=f"/q/{n}", related=related), encoding="utf-8")
     script = tmp_path / "script.py"
     # Two workers even on a one-CPU machine, so that a process pool is started.
-    script.write_text(
-        textwrap.dedent(
-            """\
-            import sys
-            from kgraph.graph import load_graph, summarize
-
-            kg = load_graph(sys.argv[1], workers=2)
-            print(summarize(kg).articles, summarize(kg).links, len(kg.diagnostics))
-            """
-        ),
-        encoding="utf-8",
-    )
+    script.write_text(textwrap.dedent(_UNGUARDED[loader]), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, str(script), str(corpus)],
         cwd=tmp_path,
@@ -215,8 +237,11 @@ def test_a_script_without_a_main_guard_still_loads(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "2000 2000 0\n"  # once: no child ran the script to its end
-    assert "reading the remaining 2,000 files in this process" in done.stderr
-    assert 'needs an `if __name__ == "__main__":` guard' in done.stderr
+    if loader == "main thread":
+        assert done.stderr == ""
+    else:
+        assert "reading the remaining 2,000 files in this process" in done.stderr
+        assert 'needs an `if __name__ == "__main__":` guard' in done.stderr
 
 
 def test_topic_name_is_the_most_common_spelling(
@@ -401,3 +426,47 @@ def test_a_request_waiting_for_a_derivation_keeps_its_deadline() -> None:
         assert time.monotonic() - begun < 2
         release.set()
         assert computing.result() == 1
+
+
+def test_keyword_and_word_indexes_are_built_once_on_first_use() -> None:
+    """Built lazily, once, by the first thread to ask; the same as built at once; pickled built."""
+    kg = load_graph(SEEDS)
+    assert isinstance(kg.by_word, LazyIndex)
+    assert isinstance(kg.by_keyword, LazyIndex)
+    words = {
+        word
+        for article in kg.articles.values()
+        for word in re.findall(r"\w+", " ".join((article.title, *article.keywords)).casefold())
+    }
+    assert set(kg.by_word) >= words
+    assert 168904 in kg.by_word["atp"]
+    assert 168904 in kg.by_keyword["atp"]
+    builds: list[int] = []
+    started = threading.Barrier(8)
+
+    def build() -> dict[str, tuple[int, ...]]:
+        builds.append(1)
+        time.sleep(0.05)  # long enough for every thread to arrive meanwhile
+        return {"atp": (1, 2)}
+
+    index = LazyIndex(build)
+
+    def ask() -> tuple[int, ...]:
+        started.wait()
+        return index.get("atp", ())
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: ask(), range(8)))
+    assert answers == [(1, 2)] * 8
+    assert builds == [1]
+    again = pickle.loads(pickle.dumps(index))
+    assert isinstance(again, LazyIndex)
+    assert dict(again) == {"atp": (1, 2)}
+
+
+def test_a_load_leaves_its_objects_to_the_oldest_collector_generation() -> None:
+    """Not to the youngest, whose next collection would walk them all (and the next one's again)."""
+    gc.collect()  # every generation's count at 0: no collection is due during the load
+    kg = load_graph(SEEDS)
+    oldest = {id(found) for found in gc.get_objects(generation=2)}
+    assert all(id(article) in oldest for article in kg.articles.values())
