@@ -96,6 +96,21 @@ class ArticleFile:
         """The answer as written (escaped line breaks)."""
         return decode_text(self.answer_utf8)
 
+    def without_answer(self) -> ArticleFile:
+        """This record with an empty answer (a reading keeps answers apart, out of the heap)."""
+        return ArticleFile(
+            self.id,
+            self.title,
+            self.question,
+            b"",
+            self.description,
+            self.keywords,
+            self.date,
+            self.score,
+            self.no_index,
+            self.copy,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Article:

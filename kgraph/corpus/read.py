@@ -15,13 +15,17 @@ import logging
 import multiprocessing
 import os
 import stat
+import tempfile
 import threading
+import weakref
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from kgraph.corpus.fast import parse_article_fast
 from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
@@ -79,14 +83,60 @@ _KINDS = (
 )
 
 
+class AnswerSpool:
+    """The answers of a reading's files, one after another in an unnamed file.
+
+    Answers are most of a corpus's bytes: a reading writes them here as they
+    come from its reading processes instead of holding them (47 MB of the dev
+    corpus, half a gigabyte at 200,000 articles) while the graph is built;
+    ``starts[i]:ends[i]`` are the bytes of the answer of the reading's
+    ``articles[i]``, whose own ``answer_utf8`` is then empty. The file is
+    closed with the last reference to the spool.
+    """
+
+    __slots__ = ("__weakref__", "ends", "file", "size", "starts")
+
+    def __init__(self) -> None:
+        self.file: BinaryIO = tempfile.TemporaryFile(prefix="kgraph-answers-")  # noqa: SIM115
+        weakref.finalize(self, self.file.close)
+        self.size = 0
+        self.starts: array[int] = array("q")
+        self.ends: array[int] = array("q")
+
+    def add(self, answers: bytes, sizes: Sequence[int]) -> None:
+        """Append ``answers``: ``sizes``, the length of each, in order."""
+        self.file.write(answers)
+        end = self.size
+        for size in sizes:
+            self.starts.append(end)
+            end += size
+            self.ends.append(end)
+        self.size += len(answers)
+
+    def utf8(self, at: int) -> bytes:
+        """The answer of the reading's ``articles[at]``, as UTF-8 bytes."""
+        return os.pread(self.file.fileno(), self.ends[at] - self.starts[at], self.starts[at])
+
+
 @dataclass(frozen=True, slots=True)
 class CorpusReading:
-    """What reading a corpus folder gave: every file, read or not."""
+    """What reading a corpus folder gave: every file, read or not.
+
+    ``answers``: the articles' answers, kept apart (:class:`AnswerSpool`), or
+    ``None`` when each article's ``answer_utf8`` holds its own (see :meth:`answer_utf8`).
+    """
 
     root: str
     files: tuple[str, ...]
     articles: tuple[ArticleFile, ...]
     diagnostics: tuple[Diagnostic, ...]
+    answers: AnswerSpool | None = field(default=None, compare=False)
+
+    def answer_utf8(self, at: int) -> bytes:
+        """The answer of ``articles[at]``, as UTF-8 bytes, wherever it is kept."""
+        if self.answers is None:
+            return self.articles[at].answer_utf8
+        return self.answers.utf8(at)
 
 
 class _Refused(Exception):
@@ -431,12 +481,31 @@ def read_file(root: str | os.PathLike[str], path: str) -> ArticleFile | Diagnost
         opener.close()
 
 
-def _read_chunk(root: str, paths: Sequence[str]) -> list[ArticleFile | Diagnostic]:
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Files read together: their records (answers left out), then their answers' bytes.
+
+    One bytes object for every answer of the chunk crosses from a reading
+    process, rather than one per file; ``sizes`` splits it, one per article.
+    """
+
+    results: list[ArticleFile | Diagnostic]
+    answers: bytes
+    sizes: list[int]
+
+
+def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
     opener = _Opener(root)
     try:
-        return [_read_with(opener, path) for path in paths]
+        results = [_read_with(opener, path) for path in paths]
     finally:
         opener.close()
+    answers: list[bytes] = []
+    for at, result in enumerate(results):
+        if isinstance(result, ArticleFile):
+            answers.append(result.answer_utf8)
+            results[at] = result.without_answer()
+    return _Chunk(results, b"".join(answers), [len(answer) for answer in answers])
 
 
 def _start_method() -> str:
@@ -462,9 +531,7 @@ def _bootstrapping() -> bool:
     return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
 
 
-def _result(
-    future: Future[list[ArticleFile | Diagnostic]], cancelled: Cancelled | None
-) -> list[ArticleFile | Diagnostic]:
+def _result(future: Future[_Chunk], cancelled: Cancelled | None) -> _Chunk:
     """The chunk a worker read, asking ``cancelled`` while waiting for it."""
     if cancelled is None:
         return future.result()
@@ -494,7 +561,7 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 def _read_all(
     root: str, paths: Sequence[str], workers: int | None, cancelled: Cancelled | None
-) -> Iterator[list[ArticleFile | Diagnostic]]:
+) -> Iterator[_Chunk]:
     if workers is None:
         workers = (os.cpu_count() or 1) if len(paths) >= _PARALLEL_FROM else 1
     # Several chunks per worker keep both busy to the end; a chunk is large
@@ -595,17 +662,24 @@ def read_corpus(
     diagnostics: list[Diagnostic] = [*listing.unlisted, *listing.refused]
     done = 0
     total = len(paths)
-    for results in _read_all(folder, paths, workers, cancelled):
-        for result in results:
+    spool = AnswerSpool()
+    for chunk in _read_all(folder, paths, workers, cancelled):
+        for result in chunk.results:
             if isinstance(result, Diagnostic):
                 diagnostics.append(result)
             else:
                 articles.append(result)
-        done += len(results)
+        spool.add(chunk.answers, chunk.sizes)
+        done += len(chunk.results)
         if progress is not None:
             progress(done, total)
+    spool.file.flush()
     # In path order, a folder's diagnostic before those of files inside it.
     diagnostics.sort(key=lambda d: d.path)
     return CorpusReading(
-        root=folder, files=listing.files, articles=tuple(articles), diagnostics=tuple(diagnostics)
+        root=folder,
+        files=listing.files,
+        articles=tuple(articles),
+        diagnostics=tuple(diagnostics),
+        answers=spool,
     )

@@ -16,6 +16,7 @@ place instead of unpickling a quarter of a million byte strings.
 
 from __future__ import annotations
 
+import bisect
 import mmap
 import os
 import tempfile
@@ -23,9 +24,6 @@ import weakref
 from array import array
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
-
-import numpy as np
-import numpy.typing as npt
 
 from kgraph.errors import ArticleNotFound
 
@@ -37,26 +35,31 @@ _EMPTY = b""
 class AnswerStore:
     """Article id → its answer as written (escaped line breaks), read from a mapped file.
 
-    ``ids`` are ascending; answer ``i`` is bytes ``offsets[i]:offsets[i + 1]`` of ``data``.
+    ``ids`` are ascending; answer ``i`` is bytes ``starts[i]:ends[i]`` of ``data``
+    (a file read from the corpus holds every file's answer, copies' too, in
+    reading order; a store written here holds them by id).
 
     >>> store = AnswerStore.write([(3, "x \\\\neq 0$".encode()), (7, b"")])
     >>> store.raw(3), store.raw(7), len(store)
     ('x \\\\neq 0$', '', 2)
     """
 
-    __slots__ = ("__weakref__", "data", "file", "ids", "offsets", "start")
+    __slots__ = ("__weakref__", "data", "ends", "file", "ids", "start", "starts")
 
     def __init__(
         self,
-        ids: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64],
+        ids: array[int],
+        starts: array[int],
+        ends: array[int],
         data: mmap.mmap | bytes,
         file: BinaryIO | None = None,
         start: int = 0,
     ) -> None:
-        if len(offsets) != len(ids) + 1 or int(offsets[-1]) != len(data):
+        if not len(ids) == len(starts) == len(ends) or (
+            len(ids) and (min(starts) < 0 or max(ends) > len(data))
+        ):
             raise ValueError("answer offsets do not match the answers")
-        self.ids, self.offsets, self.data = ids, offsets, data
+        self.ids, self.starts, self.ends, self.data = ids, starts, ends, data
         # The mapped file, open, and where the answers start in it: copied from
         # there (chunks), not through the mapping, which would bring every page
         # of it into this process's resident memory.
@@ -72,10 +75,8 @@ class AnswerStore:
         are written through the system's file cache, never held on the heap.
         """
         ids, offsets = array("q"), array("q", [0])
-        # Kept open with the store (its answers are copied from it, see chunks).
-        out = tempfile.TemporaryFile(prefix="kgraph-answers-")  # noqa: SIM115
-        size = 0
-        try:
+        with tempfile.TemporaryFile(prefix="kgraph-answers-") as out:
+            size = 0
             for article_id, answer in answers:
                 if ids and article_id <= ids[-1]:
                     raise ValueError("answers must come by ascending article id")
@@ -83,15 +84,23 @@ class AnswerStore:
                 size += out.write(answer)
                 offsets.append(size)
             out.flush()
-        except BaseException:
-            out.close()
-            raise
-        return cls(
-            np.frombuffer(ids, dtype=np.int64).copy(),
-            np.frombuffer(offsets, dtype=np.int64).copy(),
-            cls._map(out, 0, size),
-            out,
-        )
+            return cls.spooled(out, size, ids, offsets[:-1], offsets[1:])
+
+    @classmethod
+    def spooled(
+        cls,
+        file: BinaryIO,
+        size: int,
+        ids: array[int],
+        starts: array[int],
+        ends: array[int],
+    ) -> AnswerStore:
+        """The store of answers written to ``file`` (``size`` bytes from its start).
+
+        The store keeps a file object of its own (``file`` may be closed).
+        """
+        own = open(os.dup(file.fileno()), "rb")  # noqa: SIM115 (kept with the store)
+        return cls(ids, starts, ends, cls._map(own, 0, size), own)
 
     @staticmethod
     def _map(handle: BinaryIO, offset: int, size: int) -> mmap.mmap | bytes:
@@ -105,20 +114,29 @@ class AnswerStore:
         cls,
         handle: BinaryIO,
         offset: int,
-        ids: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64],
+        size: int,
+        index: tuple[array[int], array[int], array[int]],
     ) -> AnswerStore:
-        """The store whose answers sit in ``handle`` from ``offset`` (see :func:`page_aligned`)."""
+        """The store whose ``size`` bytes sit in ``handle`` from ``offset``.
+
+        ``offset``: see :func:`page_aligned`; ``index``: the store's :attr:`index`.
+        """
         # The store keeps a file object of its own (the caller closes ``handle``).
         own = open(os.dup(handle.fileno()), "rb")  # noqa: SIM115 (kept with the store)
-        return cls(ids, offsets, cls._map(own, offset, int(offsets[-1])), own, offset)
+        ids, starts, ends = index
+        return cls(ids, starts, ends, cls._map(own, offset, size), own, offset)
+
+    @property
+    def index(self) -> tuple[array[int], array[int], array[int]]:
+        """Ids, starts and ends: what :meth:`mapped` needs besides the bytes."""
+        return self.ids, self.starts, self.ends
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @property
     def size(self) -> int:
-        """Bytes of every answer together."""
+        """Bytes of the answers' file (as :meth:`chunks` gives them)."""
         return len(self.data)
 
     def utf8(self, article_id: int) -> bytes:
@@ -129,17 +147,17 @@ class AnswerStore:
         ArticleNotFound
             When the store holds no answer of that id.
         """
-        at = int(np.searchsorted(self.ids, article_id))
-        if at >= len(self.ids) or int(self.ids[at]) != article_id:
+        at = bisect.bisect_left(self.ids, article_id)
+        if at >= len(self.ids) or self.ids[at] != article_id:
             raise ArticleNotFound(article_id)
-        return self.data[int(self.offsets[at]) : int(self.offsets[at + 1])]
+        return self.data[self.starts[at] : self.ends[at]]
 
     def raw(self, article_id: int) -> str:
         """The answer of ``article_id`` as written (escaped line breaks), decoded."""
         return self.utf8(article_id).decode("utf-8", "surrogatepass")
 
     def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
-        """Every answer's bytes, in pieces of ``size``: what :meth:`mapped` maps back.
+        """The bytes of the answers' file, in pieces of ``size``: what :meth:`mapped` maps back.
 
         Read from the file, not the mapping: a snapshot written from a mapping
         made all of it resident in the writing process (60 MB on dev).
@@ -154,16 +172,17 @@ class AnswerStore:
     def __reduce__(self) -> tuple[object, ...]:
         # Pickled whole only where no snapshot maps it (a copy for a test, a
         # process of its own): the answers as bytes, in a new file when loaded.
-        return (_unpickle, (self.ids, self.offsets, bytes(self.data)))
+        return (_unpickle, (self.ids, self.starts, self.ends, b"".join(self.chunks())))
 
 
 def _unpickle(
-    ids: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64], data: bytes
+    ids: array[int],
+    starts: array[int],
+    ends: array[int],
+    data: bytes,
 ) -> AnswerStore:
-    starts = offsets[:-1].tolist()
-    ends = offsets[1:].tolist()
     return AnswerStore.write(
-        (int(i), data[s:e]) for i, s, e in zip(ids.tolist(), starts, ends, strict=True)
+        (i, data[start:end]) for i, start, end in zip(ids, starts, ends, strict=True)
     )
 
 

@@ -6,8 +6,9 @@ import datetime
 import gc
 import os
 import time
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -41,25 +42,27 @@ _Adjacency = dict[int, dict[int, dict[str, Any]]]
 
 
 def _merge_copies(
-    files: Iterable[ArticleFile],
-) -> tuple[dict[int, Article], dict[int, list[Copy]], dict[int, ArticleFile]]:
+    files: Sequence[ArticleFile],
+) -> tuple[dict[int, Article], dict[int, list[Copy]], dict[int, int]]:
     """One article per id: text from the first copy (sorted path order), every copy kept.
 
-    Also each article's copies as read, and its first file (whose answer is the
-    article's: the graph keeps answers apart, see :class:`AnswerStore`). The
-    copies as read keep their related entries: the graph's
+    Also each article's copies as read, and where its first file is in
+    ``files`` (whose answer is the article's: the graph keeps answers apart,
+    see :class:`AnswerStore`). The copies as read keep their related entries: the graph's
     articles hold their copies without them (see :class:`Article`), since the
     entries live on as links, findings and wanted articles once resolved; as
     records of their own they were a quarter of the articles' memory.
     """
     by_id: dict[int, list[ArticleFile]] = defaultdict(list)
-    for file in sorted(files, key=lambda f: f.copy.path):
+    firsts: dict[int, int] = {}
+    for at in sorted(range(len(files)), key=lambda at: files[at].copy.path):
+        file = files[at]
         by_id[file.id].append(file)
+        firsts.setdefault(file.id, at)
     articles: dict[int, Article] = {}
     read: dict[int, list[Copy]] = {}
-    firsts: dict[int, ArticleFile] = {}
     for article_id, copies in by_id.items():
-        first = firsts[article_id] = copies[0]
+        first = copies[0]
         read[article_id] = [c.copy for c in copies]
         if len(copies) == 1:  # most articles: their only file's topic
             topics: tuple[str, ...] = (first.copy.topic,)
@@ -82,6 +85,21 @@ def _merge_copies(
             topics=topics,
         )
     return articles, read, firsts
+
+
+def _answers(reading: CorpusReading, ids: list[int], firsts: dict[int, int]) -> AnswerStore:
+    """The articles' answers (``ids`` ascending; each article's its first file's)."""
+    spool = reading.answers
+    if spool is None:  # a reading made by hand: answers in its records
+        return AnswerStore.write((i, reading.articles[firsts[i]].answer_utf8) for i in ids)
+    starts, ends = spool.starts, spool.ends
+    return AnswerStore.spooled(
+        spool.file,
+        spool.size,
+        array("q", ids),
+        array("q", [starts[firsts[i]] for i in ids]),
+        array("q", [ends[firsts[i]] for i in ids]),
+    )
 
 
 def _references_by_topic(read: dict[int, list[Copy]]) -> dict[str, int]:
@@ -420,7 +438,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         references=sum(len(f.copy.related) for f in reading.articles),
         references_by_topic=MappingProxyType(_references_by_topic(read)),
         differing_copies=_differing_copies(read),
-        answers=AnswerStore.write((i, firsts[i].answer_utf8) for i in sorted(articles)),
+        answers=_answers(reading, sorted(articles), firsts),
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
         by_keyword=LazyIndex(partial(_keyword_index, articles)),

@@ -40,6 +40,7 @@ import stat
 import tempfile
 import time
 import zlib
+from array import array
 from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -47,7 +48,6 @@ from types import MappingProxyType
 from typing import Any, BinaryIO
 
 import networkx as nx
-import numpy as np
 
 import kgraph
 from kgraph import model
@@ -294,7 +294,7 @@ def _payload(kg: KnowledgeGraph, *, derived: bool) -> dict[str, Any]:
             value = _plain_graph(value)
         elif item.name == "answers":
             # Their index only: the bytes follow the pickle (see save_snapshot).
-            value = (value.ids, value.offsets)
+            value = value.index
         elif item.name == "memo":
             # A copy: request threads may add to the memo while it is written.
             value = dict(value) if derived else {}
@@ -436,15 +436,17 @@ def _read(path: Path, print_: str) -> dict[str, Any]:
 def _answers(handle: BinaryIO, header: dict[str, Any], index: object, end: int) -> AnswerStore:
     """The answers the snapshot carries after its pickle, mapped in place."""
     at = header.get("answers_at")
-    if not (isinstance(index, tuple) and len(index) == 2 and isinstance(at, int)):
+    if not (
+        isinstance(at, int)
+        and isinstance(index, tuple)
+        and len(index) == 3
+        and all(isinstance(part, array) for part in index)
+    ):
         raise _Refused("payload holds no answers")
-    ids, offsets = index
-    if not (isinstance(ids, np.ndarray) and isinstance(offsets, np.ndarray)):
-        raise _Refused("payload holds no answers")
-    if at != page_aligned(at) or at + int(offsets[-1]) != end or not handle.tell() <= at:
+    if at != page_aligned(at) or not handle.tell() <= at <= end:
         raise _Refused("the answers are not where the header says")
     try:
-        return AnswerStore.mapped(handle, at, ids, offsets)
+        return AnswerStore.mapped(handle, at, end - at, index)
     except ValueError as err:
         raise _Refused(f"unreadable answers ({err})") from None
 

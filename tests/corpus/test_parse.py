@@ -610,6 +610,9 @@ def test_read_corpus_with_a_process_pool_gives_the_same_reading(corpus: Path) ->
     assert parallel.articles == serial.articles
     assert parallel.diagnostics == serial.diagnostics
     assert parallel == serial
+    # Answers are kept apart from the records, the same either way.
+    every = range(len(serial.articles))
+    assert [parallel.answer_utf8(i) for i in every] == [serial.answer_utf8(i) for i in every]
 
 
 def test_read_corpus_reports_progress_to_the_end(corpus: Path) -> None:
