@@ -50,7 +50,6 @@ from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.corpus import CorpusListing
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph
-from kgraph.graph.curation import suggest_every_wanted
 from kgraph.graph.load import Loaded, load_corpus
 from kgraph.graph.snapshot import fingerprint
 from kgraph.graph.takeovers import (
@@ -479,15 +478,10 @@ async def _load(state: AppState, *, first: bool, listing: CorpusListing | None =
     if loaded.unsaved:
         # After going live: the next start is warm, this one does not wait for it;
         # nor does the next reload wait for good on a cache folder that hangs.
-        # Every wanted article's suggestions first (seconds, once): kept in the
-        # snapshot, whole-corpus reports of broken links are ready at the next start.
-        def suggest_and_save() -> None:
-            suggest_every_wanted(kg)
-            loaded.save()
-
+        # Every wanted article's suggestions came with the load (kgraph.graph.load.prepare).
         try:
             with anyio.move_on_after(settings.reload_timeout) as deadline:
-                await anyio.to_thread.run_sync(suggest_and_save, abandon_on_cancel=True)
+                await anyio.to_thread.run_sync(loaded.save, abandon_on_cancel=True)
             if deadline.cancelled_caught:
                 log.warning("writing the graph snapshot took too long: abandoned")
         except Exception:  # a snapshot is an optimisation: never the reason reloads stop

@@ -28,7 +28,7 @@ from kgraph.corpus import CorpusListing, Progress, list_corpus
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.bridges import prepare_bridges
 from kgraph.graph.build import load_graph
-from kgraph.graph.curation import curation_report, prepare_suggestions
+from kgraph.graph.curation import curation_report, prepare_suggestions, suggest_every_wanted
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.relatedness import prepare_relatedness
 from kgraph.graph.search import prepare_search
@@ -43,15 +43,18 @@ def prepare(kg: KnowledgeGraph) -> None:
     """Build the curation report and the indexes and models that queries share.
 
     What the first queries of a graph would otherwise wait for: the index of
-    search, the indexes of broken links' suggestions (the first report took 8 s
-    on dev without), the relatedness model of ``similar`` and the bridges of
-    learning paths (0.6 s on dev, for every ``kgraph path`` that started from a
-    snapshot without them). Kept in the snapshot, so a warm start finds them.
+    search, the relatedness model of ``similar``, every wanted article's "did
+    you mean" suggestions (all at once, :mod:`kgraph.graph.meant`: the first
+    report of broken links took 8 s on dev when each was worked out as it was
+    asked for) and the bridges of learning paths (0.6 s on dev, for every
+    ``kgraph path`` that started from a snapshot without them). Kept in the
+    snapshot, so a warm start finds them.
     """
     curation_report(kg)
     prepare_search(kg)
     prepare_suggestions(kg)
     prepare_relatedness(kg)
+    suggest_every_wanted(kg)
     prepare_bridges(kg)
 
 
