@@ -23,7 +23,12 @@ same run so that its ratio means something:
    sent and abandoned: errors, ``article`` p99 and the server's RSS growth;
 9. ``commands``: wall time of ``kgraph path``, ``export`` and ``check`` processes on
    the dev corpus, from the files (``--no-cache``) and from a warm snapshot, and
-   whether ``check`` reports the same from both.
+   whether ``check`` reports the same from both;
+10. ``curation``: ``kgraph serve --no-watch`` cold (a fresh cache folder), the
+    first ``curation { brokenLinks(first: 20) { nodes { fix } } }`` once ``/readyz``
+    is 200 and again after a SIGHUP reload, and the peak RSS of the serving process
+    once every curation report was asked once, on dev and a generated 200,000
+    (``--start-size``).
 
 Prints a table per section and writes ``benchmarks/results.json``. Corpora are
 unpacked or generated under ``benchmarks/.work/`` (ignored by git) and reused.
@@ -67,7 +72,8 @@ TARBALL = Path(
 )
 SEED = 1
 SECTIONS = (
-    "ingest", "start", "memory", "load", "soak", "hostile", "latency", "paths", "commands"
+    "ingest", "start", "memory", "load", "soak", "hostile", "latency", "paths", "commands",
+    "curation",
 )  # fmt: skip
 
 sys.path.insert(0, str(REPO))
@@ -1055,6 +1061,102 @@ def bench_commands(rounds: int) -> dict[str, Any]:
     return results
 
 
+# -- 10. curation ----------------------------------------------------------------------
+
+FIRST_FIXES = "{ curation { brokenLinks(first: 20) { totalCount nodes { fix } } } }"
+# Every curation report of the API asked once (a page each), suggestions included.
+EVERY_REPORT = """{ curation {
+  summary { orphans wantedArticles }
+  orphans { nodes { articleId } }
+  deadEnds { nodes { articleId } }
+  isolated { nodes { articleId } }
+  wantedArticles { nodes { articleId suggestions { articleId } } }
+  overLinked { totalCount }
+  brokenLinks { nodes { fix } }
+  duplicateLinks { nodes { fix } }
+  selfLinks { nodes { fix } }
+  staleLinks { nodes { fix } }
+  urlMismatches { nodes { fix } }
+  duplicateArticles { totalCount }
+  subjectSpellings { key }
+  islands { totalCount }
+  linkSuggestions { nodes { article { articleId } suggested { score } } }
+  copyTakeovers { totalCount }
+  parseErrors { totalCount }
+} }"""
+
+
+def _graph_version(server: Server) -> int:
+    version: int = httpx.get(f"{server.base}/readyz", timeout=5).json()["graph_version"]
+    return version
+
+
+def _reloaded(server: Server, timeout: float = 900) -> float:
+    """SIGHUP the server and wait for its next graph version: the seconds it took."""
+    before = _graph_version(server)
+    started = time.perf_counter()
+    server.process.send_signal(signal.SIGHUP)
+    while _graph_version(server) == before:
+        if time.perf_counter() - started > timeout:
+            raise SystemExit(f"no reload in {timeout:.0f} s")
+        time.sleep(0.02)
+    return time.perf_counter() - started
+
+
+def _curation_round(corpus: Path, cache: Path) -> dict[str, float]:
+    """One cold start on a fresh cache folder: the first fixes after ready and after a reload."""
+    command, port = kgraph_serve(corpus, "--no-watch", "--cache-dir", str(cache))
+    with serving(command, port) as server:
+        first = _timed(lambda: server.graphql(FIRST_FIXES))
+        every = _timed(lambda: server.graphql(EVERY_REPORT))
+        rss = peak_rss_mb(server.process.pid)
+        reload_s = _reloaded(server)
+        after_reload = _timed(lambda: server.graphql(FIRST_FIXES))
+        server.graphql(EVERY_REPORT)
+        return {
+            "ready_s": server.ready,
+            "first_fixes_ms": first,
+            "every_report_ms": every,
+            "peak_rss_mb": rss,
+            "reload_s": reload_s,
+            "first_fixes_after_reload_ms": after_reload,
+            "peak_rss_after_reload_mb": peak_rss_mb(server.process.pid),
+        }
+
+
+def bench_curation(rounds: int, size: int) -> dict[str, Any]:
+    """The first whole-corpus report of broken links' fixes, after a cold start and a reload.
+
+    The issue's first figures: ``curation { brokenLinks(first: 20) { nodes { fix } } }``
+    right after ``/readyz`` turns 200 on a cold start (``--no-watch``, a fresh
+    cache folder: no snapshot), then after a SIGHUP reload; and the peak RSS of
+    the serving process once every curation report was asked once (targets:
+    300 ms and 250 MB on dev, 2 s and 1 GB at 200,000 articles).
+    """
+    corpora = {"dev": dev_corpus(), f"generated {size:,}": generated(size)}
+    result: dict[str, Any] = {}
+    print("\n10. curation: first brokenLinks fixes after a cold start (ms), after a reload")
+    print(
+        f"  {'corpus':<20}{'ready s':>9}{'first ms':>10}{'every ms':>10}{'peak MB':>9}"
+        f"{'reload s':>10}{'after ms':>10}{'peak MB':>9}"
+    )
+    for name, corpus in corpora.items():
+        runs: list[dict[str, float]] = []
+        with tempfile.TemporaryDirectory(prefix="kgraph-curation-") as scratch:
+            for number in range(rounds if size <= 200_000 or name == "dev" else 1):
+                runs.append(_curation_round(corpus, Path(scratch) / f"cache-{number}"))
+        row = {key: figure([run[key] for run in runs], 1) for key in runs[0]}
+        result[name] = row
+        print(
+            f"  {name:<20}{row['ready_s']['median']:>9.1f}{row['first_fixes_ms']['median']:>10.0f}"
+            f"{row['every_report_ms']['median']:>10.0f}{row['peak_rss_mb']['median']:>9.0f}"
+            f"{row['reload_s']['median']:>10.1f}"
+            f"{row['first_fixes_after_reload_ms']['median']:>10.0f}"
+            f"{row['peak_rss_after_reload_mb']['median']:>9.0f}"
+        )
+    return result
+
+
 def _commit() -> str:
     """The short commit of the code measured, ``-dirty`` when kgraph or benchmarks/ differ from it."""
 
@@ -1117,6 +1219,8 @@ def main() -> None:
         results.update(bench_latency_and_paths(args.rounds, args.requests, sections))
     if "commands" in sections:
         results["commands"] = bench_commands(args.rounds)
+    if "curation" in sections:
+        results["curation"] = bench_curation(args.rounds, args.start_size)
     # Which code each section measured: sections not run keep their own.
     commit = _commit()
     commits = results.setdefault("commits", {})

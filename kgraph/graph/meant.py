@@ -64,7 +64,7 @@ _MEANT_FLOOR = 0.35
 # What search must find at least: relatedness adds at most _RELATED_WEIGHT.
 _SEARCH_FLOOR = _MEANT_FLOOR - _RELATED_WEIGHT
 # (row, article) pairs worked on at once: a few tens of bytes each at the peak.
-_ENTRIES = 1 << 20
+_ENTRIES = 1 << 18
 # The title index's key in ``KnowledgeGraph.memo``.
 _TITLES = "titles"
 
@@ -99,11 +99,13 @@ class _Rows:
 
     start: Ints
     columns: Ints
+    distinct: Ints  # the distinct columns of ``columns``
+    slots: Ints  # the place of each of ``columns`` in ``distinct``
     weights: npt.NDArray[np.float32]
-    best: Floats  # the most each word adds to a score
+    best: Floats  # the most each word adds to any article's score
     ideal: Floats  # the best score each row's words could reach
     several: npt.NDArray[np.bool_]  # whether it has several words (a phrase)
-    sizes: Ints  # how many articles hold any of its words, at most
+    sizes: Ints  # how many (row, article) pairs its product finds at most
 
 
 def _combined_columns(
@@ -164,35 +166,54 @@ def _query_rows(index: SearchIndex, queries: Sequence[Sequence[str]]) -> tuple[_
         elif counted.columns:
             column_of[word] = (counted.columns[0], counted.weights[0])
     held = np.concatenate([np.diff(index.weights.indptr), np.diff(combined.indptr)])
+    # The most each word adds to any article's score: its weight times its
+    # column's largest weight (under its best, which takes that as 1).
+    bound_of: dict[str, float] = {}
+    for word, (column, weight) in column_of.items():
+        matrix, own = (index.weights, column) if column < terms else (combined, column - terms)
+        values = matrix.data[matrix.indptr[own] : matrix.indptr[own + 1]]
+        bound_of[word] = weight * float(values.max()) if len(values) else 0.0
     n = len(queries)
     ideal = np.zeros(n)
     start = [0]
     columns: list[int] = []
     weights: list[float] = []
     best: list[float] = []
+    sizes = np.zeros(n, dtype=np.int64)
     for row, query in enumerate(queries):
         total = 0.0
         for word in query:
             total += weighed[word].best  # summed in the query's order, as search sums it
         ideal[row] = total
-        counting = sorted((w for w in query if w in column_of), key=lambda w: -weighed[w].best)
+        counting = sorted((w for w in query if w in column_of), key=lambda w: -bound_of[w])
+        # The lightest words, together under search's floor, are never in the
+        # product (see _Asking._searched): the rest is what it finds at most.
+        room = _SEARCH_FLOOR * (1 + PHRASE if len(query) > 1 else 1.0) * total
+        light = 0.0
+        for at, word in enumerate(reversed(counting)):
+            light += bound_of[word]
+            if light > room or at == len(counting) - 1:
+                sizes[row] = sum(int(held[column_of[w][0]]) for w in counting[: len(counting) - at])
+                break
         for word in counting:
             column, weight = column_of[word]
             columns.append(column)
             weights.append(weight)
-            best.append(weighed[word].best)
+            best.append(bound_of[word])
         start.append(len(columns))
     column_array = np.asarray(columns, dtype=np.int64)
     starts = np.asarray(start, dtype=np.int64)
-    owner = np.repeat(np.arange(n), np.diff(starts))
+    distinct, slots = np.unique(column_array, return_inverse=True)
     found = _Rows(
         start=starts,
         columns=column_array,
+        distinct=distinct,
+        slots=slots.astype(np.int64),
         weights=np.asarray(weights, dtype=np.float32),
         best=np.asarray(best, dtype=np.float64),
         ideal=ideal,
         several=np.fromiter((len(q) > 1 for q in queries), bool, n),
-        sizes=np.bincount(owner, weights=held[column_array], minlength=n).astype(np.int64),
+        sizes=sizes,
     )
     return found, combined
 
@@ -256,7 +277,10 @@ class _Sampled:
         pair = np.repeat(np.arange(len(left_rows)), counts)
         at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(len(pair))
         sampled = self.at(rows[pair], left.indices[at].astype(np.int64))
-        return np.bincount(pair, weights=left.data[at] * sampled, minlength=len(left_rows))
+        products: Floats = np.bincount(
+            pair, weights=left.data[at] * sampled, minlength=len(left_rows)
+        ).astype(np.float64)
+        return products
 
 
 def _group_starts(groups: Ints) -> Ints:
@@ -291,29 +315,38 @@ def _looked_up(
 ) -> Floats:
     """What the words ``looked`` (a mask of ``rows``' words) add to each (query row, article) pair.
 
-    Looked up column by column (a binary search of each column's articles), for
-    words the product did not run over.
+    Looked up column by column, for words the product did not run over: each
+    column's weights spread over one vector of the articles, read at the
+    pairs' articles, then cleared (no search, no vector per column).
     """
-    owner, entry = _ragged(rows.start, query)
-    keep = looked[entry]
-    owner, entry = owner[keep], entry[keep]
-    columns, held = rows.columns[entry], article[owner]
+    # The words looked up, as ragged arrays of their own: no mask over every word of every pair.
+    chosen = np.flatnonzero(looked)
+    start = np.searchsorted(chosen, rows.start)
+    owner, at = _ragged(start, query)
+    if not len(at):
+        return np.zeros(len(query))
+    entry = chosen[at]
+    slot = rows.slots[entry]
+    # Grouped by column: a stable sort of small integers is a radix sort.
+    order = np.argsort(
+        slot.astype(np.uint16 if len(rows.distinct) < 1 << 16 else np.int64), kind="stable"
+    )
+    counts = np.bincount(slot, minlength=len(rows.distinct))
+    bounds = np.concatenate([[0], np.cumsum(counts)])
     added = np.zeros(len(owner), dtype=np.float32)
+    spread = np.zeros(len(index.ids), dtype=np.float32)
     terms = index.weights.shape[1]
-    order = np.argsort(columns, kind="stable")
-    bounds = np.flatnonzero(np.diff(columns[order])) + 1
-    for group in np.split(order, bounds):
-        if not len(group):
-            continue
-        column = int(columns[group[0]])
+    for place in np.flatnonzero(counts).tolist():
+        group = order[bounds[place] : bounds[place + 1]]
+        column = int(rows.distinct[place])
         matrix, own = (index.weights, column) if column < terms else (combined, column - terms)
         begin, end = matrix.indptr[own], matrix.indptr[own + 1]
-        holders, values = matrix.indices[begin:end], matrix.data[begin:end]
-        wanted = held[group]
-        found = np.minimum(np.searchsorted(holders, wanted), max(len(holders) - 1, 0))
-        hit = holders[found] == wanted if len(holders) else np.zeros(len(group), dtype=bool)
-        added[group[hit]] = values[found[hit]] * rows.weights[entry[group[hit]]]
-    return np.bincount(owner, weights=added, minlength=len(query))
+        holders = matrix.indices[begin:end]
+        spread[holders] = matrix.data[begin:end]
+        added[group] = spread[article[owner[group]]] * rows.weights[entry[group]]
+        spread[holders] = 0.0
+    found: Floats = np.bincount(owner, weights=added, minlength=len(query)).astype(np.float64)
+    return found
 
 
 def _product(
@@ -487,7 +520,10 @@ class _Asking:
         heaviest = np.zeros(len(rows.columns), dtype=bool)
         heaviest[rows.start[:-1][np.diff(rows.start) > 0]] = True
         query, article, partial = _product(index, self.combined, rows, heaviest, begin, end)
-        score = self._scores(query, article, partial, ~heaviest, phrased)
+        # Their scores without the other words: a floor of their true scores.
+        score = (partial / rows.ideal[query]).astype(np.float32)
+        score[rows.several[query]] /= np.float32(1 + PHRASE)
+        score[np.isin(query * n + article, phrased)] += np.float32(PHRASE / (1 + PHRASE))
         floor = np.maximum(
             _nth_best(query, score.astype(np.float64), limit, end - begin, begin)
             - _RELATED_WEIGHT
@@ -499,15 +535,10 @@ class _Asking:
         shrink = np.where(rows.several[begin:end], 1 / (1 + PHRASE), 1.0)
         room = floor / shrink * rows.ideal[begin:end] * (1 - 1e-6)
         owner, entry = _ragged(rows.start, np.arange(begin, end))
-        # Each row's words are heaviest first: the lightest are at its end.
-        lighter = np.zeros(len(entry))
-        if len(entry):
-            reversed_sum = np.cumsum(rows.best[entry][::-1])[::-1]
-            row_end = rows.start[begin + owner + 1] - rows.start[begin]
-            total_after = np.zeros(len(entry))
-            tail = np.append(reversed_sum, 0.0)
-            total_after = tail[np.arange(len(entry))] - tail[row_end]
-            lighter = total_after
+        # Each row's words are heaviest first (contiguous here): what each word
+        # and the lighter ones after it add at most.
+        suffix = np.append(np.cumsum(rows.best[entry][::-1])[::-1], 0.0)
+        lighter = suffix[: len(entry)] - suffix[rows.start[begin + owner + 1] - rows.start[begin]]
         skipped = np.zeros(len(rows.columns), dtype=bool)
         skipped[entry] = (lighter <= room[owner]) & ~heaviest[entry]
         skipped_best = np.bincount(
