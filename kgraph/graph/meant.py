@@ -2,30 +2,35 @@
 
 A wanted article's suggestions (:func:`kgraph.graph.curation.wanted_suggestions`
 says how they are ranked) were a search of its title and a relatedness score
-per wanted article, one at a time: 8.5 s for the 3,084 of the dev corpus,
-minutes at 200,000 articles. Here every wanted article is a row of one
-query matrix:
+for each article search found, one wanted article at a time: 8.5 s for the
+3,084 of the dev corpus, minutes at 200,000 articles. Here every wanted title
+is a row of one query matrix, and each step works on all rows at once:
 
 1. **search** (:func:`kgraph.graph.search.search`'s BM25F, typos forgiven):
-   each distinct word of the titles is weighed once (its corrections
-   combined into one column when it is no known spelling); the rows times the
-   index's weights are the scores. Only what can pass search's floor is
-   worked out in full: the words of a title that together weigh under a
-   tenth of it (``what``, ``is``, ``the``) cannot lift an article over the
-   floor alone, so the product runs over the other words, and the common
-   words' weights are looked up for the articles it found;
+   each distinct word of the titles is weighed once (a word that is no known
+   spelling gets one column: its best correction per article); a row's score
+   for an article is its words' weights there over the best it could reach.
+   Only what can still make a row's suggestions is scored in full: an
+   article must score over search's floor and within a quarter of the row's
+   third best. A first product over each row's heaviest word gives a floor
+   of that third best; the lightest words, which together cannot lift an
+   article over the row's floor, are left out of the second product and
+   looked up only for the articles it found;
 2. **the phrase bonus**: read from the titles, questions and keywords of the
-   articles holding the title's rarest word;
+   articles holding the title's rarest word (they hold all of its words);
 3. **relatedness to the referrers**
-   (:func:`kgraph.graph.relatedness.relatedness_to`): the cosine, Adamic-Adar,
-   three-link paths and links back of each (candidate, referrer) pair, each a
-   product of the candidate's sparse row with values sampled from the
-   referrer's;
-4. the top few of each row by a sort of all rows at once.
+   (:func:`kgraph.graph.relatedness.relatedness_to`): the links part
+   (Adamic-Adar, three-link paths, links back) of each (candidate, referrer)
+   pair sampled from the referrers' two-link rows, the text part (the cosine
+   with the referrers' mean vector, at most its length) only for candidates
+   that could still pass the floor and the row's third best;
+4. the top few of each row by sorts of all rows at once.
 
-The rows are taken in chunks of about :data:`_ENTRIES` found (row, article)
-pairs, so that memory stays bounded whatever the corpus. The ranking is
-search's and relatedness's, as one wanted article at a time computed it.
+The rows are taken in chunks of about :data:`_ENTRIES` (row, article) pairs,
+so that memory stays bounded whatever the corpus. Every cut is a bound: the
+suggestions are those of one wanted article at a time (the same for all 3,084
+wanted articles of the dev corpus; ties aside, scores may differ in the last
+bit of a float).
 """
 
 from __future__ import annotations
@@ -64,7 +69,7 @@ _MEANT_FLOOR = 0.35
 # What search must find at least: relatedness adds at most _RELATED_WEIGHT.
 _SEARCH_FLOOR = _MEANT_FLOOR - _RELATED_WEIGHT
 # (row, article) pairs worked on at once: a few tens of bytes each at the peak.
-_ENTRIES = 1 << 18
+_ENTRIES = 1 << 19
 # The title index's key in ``KnowledgeGraph.memo``.
 _TITLES = "titles"
 
@@ -349,6 +354,25 @@ def _looked_up(
     return found
 
 
+def _asking_rows(
+    owner: Ints,
+    columns: Ints,
+    weights: npt.NDArray[np.float32],
+    kept: npt.NDArray[np.bool_],
+    offset: int,
+    shape: tuple[int, int],
+) -> sp.csr_array:
+    """The rows (``owner``, ascending) asking for ``columns`` (those ``kept``, less ``offset``).
+
+    With 32-bit indices, as the index's: a product with 64-bit ones would copy
+    the index's arrays to 64 bits first (seconds at 200,000 articles).
+    """
+    counts = np.bincount(owner[kept], minlength=shape[0])
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    indices = (columns[kept] - offset).astype(np.int32)
+    return sp.csr_array((weights[kept], indices, indptr), shape=shape)
+
+
 def _product(
     index: SearchIndex,
     combined: sp.csc_array,
@@ -367,9 +391,15 @@ def _product(
     keep = used[entry]
     owner, entry = owner[keep], entry[keep]
     terms = index.weights.shape[1]
-    shape = (end - begin, terms + combined.shape[1])
-    asked = sp.csr_array((rows.weights[entry], (owner, rows.columns[entry])), shape=shape)
-    found = sp.csr_array(asked[:, :terms] @ index.weights.T + asked[:, terms:] @ combined.T)
+    columns, weights = rows.columns[entry], rows.weights[entry]
+    found = sp.csr_array(
+        _asking_rows(owner, columns, weights, columns < terms, 0, (end - begin, terms))
+        @ index.weights.T
+        + _asking_rows(
+            owner, columns, weights, columns >= terms, terms, (end - begin, combined.shape[1])
+        )
+        @ combined.T
+    )
     query = begin + np.repeat(np.arange(end - begin), np.diff(found.indptr))
     return query, found.indices.astype(np.int64), found.data.astype(np.float64)
 
@@ -434,6 +464,7 @@ def meant_articles(
         referrer_start=np.cumsum([0, *(len(r) for r in referrers)]).astype(np.int64),
         referrer_rows=np.concatenate([np.zeros(0, dtype=np.int64), *referrers]),
         backlinks=_Sampled(model.backlinks),
+        weighted_t=sp.csr_matrix(model.weighted.T),
         limit=limit,
     )
     begin = 0
@@ -475,6 +506,7 @@ class _Asking:
     referrer_start: Ints  # each row's referrers (rows of the model), ragged
     referrer_rows: Ints
     backlinks: _Sampled
+    weighted_t: sp.csr_matrix  # the model's weighted links, transposed
     limit: int
 
     def _scores(
@@ -515,12 +547,12 @@ class _Asking:
             dtype=np.int64,
         )
         # First the articles holding each row's heaviest word (every article
-        # holding the title as a phrase is one), scored in full: their
-        # limit-th best is a floor for the rest.
+        # holding the title as a phrase is one): their scores without the other
+        # words are under their true scores, and their limit-th best is a floor
+        # for the rest.
         heaviest = np.zeros(len(rows.columns), dtype=bool)
-        heaviest[rows.start[:-1][np.diff(rows.start) > 0]] = True
+        heaviest[rows.start[begin:end][np.diff(rows.start[begin : end + 1]) > 0]] = True
         query, article, partial = _product(index, self.combined, rows, heaviest, begin, end)
-        # Their scores without the other words: a floor of their true scores.
         score = (partial / rows.ideal[query]).astype(np.float32)
         score[rows.several[query]] /= np.float32(1 + PHRASE)
         score[np.isin(query * n + article, phrased)] += np.float32(PHRASE / (1 + PHRASE))
@@ -580,33 +612,27 @@ class _Asking:
         query, article, found = self._searched(begin, end)
         place = _group_starts(query)
         checkpoint()
-        # Relatedness to the referrers (relatedness_to's mean evidence): its
-        # graph part for every pair (a few look-ups), then the text part for
-        # the pairs that could still pass the floor and the row's limit-th
-        # best: the text's cosine is at most the length of the referrers' mean.
+        # Relatedness to the referrers (relatedness_to's mean evidence), for the
+        # first few of each row, then for the others that could still pass the
+        # floor and the row's limit-th best total: relatedness is under 1, and
+        # the cosine of the text under the length of the referrers' mean.
         start, flat = self.referrer_start, self.referrer_rows
-        owner, entry = _ragged(start, query)
-        referrer, candidate = flat[entry], article[owner]
-        named = np.zeros(len(query), dtype=bool)
-        named[owner[referrer == candidate]] = True  # an article naming the missing one is not it
-        counts = (start[query + 1] - start[query]).astype(np.float64)
         distinct = np.unique(flat[start[begin] : start[end]])
-        local = np.searchsorted(distinct, referrer)
-        two_steps = _Sampled(model.links[distinct] @ model.weighted.T)
-        graph = combined_evidence(
-            0.0,
-            two_steps.at(local, candidate),
-            two_steps.dot(model.weighted, candidate, local),
-            self.backlinks.at(referrer, candidate),
-        )
-        graph = np.bincount(owner, weights=graph, minlength=len(query)) / np.maximum(counts, 1)
-        row_owner, row_entry = _ragged(start, np.arange(begin, end))
-        row_counts = (start[begin + 1 : end + 1] - start[begin:end]).astype(np.float64)
+        links = model.links[distinct] @ self.weighted_t
+        two_steps = _Sampled(links)  # Adamic-Adar of each referrer with every article
+        three_steps = _Sampled(sp.csr_matrix(links) @ self.weighted_t)
         averaging = sp.csr_array(
-            (1 / row_counts[row_owner], (row_owner, flat[row_entry])),
+            (
+                1
+                / np.repeat(
+                    np.maximum(np.diff(start[begin : end + 1]), 1), np.diff(start[begin : end + 1])
+                ),
+                flat[start[begin] : start[end]].astype(np.int32),
+                (start[begin : end + 1] - start[begin]).astype(np.int32),
+            ),
             shape=(end - begin, len(model.ids)),
         )
-        mean_text = sp.csr_array(averaging @ sp.csr_array(model.text))
+        mean_text = sp.csr_array(averaging @ model.text)
         lengths = np.sqrt(
             np.bincount(
                 np.repeat(np.arange(end - begin), np.diff(mean_text.indptr)),
@@ -615,20 +641,40 @@ class _Asking:
             )
         )
         means = _Sampled(mean_text)
-        ceiling = found + _RELATED_WEIGHT * -np.expm1(-(graph + lengths[query - begin]))
-        hopeful = ~named & (ceiling > _MEANT_FLOOR)
+        graph = np.zeros(len(query))
+        named = np.zeros(len(query), dtype=bool)  # an article naming the missing one is not it
         total = np.full(len(query), -np.inf)
+
+        def links_part(which: npt.NDArray[np.bool_]) -> None:
+            at = np.flatnonzero(which)
+            owner, entry = _ragged(start, query[at])
+            referrer, candidate = flat[entry], article[at][owner]
+            local = np.searchsorted(distinct, referrer)
+            evidence = combined_evidence(
+                0.0,
+                two_steps.at(local, candidate),
+                three_steps.at(local, candidate),
+                self.backlinks.at(referrer, candidate),
+            )
+            counts = np.maximum(start[query[at] + 1] - start[query[at]], 1)
+            graph[at] = np.bincount(owner, weights=evidence, minlength=len(at)) / counts
+            named[at[owner[referrer == candidate]]] = True
 
         def settle(which: npt.NDArray[np.bool_]) -> None:
             cosine = means.dot(model.text, article[which], query[which] - begin)
             total[which] = found[which] + _RELATED_WEIGHT * -np.expm1(-(graph[which] + cosine))
 
-        first = hopeful & (place < _FIRST_RELATED)
-        settle(first)
+        first = (place < _FIRST_RELATED) & (found + _RELATED_WEIGHT > _MEANT_FLOOR)
+        links_part(first)
+        settle(first & ~named)
         bar = _nth_best(
             query, np.where(total > _MEANT_FLOOR, total, -np.inf), limit, end - begin, begin
         )
-        settle(hopeful & ~first & (ceiling >= bar[query - begin] - 2e-6))
+        bar = np.maximum(bar - 2e-6, _MEANT_FLOOR)[query - begin]
+        maybe = ~first & (found + _RELATED_WEIGHT > bar)
+        links_part(maybe)
+        ceiling = found + _RELATED_WEIGHT * -np.expm1(-(graph + lengths[query - begin]))
+        settle(maybe & ~named & (ceiling > bar))
         meant = total > _MEANT_FLOOR
         query, article, total, place = query[meant], article[meant], total[meant], place[meant]
         # Same-subject ties aside, only the best few can make the cut.
