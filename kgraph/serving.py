@@ -50,7 +50,6 @@ from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.corpus import CorpusListing
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph
-from kgraph.graph.curation import suggest_every_wanted
 from kgraph.graph.load import Loaded, load_corpus
 from kgraph.graph.snapshot import fingerprint
 from kgraph.graph.takeovers import (
@@ -393,12 +392,15 @@ def _log_takeovers(takeovers: tuple[CopyTakeover, ...], known: tuple[CopyTakeove
         log.warning("%d more articles taken over by new files", len(fresh) - _LOGGED_TAKEOVERS)
 
 
-async def _load(state: AppState, *, first: bool, listing: CorpusListing | None = None) -> None:
+async def _load(
+    state: AppState, *, first: bool, listing: CorpusListing | None = None
+) -> Loaded | None:
     """Load (``first``) or reload the graph and swap it in; a failure keeps what serves.
 
     ``listing``: the corpus listed already, for the first load. A reload not
     done within ``reload_timeout`` is abandoned: its reading is stopped, its
-    changes stay pending, the failure is reported.
+    changes stay pending, the failure is reported. Returns the graph served
+    when its snapshot is still to be written (:func:`_save`), else ``None``.
     """
     settings = state.settings
     started = time.perf_counter()
@@ -423,7 +425,7 @@ async def _load(state: AppState, *, first: bool, listing: CorpusListing | None =
     except Exception as err:
         reason = str(err) if isinstance(err, KgraphError) else f"unexpected error: {err!r}"
         _failed(state, first=first, reason=reason, started=started, now=now, err=err)
-        return
+        return None
     finally:
         # Abandoned, or the server stops: the thread reads no further.
         stop.set()
@@ -437,7 +439,7 @@ async def _load(state: AppState, *, first: bool, listing: CorpusListing | None =
             started=started,
             now=now,
         )
-        return
+        return None
     loaded = built.loaded
     kg = loaded.graph
     version = previous.version + 1 if previous is not None else 1
@@ -476,22 +478,25 @@ async def _load(state: AppState, *, first: bool, listing: CorpusListing | None =
         len(kg.diagnostics),
         seconds,
     )
-    if loaded.unsaved:
-        # After going live: the next start is warm, this one does not wait for it;
-        # nor does the next reload wait for good on a cache folder that hangs.
-        # Every wanted article's suggestions first (seconds, once): kept in the
-        # snapshot, whole-corpus reports of broken links are ready at the next start.
-        def suggest_and_save() -> None:
-            suggest_every_wanted(kg)
-            loaded.save()
+    return loaded if loaded.unsaved else None
 
-        try:
-            with anyio.move_on_after(settings.reload_timeout) as deadline:
-                await anyio.to_thread.run_sync(suggest_and_save, abandon_on_cancel=True)
-            if deadline.cancelled_caught:
-                log.warning("writing the graph snapshot took too long: abandoned")
-        except Exception:  # a snapshot is an optimisation: never the reason reloads stop
-            log.exception("writing the graph snapshot failed")
+
+async def _save(state: AppState, loaded: Loaded) -> None:
+    """Write the snapshot of a graph just served, after it went live.
+
+    The next start is warm, this one does not wait for it; nor does the next
+    reload wait for good on a cache folder that hangs. Every wanted article's
+    suggestions first (seconds, once, all at once: kgraph.graph.meant), kept in
+    the snapshot: whole-corpus reports of broken links are ready at the next
+    start; until then a report works out the few it shows.
+    """
+    try:
+        with anyio.move_on_after(state.settings.reload_timeout) as deadline:
+            await anyio.to_thread.run_sync(loaded.save, abandon_on_cancel=True)
+        if deadline.cancelled_caught:
+            log.warning("writing the graph snapshot took too long: abandoned")
+    except Exception:  # a snapshot is an optimisation: never the reason reloads stop
+        log.exception("writing the graph snapshot failed")
 
 
 def _known_takeovers(previous: Served | None) -> tuple[CopyTakeover, ...]:
@@ -554,13 +559,16 @@ async def serve_graphs(
 
     ``listing``: the corpus as listed already, which the first load reads
     rather than listing the folder again. ``after_load``: awaited after each
-    load or reload, served or failed, once nothing of it runs any more (the
-    master of serving processes forks them then, see :mod:`kgraph.processes`).
+    load or reload, served or failed, once nothing of it runs any more but its
+    snapshot, written after it (the master of serving processes forks them
+    then, see :mod:`kgraph.processes`).
     """
     task_status.started()
-    await _load(state, first=True, listing=listing)
+    unsaved = await _load(state, first=True, listing=listing)
     if after_load is not None:
         await after_load()
+    if unsaved is not None:
+        await _save(state, unsaved)
     async with requests:
         async for reason in requests:
             reasons = {reason}
@@ -578,9 +586,11 @@ async def serve_graphs(
                 state.pending.settled()
                 continue
             log.info("reloading %s: %s", state.settings.corpus, "; ".join(sorted(reasons)))
-            await _load(state, first=False)
+            unsaved = await _load(state, first=False)
             if after_load is not None:
                 await after_load()
+            if unsaved is not None:
+                await _save(state, unsaved)
 
 
 @contextlib.asynccontextmanager

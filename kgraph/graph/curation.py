@@ -9,13 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
-import numpy as np
 
-from kgraph.budget import checkpoint
-from kgraph.corpus import topic_key, words
+from kgraph.corpus import topic_key
 from kgraph.graph.knowledge import KnowledgeGraph
-from kgraph.graph.relatedness import relatedness_model, relatedness_to
-from kgraph.graph.search import search, search_index
+from kgraph.graph.meant import REFERRERS_READ, SUGGESTIONS, meant_articles, title_index
+from kgraph.graph.relatedness import relatedness_model
+from kgraph.graph.search import search_index
 from kgraph.graph.summary import Summary
 from kgraph.model import Article, Diagnostic, Finding, FindingKind, Topic, Wanted
 
@@ -42,12 +41,13 @@ __all__ = [
 ]
 
 #: Suggestions kept per wanted article: the most any report lists.
-WANTED_SUGGESTIONS = 3
+WANTED_SUGGESTIONS = SUGGESTIONS
 
 # The keys of values kept with the graph in ``KnowledgeGraph.memo``.
 _BY_INBOUND = "curation: articles by incoming links"  # (key, topic)
 _SUGGESTED = "curation: wanted suggestions"  # (key, title, subject, referrers)
-_ALL_SUGGESTED = "curation: every wanted article suggested"
+# Wanted article id -> its suggestions, for every wanted article of the graph.
+_ALL_SUGGESTED = "curation: suggestions of every wanted article"
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,26 +315,9 @@ def curation_report(kg: KnowledgeGraph, topic: str | None = None) -> CurationRep
     return kg.derived(("curation", topic), lambda: _build_report(kg, topic))
 
 
-def _normal_title(title: str) -> str:
-    return " ".join(words(title))
-
-
-def _title_index(kg: KnowledgeGraph) -> dict[str, list[int]]:
-    index: dict[str, list[int]] = defaultdict(list)
-    for article in kg.articles.values():
-        index[_normal_title(article.title)].append(article.id)
-    return dict(index)
-
-
 def prepare_suggestions(kg: KnowledgeGraph) -> None:
-    """Build the indexes that "did you mean" suggestions search, before any request asks.
-
-    Built on first use instead, they made the first whole-corpus report of
-    broken links wait 8 s on the dev corpus (and could run past a request's
-    deadline, to be built again by the next request); each of the report's
-    suggestions then takes milliseconds.
-    """
-    kg.derived("titles", lambda: _title_index(kg))
+    """Build the indexes that "did you mean" suggestions search, before any request asks."""
+    title_index(kg)
     relatedness_model(kg)
     search_index(kg)
 
@@ -357,8 +340,10 @@ def wanted_suggestions(
     title: benchmarks/relatedness.py), the first suggestion is the article
     meant for 96 % of half titles, where title-word overlap found 57 %.
 
-    Up to :data:`WANTED_SUGGESTIONS` (``limit`` at most) are computed once per
-    graph and wanted article: every broken link to it asks.
+    Those of every wanted article of the graph are worked out at once when it
+    is loaded (:func:`suggest_every_wanted`, :mod:`kgraph.graph.meant`); any
+    other is worked out once per graph and wanted article (``limit`` over
+    :data:`WANTED_SUGGESTIONS`: each time).
 
     >>> from kgraph.graph import load_graph
     >>> kg = load_graph("seeds")
@@ -367,13 +352,15 @@ def wanted_suggestions(
     >>> kg.wanted[52099].title, wanted_suggestions(kg, kg.wanted[52099])
     ('What is a red-black tree?', [])
     """
-    title, subject = wanted.title or "", topic_key(wanted.subject or "")
-    referrers = wanted.referrers[:_REFERRERS_READ]
     if limit > WANTED_SUGGESTIONS:
-        return _suggest(kg, title, subject, referrers, limit)
+        return list(meant_articles(kg, [wanted], limit)[0])
+    every = kg.memo.get(_ALL_SUGGESTED)
+    if isinstance(every, dict) and kg.wanted.get(wanted.id) == wanted:
+        return list(every.get(wanted.id, ())[:limit])
+    title, subject = wanted.title or "", topic_key(wanted.subject or "")
+    referrers = wanted.referrers[:REFERRERS_READ]
     kept = kg.derived(
-        (_SUGGESTED, title, subject, referrers),
-        lambda: tuple(_suggest(kg, title, subject, referrers, WANTED_SUGGESTIONS)),
+        (_SUGGESTED, title, subject, referrers), lambda: meant_articles(kg, [wanted])[0]
     )
     return list(kept[:limit])
 
@@ -381,56 +368,29 @@ def wanted_suggestions(
 def suggest_every_wanted(kg: KnowledgeGraph) -> bool:
     """Work out :func:`wanted_suggestions` of every wanted article, once per graph.
 
-    Seconds on the dev corpus (3,084 wanted articles, a search and a
-    relatedness score each): what the server does once it is serving, before
-    writing its snapshot, and what ``kgraph check --format json`` needs; kept in
-    the snapshot, a warm start has them at once. Returns whether this call did
-    the work (``False`` when it was done already, or came with the snapshot).
+    All at once (:func:`kgraph.graph.meant.meant_articles`): what the load
+    prepares (:func:`kgraph.graph.load.prepare`), so that the first report of
+    broken links is answered from them; kept in the snapshot, a warm start has
+    them at once. Returns whether this call did the work (``False`` when it
+    was done already, or came with the snapshot).
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> suggest_every_wanted(kg), suggest_every_wanted(kg)
+    (True, False)
     """
     if _ALL_SUGGESTED in kg.memo:
         return False
-    for wanted in kg.wanted.values():
-        wanted_suggestions(kg, wanted)
-    kg.memo[_ALL_SUGGESTED] = True
-    return True
+    done: list[bool] = []
 
+    def every() -> dict[int, tuple[int, ...]]:
+        done.append(True)
+        wanted = list(kg.wanted.values())
+        found = meant_articles(kg, wanted)
+        return {w.id: meant for w, meant in zip(wanted, found, strict=True) if meant}
 
-# A broken link's referrers read for what they are related to (the first so many).
-_REFERRERS_READ = 20
-# The title names the article; the referrers' neighbours break its ties.
-_RELATED_WEIGHT = 0.25
-_MEANT_FLOOR = 0.35
-
-
-def _suggest(
-    kg: KnowledgeGraph, title: str, subject: str, referrers: tuple[int, ...], limit: int
-) -> list[int]:
-    titles = kg.derived("titles", lambda: _title_index(kg))
-    exact: list[int] = list(titles.get(_normal_title(title), ()))
-    if exact:
-        # The entry names an article by its very title: that one was meant.
-        return exact[:limit]
-    # Whole words (no completion of the last); relatedness adds at most
-    # _RELATED_WEIGHT, so only what search finds well enough can reach the floor.
-    hits = search(kg, title.rstrip() + " ", min_score=_MEANT_FLOOR - _RELATED_WEIGHT)
-    checkpoint()
-    ids = np.array(hits.ids, dtype=np.int64)
-    scores = np.array(hits.scores, dtype=np.float64)
-    if len(scores) > limit:
-        # Relatedness adds at most _RELATED_WEIGHT: only those within it of the
-        # limit-th best can still make the cut.
-        close = scores >= scores[limit - 1] - _RELATED_WEIGHT
-        ids, scores = ids[close], scores[close]
-    score = scores + _RELATED_WEIGHT * relatedness_to(kg, referrers, ids.tolist())
-    score[np.isin(ids, referrers)] = 0.0  # an article naming the missing one is not it
-    found = np.flatnonzero(score > _MEANT_FLOOR)
-    if len(found) > 4 * limit:
-        # Same-subject ties aside, only the best few can make the cut.
-        found = found[np.argsort(-score[found], kind="stable")[: 4 * limit]]
-    shown = np.round(score[found], 6)
-    elsewhere = np.array([subject not in kg.articles[int(i)].topics for i in ids[found]])
-    order = found[np.lexsort((ids[found], elsewhere, -shown))]
-    return [int(i) for i in ids[order[:limit]]]
+    kg.derived(_ALL_SUGGESTED, every)
+    return bool(done)
 
 
 def broken_link_suggestions(kg: KnowledgeGraph, finding: Finding) -> list[int]:

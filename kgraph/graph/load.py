@@ -44,6 +44,10 @@ def prepare(kg: KnowledgeGraph) -> None:
     learning paths (0.6 s on dev, for every ``kgraph path`` that started from a
     snapshot without them), and the keyword and word indexes, which the load
     leaves to their first use. Kept in the snapshot, so a warm start finds them.
+    Every wanted article's suggestions are not here: worked out all at once
+    they are still seconds (3 s of CPU on dev, 90 s at 200,000 articles), which
+    a server spends once it is serving, before its snapshot (:meth:`Loaded.save`);
+    until then a report works out the few it shows.
     """
     # Imported here: numpy and scipy are a quarter of a second of a cold
     # process's start, and a load needs neither (nor does `kgraph check`'s
@@ -82,14 +86,18 @@ class Loaded:
     def save(self) -> Path | None:
         """Write the graph's snapshot, prepared first, under the fingerprint of its listing.
 
-        The fingerprint taken before the files were read: a file changed
-        since leaves a snapshot that the next start finds stale, never a wrong
-        one. Returns its path; ``None`` with snapshots off or when it could not
-        be written (never raises on I/O, see :func:`save_snapshot`).
+        Prepared, and every wanted article's suggestions worked out: a warm
+        start has them all. The fingerprint taken before the files were read: a
+        file changed since leaves a snapshot that the next start finds stale,
+        never a wrong one. Returns its path; ``None`` with snapshots off or when
+        it could not be written (never raises on I/O, see :func:`save_snapshot`).
         """
+        from kgraph.graph.curation import suggest_every_wanted
+
         if self.fingerprint is None:
             return None
         prepare(self.graph)
+        suggest_every_wanted(self.graph)
         return save_snapshot(
             self.graph, self.root, fingerprint=self.fingerprint, cache_dir=self.cache_dir
         )

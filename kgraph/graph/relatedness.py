@@ -43,6 +43,7 @@ __all__ = [
     "RelatedPage",
     "RelatednessModel",
     "build_relatedness",
+    "combined_evidence",
     "pair",
     "prepare_relatedness",
     "related",
@@ -236,7 +237,7 @@ def _common_neighbours(model: RelatednessModel, a: int, b: int, most: int = 3) -
     return tuple(int(model.ids[common[at]]) for at in order[:most])
 
 
-def _combined(cosine: Any, adamic_adar: Any, three_steps: Any, back: Any) -> Any:
+def combined_evidence(cosine: Any, adamic_adar: Any, three_steps: Any, back: Any) -> Any:
     """The combined evidence of the module's docstring, of arrays or of one pair's numbers."""
     return (
         np.log1p(_AA_SCALE * (adamic_adar + _THREE_STEPS * three_steps))
@@ -260,7 +261,7 @@ def _evidence(
     three_steps = np.asarray((model.weighted @ two_steps).todense()).ravel()
     back = _row(model.backlinks, at)
     checkpoint()
-    raw = _combined(cosine, adamic_adar, three_steps, back)
+    raw = combined_evidence(cosine, adamic_adar, three_steps, back)
     return raw, cosine, adamic_adar, three_steps
 
 
@@ -310,7 +311,7 @@ def relatedness_to(
     three_steps = (model.weighted[wanted] @ two_steps).toarray()
     back = model.backlinks[rows][:, wanted].T.toarray()
     checkpoint()
-    raw = _combined(cosine, adamic_adar, three_steps, back)
+    raw = combined_evidence(cosine, adamic_adar, three_steps, back)
     total = raw.mean(axis=1)
     total[np.isin(wanted, rows)] = 0.0
     scores: FloatArray = -np.expm1(-total)
@@ -383,7 +384,7 @@ def _pair_evidence(
                     if column in mine
                 )
     back = float(_has(model.backlinks, at, other))
-    raw = float(_combined(np.float64(text), adamic_adar, three_steps, back))
+    raw = float(combined_evidence(np.float64(text), adamic_adar, three_steps, back))
     return raw, text, adamic_adar, three_steps
 
 

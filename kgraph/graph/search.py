@@ -21,12 +21,15 @@ from kgraph.model import Article
 __all__ = [
     "FIELD_WEIGHTS",
     "LONG_WORD",
+    "PHRASE",
     "SCORE_DECIMALS",
     "Hits",
+    "QueryWord",
     "SearchIndex",
     "completions",
     "corrections",
     "prepare_search",
+    "query_word",
     "search",
     "search_index",
 ]
@@ -46,8 +49,8 @@ _B = 0.75
 # of the last word typed, is found, against 1 for the word itself.
 _CORRECTION = 0.6
 _COMPLETION = 0.6
-# The share of the score an exact phrase adds (in the title, question or a keyword).
-_PHRASE = 0.25
+#: The share of the score an exact phrase adds (in the title, question or a keyword).
+PHRASE = 0.25
 # Typos are looked for in words this long (shorter ones have too many neighbours),
 # and the last word is completed from this length on, into at most so many
 # words (the commonest).
@@ -378,15 +381,15 @@ class Hits:
 
 
 @dataclass(frozen=True, slots=True)
-class _Word:
-    """A word of the query: the columns that count for it, each with its weight."""
+class QueryWord:
+    """A word of a query: the columns that count for it, each with its weight."""
 
     columns: list[int]
     weights: list[float]
     best: float  # the most it can add to a score
 
 
-def _query_word(index: SearchIndex, word: str, last: bool) -> _Word:
+def query_word(index: SearchIndex, word: str, last: bool) -> QueryWord:
     """What counts for ``word``: itself, its corrections if it is no known spelling, completions."""
     known = index.terms.get(word)
     unknown_idf = math.log1p((len(index.ids) + 0.5) / 0.5)  # the idf of a word no article has
@@ -407,7 +410,7 @@ def _query_word(index: SearchIndex, word: str, last: bool) -> _Word:
         weight = share * min(cap, float(index.idf[column]))
         found[column] = max(found.get(column, 0.0), weight)
     best = max(found.values(), default=0.0) if known is not None or found else unknown_idf
-    return _Word(columns=list(found), weights=list(found.values()), best=best)
+    return QueryWord(columns=list(found), weights=list(found.values()), best=best)
 
 
 def search(
@@ -449,7 +452,7 @@ def search(
     ideal = 0.0
     for at, word in enumerate(query):
         checkpoint()
-        counted = _query_word(index, word, last=typing_on and at == len(query) - 1)
+        counted = query_word(index, word, last=typing_on and at == len(query) - 1)
         ideal += counted.best
         if len(counted.columns) == 1:
             rows, values = index.column_at(counted.columns[0])
@@ -464,8 +467,8 @@ def search(
     score = total / ideal if ideal else total
     if len(query) > 1:
         phrased = _phrase_rows(kg, index, query, score)
-        score = score / (1 + _PHRASE)
-        score[phrased] += _PHRASE / (1 + _PHRASE)
+        score = score / (1 + PHRASE)
+        score[phrased] += PHRASE / (1 + PHRASE)
     matching = np.flatnonzero(score > min_score)
     if within is not None:
         allowed = np.fromiter(within, np.int64, len(within))
