@@ -466,7 +466,15 @@ def test_keyword_and_word_indexes_are_built_once_on_first_use() -> None:
 
 def test_a_load_leaves_its_objects_to_the_oldest_collector_generation() -> None:
     """Not to the youngest, whose next collection would walk them all (and the next one's again)."""
+    # What an earlier test froze (a server's graph) would make the load leave them alone.
+    gc.unfreeze()
     gc.collect()  # every generation's count at 0: no collection is due during the load
     kg = load_graph(SEEDS)
     oldest = {id(found) for found in gc.get_objects(generation=2)}
     assert all(id(article) in oldest for article in kg.articles.values())
+    # Something frozen (a served graph) stays frozen: the load does not thaw it.
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    load_graph(SEEDS)
+    assert gc.get_freeze_count() == frozen
+    gc.unfreeze()
