@@ -47,13 +47,13 @@ def prepare(kg: KnowledgeGraph) -> None:
     Every wanted article's suggestions are not here: worked out all at once
     they are still seconds (3 s of CPU on dev, 90 s at 200,000 articles), which
     a server spends once it is serving, before its snapshot (:meth:`Loaded.save`);
-    until then a report works out the few it shows.
+    those of the reports' first pages are worked out here.
     """
     # Imported here: numpy and scipy are a quarter of a second of a cold
     # process's start, and a load needs neither (nor does `kgraph check`'s
     # text report before the suggestions it shows).
     from kgraph.graph.bridges import prepare_bridges
-    from kgraph.graph.curation import curation_report, prepare_suggestions
+    from kgraph.graph.curation import curation_report, prepare_suggestions, suggest_first_pages
     from kgraph.graph.relatedness import prepare_relatedness
     from kgraph.graph.search import prepare_search
 
@@ -63,6 +63,7 @@ def prepare(kg: KnowledgeGraph) -> None:
     prepare_search(kg)
     prepare_suggestions(kg)
     prepare_relatedness(kg)
+    suggest_first_pages(kg)
     prepare_bridges(kg)
 
 

@@ -69,7 +69,7 @@ _MEANT_FLOOR = 0.35
 # What search must find at least: relatedness adds at most _RELATED_WEIGHT.
 _SEARCH_FLOOR = _MEANT_FLOOR - _RELATED_WEIGHT
 # (row, article) pairs worked on at once: a few tens of bytes each at the peak.
-_ENTRIES = 1 << 19
+_ENTRIES = 1 << 16
 # The title index's key in ``KnowledgeGraph.memo``.
 _TITLES = "titles"
 

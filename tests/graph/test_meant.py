@@ -6,9 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS
+from conftest import SEEDS, WriteArticle
 from kgraph.graph import KnowledgeGraph, load_graph
-from kgraph.graph.curation import suggest_every_wanted, wanted_suggestions
+from kgraph.graph.curation import (
+    FIRST_PAGE,
+    _suggested_key,
+    curation_report,
+    suggest_every_wanted,
+    suggest_first_pages,
+    wanted_suggestions,
+)
 from kgraph.graph.load import load_corpus
 from kgraph.graph.meant import meant_articles
 from kgraph.graph.snapshot import load_snapshot
@@ -82,3 +89,33 @@ def test_the_snapshot_works_them_out_and_keeps_them(tmp_path: Path) -> None:
     assert not suggest_every_wanted(warm)
     assert wanted_suggestions(warm, warm.wanted[168999]) == [ATP_PUMP]
     assert wanted_suggestions(warm, warm.wanted[52099]) == []
+
+
+def test_the_first_pages_come_with_the_load_the_same_as_all_at_once(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    """Before a server is ready: the suggestions of the reports' first pages, none of the rest."""
+    for n in range(1, 7):  # six articles, each naming a missing one (ids 101-106)
+        write_article(
+            f"biology/a{n}.md", n, title=f"What is cell part {n}?", related=[(1, 100 + n, None)]
+        )
+    corpus = tmp_path / "corpus"
+
+    def kept(kg: KnowledgeGraph) -> set[int]:
+        return {w.id for w in kg.wanted.values() if _suggested_key(w) in kg.memo}
+
+    def first(kg: KnowledgeGraph, size: int) -> set[int]:
+        report = curation_report(kg)
+        named = {f.stated_id for f in report.broken_links[:size] if f.stated_id is not None}
+        return (named | {w.id for w in report.wanted[:size]}) & set(kg.wanted)
+
+    prepared = load_corpus(corpus, cache_dir=tmp_path / "cache").graph
+    assert kept(prepared) == first(prepared, FIRST_PAGE) == set(prepared.wanted)
+    kg = load_graph(corpus)
+    suggest_first_pages(kg, 2)
+    assert kept(kg) == first(kg, 2)
+    assert 2 <= len(kept(kg)) < len(kg.wanted) == 6
+    early = {i: wanted_suggestions(kg, kg.wanted[i]) for i in kept(kg)}
+    assert suggest_every_wanted(kg)
+    assert {i: wanted_suggestions(kg, kg.wanted[i]) for i in early} == early
+    assert early == {i: wanted_suggestions(prepared, prepared.wanted[i]) for i in early}
