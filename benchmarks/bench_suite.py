@@ -1191,6 +1191,7 @@ def bench_processes(rounds: int, duration: float) -> dict[str, Any]:
         f" PSS of master + 2 / RSS of 1: {result['ratio_pss_2_over_rss_1']:.2f}"
         f" (rounds {', '.join(f'{r:.2f}' for r in memory_ratios)}; target <= 1.4)"
     )
+    return result
 
 
 # -- 11. curation ----------------------------------------------------------------------
