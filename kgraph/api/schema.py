@@ -119,6 +119,18 @@ _INLINE_DEPTH = 1
 GRAPH_WORKERS = 2
 
 
+async def _whole_reading_plan(
+    info: Info, topic: str, start: int | None
+) -> tuple[subgraphs.ReadingStep, ...]:
+    """The whole reading plan of ``topic`` from ``start``, worked out off the event loop.
+
+    Every article of the topic is placed (thousands): ``readingOrder`` and
+    ``readingPlan`` page through the same plan.
+    """
+    kg = info.context.kg
+    return await graph_work(info, lambda: subgraphs.whole_reading_plan(kg, topic_key(topic), start))
+
+
 async def _find_paths(
     info: Info, from_: int, to: int, k: int | None, options: PathOptions | None
 ) -> paths.LearningPaths:
@@ -441,13 +453,9 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> ArticleConnection:
-        kg = info.context.kg
         asked = paging(info, first, after, last, before)
-        # Every article of the topic placed (thousands): off the loop.
-        plan = await graph_work(
-            info, lambda: subgraphs.whole_reading_plan(kg, topic_key(topic), start)
-        )
-        return ArticleConnection.of(kg, [step.id for step in plan], asked)
+        plan = await _whole_reading_plan(info, topic, start)
+        return ArticleConnection.of(info.context.kg, [step.id for step in plan], asked)
 
     @strawberry.field(
         description="`readingOrder` step by step: each article with the article read before"
@@ -466,9 +474,7 @@ class Query:
     ) -> ReadingPlanConnection:
         kg = info.context.kg
         asked = paging(info, first, after, last, before)
-        plan = await graph_work(
-            info, lambda: subgraphs.whole_reading_plan(kg, topic_key(topic), start)
-        )
+        plan = await _whole_reading_plan(info, topic, start)
         return ReadingPlanConnection.of(plan, asked, lambda s: ReadingStep.of(kg, s))
 
     @strawberry.field(
