@@ -423,6 +423,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         if len(articles[edge[0]].copies) > 1
     }
     by_topic: dict[str, tuple[int, ...]] = {}
+    references = _references_by_topic(read)
     topics = _topics(reading.articles, articles)
     for key, topic in topics.items():
         by_topic[key] = topic.article_ids
@@ -435,8 +436,8 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         findings=tuple(resolver.findings),
         diagnostics=reading.diagnostics,
         files=_shared_paths(reading.files, articles),
-        references=sum(len(f.copy.related) for f in reading.articles),
-        references_by_topic=MappingProxyType(_references_by_topic(read)),
+        references=sum(references.values()),
+        references_by_topic=MappingProxyType(references),
         differing_copies=_differing_copies(read),
         answers=_answers(reading, sorted(articles), firsts),
         by_url=MappingProxyType(by_url),
