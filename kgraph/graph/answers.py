@@ -52,7 +52,7 @@ class AnswerStore:
         starts: array[int],
         ends: array[int],
         data: mmap.mmap | bytes,
-        file: BinaryIO | None = None,
+        file: BinaryIO,
         start: int = 0,
     ) -> None:
         if not len(ids) == len(starts) == len(ends) or (
@@ -64,8 +64,7 @@ class AnswerStore:
         # there (chunks), not through the mapping, which would bring every page
         # of it into this process's resident memory.
         self.file, self.start = file, start
-        if file is not None:
-            weakref.finalize(self, file.close)  # closed with the last reference to the store
+        weakref.finalize(self, file.close)  # closed with the last reference to the store
 
     @classmethod
     def write(cls, answers: Iterable[tuple[int, bytes]]) -> AnswerStore:
@@ -164,10 +163,7 @@ class AnswerStore:
         """
         total = len(self.data)
         for done in range(0, total, size):
-            if self.file is None:
-                yield bytes(self.data[done : done + size])
-            else:
-                yield os.pread(self.file.fileno(), min(size, total - done), self.start + done)
+            yield os.pread(self.file.fileno(), min(size, total - done), self.start + done)
 
     def __reduce__(self) -> tuple[object, ...]:
         # Pickled whole only where no snapshot maps it (a copy for a test, a
