@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kgraph import __version__
 from kgraph.errors import CorpusError, QueryError, SettingsError
+from kgraph.heap import tune_heap
 from kgraph.settings import OPTIONS, Option, Settings, corpus_folder, setting
 
 if TYPE_CHECKING:
@@ -943,6 +944,7 @@ def uvicorn_server(app: ASGIApp, settings: Settings) -> uvicorn.Server:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    tune_heap()  # before a load's first large allocation
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser, commands = _parser()
     # ``kgraph`` alone, with serve's options only, or with a folder that is not a

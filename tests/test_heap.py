@@ -1,0 +1,48 @@
+"""The C heap gives large freed blocks back to the system once tuned (glibc, Linux)."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+# After one large block is freed (a load's first big array), blocks of 256 kB
+# are allocated and freed under a small live one: how much memory the process
+# keeps of them, in MB.
+_KEPT = """
+import sys
+from kgraph.heap import tune_heap
+if sys.argv[1] == "tuned":
+    assert tune_heap()
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+big = bytearray(8 << 20)
+del big
+before = rss()
+blocks = [bytearray(256 << 10) for _ in range(200)]
+pin = bytearray(64 << 10)
+del blocks
+print(rss() - before)
+"""
+
+
+def _kept(mode: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", _KEPT, mode], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+    reason="the threshold is glibc's (kgraph's image and CI run on glibc Linux)",
+)
+def test_freed_large_blocks_go_back_to_the_system_once_tuned() -> None:
+    # Untuned, glibc raises its threshold to the 8 MB block freed first and the
+    # 50 MB of smaller blocks stay with the process when freed.
+    assert _kept("plain") >= 40
+    assert _kept("tuned") <= 5
