@@ -225,3 +225,25 @@ def test_read_file_reads_a_regular_file(corpus: Path) -> None:
 
     assert isinstance(result, ArticleFile)
     assert (result.id, result.copy.path) == (1, "bio/a.md")
+
+
+def test_texts_that_files_repeat_are_one_string_whichever_process_read_them(
+    tmp_path: Path,
+) -> None:
+    # Two reading processes, a file a batch: what every file repeats (the
+    # target's title and url in each related entry, subject, topic, keywords)
+    # arrives as one string, not one per batch.
+    root = tmp_path / "corpus"
+    (root / "bio").mkdir(parents=True)
+    for number in range(1, 9):
+        (root / "bio" / f"{number}.md").write_text(
+            article_text(number, url=f"/q/{number}", related=[(1, 9, "/q/nine")])
+        )
+    reading = read_corpus(root, workers=2)
+    assert len(reading.articles) == 8
+    entries = [file.copy.related[0] for file in reading.articles]
+    first = entries[0]
+    assert all(e.url is first.url and e.title is first.title for e in entries)
+    assert all(f.copy.subject is reading.articles[0].copy.subject for f in reading.articles)
+    keywords = {id(k) for f in reading.articles for k in f.keywords}
+    assert len(keywords) == 3
