@@ -55,7 +55,7 @@ from kgraph.corpus import CorpusListing, list_corpus
 from kgraph.errors import CorpusError
 from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import _collector_paused
-from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
+from kgraph.graph.knowledge import KnowledgeGraph
 
 __all__ = [
     "fingerprint",
@@ -68,8 +68,8 @@ logger = logging.getLogger(__name__)
 
 MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes (5: answers in a mapped region
-#: after the pickle, issue 17).
-FORMAT = 5
+#: after the pickle, issue 17; 6: the keyword and word indexes as arrays).
+FORMAT = 6
 SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
 # first line is not ours.
@@ -288,7 +288,7 @@ def _payload(kg: KnowledgeGraph, *, derived: bool) -> dict[str, Any]:
             continue
         value = getattr(kg, item.name)
         # MappingProxyType does not pickle; the graph is unfrozen to plain data.
-        if item.name in _MAPPINGS:
+        if item.name in _MAPPINGS and item.name not in _INDEXES:
             value = dict(value)
         elif item.name == "graph":
             value = _plain_graph(value)
@@ -480,7 +480,8 @@ def load_snapshot(
         logger.info("ignoring the graph snapshot %s: %s", path, err)
         return None
     for name in _MAPPINGS:
-        data[name] = (LazyIndex.built if name in _INDEXES else MappingProxyType)(data[name])
+        if name not in _INDEXES:  # those pickle as themselves
+            data[name] = MappingProxyType(data[name])
     data["graph"] = nx.freeze(data["graph"])
     # As read_corpus names it, so a warm graph matches a cold one.
     data["root"] = os.fspath(root)
