@@ -35,6 +35,7 @@ bit of a float).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ from kgraph.graph.search import (
 )
 from kgraph.model import Wanted
 
-__all__ = ["SUGGESTIONS", "meant_articles", "title_index"]
+__all__ = ["SUGGESTIONS", "TitleIndex", "meant_articles", "title_index"]
 
 #: Suggestions kept per wanted article: the most any report lists.
 SUGGESTIONS = 3
@@ -81,15 +82,53 @@ def _normal_title(title: str) -> str:
     return " ".join(words(title))
 
 
-def _title_index(kg: KnowledgeGraph) -> dict[str, list[int]]:
-    index: dict[str, list[int]] = {}
-    for article in kg.articles.values():
-        index.setdefault(_normal_title(article.title), []).append(article.id)
-    return index
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
 
-def title_index(kg: KnowledgeGraph) -> dict[str, list[int]]:
-    """Each title (its words: case and punctuation aside) → the articles holding it; kept."""
+@dataclass(frozen=True, slots=True)
+class TitleIndex:
+    """Each title (its words: case and punctuation aside) → the articles holding it.
+
+    Kept as a checksum of each title, sorted, beside its article: what a
+    checksum finds is checked against the article's title. A dict of the
+    titles took 47 MB at 200,000 generated articles; these arrays 2.4 MB.
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> title_index(kg).holding(kg, "what is the role of ATP in the sodium potassium pump")
+    [168904]
+    """
+
+    checksums: npt.NDArray[np.uint32]
+    ids: Ints  # of each checksum's article; ascending among equal checksums
+
+    def holding(self, kg: KnowledgeGraph, title: str) -> list[int]:
+        """The articles of ``kg`` whose title has the words of ``title``, by id."""
+        normal = _normal_title(title)
+        crc = np.uint32(_crc(normal))
+        start = int(np.searchsorted(self.checksums, crc, side="left"))
+        stop = int(np.searchsorted(self.checksums, crc, side="right"))
+        return [
+            int(i)
+            for i in self.ids[start:stop]
+            if _normal_title(kg.articles[int(i)].title) == normal
+        ]
+
+
+def _title_index(kg: KnowledgeGraph) -> TitleIndex:
+    ids = np.fromiter(kg.articles, dtype=np.int64, count=len(kg.articles))
+    checksums = np.fromiter(
+        (_crc(_normal_title(a.title)) for a in kg.articles.values()),
+        dtype=np.uint32,
+        count=len(kg.articles),
+    )
+    order = np.argsort(checksums, kind="stable")  # ids stay in the graph's order
+    return TitleIndex(checksums[order], ids[order])
+
+
+def title_index(kg: KnowledgeGraph) -> TitleIndex:
+    """The :class:`TitleIndex` of ``kg``; kept."""
     return kg.derived(_TITLES, lambda: _title_index(kg))
 
 
@@ -436,7 +475,7 @@ def meant_articles(
     queries: list[list[str]] = []
     for at, missing in enumerate(wanted):
         title = missing.title or ""
-        exact = titles.get(_normal_title(title))
+        exact = titles.holding(kg, title)
         if exact:
             # The entry names an article by its very title: that one was meant.
             found[at] = tuple(exact[:limit])
