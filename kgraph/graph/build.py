@@ -61,6 +61,11 @@ def _merge_copies(
         firsts.setdefault(file.id, at)
     articles: dict[int, Article] = {}
     read: dict[int, list[Copy]] = {}
+    # Equal dates, scores and topic keys are one object each over the graph,
+    # not one per article (a hundred bytes an article).
+    dates: dict[datetime.date | None, datetime.date | None] = {}
+    scores: dict[float | None, float | None] = {}
+    topic_keys: dict[tuple[str, ...], tuple[str, ...]] = {}
     for article_id, copies in by_id.items():
         first = copies[0]
         read[article_id] = [c.copy for c in copies]
@@ -75,14 +80,14 @@ def _merge_copies(
             description=first.description,
             # Shared over the corpus (files read in other processes repeat them).
             keywords=tuple(map(intern, first.keywords)),
-            date=first.date,
-            score=first.score,
+            date=dates.setdefault(first.date, first.date),
+            score=scores.setdefault(first.score, first.score),
             no_index=first.no_index,
             copies=tuple(
                 Copy(path=c.path, url=c.url, subject=c.subject, topic=c.topic, related=())
                 for c in read[article_id]
             ),
-            topics=topics,
+            topics=topic_keys.setdefault(topics, topics),
         )
     return articles, read, firsts
 

@@ -83,8 +83,8 @@ class RelatednessModel:
     ids: npt.NDArray[np.int64]
     #: Rows: articles; columns: (field, term); L2-normalised rows.
     text: sp.csr_matrix
-    #: The term of each column of ``text`` (the field's own vocabulary).
-    terms: npt.NDArray[np.str_]
+    #: The term of each column of ``text`` (the field's own vocabulary), as str.
+    terms: npt.NDArray[np.object_]
     #: Whether each column's term is telling enough to be shown as a reason
     #: (held by at most a tenth of the articles, or three).
     telling: npt.NDArray[np.bool_]
@@ -161,8 +161,9 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     lengths = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
     scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
     text = sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ vectors, dtype=np.float32)
-    words = sorted(index.terms, key=index.terms.__getitem__)
-    terms = np.array(words, dtype=np.str_)
+    # The search index's own strings (an array of str_ is as wide as the longest word).
+    terms = np.empty(len(index.terms), dtype=object)
+    terms[list(index.terms.values())] = list(index.terms)
 
     position = {int(article_id): at for at, article_id in enumerate(ids)}
     sources, targets = [], []
