@@ -92,6 +92,7 @@ from sklearn.preprocessing import normalize  # noqa: E402
 
 from kgraph.corpus import normalise_answer, parse_article, words  # noqa: E402
 from kgraph.graph import KnowledgeGraph, curation, load_graph  # noqa: E402
+from kgraph.graph.search import word_index  # noqa: E402
 from kgraph.graph.similarity import similar as keyword_similar  # noqa: E402
 from kgraph.model import RelatedEntry, Wanted  # noqa: E402
 
@@ -448,7 +449,8 @@ def misspell(title: str) -> str | None:
 def rarest_words(kg: KnowledgeGraph, text: str, count: int = 3) -> str:
     """The ``count`` words of ``text`` the fewest articles hold, in the text's order."""
     distinct = list(dict.fromkeys(words(text)))
-    rarest = sorted(distinct, key=lambda w: (len(kg.by_word.get(w, ())), distinct.index(w)))
+    by_word = word_index(kg)
+    rarest = sorted(distinct, key=lambda w: (len(by_word.get(w, ())), distinct.index(w)))
     chosen = set(rarest[:count])
     return " ".join(w for w in distinct if w in chosen)
 

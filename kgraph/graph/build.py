@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import networkx as nx
 
-from kgraph.corpus import CorpusListing, CorpusReading, Progress, read_corpus, words
+from kgraph.corpus import CorpusListing, CorpusReading, Progress, read_corpus
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.answers import AnswerStore
 from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
@@ -369,20 +369,6 @@ def _findings_by_article(findings: Iterable[Finding]) -> dict[int, tuple[Finding
     return {article_id: tuple(found) for article_id, found in index.items()}
 
 
-def _word_index(articles: Mapping[int, Article]) -> dict[str, tuple[int, ...]]:
-    """Searchable word → the articles whose title, question or keywords hold it."""
-    ids = sorted(articles)
-    return _postings(ids, (words(_searchable(articles[i])) for i in ids))
-
-
-def _searchable(article: Article) -> str:
-    """The text of an article that :func:`_word_index` indexes."""
-    # The question is most often the title again (the very string, see
-    # assemble_article): then its words are the title's.
-    question = article.question if article.question is not article.title else None
-    return " ".join((article.title, question or "", *article.keywords))
-
-
 def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     """Build the knowledge graph of a read corpus.
 
@@ -448,7 +434,6 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
         by_keyword=LazyIndex(partial(_keyword_index, articles)),
-        by_word=LazyIndex(partial(_word_index, articles)),
         findings_by_article=MappingProxyType(_findings_by_article(resolver.findings)),
         link_paths=MappingProxyType(link_paths),
         loaded_at=datetime.datetime.now(datetime.UTC),

@@ -131,10 +131,11 @@ class KnowledgeGraph:
         The articles whose copies list different related articles (by id and url).
     answers : AnswerStore
         Every article's answer as written, out of the heap (:meth:`answer_raw`).
-    by_url, by_topic, by_keyword, by_word : mapping
+    by_url, by_topic, by_keyword : mapping
         Indexes: a url (of any copy) → article id; a topic key → article ids
-        (ascending); a case-folded keyword → article ids (ascending); a
-        searchable word of a title, question or keyword → article ids (ascending).
+        (ascending); a case-folded keyword → article ids (ascending). The
+        words of titles, questions and keywords are indexed by search
+        (:func:`kgraph.graph.search.word_index`).
     findings_by_article : mapping
         Article id → the findings of its files' related entries, in corpus order.
     link_paths : mapping
@@ -157,7 +158,6 @@ class KnowledgeGraph:
     by_url: Mapping[str, int]
     by_topic: Mapping[str, tuple[int, ...]]
     by_keyword: Mapping[str, Sequence[int]]
-    by_word: Mapping[str, Sequence[int]]
     findings_by_article: Mapping[int, tuple[Finding, ...]]
     link_paths: Mapping[tuple[int, int], tuple[str, ...]]
     loaded_at: datetime.datetime

@@ -58,7 +58,6 @@ def prepare(kg: KnowledgeGraph) -> None:
     from kgraph.graph.search import prepare_search
 
     len(kg.by_keyword)
-    len(kg.by_word)
     curation_report(kg)
     prepare_search(kg)
     prepare_suggestions(kg)

@@ -54,6 +54,7 @@ from kgraph.graph.search import (
     SearchIndex,
     query_word,
     search_index,
+    word_index,
 )
 from kgraph.model import Wanted
 
@@ -282,7 +283,7 @@ class _Phrases:
 
     def holding(self, query: Sequence[str]) -> list[int]:
         """The articles holding ``query`` as a phrase (every one holds its rarest word)."""
-        by_word = self._kg.by_word
+        by_word = word_index(self._kg)
         rarest = min((by_word.get(word, ()) for word in query), key=len)
         phrase = f" {' '.join(query)} "
         return [a for a in rarest if any(phrase in text for text in self._normal(a))]

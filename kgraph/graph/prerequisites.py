@@ -38,6 +38,7 @@ from kgraph.corpus import words
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.relatedness import related, relatedness_model
+from kgraph.graph.search import word_index
 
 __all__ = [
     "Level",
@@ -213,11 +214,12 @@ def _generality(kg: KnowledgeGraph, article_id: int, topic: str = "") -> tuple[i
     Without a topic (or for a topic with no articles), islands anywhere count.
     The number of articles breaks ties (a small corpus is one island or two).
     """
+    by_word = word_index(kg)
     holders: set[int] | None = None
     for word in concept(kg, article_id):
         if word in topic.split("-"):
             continue
-        these = set(kg.by_word.get(word, ()))
+        these = set(by_word.get(word, ()))
         holders = these if holders is None else holders & these
         if not holders:
             return 0, 0

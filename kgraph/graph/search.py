@@ -6,8 +6,9 @@ import bisect
 import math
 import threading
 from array import array
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,12 +27,14 @@ __all__ = [
     "Hits",
     "QueryWord",
     "SearchIndex",
+    "WordIndex",
     "completions",
     "corrections",
     "prepare_search",
     "query_word",
     "search",
     "search_index",
+    "word_index",
 ]
 
 #: How much a word found in each field counts (BM25F field weights): the title
@@ -109,6 +112,10 @@ class SearchIndex:
         Each character trigram of a spelling (padded with a space each side) → its column.
     spelling_trigrams : scipy.sparse.csc_array
         Spellings x trigrams: where spellings two typos from a long word are looked for.
+    word_starts, word_ids : ndarray
+        The articles whose title, question or keywords hold the word of
+        column ``c``: ``word_ids[word_starts[c]:word_starts[c + 1]]``, ascending
+        (see :func:`word_index`).
     """
 
     ids: IntArray
@@ -123,6 +130,8 @@ class SearchIndex:
     trigrams: dict[str, int]
     spelling_trigrams: sp.csc_array
     spelling_sizes: npt.NDArray[np.int64]  # letters of each spelling
+    word_starts: IntArray
+    word_ids: IntArray
 
     def column_at(self, column: int) -> tuple[npt.NDArray[np.int32], FloatArray]:
         """The rows holding the word of ``column``, and its weights there."""
@@ -214,6 +223,29 @@ class _FieldCounts:
         return sp.csr_array((values, columns, indptr), shape=shape)
 
 
+def _postings(
+    fields: dict[str, _FieldCounts], names: Sequence[str], columns: int
+) -> tuple[IntArray, Positions]:
+    """The rows holding each column's word in any of the fields ``names``, ascending.
+
+    Returned as ``starts`` (one more than ``columns``) and ``rows``: column
+    ``c``'s rows are ``rows[starts[c]:starts[c + 1]]``.
+    """
+    pairs = np.unique(
+        np.concatenate(
+            [
+                (c.astype(np.int64) << 32) | r
+                for n in names
+                for c, r in zip(fields[n].columns, fields[n].rows, strict=True)
+            ]
+            or [np.zeros(0, np.int64)]
+        )
+    )  # sorted: by column, then row
+    starts = np.zeros(columns + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pairs >> 32, minlength=columns), out=starts[1:])
+    return starts, (pairs & 0xFFFFFFFF).astype(np.int32)
+
+
 def build_index(kg: KnowledgeGraph) -> SearchIndex:
     """The search index of ``kg`` (see :func:`search_index`, which keeps it with the graph)."""
     ids = np.asarray(sorted(kg.articles), dtype=np.int64)
@@ -243,9 +275,8 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
         for name in ("keywords", "answer"):
             fields[name].add(start, *_count((_field_text(a, name) for a in articles), terms))
     shape = (len(ids), len(terms))
-    curated = np.unique(
-        np.concatenate([c for n in ("title", "question", "keywords") for c in fields[n].columns])
-    )
+    word_starts, word_rows = _postings(fields, ("title", "question", "keywords"), len(terms))
+    curated = np.flatnonzero(np.diff(word_starts))
     # BM25F: each field's counts, normalised by its length and weighed, summed,
     # then saturated once per (article, word).
     summed = sp.csr_array(shape, dtype=np.float32)
@@ -280,6 +311,8 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
         trigrams=dict(trigrams),
         spelling_trigrams=sp.csc_array((ones, (rows, cols)), shape=(len(spellings), len(trigrams))),
         spelling_sizes=sizes.astype(np.int64),
+        word_starts=word_starts,
+        word_ids=ids[word_rows],
     )
 
 
@@ -298,6 +331,55 @@ def search_index(kg: KnowledgeGraph) -> SearchIndex:
 def prepare_search(kg: KnowledgeGraph) -> None:
     """Build the search index now, so that the first search does not wait for it."""
     search_index(kg)
+
+
+class WordIndex(Mapping[str, Sequence[int]]):
+    """Each word of the titles, questions and keywords → the articles holding it, ascending.
+
+    Read from the search index, which counts those words anyway: an index of
+    its own read every title, question and keyword again (26 s of a cold
+    start at a million generated articles) and held them once more. A word
+    gives a view of the index's ids (``memoryview``: its length at once, ints
+    when iterated).
+
+    >>> from kgraph.graph import load_graph
+    >>> index = word_index(load_graph("seeds"))
+    >>> 168904 in index["atp"], "atp" in index, index.get("zzz") is None
+    (True, True, True)
+    """
+
+    __slots__ = ("_ids", "_index")
+
+    def __init__(self, index: SearchIndex) -> None:
+        self._index = index
+        self._ids = index.word_ids.data
+
+    def get(self, word: str, default: object = None) -> Any:  # Mapping's, without a KeyError
+        column = self._index.terms.get(word)
+        if column is None or not self._index.spelt[column]:
+            return default
+        starts = self._index.word_starts
+        return self._ids[int(starts[column]) : int(starts[column + 1])]
+
+    def __getitem__(self, word: str) -> Sequence[int]:
+        found: Sequence[int] | None = self.get(word)
+        if found is None:
+            raise KeyError(word)
+        return found
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.spellings)
+
+    def __len__(self) -> int:
+        return len(self._index.spellings)
+
+
+def word_index(kg: KnowledgeGraph) -> WordIndex:
+    """The :class:`WordIndex` of ``kg`` (its search index built first, if it is not yet)."""
+    return WordIndex(search_index(kg))
 
 
 def corrections(index: SearchIndex, word: str) -> dict[str, int]:
@@ -530,7 +612,8 @@ def _phrase_rows(
     word there are read: the bonus reorders the top of the list, and a query
     of common words ("what is the") would otherwise read thousands of titles.
     """
-    holders = sorted((kg.by_word.get(word, ()) for word in query), key=len)
+    by_word = WordIndex(index)
+    holders = sorted((by_word.get(word, ()) for word in query), key=len)
     candidates = set(holders[0])
     for ids in holders[1:]:
         if not candidates:

@@ -68,7 +68,7 @@ logger = logging.getLogger(__name__)
 
 MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes (5: answers in a mapped region
-#: after the pickle, issue 17; 6: the keyword and word indexes as arrays).
+#: after the pickle, issue 17; 6: the keyword index as arrays, the word index read from search's).
 FORMAT = 6
 SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
@@ -86,14 +86,13 @@ _MAPPINGS = (
     "by_url",
     "by_topic",
     "by_keyword",
-    "by_word",
     "findings_by_article",
     "link_paths",
     "references_by_topic",
 )
 
 #: The mappings that a graph builds on first use (:class:`LazyIndex`).
-_INDEXES = frozenset({"by_keyword", "by_word"})
+_INDEXES = frozenset({"by_keyword"})
 
 
 class _Refused(Exception):

@@ -9,9 +9,10 @@ import pytest
 
 from conftest import Related, article_text
 from kgraph import budget
+from kgraph.corpus import words
 from kgraph.errors import DeadlineExceeded
 from kgraph.graph import KnowledgeGraph, load_graph, queries
-from kgraph.graph.search import corrections, search, search_index
+from kgraph.graph.search import corrections, search, search_index, word_index
 
 
 def _write(
@@ -140,3 +141,23 @@ def test_a_cancelled_first_search_stops_building_the_index(kg: KnowledgeGraph) -
         with pytest.raises(DeadlineExceeded):
             search(kg, "ribosome")
     assert search(kg, "ribosome").ids == [7, 8]  # built by the next search
+
+
+def test_the_word_index_holds_each_word_of_titles_questions_and_keywords(
+    seeds_graph: KnowledgeGraph,
+) -> None:
+    """Every word of an article's title, question or keywords leads to it, and nothing else does."""
+    expected: dict[str, list[int]] = {}
+    for article_id in sorted(seeds_graph.articles):
+        article = seeds_graph.articles[article_id]
+        text = " ".join((article.title, article.question or "", *article.keywords))
+        for word in dict.fromkeys(words(text)):
+            expected.setdefault(word, []).append(article_id)
+    index = word_index(seeds_graph)
+    assert {word: list(index[word]) for word in index} == expected
+    assert len(index) == len(expected)
+    missing = next(w for w in search_index(seeds_graph).terms if w not in expected)  # an answer's
+    assert missing not in index
+    assert index.get(missing) is None
+    with pytest.raises(KeyError):
+        index[missing]

@@ -38,7 +38,6 @@ _DATA = (
     "by_url",
     "by_topic",
     "by_keyword",
-    "by_word",
     "findings_by_article",
     "link_paths",
     "references_by_topic",
