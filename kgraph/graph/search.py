@@ -223,27 +223,38 @@ class _FieldCounts:
         return sp.csr_array((values, columns, indptr), shape=shape)
 
 
-def _postings(
-    fields: dict[str, _FieldCounts], names: Sequence[str], columns: int
-) -> tuple[IntArray, Positions]:
-    """The rows holding each column's word in any of the fields ``names``, ascending.
+class _Postings:
+    """The rows holding each word of some fields, gathered a block of rows at a time."""
 
-    Returned as ``starts`` (one more than ``columns``) and ``rows``: column
-    ``c``'s rows are ``rows[starts[c]:starts[c + 1]]``.
-    """
-    pairs = np.unique(
-        np.concatenate(
-            [
-                (c.astype(np.int64) << 32) | r
-                for n in names
-                for c, r in zip(fields[n].columns, fields[n].rows, strict=True)
-            ]
-            or [np.zeros(0, np.int64)]
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = names
+        self.rows: list[Positions] = []
+        self.columns: list[Positions] = []
+
+    def add(self, fields: dict[str, _FieldCounts]) -> None:
+        """Gather the block that ``fields`` counted last: each (row, word) pair once."""
+        pairs = np.unique(
+            np.concatenate(
+                [
+                    (fields[n].rows[-1].astype(np.int64) << 32) | fields[n].columns[-1]
+                    for n in self.names
+                ]
+            )
         )
-    )  # sorted: by column, then row
-    starts = np.zeros(columns + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pairs >> 32, minlength=columns), out=starts[1:])
-    return starts, (pairs & 0xFFFFFFFF).astype(np.int32)
+        self.rows.append((pairs >> 32).astype(np.int32))
+        self.columns.append((pairs & 0xFFFFFFFF).astype(np.int32))
+
+    def by_column(self, shape: tuple[int, int]) -> tuple[IntArray, Positions]:
+        """``starts`` (one more than the columns) and ``rows``, column ``c``'s at
+        ``rows[starts[c]:starts[c + 1]]``, ascending (blocks come in row order)."""
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int32)
+        columns = np.concatenate(self.columns) if self.columns else np.zeros(0, np.int32)
+        self.rows, self.columns = [], []
+        # scipy's conversion is a counting sort, which keeps each column's rows in order.
+        held = sp.csr_array(
+            (np.ones(len(rows), dtype=np.bool_), (columns, rows)), shape=shape[::-1]
+        )
+        return held.indptr.astype(np.int64), held.indices.astype(np.int32, copy=False)
 
 
 def build_index(kg: KnowledgeGraph) -> SearchIndex:
@@ -251,6 +262,8 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
     ids = np.asarray(sorted(kg.articles), dtype=np.int64)
     terms = _Numbering()
     fields = {name: _FieldCounts() for name in FIELD_WEIGHTS}
+    # The words of titles, questions and keywords (curated search terms).
+    curated = _Postings(("title", "question", "keywords"))
     for start in range(0, len(ids), _BLOCK):
         articles = [kg.articles[int(i)] for i in ids[start : start + _BLOCK]]
         title_rows, title_columns, title_sizes = _count((a.title for a in articles), terms)
@@ -274,9 +287,10 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
         )
         for name in ("keywords", "answer"):
             fields[name].add(start, *_count((_field_text(a, name) for a in articles), terms))
+        curated.add(fields)
     shape = (len(ids), len(terms))
-    word_starts, word_rows = _postings(fields, ("title", "question", "keywords"), len(terms))
-    curated = np.flatnonzero(np.diff(word_starts))
+    word_starts, word_rows = curated.by_column(shape)
+    spelt = np.flatnonzero(np.diff(word_starts))
     # BM25F: each field's counts, normalised by its length and weighed, summed,
     # then saturated once per (article, word).
     summed = sp.csr_array(shape, dtype=np.float32)
@@ -292,7 +306,7 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
     degrees = dict(kg.graph.in_degree())
     in_degree = np.asarray([degrees[int(i)] for i in ids], dtype=np.int32)
     by_column = list(terms)  # dicts keep insertion order: the column numbers
-    spellings = sorted(by_column[c] for c in curated)
+    spellings = sorted(by_column[c] for c in spelt)
     # Counted like the words of the articles: scikit-learn's CountVectorizer
     # (analyzer="char_wb") took 0.15 s on dev, this 0.04 s.
     trigrams = _Numbering()
@@ -306,7 +320,7 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
         idf=idf,
         spellings=tuple(spellings),
         spelling_columns=np.asarray([terms[w] for w in spellings], dtype=np.int32),
-        spelt=np.isin(np.arange(len(terms)), curated),
+        spelt=np.diff(word_starts) > 0,
         alphabet="".join(sorted({char for word in spellings for char in word})),
         trigrams=dict(trigrams),
         spelling_trigrams=sp.csc_array((ones, (rows, cols)), shape=(len(spellings), len(trigrams))),
