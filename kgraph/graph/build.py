@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
+from itertools import islice
 from sys import intern
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -168,7 +169,11 @@ class _Resolver:
         self.by_url = by_url
         self.urls = {a.id: frozenset(a.urls) for a in articles.values()}
         self.findings: list[Finding] = []
-        self.edges: dict[tuple[int, int], tuple[int, list[str]]] = {}
+        #: Each link's lowest rank; the files giving it, for sources of several
+        #: copies only (any other link is given by its source's only file): a
+        #: list per link held a tenth of a large load's peak.
+        self.edges: dict[tuple[int, int], int] = {}
+        self.paths: dict[tuple[int, int], list[str]] = {}
         self.wanted_first: dict[int, RelatedEntry] = {}
         self.wanted_referrers: dict[int, dict[int, None]] = defaultdict(dict)
 
@@ -231,14 +236,13 @@ class _Resolver:
             if target_id == source:
                 self._finding(FindingKind.SELF_LINK, source, copy, entry, source)
                 continue
-            known = self.edges.get((source, target_id))
-            if known is None:
-                self.edges[(source, target_id)] = (entry.rank, [copy.path])
-            else:
+            edge = (source, target_id)
+            known = self.edges.get(edge)
+            self.edges[edge] = entry.rank if known is None else min(known, entry.rank)
+            if len(self.articles[source].copies) > 1:
                 # A file lists a target once (later entries are duplicates), so
                 # each path is added once.
-                known[1].append(copy.path)
-                self.edges[(source, target_id)] = (min(known[0], entry.rank), known[1])
+                self.paths.setdefault(edge, []).append(copy.path)
 
     def wanted(self) -> dict[int, Wanted]:
         return {
@@ -303,20 +307,49 @@ class _ReadOnlyAttributes(dict[str, Any]):
         return (type(self), (dict(self),))
 
 
-def _freeze_attributes(graph: nx.DiGraph[int]) -> None:
-    """Make every node and edge attribute dict of ``graph`` read-only, in place.
+# Links added to the graph at once before their attribute dicts are shared.
+_EDGE_BATCH = 1 << 16
+
+
+def _graph(nodes: list[int], ranks: Mapping[tuple[int, int], int]) -> nx.DiGraph[int]:
+    """The graph of ``nodes`` and of the links of ``ranks`` (each with its rank), frozen.
+
+    Links are added a batch at a time, their attribute dicts made read-only
+    and shared (:func:`_freeze_attributes`) before the next batch: networkx
+    makes a dict per link as it adds it, which for every link at once was a
+    fifth of a large load's peak.
+    """
+    graph: nx.DiGraph[int] = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    shared: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes] = {}
+    _freeze_attributes(graph, graph.nodes, (), shared)
+    edges = iter(ranks.items())
+    while batch := list(islice(edges, _EDGE_BATCH)):
+        graph.add_edges_from(edge for edge, _ in batch)
+        _freeze_attributes(graph, (), batch, shared)
+    frozen: nx.DiGraph[int] = nx.freeze(graph)
+    return frozen
+
+
+def _freeze_attributes(
+    graph: nx.DiGraph[int],
+    nodes: Iterable[int],
+    edges: Iterable[tuple[tuple[int, int], int]],
+    shared: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes],
+) -> None:
+    """Make the attribute dicts of ``nodes`` and ``edges`` (with their ranks) read-only, in place.
 
     Reaches into networkx's own dict-of-dicts (``_node``, ``_succ``, ``_pred``,
     the layout its subclassing guide describes): no public method replaces an
     attribute dict. Each edge's dict is shared by its source's successors and
-    its target's predecessors; both get the same read-only one.
+    its target's predecessors; both get the same read-only one. Read-only
+    dicts can be shared: equal attributes are one dict in ``shared`` (nodes
+    carry none; edges only a rank), not one per edge, a tenth of a large
+    graph's memory.
     """
-    nodes: dict[int, dict[str, Any]] = graph._node  # type: ignore[attr-defined]
+    held: dict[int, dict[str, Any]] = graph._node  # type: ignore[attr-defined]
     successors: _Adjacency = graph._succ  # type: ignore[attr-defined]
     predecessors: _Adjacency = graph._pred  # type: ignore[attr-defined]
-    # Read-only dicts can be shared: equal attributes are one dict (nodes carry
-    # none; edges only a rank), not one per edge, a tenth of a large graph's memory.
-    shared: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes] = {}
 
     def one(data: dict[str, Any]) -> _ReadOnlyAttributes:
         key = tuple(data.items())
@@ -325,11 +358,14 @@ def _freeze_attributes(graph: nx.DiGraph[int]) -> None:
             found = shared[key] = _ReadOnlyAttributes(data)
         return found
 
-    for node, data in nodes.items():
-        nodes[node] = one(data)
-    for source, targets in successors.items():
-        for target, data in targets.items():
-            targets[target] = predecessors[target][source] = one(data)
+    for node in nodes:
+        held[node] = one(held[node])
+    ranked: dict[int, _ReadOnlyAttributes] = {}
+    for (source, target), rank in edges:
+        data = ranked.get(rank)
+        if data is None:
+            data = ranked[rank] = one({"rank": rank})
+        successors[source][target] = predecessors[target][source] = data
 
 
 def _shared_paths(files: tuple[str, ...], articles: dict[int, Article]) -> tuple[str, ...]:
@@ -400,19 +436,10 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     # Findings in corpus order: by file path, then rank.
     resolver.findings.sort(key=lambda f: (f.path, f.rank, f.kind))
 
-    graph: nx.DiGraph[int] = nx.DiGraph()
-    graph.add_nodes_from(sorted(articles))
-    graph.add_edges_from(
-        (source, target, {"rank": rank}) for (source, target), (rank, _) in resolver.edges.items()
-    )
-    _freeze_attributes(graph)
+    graph = _graph(sorted(articles), resolver.edges)
     # The files giving a link are its source's only file, except where the
     # source has several copies: only those are kept (see KnowledgeGraph.link).
-    link_paths = {
-        edge: tuple(paths)
-        for edge, (_, paths) in resolver.edges.items()
-        if len(articles[edge[0]].copies) > 1
-    }
+    link_paths = {edge: tuple(paths) for edge, paths in resolver.paths.items()}
     by_topic: dict[str, tuple[int, ...]] = {}
     references = _references_by_topic(read)
     topics = _topics(reading.articles, articles)
@@ -420,7 +447,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         by_topic[key] = topic.article_ids
     return KnowledgeGraph(
         root=reading.root,
-        graph=nx.freeze(graph),
+        graph=graph,
         articles=MappingProxyType(dict(sorted(articles.items()))),
         wanted=MappingProxyType(resolver.wanted()),
         topics=MappingProxyType(topics),
