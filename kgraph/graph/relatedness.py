@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -151,26 +152,34 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     # The text vectors are search's BM25F weights times their idf, normalised:
     # TF-IDF vectorisers of their own took 0.6-1.4 s more of the load and found
     # no more held-out links (recall@10 0.735 against 0.730, two samples of 600).
-    vectors = sp.csr_matrix(index.weights.multiply(index.idf[np.newaxis, :]), dtype=np.float32)
+    # Worked in place on one copy of the index's weights (each step a copy
+    # of its own held four at once: 300 MB at 200,000 generated articles).
+    text = sp.csr_matrix(index.weights, dtype=np.float32)
+    text.data *= index.idf[text.indices]
     # Words on over a quarter of the articles ("what", "the") carry no relation
     # (idf makes them faint on a large corpus, not on a small one).
-    holders = np.bincount(vectors.indices, minlength=vectors.shape[1])
-    common = holders > max(_COMMON_SHARE * vectors.shape[0], 3)
-    vectors = sp.csr_matrix(vectors @ sp.diags((~common).astype(np.float32)), dtype=np.float32)
-    vectors.eliminate_zeros()
-    lengths = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+    holders = np.bincount(text.indices, minlength=text.shape[1])
+    common = holders > max(_COMMON_SHARE * text.shape[0], 3)
+    text.data[common[text.indices]] = 0
+    text.eliminate_zeros()
+    squares = sp.csr_matrix((text.data * text.data, text.indices, text.indptr), shape=text.shape)
+    lengths = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
+    del squares
     scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
-    text = sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ vectors, dtype=np.float32)
+    text.data *= np.repeat(scale.astype(np.float32), np.diff(text.indptr))
     # The search index's own strings (an array of str_ is as wide as the longest word).
     terms = np.empty(len(index.terms), dtype=object)
     terms[list(index.terms.values())] = list(index.terms)
 
-    position = {int(article_id): at for at, article_id in enumerate(ids)}
-    sources, targets = [], []
-    for source, target in kg.graph.edges():
-        if source != target:
-            sources.append(position[source])
-            targets.append(position[target])
+    # Both ends of every link, as rows (self links left out).
+    ends = np.fromiter(
+        chain.from_iterable(kg.graph.edges()),
+        dtype=np.int64,
+        count=2 * kg.graph.number_of_edges(),
+    ).reshape(-1, 2)
+    ends = ends[ends[:, 0] != ends[:, 1]]
+    sources, targets = np.searchsorted(ids, ends[:, 0]), np.searchsorted(ids, ends[:, 1])
+    del ends
     n = len(ids)
     out = sp.csr_matrix((np.ones(len(sources), dtype=np.float32), (sources, targets)), shape=(n, n))
     links = out.maximum(out.T).tocsr()  # a link either way
@@ -183,7 +192,7 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
         ids=ids,
         text=text,
         terms=terms,
-        telling=holders <= max(_TELLING_SHARE * vectors.shape[0], 3),
+        telling=holders <= max(_TELLING_SHARE * text.shape[0], 3),
         links=links,
         weighted=weighted,
         backlinks=out.T.tocsr(),
