@@ -63,6 +63,9 @@ def start(r: dict[str, Any]) -> list[str]:
             f" {s['ratio_warm_over_cold']:.3f} | {_m(s['cold_peak_rss_mb']):,.0f} |"
             f" {_m(s['warm_peak_rss_mb']):,.0f} |"
         )
+    for name, s in r.items():
+        for refusal in s.get("refused", ()):
+            lines.append(f"\n{name}: a query after the start was refused: {refusal}")
     return lines
 
 

@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import stat
+import sys
 import tempfile
 import threading
 import weakref
@@ -609,7 +610,7 @@ def _read_all(
             # That child must not read on (the rest of the script would run in
             # it too): it dies, and its parent, seeing a broken pool, reads on
             # alone. ``_inheriting`` is how multiprocessing itself tells.
-            if not isinstance(err, BrokenProcessPool) and _bootstrapping():
+            if not isinstance(err, BrokenProcessPool) and (_bootstrapping() or sys.is_finalizing()):
                 raise
             logger.warning(
                 "the process pool failed (%s: %s); reading the remaining %s files in this "

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from itertools import islice
+from math import copysign
 from sys import intern
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -65,7 +66,8 @@ def _merge_copies(
     # Equal dates, scores and topic keys are one object each over the graph,
     # not one per article (a hundred bytes an article).
     dates: dict[datetime.date | None, datetime.date | None] = {}
-    scores: dict[float | None, float | None] = {}
+    # Keyed with the sign too: 0.0 and -0.0 are equal, and each is shown as written.
+    scores: dict[tuple[float | None, bool], float | None] = {}
     topic_keys: dict[tuple[str, ...], tuple[str, ...]] = {}
     for article_id, copies in by_id.items():
         first = copies[0]
@@ -82,7 +84,10 @@ def _merge_copies(
             # Shared over the corpus (files read in other processes repeat them).
             keywords=tuple(map(intern, first.keywords)),
             date=dates.setdefault(first.date, first.date),
-            score=scores.setdefault(first.score, first.score),
+            score=scores.setdefault(
+                (first.score, first.score is not None and copysign(1.0, first.score) < 0),
+                first.score,
+            ),
             no_index=first.no_index,
             copies=tuple(
                 Copy(path=c.path, url=c.url, subject=c.subject, topic=c.topic, related=())
@@ -374,13 +379,11 @@ def _shared_paths(files: tuple[str, ...], articles: dict[int, Article]) -> tuple
     return tuple(held.get(path, path) for path in files)
 
 
-def _postings(
-    article_ids: Iterable[int], terms: Iterable[Iterable[str]]
-) -> dict[str, tuple[int, ...]]:
+def _postings(article_ids: Iterable[int], terms: Iterable[Iterable[str]]) -> dict[str, list[int]]:
     """Term → the ids of the articles whose ``terms`` hold it, each id once, in the given order.
 
-    >>> _postings([1, 2, 5], [["b", "a"], ["a", "a"], ["c", "b"]])
-    {'b': (1, 5), 'a': (1, 2), 'c': (5,)}
+    >>> dict(_postings([1, 2, 5], [["b", "a"], ["a", "a"], ["c", "b"]]))
+    {'b': [1, 5], 'a': [1, 2], 'c': [5]}
     """
     # Plain lists appended to: measured against one numpy sort of the flat
     # (term, article) arrays, which was slower (hashing the terms and making
@@ -389,10 +392,10 @@ def _postings(
     for article_id, own in zip(article_ids, terms, strict=True):
         for term in dict.fromkeys(own):
             index[term].append(article_id)
-    return {term: tuple(ids) for term, ids in index.items()}
+    return index
 
 
-def _keyword_index(articles: Mapping[int, Article]) -> dict[str, tuple[int, ...]]:
+def _keyword_index(articles: Mapping[int, Article]) -> dict[str, list[int]]:
     """Case-folded keyword → the articles listing it (keywords differing by case are one)."""
     ids = sorted(articles)
     return _postings(ids, (map(str.casefold, articles[i].keywords) for i in ids))

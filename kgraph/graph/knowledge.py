@@ -23,18 +23,18 @@ T = TypeVar("T")
 class LazyIndex(Mapping[str, Sequence[int]]):
     """A read-only index of the graph built on first use, once, whichever thread asks first.
 
-    The keyword and word indexes serve some queries (search's phrase bonus,
-    keyword filters, prerequisites, similarity), not the load: built eagerly
-    they were 0.45 s of the dev corpus's 0.9 s build. What never asks skips
-    them; ``kgraph check``'s text report asks
-    both (its "did you mean" lines search, its link suggestions weigh shared
-    keywords), so it still pays for them, later. :func:`kgraph.graph.load.prepare`
-    builds them before a server is ready; a snapshot keeps them built.
+    The keyword index serves some queries (keyword filters, similarity), not
+    the load: built eagerly it (with the word index that search now holds)
+    was 0.45 s of the dev corpus's 0.9 s build. What never asks skips it;
+    ``kgraph check``'s text report asks (its link suggestions weigh shared
+    keywords), so it still pays for it, later. :func:`kgraph.graph.load.prepare`
+    builds it before a server is ready; a snapshot keeps it built.
 
     Built, every term's ids lie in one array of machine integers and a term
-    gives a view of its part (``memoryview``: its length at once, its ids as
-    ints when iterated), not a tuple of its own: as a dict of tuples the two
-    indexes took 135 MB of the heap at 200,000 generated articles.
+    gives a view of its part (a ``memoryview``, not a tuple: its length at
+    once, its ids as ints when iterated; it never equals a tuple): as a dict
+    of tuples the keyword and word indexes took 135 MB of the heap at 200,000
+    generated articles.
 
     >>> index = LazyIndex(lambda: {"atp": [1, 2]})
     >>> list(index["atp"]), tuple(index.get("adp", ())), len(index), list(index)

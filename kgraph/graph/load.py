@@ -42,8 +42,9 @@ def prepare(kg: KnowledgeGraph) -> None:
     search, the indexes of broken links' suggestions (the first report took 8 s
     on dev without), the relatedness model of ``similar`` and the bridges of
     learning paths (0.6 s on dev, for every ``kgraph path`` that started from a
-    snapshot without them), and the keyword and word indexes, which the load
-    leaves to their first use. Kept in the snapshot, so a warm start finds them.
+    snapshot without them), and the keyword index, which the load leaves to
+    its first use (the words of titles, questions and keywords are search's).
+    Kept in the snapshot, so a warm start finds them.
     Every wanted article's suggestions are not here: worked out all at once
     they are still seconds (3 s of CPU on dev, 90 s at 200,000 articles), which
     a server spends once it is serving, before its snapshot (:meth:`Loaded.save`);

@@ -154,7 +154,7 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     # no more held-out links (recall@10 0.735 against 0.730, two samples of 600).
     # Worked in place on one copy of the index's weights (each step a copy
     # of its own held four at once: 300 MB at 200,000 generated articles).
-    text = sp.csr_matrix(index.weights, dtype=np.float32)
+    text = sp.csr_matrix(index.weights, dtype=np.float32, copy=True)
     text.data *= index.idf[text.indices]
     # Words on over a quarter of the articles ("what", "the") carry no relation
     # (idf makes them faint on a large corpus, not on a small one).
@@ -225,9 +225,11 @@ def _shared_terms(model: RelatednessModel, a: int, b: int, most: int = 3) -> tup
     telling = model.telling[common]
     common, ours, theirs = common[telling], ours[telling], theirs[telling]
     products = first_data[ours] * second_data[theirs]
+    terms = [str(term) for term in model.terms[common]]
     found: list[str] = []
-    for at in np.argsort(-products, kind="stable"):
-        term = str(model.terms[common[at]])
+    # Equal products (two rare words of both titles) in the terms' order, not their columns'.
+    for at in sorted(range(len(terms)), key=lambda k: (-products[k], terms[k])):
+        term = terms[at]
         if term not in found:
             found.append(term)
         if len(found) == most:

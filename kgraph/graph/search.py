@@ -338,6 +338,9 @@ def search_index(kg: KnowledgeGraph) -> SearchIndex:
     >>> int(index.idf[index.terms["pump"]]) > int(index.idf[index.terms["what"]])
     True
     """
+    built = kg.memo.get(_KEY)
+    if isinstance(built, SearchIndex):  # most calls: no lock to wait for
+        return built
     with _BUILDING:
         return kg.derived(_KEY, lambda: build_index(kg))
 

@@ -3,7 +3,7 @@
 A snapshot is one file in a cache folder outside the corpus::
 
     KGSNAP\\n
-    {"format": 5, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
+    {"format": 6, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
      "size": …, "digest": …}   …\\n     (one line, padded with spaces to 1 KiB)
     <pickle (protocol 5) of the graph's data>
     <zeros up to the next page>
