@@ -256,12 +256,6 @@ def _related_entry(
     return RelatedEntry(rank, id, _shared(title), _shared(subject), _shared(url))
 
 
-def _copy(
-    path: str, url: str | None, subject: str, topic: str, related: tuple[RelatedEntry, ...]
-) -> Copy:
-    return Copy(path, _shared(url), intern(subject), intern(topic), related)
-
-
 def _article_file(
     id: int,
     title: str,
@@ -269,7 +263,10 @@ def _article_file(
     answer_utf8: bytes,
     description: str | None,
     keywords: tuple[str, ...],
-    *rest: object,
+    date: datetime.date | None,
+    score: float | None,
+    no_index: bool,
+    copy: Copy,
 ) -> ArticleFile:
     title = intern(title)
     return ArticleFile(
@@ -279,7 +276,10 @@ def _article_file(
         answer_utf8,
         description,
         tuple(map(intern, keywords)),
-        *rest,  # type: ignore[arg-type]
+        date,
+        score,
+        no_index,
+        Copy(copy.path, _shared(copy.url), intern(copy.subject), intern(copy.topic), copy.related),
     )
 
 
@@ -292,14 +292,14 @@ def _unpickled_shared(kind: type, make: Callable[..., object]) -> None:
     but a pickle shares equal strings only within itself: a corpus read in
     parallel arrived with one copy per batch of files. Shared again as they
     are unpickled: the load's peak at 200,000 generated articles 1,148 ->
-    939 MB, on dev 188 -> 175 MB.
+    939 MB, on dev 188 -> 175 MB. Records of a built graph (a snapshot's
+    copies) are unpickled as they are: one pickle shares its strings already.
     """
     get = attrgetter(*[item.name for item in fields(kind)])
     copyreg.pickle(kind, lambda record: (make, get(record)))
 
 
 _unpickled_shared(RelatedEntry, _related_entry)
-_unpickled_shared(Copy, _copy)
 _unpickled_shared(ArticleFile, _article_file)
-for _kind in (Article, Wanted, Link, Topic, Finding, Diagnostic):
+for _kind in (Copy, Article, Wanted, Link, Topic, Finding, Diagnostic):
     _pickled_as_call(_kind)
