@@ -27,6 +27,7 @@ __all__ = [
     "Wanted",
     "decode_text",
     "encode_text",
+    "shared_text",
 ]
 
 
@@ -246,14 +247,20 @@ def _pickled_as_call(kind: type) -> None:
         copyreg.pickle(kind, lambda record: (kind, get(record)))
 
 
-def _shared(text: str | None) -> str | None:
+def shared_text(text: str | None) -> str | None:
+    """``text`` as one string shared by every equal one in this process (or ``None``).
+
+    Subjects, keywords, and the titles and urls that related entries repeat
+    occur thousands of times over a corpus: shared, each is kept once (and
+    pickled once per batch of files sent between processes).
+    """
     return intern(text) if text is not None else None
 
 
 def _related_entry(
     rank: int, id: int | None, title: str | None, subject: str | None, url: str | None
 ) -> RelatedEntry:
-    return RelatedEntry(rank, id, _shared(title), _shared(subject), _shared(url))
+    return RelatedEntry(rank, id, shared_text(title), shared_text(subject), shared_text(url))
 
 
 def _article_file(
@@ -266,7 +273,11 @@ def _article_file(
     date: datetime.date | None,
     score: float | None,
     no_index: bool,
-    copy: Copy,
+    path: str,
+    url: str | None,
+    subject: str,
+    topic: str,
+    related: tuple[RelatedEntry, ...],
 ) -> ArticleFile:
     title = intern(title)
     return ArticleFile(
@@ -279,7 +290,25 @@ def _article_file(
         date,
         score,
         no_index,
-        Copy(copy.path, _shared(copy.url), intern(copy.subject), intern(copy.topic), copy.related),
+        Copy(path, shared_text(url), intern(subject), intern(topic), related),
+    )
+
+
+def _reduce_article_file(
+    record: ArticleFile,
+) -> tuple[Callable[..., ArticleFile], tuple[object, ...]]:
+    # The copy's fields flattened into the record's: its Copy is made once, shared.
+    copy = record.copy
+    return (
+        _article_file,
+        (
+            *_ARTICLE_FILE_FIELDS(record),
+            copy.path,
+            copy.url,
+            copy.subject,
+            copy.topic,
+            copy.related,
+        ),
     )
 
 
@@ -300,6 +329,7 @@ def _unpickled_shared(kind: type, make: Callable[..., object]) -> None:
 
 
 _unpickled_shared(RelatedEntry, _related_entry)
-_unpickled_shared(ArticleFile, _article_file)
+_ARTICLE_FILE_FIELDS = attrgetter(*[item.name for item in fields(ArticleFile)][:-1])  # all but copy
+copyreg.pickle(ArticleFile, _reduce_article_file)
 for _kind in (Copy, Article, Wanted, Link, Topic, Finding, Diagnostic):
     _pickled_as_call(_kind)

@@ -14,7 +14,7 @@ import yaml
 from kgraph.corpus.frontmatter import split_front_matter
 from kgraph.corpus.text import split_keywords, topic_key
 from kgraph.errors import ArticleParseError
-from kgraph.model import ArticleFile, Copy, RelatedEntry, encode_text
+from kgraph.model import ArticleFile, Copy, RelatedEntry, encode_text, shared_text
 
 __all__ = ["MAX_FILE_BYTES", "parse_article"]
 
@@ -169,9 +169,9 @@ def _related(data: Mapping[Any, Any]) -> tuple[RelatedEntry, ...]:
             RelatedEntry(
                 rank=int(match.group(1)),
                 id=_optional_int(value.get("id")),
-                title=_shared(_text(value.get("title"))),
-                subject=_shared(_text(value.get("subject"))),
-                url=_shared(_text(value.get("url"))),
+                title=shared_text(_text(value.get("title"))),
+                subject=shared_text(_text(value.get("subject"))),
+                url=shared_text(_text(value.get("url"))),
             )
         )
     entries.sort(key=lambda entry: entry.rank)
@@ -274,19 +274,9 @@ def assemble_article(
         no_index=fields.get("no_index") is True,
         copy=Copy(
             path=path,
-            url=intern(url) if url is not None else None,
+            url=shared_text(url),
             subject=intern(subject),
             topic=intern(topic),
             related=related,
         ),
     )
-
-
-def _shared(text: str | None) -> str | None:
-    """``text`` as one string shared by every equal one read in this process (or ``None``).
-
-    Subjects, keywords, and the titles and urls that related entries repeat
-    occur thousands of times over a corpus: shared, each is kept once (and
-    pickled once per batch of files sent between processes).
-    """
-    return intern(text) if text is not None else None
