@@ -19,6 +19,7 @@ articles about one concept share its specific words; the best
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ import scipy.sparse as sp
 
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.relatedness import relatedness_model
+from kgraph.graph.sparse import Block, column_spans, regroup
 
 __all__ = ["MIN_SCORE", "PER_ARTICLE", "Bridges", "bridges", "prepare_bridges"]
 
@@ -47,8 +49,11 @@ _RARE_MOST = 2_000
 # The candidates of each article scored in full: its best by their rare terms.
 _CANDIDATES = PER_ARTICLE
 # Rows of the candidate product at once (a block is a sparse matrix of this many rows:
-# 4,000 held 60 MB at once on the dev corpus, a thousand 15 MB, for the same time).
-_BLOCK = 1000
+# 4,000 held 60 MB at once on the dev corpus, a thousand 15 MB, for the same time;
+# at 200,000 generated articles a thousand held 45 MB, 250 a quarter of it).
+_BLOCK = 250
+# Entries of the text regrouped by term at a time (some 50 bytes of work each).
+_SPAN = 2**18
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +83,33 @@ class Bridges:
         return None
 
 
-def _candidates(text: sp.csr_matrix) -> npt.NDArray[np.int64]:
+def _candidates(text: sp.csr_matrix) -> npt.NDArray[np.int32]:
     """Each row's best :data:`_CANDIDATES` other rows by the rare terms they share (-1: none)."""
     n = text.shape[0]
-    holders = np.bincount(text.indices, minlength=text.shape[1])
-    rare = (holders <= min(max(_RARE_SHARE * n, _RARE_MIN), _RARE_MOST)).astype(np.float32)
-    specific = sp.csr_matrix(text @ sp.diags(rare), dtype=np.float32)
-    specific.eliminate_zeros()
-    transposed = specific.T.tocsr()
-    found = np.full((n, _CANDIDATES), -1, dtype=np.int64)
+    # Counted a span at a time: bincount widens its input to 64 bits (47 MB at
+    # 200,000 generated articles for the whole text).
+    holders = np.zeros(text.shape[1], dtype=np.int64)
+    for first, stop in column_spans(text.indptr, 4 * _SPAN):
+        holders += np.bincount(
+            text.indices[text.indptr[first] : text.indptr[stop]], minlength=text.shape[1]
+        )
+    rare = holders <= min(max(_RARE_SHARE * n, _RARE_MIN), _RARE_MOST)
+    # Each rare term's rows, regrouped from the text a span of rows at a time
+    # (the text times a mask of rare terms, then its transpose, held two
+    # copies of it: 44 MB over the graph at 200,000 generated articles). The
+    # text's own rows multiply it: their other terms meet empty rows of it.
+    starts, rows, values = regroup(_rare_entries(text, rare), np.where(rare, holders, 0))
+    transposed = sp.csr_matrix(
+        (
+            np.zeros(0, np.float32) if values is None else values,
+            rows,
+            starts.astype(np.int32 if starts[-1] < 2**31 else np.int64),
+        ),
+        shape=(text.shape[1], n),
+    )
+    found = np.full((n, _CANDIDATES), -1, dtype=np.int32)
     for first in range(0, n, _BLOCK):
-        block = sp.csr_matrix(specific[first : first + _BLOCK] @ transposed)
+        block = sp.csr_matrix(text[first : first + _BLOCK] @ transposed)
         pointers, columns, values = block.indptr, block.indices, block.data
         for row in range(block.shape[0]):
             begin, end = pointers[row], pointers[row + 1]
@@ -102,8 +123,20 @@ def _candidates(text: sp.csr_matrix) -> npt.NDArray[np.int64]:
     return found
 
 
+def _rare_entries(text: sp.csr_matrix, rare: npt.NDArray[np.bool_]) -> Iterator[Block]:
+    """The entries of ``text`` in ``rare`` columns, blocks for :func:`regroup` by spans of rows."""
+    for first, stop in column_spans(text.indptr, _SPAN):
+        begin, end = text.indptr[first], text.indptr[stop]
+        columns = text.indices[begin:end]
+        kept = rare[columns]
+        rows = np.repeat(
+            np.arange(first, stop, dtype=np.int32), np.diff(text.indptr[first : stop + 1])
+        )
+        yield columns[kept], rows[kept], text.data[begin:end][kept]
+
+
 def _cosines(
-    text: sp.csr_matrix, rows: npt.NDArray[np.int64], columns: npt.NDArray[np.int64]
+    text: sp.csr_matrix, rows: npt.NDArray[np.int32], columns: npt.NDArray[np.int32]
 ) -> npt.NDArray[np.float32]:
     """The dot product of rows ``rows[k]`` and ``columns[k]`` of ``text``, for each ``k``.
 
@@ -132,13 +165,15 @@ def build_bridges(kg: KnowledgeGraph) -> Bridges:
     (168904, True)
     """
     model = relatedness_model(kg)
-    text = sp.csr_matrix(model.text, dtype=np.float32)
+    text = model.text  # float32, as the model keeps it
     n = text.shape[0]
-    candidates = _candidates(text)
-    rows = np.repeat(np.arange(n), _CANDIDATES)
-    columns = candidates.ravel()
+    # Rows in 32 bits: two arrays of every article's candidates (64 MB at
+    # 200,000 generated articles in 64 bits).
+    columns = _candidates(text).ravel()
     real = columns >= 0
-    rows, columns = rows[real], columns[real]
+    rows = np.repeat(np.arange(n, dtype=np.int32), _CANDIDATES)[real]
+    columns = columns[real]
+    del real
     score = -np.expm1(-_cosines(text, rows, columns))
     strong = score >= MIN_SCORE
     rows, columns, score = rows[strong], columns[strong], score[strong]

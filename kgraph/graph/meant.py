@@ -56,6 +56,7 @@ from kgraph.graph.search import (
     search_index,
     word_index,
 )
+from kgraph.graph.sparse import column_spans
 from kgraph.model import Wanted
 
 __all__ = ["SUGGESTIONS", "TitleIndex", "meant_articles", "title_index"]
@@ -667,12 +668,15 @@ class _Asking:
                 / np.repeat(
                     np.maximum(np.diff(start[begin : end + 1]), 1), np.diff(start[begin : end + 1])
                 ),
-                flat[start[begin] : start[end]].astype(np.int32),
+                np.searchsorted(distinct, flat[start[begin] : start[end]]).astype(np.int32),
                 (start[begin : end + 1] - start[begin]).astype(np.int32),
             ),
-            shape=(end - begin, len(model.ids)),
+            shape=(end - begin, len(distinct)),
         )
-        mean_text = sp.csr_array(averaging @ model.text)
+        # Over the referrers' rows only: scipy multiplies in the wider type of
+        # the two, and would copy every text vector to float64 first (48 MB at
+        # 200,000 generated articles, for each chunk of rows).
+        mean_text = sp.csr_array(averaging @ model.text[distinct])
         lengths = np.sqrt(
             np.bincount(
                 np.repeat(np.arange(end - begin), np.diff(mean_text.indptr)),
@@ -686,19 +690,26 @@ class _Asking:
         total = np.full(len(query), -np.inf)
 
         def links_part(which: npt.NDArray[np.bool_]) -> None:
-            at = np.flatnonzero(which)
-            owner, entry = _ragged(start, query[at])
-            referrer, candidate = flat[entry], article[at][owner]
-            local = np.searchsorted(distinct, referrer)
-            evidence = combined_evidence(
-                0.0,
-                two_steps.at(local, candidate),
-                three_steps.at(local, candidate),
-                self.backlinks.at(referrer, candidate),
-            )
-            counts = np.maximum(start[query[at] + 1] - start[query[at]], 1)
-            graph[at] = np.bincount(owner, weights=evidence, minlength=len(at)) / counts
-            named[at[owner[referrer == candidate]]] = True
+            chosen = np.flatnonzero(which)
+            referrers = start[query[chosen] + 1] - start[query[chosen]]
+            # A few pairs at a time: each pair is worked with each of its
+            # row's referrers (tens each, 50 MB of work arrays for one title
+            # of 200,000 generated articles when all its pairs went at once).
+            bounds = np.concatenate([[0], np.cumsum(referrers)])
+            for first, stop in column_spans(bounds, _ENTRIES):
+                at = chosen[first:stop]
+                owner, entry = _ragged(start, query[at])
+                referrer, candidate = flat[entry], article[at][owner]
+                local = np.searchsorted(distinct, referrer)
+                evidence = combined_evidence(
+                    0.0,
+                    two_steps.at(local, candidate),
+                    three_steps.at(local, candidate),
+                    self.backlinks.at(referrer, candidate),
+                )
+                counts = np.maximum(referrers[first:stop], 1)
+                graph[at] = np.bincount(owner, weights=evidence, minlength=len(at)) / counts
+                named[at[owner[referrer == candidate]]] = True
 
         def settle(which: npt.NDArray[np.bool_]) -> None:
             cosine = means.dot(model.text, article[which], query[which] - begin)

@@ -37,7 +37,8 @@ import scipy.sparse as sp
 from kgraph.budget import checkpoint
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
-from kgraph.graph.search import search_index
+from kgraph.graph.search import SearchIndex, search_index
+from kgraph.graph.sparse import column_spans, regroup
 
 __all__ = [
     "Related",
@@ -75,6 +76,9 @@ _FLOOR = 0.05
 # vectors; those on more than _TELLING_SHARE are no reason to show.
 _COMMON_SHARE = 0.25
 _TELLING_SHARE = 0.1
+# Entries of search's index regrouped into rows (and rows normalised) at a time:
+# each takes some 50 bytes of work arrays while it is placed, 13 MB a span.
+_SPAN = 2**18
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,21 +156,33 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     # The text vectors are search's BM25F weights times their idf, normalised:
     # TF-IDF vectorisers of their own took 0.6-1.4 s more of the load and found
     # no more held-out links (recall@10 0.735 against 0.730, two samples of 600).
-    # Worked in place on one copy of the index's weights (each step a copy
-    # of its own held four at once: 300 MB at 200,000 generated articles).
-    text = sp.csr_matrix(index.weights, dtype=np.float32, copy=True)
-    text.data *= index.idf[text.indices]
     # Words on over a quarter of the articles ("what", "the") carry no relation
-    # (idf makes them faint on a large corpus, not on a small one).
-    holders = np.bincount(text.indices, minlength=text.shape[1])
-    common = holders > max(_COMMON_SHARE * text.shape[0], 3)
-    text.data[common[text.indices]] = 0
-    text.eliminate_zeros()
-    squares = sp.csr_matrix((text.data * text.data, text.indices, text.indptr), shape=text.shape)
-    lengths = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
-    del squares
-    scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
-    text.data *= np.repeat(scale.astype(np.float32), np.diff(text.indptr))
+    # (idf makes them faint on a large corpus, not on a small one): left out
+    # as the index's columns are regrouped into rows, a span of columns at a
+    # time (a copy of every weight, then one without those words, took 150 MB
+    # beside the graph at 200,000 generated articles).
+    by_term = index.weights  # columns: terms
+    holders = np.diff(by_term.indptr)
+    common = holders > max(_COMMON_SHARE * by_term.shape[0], 3)
+    spans = [
+        (first, stop, np.repeat(~common[first:stop], holders[first:stop]))
+        for first, stop in column_spans(by_term.indptr, _SPAN)
+    ]
+    counts = np.zeros(by_term.shape[0], dtype=np.int64)
+    for first, stop, chosen in spans:
+        rows = by_term.indices[by_term.indptr[first] : by_term.indptr[stop]][chosen]
+        counts += np.bincount(rows, minlength=by_term.shape[0])
+    starts, columns, data = regroup(
+        (_span_entries(index, first, stop, chosen) for first, stop, chosen in spans), counts
+    )
+    del spans
+    # 32-bit positions while they fit, as scipy's own conversion keeps them.
+    narrow = np.int32 if starts[-1] < 2**31 else np.int64
+    text = sp.csr_matrix(
+        (np.zeros(0, np.float32) if data is None else data, columns, starts.astype(narrow)),
+        shape=by_term.shape,
+    )
+    _normalise_rows(text)
     # The search index's own strings (an array of str_ is as wide as the longest word).
     terms = np.empty(len(index.terms), dtype=object)
     terms[list(index.terms.values())] = list(index.terms)
@@ -197,6 +213,33 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
         weighted=weighted,
         backlinks=out.T.tocsr(),
     )
+
+
+def _normalise_rows(text: sp.csr_matrix) -> None:
+    """Divide each row of ``text`` by its length (L2), in place, a span of rows at a time."""
+    for first, stop in column_spans(text.indptr, _SPAN):
+        part = text[first:stop]
+        squares = sp.csr_matrix(
+            (part.data * part.data, part.indices, part.indptr), shape=part.shape
+        )
+        lengths = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
+        scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
+        begin, end = text.indptr[first], text.indptr[stop]
+        text.data[begin:end] *= np.repeat(scale.astype(np.float32), np.diff(part.indptr))
+
+
+def _span_entries(
+    index: SearchIndex, first: int, stop: int, chosen: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], FloatArray]:
+    """The chosen entries of the index's columns ``first:stop``: their rows,
+    columns and weights times idf (a block for :func:`regroup`)."""
+    weights = index.weights
+    begin, end = weights.indptr[first], weights.indptr[stop]
+    columns = np.repeat(
+        np.arange(first, stop, dtype=np.int32), np.diff(weights.indptr[first : stop + 1])
+    )
+    values = weights.data[begin:end][chosen] * index.idf[columns[chosen]]
+    return weights.indices[begin:end][chosen], columns[chosen], values
 
 
 def relatedness_model(kg: KnowledgeGraph) -> RelatednessModel:

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from kgraph.budget import checkpoint
 from kgraph.corpus import words
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.sparse import regroup
 from kgraph.model import Article
 
 __all__ = [
@@ -70,7 +71,7 @@ SCORE_DECIMALS = 4
 # Articles handled between two looks at the request's budget.
 _CLOCK_EVERY = 1024
 # Articles whose words are counted together while the index is built.
-_BLOCK = 16_384
+_BLOCK = 4_096
 
 _KEY = ("kgraph.graph.search", "index")
 # Concurrent first searches of a graph would each build the index: one builds
@@ -131,7 +132,7 @@ class SearchIndex:
     spelling_trigrams: sp.csc_array
     spelling_sizes: npt.NDArray[np.int64]  # letters of each spelling
     word_starts: IntArray
-    word_ids: IntArray
+    word_ids: npt.NDArray[np.int32] | IntArray
 
     def column_at(self, column: int) -> tuple[npt.NDArray[np.int32], FloatArray]:
         """The rows holding the word of ``column``, and its weights there."""
@@ -191,36 +192,99 @@ class _FieldCounts:
     """
 
     def __init__(self) -> None:
-        self.rows: list[Positions] = []
-        self.columns: list[Positions] = []
-        self.counts: list[FloatArray] = []
+        self.starts: list[int] = []
+        # Per block: how many distinct words each row holds, and those words' columns
+        # (rows are not kept: 4 bytes a pair, 50 MB at 200,000 generated articles).
+        self.held: list[Positions | None] = []
+        self.columns: list[Positions | None] = []
+        self.counts: list[FloatArray | None] = []
         self.sizes: list[FloatArray] = []
 
     def add(self, start: int, rows: Positions, columns: Positions, sizes: FloatArray) -> None:
         """Count a block's words; ``rows`` from 0 in the block, which starts at row ``start``."""
         pairs = (rows.astype(np.int64) << 32) | columns
         distinct, counts = np.unique(pairs, return_counts=True)  # sorted: by row, then word
-        self.rows.append((distinct >> 32).astype(np.int32) + np.int32(start))
+        self.starts.append(start)
+        self.held.append(np.bincount(distinct >> 32, minlength=len(sizes)).astype(np.int32))
         self.columns.append((distinct & 0xFFFFFFFF).astype(np.int32))
         self.counts.append(counts.astype(np.float32))
         self.sizes.append(sizes)
 
-    def weighed(self, weight: float, shape: tuple[int, int]) -> sp.csr_array:
-        """The field's counts normalised by its length (BM25F) and weighed, rows x words."""
+    def rows(self, block: int) -> Positions:
+        """The row of each of block ``block``'s pairs."""
+        held = self.held[block]
+        assert held is not None, "taken"
+        start = self.starts[block]
+        return np.repeat(np.arange(start, start + len(held), dtype=np.int32), held)
+
+    def pairs(self, block: int) -> npt.NDArray[np.int64]:
+        """Block ``block``'s (row, column) pairs as ``row << 32 | column``, ascending."""
+        columns = self.columns[block]
+        assert columns is not None, "taken"
+        return (self.rows(block).astype(np.int64) << 32) | columns
+
+    def scale(self, weight: float) -> FloatArray:
+        """Each row's weight of a word of the field: ``weight`` over the field's length (BM25F)."""
         sizes = np.concatenate(self.sizes) if self.sizes else np.zeros(0, np.float32)
         average = float(sizes.mean()) if sizes.size else 0.0
-        scale = (weight / (1 - _B + _B * sizes / (average or 1.0))).astype(np.float32)
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int32)
-        values = (
-            np.concatenate(self.counts) * scale[rows] if self.counts else np.zeros(0, np.float32)
-        )
-        # 32-bit positions while they fit (scipy keeps the narrowest that does).
-        wide = len(values) >= 2**31
-        indptr = np.zeros(shape[0] + 1, dtype=np.int64 if wide else np.int32)
-        np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
-        columns = np.concatenate(self.columns) if self.columns else np.zeros(0, np.int32)
-        self.rows, self.columns, self.counts = [], [], []
-        return sp.csr_array((values, columns, indptr), shape=shape)
+        scaled: FloatArray = (weight / (1 - _B + _B * sizes / (average or 1.0))).astype(np.float32)
+        return scaled
+
+    def take(self, block: int, scale: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """Block ``block``'s pairs (see :meth:`pairs`) and their weighed counts; forgotten here."""
+        rows, columns, counts = self.rows(block), self.columns[block], self.counts[block]
+        assert columns is not None, "taken"
+        assert counts is not None, "taken"
+        pairs = (rows.astype(np.int64) << 32) | columns
+        self.held[block] = self.columns[block] = self.counts[block] = None
+        return pairs, counts * scale[rows]
+
+
+def _weights(fields: dict[str, _FieldCounts], shape: tuple[int, int]) -> sp.csc_array:
+    """BM25F: each field's counts, normalised by its length and weighed, summed,
+    then saturated once per (article, word); rows x words.
+
+    Summed a block of rows at a time, each block's field counts let go of as
+    it is summed (summing whole fields, each sum as large as both of its
+    terms, was the index's peak: 150 MB over it at 200,000 generated articles).
+    """
+    scales = [(counted, counted.scale(FIELD_WEIGHTS[name])) for name, counted in fields.items()]
+    blocks = len(next(iter(fields.values())).starts) if fields else 0
+    data: list[FloatArray] = []
+    columns: list[Positions] = []
+    held = np.zeros(shape[0], dtype=np.int64)
+    for block in range(blocks):
+        checkpoint()
+        taken = [counted.take(block, scale) for counted, scale in scales]
+        pairs, inverse = np.unique(np.concatenate([p for p, _ in taken]), return_inverse=True)
+        summed = np.zeros(len(pairs), dtype=np.float32)
+        # In the fields' order, in 32 bits: the sums scipy's additions made.
+        np.add.at(summed, inverse.ravel(), np.concatenate([v for _, v in taken]))
+        del taken, inverse
+        rows = pairs >> 32
+        held += np.bincount(rows, minlength=shape[0])
+        columns.append((pairs & 0xFFFFFFFF).astype(np.int32))
+        data.append(summed / (_K1 + summed))
+    # 32-bit positions while they fit (scipy keeps the narrowest that does).
+    wide = int(held.sum()) >= 2**31
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64 if wide else np.int32)
+    np.cumsum(held, out=indptr[1:])
+    by_row = sp.csr_array(
+        (_drain(data, np.float32), _drain(columns, np.int32), indptr), shape=shape
+    )
+    return by_row.tocsc()
+
+
+def _drain(parts: list[Any], dtype: Any) -> npt.NDArray[Any]:
+    """``parts`` concatenated, each let go of (and ``parts`` emptied) once it is copied."""
+    whole = np.empty(sum(len(part) for part in parts), dtype=dtype)
+    at = 0
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        whole[at : at + len(part)] = part
+        at += len(part)
+    return whole
 
 
 class _Postings:
@@ -233,28 +297,26 @@ class _Postings:
 
     def add(self, fields: dict[str, _FieldCounts]) -> None:
         """Gather the block that ``fields`` counted last: each (row, word) pair once."""
-        pairs = np.unique(
-            np.concatenate(
-                [
-                    (fields[n].rows[-1].astype(np.int64) << 32) | fields[n].columns[-1]
-                    for n in self.names
-                ]
-            )
-        )
+        pairs = np.unique(np.concatenate([fields[n].pairs(-1) for n in self.names]))
         self.rows.append((pairs >> 32).astype(np.int32))
         self.columns.append((pairs & 0xFFFFFFFF).astype(np.int32))
 
     def by_column(self, shape: tuple[int, int]) -> tuple[IntArray, Positions]:
         """``starts`` (one more than the columns) and ``rows``, column ``c``'s at
-        ``rows[starts[c]:starts[c + 1]]``, ascending (blocks come in row order)."""
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int32)
-        columns = np.concatenate(self.columns) if self.columns else np.zeros(0, np.int32)
-        self.rows, self.columns = [], []
-        # scipy's conversion is a counting sort, which keeps each column's rows in order.
-        held = sp.csr_array(
-            (np.ones(len(rows), dtype=np.bool_), (columns, rows)), shape=shape[::-1]
-        )
-        return held.indptr.astype(np.int64), held.indices.astype(np.int32, copy=False)
+        ``rows[starts[c]:starts[c + 1]]``, ascending (blocks come in row order).
+
+        Each block let go of once it is placed (:func:`~kgraph.graph.sparse.regroup`):
+        the pairs gathered whole, then sorted, held three copies at once (43 MB
+        over the index at 200,000 generated articles).
+        """
+        counts = np.zeros(shape[1], dtype=np.int64)
+        for columns in self.columns:
+            counts += np.bincount(columns, minlength=shape[1])
+        self.rows.reverse()
+        self.columns.reverse()
+        blocks = ((self.columns.pop(), self.rows.pop(), None) for _ in range(len(self.rows)))
+        starts, rows, _ = regroup(blocks, counts)
+        return starts, rows
 
 
 def build_index(kg: KnowledgeGraph) -> SearchIndex:
@@ -291,16 +353,7 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
     shape = (len(ids), len(terms))
     word_starts, word_rows = curated.by_column(shape)
     spelt = np.flatnonzero(np.diff(word_starts))
-    # BM25F: each field's counts, normalised by its length and weighed, summed,
-    # then saturated once per (article, word).
-    summed = sp.csr_array(shape, dtype=np.float32)
-    for name, counted in fields.items():
-        checkpoint()
-        summed = summed + counted.weighed(FIELD_WEIGHTS[name], shape)
-    weights = summed.tocsc()
-    del summed
-    weights.sum_duplicates()
-    weights.data = weights.data / (_K1 + weights.data)
+    weights = _weights(fields, shape)
     held = np.diff(weights.indptr)
     idf = np.log1p((len(ids) - held + 0.5) / (held + 0.5)).astype(np.float32)
     degrees = dict(kg.graph.in_degree())
@@ -326,8 +379,15 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
         spelling_trigrams=sp.csc_array((ones, (rows, cols)), shape=(len(spellings), len(trigrams))),
         spelling_sizes=sizes.astype(np.int64),
         word_starts=word_starts,
-        word_ids=ids[word_rows],
+        # 32-bit ids while they fit: half of a 57 MB index at 200,000 generated articles.
+        word_ids=ids.astype(_narrowest(ids))[word_rows],
     )
+
+
+def _narrowest(ids: IntArray) -> type[np.signedinteger[Any]]:
+    """The narrowest of int32 and int64 holding every one of ``ids`` (ascending)."""
+    fits = len(ids) == 0 or (np.iinfo(np.int32).min <= ids[0] and ids[-1] <= np.iinfo(np.int32).max)
+    return np.int32 if fits else np.int64
 
 
 def search_index(kg: KnowledgeGraph) -> SearchIndex:
