@@ -49,9 +49,8 @@ _RARE_MOST = 2_000
 # The candidates of each article scored in full: its best by their rare terms.
 _CANDIDATES = PER_ARTICLE
 # Rows of the candidate product at once (a block is a sparse matrix of this many rows:
-# 4,000 held 60 MB at once on the dev corpus, a thousand 15 MB, for the same time;
-# at 200,000 generated articles a thousand held 45 MB, 250 a quarter of it).
-_BLOCK = 250
+# 4,000 held 60 MB at once on the dev corpus, a thousand 15 MB, for the same time).
+_BLOCK = 1000
 # Entries of the text regrouped by term at a time (some 50 bytes of work each).
 _SPAN = 2**18
 
@@ -167,8 +166,8 @@ def build_bridges(kg: KnowledgeGraph) -> Bridges:
     model = relatedness_model(kg)
     text = model.text  # float32, as the model keeps it
     n = text.shape[0]
-    # Rows in 32 bits: two arrays of every article's candidates (64 MB at
-    # 200,000 generated articles in 64 bits).
+    # In 32 bits: every article's candidates, twice (13 MB an array at 200,000
+    # generated articles in 64 bits).
     columns = _candidates(text).ravel()
     real = columns >= 0
     rows = np.repeat(np.arange(n, dtype=np.int32), _CANDIDATES)[real]

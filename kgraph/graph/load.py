@@ -64,9 +64,9 @@ def prepare(kg: KnowledgeGraph) -> None:
     prepare_relatedness(kg)
     suggest_first_pages(kg)
     prepare_bridges(kg)
-    # Last: none of the above reads it, and the first pages' suggestions are
-    # the load's high-water mark, which it would raise (15 MB at 200,000
-    # generated articles).
+    # Last: none of the above reads it, and their work arrays (search's index
+    # the largest) then come and go before its 15 MB at 200,000 generated
+    # articles are held, not on top of them.
     len(kg.by_keyword)
 
 

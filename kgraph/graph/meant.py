@@ -56,7 +56,6 @@ from kgraph.graph.search import (
     search_index,
     word_index,
 )
-from kgraph.graph.sparse import column_spans
 from kgraph.model import Wanted
 
 __all__ = ["SUGGESTIONS", "TitleIndex", "meant_articles", "title_index"]
@@ -690,26 +689,19 @@ class _Asking:
         total = np.full(len(query), -np.inf)
 
         def links_part(which: npt.NDArray[np.bool_]) -> None:
-            chosen = np.flatnonzero(which)
-            referrers = start[query[chosen] + 1] - start[query[chosen]]
-            # A few pairs at a time: each pair is worked with each of its
-            # row's referrers (tens each, 50 MB of work arrays for one title
-            # of 200,000 generated articles when all its pairs went at once).
-            bounds = np.concatenate([[0], np.cumsum(referrers)])
-            for first, stop in column_spans(bounds, _ENTRIES):
-                at = chosen[first:stop]
-                owner, entry = _ragged(start, query[at])
-                referrer, candidate = flat[entry], article[at][owner]
-                local = np.searchsorted(distinct, referrer)
-                evidence = combined_evidence(
-                    0.0,
-                    two_steps.at(local, candidate),
-                    three_steps.at(local, candidate),
-                    self.backlinks.at(referrer, candidate),
-                )
-                counts = np.maximum(referrers[first:stop], 1)
-                graph[at] = np.bincount(owner, weights=evidence, minlength=len(at)) / counts
-                named[at[owner[referrer == candidate]]] = True
+            at = np.flatnonzero(which)
+            owner, entry = _ragged(start, query[at])
+            referrer, candidate = flat[entry], article[at][owner]
+            local = np.searchsorted(distinct, referrer)
+            evidence = combined_evidence(
+                0.0,
+                two_steps.at(local, candidate),
+                three_steps.at(local, candidate),
+                self.backlinks.at(referrer, candidate),
+            )
+            counts = np.maximum(start[query[at] + 1] - start[query[at]], 1)
+            graph[at] = np.bincount(owner, weights=evidence, minlength=len(at)) / counts
+            named[at[owner[referrer == candidate]]] = True
 
         def settle(which: npt.NDArray[np.bool_]) -> None:
             cosine = means.dot(model.text, article[which], query[which] - begin)

@@ -70,7 +70,9 @@ _PHRASE_CHECKS = 500
 SCORE_DECIMALS = 4
 # Articles handled between two looks at the request's budget.
 _CLOCK_EVERY = 1024
-# Articles whose words are counted together while the index is built.
+# Articles whose words are counted (and then summed) together while the index
+# is built: a block's work arrays are about 4 kB an article (16,384 held 70 MB
+# at 200,000 generated articles), for the same time.
 _BLOCK = 4_096
 
 _KEY = ("kgraph.graph.search", "index")
