@@ -373,6 +373,10 @@ def _bridged_path(
 _N = TypeVar("_N", bound=Hashable)
 
 
+# Seconds by which a listing stops before its request's deadline (see find_learning_paths).
+_BEFORE_REQUEST = 0.002
+
+
 class _OutOfTime(Exception):
     """A search met its deadline."""
 
@@ -993,7 +997,11 @@ def find_learning_paths(
     if not 1 <= k <= MAX_PATHS:
         raise QueryError(f"k must be between 1 and {MAX_PATHS}, not {k}")
     budget.checkpoint()
-    seconds = min(time_budget, budget.remaining())
+    # The listing's own deadline comes a little before the request's: set at
+    # the request's own, a check landing between the two (the listing's clock
+    # read, then the request's) raised DeadlineExceeded instead of returning
+    # the paths found so far.
+    seconds = min(time_budget, max(0.0, budget.remaining() - _BEFORE_REQUEST))
     if source == target:
         alone = (_learning_path(kg, [source], options),)
         if k == 1:
