@@ -263,8 +263,10 @@ def _weights(fields: dict[str, _FieldCounts], shape: tuple[int, int]) -> sp.csc_
         # In the fields' order, in 32 bits: the sums scipy's additions made.
         np.add.at(summed, inverse.ravel(), np.concatenate([v for _, v in taken]))
         del taken, inverse
-        rows = pairs >> 32
-        held += np.bincount(rows, minlength=shape[0])
+        if len(pairs):  # rows ascending, within the block's: counted over those alone
+            first = int(pairs[0] >> 32)
+            counted = np.bincount((pairs >> 32) - first)
+            held[first : first + len(counted)] += counted
         columns.append((pairs & 0xFFFFFFFF).astype(np.int32))
         data.append(summed / (_K1 + summed))
     # 32-bit positions while they fit (scipy keeps the narrowest that does).
