@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -151,6 +151,23 @@ class _Rows:
     ideal: Floats  # the best score each row's words could reach
     several: npt.NDArray[np.bool_]  # whether it has several words (a phrase)
     sizes: Ints  # how many (row, article) pairs its product finds at most
+
+    def between(self, begin: int, end: int) -> _Rows:
+        """Rows ``begin`` to ``end`` alone, numbered from 0 (their words' columns as they are)."""
+        first, stop = int(self.start[begin]), int(self.start[end])
+        columns = self.columns[first:stop]
+        distinct, slots = np.unique(columns, return_inverse=True)
+        return _Rows(
+            start=self.start[begin : end + 1] - first,
+            columns=columns,
+            distinct=distinct,
+            slots=slots.astype(np.int64),
+            weights=self.weights[first:stop],
+            best=self.best[first:stop],
+            ideal=self.ideal[begin:end],
+            several=self.several[begin:end],
+            sizes=self.sizes[begin:end],
+        )
 
 
 def _combined_columns(
@@ -508,13 +525,14 @@ def meant_articles(
         limit=limit,
     )
     begin = 0
+    reach = np.cumsum(rows.sizes)
     while begin < len(asked):
         # As many rows as make about _ENTRIES pairs (one at least).
-        reach = np.cumsum(rows.sizes[begin:])
-        end = begin + max(1, int(np.searchsorted(reach, _ENTRIES, side="right")))
+        before = int(reach[begin - 1]) if begin else 0
+        end = max(begin + 1, int(np.searchsorted(reach, before + _ENTRIES, side="right")))
         checkpoint()
-        for row, meant in asking.rows_between(begin, end).items():
-            found[asked[row]] = meant
+        for row, meant in asking.between(begin, end).rows_between(0, end - begin).items():
+            found[asked[begin + row]] = meant
         begin = end
     return found
 
@@ -548,6 +566,24 @@ class _Asking:
     backlinks: _Sampled
     weighted_t: sp.csr_matrix  # the model's weighted links, transposed
     limit: int
+
+    def between(self, begin: int, end: int) -> _Asking:
+        """What rows ``begin`` to ``end`` alone read, numbered from 0.
+
+        A chunk's work is then as large as the chunk: masks over every row's
+        words, made for each chunk, grew with the number of wanted articles
+        (quadratic work: a million generated articles' were not done after
+        20 minutes).
+        """
+        first = int(self.referrer_start[begin])
+        return replace(
+            self,
+            rows=self.rows.between(begin, end),
+            queries=self.queries[begin:end],
+            subjects=self.subjects[begin:end],
+            referrer_start=self.referrer_start[begin : end + 1] - first,
+            referrer_rows=self.referrer_rows[first : int(self.referrer_start[end])],
+        )
 
     def _scores(
         self,
