@@ -19,7 +19,6 @@ articles about one concept share its specific words; the best
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +27,7 @@ import scipy.sparse as sp
 
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.relatedness import relatedness_model
-from kgraph.graph.sparse import Block, column_spans, regroup
+from kgraph.graph.sparse import column_spans, transpose
 
 __all__ = ["MIN_SCORE", "PER_ARTICLE", "Bridges", "bridges", "prepare_bridges"]
 
@@ -97,7 +96,9 @@ def _candidates(text: sp.csr_matrix) -> npt.NDArray[np.int32]:
     # (the text times a mask of rare terms, then its transpose, held two
     # copies of it: 44 MB over the graph at 200,000 generated articles). The
     # text's own rows multiply it: their other terms meet empty rows of it.
-    starts, rows, values = regroup(_rare_entries(text, rare), np.where(rare, holders, 0))
+    starts, rows, values = transpose(
+        text.indptr, text.indices, text.data, text.shape[1], kept_inner=rare, most=_SPAN
+    )
     transposed = sp.csr_matrix(
         (
             np.zeros(0, np.float32) if values is None else values,
@@ -120,18 +121,6 @@ def _candidates(text: sp.csr_matrix) -> npt.NDArray[np.int32]:
                 others = others[best]
             found[first + row, : len(others)] = others
     return found
-
-
-def _rare_entries(text: sp.csr_matrix, rare: npt.NDArray[np.bool_]) -> Iterator[Block]:
-    """The entries of ``text`` in ``rare`` columns, blocks for :func:`regroup` by spans of rows."""
-    for first, stop in column_spans(text.indptr, _SPAN):
-        begin, end = text.indptr[first], text.indptr[stop]
-        columns = text.indices[begin:end]
-        kept = rare[columns]
-        rows = np.repeat(
-            np.arange(first, stop, dtype=np.int32), np.diff(text.indptr[first : stop + 1])
-        )
-        yield columns[kept], rows[kept], text.data[begin:end][kept]
 
 
 def _cosines(

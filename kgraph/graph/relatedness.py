@@ -37,8 +37,8 @@ import scipy.sparse as sp
 from kgraph.budget import checkpoint
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
-from kgraph.graph.search import SearchIndex, search_index
-from kgraph.graph.sparse import column_spans, regroup
+from kgraph.graph.search import search_index
+from kgraph.graph.sparse import column_spans, transpose
 
 __all__ = [
     "Related",
@@ -164,18 +164,15 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     by_term = index.weights  # columns: terms
     holders = np.diff(by_term.indptr)
     common = holders > max(_COMMON_SHARE * by_term.shape[0], 3)
-    spans = [
-        (first, stop, np.repeat(~common[first:stop], holders[first:stop]))
-        for first, stop in column_spans(by_term.indptr, _SPAN)
-    ]
-    counts = np.zeros(by_term.shape[0], dtype=np.int64)
-    for first, stop, chosen in spans:
-        rows = by_term.indices[by_term.indptr[first] : by_term.indptr[stop]][chosen]
-        counts += np.bincount(rows, minlength=by_term.shape[0])
-    starts, columns, data = regroup(
-        (_span_entries(index, first, stop, chosen) for first, stop, chosen in spans), counts
+    starts, columns, data = transpose(
+        by_term.indptr,
+        by_term.indices,
+        by_term.data,
+        by_term.shape[0],
+        kept=~common,
+        scale=index.idf,
+        most=_SPAN,
     )
-    del spans
     # 32-bit positions while they fit, as scipy's own conversion keeps them.
     narrow = np.int32 if starts[-1] < 2**31 else np.int64
     text = sp.csr_matrix(
@@ -226,20 +223,6 @@ def _normalise_rows(text: sp.csr_matrix) -> None:
         scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
         begin, end = text.indptr[first], text.indptr[stop]
         text.data[begin:end] *= np.repeat(scale.astype(np.float32), np.diff(part.indptr))
-
-
-def _span_entries(
-    index: SearchIndex, first: int, stop: int, chosen: npt.NDArray[np.bool_]
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], FloatArray]:
-    """The chosen entries of the index's columns ``first:stop``: their rows,
-    columns and weights times idf (a block for :func:`regroup`)."""
-    weights = index.weights
-    begin, end = weights.indptr[first], weights.indptr[stop]
-    columns = np.repeat(
-        np.arange(first, stop, dtype=np.int32), np.diff(weights.indptr[first : stop + 1])
-    )
-    values = weights.data[begin:end][chosen] * index.idf[columns[chosen]]
-    return weights.indices[begin:end][chosen], columns[chosen], values
 
 
 def relatedness_model(kg: KnowledgeGraph) -> RelatednessModel:
