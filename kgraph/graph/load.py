@@ -10,7 +10,8 @@ The server's first load, its reloads and every command load through
 The folder is walked once per load (a walk of the full corpus's folders
 costs as much as stat-ing its files): the listing is fingerprinted and, when
 no snapshot of it can be trusted, read. What is read is therefore exactly
-what the fingerprint describes. Writing the snapshot is the caller's last
+what the fingerprint describes. (A snapshot is unpickled while the files
+are stat-ed, and trusted once their stats agree.) Writing the snapshot is the caller's last
 step (:meth:`Loaded.save`): the server writes it once serving, a command once
 it has answered. :func:`kgraph.graph.load_graph` remains the plain read and
 build (no snapshot, nothing prepared) for scripts and tests.
@@ -28,7 +29,7 @@ from kgraph.corpus import CorpusListing, Progress, list_corpus
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.build import load_graph
 from kgraph.graph.knowledge import KnowledgeGraph
-from kgraph.graph.snapshot import fingerprint, load_snapshot, save_snapshot
+from kgraph.graph.snapshot import Fingerprinting, load_snapshot, save_snapshot
 
 __all__ = ["Loaded", "load_corpus", "prepare"]
 
@@ -154,8 +155,15 @@ def load_corpus(
     started = time.perf_counter()
     if listing is None:
         listing = list_corpus(root)
-    print_ = fingerprint(root, listing=listing) if cache else None
-    kg = load_snapshot(root, cache_dir, fingerprint=print_) if print_ and warm else None
+    kg: KnowledgeGraph | None = None
+    print_: str | None = None
+    if cache:
+        # The files are stat-ed while the snapshot is read (a child process
+        # stats them, past 20,000 files); a cold load waits for the stats,
+        # so that what it reads is never newer than what they describe.
+        with Fingerprinting(root, listing=listing) as taking:
+            kg = load_snapshot(root, cache_dir, fingerprint=taking) if warm else None
+            print_ = taking.result()
     from_snapshot = kg is not None
     if kg is None:
         kg = load_graph(

@@ -3,15 +3,16 @@
 A snapshot is one file in a cache folder outside the corpus::
 
     KGSNAP\\n
-    {"format": 6, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
-     "size": …, "digest": …}   …\\n     (one line, padded with spaces to 1 KiB)
+    {"format": 7, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
+     "size": …, "digest": …, "answers_at": …, "answers_digest": …}   …\\n
+                                            (one line, padded with spaces to 1 KiB)
     <pickle (protocol 5) of the graph's data>
     <zeros up to the next page>
     <every answer's UTF-8 bytes>            (mapped in place, see AnswerStore)
 
 The header is JSON, so a snapshot is judged (magic, versions, the fields of
-the records, fingerprint of the corpus, size and CRC-32 of the payload)
-before a byte of pickle is read:
+the records, fingerprint of the corpus, size and CRC-32 of the pickle)
+before a byte of pickle is read (the answers' CRC-32 is checked meanwhile):
 a stale, truncated, corrupt or foreign file is ignored and the graph rebuilt.
 
 Security: unpickling runs code, so a snapshot is only ever read from our own
@@ -36,12 +37,15 @@ import json
 import logging
 import os
 import pickle
+import re
 import stat
+import subprocess
+import sys
 import tempfile
 import time
 import zlib
 from array import array
-from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -51,13 +55,15 @@ import networkx as nx
 
 import kgraph
 from kgraph import model
-from kgraph.corpus import CorpusListing, list_corpus
+from kgraph.corpus import CorpusListing, facts, list_corpus
+from kgraph.corpus.facts import facts_digest
 from kgraph.errors import CorpusError
 from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import _collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
 
 __all__ = [
+    "Fingerprinting",
     "fingerprint",
     "load_snapshot",
     "save_snapshot",
@@ -68,14 +74,14 @@ logger = logging.getLogger(__name__)
 
 MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes (5: answers in a mapped region
-#: after the pickle, issue 17; 6: the keyword index as arrays, the word index read from search's).
-FORMAT = 6
+#: after the pickle, issue 17; 6: the keyword index as arrays, the word index read
+#: from search's; 7: the answers digested apart from the pickle).
+FORMAT = 7
 SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
 # first line is not ours.
 _HEADER_ROOM = 1024
 _MAX_HEADER = 4096
-_CHUNK = 1 << 20
 
 # Fields kept out of a snapshot: derived values, and the times of one load.
 _TRANSIENT = frozenset({"loaded_at", "load_seconds", "computing"})
@@ -106,6 +112,108 @@ def _digest(*parts: bytes, size: int = 32) -> hashlib.blake2b:
     return digest
 
 
+class Fingerprinting:
+    """A corpus fingerprint being taken; past 20,000 files, by a child process.
+
+    Stat-ing every file is most of a fingerprint's time (0.6 s of system calls
+    at 200,000 files): a child process (:mod:`kgraph.corpus.facts`) does it
+    while this one goes on, and a warm start unpickles its snapshot meanwhile.
+    What is known without a stat, the listing, is digested at once: kgraph's
+    version and code, the corpus folder and the paths of its files. A snapshot
+    of another listing is stale without waiting for the stats.
+
+    ``listing`` is ``root`` as :func:`kgraph.corpus.list_corpus` listed it, when
+    the caller holds one: its files are stat-ed, the folder is not listed again.
+
+    Raises
+    ------
+    CorpusNotFound
+        When ``root`` is not a folder.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, listing: CorpusListing | None = None):
+        files = (listing or list_corpus(root)).files
+        base = str(Path(root).resolve())
+        self._base = os.fsencode(base)
+        self._paths = [os.fsencode(path) for path in files]
+        head = json.dumps([kgraph.__version__, _code_digest(), base]).encode()
+        #: The digest of the listing alone: the first half of the fingerprint.
+        self.listing = _digest(head, b"\0".join(self._paths), size=16).hexdigest()
+        self._child = self._start() if len(files) >= _CHILD_FROM else None
+        self._taken: str | None = None
+
+    def _start(self) -> subprocess.Popen[bytes] | None:
+        """The child process stat-ing the files, given them; ``None`` when it did not start."""
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-I", "-S", facts.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, ValueError) as err:
+            logger.debug("files stat-ed in this process: no child process (%s)", err)
+            return None
+        assert child.stdin is not None
+        try:
+            with child.stdin:
+                child.stdin.write(b"\0".join([self._base, *self._paths]))
+        except OSError as err:
+            logger.warning("the fingerprint's child process failed (%s)", err)
+            _end(child)
+            return None
+        return child
+
+    def _from_child(self, child: subprocess.Popen[bytes]) -> str | None:
+        assert child.stdout is not None
+        with child.stdout:
+            digest = child.stdout.read()
+        if child.wait() != 0 or not re.fullmatch(rb"[0-9a-f]{64}", digest):
+            logger.warning("the fingerprint's child process failed (exit %s)", child.returncode)
+            return None
+        return digest.decode()
+
+    def result(self) -> str:
+        """The fingerprint: the listing's digest, then that of the listing and every file's stat."""
+        if self._taken is None:
+            stats = None
+            if self._child is not None:
+                child, self._child = self._child, None
+                stats = self._from_child(child)
+            if stats is None:  # taken here: a small corpus, or the child failed
+                stats = facts_digest(self._base, self._paths)
+            self._paths = []
+            whole = _digest(self.listing.encode(), b"\0", stats.encode(), size=16).hexdigest()
+            self._taken = self.listing + whole
+        return self._taken
+
+    def close(self) -> None:
+        """Stop the child process, if it still runs (the fingerprint is not wanted)."""
+        child, self._child = self._child, None
+        if child is not None:
+            _end(child)
+
+    def __enter__(self) -> Fingerprinting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _end(child: subprocess.Popen[bytes]) -> None:
+    """Stop a child process and close its pipes."""
+    child.kill()
+    child.wait()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            pipe.close()
+
+
+#: Files from which a fingerprint's stats are taken by a child process: below,
+#: its start (~15-30 ms) costs as much as it saves.
+_CHILD_FROM = 20_000
+
+
 def fingerprint(root: str | os.PathLike[str], *, listing: CorpusListing | None = None) -> str:
     """A digest of the corpus as listed and stat-ed (no article is read), and of kgraph's code.
 
@@ -126,35 +234,8 @@ def fingerprint(root: str | os.PathLike[str], *, listing: CorpusListing | None =
     >>> fingerprint("seeds") == fingerprint("seeds"), len(fingerprint("seeds"))
     (True, 64)
     """
-    paths = (listing or list_corpus(root)).files
-    base = str(Path(root).resolve())
-    digest = _digest()
-    digest.update(json.dumps([kgraph.__version__, _code_digest(), base]).encode())
-    # By chunks of files: one digest update each, and no corpus-sized text at once.
-    for start in range(0, len(paths), _STAT_CHUNK):
-        digest.update(_file_facts(base, paths[start : start + _STAT_CHUNK]))
-    return digest.hexdigest()
-
-
-_STAT_CHUNK = 2_000
-
-
-def _file_facts(base: str, paths: Sequence[str]) -> bytes:
-    """What the fingerprint takes of each file of ``paths``: path, size, times and inode."""
-    parts: list[str] = []
-    stat_of, join = os.stat, os.path.join
-    for path in paths:
-        try:
-            status = stat_of(join(base, path))
-            # ctime and inode too: a same-size edit that kept its mtime
-            # (cp -p, rsync -t, touch -r) still changes them.
-            facts = f"{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}"
-        except OSError:
-            # Gone since it was listed: still a state the build would see.
-            facts = "-"
-        # No path holds a NUL, so no file's facts can pass for another's.
-        parts.append(f"{path}\0{facts}\0")
-    return "".join(parts).encode(errors="surrogateescape")
+    with Fingerprinting(root, listing=listing) as taking:
+        return taking.result()
 
 
 @functools.cache
@@ -342,16 +423,19 @@ def save_snapshot(
                 out.truncate()
                 payload = _DigestWriter(out)
                 _dump(_payload(kg, derived=False), payload)
-            # The answers, where a mapping of them may start: counted and digested too.
+            # The answers, where a mapping of them may start: counted, and
+            # digested apart, so that a load checks them while it unpickles.
             at = _HEADER_ROOM + len(MAGIC) + payload.size
             payload.write(bytes(page_aligned(at) - at))
             answers_at = _HEADER_ROOM + len(MAGIC) + payload.size
+            pickled, payload.digest = payload.digest, _Checksum()
             for chunk in kg.answers.chunks():
                 payload.write(chunk)
             header = json.dumps(
                 {
-                    **_header(print_, payload.size, payload.digest.hexdigest()),
+                    **_header(print_, payload.size, pickled.hexdigest()),
                     "answers_at": answers_at,
+                    "answers_digest": payload.digest.hexdigest(),
                 }
             )
             if len(header) >= _HEADER_ROOM:  # versions are short; never seen
@@ -383,7 +467,12 @@ def _check_owner(path: Path, status: os.stat_result) -> None:
         raise _Refused(f"{path} is writable by group or others")
 
 
-def _read(path: Path, print_: str) -> dict[str, Any]:
+def _read(path: Path, print_: str | Fingerprinting) -> dict[str, Any]:
+    """The graph's data in the snapshot at ``path``, refused unless made for ``print_``.
+
+    A fingerprint still being taken is judged by its listing first, and whole
+    once the payload is unpickled: the stats are taken meanwhile.
+    """
     _check_owner(path.parent, os.stat(path.parent))
     with open(path, "rb") as handle:
         _check_owner(path, os.fstat(handle.fileno()))
@@ -401,27 +490,39 @@ def _read(path: Path, print_: str) -> dict[str, Any]:
             ("kgraph", kgraph.__version__),
             ("networkx", nx.__version__),
             ("schema", _schema()),
-            ("fingerprint", print_),
         ):
             if header.get(key) != current:
                 raise _Refused(f"made for {key} {header.get(key)!r}, not {current!r}")
-        # Judged whole before a byte is unpickled, then unpickled from the
-        # file: the payload is never held in memory beside the graph.
+        stated = header.get("fingerprint")
+        known = print_ if isinstance(print_, str) else print_.listing
+        if not isinstance(stated, str) or not stated.startswith(known):
+            raise _Refused(f"made for fingerprint {stated!r}, not {known!r}")
         start = handle.tell()
-        digest, size = _Checksum(), 0
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-        if size != header.get("size") or digest.hexdigest() != header.get("digest"):
-            raise _Refused("damaged payload (size or digest differs)")
-        handle.seek(start)
-        try:
-            data = pickle.load(handle)
-        except Exception as err:  # unpickling can fail in any way
-            raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
+        end = os.fstat(handle.fileno()).st_size
+        at = header.get("answers_at")
+        if end - start != header.get("size"):
+            raise _Refused("damaged payload (its size differs)")
+        if not isinstance(at, int) or not start <= at <= end:
+            raise _Refused("the answers are not where the header says")
+        # The pickle is judged whole before a byte of it is unpickled, then
+        # unpickled from the file: it is never held in memory beside the graph.
+        if _crc(handle, start, at) != header.get("digest"):
+            raise _Refused("damaged payload (its digest differs)")
+        # The answers are only mapped, never run: checked while the pickle
+        # loads (a thread of this process: reading and CRC-32 let go of the GIL).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            checking = pool.submit(_crc, handle, at, end)
+            try:
+                data = pickle.load(handle)
+            except Exception as err:  # unpickling can fail in any way
+                raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
+            if checking.result() != header.get("answers_digest"):
+                raise _Refused("damaged answers (their digest differs)")
         data["answers"] = _answers(
-            handle, header, data.get("answers") if isinstance(data, dict) else None, start + size
+            handle, header, data.get("answers") if isinstance(data, dict) else None, end
         )
+    if isinstance(print_, Fingerprinting) and stated != print_.result():
+        raise _Refused(f"made for fingerprint {stated!r}, not {print_.result()!r}")
     expected = {item.name for item in fields(KnowledgeGraph)} - _TRANSIENT
     if not isinstance(data, dict) or set(data) != expected:
         raise _Refused("payload is not a graph's data")
@@ -430,6 +531,27 @@ def _read(path: Path, print_: str) -> dict[str, Any]:
     if not isinstance(data["memo"], dict):
         raise _Refused("payload holds no derived values")
     return data
+
+
+def _crc(handle: BinaryIO, begin: int, end: int) -> str:
+    """The CRC-32 of the bytes of ``handle``'s file from ``begin`` to ``end``.
+
+    Read at their offsets, so that ``handle`` keeps its position, by pieces
+    large enough that a thread beside a pickle load waits for the GIL a few
+    dozen times, not hundreds (up to 5 ms each).
+    """
+    digest = _Checksum()
+    piece = memoryview(bytearray(min(_CRC_PIECE, end - begin)))
+    while begin < end:
+        read = os.preadv(handle.fileno(), [piece[: end - begin]], begin)
+        if not read:
+            return "short"
+        digest.update(piece[:read])
+        begin += read
+    return digest.hexdigest()
+
+
+_CRC_PIECE = 64 << 20
 
 
 def _answers(handle: BinaryIO, header: dict[str, Any], index: object, end: int) -> AnswerStore:
@@ -454,14 +576,15 @@ def load_snapshot(
     root: str | os.PathLike[str],
     cache_dir: str | os.PathLike[str] | None = None,
     *,
-    fingerprint: str | None = None,
+    fingerprint: str | Fingerprinting | None = None,
 ) -> KnowledgeGraph | None:
     """The graph of ``root`` from its snapshot, or ``None`` when there is none to trust.
 
     Parameters
     ----------
-    fingerprint : str, optional
-        The corpus fingerprint, when the caller already took it.
+    fingerprint : str or Fingerprinting, optional
+        The corpus fingerprint, when the caller already took it or is taking
+        it: the snapshot is read meanwhile, and trusted once it is taken.
 
     A missing, stale, damaged, foreign or unreadable snapshot is ignored (the
     reason logged), never raised. ``load_seconds`` is the time of this load.

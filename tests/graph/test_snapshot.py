@@ -7,6 +7,7 @@ import logging
 import os
 import pickle
 import shutil
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import kgraph
 from conftest import SEEDS, load_cached
 from kgraph.corpus import discover
 from kgraph.graph import KnowledgeGraph, load_graph, snapshot
+from kgraph.graph.load import load_corpus
 from kgraph.graph.snapshot import (
     fingerprint,
     load_snapshot,
@@ -164,6 +166,49 @@ def test_a_changed_corpus_invalidates_the_snapshot(
     assert_same_graph(warm, rebuilt)
 
 
+@pytest.mark.parametrize("change", [_add, _remove, _rename, _edit_same_size])
+def test_a_snapshot_read_while_its_files_are_stat_ed_is_trusted_once_they_agree(
+    corpus: Path, cache: Path, change: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A child process stats the files (past 20,000 of them) while the
+    # loader unpickles the snapshot; the seeds are few: every count is enough.
+    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    load_cached(corpus, cache)
+    warm = load_corpus(corpus, cache_dir=cache, prepared=False)
+    assert warm.warm
+    assert warm.fingerprint == fingerprint(corpus)
+    change(corpus)  # type: ignore[operator]
+    cold = load_corpus(corpus, cache_dir=cache, prepared=False)
+    assert not cold.warm
+    assert cold.fingerprint == fingerprint(corpus) != warm.fingerprint
+    assert_same_graph(cold.graph, load_graph(corpus))
+
+
+def test_a_child_process_and_this_one_take_the_same_fingerprint(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    here = fingerprint(corpus)
+    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    by_child = fingerprint(corpus)
+    assert by_child == here
+    with snapshot.Fingerprinting(corpus) as taking:
+        assert taking.listing == here[:32]
+        assert len(here) == 64
+    # A child that fails (here: one that exits at once, with status 1): taken here.
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    with caplog.at_level(logging.WARNING, logger="kgraph.graph.snapshot"):
+        assert fingerprint(corpus) == here
+    assert "the fingerprint's child process failed (exit 1)" in caplog.text
+    # Or no child at all.
+    monkeypatch.setattr(sys, "executable", str(corpus / "no-such-python"))
+    assert fingerprint(corpus) == here
+    _edit_same_size(corpus)
+    monkeypatch.undo()
+    changed = fingerprint(corpus)
+    assert changed != here
+    assert changed[:32] == here[:32]
+
+
 def test_a_new_kgraph_version_invalidates_the_snapshot(
     corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,6 +277,12 @@ def _flipped_byte(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _flipped_pickle_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(b"KGSNAP\n") + 1024 + 40] ^= 0xFF  # past the header, in the pickle
+    path.write_bytes(bytes(data))
+
+
 def _header_only(path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: data.index(b"\n", len(b"KGSNAP\n")) + 1])
@@ -245,7 +296,16 @@ def _other_schema(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [_random, _truncated, _empty, _foreign_pickle, _flipped_byte, _header_only, _other_schema],
+    [
+        _random,
+        _truncated,
+        _empty,
+        _foreign_pickle,
+        _flipped_byte,
+        _flipped_pickle_byte,
+        _header_only,
+        _other_schema,
+    ],
 )
 def test_a_damaged_snapshot_is_ignored_then_rebuilt(
     corpus: Path, cache: Path, damage: object, caplog: pytest.LogCaptureFixture
