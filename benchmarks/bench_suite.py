@@ -10,8 +10,10 @@ same run so that its ratio means something:
    (``benchmarks/naive_ingest.py``: one process, PyYAML's ``CSafeLoader`` per file,
    a networkx graph; nothing of kgraph), all as whole processes (interpreter start
    and imports included), rounds interleaved; same nodes and edges (with ranks) checked;
+   then the scale curve: the cold load against the naive reading on the generated
+   corpora of ``--sizes`` (past 200,000 articles, one round);
 2. ``start``: ``kgraph serve`` until ``/readyz`` says ready, cold vs warm (snapshot),
-   on the dev corpus and a generated one of 200,000 articles;
+   on the dev corpus and the generated ones of ``--start-sizes``;
 3. ``memory``: peak RSS of a serving process (no snapshot), every curation report
    asked once, on the dev corpus and generated corpora of 36,000, 200,000 and
    1,000,000 articles;
@@ -285,8 +287,9 @@ def _process(command: list[str]) -> tuple[float, float, str]:
     return seconds, cpu, result.stdout
 
 
-def bench_ingest(rounds: int) -> dict[str, Any]:
-    """Cold ingest and `kgraph check` against the naive plain reading, whole processes, interleaved."""
+def bench_ingest(rounds: int, sizes: list[int]) -> dict[str, Any]:
+    """Cold ingest and `kgraph check` against the naive plain reading, whole processes, interleaved;
+    then the cold load against the naive reading on generated corpora of ``sizes``."""
     corpus = dev_corpus()
     with tempfile.TemporaryDirectory(prefix="kgraph-ingest-") as scratch:
         cache = Path(scratch) / "cache"
@@ -351,7 +354,44 @@ def bench_ingest(rounds: int) -> dict[str, Any]:
         f" / check {ratios['naive_over_check_cold']:.2f}x (target 3x);"
         f" same nodes and edges (with ranks): {same_graph}; check cold = warm: {same_check}"
     )
+    result["scale"] = _ingest_scale(rounds, sizes)
     return result
+
+
+def _ingest_scale(rounds: int, sizes: list[int]) -> dict[str, Any]:
+    """The cold load against the naive reading on generated corpora, whole processes, interleaved."""
+    print("\n  the same on generated corpora (naive reading vs kgraph cold load)")
+    print(f"  {'corpus':<22}{'files':>10}{'naive s':>9}{'kgraph s':>10}{'naive/':>8}{'graph':>7}")
+    scale: dict[str, Any] = {}
+    for size in sizes:
+        corpus = generated(size)
+        runs = {
+            "naive": [sys.executable, str(HERE / "naive_ingest.py"), str(corpus)],
+            "kgraph": [sys.executable, "-c", _KGRAPH_LOAD, str(corpus), str(HERE)],
+        }
+        timings: dict[str, list[float]] = {name: [] for name in runs}
+        outputs: list[str] = []
+        # A million articles' naive reading takes minutes: once.
+        for _ in range(rounds if size <= 200_000 else 1):
+            for name, command in runs.items():
+                seconds, _used, output = _process(command)
+                timings[name].append(seconds)
+                outputs.append(output)
+        naive, kgraph = figure(timings["naive"]), figure(timings["kgraph"])
+        same = len(set(outputs)) == 1
+        row = {
+            "files": len(discover(corpus)),
+            "naive_s": naive,
+            "cold_load_s": kgraph,
+            "naive_over_cold_load": round(naive["median"] / kgraph["median"], 2),
+            "identical_graph": same,
+        }
+        scale[f"generated {size:,}"] = row
+        print(
+            f"  {f'generated {size:,}':<22}{row['files']:>10,}{naive['median']:>9.1f}"
+            f"{kgraph['median']:>10.1f}{row['naive_over_cold_load']:>7.2f}x{same!s:>7}"
+        )
+    return scale
 
 
 # -- 2. start --------------------------------------------------------------------------
@@ -1333,7 +1373,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument(
-        "--sizes", default="36000,200000,1000000", help="generated sizes for memory"
+        "--sizes",
+        default="36000,200000,1000000",
+        help="generated sizes for memory and the ingest curve",
     )
     parser.add_argument(
         "--start-sizes", default="200000", help="generated sizes for start (the first: curation)"
@@ -1368,7 +1410,9 @@ def main() -> None:
     start_sizes = [int(part) for part in args.start_sizes.split(",") if part.strip()]
     started = time.perf_counter()
     if "ingest" in sections:
-        results["ingest"] = bench_ingest(args.rounds)
+        results["ingest"] = bench_ingest(
+            args.rounds, [int(part) for part in args.sizes.split(",") if part.strip()]
+        )
     if "start" in sections:
         results["start"] = bench_start(args.rounds, start_sizes)
     if "memory" in sections:

@@ -48,6 +48,19 @@ def ingest(r: dict[str, Any]) -> list[str]:
         f"| same graph (nodes; edges with ranks) | {r['identical_graph']} |"
         f" `check` cold = warm | {r['same_check_report']} | |"
     )
+    scale = r.get("scale")
+    if scale:
+        lines += [
+            "",
+            "| cold load at scale, whole processes | files | naive s | kgraph cold load s"
+            " | naive / kgraph | same graph |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {row['files']:,} | {_pm(row['naive_s'], 1)} | {_pm(row['cold_load_s'], 1)}"
+            f" | {row['naive_over_cold_load']:.2f}× | {row['identical_graph']} |"
+            for name, row in scale.items()
+        ]
     return lines
 
 
