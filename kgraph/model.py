@@ -99,8 +99,9 @@ class ArticleFile:
         """The answer as written (escaped line breaks)."""
         return decode_text(self.answer_utf8)
 
-    def without_answer(self) -> ArticleFile:
-        """This record with an empty answer (a reading keeps answers apart, out of the heap)."""
+    def kept_apart(self) -> ArticleFile:
+        """This record with an empty answer and no related entries: a reading keeps those apart."""
+        copy = self.copy
         return ArticleFile(
             self.id,
             self.title,
@@ -111,7 +112,7 @@ class ArticleFile:
             self.date,
             self.score,
             self.no_index,
-            self.copy,
+            Copy(copy.path, copy.url, copy.subject, copy.topic, ()),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -245,6 +246,18 @@ def parse_article(data: bytes, path: str) -> ArticleFile:
     return assemble_article(fields, path, article_id, title, subject, topic, _related(fields))
 
 
+@functools.lru_cache(maxsize=4096)
+def _shared_date(date: datetime.date | None) -> datetime.date | None:
+    """``date`` as one object for every equal date a process reads lately.
+
+    A reading's records cross between processes a batch at a time; equal
+    dates that are one object cross as one, and the graph keeps one of each
+    (see kgraph.graph.build): the others were freed among the records that
+    stay, holes in the heap.
+    """
+    return date
+
+
 def assemble_article(
     fields: Mapping[Any, Any],
     path: str,
@@ -269,7 +282,7 @@ def assemble_article(
         answer_utf8=encode_text(_text(fields.get("answer")) or ""),
         description=_text(seo.get("page_description")),
         keywords=tuple(map(intern, split_keywords(keywords))) if keywords else (),
-        date=_date(fields.get("date")),
+        date=_shared_date(_date(fields.get("date"))),
         score=_score(fields.get("score")),
         no_index=fields.get("no_index") is True,
         copy=Copy(

@@ -33,7 +33,7 @@ from typing import BinaryIO
 from kgraph.corpus.fast import parse_article_fast
 from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
 from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus, LoadCancelled
-from kgraph.model import ArticleFile, Diagnostic
+from kgraph.model import ArticleFile, Diagnostic, RelatedEntry, shared_text
 
 __all__ = [
     "Cancelled",
@@ -123,12 +123,96 @@ class AnswerSpool:
         return os.pread(self.file.fileno(), self.ends[at] - self.starts[at], self.starts[at])
 
 
+# An id or rank of no entry (``None``) in an int column of RelatedSpool.
+_NO_NUMBER = -(1 << 63)
+
+
+class RelatedSpool:
+    """The related entries of a reading's files, as columns rather than records.
+
+    An entry as a record of its own (five a file) was held until the graph was
+    built, then freed among the records that stay: the holes it left in the
+    heap were never filled again (a quarter of it after a large load). Here
+    they are arrays of numbers and lists of strings (shared), and
+    :meth:`entries` makes one file's records when the build reads them.
+    File ``i``'s entries are ``starts[i]:starts[i + 1]``.
+    """
+
+    __slots__ = ("big", "ids", "ranks", "starts", "subjects", "titles", "urls")
+
+    def __init__(self) -> None:
+        self.starts = array("q", [0])
+        self.ranks = array("q")
+        self.ids = array("q")
+        self.titles: list[str | None] = []
+        self.subjects: list[str | None] = []
+        self.urls: list[str | None] = []
+        #: Entries whose rank or id is past 64 bits (YAML reads any integer): rare, kept whole.
+        self.big: dict[int, tuple[int, int | None]] = {}
+
+    def add(self, entries: Sequence[RelatedEntry]) -> None:
+        """Append the entries of the next file."""
+        for entry in entries:
+            rank, stated = entry.rank, entry.id
+            if _fits(rank) and (stated is None or _fits(stated)):
+                self.ranks.append(rank)
+                self.ids.append(_NO_NUMBER if stated is None else stated)
+            else:
+                self.big[len(self.ranks)] = (rank, stated)
+                self.ranks.append(0)
+                self.ids.append(0)
+            self.titles.append(entry.title)
+            self.subjects.append(entry.subject)
+            self.urls.append(entry.url)
+        self.starts.append(len(self.ranks))
+
+    def extend(self, other: RelatedSpool) -> None:
+        """Append the files of ``other`` (read in another process), their strings shared."""
+        offset = len(self.ranks)
+        self.starts.extend(start + offset for start in other.starts[1:])
+        self.ranks.extend(other.ranks)
+        self.ids.extend(other.ids)
+        # Titles and urls repeat those of the articles named, subjects those of
+        # every topic: one string each over the reading, as parsing makes them.
+        self.titles.extend(map(shared_text, other.titles))
+        self.subjects.extend(map(shared_text, other.subjects))
+        self.urls.extend(map(shared_text, other.urls))
+        for entry, numbers in other.big.items():
+            self.big[entry + offset] = numbers
+
+    def entries(self, at: int) -> tuple[RelatedEntry, ...]:
+        """The related entries of file ``at``, in rank order, as records."""
+        found: list[RelatedEntry] = []
+        for entry in range(self.starts[at], self.starts[at + 1]):
+            numbers = self.big.get(entry) if self.big else None
+            if numbers is None:
+                stated = self.ids[entry]
+                numbers = (self.ranks[entry], None if stated == _NO_NUMBER else stated)
+            found.append(
+                RelatedEntry(
+                    numbers[0],
+                    numbers[1],
+                    self.titles[entry],
+                    self.subjects[entry],
+                    self.urls[entry],
+                )
+            )
+        return tuple(found)
+
+
+def _fits(number: int) -> bool:
+    return _NO_NUMBER < number < -_NO_NUMBER
+
+
 @dataclass(frozen=True, slots=True)
 class CorpusReading:
     """What reading a corpus folder gave: every file, read or not.
 
     ``answers``: the articles' answers, kept apart (:class:`AnswerSpool`), or
     ``None`` when each article's ``answer_utf8`` holds its own (see :meth:`answer_utf8`).
+    ``related``: the files' related entries, kept apart the same way
+    (:class:`RelatedSpool`), or ``None`` when each article's copy holds its own
+    (see :meth:`related_of`).
     """
 
     root: str
@@ -136,12 +220,19 @@ class CorpusReading:
     articles: tuple[ArticleFile, ...]
     diagnostics: tuple[Diagnostic, ...]
     answers: AnswerSpool | None = field(default=None, compare=False)
+    related: RelatedSpool | None = field(default=None, compare=False)
 
     def answer_utf8(self, at: int) -> bytes:
         """The answer of ``articles[at]``, as UTF-8 bytes, wherever it is kept."""
         if self.answers is None:
             return self.articles[at].answer_utf8
         return self.answers.utf8(at)
+
+    def related_of(self, at: int) -> tuple[RelatedEntry, ...]:
+        """The related entries of ``articles[at]``, in rank order, wherever they are kept."""
+        if self.related is None:
+            return self.articles[at].copy.related
+        return self.related.entries(at)
 
 
 class _Refused(Exception):
@@ -488,7 +579,8 @@ def read_file(root: str | os.PathLike[str], path: str) -> ArticleFile | Diagnost
 
 @dataclass(frozen=True, slots=True)
 class _Chunk:
-    """Files read together: their records (answers left out), then their answers' bytes.
+    """Files read together: their records (answers and related entries left out),
+    their answers' bytes, their related entries.
 
     One bytes object for every answer of the chunk crosses from a reading
     process, rather than one per file; ``sizes`` splits it, one per article.
@@ -497,6 +589,7 @@ class _Chunk:
     results: list[ArticleFile | Diagnostic]
     answers: bytes
     sizes: list[int]
+    related: RelatedSpool
 
 
 def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
@@ -506,11 +599,13 @@ def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
     finally:
         opener.close()
     answers: list[bytes] = []
+    related = RelatedSpool()
     for at, result in enumerate(results):
         if isinstance(result, ArticleFile):
             answers.append(result.answer_utf8)
-            results[at] = result.without_answer()
-    return _Chunk(results, b"".join(answers), [len(answer) for answer in answers])
+            related.add(result.copy.related)
+            results[at] = result.kept_apart()
+    return _Chunk(results, b"".join(answers), [len(answer) for answer in answers], related)
 
 
 def _start_method() -> str:
@@ -679,6 +774,7 @@ def read_corpus(
     done = 0
     total = len(paths)
     spool = AnswerSpool()
+    related = RelatedSpool()
     for chunk in _read_all(folder, paths, workers, cancelled):
         for result in chunk.results:
             if isinstance(result, Diagnostic):
@@ -686,6 +782,7 @@ def read_corpus(
             else:
                 articles.append(result)
         spool.add(chunk.answers, chunk.sizes)
+        related.extend(chunk.related)
         done += len(chunk.results)
         if progress is not None:
             progress(done, total)
@@ -698,4 +795,5 @@ def read_corpus(
         articles=tuple(articles),
         diagnostics=tuple(diagnostics),
         answers=spool,
+        related=related,
     )

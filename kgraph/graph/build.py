@@ -14,7 +14,6 @@ from dataclasses import replace
 from functools import partial
 from itertools import islice
 from math import copysign
-from sys import intern
 from types import MappingProxyType
 from typing import Any, NoReturn
 
@@ -45,33 +44,34 @@ _Adjacency = dict[int, dict[int, dict[str, Any]]]
 
 def _merge_copies(
     files: Sequence[ArticleFile],
-) -> tuple[dict[int, Article], dict[int, list[Copy]], dict[int, int]]:
+) -> tuple[dict[int, Article], dict[int, list[int]], dict[int, int]]:
     """One article per id: text from the first copy (sorted path order), every copy kept.
 
-    Also each article's copies as read, and where its first file is in
-    ``files`` (whose answer is the article's: the graph keeps answers apart,
-    see :class:`AnswerStore`). The copies as read keep their related entries: the graph's
-    articles hold their copies without them (see :class:`Article`), since the
+    Also each article's files (where its copies are in ``files``, sorted by
+    path), and where its first file is (whose answer is the article's: the
+    graph keeps answers apart, see :class:`AnswerStore`). The graph's articles
+    hold their copies without related entries (see :class:`Article`), since the
     entries live on as links, findings and wanted articles once resolved; as
     records of their own they were a quarter of the articles' memory.
     """
-    by_id: dict[int, list[ArticleFile]] = defaultdict(list)
+    by_id: dict[int, list[int]] = defaultdict(list)
     firsts: dict[int, int] = {}
     for at in sorted(range(len(files)), key=lambda at: files[at].copy.path):
         file = files[at]
-        by_id[file.id].append(file)
+        by_id[file.id].append(at)
         firsts.setdefault(file.id, at)
     articles: dict[int, Article] = {}
-    read: dict[int, list[Copy]] = {}
+    read: dict[int, list[int]] = {}
     # Equal dates, scores and topic keys are one object each over the graph,
     # not one per article (a hundred bytes an article).
     dates: dict[datetime.date | None, datetime.date | None] = {}
     # Keyed with the sign too: 0.0 and -0.0 are equal, and each is shown as written.
     scores: dict[tuple[float | None, bool], float | None] = {}
     topic_keys: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for article_id, copies in by_id.items():
+    for article_id, ats in by_id.items():
+        copies = [files[at] for at in ats]
         first = copies[0]
-        read[article_id] = [c.copy for c in copies]
+        read[article_id] = ats
         if len(copies) == 1:  # most articles: their only file's topic
             topics: tuple[str, ...] = (first.copy.topic,)
         else:
@@ -81,17 +81,22 @@ def _merge_copies(
             title=first.title,
             question=first.question,
             description=first.description,
-            # Shared over the corpus (files read in other processes repeat them).
-            keywords=tuple(map(intern, first.keywords)),
+            # Shared over the corpus (files read in other processes repeat
+            # them): a reading's are, as parsing and unpickling make them.
+            keywords=first.keywords,
             date=dates.setdefault(first.date, first.date),
             score=scores.setdefault(
                 (first.score, first.score is not None and copysign(1.0, first.score) < 0),
                 first.score,
             ),
             no_index=first.no_index,
+            # A reading's copies come without their related entries (kept
+            # apart, see RelatedSpool): kept as they are. Made again, the
+            # copies read were freed among the records that stay, holes in
+            # the heap that nothing filled again.
             copies=tuple(
-                Copy(path=c.path, url=c.url, subject=c.subject, topic=c.topic, related=())
-                for c in read[article_id]
+                c if not c.related else replace(c, related=())
+                for c in (file.copy for file in copies)
             ),
             topics=topic_keys.setdefault(topics, topics),
         )
@@ -110,24 +115,6 @@ def _answers(reading: CorpusReading, ids: list[int], firsts: dict[int, int]) -> 
         array("q", ids),
         array("q", [starts[firsts[i]] for i in ids]),
         array("q", [ends[firsts[i]] for i in ids]),
-    )
-
-
-def _references_by_topic(read: dict[int, list[Copy]]) -> dict[str, int]:
-    """Related entries of the files of each topic key."""
-    counted: Counter[str] = Counter()
-    for copies in read.values():
-        for copy in copies:
-            counted[copy.topic] += len(copy.related)
-    return dict(sorted(counted.items()))
-
-
-def _differing_copies(read: dict[int, list[Copy]]) -> frozenset[int]:
-    """The articles whose copies list different related articles (by id and url)."""
-    return frozenset(
-        article_id
-        for article_id, copies in read.items()
-        if len(copies) > 1 and len({tuple((e.id, e.url) for e in c.related) for c in copies}) > 1
     )
 
 
@@ -219,10 +206,10 @@ class _Resolver:
             self.wanted_referrers[entry.id][source] = None
         return (False, entry.id)
 
-    def copy(self, source: int, copy: Copy) -> None:
-        """Resolve every entry of one file, in rank order."""
+    def copy(self, source: int, copy: Copy, entries: Sequence[RelatedEntry]) -> None:
+        """Resolve every entry of one file (``entries``, in rank order)."""
         seen: dict[_ArticleTarget, int] = {}
-        for entry in copy.related:
+        for entry in entries:
             target = self._resolve(source, copy, entry)
             if target in seen and target[1] is not None:
                 self._finding(
@@ -430,12 +417,25 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     >>> sorted(kg.graph.edges), kg.link(1, 3).rank, len(kg.findings)
     ([(1, 2), (1, 3), (2, 1)], 2, 1)
     """
-    articles, read, firsts = _merge_copies(reading.articles)
+    files = reading.articles
+    articles, read, firsts = _merge_copies(files)
     by_url = _url_index(articles)
     resolver = _Resolver(articles, by_url)
-    for article_id, copies in read.items():
-        for copy in copies:
-            resolver.copy(article_id, copy)
+    # Related entries of each topic's files; the articles whose copies list
+    # different related articles (by id and url).
+    counted: Counter[str] = Counter()
+    differing: list[int] = []
+    for article_id, ats in read.items():
+        listed: set[tuple[tuple[int | None, str | None], ...]] = set()
+        for at in ats:
+            copy, entries = files[at].copy, reading.related_of(at)
+            counted[copy.topic] += len(entries)
+            if len(ats) > 1:
+                listed.add(tuple((e.id, e.url) for e in entries))
+            resolver.copy(article_id, copy, entries)
+        if len(listed) > 1:
+            differing.append(article_id)
+    references = dict(sorted(counted.items()))
     # Findings in corpus order: by file path, then rank.
     resolver.findings.sort(key=lambda f: (f.path, f.rank, f.kind))
 
@@ -444,7 +444,6 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     # source has several copies: only those are kept (see KnowledgeGraph.link).
     link_paths = {edge: tuple(paths) for edge, paths in resolver.paths.items()}
     by_topic: dict[str, tuple[int, ...]] = {}
-    references = _references_by_topic(read)
     topics = _topics(reading.articles, articles)
     for key, topic in topics.items():
         by_topic[key] = topic.article_ids
@@ -459,7 +458,7 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
         files=_shared_paths(reading.files, articles),
         references=sum(references.values()),
         references_by_topic=MappingProxyType(references),
-        differing_copies=_differing_copies(read),
+        differing_copies=frozenset(differing),
         answers=_answers(reading, sorted(articles), firsts),
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),

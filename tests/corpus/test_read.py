@@ -241,8 +241,11 @@ def test_texts_that_files_repeat_are_one_string_whichever_process_read_them(
         )
     reading = read_corpus(root, workers=2)
     assert len(reading.articles) == 8
-    entries = [file.copy.related[0] for file in reading.articles]
+    # Related entries are kept apart from the records (RelatedSpool).
+    assert all(file.copy.related == () for file in reading.articles)
+    entries = [reading.related_of(at)[0] for at in range(len(reading.articles))]
     first = entries[0]
+    assert (first.rank, first.id, first.url) == (1, 9, "/q/nine")
     assert all(e.url is first.url and e.title is first.title for e in entries)
     assert all(f.copy.subject is reading.articles[0].copy.subject for f in reading.articles)
     keywords = {id(k) for f in reading.articles for k in f.keywords}
