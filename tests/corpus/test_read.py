@@ -250,3 +250,33 @@ def test_texts_that_files_repeat_are_one_string_whichever_process_read_them(
     assert all(f.copy.subject is reading.articles[0].copy.subject for f in reading.articles)
     keywords = {id(k) for f in reading.articles for k in f.keywords}
     assert len(keywords) == 3
+
+
+def test_related_entries_kept_apart_are_those_each_file_says(tmp_path: Path) -> None:
+    # Read by two processes, entries travel as columns (RelatedSpool): numbers
+    # past 64 bits, missing ids and urls come back as each file alone reads them.
+    root = tmp_path / "corpus"
+    (root / "bio").mkdir(parents=True)
+    huge = 10**30
+    related = {
+        1: [(1, 2, "/q/2"), (2, None, "/q/3"), (3, 4, None)],
+        2: [(huge, huge + 1, "/q/1"), (2, -(2**63), "/q/min")],
+        3: [],
+        4: [(5, 2**63 - 1, "/q/max"), (7, 1, "/q/1")],
+    }
+    for number, entries in related.items():
+        (root / "bio" / f"{number}.md").write_text(
+            article_text(number, url=f"/q/{number}", related=entries)
+        )
+    reading = read_corpus(root, workers=2)
+    assert reading.related is not None
+    by_path = {file.copy.path: at for at, file in enumerate(reading.articles)}
+    assert len(by_path) == 4
+    for path, at in by_path.items():
+        alone = read_file(root, path)
+        assert isinstance(alone, ArticleFile)
+        assert reading.related_of(at) == alone.copy.related
+    assert [e.rank for e in reading.related_of(by_path["bio/2.md"])] == [2, huge]
+    assert [e.id for e in reading.related_of(by_path["bio/2.md"])] == [-(2**63), huge + 1]
+    assert reading.related_of(by_path["bio/3.md"]) == ()
+    assert [e.id for e in reading.related_of(by_path["bio/1.md"])] == [2, None, 4]
