@@ -258,7 +258,7 @@ def test_related_entries_kept_apart_are_those_each_file_says(tmp_path: Path) -> 
     root = tmp_path / "corpus"
     (root / "bio").mkdir(parents=True)
     huge = 10**30
-    related = {
+    related: dict[int, list[tuple[int, int | None, str | None]]] = {
         1: [(1, 2, "/q/2"), (2, None, "/q/3"), (3, 4, None)],
         2: [(huge, huge + 1, "/q/1"), (2, -(2**63), "/q/min")],
         3: [],
