@@ -123,7 +123,7 @@ class AnswerSpool:
         return os.pread(self.file.fileno(), self.ends[at] - self.starts[at], self.starts[at])
 
 
-# An id or rank of no entry (``None``) in an int column of RelatedSpool.
+# The id of an entry that states none (``None``), in RelatedSpool's column of ids.
 _NO_NUMBER = -(1 << 63)
 
 
@@ -131,10 +131,12 @@ class RelatedSpool:
     """The related entries of a reading's files, as columns rather than records.
 
     An entry as a record of its own (five a file) was held until the graph was
-    built, then freed among the records that stay: the holes it left in the
-    heap were never filled again (a quarter of it after a large load). Here
-    they are arrays of numbers and lists of strings (shared), and
-    :meth:`entries` makes one file's records when the build reads them.
+    built, then freed among the records that stay, and the holes it left in the
+    heap were never filled again: at 200,000 generated articles 209 MB of the
+    550 MB of small objects' arenas were free after a load, 90 MB with the
+    entries kept here (and the copies, keyword tuples and dates read kept by
+    the graph). Here they are arrays of numbers and lists of strings (shared),
+    and :meth:`entries` makes one file's records when the build reads them.
     File ``i``'s entries are ``starts[i]:starts[i + 1]``.
     """
 
