@@ -61,7 +61,6 @@ def _merge_copies(
         by_id[file.id].append(at)
         firsts.setdefault(file.id, at)
     articles: dict[int, Article] = {}
-    read: dict[int, list[int]] = {}
     # Equal dates, scores and topic keys are one object each over the graph,
     # not one per article (a hundred bytes an article).
     dates: dict[datetime.date | None, datetime.date | None] = {}
@@ -71,7 +70,6 @@ def _merge_copies(
     for article_id, ats in by_id.items():
         copies = [files[at] for at in ats]
         first = copies[0]
-        read[article_id] = ats
         if len(copies) == 1:  # most articles: their only file's topic
             topics: tuple[str, ...] = (first.copy.topic,)
         else:
@@ -95,12 +93,12 @@ def _merge_copies(
             # copies read were freed among the records that stay, holes in
             # the heap that nothing filled again.
             copies=tuple(
-                c if not c.related else replace(c, related=())
-                for c in (file.copy for file in copies)
+                file.copy if not file.copy.related else replace(file.copy, related=())
+                for file in copies
             ),
             topics=topic_keys.setdefault(topics, topics),
         )
-    return articles, read, firsts
+    return articles, dict(by_id), firsts
 
 
 def _answers(reading: CorpusReading, ids: list[int], firsts: dict[int, int]) -> AnswerStore:

@@ -136,14 +136,16 @@ class Fingerprinting:
         base = str(Path(root).resolve())
         self._base = os.fsencode(base)
         self._paths = [os.fsencode(path) for path in files]
+        joined = b"\0".join(self._paths)
         head = json.dumps([kgraph.__version__, _code_digest(), base]).encode()
         #: The digest of the listing alone: the first half of the fingerprint.
-        self.listing = _digest(head, b"\0".join(self._paths), size=16).hexdigest()
-        self._child = self._start() if len(files) >= _CHILD_FROM else None
+        self.listing = _digest(head, joined, size=16).hexdigest()
+        self._child = self._start(joined) if len(files) >= _CHILD_FROM else None
         self._taken: str | None = None
 
-    def _start(self) -> subprocess.Popen[bytes] | None:
-        """The child process stat-ing the files, given them; ``None`` when it did not start."""
+    def _start(self, joined: bytes) -> subprocess.Popen[bytes] | None:
+        """The child process stat-ing the files (``joined``: their paths, NUL-separated),
+        given them; ``None`` when it did not start."""
         try:
             child = subprocess.Popen(
                 [sys.executable, "-I", "-S", facts.__file__],
@@ -157,7 +159,10 @@ class Fingerprinting:
         assert child.stdin is not None
         try:
             with child.stdin:
-                child.stdin.write(b"\0".join([self._base, *self._paths]))
+                child.stdin.write(self._base)
+                if joined:  # no paths: no separator, nothing after the folder
+                    child.stdin.write(b"\0")
+                    child.stdin.write(joined)
         except OSError as err:
             logger.warning("the fingerprint's child process failed (%s)", err)
             _end(child)
