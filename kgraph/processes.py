@@ -177,7 +177,13 @@ def _send(channel: socket.socket, message: dict[str, Any]) -> None:
 
 
 async def _messages(channel: socket.socket) -> AsyncIterator[dict[str, Any]]:
-    """The messages coming over ``channel`` until its other end is closed."""
+    """The messages coming over ``channel`` until either end is closed.
+
+    The master closes its end of a process that ended (:meth:`_Master._ended`)
+    maybe before this read its end of file, even before this began: that ends
+    the messages too, rather than failing the master's task group (and the
+    master with it). A closed socket's descriptor is -1: a ``ValueError`` to wait on.
+    """
     pending = b""
     while True:
         try:
@@ -185,7 +191,7 @@ async def _messages(channel: socket.socket) -> AsyncIterator[dict[str, Any]]:
             data = channel.recv(65536)
         except BlockingIOError:
             continue
-        except OSError:
+        except (OSError, ValueError, anyio.ClosedResourceError):
             return
         if not data:
             return

@@ -7,12 +7,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,6 +23,7 @@ from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
 from conftest import SEEDS, RunningServer, article_text, free_port, kgraph_server
+from kgraph.processes import _messages
 from kgraph.settings import Settings, cores
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
@@ -67,7 +70,7 @@ def _alive(pid: int) -> bool:
 def wait_until(condition: Callable[[], bool], server: RunningServer, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, server.output
+        assert time.monotonic() < deadline, f"exit code {server.process.poll()}\n{server.output}"
         time.sleep(0.05)
 
 
@@ -222,3 +225,34 @@ def _ready(base: str) -> bool:
         return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+@pytest.mark.parametrize("listening", [True, False], ids=["while-listening", "before-listening"])
+def test_messages_end_when_the_master_closes_its_end_first(listening: bool) -> None:
+    """A process that ended can be reaped (its end closed) before its end of file is read.
+
+    That must end its messages, not fail the master's task group (which ended the master).
+    """
+
+    async def main() -> list[dict[str, object]]:
+        ours, theirs = socket.socketpair()
+        ours.setblocking(False)
+        got: list[dict[str, object]] = []
+
+        async def listen() -> None:
+            async for message in _messages(ours):
+                got.append(message)
+
+        theirs.send(b'{"ready": true}\n')
+        async with anyio.create_task_group() as tasks:
+            if listening:
+                tasks.start_soon(listen)
+                await anyio.sleep(0.2)  # read the message, waiting for more
+            anyio.notify_closing(ours)
+            ours.close()
+            if not listening:
+                await listen()
+        theirs.close()
+        return got
+
+    assert anyio.run(main) == ([{"ready": True}] if listening else [])
