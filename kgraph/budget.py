@@ -26,7 +26,7 @@ from contextvars import ContextVar
 
 from kgraph.errors import DeadlineExceeded
 
-__all__ = ["Budget", "checkpoint", "current", "remaining", "within"]
+__all__ = ["Budget", "checkpoint", "current", "remaining", "under", "within"]
 
 
 class Budget:
@@ -94,9 +94,33 @@ def within(seconds: float) -> Iterator[Budget]:
     (its client left, its deadline passed) at their next checkpoint.
     """
     budget = Budget(seconds)
+    try:
+        with under(budget):
+            yield budget
+    finally:
+        budget.cancel()
+
+
+@contextmanager
+def under(budget: Budget) -> Iterator[Budget]:
+    """Run the block's work under ``budget``, which whoever made it cancels (from any thread).
+
+    Not cancelled when the block ends: for work that outlives the task that
+    started it, such as a snapshot still written after the server stopped
+    waiting for it, and stopped when the server stops.
+
+    >>> budget = Budget(math.inf)
+    >>> with under(budget):
+    ...     checkpoint()  # not cancelled: nothing happens
+    >>> budget.cancel()
+    >>> with under(budget):
+    ...     checkpoint()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kgraph.errors.DeadlineExceeded: the request was cancelled ...
+    """
     token = _current.set(budget)
     try:
         yield budget
     finally:
-        budget.cancel()
         _current.reset(token)

@@ -47,6 +47,7 @@ from starlette.types import Scope
 
 from kgraph.api.context import Context
 from kgraph.api.events import GraphChange, GraphEvents
+from kgraph.budget import Budget, under
 from kgraph.corpus import CorpusListing
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph
@@ -485,16 +486,34 @@ async def _save(state: AppState, loaded: Loaded) -> None:
     """Write the snapshot of a graph just served, after it went live.
 
     The next start is warm, this one does not wait for it; nor does the next
-    reload wait for good on a cache folder that hangs. Every wanted article's
-    suggestions first (seconds, once, all at once: kgraph.graph.meant), kept in
-    the snapshot: whole-corpus reports of broken links are ready at the next
-    start; until then a report works out the few it shows.
+    reload wait for good on a cache folder that hangs, or on the suggestions
+    below. The prepared graph is written first, then again with every wanted
+    article's suggestions (all at once, kgraph.graph.meant: seconds on dev, most
+    of an hour at a million articles): whole-corpus reports of broken links are
+    ready at the next start; until then a report works out the few it shows.
     """
+    timeout = state.settings.reload_timeout
+    # No deadline: past reload_timeout it goes on, and writes when it is done;
+    # cancelled when the server stops (the suggestions check it as they go),
+    # which would otherwise wait for it to end.
+    budget = Budget(math.inf)
+
+    def save() -> None:
+        with under(budget):
+            loaded.save(early=True)
+
     try:
-        with anyio.move_on_after(state.settings.reload_timeout) as deadline:
-            await anyio.to_thread.run_sync(loaded.save, abandon_on_cancel=True)
+        with anyio.move_on_after(timeout) as deadline:
+            await anyio.to_thread.run_sync(save, abandon_on_cancel=True)
         if deadline.cancelled_caught:
-            log.warning("writing the graph snapshot took too long: abandoned")
+            log.warning(
+                "the graph snapshot is still being written after %g s (reload_timeout):"
+                " reloads no longer wait for it",
+                timeout,
+            )
+    except anyio.get_cancelled_exc_class():
+        budget.cancel()
+        raise
     except Exception:  # a snapshot is an optimisation: never the reason reloads stop
         log.exception("writing the graph snapshot failed")
 

@@ -256,3 +256,22 @@ def test_messages_end_when_the_master_closes_its_end_first(listening: bool) -> N
         return got
 
     assert anyio.run(main) == ([{"ready": True}] if listening else [])
+
+
+def test_a_master_stopped_before_its_snapshot_is_whole_stops_at_once(
+    dev_corpus: Path, tmp_path: Path
+) -> None:
+    """The graph's snapshot is written first, then again with every wanted article's suggestions
+    (3 s of CPU on dev, most of an hour at a million articles): SIGTERM stops those,
+    where the master used to wait for them and write its snapshot again before it ended."""
+    cache = tmp_path / "cache"
+    options = ["--corpus", str(dev_corpus), "--processes", "2", "--cache-dir", str(cache)]
+    with kgraph_server(*options) as server:
+        wait_until(lambda: "wrote the graph snapshot" in server.output, server, timeout=60)
+        started = time.monotonic()
+        server.process.terminate()
+        server.process.wait(timeout=30)
+        stopped = time.monotonic() - started
+    assert server.output.count("wrote the graph snapshot") == 1, server.output
+    assert stopped < 10
+    assert len(list(cache.glob("*.kgsnap"))) == 1

@@ -28,6 +28,7 @@ __all__ = [
     "curation_report",
     "dead_ends",
     "duplicate_articles",
+    "every_wanted_suggested",
     "finding_fix",
     "isolated",
     "most_linked",
@@ -409,7 +410,7 @@ def suggest_every_wanted(kg: KnowledgeGraph) -> bool:
     >>> suggest_every_wanted(kg), suggest_every_wanted(kg)
     (True, False)
     """
-    if _ALL_SUGGESTED in kg.memo:
+    if every_wanted_suggested(kg):
         return False
     done: list[bool] = []
 
@@ -421,6 +422,17 @@ def suggest_every_wanted(kg: KnowledgeGraph) -> bool:
 
     kg.derived(_ALL_SUGGESTED, every)
     return bool(done)
+
+
+def every_wanted_suggested(kg: KnowledgeGraph) -> bool:
+    """Whether :func:`suggest_every_wanted` was done for ``kg`` (or came with its snapshot).
+
+    >>> from kgraph.graph import load_graph
+    >>> kg = load_graph("seeds")
+    >>> every_wanted_suggested(kg), suggest_every_wanted(kg), every_wanted_suggested(kg)
+    (False, True, True)
+    """
+    return _ALL_SUGGESTED in kg.memo
 
 
 def broken_link_suggestions(kg: KnowledgeGraph, finding: Finding) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -12,8 +13,9 @@ from conftest import SEEDS
 from kgraph.corpus import list_corpus
 from kgraph.errors import CorpusNotFound, EmptyCorpus
 from kgraph.graph import load_graph, summarize
-from kgraph.graph.load import load_corpus
-from kgraph.graph.snapshot import snapshot_path
+from kgraph.graph.curation import every_wanted_suggested
+from kgraph.graph.load import load_corpus, prepare
+from kgraph.graph.snapshot import save_snapshot, snapshot_path
 
 
 @pytest.fixture
@@ -103,6 +105,31 @@ def test_unprepared_until_saved(corpus: Path, cache: Path) -> None:
     assert loaded.graph.memo == {}
     loaded.save()
     assert loaded.graph.memo  # a snapshot always holds what the server prepares
+
+
+def test_an_early_save_writes_the_graph_before_every_wanted_suggestion(
+    corpus: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    loaded = load_corpus(corpus, cache_dir=cache)
+    with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
+        assert loaded.save(early=True) == snapshot_path(corpus, cache)
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        f"wrote the graph snapshot {snapshot_path(corpus, cache)}"
+    ] * 2
+    warm = load_corpus(corpus, cache_dir=cache)
+    assert (warm.warm, warm.unsaved, every_wanted_suggested(warm.graph)) == (True, False, True)
+
+
+def test_a_warm_start_from_an_early_snapshot_completes_it(corpus: Path, cache: Path) -> None:
+    # What the first of an early save's two writes leaves, when the server stops before the second.
+    cold = load_corpus(corpus, cache_dir=cache)
+    prepare(cold.graph)
+    save_snapshot(cold.graph, corpus, fingerprint=cold.fingerprint, cache_dir=cache)
+    warm = load_corpus(corpus, cache_dir=cache)
+    assert (warm.warm, warm.unsaved, every_wanted_suggested(warm.graph)) == (True, True, False)
+    assert warm.save(early=True) == snapshot_path(corpus, cache)
+    again = load_corpus(corpus, cache_dir=cache)
+    assert (again.warm, again.unsaved, every_wanted_suggested(again.graph)) == (True, False, True)
 
 
 def test_errors_are_the_readers(tmp_path: Path) -> None:
