@@ -342,7 +342,7 @@ def wanted_suggestions(
     meant for 96 % of half titles, where title-word overlap found 57 %.
 
     Those of every wanted article of the graph are worked out at once once it
-    serves, before its snapshot (:func:`suggest_every_wanted`,
+    serves and its snapshot is written (:func:`suggest_every_wanted`,
     :mod:`kgraph.graph.meant`), those of the reports' first pages before it
     serves (:func:`suggest_first_pages`); any other is worked out once per
     graph and wanted article (``limit`` over :data:`WANTED_SUGGESTIONS`: each time).
@@ -400,9 +400,9 @@ def suggest_every_wanted(kg: KnowledgeGraph) -> bool:
     """Work out :func:`wanted_suggestions` of every wanted article, once per graph.
 
     All at once (:func:`kgraph.graph.meant.meant_articles`): what a server
-    works out once the graph serves, before its snapshot
-    (:meth:`kgraph.graph.load.Loaded.save`); kept in the snapshot, a warm start
-    has them at once. Returns whether this call did the work (``False`` when it
+    works out once the graph serves and its snapshot is written, then written
+    again with them (:meth:`kgraph.graph.load.Loaded.save`); a warm start from
+    that snapshot has them at once. Returns whether this call did the work (``False`` when it
     was done already, or came with the snapshot).
 
     >>> from kgraph.graph import load_graph

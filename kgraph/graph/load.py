@@ -47,9 +47,10 @@ def prepare(kg: KnowledgeGraph) -> None:
     its first use (the words of titles, questions and keywords are search's).
     Kept in the snapshot, so a warm start finds them.
     Every wanted article's suggestions are not here: worked out all at once
-    they are still seconds (3 s of CPU on dev, 90 s at 200,000 articles), which
-    a server spends once it is serving, before its snapshot (:meth:`Loaded.save`);
-    those of the reports' first pages are worked out here.
+    they are still seconds (3 s of CPU on dev, 90 s at 200,000 articles, most of
+    an hour at a million), which a server spends once it is serving and its
+    snapshot is written (:meth:`Loaded.save`); those of the reports' first pages
+    are worked out here.
     """
     # Imported here: numpy and scipy are a quarter of a second of a cold
     # process's start, and a load needs neither (nor does `kgraph check`'s
