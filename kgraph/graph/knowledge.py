@@ -7,7 +7,7 @@ import threading
 from array import array
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar, cast, overload
+from typing import TypeAlias, TypeVar, cast, overload
 
 import networkx as nx
 
@@ -18,6 +18,9 @@ from kgraph.model import Article, Diagnostic, Finding, FindingKind, Link, Topic,
 __all__ = ["KnowledgeGraph", "LazyIndex"]
 
 T = TypeVar("T")
+#: An index as :class:`LazyIndex` keeps it: its terms, and term ``n``'s ids at
+#: ``ids[starts[n]:starts[n + 1]]``.
+Arrays: TypeAlias = "tuple[Sequence[str], array[int], array[int]]"
 
 
 class LazyIndex(Mapping[str, Sequence[int]]):
@@ -43,8 +46,8 @@ class LazyIndex(Mapping[str, Sequence[int]]):
 
     __slots__ = ("_build", "_ids", "_lock", "_slots", "_starts", "_view")
 
-    def __init__(self, build: Callable[[], Mapping[str, Sequence[int]]]) -> None:
-        self._build: Callable[[], Mapping[str, Sequence[int]]] | None = build
+    def __init__(self, build: Callable[[], Mapping[str, Sequence[int]] | Arrays]) -> None:
+        self._build: Callable[[], Mapping[str, Sequence[int]] | Arrays] | None = build
         self._slots: dict[str, int] | None = None
         self._starts = array("q", [0])
         self._ids = array("q")
@@ -70,11 +73,14 @@ class LazyIndex(Mapping[str, Sequence[int]]):
                 if self._slots is None:
                     assert self._build is not None  # dropped only once built
                     index = self._build()
-                    starts, ids = array("q", [0]), array("q")
-                    for held in index.values():
-                        ids.extend(held)
-                        starts.append(len(ids))
-                    self._set(list(index), starts, ids)
+                    if isinstance(index, tuple):  # built as arrays already
+                        self._set(*index)
+                    else:
+                        starts, ids = array("q", [0]), array("q")
+                        for held in index.values():
+                            ids.extend(held)
+                            starts.append(len(ids))
+                        self._set(list(index), starts, ids)
                 slots = self._slots
                 assert slots is not None
         return slots

@@ -14,7 +14,24 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Block", "column_spans", "regroup", "transpose"]
+__all__ = ["Block", "Numbering", "column_spans", "regroup", "transpose"]
+
+
+class Numbering(dict[str, int]):
+    """Terms → numbers from 0, a term numbered on its first look-up.
+
+    Mapped over a text's terms (``map(numbering.__getitem__, terms)``) it
+    numbers them in C, a dict look-up each, in the order first met.
+
+    >>> numbers = Numbering()
+    >>> list(map(numbers.__getitem__, ["b", "a", "b"])), list(numbers)
+    ([0, 1, 0], ['b', 'a'])
+    """
+
+    def __missing__(self, term: str) -> int:
+        self[term] = number = len(self)
+        return number
+
 
 #: The keys (the output's groups: rows or columns), the other position of
 #: each entry, and its value (or ``None``).

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import networkx as nx
@@ -21,6 +22,7 @@ from conftest import SEED_ALONE, SEED_FILE, SEEDS, WriteArticle, article_text, l
 from kgraph.budget import within
 from kgraph.errors import DeadlineExceeded
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
+from kgraph.graph.build import _keyword_index
 from kgraph.graph.knowledge import LazyIndex
 from kgraph.graph.snapshot import load_snapshot
 from kgraph.model import FindingKind, Link
@@ -425,6 +427,22 @@ def test_a_request_waiting_for_a_derivation_keeps_its_deadline() -> None:
         assert time.monotonic() - begun < 2
         release.set()
         assert computing.result() == 1
+
+
+def test_the_keyword_index_lists_each_article_under_its_case_folded_keywords(
+    dev_graph: KnowledgeGraph,
+) -> None:
+    """As a dict of lists would: keywords in the order first met (articles by id), ids ascending."""
+    expected: dict[str, list[int]] = {}
+    for article_id in sorted(dev_graph.articles):
+        keywords = dev_graph.articles[article_id].keywords
+        for keyword in dict.fromkeys(k.casefold() for k in keywords):
+            expected.setdefault(keyword, []).append(article_id)
+    index = LazyIndex(partial(_keyword_index, dev_graph.articles))
+    assert list(index) == list(expected)
+    assert {keyword: list(ids) for keyword, ids in index.items()} == expected
+    # Folding is at work: some keywords are written in capitals.
+    assert any(k != k.casefold() for a in dev_graph.articles.values() for k in a.keywords)
 
 
 def test_the_keyword_index_is_built_once_on_first_use() -> None:
