@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kgraph.corpus import CorpusListing, Progress, list_corpus
 from kgraph.corpus.read import Cancelled
-from kgraph.graph.build import load_graph
+from kgraph.graph.build import collector_paused, load_graph
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.snapshot import Fingerprinting, load_snapshot, save_snapshot
 
@@ -60,16 +60,17 @@ def prepare(kg: KnowledgeGraph) -> None:
     from kgraph.graph.relatedness import prepare_relatedness
     from kgraph.graph.search import prepare_search
 
-    curation_report(kg)
-    prepare_search(kg)
-    prepare_suggestions(kg)
-    prepare_relatedness(kg)
-    suggest_first_pages(kg)
-    prepare_bridges(kg)
-    # Last: none of the above reads it, and their work arrays (search's index
-    # the largest) then come and go before its 15 MB at 200,000 generated
-    # articles are held, not on top of them.
-    len(kg.by_keyword)
+    with collector_paused():
+        curation_report(kg)
+        prepare_search(kg)
+        prepare_suggestions(kg)
+        prepare_relatedness(kg)
+        suggest_first_pages(kg)
+        prepare_bridges(kg)
+        # Last: none of the above reads it, and their work arrays (search's index
+        # the largest) then come and go before its 15 MB at 200,000 generated
+        # articles are held, not on top of them.
+        len(kg.by_keyword)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from kgraph.budget import checkpoint
 from kgraph.corpus import words
 from kgraph.graph.knowledge import KnowledgeGraph
-from kgraph.graph.sparse import Numbering, regroup
+from kgraph.graph.sparse import Numbering, distinct, regroup
 from kgraph.model import Article
 
 __all__ = [
@@ -293,7 +293,7 @@ class _Postings:
 
     def add(self, fields: dict[str, _FieldCounts]) -> None:
         """Gather the block that ``fields`` counted last: each (row, word) pair once."""
-        pairs = np.unique(np.concatenate([fields[n].pairs(-1) for n in self.names]))
+        pairs = distinct(np.concatenate([fields[n].pairs(-1) for n in self.names]))
         self.rows.append((pairs >> 32).astype(np.int32))
         self.columns.append((pairs & 0xFFFFFFFF).astype(np.int32))
 

@@ -59,7 +59,7 @@ from kgraph.corpus import CorpusListing, facts, list_corpus
 from kgraph.corpus.facts import facts_digest
 from kgraph.errors import CorpusError
 from kgraph.graph.answers import AnswerStore, page_aligned
-from kgraph.graph.build import _collector_paused
+from kgraph.graph.build import collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
 
 __all__ = [
@@ -598,7 +598,7 @@ def load_snapshot(
     path = snapshot_path(root, cache_dir)
     try:
         print_ = _take_fingerprint(root) if fingerprint is None else fingerprint
-        with _collector_paused():
+        with collector_paused():
             data = _read(path, print_)
     except FileNotFoundError:
         logger.debug("no graph snapshot at %s", path)

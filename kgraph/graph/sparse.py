@@ -10,11 +10,12 @@ at once is the output and one block.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Block", "Numbering", "column_spans", "regroup", "transpose"]
+__all__ = ["Block", "Numbering", "column_spans", "distinct", "regroup", "transpose"]
 
 
 class Numbering(dict[str, int]):
@@ -31,6 +32,26 @@ class Numbering(dict[str, int]):
     def __missing__(self, term: str) -> int:
         self[term] = number = len(self)
         return number
+
+
+def distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The distinct ``values``, ascending: sorted, then the first of each run of equal ones.
+
+    What ``np.unique(values)`` gives; numpy 2 works that one out by hashing
+    (when asked for the values alone), ten times slower on a million
+    mostly distinct integers than this sort (the search index's postings at
+    200,000 generated articles: 1.6 s of its 9 s).
+
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 #: The keys (the output's groups: rows or columns), the other position of
