@@ -293,10 +293,13 @@ def _evidence(
     text cosine, the Adamic-Adar sum and the weighted three-link paths.
     """
     checkpoint()
-    cosine = np.asarray((model.text @ model.text[at].T).todense()).ravel()
-    two_steps = model.weighted @ model.links[at].T
-    adamic_adar = np.asarray(two_steps.todense()).ravel()
-    three_steps = np.asarray((model.weighted @ two_steps).todense()).ravel()
+    # Each a matrix times a dense vector (the row, zeros elsewhere): a pass over
+    # the matrix's entries. Times the row as a sparse column, scipy made a
+    # sparse product of every row, twice (counting, then summing): 40 ms a row
+    # at 200,000 generated articles, against 11.5 ms; the same sums, in the same order.
+    cosine = model.text @ _row(model.text, at)
+    adamic_adar = model.weighted @ _row(model.links, at)
+    three_steps = model.weighted @ adamic_adar
     back = _row(model.backlinks, at)
     checkpoint()
     raw = combined_evidence(cosine, adamic_adar, three_steps, back)
