@@ -192,6 +192,8 @@ class AppState:
     events: GraphEvents = field(default_factory=GraphEvents)
     metrics: Metrics = field(default_factory=Metrics)
     pending: Pending = field(default_factory=Pending)
+    #: The budget of the last graph's snapshot being written (:func:`_save`).
+    saving: Budget | None = None
 
     @property
     def graph(self) -> KnowledgeGraph | None:
@@ -495,8 +497,12 @@ async def _save(state: AppState, loaded: Loaded) -> None:
     timeout = state.settings.reload_timeout
     # No deadline: past reload_timeout it goes on, and writes when it is done;
     # cancelled when the server stops (the suggestions check it as they go),
-    # which would otherwise wait for it to end.
-    budget = Budget(math.inf)
+    # which would otherwise wait for it to end, or when a newer graph's begins:
+    # an older graph's, still running past reload_timeout, is no use any more
+    # (and would hold that graph for as long as it ran).
+    if state.saving is not None:
+        state.saving.cancel()
+    budget = state.saving = Budget(math.inf)
 
     def save() -> None:
         with under(budget):

@@ -14,12 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from conftest import SEEDS, RunningServer, article_text, kgraph_server
+from kgraph.budget import Budget
+from kgraph.graph.curation import every_wanted_suggested
+from kgraph.graph.load import load_corpus
+from kgraph.serving import AppState, _save
+from kgraph.settings import Settings
 
 STATS = "query Consistency { stats { graphVersion articles links files parseErrors } articles(first: 1) { totalCount } topics { articleCount } }"
 
@@ -478,3 +484,36 @@ def test_a_cursor_is_good_on_every_server_of_the_same_corpus(corpus: Path) -> No
         (error,) = body["errors"]
         assert "restart paging" in error["message"], error
         assert "another server" in error["message"], error
+
+
+def test_a_newer_graphs_snapshot_stops_an_older_one_still_being_written(
+    dev_corpus: Path, tmp_path: Path
+) -> None:
+    """A snapshot written past reload_timeout goes on in its thread, holding its graph,
+    until the snapshot of a newer graph begins: then it stops, its suggestions left undone.
+
+    (Every wanted article's suggestions take seconds on dev, most of an hour at a million
+    articles, where reloads could otherwise pile such threads up.)
+    """
+    cache = tmp_path / "cache"
+    state = AppState(settings=Settings(corpus=dev_corpus, cache_dir=cache, reload_timeout=0.2))
+    older = load_corpus(dev_corpus, cache_dir=cache)
+    newer = load_corpus(SEEDS, cache_dir=cache)
+
+    async def both() -> Budget | None:
+        await _save(state, older)  # back after 0.2 s; its thread goes on
+        first = state.saving
+        await _save(state, newer)
+        return first
+
+    first = anyio.run(both)
+    assert first is not None
+    assert first.cancelled
+    assert state.saving is not None
+    assert not state.saving.cancelled
+    assert every_wanted_suggested(newer.graph)
+    # Not cancelled, the older thread's suggestions were done in 3-5 s.
+    deadline = time.monotonic() + 12
+    while time.monotonic() < deadline:
+        assert not every_wanted_suggested(older.graph)
+        time.sleep(0.1)
