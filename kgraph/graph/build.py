@@ -412,8 +412,7 @@ def _keyword_index(articles: Mapping[int, Article]) -> tuple[list[str], array[in
     rows = rows[order]
     del order
     first = np.ones(len(keys), dtype=bool)
-    if len(keys) > 1:
-        first[1:] = (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1])
+    first[1:] = (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1])
     # Copied into the index's arrays from numpy's memory, no bytes between.
     starts = array("q", [0])
     starts.frombytes(np.cumsum(np.bincount(keys[first], minlength=len(terms))).data.cast("B"))

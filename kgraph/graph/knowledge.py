@@ -39,15 +39,15 @@ class LazyIndex(Mapping[str, Sequence[int]]):
     of tuples the keyword and word indexes took 135 MB of the heap at 200,000
     generated articles.
 
-    >>> index = LazyIndex(lambda: {"atp": [1, 2]})
+    >>> index = LazyIndex(lambda: (["atp"], array("q", [0, 2]), array("q", [1, 2])))
     >>> list(index["atp"]), tuple(index.get("adp", ())), len(index), list(index)
     ([1, 2], (), 1, ['atp'])
     """
 
     __slots__ = ("_build", "_ids", "_lock", "_slots", "_starts", "_view")
 
-    def __init__(self, build: Callable[[], Mapping[str, Sequence[int]] | Arrays]) -> None:
-        self._build: Callable[[], Mapping[str, Sequence[int]] | Arrays] | None = build
+    def __init__(self, build: Callable[[], Arrays]) -> None:
+        self._build: Callable[[], Arrays] | None = build
         self._slots: dict[str, int] | None = None
         self._starts = array("q", [0])
         self._ids = array("q")
@@ -57,8 +57,8 @@ class LazyIndex(Mapping[str, Sequence[int]]):
     @classmethod
     def built(cls, terms: Sequence[str], starts: array[int], ids: array[int]) -> LazyIndex:
         """The index of terms whose ids are ``ids[starts[n]:starts[n + 1]]`` (a snapshot's)."""
-        made = cls(dict)
-        made._set(terms, starts, ids)
+        made = cls(lambda: (terms, starts, ids))
+        made._set(terms, starts, ids)  # built already: no build left to run
         return made
 
     def _set(self, terms: Sequence[str], starts: array[int], ids: array[int]) -> None:
@@ -72,15 +72,7 @@ class LazyIndex(Mapping[str, Sequence[int]]):
             with self._lock:
                 if self._slots is None:
                     assert self._build is not None  # dropped only once built
-                    index = self._build()
-                    if isinstance(index, tuple):  # built as arrays already
-                        self._set(*index)
-                    else:
-                        starts, ids = array("q", [0]), array("q")
-                        for held in index.values():
-                            ids.extend(held)
-                            starts.append(len(ids))
-                        self._set(list(index), starts, ids)
+                    self._set(*self._build())
                 slots = self._slots
                 assert slots is not None
         return slots

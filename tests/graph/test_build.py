@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+from array import array
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -453,10 +454,10 @@ def test_the_keyword_index_is_built_once_on_first_use() -> None:
     builds: list[int] = []
     started = threading.Barrier(8)
 
-    def build() -> dict[str, tuple[int, ...]]:
+    def build() -> tuple[list[str], array[int], array[int]]:
         builds.append(1)
         time.sleep(0.05)  # long enough for every thread to arrive meanwhile
-        return {"atp": (1, 2)}
+        return ["atp"], array("q", [0, 2]), array("q", [1, 2])
 
     index = LazyIndex(build)
 
