@@ -163,8 +163,12 @@ class Fingerprinting:
                 if joined:  # no paths: no separator, nothing after the folder
                     child.stdin.write(b"\0")
                     child.stdin.write(joined)
-        except OSError as err:
-            logger.warning("the fingerprint's child process failed (%s)", err)
+        except OSError as err:  # the child closed its end: it ended, most likely
+            try:
+                reason = f"exit {child.wait(timeout=1)}"
+            except subprocess.TimeoutExpired:
+                reason = str(err)
+            logger.warning("the fingerprint's child process failed (%s)", reason)
             _end(child)
             return None
         return child

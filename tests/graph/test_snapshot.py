@@ -209,6 +209,21 @@ def test_a_child_process_and_this_one_take_the_same_fingerprint(
     assert changed[:32] == here[:32]
 
 
+def test_a_child_that_ends_before_taking_its_paths_is_reported_by_its_exit_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Paths past a pipe's buffer (64 kB): writing them fails once the child
+    # has ended, and the child's exit status is what the warning gives.
+    for number in range(400):
+        (tmp_path / f"{number:04d}-{'x' * 200}.md").write_text("")
+    here = fingerprint(tmp_path)
+    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    with caplog.at_level(logging.WARNING, logger="kgraph.graph.snapshot"):
+        assert fingerprint(tmp_path) == here
+    assert "the fingerprint's child process failed (exit 1)" in caplog.text
+
+
 def test_a_new_kgraph_version_invalidates_the_snapshot(
     corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
