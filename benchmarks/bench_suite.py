@@ -10,6 +10,8 @@ same run so that its ratio means something:
    (``benchmarks/naive_ingest.py``: one process, PyYAML's ``CSafeLoader`` per file,
    a networkx graph; nothing of kgraph), all as whole processes (interpreter start
    and imports included), rounds interleaved; same nodes and edges (with ranks) checked;
+   beside them a floor (``benchmarks/floor_ingest.py``: two processes picking ids
+   alone), the least that any reader in Python costs on the same machine;
    then the scale curve: the cold load against the naive reading on the generated
    corpora of ``--sizes`` (past 200,000 articles, one round);
 2. ``start``: ``kgraph serve`` until ``/readyz`` says ready, cold vs warm (snapshot),
@@ -299,6 +301,9 @@ def bench_ingest(rounds: int, sizes: list[int]) -> dict[str, Any]:
                 sys.executable, str(HERE / "naive_ingest.py"), str(corpus)
             ],
             "kgraph cold load": [sys.executable, "-c", _KGRAPH_LOAD, str(corpus), str(HERE)],
+            "floor (two processes, ids only)": [
+                sys.executable, str(HERE / "floor_ingest.py"), str(corpus)
+            ],
             "kgraph check --no-cache": [*check, "--no-cache"],
             "kgraph check, warm snapshot": check,
         }  # fmt: skip
@@ -324,6 +329,8 @@ def bench_ingest(rounds: int, sizes: list[int]) -> dict[str, Any]:
         "naive_over_cold_load": round(base / median["kgraph cold load"], 2),
         "naive_over_check_cold": round(base / median["kgraph check --no-cache"], 2),
         "naive_over_check_warm": round(base / median["kgraph check, warm snapshot"], 2),
+        # What no reader in Python passes on this machine (benchmarks/floor_ingest.py).
+        "naive_over_floor": round(base / median["floor (two processes, ids only)"], 2),
     }
     result = {
         "corpus": "dev",
@@ -353,6 +360,10 @@ def bench_ingest(rounds: int, sizes: list[int]) -> dict[str, Any]:
         f"  naive / kgraph cold load {ratios['naive_over_cold_load']:.2f}x (target 5x),"
         f" / check {ratios['naive_over_check_cold']:.2f}x (target 3x);"
         f" same nodes and edges (with ranks): {same_graph}; check cold = warm: {same_check}"
+    )
+    print(
+        f"  naive / floor {ratios['naive_over_floor']:.2f}x: the most that any reader in Python"
+        " reaches here (benchmarks/floor_ingest.py: ids alone, nothing checked)"
     )
     result["scale"] = _ingest_scale(rounds, sizes)
     return result

@@ -215,6 +215,31 @@ def test_version_from_python_dash_m() -> None:
     assert result.stdout.startswith("kgraph 0.")
 
 
+def test_a_command_leaves_its_heap_uncollected_at_exit() -> None:
+    # A process: the exit is what is tested. The handler registered first runs
+    # last, after the command's own: by then the heap is frozen, so the
+    # interpreter's last collection does not walk the graph.
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen at exit', gc.get_freeze_count() > 0))\n"
+        "from kgraph.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print('frozen before exit', gc.get_freeze_count() > 0)\n"
+        "sys.exit(code)\n"
+    )
+    for command, frozen in ((["check", str(SEEDS), "--no-cache"], True), (["schema"], False)):
+        result = subprocess.run(
+            [sys.executable, "-c", script, *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode in (0, 1), result.stderr
+        assert f"frozen at exit {frozen}" in result.stdout
+        assert "frozen before exit False" in result.stdout
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -467,8 +467,8 @@ class _Opener:
         self.folders[folder] = descriptor
         return descriptor
 
-    def open(self, path: str) -> int:
-        """A descriptor of the regular file ``path`` (relative, with ``/``).
+    def open(self, path: str) -> tuple[int, int]:
+        """A descriptor of the regular file ``path`` (relative, with ``/``), and its size.
 
         Raises
         ------
@@ -491,13 +491,13 @@ class _Opener:
         else:
             descriptor = self._open_link(path)
         try:
-            mode = os.fstat(descriptor).st_mode
-            if not stat.S_ISREG(mode):
-                raise _Refused(_not_regular_message(_kind(mode)))
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):
+                raise _Refused(_not_regular_message(_kind(status.st_mode)))
         except BaseException:
             os.close(descriptor)
             raise
-        return descriptor
+        return descriptor, status.st_size
 
     def _open_link(self, path: str) -> int:
         full = os.path.join(self.root, *path.split("/"))
@@ -542,9 +542,8 @@ def _read_open(descriptor: int, size: int) -> bytes:
 
 def _read_with(opener: _Opener, path: str) -> ArticleFile | Diagnostic:
     try:
-        descriptor = opener.open(path)
+        descriptor, size = opener.open(path)
         try:
-            size = os.fstat(descriptor).st_size
             if size > MAX_FILE_BYTES:
                 return Diagnostic(
                     path=path,
