@@ -362,8 +362,8 @@ def bench_ingest(rounds: int, sizes: list[int]) -> dict[str, Any]:
         f" same nodes and edges (with ranks): {same_graph}; check cold = warm: {same_check}"
     )
     print(
-        f"  naive / floor {ratios['naive_over_floor']:.2f}x: the most that any reader in Python"
-        " reaches here (benchmarks/floor_ingest.py: ids alone, nothing checked)"
+        f"  naive / floor {ratios['naive_over_floor']:.2f}x: reading the ids alone, the least any reader"
+        " does (benchmarks/floor_ingest.py: two processes, nothing checked)"
     )
     result["scale"] = _ingest_scale(rounds, sizes)
     return result
