@@ -17,7 +17,7 @@ from kgraph.corpus.text import split_keywords, topic_key
 from kgraph.errors import ArticleParseError
 from kgraph.model import ArticleFile, Copy, RelatedEntry, encode_text, shared_text
 
-__all__ = ["MAX_FILE_BYTES", "parse_article"]
+__all__ = ["MAX_FILE_BYTES", "assemble_article", "field_date", "field_score", "parse_article"]
 
 #: Files larger than this are refused unread: no article comes near it.
 MAX_FILE_BYTES = 1 << 20
@@ -258,6 +258,16 @@ def _shared_date(date: datetime.date | None) -> datetime.date | None:
     return date
 
 
+def field_date(value: object) -> datetime.date | None:
+    """The ``date`` field's value as an article keeps it (one object per date)."""
+    return _shared_date(_date(value))
+
+
+def field_score(value: object) -> float | None:
+    """The ``score`` field's value as an article keeps it: a finite number, else ``None``."""
+    return _score(value)
+
+
 def assemble_article(
     fields: Mapping[Any, Any],
     path: str,
@@ -282,8 +292,8 @@ def assemble_article(
         answer_utf8=encode_text(_text(fields.get("answer")) or ""),
         description=_text(seo.get("page_description")),
         keywords=tuple(map(intern, split_keywords(keywords))) if keywords else (),
-        date=_shared_date(_date(fields.get("date"))),
-        score=_score(fields.get("score")),
+        date=field_date(fields.get("date")),
+        score=field_score(fields.get("score")),
         no_index=fields.get("no_index") is True,
         copy=Copy(
             path=path,

@@ -22,7 +22,14 @@ from test_fuzz import hard_timeout  # noqa: F401  (a fixture, used by name)
 
 from conftest import SEEDS
 from kgraph.corpus import discover, parse_article, read_file
-from kgraph.corpus.fast import _TEXT, _resolve, parse_article_fast
+from kgraph.corpus.fast import (
+    _TEXT,
+    _checked_text,
+    _NotUnderstood,
+    _resolve,
+    _usual,
+    parse_article_fast,
+)
 from kgraph.errors import ArticleParseError
 from kgraph.model import ArticleFile
 
@@ -153,6 +160,54 @@ def test_reading_the_dev_corpus_needs_yaml_for_almost_no_file(
 
 def test_the_usual_shape_is_understood() -> None:
     assert agrees(article().encode())
+
+
+HEAD = ARTICLE.split("score:", 1)[0].replace("{answer}", "An answer.")
+
+
+def _related(key: str, article_id: int, title: str = "What is ATP?") -> str:
+    return (
+        f"{key}:\n    id: {article_id}\n    title: {title}\n    subject: Biology\n"
+        f"    url: /learn/biology/questions/a{article_id}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tail", "usual"),
+    [
+        ("", True),
+        ("score: 0.5\n", True),
+        ("score: -1\n", True),
+        ("score: true\n", True),  # a bool: no score
+        ("score: 2024-01-01\n", True),  # a date: no score
+        ("score: 3\n" + _related("related_article2", 8) + _related("related_article1", 9), True),
+        (_related("related_article1", 8, ">-\n        Folded?"), True),
+        (_related("related_article01", 8) + _related("related_article1", 9), True),  # both rank 1
+        (_related("related_article1", 8) + _related("related_article1", 9), False),  # twice
+        (_related("related_article1", 8) + "score: 0.5\n", False),
+        ("score:  0.5\n", False),
+        ("score: >-\n    0.5\n", False),
+        ("score: 1e3\n", True),  # text to YAML 1.1: no score
+        ("score: 1.0e+3\n", False),  # a float spelled otherwise: left to YAML
+        (_related("related_article1", 8) + "\n", False),
+        (_related("related_article1", 8) + "    extra: 1\n", False),
+        (_related("related_article1", 8) + "no_index: true\n", False),
+    ],
+)
+def test_the_usual_layout_is_read_in_a_few_matches_as_yaml_reads_it(tail: str, usual: bool) -> None:
+    # Whether the few matches read it, or the line scanner (or YAML) does:
+    # the article is the YAML reader's either way.
+    data = f"{HEAD}{tail}---\n\n&nbsp;\n".encode()
+    text = _checked_text(data[4 : data.find(b"\n---", 3) + 1])
+    try:
+        read = _usual(text, PATH) is not None
+    except _NotUnderstood:  # a value only YAML reads: the file goes to YAML
+        read = False
+    assert read == usual
+    if usual:
+        assert agrees(data)
+    else:
+        agrees(data)
 
 
 @pytest.mark.parametrize(
