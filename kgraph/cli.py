@@ -949,11 +949,12 @@ def _no_last_collection() -> None:
 
     As the interpreter exits it collects every object the collector tracks,
     the graph's among them: 0.15 s after `kgraph check` of the dev corpus
-    (0.3 s after a script's bare load), for memory the exit gives back anyway. Frozen objects are left out, so
-    the heap is frozen once every other exit handler has run (handlers run
-    last registered first; this one is registered once). Output and files
-    are closed by then: the commands close theirs as they answer, and the
-    interpreter flushes stdout and stderr after the collection.
+    (0.3 s after a script's bare load), for memory the exit gives back
+    anyway. Frozen objects are left out, so the heap is frozen once every
+    other exit handler has run (handlers run last registered first; this one
+    is registered once). Output and files are closed by then: the commands
+    close theirs as they answer, and the interpreter flushes stdout and
+    stderr after the collection.
     """
     if not getattr(_no_last_collection, "registered", False):
         atexit.register(gc.freeze)

@@ -391,6 +391,26 @@ def _payload(kg: KnowledgeGraph, *, derived: bool) -> dict[str, Any]:
     return data
 
 
+#: A snapshot's temporary file untouched for this long was left by a writer that
+#: was killed (a live one writes to it every few milliseconds): it is removed.
+ABANDONED_AFTER = 600.0
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Remove the temporary files of ``target`` that writers killed mid-write left.
+
+    A writer's ``finally`` removes its file, except when the process is killed
+    (``docker stop`` past its grace period while a large graph is written):
+    then a file of gigabytes stayed in the cache folder for good.
+    """
+    now = time.time()
+    for left in target.parent.glob(f".{target.stem}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - left.lstat().st_mtime > ABANDONED_AFTER:
+                left.unlink()
+                logger.info("removed %s, left by a snapshot writer that was stopped", left)
+
+
 def save_snapshot(
     kg: KnowledgeGraph,
     root: str | os.PathLike[str],
@@ -415,6 +435,7 @@ def save_snapshot(
     try:
         print_ = _take_fingerprint(root) if fingerprint is None else fingerprint
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _remove_abandoned(target)
         handle, temporary = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp"
         )

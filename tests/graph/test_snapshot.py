@@ -9,6 +9,7 @@ import pickle
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,30 @@ def test_warm_load_equals_cold_load_on_the_seeds(seeds_graph: KnowledgeGraph, ca
     assert_same_graph(warm, seeds_graph)
     assert_same_graph(cold, seeds_graph)
     assert warm.loaded_at > cold.loaded_at
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_save(
+    seeds_graph: KnowledgeGraph, cache: Path
+) -> None:
+    # A writer killed mid-write (docker stop past its grace) leaves its
+    # temporary file; one still being written is touched as it goes.
+    target = snapshot_path(SEEDS, cache)
+    cache.mkdir()
+    abandoned = cache / f".{target.stem}.killed.tmp"
+    live = cache / f".{target.stem}.writing.tmp"
+    other = cache / ".another-corpus.killed.tmp"
+    for path in (abandoned, live, other):
+        path.write_bytes(b"half a snapshot")
+    long_ago = time.time() - snapshot.ABANDONED_AFTER - 60
+    for path in (abandoned, other):
+        os.utime(path, (long_ago, long_ago))
+    assert save_snapshot(seeds_graph, SEEDS, cache_dir=cache) == target
+    assert not abandoned.exists()
+    assert live.exists()
+    assert other.exists()  # another corpus's: its own next save removes it
+    assert sorted(path.name for path in cache.iterdir()) == sorted(
+        [target.name, live.name, other.name]
+    )
 
 
 def test_snapshot_lives_outside_the_corpus(corpus: Path, cache: Path) -> None:
