@@ -25,8 +25,10 @@ __all__ = [
     "RelatedEntry",
     "Topic",
     "Wanted",
+    "article_file",
     "decode_text",
     "encode_text",
+    "related_entry",
     "shared_text",
 ]
 
@@ -258,13 +260,14 @@ def shared_text(text: str | None) -> str | None:
     return intern(text) if text is not None else None
 
 
-def _related_entry(
+def related_entry(
     rank: int, id: int | None, title: str | None, subject: str | None, url: str | None
 ) -> RelatedEntry:
+    """A related entry, its texts shared (:func:`shared_text`), as readers make it."""
     return RelatedEntry(rank, id, shared_text(title), shared_text(subject), shared_text(url))
 
 
-def _article_file(
+def article_file(
     id: int,
     title: str,
     question: str | None,
@@ -280,6 +283,11 @@ def _article_file(
     topic: str,
     related: tuple[RelatedEntry, ...],
 ) -> ArticleFile:
+    """A file's record, its copy's fields given flat, as readers and unpickling make it.
+
+    Its repeated texts are shared (title, keywords, url, subject, topic), and a
+    question that repeats the title is the title's string.
+    """
     title = intern(title)
     return ArticleFile(
         id,
@@ -301,7 +309,7 @@ def _reduce_article_file(
     # The copy's fields flattened into the record's: its Copy is made once, shared.
     copy = record.copy
     return (
-        _article_file,
+        article_file,
         (
             *_ARTICLE_FILE_FIELDS(record),
             copy.path,
@@ -329,7 +337,7 @@ def _unpickled_shared(kind: type, make: Callable[..., object]) -> None:
     copyreg.pickle(kind, lambda record: (make, get(record)))
 
 
-_unpickled_shared(RelatedEntry, _related_entry)
+_unpickled_shared(RelatedEntry, related_entry)
 _ARTICLE_FILE_FIELDS = attrgetter(*[item.name for item in fields(ArticleFile)][:-1])  # all but copy
 copyreg.pickle(ArticleFile, _reduce_article_file)
 for _kind in (Copy, Article, Wanted, Link, Topic, Finding, Diagnostic):

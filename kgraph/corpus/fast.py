@@ -19,7 +19,7 @@ import yaml
 # The value rules are shared, not copied, so that both readers agree field for field.
 from kgraph.corpus.parse import MAX_FILE_BYTES, assemble_article, field_date, field_score
 from kgraph.corpus.text import split_keywords, topic_key
-from kgraph.model import ArticleFile, Copy, RelatedEntry, encode_text
+from kgraph.model import ArticleFile, RelatedEntry, article_file, encode_text, related_entry
 
 __all__ = ["parse_article_fast"]
 
@@ -462,13 +462,7 @@ def _usual(text: str, path: str) -> ArticleFile | None:
             return None  # a key given twice
         ranks.add(rank)
         entries.append(
-            RelatedEntry(
-                rank=int(rank),
-                id=int(article_id),
-                title=intern(title or title_plain),
-                subject=intern(subject),
-                url=intern(url),
-            )
+            related_entry(int(rank), int(article_id), title or title_plain, subject, url)
         )
     (_schema, article_id, date, title, title_plain, _article_title, _article_title_plain,
      _date_format, _post_on_text, _seo_title, description, keywords, _author, question,
@@ -478,24 +472,22 @@ def _usual(text: str, path: str) -> ArticleFile | None:
     if not title.strip() or not subject.strip() or not topic:
         return None
     entries.sort(key=_rank)
-    title = intern(title)
-    return ArticleFile(
-        id=int(article_id),
-        title=title,
-        question=title if question == title else question,
-        answer_utf8=encode_text(answer),
-        description=description,
-        keywords=tuple(map(intern, split_keywords(keywords))),
-        date=field_date(_date_value(date)),
-        score=score,
-        no_index=False,
-        copy=Copy(
-            path=path,
-            url=intern(url),
-            subject=intern(subject),
-            topic=intern(topic),
-            related=tuple(entries),
-        ),
+    # What assemble_article makes of the same fields (no ``no_index`` here).
+    return article_file(
+        int(article_id),
+        title,
+        question,
+        encode_text(answer),
+        description,
+        split_keywords(keywords),
+        field_date(_date_value(date)),
+        score,
+        False,
+        path,
+        url,
+        subject,
+        topic,
+        tuple(entries),
     )
 
 

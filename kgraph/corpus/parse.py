@@ -7,7 +7,6 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from sys import intern
 from typing import Any
 
 import yaml
@@ -15,7 +14,7 @@ import yaml
 from kgraph.corpus.frontmatter import split_front_matter
 from kgraph.corpus.text import split_keywords, topic_key
 from kgraph.errors import ArticleParseError
-from kgraph.model import ArticleFile, Copy, RelatedEntry, encode_text, shared_text
+from kgraph.model import ArticleFile, RelatedEntry, article_file, encode_text, related_entry
 
 __all__ = ["MAX_FILE_BYTES", "assemble_article", "field_date", "field_score", "parse_article"]
 
@@ -167,12 +166,12 @@ def _related(data: Mapping[Any, Any]) -> tuple[RelatedEntry, ...]:
         if match is None or not isinstance(value, dict):
             continue
         entries.append(
-            RelatedEntry(
-                rank=int(match.group(1)),
-                id=_optional_int(value.get("id")),
-                title=shared_text(_text(value.get("title"))),
-                subject=shared_text(_text(value.get("subject"))),
-                url=shared_text(_text(value.get("url"))),
+            related_entry(
+                int(match.group(1)),
+                _optional_int(value.get("id")),
+                _text(value.get("title")),
+                _text(value.get("subject")),
+                _text(value.get("url")),
             )
         )
     entries.sort(key=lambda entry: entry.rank)
@@ -281,25 +280,19 @@ def assemble_article(
     seo = fields.get("seo")
     seo = seo if isinstance(seo, dict) else {}
     keywords = _text(seo.get("page_keywords"))
-    title = intern(title)
-    question = _text(fields.get("question"))
-    url = _text(fields.get("url"))
-    return ArticleFile(
-        id=article_id,
-        title=title,
-        # The question is most often the title again: then it is the same string.
-        question=title if question == title else question,
-        answer_utf8=encode_text(_text(fields.get("answer")) or ""),
-        description=_text(seo.get("page_description")),
-        keywords=tuple(map(intern, split_keywords(keywords))) if keywords else (),
-        date=field_date(fields.get("date")),
-        score=field_score(fields.get("score")),
-        no_index=fields.get("no_index") is True,
-        copy=Copy(
-            path=path,
-            url=shared_text(url),
-            subject=intern(subject),
-            topic=intern(topic),
-            related=related,
-        ),
+    return article_file(
+        article_id,
+        title,
+        _text(fields.get("question")),
+        encode_text(_text(fields.get("answer")) or ""),
+        _text(seo.get("page_description")),
+        split_keywords(keywords) if keywords else (),
+        field_date(fields.get("date")),
+        field_score(fields.get("score")),
+        fields.get("no_index") is True,
+        path,
+        _text(fields.get("url")),
+        subject,
+        topic,
+        related,
     )
