@@ -45,6 +45,7 @@ __all__ = [
     "list_corpus",
     "read_corpus",
     "read_file",
+    "start_method",
 ]
 
 logger = logging.getLogger(__name__)
@@ -609,8 +610,9 @@ def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
     return _Chunk(results, b"".join(answers), [len(answer) for answer in answers], related)
 
 
-def _start_method() -> str:
-    """How reading processes start: forked when this process runs no other thread.
+def start_method() -> str:
+    """How a load's processes start (the readers, search's index): forked when this
+    process runs no other thread.
 
     A fork starts at once, its modules already imported; a spawned process
     starts an interpreter and imports the reader (0.1-0.2 s a process on an
@@ -619,8 +621,8 @@ def _start_method() -> str:
     copy a lock another thread holds into the child: then they are spawned.
     (The pool starts every forked process before its own thread.) Threads a
     library runs in C are not counted (OpenBLAS's, once a command has imported
-    numpy): the readers never call into them, and OpenBLAS shuts its pool
-    down across a fork.
+    numpy): the readers and search's counting (numpy's sorts) never call into
+    them, and OpenBLAS shuts its pool down across a fork.
     """
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return "fork"
@@ -672,7 +674,7 @@ def _read_all(
     done = 0
     if workers > 1 and len(chunks) > 1:
         try:
-            context = multiprocessing.get_context(_start_method())
+            context = multiprocessing.get_context(start_method())
             pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
             finished = False
             try:

@@ -36,7 +36,7 @@ __all__ = ["Loaded", "load_corpus", "prepare"]
 logger = logging.getLogger(__name__)
 
 
-def prepare(kg: KnowledgeGraph) -> None:
+def prepare(kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> None:
     """Build the curation report and the indexes and models that queries share.
 
     What the first queries of a graph would otherwise wait for: the index of
@@ -51,6 +51,16 @@ def prepare(kg: KnowledgeGraph) -> None:
     an hour at a million), which a server spends once it is serving and its
     snapshot is written (:meth:`Loaded.save`); those of the reports' first pages
     are worked out here.
+
+    A large graph's search index is built in another process meanwhile
+    (:func:`~kgraph.graph.search.search_elsewhere`): the curation report and
+    the keyword index need none of it, and everything after it does.
+    ``cancelled`` is asked while waiting for that process.
+
+    Raises
+    ------
+    LoadCancelled
+        When ``cancelled`` said so.
     """
     # Imported here: numpy and scipy are a quarter of a second of a cold
     # process's start, and a load needs neither (nor does `kgraph check`'s
@@ -58,18 +68,20 @@ def prepare(kg: KnowledgeGraph) -> None:
     from kgraph.graph.bridges import prepare_bridges
     from kgraph.graph.curation import curation_report, prepare_suggestions, suggest_first_pages
     from kgraph.graph.relatedness import prepare_relatedness
-    from kgraph.graph.search import prepare_search
+    from kgraph.graph.search import search_elsewhere
 
-    with collector_paused():
+    with collector_paused(), search_elsewhere(kg) as searching:
         curation_report(kg)
-        prepare_search(kg)
+        if searching.elsewhere:
+            len(kg.by_keyword)
+        searching.wait(cancelled)
         prepare_suggestions(kg)
         prepare_relatedness(kg)
         suggest_first_pages(kg)
         prepare_bridges(kg)
-        # Last: none of the above reads it, and their work arrays (search's index
-        # the largest) then come and go before its 15 MB at 200,000 generated
-        # articles are held, not on top of them.
+        # Last when the index was built here: none of the above reads it, and
+        # their work arrays (search's index the largest) then come and go
+        # before its 15 MB at 200,000 generated articles are held, not on top.
         len(kg.by_keyword)
 
 
@@ -193,5 +205,5 @@ def load_corpus(
     if from_snapshot:
         logger.info("graph of %s loaded from its snapshot in %.2fs", root, kg.load_seconds)
     if prepared:
-        prepare(kg)
+        prepare(kg, cancelled)
     return Loaded(graph=kg, root=root, warm=from_snapshot, fingerprint=print_, cache_dir=cache_dir)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import bisect
+import logging
 import math
+import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
 import threading
+import time
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,17 +23,20 @@ import scipy.sparse as sp
 
 from kgraph.budget import checkpoint
 from kgraph.corpus import words
+from kgraph.corpus.read import Cancelled, start_method
+from kgraph.errors import LoadCancelled
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.sparse import Numbering, distinct, regroup
-from kgraph.model import Article
 
 __all__ = [
+    "ELSEWHERE_FROM",
     "FIELD_WEIGHTS",
     "LONG_WORD",
     "PHRASE",
     "SCORE_DECIMALS",
     "Hits",
     "QueryWord",
+    "SearchElsewhere",
     "SearchIndex",
     "WordIndex",
     "completions",
@@ -34,6 +44,7 @@ __all__ = [
     "prepare_search",
     "query_word",
     "search",
+    "search_elsewhere",
     "search_index",
     "word_index",
 ]
@@ -74,6 +85,15 @@ _CLOCK_EVERY = 1024
 # is built: a block's work arrays are about 4 kB an article (16,384 held 70 MB
 # at 200,000 generated articles), for the same time.
 _BLOCK = 4_096
+
+#: Articles from which a load builds the index in a process of its own, while
+#: this one prepares the rest (with a second CPU): below, the other process's
+#: start and the texts it is sent cost about what it saves.
+ELSEWHERE_FROM = 50_000
+# How often the wait for that process looks at its caller's cancellation.
+_POLL_SECONDS = 0.1
+
+logger = logging.getLogger(__name__)
 
 _KEY = ("kgraph.graph.search", "index")
 # Concurrent first searches of a graph would each build the index: one builds
@@ -141,16 +161,6 @@ class SearchIndex:
         start, stop = self.weights.indptr[column], self.weights.indptr[column + 1]
         values: FloatArray = self.weights.data[start:stop]
         return self.weights.indices[start:stop], values
-
-
-def _field_text(article: Article, name: str) -> str:
-    if name == "title":
-        return article.title
-    if name == "question":
-        return article.question or ""
-    if name == "keywords":
-        return " , ".join(article.keywords)
-    return article.description or ""
 
 
 def _count(
@@ -315,27 +325,66 @@ class _Postings:
         return starts, rows
 
 
-def build_index(kg: KnowledgeGraph) -> SearchIndex:
-    """The search index of ``kg`` (see :func:`search_index`, which keeps it with the graph)."""
-    ids = np.asarray(sorted(kg.articles), dtype=np.int64)
-    terms = Numbering()
-    fields = {name: _FieldCounts() for name in FIELD_WEIGHTS}
-    # The words of titles, questions and keywords (curated search terms).
-    curated = _Postings(("title", "question", "keywords"))
+#: One block of articles' texts, as :class:`_Counting` counts them: titles,
+#: questions (``None`` where the question repeats the title), keywords, and
+#: answers' summaries (descriptions).
+TextBlock = tuple[list[str], list[str | None], list[tuple[str, ...]], list[str]]
+
+
+def _text_blocks(kg: KnowledgeGraph, ids: IntArray) -> Iterator[TextBlock]:
+    """The texts of the articles ``ids``, :data:`_BLOCK` articles at a time."""
     for start in range(0, len(ids), _BLOCK):
-        articles = [kg.articles[int(i)] for i in ids[start : start + _BLOCK]]
-        title_rows, title_columns, title_sizes = _count((a.title for a in articles), terms)
+        articles = [kg.articles[i] for i in ids[start : start + _BLOCK].tolist()]
+        yield (
+            [a.title for a in articles],
+            [None if a.question == a.title else (a.question or "") for a in articles],
+            [a.keywords for a in articles],
+            [a.description or "" for a in articles],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What the words of every article give the index, before its ids and links are known."""
+
+    terms: dict[str, int]
+    weights: sp.csc_array
+    idf: FloatArray
+    spellings: tuple[str, ...]
+    spelling_columns: npt.NDArray[np.int32]
+    spelt: npt.NDArray[np.bool_]
+    alphabet: str
+    trigrams: dict[str, int]
+    spelling_trigrams: sp.csc_array
+    spelling_sizes: npt.NDArray[np.int64]
+    word_starts: IntArray
+    word_rows: Positions
+
+
+class _Counting:
+    """The words of articles counted a block of texts at a time (:data:`TextBlock`), in row order.
+
+    What :func:`build_index` does in this process and :class:`SearchElsewhere`
+    in another, from the same texts: the same index either way.
+    """
+
+    def __init__(self) -> None:
+        self.terms = Numbering()
+        self.fields = {name: _FieldCounts() for name in FIELD_WEIGHTS}
+        # The words of titles, questions and keywords (curated search terms).
+        self.curated = _Postings(("title", "question", "keywords"))
+        self.rows = 0
+
+    def add(self, block: TextBlock) -> None:
+        """Count the words of a block of articles, the rows after those counted so far."""
+        titles, questions, keywords, descriptions = block
+        start, terms, fields = self.rows, self.terms, self.fields
+        title_rows, title_columns, title_sizes = _count(titles, terms)
         fields["title"].add(start, title_rows, title_columns, title_sizes)
         # The site repeats the title as the question: such a question is
         # counted from the title's words rather than read again.
-        same = np.asarray([a.question == a.title for a in articles], dtype=bool)
-        rows, columns, sizes = _count(
-            (
-                "" if repeat else (a.question or "")
-                for a, repeat in zip(articles, same, strict=True)
-            ),
-            terms,
-        )
+        same = np.asarray([question is None for question in questions], dtype=bool)
+        rows, columns, sizes = _count((question or "" for question in questions), terms)
         copied = same[title_rows]
         fields["question"].add(
             start,
@@ -343,41 +392,232 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
             np.concatenate([columns, title_columns[copied]]),
             np.where(same, title_sizes, sizes),
         )
-        for name in ("keywords", "answer"):
-            fields[name].add(start, *_count((_field_text(a, name) for a in articles), terms))
-        curated.add(fields)
-    shape = (len(ids), len(terms))
-    word_starts, word_rows = curated.by_column(shape)
-    spelt = np.flatnonzero(np.diff(word_starts))
-    weights = _weights(fields, shape)
-    held = np.diff(weights.indptr)
-    idf = np.log1p((len(ids) - held + 0.5) / (held + 0.5)).astype(np.float32)
+        fields["keywords"].add(start, *_count((" , ".join(k) for k in keywords), terms))
+        fields["answer"].add(start, *_count(descriptions, terms))
+        self.curated.add(fields)
+        self.rows += len(titles)
+
+    def counted(self) -> _Counted:
+        """The index's weights, spellings and postings of what was counted."""
+        terms = self.terms
+        shape = (self.rows, len(terms))
+        word_starts, word_rows = self.curated.by_column(shape)
+        spelt = np.flatnonzero(np.diff(word_starts))
+        weights = _weights(self.fields, shape)
+        held = np.diff(weights.indptr)
+        idf = np.log1p((self.rows - held + 0.5) / (held + 0.5)).astype(np.float32)
+        by_column = list(terms)  # dicts keep insertion order: the column numbers
+        spellings = sorted(by_column[c] for c in spelt)
+        # Counted like the words of the articles: scikit-learn's CountVectorizer
+        # (analyzer="char_wb") took 0.15 s on dev, this 0.04 s.
+        trigrams = Numbering()
+        rows, cols, sizes = _count(spellings, trigrams, _trigrams)
+        ones = np.ones(len(rows), dtype=np.float32)
+        return _Counted(
+            terms=dict(terms),
+            weights=weights,
+            idf=idf,
+            spellings=tuple(spellings),
+            spelling_columns=np.asarray([terms[w] for w in spellings], dtype=np.int32),
+            spelt=np.diff(word_starts) > 0,
+            alphabet="".join(sorted({char for word in spellings for char in word})),
+            trigrams=dict(trigrams),
+            spelling_trigrams=sp.csc_array(
+                (ones, (rows, cols)), shape=(len(spellings), len(trigrams))
+            ),
+            spelling_sizes=sizes.astype(np.int64),
+            word_starts=word_starts,
+            word_rows=word_rows,
+        )
+
+
+def _sorted_ids(kg: KnowledgeGraph) -> IntArray:
+    return np.asarray(sorted(kg.articles), dtype=np.int64)
+
+
+def _index(kg: KnowledgeGraph, ids: IntArray, counted: _Counted) -> SearchIndex:
+    """The search index of ``kg`` (its articles ``ids``, ascending) from its counted words."""
     degrees = dict(kg.graph.in_degree())
-    in_degree = np.asarray([degrees[int(i)] for i in ids], dtype=np.int32)
-    by_column = list(terms)  # dicts keep insertion order: the column numbers
-    spellings = sorted(by_column[c] for c in spelt)
-    # Counted like the words of the articles: scikit-learn's CountVectorizer
-    # (analyzer="char_wb") took 0.15 s on dev, this 0.04 s.
-    trigrams = Numbering()
-    rows, cols, sizes = _count(spellings, trigrams, _trigrams)
-    ones = np.ones(len(rows), dtype=np.float32)
     return SearchIndex(
         ids=ids,
-        in_degree=in_degree,
-        terms=dict(terms),
-        weights=weights,
-        idf=idf,
-        spellings=tuple(spellings),
-        spelling_columns=np.asarray([terms[w] for w in spellings], dtype=np.int32),
-        spelt=np.diff(word_starts) > 0,
-        alphabet="".join(sorted({char for word in spellings for char in word})),
-        trigrams=dict(trigrams),
-        spelling_trigrams=sp.csc_array((ones, (rows, cols)), shape=(len(spellings), len(trigrams))),
-        spelling_sizes=sizes.astype(np.int64),
-        word_starts=word_starts,
+        in_degree=np.asarray([degrees[int(i)] for i in ids], dtype=np.int32),
+        terms=counted.terms,
+        weights=counted.weights,
+        idf=counted.idf,
+        spellings=counted.spellings,
+        spelling_columns=counted.spelling_columns,
+        spelt=counted.spelt,
+        alphabet=counted.alphabet,
+        trigrams=counted.trigrams,
+        spelling_trigrams=counted.spelling_trigrams,
+        spelling_sizes=counted.spelling_sizes,
+        word_starts=counted.word_starts,
         # 32-bit ids while they fit: half of a 57 MB index at 200,000 generated articles.
-        word_ids=ids.astype(_narrowest(ids))[word_rows],
+        word_ids=ids.astype(_narrowest(ids))[counted.word_rows],
     )
+
+
+def build_index(kg: KnowledgeGraph) -> SearchIndex:
+    """The search index of ``kg`` (see :func:`search_index`, which keeps it with the graph)."""
+    ids = _sorted_ids(kg)
+    counting = _Counting()
+    for block in _text_blocks(kg, ids):
+        counting.add(block)
+    return _index(kg, ids, counting.counted())
+
+
+class SearchElsewhere:
+    """The search index of a graph, built in another process while this one prepares the rest.
+
+    A load's preparation is one thread's work, and the index is its largest
+    part (46 s of a million generated articles' cold start); the curation
+    report and the keyword index do not need it. The articles' texts are
+    written to a private temporary folder, a process (forked, or spawned when
+    this one runs threads, as the readers are) counts their words as
+    :func:`build_index` does and writes what it counted there, and
+    :meth:`wait` gives the graph its index: the same index, built elsewhere.
+    When that process cannot start or fails, the index is built here (a
+    warning says why). Without a process (``process=False``) :meth:`wait` just
+    builds it. A context manager: leaving it ends the process if it still runs
+    and removes the folder.
+    """
+
+    def __init__(self, kg: KnowledgeGraph, *, process: bool) -> None:
+        self._kg = kg
+        self._folder: str | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._ids: IntArray | None = None
+        self._sent = 0.0
+        if process:
+            try:
+                self._start()
+            except (OSError, RuntimeError, pickle.PicklingError) as err:
+                self._fell_back(f"{type(err).__name__}: {err}")
+
+    @property
+    def elsewhere(self) -> bool:
+        """Whether the index is being built in another process."""
+        return self._process is not None
+
+    @property
+    def process(self) -> multiprocessing.process.BaseProcess | None:
+        """The process building the index; ``None`` when none is (or once it is done)."""
+        return self._process
+
+    def _start(self) -> None:
+        self._ids = ids = _sorted_ids(self._kg)
+        self._folder = folder = tempfile.mkdtemp(prefix="kgraph-search-")
+        with open(os.path.join(folder, "texts"), "wb") as out:
+            for block in _text_blocks(self._kg, ids):
+                pickle.dump(block, out, protocol=pickle.HIGHEST_PROTOCOL)
+        # typeshed's BaseContext, which get_context returns for any name, has no Process.
+        context: Any = multiprocessing.get_context(start_method())
+        process = context.Process(
+            target=_build_elsewhere, args=(folder,), name="kgraph-search-index", daemon=True
+        )
+        process.start()
+        self._process = process
+        self._sent = time.perf_counter()
+
+    def _fell_back(self, reason: str) -> None:
+        logger.warning(
+            "the search index could not be built in another process (%s); building it here",
+            reason,
+        )
+        self.close()
+
+    def wait(self, cancelled: Cancelled | None = None) -> SearchIndex:
+        """The graph's index, once built (kept with the graph, as :func:`search_index` keeps it).
+
+        Raises
+        ------
+        LoadCancelled
+            When ``cancelled`` says so while the other process works (it is ended).
+        """
+        with _BUILDING:
+            return self._kg.derived(_KEY, lambda: self._index(cancelled))
+
+    def _index(self, cancelled: Cancelled | None) -> SearchIndex:
+        process, folder = self._process, self._folder
+        if process is None or folder is None or self._ids is None:
+            return build_index(self._kg)
+        while process.exitcode is None:
+            process.join(_POLL_SECONDS)
+            checkpoint()
+            if cancelled is not None and cancelled():
+                self.close()
+                raise LoadCancelled("the load was cancelled while its search index was built")
+        if process.exitcode != 0:
+            self._fell_back(f"exit {process.exitcode}")
+            return build_index(self._kg)
+        try:
+            with open(os.path.join(folder, "index"), "rb") as written:
+                # Written by that process, just now, in this one's own folder.
+                counted, seconds = pickle.load(written)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
+            self._fell_back(f"{type(err).__name__}: {err}")
+            return build_index(self._kg)
+        finally:
+            self.close()
+        index = _index(self._kg, self._ids, counted)
+        logger.info(
+            "search index of %s articles built in another process in %.1f s (%.1f s since sent)",
+            f"{len(index.ids):,}",
+            seconds,
+            time.perf_counter() - self._sent,
+        )
+        return index
+
+    def close(self) -> None:
+        """End the other process if it still runs; remove the folder."""
+        process, self._process = self._process, None
+        if process is not None:
+            if process.exitcode is None:
+                process.kill()
+            process.join()
+            process.close()
+        folder, self._folder = self._folder, None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def __enter__(self) -> SearchElsewhere:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def search_elsewhere(kg: KnowledgeGraph) -> SearchElsewhere:
+    """Start building ``kg``'s search index in another process, when that is worth it.
+
+    Worth it for a graph of :data:`ELSEWHERE_FROM` articles or more, without
+    its index yet, with a second CPU; otherwise :meth:`SearchElsewhere.wait`
+    builds it in this process.
+    """
+    worth = (
+        len(kg.articles) >= ELSEWHERE_FROM
+        and (os.cpu_count() or 1) > 1
+        and not isinstance(kg.memo.get(_KEY), SearchIndex)
+    )
+    return SearchElsewhere(kg, process=worth)
+
+
+def _build_elsewhere(folder: str) -> None:
+    """In the other process: count the texts of ``folder`` (see :class:`SearchElsewhere`)."""
+    started = time.perf_counter()
+    counting = _Counting()
+    with open(os.path.join(folder, "texts"), "rb") as texts:
+        while True:
+            try:
+                block = pickle.load(texts)  # written by the parent, in its own folder
+            except EOFError:
+                break
+            counting.add(block)
+    counted = counting.counted()
+    part = os.path.join(folder, "index.part")
+    with open(part, "wb") as out:
+        pickle.dump((counted, time.perf_counter() - started), out, protocol=5)
+    os.replace(part, os.path.join(folder, "index"))
 
 
 def _narrowest(ids: IntArray) -> type[np.signedinteger[Any]]:

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
+import signal
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from conftest import Related, article_text
 from kgraph import budget
 from kgraph.corpus import words
-from kgraph.errors import DeadlineExceeded
+from kgraph.errors import DeadlineExceeded, LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph, queries
-from kgraph.graph.search import corrections, search, search_index, word_index
+from kgraph.graph import search as search_module
+from kgraph.graph.search import (
+    SearchIndex,
+    build_index,
+    corrections,
+    search,
+    search_elsewhere,
+    search_index,
+    word_index,
+)
 
 
 def _write(
@@ -161,3 +177,91 @@ def test_the_word_index_holds_each_word_of_titles_questions_and_keywords(
     assert index.get(missing) is None
     with pytest.raises(KeyError):
         index[missing]
+
+
+def _same_index(built: SearchIndex, expected: SearchIndex) -> None:
+    for field in dataclasses.fields(SearchIndex):
+        value, wanted = getattr(built, field.name), getattr(expected, field.name)
+        if isinstance(wanted, sp.csc_array):
+            assert value.shape == wanted.shape, field.name
+            for part in ("data", "indices", "indptr"):
+                assert np.array_equal(getattr(value, part), getattr(wanted, part)), field.name
+        elif isinstance(wanted, np.ndarray):
+            assert value.dtype == wanted.dtype, field.name
+            assert np.array_equal(value, wanted), field.name
+        else:
+            assert value == wanted, field.name
+
+
+def _bare(kg: KnowledgeGraph) -> KnowledgeGraph:
+    """``kg`` without anything derived from it yet (a shared fixture's memo is left alone)."""
+    return dataclasses.replace(kg, memo={}, computing={})
+
+
+@pytest.fixture
+def elsewhere_from_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every graph's index worth building elsewhere; the other process's folder under tmp_path."""
+    monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
+    folders = tmp_path / "tmp"
+    folders.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folders))
+    return folders
+
+
+def test_the_index_built_in_another_process_is_the_one_built_here(
+    dev_graph: KnowledgeGraph, elsewhere_from_one: Path
+) -> None:
+    kg = _bare(dev_graph)
+    with search_elsewhere(kg) as elsewhere:
+        assert elsewhere.elsewhere
+        assert list(elsewhere_from_one.iterdir())  # the texts, sent
+        built = elsewhere.wait()
+        assert elsewhere.process is None
+    _same_index(built, build_index(dev_graph))
+    assert search_index(kg) is built  # kept with the graph
+    assert not list(elsewhere_from_one.iterdir())  # and the folder removed
+
+
+def test_the_index_is_built_here_when_not_worth_another_process(
+    seeds_graph: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kg = _bare(seeds_graph)
+    assert len(kg.articles) < search_module.ELSEWHERE_FROM
+    with search_elsewhere(kg) as elsewhere:
+        assert not elsewhere.elsewhere
+        _same_index(elsewhere.wait(), build_index(seeds_graph))
+    monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
+    with search_elsewhere(kg) as elsewhere:
+        assert not elsewhere.elsewhere  # built already
+
+
+def test_a_failed_process_leaves_the_index_to_this_one(
+    seeds_graph: KnowledgeGraph, elsewhere_from_one: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kg = _bare(seeds_graph)
+    with search_elsewhere(kg) as elsewhere:
+        assert elsewhere.process is not None
+        elsewhere.process.kill()
+        with caplog.at_level(logging.WARNING, "kgraph.graph.search"):
+            built = elsewhere.wait()
+    assert "could not be built in another process (exit -9); building it here" in caplog.text
+    _same_index(built, build_index(seeds_graph))
+    assert not list(elsewhere_from_one.iterdir())
+
+
+def test_a_cancelled_load_ends_the_process_building_the_index(
+    seeds_graph: KnowledgeGraph, elsewhere_from_one: Path
+) -> None:
+    kg = _bare(seeds_graph)
+    with search_elsewhere(kg) as elsewhere:
+        assert elsewhere.process is not None
+        pid = elsewhere.process.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # never done: the wait ends by cancellation alone
+        with pytest.raises(LoadCancelled, match="cancelled while its search index was built"):
+            elsewhere.wait(cancelled=lambda: True)
+        assert elsewhere.process is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # ended and reaped
+    assert not list(elsewhere_from_one.iterdir())
+    assert search_module._KEY not in kg.memo  # the next wait builds it
