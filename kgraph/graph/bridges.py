@@ -19,6 +19,7 @@ articles about one concept share its specific words; the best
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.relatedness import relatedness_model
 from kgraph.graph.sparse import column_spans, transpose
 
-__all__ = ["MIN_SCORE", "PER_ARTICLE", "Bridges", "bridges", "prepare_bridges"]
+__all__ = ["MIN_SCORE", "PER_ARTICLE", "Bridges", "bridges", "bridges_of", "prepare_bridges"]
 
 #: Bridges kept for each article (more may end at it: the relation is symmetric).
 PER_ARTICLE = 8
@@ -153,7 +154,16 @@ def build_bridges(kg: KnowledgeGraph) -> Bridges:
     (168904, True)
     """
     model = relatedness_model(kg)
-    text = model.text  # float32, as the model keeps it
+    return bridges_of(model.ids, model.text)
+
+
+def bridges_of(ids: npt.NDArray[np.int64], text: sp.csr_matrix) -> Bridges:
+    """The bridges of the articles ``ids`` by their text vectors (rows of ``text``, float32).
+
+    What :func:`build_bridges` finds from the relatedness model's vectors; a
+    load finds them in the process that builds search's index
+    (:class:`~kgraph.graph.search.SearchElsewhere`), from the same vectors.
+    """
     n = text.shape[0]
     # In 32 bits: every article's candidates, twice (13 MB an array at 200,000
     # generated articles in 64 bits).
@@ -171,9 +181,9 @@ def build_bridges(kg: KnowledgeGraph) -> Bridges:
     row_of = np.repeat(np.arange(n), np.diff(both.indptr))
     order = np.lexsort((both.indices, -both.data, row_of))
     return Bridges(
-        ids=model.ids,
+        ids=ids,
         start=both.indptr.astype(np.int64),
-        others=model.ids[both.indices[order]],
+        others=ids[both.indices[order]],
         scores=both.data[order].astype(np.float32),
     )
 
@@ -183,6 +193,10 @@ def bridges(kg: KnowledgeGraph) -> Bridges:
     return kg.derived(_KEY, lambda: build_bridges(kg))
 
 
-def prepare_bridges(kg: KnowledgeGraph) -> None:
-    """Build the bridges before any request needs them (the load calls this)."""
-    bridges(kg)
+def prepare_bridges(kg: KnowledgeGraph, found: Callable[[], Bridges] | None = None) -> None:
+    """Build the bridges before any request needs them (the load calls this).
+
+    ``found``: where they come from instead (the process that built search's
+    index, see :class:`~kgraph.graph.search.SearchElsewhere`).
+    """
+    kg.derived(_KEY, found or (lambda: build_bridges(kg)))

@@ -8,7 +8,7 @@ import os
 import time
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -429,14 +429,20 @@ def _findings_by_article(findings: Iterable[Finding]) -> dict[int, tuple[Finding
     return {article_id: tuple(found) for article_id, found in index.items()}
 
 
-def build_graph(reading: CorpusReading) -> KnowledgeGraph:
+def build_graph(
+    reading: CorpusReading,
+    articles_ready: Callable[[Mapping[int, Article]], object] | None = None,
+) -> KnowledgeGraph:
     """Build the knowledge graph of a read corpus.
 
     Follows CORPUS.md "Semantics": one node per article id (copies merged),
     related entries resolved by id, then url, else to a wanted article;
     duplicate and self links dropped; each edge keeps its lowest rank and
     the files that gave it (:meth:`KnowledgeGraph.link`). The graph is frozen,
-    its node and edge attribute dicts read-only.
+    its node and edge attribute dicts read-only. ``articles_ready`` is called
+    with the graph's articles (by id) as soon as they are made, before the
+    links are resolved: a load starts search's index then (see
+    :class:`~kgraph.graph.search.SearchElsewhere`).
 
     Examples
     --------
@@ -453,6 +459,8 @@ def build_graph(reading: CorpusReading) -> KnowledgeGraph:
     """
     files = reading.articles
     articles, read, firsts = _merge_copies(files)
+    if articles_ready is not None:
+        articles_ready(MappingProxyType(articles))
     by_url = _url_index(articles)
     resolver = _Resolver(articles, by_url)
     # Related entries of each topic's files; the articles whose copies list
@@ -511,13 +519,15 @@ def load_graph(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
     listing: CorpusListing | None = None,
+    articles_ready: Callable[[Mapping[int, Article]], object] | None = None,
 ) -> KnowledgeGraph:
     """Read the corpus folder ``root`` and build its graph, timing the whole load.
 
     No snapshot, no preparation: the graph of the files as they are, for a
     script or a test. The server and the commands load through
     :func:`kgraph.graph.load.load_corpus`, which calls this on a cold start.
-    ``cancelled`` and ``listing`` are as :func:`kgraph.corpus.read_corpus` takes them.
+    ``cancelled`` and ``listing`` are as :func:`kgraph.corpus.read_corpus` takes them,
+    ``articles_ready`` as :func:`build_graph` does.
 
     Raises
     ------
@@ -529,7 +539,7 @@ def load_graph(
         reading = read_corpus(
             root, workers=workers, progress=progress, cancelled=cancelled, listing=listing
         )
-        graph = build_graph(reading)
+        graph = build_graph(reading, articles_ready)
     return replace(graph, load_seconds=time.perf_counter() - started)
 
 

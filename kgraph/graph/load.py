@@ -22,21 +22,32 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kgraph.corpus import CorpusListing, Progress, list_corpus
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.build import collector_paused, load_graph
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.snapshot import Fingerprinting, load_snapshot, save_snapshot
+from kgraph.model import Article
+
+if TYPE_CHECKING:  # imported when used: numpy and scipy (see prepare)
+    from kgraph.graph.search import SearchElsewhere
 
 __all__ = ["Loaded", "load_corpus", "prepare"]
 
 logger = logging.getLogger(__name__)
 
 
-def prepare(kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> None:
+def prepare(
+    kg: KnowledgeGraph,
+    cancelled: Cancelled | None = None,
+    searching: SearchElsewhere | None = None,
+) -> None:
     """Build the curation report and the indexes and models that queries share.
 
     What the first queries of a graph would otherwise wait for: the index of
@@ -53,9 +64,11 @@ def prepare(kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> None:
     are worked out here.
 
     A large graph's search index is built in another process meanwhile
-    (:func:`~kgraph.graph.search.search_elsewhere`): the curation report and
+    (:class:`~kgraph.graph.search.SearchElsewhere`): the curation report and
     the keyword index need none of it, and everything after it does.
-    ``cancelled`` is asked while waiting for that process.
+    ``searching``: that process, started by the load already; else it is
+    started here (when the graph has no index yet). ``cancelled`` is asked
+    while waiting for it.
 
     Raises
     ------
@@ -68,21 +81,33 @@ def prepare(kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> None:
     from kgraph.graph.bridges import prepare_bridges
     from kgraph.graph.curation import curation_report, prepare_suggestions, suggest_first_pages
     from kgraph.graph.relatedness import prepare_relatedness
-    from kgraph.graph.search import search_elsewhere
+    from kgraph.graph.search import indexed, search_elsewhere
 
-    with collector_paused(), search_elsewhere(kg) as searching:
-        curation_report(kg)
+    steps: list[tuple[str, Callable[[KnowledgeGraph], object]]] = [
+        ("curation report", curation_report)
+    ]
+    with ExitStack() as stack:
+        stack.enter_context(collector_paused())
+        if searching is None:
+            searching = stack.enter_context(search_elsewhere(kg.articles, process=not indexed(kg)))
         if searching.elsewhere:
-            len(kg.by_keyword)
-        searching.wait(cancelled)
-        prepare_suggestions(kg)
-        prepare_relatedness(kg)
-        suggest_first_pages(kg)
-        prepare_bridges(kg)
-        # Last when the index was built here: none of the above reads it, and
-        # their work arrays (search's index the largest) then come and go
-        # before its 15 MB at 200,000 generated articles are held, not on top.
-        len(kg.by_keyword)
+            steps.append(("keyword index", lambda kg: len(kg.by_keyword)))
+        waiting = searching
+        steps += [
+            ("search index", lambda kg: waiting.wait(kg, cancelled)),
+            ("suggestions' indexes", prepare_suggestions),
+            ("relatedness model", prepare_relatedness),
+            ("first pages' suggestions", suggest_first_pages),
+            ("bridges", lambda kg: prepare_bridges(kg, lambda: waiting.bridges(kg, cancelled))),
+            # Last when the index was built here: none of the above reads it, and
+            # their work arrays (search's index the largest) then come and go
+            # before its 15 MB at 200,000 generated articles are held, not on top.
+            ("keyword index", lambda kg: len(kg.by_keyword)),
+        ]
+        for name, step in steps:
+            started = time.perf_counter()
+            step(kg)
+            logger.debug("prepared: %s in %.2f s", name, time.perf_counter() - started)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,14 +221,29 @@ def load_corpus(
             kg = load_snapshot(root, cache_dir, fingerprint=taking) if warm else None
             print_ = taking.result()
     from_snapshot = kg is not None
-    if kg is None:
-        kg = load_graph(
-            root, workers=workers, progress=progress, cancelled=cancelled, listing=listing
-        )
-    # Listing and fingerprint included: what the load cost, warm or cold.
-    kg = replace(kg, load_seconds=time.perf_counter() - started)
-    if from_snapshot:
-        logger.info("graph of %s loaded from its snapshot in %.2fs", root, kg.load_seconds)
-    if prepared:
-        prepare(kg, cancelled)
+    with ExitStack() as stack:
+        # A cold load to be prepared starts search's index in another process
+        # as soon as the articles are known (see prepare).
+        searching: list[SearchElsewhere] = []
+
+        def articles_ready(articles: Mapping[int, Article]) -> None:
+            from kgraph.graph.search import search_elsewhere
+
+            searching.append(stack.enter_context(search_elsewhere(articles)))
+
+        if kg is None:
+            kg = load_graph(
+                root,
+                workers=workers,
+                progress=progress,
+                cancelled=cancelled,
+                listing=listing,
+                articles_ready=articles_ready if prepared else None,
+            )
+        # Listing and fingerprint included: what the load cost, warm or cold.
+        kg = replace(kg, load_seconds=time.perf_counter() - started)
+        if from_snapshot:
+            logger.info("graph of %s loaded from its snapshot in %.2fs", root, kg.load_seconds)
+        if prepared:
+            prepare(kg, cancelled, searching[0] if searching else None)
     return Loaded(graph=kg, root=root, warm=from_snapshot, fingerprint=print_, cache_dir=cache_dir)

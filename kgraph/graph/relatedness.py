@@ -51,6 +51,7 @@ __all__ = [
     "related",
     "relatedness_model",
     "relatedness_to",
+    "text_vectors",
 ]
 
 FloatArray: TypeAlias = npt.NDArray[np.floating]
@@ -153,33 +154,8 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
     """
     index = search_index(kg)
     ids = index.ids
-    # The text vectors are search's BM25F weights times their idf, normalised:
-    # TF-IDF vectorisers of their own took 0.6-1.4 s more of the load and found
-    # no more held-out links (recall@10 0.735 against 0.730, two samples of 600).
-    # Words on over a quarter of the articles ("what", "the") carry no relation
-    # (idf makes them faint on a large corpus, not on a small one): left out
-    # as the index's columns are regrouped into rows, a span of columns at a
-    # time (a copy of every weight, then one without those words, took 150 MB
-    # beside the graph at 200,000 generated articles).
-    by_term = index.weights  # columns: terms
-    holders = np.diff(by_term.indptr)
-    common = holders > max(_COMMON_SHARE * by_term.shape[0], 3)
-    starts, columns, data = transpose(
-        by_term.indptr,
-        by_term.indices,
-        by_term.data,
-        by_term.shape[0],
-        kept=~common,
-        scale=index.idf,
-        most=_SPAN,
-    )
-    # 32-bit positions while they fit, as scipy's own conversion keeps them.
-    narrow = np.int32 if starts[-1] < 2**31 else np.int64
-    text = sp.csr_matrix(
-        (np.zeros(0, np.float32) if data is None else data, columns, starts.astype(narrow)),
-        shape=by_term.shape,
-    )
-    _normalise_rows(text)
+    text = text_vectors(index.weights, index.idf)
+    holders = np.diff(index.weights.indptr)
     # The search index's own strings (an array of str_ is as wide as the longest word).
     terms = np.empty(len(index.terms), dtype=object)
     terms[list(index.terms.values())] = list(index.terms)
@@ -210,6 +186,38 @@ def build_relatedness(kg: KnowledgeGraph) -> RelatednessModel:
         weighted=weighted,
         backlinks=out.T.tocsr(),
     )
+
+
+def text_vectors(by_term: sp.csc_array, idf: npt.NDArray[np.float32]) -> sp.csr_matrix:
+    """Each article's text vector: search's BM25F weights (``by_term``) times their idf, normalised.
+
+    TF-IDF vectorisers of their own took 0.6-1.4 s more of the load and found
+    no more held-out links (recall@10 0.735 against 0.730, two samples of 600).
+    Words on over a quarter of the articles ("what", "the") carry no relation
+    (idf makes them faint on a large corpus, not on a small one): left out
+    as the index's columns are regrouped into rows, a span of columns at a
+    time (a copy of every weight, then one without those words, took 150 MB
+    beside the graph at 200,000 generated articles).
+    """
+    holders = np.diff(by_term.indptr)
+    common = holders > max(_COMMON_SHARE * by_term.shape[0], 3)
+    starts, columns, data = transpose(
+        by_term.indptr,
+        by_term.indices,
+        by_term.data,
+        by_term.shape[0],
+        kept=~common,
+        scale=idf,
+        most=_SPAN,
+    )
+    # 32-bit positions while they fit, as scipy's own conversion keeps them.
+    narrow = np.int32 if starts[-1] < 2**31 else np.int64
+    text = sp.csr_matrix(
+        (np.zeros(0, np.float32) if data is None else data, columns, starts.astype(narrow)),
+        shape=by_term.shape,
+    )
+    _normalise_rows(text)
+    return text
 
 
 def _normalise_rows(text: sp.csr_matrix) -> None:

@@ -15,7 +15,7 @@ import time
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,10 @@ from kgraph.corpus.read import Cancelled, start_method
 from kgraph.errors import LoadCancelled
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.sparse import Numbering, distinct, regroup
+from kgraph.model import Article
+
+if TYPE_CHECKING:  # it imports this module
+    from kgraph.graph.bridges import Bridges
 
 __all__ = [
     "ELSEWHERE_FROM",
@@ -41,6 +45,7 @@ __all__ = [
     "WordIndex",
     "completions",
     "corrections",
+    "indexed",
     "prepare_search",
     "query_word",
     "search",
@@ -331,15 +336,15 @@ class _Postings:
 TextBlock = tuple[list[str], list[str | None], list[tuple[str, ...]], list[str]]
 
 
-def _text_blocks(kg: KnowledgeGraph, ids: IntArray) -> Iterator[TextBlock]:
+def _text_blocks(articles: Mapping[int, Article], ids: IntArray) -> Iterator[TextBlock]:
     """The texts of the articles ``ids``, :data:`_BLOCK` articles at a time."""
     for start in range(0, len(ids), _BLOCK):
-        articles = [kg.articles[i] for i in ids[start : start + _BLOCK].tolist()]
+        block = [articles[i] for i in ids[start : start + _BLOCK].tolist()]
         yield (
-            [a.title for a in articles],
-            [None if a.question == a.title else (a.question or "") for a in articles],
-            [a.keywords for a in articles],
-            [a.description or "" for a in articles],
+            [a.title for a in block],
+            [None if a.question == a.title else (a.question or "") for a in block],
+            [a.keywords for a in block],
+            [a.description or "" for a in block],
         )
 
 
@@ -431,8 +436,8 @@ class _Counting:
         )
 
 
-def _sorted_ids(kg: KnowledgeGraph) -> IntArray:
-    return np.asarray(sorted(kg.articles), dtype=np.int64)
+def _sorted_ids(articles: Mapping[int, Article]) -> IntArray:
+    return np.asarray(sorted(articles), dtype=np.int64)
 
 
 def _index(kg: KnowledgeGraph, ids: IntArray, counted: _Counted) -> SearchIndex:
@@ -459,38 +464,40 @@ def _index(kg: KnowledgeGraph, ids: IntArray, counted: _Counted) -> SearchIndex:
 
 def build_index(kg: KnowledgeGraph) -> SearchIndex:
     """The search index of ``kg`` (see :func:`search_index`, which keeps it with the graph)."""
-    ids = _sorted_ids(kg)
+    ids = _sorted_ids(kg.articles)
     counting = _Counting()
-    for block in _text_blocks(kg, ids):
+    for block in _text_blocks(kg.articles, ids):
         counting.add(block)
     return _index(kg, ids, counting.counted())
 
 
 class SearchElsewhere:
-    """The search index of a graph, built in another process while this one prepares the rest.
+    """The search index of a graph, built in another process while this one works on.
 
-    A load's preparation is one thread's work, and the index is its largest
-    part (46 s of a million generated articles' cold start); the curation
-    report and the keyword index do not need it. The articles' texts are
-    written to a private temporary folder, a process (forked, or spawned when
-    this one runs threads, as the readers are) counts their words as
-    :func:`build_index` does and writes what it counted there, and
-    :meth:`wait` gives the graph its index: the same index, built elsewhere.
-    When that process cannot start or fails, the index is built here (a
-    warning says why). Without a process (``process=False``) :meth:`wait` just
-    builds it. A context manager: leaving it ends the process if it still runs
-    and removes the folder.
+    A cold start's preparation is one thread's work after the reading, and
+    the index was its largest part (46 s of a million generated articles'
+    cold start). It needs the articles alone: a load starts it as soon as
+    they are known, before their links are resolved and the graph is built
+    (:func:`~kgraph.graph.build.build_graph`'s ``articles_ready``), and
+    :func:`~kgraph.graph.load.prepare` builds the curation report and the
+    keyword index meanwhile. The articles' texts are written to a private
+    temporary folder, a process (forked, or spawned when this one runs
+    threads, as the readers are) counts their words as :func:`build_index`
+    does and writes what it counted there, and :meth:`wait` gives the graph
+    its index: the same index, built elsewhere. When that process cannot
+    start or fails, the index is built here (a warning says why). Without a
+    process (``process=False``) :meth:`wait` just builds it. A context
+    manager: leaving it ends the process if it still runs and removes the folder.
     """
 
-    def __init__(self, kg: KnowledgeGraph, *, process: bool) -> None:
-        self._kg = kg
+    def __init__(self, articles: Mapping[int, Article], *, process: bool) -> None:
         self._folder: str | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._ids: IntArray | None = None
         self._sent = 0.0
         if process:
             try:
-                self._start()
+                self._start(articles)
             except (OSError, RuntimeError, pickle.PicklingError) as err:
                 self._fell_back(f"{type(err).__name__}: {err}")
 
@@ -504,11 +511,12 @@ class SearchElsewhere:
         """The process building the index; ``None`` when none is (or once it is done)."""
         return self._process
 
-    def _start(self) -> None:
-        self._ids = ids = _sorted_ids(self._kg)
+    def _start(self, articles: Mapping[int, Article]) -> None:
+        self._ids = ids = _sorted_ids(articles)
         self._folder = folder = tempfile.mkdtemp(prefix="kgraph-search-")
         with open(os.path.join(folder, "texts"), "wb") as out:
-            for block in _text_blocks(self._kg, ids):
+            pickle.dump(ids, out, protocol=pickle.HIGHEST_PROTOCOL)
+            for block in _text_blocks(articles, ids):
                 pickle.dump(block, out, protocol=pickle.HIGHEST_PROTOCOL)
         # typeshed's BaseContext, which get_context returns for any name, has no Process.
         context: Any = multiprocessing.get_context(start_method())
@@ -519,15 +527,49 @@ class SearchElsewhere:
         self._process = process
         self._sent = time.perf_counter()
 
-    def _fell_back(self, reason: str) -> None:
+    def _fell_back(self, reason: str, what: str = "search index") -> None:
         logger.warning(
-            "the search index could not be built in another process (%s); building it here",
-            reason,
+            "the %s could not be built in another process (%s); building it here", what, reason
         )
         self.close()
 
-    def wait(self, cancelled: Cancelled | None = None) -> SearchIndex:
-        """The graph's index, once built (kept with the graph, as :func:`search_index` keeps it).
+    def _sent_for(self, kg: KnowledgeGraph, what: str) -> bool:
+        """Whether the other process works on the articles of ``kg`` (else it is ended)."""
+        if self._process is None or self._ids is None:
+            return False
+        if np.array_equal(self._ids, _sorted_ids(kg.articles)):
+            return True
+        self._fell_back("sent the articles of another graph", what)
+        return False
+
+    def _awaited(self, name: str, what: str, cancelled: Cancelled | None) -> Any:
+        """What the other process wrote as ``name``; ``None`` when it ended without it."""
+        process, folder = self._process, self._folder
+        assert process is not None, "no process"  # see _sent_for
+        assert folder is not None, "no folder"
+        path = os.path.join(folder, name)
+        while not os.path.exists(path):
+            if process.exitcode is not None:
+                if os.path.exists(path):  # written just before it ended
+                    break
+                self._fell_back(f"exit {process.exitcode}", what)
+                return None
+            process.join(_POLL_SECONDS)
+            checkpoint()
+            if cancelled is not None and cancelled():
+                self.close()
+                raise LoadCancelled(f"the load was cancelled while its {what} was built")
+        try:
+            with open(path, "rb") as written:
+                # Written by that process, just now, in this one's own folder.
+                return pickle.load(written)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
+            self._fell_back(f"{type(err).__name__}: {err}", what)
+            return None
+
+    def wait(self, kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> SearchIndex:
+        """The index of ``kg``, the graph of the articles sent, once built; kept with the graph
+        (as :func:`search_index` keeps it).
 
         Raises
         ------
@@ -535,31 +577,15 @@ class SearchElsewhere:
             When ``cancelled`` says so while the other process works (it is ended).
         """
         with _BUILDING:
-            return self._kg.derived(_KEY, lambda: self._index(cancelled))
+            return kg.derived(_KEY, lambda: self._index(kg, cancelled))
 
-    def _index(self, cancelled: Cancelled | None) -> SearchIndex:
-        process, folder = self._process, self._folder
-        if process is None or folder is None or self._ids is None:
-            return build_index(self._kg)
-        while process.exitcode is None:
-            process.join(_POLL_SECONDS)
-            checkpoint()
-            if cancelled is not None and cancelled():
-                self.close()
-                raise LoadCancelled("the load was cancelled while its search index was built")
-        if process.exitcode != 0:
-            self._fell_back(f"exit {process.exitcode}")
-            return build_index(self._kg)
-        try:
-            with open(os.path.join(folder, "index"), "rb") as written:
-                # Written by that process, just now, in this one's own folder.
-                counted, seconds = pickle.load(written)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
-            self._fell_back(f"{type(err).__name__}: {err}")
-            return build_index(self._kg)
-        finally:
-            self.close()
-        index = _index(self._kg, self._ids, counted)
+    def _index(self, kg: KnowledgeGraph, cancelled: Cancelled | None) -> SearchIndex:
+        what = "search index"
+        found = self._awaited("index", what, cancelled) if self._sent_for(kg, what) else None
+        if found is None:
+            return build_index(kg)
+        counted, seconds = found
+        index = _index(kg, _sorted_ids(kg.articles), counted)
         logger.info(
             "search index of %s articles built in another process in %.1f s (%.1f s since sent)",
             f"{len(index.ids):,}",
@@ -567,6 +593,34 @@ class SearchElsewhere:
             time.perf_counter() - self._sent,
         )
         return index
+
+    def bridges(self, kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> Bridges:
+        """The bridges of ``kg`` (:mod:`kgraph.graph.bridges`), found by the other process
+        from the index's text vectors once it has built the index; else found here.
+
+        The other process is done with then: it is ended, its folder removed.
+
+        Raises
+        ------
+        LoadCancelled
+            When ``cancelled`` says so while the other process works (it is ended).
+        """
+        from kgraph.graph.bridges import build_bridges
+
+        what = "bridges"
+        try:
+            found = self._awaited("bridges", what, cancelled) if self._sent_for(kg, what) else None
+        finally:
+            self.close()
+        if found is None:
+            return build_bridges(kg)
+        bridges, seconds = found
+        logger.info(
+            "bridges of %s articles found in another process in %.1f s",
+            f"{len(bridges.ids):,}",
+            seconds,
+        )
+        return cast("Bridges", bridges)
 
     def close(self) -> None:
         """End the other process if it still runs; remove the folder."""
@@ -587,37 +641,52 @@ class SearchElsewhere:
         self.close()
 
 
-def search_elsewhere(kg: KnowledgeGraph) -> SearchElsewhere:
-    """Start building ``kg``'s search index in another process, when that is worth it.
+def search_elsewhere(articles: Mapping[int, Article], *, process: bool = True) -> SearchElsewhere:
+    """Start building the search index of ``articles`` in another process, when worth it.
 
-    Worth it for a graph of :data:`ELSEWHERE_FROM` articles or more, without
-    its index yet, with a second CPU; otherwise :meth:`SearchElsewhere.wait`
-    builds it in this process.
+    Worth it for :data:`ELSEWHERE_FROM` articles or more, with a second CPU
+    (and ``process``); otherwise :meth:`SearchElsewhere.wait` builds the index
+    in this process, or finds it built.
     """
-    worth = (
-        len(kg.articles) >= ELSEWHERE_FROM
-        and (os.cpu_count() or 1) > 1
-        and not isinstance(kg.memo.get(_KEY), SearchIndex)
-    )
-    return SearchElsewhere(kg, process=worth)
+    worth = process and len(articles) >= ELSEWHERE_FROM and (os.cpu_count() or 1) > 1
+    return SearchElsewhere(articles, process=worth)
+
+
+def indexed(kg: KnowledgeGraph) -> bool:
+    """Whether the search index of ``kg`` is built (a snapshot brings it)."""
+    return isinstance(kg.memo.get(_KEY), SearchIndex)
 
 
 def _build_elsewhere(folder: str) -> None:
-    """In the other process: count the texts of ``folder`` (see :class:`SearchElsewhere`)."""
+    """In the other process: count the texts of ``folder``, then find the bridges
+    (see :class:`SearchElsewhere`)."""
+    # Imported here: they import this module.
+    from kgraph.graph.bridges import bridges_of
+    from kgraph.graph.relatedness import text_vectors
+
     started = time.perf_counter()
     counting = _Counting()
     with open(os.path.join(folder, "texts"), "rb") as texts:
+        ids = pickle.load(texts)  # written by the parent, in its own folder
         while True:
             try:
-                block = pickle.load(texts)  # written by the parent, in its own folder
+                counting.add(pickle.load(texts))
             except EOFError:
                 break
-            counting.add(block)
     counted = counting.counted()
-    part = os.path.join(folder, "index.part")
+    del counting
+    _hand_over(folder, "index", (counted, time.perf_counter() - started))
+    started = time.perf_counter()
+    found = bridges_of(ids, text_vectors(counted.weights, counted.idf))
+    _hand_over(folder, "bridges", (found, time.perf_counter() - started))
+
+
+def _hand_over(folder: str, name: str, value: object) -> None:
+    """Write ``value`` as ``name`` in ``folder``, whole or not at all (then renamed)."""
+    part = os.path.join(folder, f"{name}.part")
     with open(part, "wb") as out:
-        pickle.dump((counted, time.perf_counter() - started), out, protocol=5)
-    os.replace(part, os.path.join(folder, "index"))
+        pickle.dump(value, out, protocol=5)
+    os.replace(part, os.path.join(folder, name))
 
 
 def _narrowest(ids: IntArray) -> type[np.signedinteger[Any]]:

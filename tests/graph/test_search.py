@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +20,20 @@ from kgraph.corpus import words
 from kgraph.errors import DeadlineExceeded, LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph, queries
 from kgraph.graph import search as search_module
+from kgraph.graph.bridges import Bridges, bridges, build_bridges
+from kgraph.graph.load import load_corpus
 from kgraph.graph.search import (
+    SearchElsewhere,
     SearchIndex,
     build_index,
     corrections,
+    indexed,
     search,
     search_elsewhere,
     search_index,
     word_index,
 )
+from kgraph.model import Article
 
 
 def _write(
@@ -212,14 +217,21 @@ def test_the_index_built_in_another_process_is_the_one_built_here(
     dev_graph: KnowledgeGraph, elsewhere_from_one: Path
 ) -> None:
     kg = _bare(dev_graph)
-    with search_elsewhere(kg) as elsewhere:
+    with search_elsewhere(kg.articles) as elsewhere:
         assert elsewhere.elsewhere
         assert list(elsewhere_from_one.iterdir())  # the texts, sent
-        built = elsewhere.wait()
-        assert elsewhere.process is None
+        built = elsewhere.wait(kg)
+        assert elsewhere.process is not None  # finding the bridges next
+        found = elsewhere.bridges(kg)
+        assert elsewhere.process is None  # done with: ended
+        assert not list(elsewhere_from_one.iterdir())  # and its folder removed
     _same_index(built, build_index(dev_graph))
+    assert indexed(kg)
     assert search_index(kg) is built  # kept with the graph
-    assert not list(elsewhere_from_one.iterdir())  # and the folder removed
+    expected = build_bridges(_bare(dev_graph))
+    for field in dataclasses.fields(Bridges):
+        assert np.array_equal(getattr(found, field.name), getattr(expected, field.name))
+    assert len(found.others) > len(found.ids)  # some bridges, not none on either side
 
 
 def test_the_index_is_built_here_when_not_worth_another_process(
@@ -227,41 +239,78 @@ def test_the_index_is_built_here_when_not_worth_another_process(
 ) -> None:
     kg = _bare(seeds_graph)
     assert len(kg.articles) < search_module.ELSEWHERE_FROM
-    with search_elsewhere(kg) as elsewhere:
+    with search_elsewhere(kg.articles) as elsewhere:
         assert not elsewhere.elsewhere
-        _same_index(elsewhere.wait(), build_index(seeds_graph))
+        _same_index(elsewhere.wait(kg), build_index(seeds_graph))
     monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
-    with search_elsewhere(kg) as elsewhere:
-        assert not elsewhere.elsewhere  # built already
+    with search_elsewhere(kg.articles, process=False) as elsewhere:
+        assert not elsewhere.elsewhere
 
 
 def test_a_failed_process_leaves_the_index_to_this_one(
     seeds_graph: KnowledgeGraph, elsewhere_from_one: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     kg = _bare(seeds_graph)
-    with search_elsewhere(kg) as elsewhere:
+    with search_elsewhere(kg.articles) as elsewhere:
         assert elsewhere.process is not None
         elsewhere.process.kill()
         with caplog.at_level(logging.WARNING, "kgraph.graph.search"):
-            built = elsewhere.wait()
-    assert "could not be built in another process (exit -9); building it here" in caplog.text
+            built = elsewhere.wait(kg)
+        assert elsewhere.bridges(kg).of(168904) == build_bridges(seeds_graph).of(168904)
+    assert "search index could not be built in another process (exit -9); building it here" in (
+        caplog.text
+    )
     _same_index(built, build_index(seeds_graph))
     assert not list(elsewhere_from_one.iterdir())
+
+
+def test_an_index_sent_for_other_articles_is_not_given_to_this_graph(
+    seeds_graph: KnowledgeGraph, elsewhere_from_one: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kg = _bare(seeds_graph)
+    fewer = dict(list(kg.articles.items())[1:])
+    with search_elsewhere(fewer) as elsewhere, caplog.at_level(logging.WARNING):
+        built = elsewhere.wait(kg)
+    assert "(sent the articles of another graph)" in caplog.text
+    _same_index(built, build_index(seeds_graph))
 
 
 def test_a_cancelled_load_ends_the_process_building_the_index(
     seeds_graph: KnowledgeGraph, elsewhere_from_one: Path
 ) -> None:
     kg = _bare(seeds_graph)
-    with search_elsewhere(kg) as elsewhere:
+    with search_elsewhere(kg.articles) as elsewhere:
         assert elsewhere.process is not None
         pid = elsewhere.process.pid
         assert pid is not None
         os.kill(pid, signal.SIGSTOP)  # never done: the wait ends by cancellation alone
         with pytest.raises(LoadCancelled, match="cancelled while its search index was built"):
-            elsewhere.wait(cancelled=lambda: True)
+            elsewhere.wait(kg, cancelled=lambda: True)
         assert elsewhere.process is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # ended and reaped
     assert not list(elsewhere_from_one.iterdir())
-    assert search_module._KEY not in kg.memo  # the next wait builds it
+    assert not indexed(kg)  # the next wait builds it
+
+
+def test_a_prepared_cold_load_starts_the_index_before_the_graph_is_built(
+    seeds_graph: KnowledgeGraph, elsewhere_from_one: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Started with the articles (before links are resolved), waited for by prepare."""
+    seen: list[int] = []
+    original = search_module.search_elsewhere
+
+    def counting(articles: Mapping[int, Article], *, process: bool = True) -> SearchElsewhere:
+        seen.append(len(articles))
+        return original(articles, process=process)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "search_elsewhere", counting)
+        with caplog.at_level(logging.INFO, "kgraph.graph.search"):
+            loaded = load_corpus("seeds", cache=False)
+    assert seen == [52]  # once: by the load, not again by prepare
+    assert "search index of 52 articles built in another process" in caplog.text
+    assert "bridges of 52 articles found in another process" in caplog.text
+    assert bridges(loaded.graph).of(168904) == build_bridges(seeds_graph).of(168904)
+    _same_index(search_index(loaded.graph), build_index(load_graph("seeds")))
+    assert not list(elsewhere_from_one.iterdir())
