@@ -34,7 +34,7 @@ from kgraph.model import (
     Wanted,
 )
 
-__all__ = ["build_graph", "collector_paused", "load_graph"]
+__all__ = ["build_graph", "collector_paused", "keyword_arrays", "load_graph"]
 
 # A resolved related entry: an existing article, or the missing id of a wanted one.
 _ArticleTarget = tuple[bool, int | None]
@@ -365,7 +365,17 @@ def _shared_paths(files: tuple[str, ...], articles: dict[int, Article]) -> tuple
 
 
 def _keyword_index(articles: Mapping[int, Article]) -> tuple[list[str], array[int], array[int]]:
+    """Case-folded keyword → the articles listing it (see :func:`keyword_arrays`)."""
+    ids = sorted(articles)
+    return keyword_arrays(ids, (articles[article_id].keywords for article_id in ids))
+
+
+def keyword_arrays(
+    ids: Sequence[int], keywords: Iterable[tuple[str, ...]]
+) -> tuple[list[str], array[int], array[int]]:
     """Case-folded keyword → the articles listing it (keywords differing by case are one).
+
+    ``keywords``: those of each of the articles ``ids`` (ascending), in turn.
 
     As :class:`LazyIndex` keeps it: the keywords in the order first met
     (articles by id), and each one's ids, ascending, at ``ids[starts[k]:starts[k + 1]]``.
@@ -374,9 +384,7 @@ def _keyword_index(articles: Mapping[int, Article]) -> tuple[list[str], array[in
     took 3.9 s at 200,000 generated articles, this 1.9 s, holding as much.
 
     >>> from types import SimpleNamespace as Listing
-    >>> terms, starts, ids = _keyword_index(
-    ...     {5: Listing(keywords=("ATP", "cell")), 2: Listing(keywords=("atp", "Atp"))}
-    ... )
+    >>> terms, starts, ids = keyword_arrays([2, 5], [("atp", "Atp"), ("ATP", "cell")])
     >>> terms, starts.tolist(), ids.tolist()
     (['atp', 'cell'], [0, 2, 3], [2, 5, 5])
     """
@@ -385,16 +393,15 @@ def _keyword_index(articles: Mapping[int, Article]) -> tuple[list[str], array[in
 
     from kgraph.graph.sparse import Numbering
 
-    ids = sorted(articles)
     # Numbered as written, then each spelling case-folded once: the same
     # keyword's strings are one object (see kgraph.corpus.read), its hash kept.
     spellings = Numbering()
     number = spellings.__getitem__
     counts = array("i")
     columns = array("i")
-    for article_id in ids:
+    for listed in keywords:
         before = len(columns)
-        columns.extend(map(number, articles[article_id].keywords))
+        columns.extend(map(number, listed))
         counts.append(len(columns) - before)
     # The first spelling met of a keyword comes before its other spellings: numbered
     # case-folded in their order, the keywords are numbered in the order first met.

@@ -61,6 +61,17 @@ class LazyIndex(Mapping[str, Sequence[int]]):
         made._set(terms, starts, ids)  # built already: no build left to run
         return made
 
+    def build_with(self, found: Callable[[], Arrays | None]) -> None:
+        """Build the index now, unless it is built: from ``found`` (the same arrays,
+        made elsewhere), or as on first use when it gives none."""
+        with self._lock:
+            if self._slots is None:
+                made = found()
+                if made is None:
+                    assert self._build is not None  # dropped only once built
+                    made = self._build()
+                self._set(*made)
+
     def _set(self, terms: Sequence[str], starts: array[int], ids: array[int]) -> None:
         self._starts, self._ids, self._view = starts, ids, memoryview(ids)
         self._slots = dict(zip(terms, range(len(terms)), strict=True))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from kgraph.corpus import CorpusListing, Progress, list_corpus
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.build import collector_paused, load_graph
-from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
 from kgraph.graph.snapshot import Fingerprinting, load_snapshot, save_snapshot
 from kgraph.model import Article
 
@@ -90,8 +90,6 @@ def prepare(
         stack.enter_context(collector_paused())
         if searching is None:
             searching = stack.enter_context(search_elsewhere(kg.articles, process=not indexed(kg)))
-        if searching.elsewhere:
-            steps.append(("keyword index", lambda kg: len(kg.by_keyword)))
         waiting = searching
         steps += [
             ("search index", lambda kg: waiting.wait(kg, cancelled)),
@@ -99,15 +97,26 @@ def prepare(
             ("relatedness model", prepare_relatedness),
             ("first pages' suggestions", suggest_first_pages),
             ("bridges", lambda kg: prepare_bridges(kg, lambda: waiting.bridges(kg, cancelled))),
-            # Last when the index was built here: none of the above reads it, and
-            # their work arrays (search's index the largest) then come and go
-            # before its 15 MB at 200,000 generated articles are held, not on top.
-            ("keyword index", lambda kg: len(kg.by_keyword)),
+            # Last: none of the above reads it, and their work arrays (search's
+            # index the largest) then come and go before its 15 MB at 200,000
+            # generated articles are held, not on top.
+            ("keyword index", lambda kg: _keyword_index(kg, waiting, cancelled)),
         ]
         for name, step in steps:
             started = time.perf_counter()
             step(kg)
             logger.debug("prepared: %s in %.2f s", name, time.perf_counter() - started)
+
+
+def _keyword_index(
+    kg: KnowledgeGraph, searching: SearchElsewhere, cancelled: Cancelled | None
+) -> None:
+    """Build ``kg``'s keyword index: made by the process that built search's index, if any."""
+    if isinstance(kg.by_keyword, LazyIndex):
+        kg.by_keyword.build_with(lambda: searching.keywords(kg, cancelled))
+    else:  # a graph made by hand: its own index
+        searching.close()
+        len(kg.by_keyword)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from kgraph.budget import checkpoint
 from kgraph.corpus import words
 from kgraph.corpus.read import Cancelled, start_method
 from kgraph.errors import LoadCancelled
-from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.knowledge import Arrays, KnowledgeGraph
 from kgraph.graph.sparse import Numbering, distinct, regroup
 from kgraph.model import Article
 
@@ -608,10 +608,7 @@ class SearchElsewhere:
         from kgraph.graph.bridges import build_bridges
 
         what = "bridges"
-        try:
-            found = self._awaited("bridges", what, cancelled) if self._sent_for(kg, what) else None
-        finally:
-            self.close()
+        found = self._awaited("bridges", what, cancelled) if self._sent_for(kg, what) else None
         if found is None:
             return build_bridges(kg)
         bridges, seconds = found
@@ -621,6 +618,32 @@ class SearchElsewhere:
             seconds,
         )
         return cast("Bridges", bridges)
+
+    def keywords(self, kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> Arrays | None:
+        """The arrays of the keyword index of ``kg`` (``kg.by_keyword``), made by the other
+        process from the keywords it was sent, last; ``None`` when it made none.
+
+        The other process is done with then: it is ended, its folder removed.
+
+        Raises
+        ------
+        LoadCancelled
+            When ``cancelled`` says so while the other process works (it is ended).
+        """
+        what = "keyword index"
+        try:
+            found = self._awaited("keywords", what, cancelled) if self._sent_for(kg, what) else None
+        finally:
+            self.close()
+        if found is None:
+            return None
+        arrays, seconds = found
+        logger.info(
+            "keyword index of %s articles made in another process in %.1f s",
+            f"{len(kg.articles):,}",
+            seconds,
+        )
+        return cast("Arrays", arrays)
 
     def close(self) -> None:
         """End the other process if it still runs; remove the folder."""
@@ -658,27 +681,36 @@ def indexed(kg: KnowledgeGraph) -> bool:
 
 
 def _build_elsewhere(folder: str) -> None:
-    """In the other process: count the texts of ``folder``, then find the bridges
-    (see :class:`SearchElsewhere`)."""
+    """In the other process: count the texts of ``folder``, then find the bridges,
+    then make the keyword index (see :class:`SearchElsewhere`)."""
     # Imported here: they import this module.
     from kgraph.graph.bridges import bridges_of
+    from kgraph.graph.build import keyword_arrays
     from kgraph.graph.relatedness import text_vectors
 
     started = time.perf_counter()
     counting = _Counting()
+    keywords: list[tuple[str, ...]] = []
     with open(os.path.join(folder, "texts"), "rb") as texts:
         ids = pickle.load(texts)  # written by the parent, in its own folder
         while True:
             try:
-                counting.add(pickle.load(texts))
+                block = pickle.load(texts)
             except EOFError:
                 break
+            counting.add(block)
+            keywords += block[2]
     counted = counting.counted()
     del counting
     _hand_over(folder, "index", (counted, time.perf_counter() - started))
+    # What the parent needs next, then last.
     started = time.perf_counter()
     found = bridges_of(ids, text_vectors(counted.weights, counted.idf))
     _hand_over(folder, "bridges", (found, time.perf_counter() - started))
+    del found, counted
+    started = time.perf_counter()
+    arrays = keyword_arrays(ids.tolist(), keywords)
+    _hand_over(folder, "keywords", (arrays, time.perf_counter() - started))
 
 
 def _hand_over(folder: str, name: str, value: object) -> None:

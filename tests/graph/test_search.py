@@ -21,6 +21,7 @@ from kgraph.errors import DeadlineExceeded, LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph, queries
 from kgraph.graph import search as search_module
 from kgraph.graph.bridges import Bridges, bridges, build_bridges
+from kgraph.graph.build import _keyword_index
 from kgraph.graph.load import load_corpus
 from kgraph.graph.search import (
     SearchElsewhere,
@@ -223,6 +224,8 @@ def test_the_index_built_in_another_process_is_the_one_built_here(
         built = elsewhere.wait(kg)
         assert elsewhere.process is not None  # finding the bridges next
         found = elsewhere.bridges(kg)
+        assert elsewhere.process is not None  # making the keyword index last
+        keywords = elsewhere.keywords(kg)
         assert elsewhere.process is None  # done with: ended
         assert not list(elsewhere_from_one.iterdir())  # and its folder removed
     _same_index(built, build_index(dev_graph))
@@ -232,6 +235,12 @@ def test_the_index_built_in_another_process_is_the_one_built_here(
     for field in dataclasses.fields(Bridges):
         assert np.array_equal(getattr(found, field.name), getattr(expected, field.name))
     assert len(found.others) > len(found.ids)  # some bridges, not none on either side
+    assert keywords is not None
+    terms, starts, ids = keywords
+    wanted_terms, wanted_starts, wanted_ids = _keyword_index(dev_graph.articles)
+    assert list(terms) == wanted_terms
+    assert (starts, ids) == (wanted_starts, wanted_ids)
+    assert len(wanted_terms) > 1000
 
 
 def test_the_index_is_built_here_when_not_worth_another_process(
@@ -311,6 +320,8 @@ def test_a_prepared_cold_load_starts_the_index_before_the_graph_is_built(
     assert seen == [52]  # once: by the load, not again by prepare
     assert "search index of 52 articles built in another process" in caplog.text
     assert "bridges of 52 articles found in another process" in caplog.text
+    assert "keyword index of 52 articles made in another process" in caplog.text
+    assert dict(loaded.graph.by_keyword) == dict(seeds_graph.by_keyword)
     assert bridges(loaded.graph).of(168904) == build_bridges(seeds_graph).of(168904)
     _same_index(search_index(loaded.graph), build_index(load_graph("seeds")))
     assert not list(elsewhere_from_one.iterdir())
