@@ -163,6 +163,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for tasks in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                children = [int(child) for child in tasks.read_text().split()]
+                found += children
+                todo += children
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_rss_mb(pid: int) -> float:
     """The peak resident set (VmHWM) of a live process, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -177,8 +196,13 @@ def peak_rss_mb(pid: int) -> float:
 class Server:
     """A server process on a free port of 127.0.0.1, with the time it took to be ready."""
 
-    def __init__(self, process: subprocess.Popen[bytes], base: str, ready: float) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], base: str, ready: float, helpers_mb: float = 0.0
+    ) -> None:
         self.process, self.base, self.ready = process, base, ready
+        #: The largest resident set seen of a process it started before it was ready
+        #: (its readers, the process building search's index), sampled every half second.
+        self.helpers_mb = helpers_mb
 
     def graphql(self, query: str, **variables: object) -> dict[str, Any]:
         response = httpx.post(
@@ -195,6 +219,8 @@ def serving(command: list[str], port: int, timeout: float = 900) -> Iterator[Ser
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    helpers = 0.0
+    sampled = started
     try:
         with httpx.Client(timeout=5) as client:
             while True:
@@ -207,8 +233,12 @@ def serving(command: list[str], port: int, timeout: float = 900) -> Iterator[Ser
                     pass
                 if time.perf_counter() - started > timeout:
                     raise SystemExit(f"server not ready in {timeout:.0f} s")
+                if time.perf_counter() - sampled >= 0.5:
+                    sampled = time.perf_counter()
+                    sizes = [_rss_mb(pid) for pid in _descendants(process.pid)]
+                    helpers = max([helpers, *sizes])
                 time.sleep(0.02)
-        yield Server(process, base, time.perf_counter() - started)
+        yield Server(process, base, time.perf_counter() - started, helpers)
     finally:
         process.terminate()
         try:
@@ -425,6 +455,7 @@ def _ask_all(server: Server, some_id: int, refused: list[str]) -> None:
 
 def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
     cold_ready, warm_ready, cold_rss, warm_rss = [], [], [], []
+    helpers_rss: list[float] = []
     refused: list[str] = []
     with tempfile.TemporaryDirectory(prefix="kgraph-cache-") as scratch:
         for number in range(rounds):
@@ -434,6 +465,7 @@ def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
                 cold_ready.append(server.ready)
                 _ask_all(server, some_id, refused)
                 cold_rss.append(peak_rss_mb(server.process.pid))
+                helpers_rss.append(server.helpers_mb)
                 wait_for_snapshot(cache)
         cache = Path(scratch) / "cold-0"
         for _ in range(rounds):
@@ -450,6 +482,8 @@ def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
             statistics.median(warm_ready) / statistics.median(cold_ready), 3
         ),
         "cold_peak_rss_mb": figure(cold_rss, 0),
+        # The largest of its readers and search's own process, beside it (sampled).
+        "cold_helper_peak_rss_mb": figure(helpers_rss, 0),
         "warm_peak_rss_mb": figure(warm_rss, 0),
         "refused": refused,
     }
