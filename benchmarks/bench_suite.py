@@ -166,11 +166,13 @@ def free_port() -> int:
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
-        for tasks in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                children = [int(child) for child in tasks.read_text().split()]
-                found += children
-                todo += children
+        # A process may end (and be reaped) at any step: its own listing as well.
+        with contextlib.suppress(OSError, ValueError):
+            for tasks in list(Path(f"/proc/{todo.pop()}/task").glob("*/children")):
+                with contextlib.suppress(OSError, ValueError):
+                    children = [int(child) for child in tasks.read_text().split()]
+                    found += children
+                    todo += children
     return found
 
 
@@ -201,7 +203,7 @@ class Server:
     ) -> None:
         self.process, self.base, self.ready = process, base, ready
         #: The largest resident set seen of a process it started before it was ready
-        #: (its readers, the process building search's index), sampled every half second.
+        #: (its readers, the fingerprint's, search's own), sampled every half second.
         self.helpers_mb = helpers_mb
 
     def graphql(self, query: str, **variables: object) -> dict[str, Any]:

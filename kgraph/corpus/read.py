@@ -621,8 +621,8 @@ def start_method() -> str:
     copy a lock another thread holds into the child: then they are spawned.
     (The pool starts every forked process before its own thread.) Threads a
     library runs in C are not counted (OpenBLAS's, once a command has imported
-    numpy): the readers and search's counting (numpy's sorts) never call into
-    them, and OpenBLAS shuts its pool down across a fork.
+    numpy): the readers and search's process (numpy's sorts, scipy's sparse
+    products) never call into them, and OpenBLAS shuts its pool down across a fork.
     """
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return "fork"

@@ -63,12 +63,12 @@ def prepare(
     snapshot is written (:meth:`Loaded.save`); those of the reports' first pages
     are worked out here.
 
-    A large graph's search index is built in another process meanwhile
-    (:class:`~kgraph.graph.search.SearchElsewhere`): the curation report and
-    the keyword index need none of it, and everything after it does.
-    ``searching``: that process, started by the load already; else it is
-    started here (when the graph has no index yet). ``cancelled`` is asked
-    while waiting for it.
+    A large graph's search index, bridges and keyword index are built in
+    another process (:class:`~kgraph.graph.search.SearchElsewhere`) while this
+    one builds the curation report, which needs none of them; what follows
+    takes each as it is handed over. ``searching``: that process, started by
+    the load already; else it is started here (when the graph has no index
+    yet). ``cancelled`` is asked while waiting for it.
 
     Raises
     ------

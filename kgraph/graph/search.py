@@ -14,7 +14,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -474,22 +474,28 @@ def build_index(kg: KnowledgeGraph) -> SearchIndex:
 
 
 class SearchElsewhere:
-    """The search index of a graph, built in another process while this one works on.
+    """The search index of a graph, its bridges and its keyword index, built in another
+    process while this one works on.
 
     A cold start's preparation is one thread's work after the reading, and
     the index was its largest part (46 s of a million generated articles'
     cold start). It needs the articles alone: a load starts it as soon as
     they are known, before their links are resolved and the graph is built
     (:func:`~kgraph.graph.build.build_graph`'s ``articles_ready``), and
-    :func:`~kgraph.graph.load.prepare` builds the curation report and the
-    keyword index meanwhile. The articles' texts are written to a private
-    temporary folder, a process (forked, or spawned when this one runs
-    threads, as the readers are) counts their words as :func:`build_index`
-    does and writes what it counted there, and :meth:`wait` gives the graph
-    its index: the same index, built elsewhere. When that process cannot
-    start or fails, the index is built here (a warning says why). Without a
-    process (``process=False``) :meth:`wait` just builds it. A context
-    manager: leaving it ends the process if it still runs and removes the folder.
+    :func:`~kgraph.graph.load.prepare` builds the curation report meanwhile.
+    The articles' texts are written to a private temporary folder, and a
+    process (forked, or spawned when this one runs threads, as the readers
+    are) counts their words as :func:`build_index` does, then finds the
+    bridges from the index's text vectors, then makes the keyword index,
+    writing each there as it is done: :meth:`wait`, :meth:`bridges` and
+    :meth:`keywords` take them in that order, the same as built here (each
+    file removed once read). When that process cannot start or fails, what
+    it has not handed over is built here (a warning says why). Without a
+    process (``process=False``) they are built here. A context manager:
+    leaving it ends the process if it still runs and removes the folder; a
+    process whose parent was killed removes it itself at its next hand-over.
+    Only the ids of the articles sent are checked against the graph waited
+    for: a load sends its own graph's.
     """
 
     def __init__(self, articles: Mapping[int, Article], *, process: bool) -> None:
@@ -502,6 +508,9 @@ class SearchElsewhere:
                 self._start(articles)
             except (OSError, RuntimeError, pickle.PicklingError) as err:
                 self._fell_back(f"{type(err).__name__}: {err}")
+            except BaseException:
+                self.close()  # not yet anyone's to close: no folder left behind
+                raise
 
     @property
     def elsewhere(self) -> bool:
@@ -523,7 +532,10 @@ class SearchElsewhere:
         # typeshed's BaseContext, which get_context returns for any name, has no Process.
         context: Any = multiprocessing.get_context(start_method())
         process = context.Process(
-            target=_build_elsewhere, args=(folder,), name="kgraph-search-index", daemon=True
+            target=_build_elsewhere,
+            args=(folder, os.getpid()),
+            name="kgraph-search-index",
+            daemon=True,
         )
         process.start()
         self._process = process
@@ -564,7 +576,9 @@ class SearchElsewhere:
         try:
             with open(path, "rb") as written:
                 # Written by that process, just now, in this one's own folder.
-                return pickle.load(written)
+                found = pickle.load(written)
+            os.remove(path)  # read: no longer held (a folder in tmpfs is memory)
+            return found
         except (OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
             self._fell_back(f"{type(err).__name__}: {err}", what)
             return None
@@ -600,8 +614,6 @@ class SearchElsewhere:
         """The bridges of ``kg`` (:mod:`kgraph.graph.bridges`), found by the other process
         from the index's text vectors once it has built the index; else found here.
 
-        The other process is done with then: it is ended, its folder removed.
-
         Raises
         ------
         LoadCancelled
@@ -619,6 +631,8 @@ class SearchElsewhere:
             f"{len(bridges.ids):,}",
             seconds,
         )
+        if indexed(kg):  # the index's ids, equal: held (and pickled) once, as when built here
+            bridges = replace(bridges, ids=search_index(kg).ids)
         return cast("Bridges", bridges)
 
     def keywords(self, kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> Arrays | None:
@@ -673,7 +687,7 @@ def search_elsewhere(articles: Mapping[int, Article], *, process: bool = True) -
     (and ``process``); otherwise :meth:`SearchElsewhere.wait` builds the index
     in this process, or finds it built.
     """
-    worth = process and len(articles) >= ELSEWHERE_FROM and (os.cpu_count() or 1) > 1
+    worth = process and len(articles) >= ELSEWHERE_FROM and _cpus() > 1
     return SearchElsewhere(articles, process=worth)
 
 
@@ -682,7 +696,7 @@ def indexed(kg: KnowledgeGraph) -> bool:
     return isinstance(kg.memo.get(_KEY), SearchIndex)
 
 
-def _build_elsewhere(folder: str) -> None:
+def _build_elsewhere(folder: str, parent: int) -> None:
     """In the other process: count the texts of ``folder``, then find the bridges,
     then make the keyword index (see :class:`SearchElsewhere`)."""
     # Imported here: they import this module.
@@ -693,7 +707,8 @@ def _build_elsewhere(folder: str) -> None:
     started = time.perf_counter()
     counting = _Counting()
     keywords: list[tuple[str, ...]] = []
-    with open(os.path.join(folder, "texts"), "rb") as texts:
+    path = os.path.join(folder, "texts")
+    with open(path, "rb") as texts:
         ids = pickle.load(texts)  # written by the parent, in its own folder
         while True:
             try:
@@ -702,25 +717,44 @@ def _build_elsewhere(folder: str) -> None:
                 break
             counting.add(block)
             keywords += block[2]
+    os.remove(path)  # read: no longer held (a folder in tmpfs is memory)
     counted = counting.counted()
     del counting
-    _hand_over(folder, "index", (counted, time.perf_counter() - started))
+    if not _hand_over(parent, folder, "index", (counted, time.perf_counter() - started)):
+        return
     # What the parent needs next, then last.
     started = time.perf_counter()
     found = bridges_of(ids, text_vectors(counted.weights, counted.idf))
-    _hand_over(folder, "bridges", (found, time.perf_counter() - started))
+    if not _hand_over(parent, folder, "bridges", (found, time.perf_counter() - started)):
+        return
     del found, counted
     started = time.perf_counter()
     arrays = keyword_arrays(ids.tolist(), keywords)
-    _hand_over(folder, "keywords", (arrays, time.perf_counter() - started))
+    _hand_over(parent, folder, "keywords", (arrays, time.perf_counter() - started))
 
 
-def _hand_over(folder: str, name: str, value: object) -> None:
-    """Write ``value`` as ``name`` in ``folder``, whole or not at all (then renamed)."""
+def _hand_over(parent: int, folder: str, name: str, value: object) -> bool:
+    """Write ``value`` as ``name`` in ``folder``, whole or not at all (then renamed).
+
+    Unless the parent (process ``parent``) is gone, killed before it could end
+    this one: then the folder is removed, and ``False`` says to stop.
+    """
+    if os.getppid() != parent:
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
     part = os.path.join(folder, f"{name}.part")
     with open(part, "wb") as out:
         pickle.dump(value, out, protocol=5)
     os.replace(part, os.path.join(folder, name))
+    return True
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity: a container's cpuset), else all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _narrowest(ids: IntArray) -> type[np.signedinteger[Any]]:

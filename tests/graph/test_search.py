@@ -26,6 +26,7 @@ from kgraph.graph.load import load_corpus
 from kgraph.graph.search import (
     SearchElsewhere,
     SearchIndex,
+    _hand_over,
     build_index,
     corrections,
     indexed,
@@ -222,8 +223,11 @@ def test_the_index_built_in_another_process_is_the_one_built_here(
         assert elsewhere.elsewhere
         assert list(elsewhere_from_one.iterdir())  # the texts, sent
         built = elsewhere.wait(kg)
+        [folder] = elsewhere_from_one.iterdir()
+        assert not {"texts", "index"} & {path.name for path in folder.iterdir()}  # read: removed
         assert elsewhere.process is not None  # finding the bridges next
         found = elsewhere.bridges(kg)
+        assert found.ids is built.ids  # held once, as when built here
         assert elsewhere.process is not None  # making the keyword index last
         keywords = elsewhere.keywords(kg)
         assert elsewhere.process is None  # done with: ended
@@ -325,3 +329,14 @@ def test_a_prepared_cold_load_starts_the_index_before_the_graph_is_built(
     assert bridges(loaded.graph).of(168904) == build_bridges(seeds_graph).of(168904)
     _same_index(search_index(loaded.graph), build_index(load_graph("seeds")))
     assert not list(elsewhere_from_one.iterdir())
+
+
+def test_a_process_whose_parent_is_gone_stops_and_removes_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "kgraph-search-x"
+    folder.mkdir()
+    (folder / "texts").write_bytes(b"")
+    assert _hand_over(os.getppid(), str(folder), "index", [1, 2])
+    assert (folder / "index").exists()
+    assert not (folder / "index.part").exists()
+    assert not _hand_over(-1, str(folder), "bridges", [3])  # another parent than its own
+    assert not folder.exists()
