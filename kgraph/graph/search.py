@@ -350,24 +350,6 @@ def _text_blocks(articles: Mapping[int, Article], ids: IntArray) -> Iterator[Tex
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Counted:
-    """What the words of every article give the index, before its ids and links are known."""
-
-    terms: dict[str, int]
-    weights: sp.csc_array
-    idf: FloatArray
-    spellings: tuple[str, ...]
-    spelling_columns: npt.NDArray[np.int32]
-    spelt: npt.NDArray[np.bool_]
-    alphabet: str
-    trigrams: dict[str, int]
-    spelling_trigrams: sp.csc_array
-    spelling_sizes: npt.NDArray[np.int64]
-    word_starts: IntArray
-    word_rows: Positions
-
-
 class _Counting:
     """The words of articles counted a block of texts at a time (:data:`TextBlock`), in row order.
 
@@ -404,8 +386,9 @@ class _Counting:
         self.curated.add(fields)
         self.rows += len(titles)
 
-    def counted(self) -> _Counted:
-        """The index's weights, spellings and postings of what was counted."""
+    def counted(self) -> SearchIndex:
+        """The index of what was counted, its articles numbered by row (ids ``0..n-1``,
+        no links yet: see :func:`_index`)."""
         terms = self.terms
         shape = (self.rows, len(terms))
         word_starts, word_rows = self.curated.by_column(shape)
@@ -420,7 +403,9 @@ class _Counting:
         trigrams = Numbering()
         rows, cols, sizes = _count(spellings, trigrams, _trigrams)
         ones = np.ones(len(rows), dtype=np.float32)
-        return _Counted(
+        return SearchIndex(
+            ids=np.arange(self.rows, dtype=np.int64),
+            in_degree=np.zeros(self.rows, dtype=np.int32),
             terms=dict(terms),
             weights=weights,
             idf=idf,
@@ -434,7 +419,7 @@ class _Counting:
             ),
             spelling_sizes=sizes.astype(np.int64),
             word_starts=word_starts,
-            word_rows=word_rows,
+            word_ids=word_rows,
         )
 
 
@@ -442,25 +427,16 @@ def _sorted_ids(articles: Mapping[int, Article]) -> IntArray:
     return np.asarray(sorted(articles), dtype=np.int64)
 
 
-def _index(kg: KnowledgeGraph, ids: IntArray, counted: _Counted) -> SearchIndex:
-    """The search index of ``kg`` (its articles ``ids``, ascending) from its counted words."""
+def _index(kg: KnowledgeGraph, ids: IntArray, counted: SearchIndex) -> SearchIndex:
+    """The search index of ``kg`` (its articles ``ids``, ascending) from the one of its
+    rows (:meth:`_Counting.counted`): their ids, and how many link to each."""
     degrees = dict(kg.graph.in_degree())
-    return SearchIndex(
+    return replace(
+        counted,
         ids=ids,
         in_degree=np.asarray([degrees[int(i)] for i in ids], dtype=np.int32),
-        terms=counted.terms,
-        weights=counted.weights,
-        idf=counted.idf,
-        spellings=counted.spellings,
-        spelling_columns=counted.spelling_columns,
-        spelt=counted.spelt,
-        alphabet=counted.alphabet,
-        trigrams=counted.trigrams,
-        spelling_trigrams=counted.spelling_trigrams,
-        spelling_sizes=counted.spelling_sizes,
-        word_starts=counted.word_starts,
         # 32-bit ids while they fit: half of a 57 MB index at 200,000 generated articles.
-        word_ids=ids.astype(_narrowest(ids))[counted.word_rows],
+        word_ids=ids.astype(_narrowest(ids))[counted.word_ids],
     )
 
 
