@@ -383,7 +383,6 @@ def keyword_arrays(
     bits and each work array let go of once used: a dict of lists appended to
     took 3.9 s at 200,000 generated articles, this 1.9 s, holding as much.
 
-    >>> from types import SimpleNamespace as Listing
     >>> terms, starts, ids = keyword_arrays([2, 5], [("atp", "Atp"), ("ATP", "cell")])
     >>> terms, starts.tolist(), ids.tolist()
     (['atp', 'cell'], [0, 2, 3], [2, 5, 5])
