@@ -56,6 +56,7 @@ from kgraph.graph.search import (
     search_index,
     word_index,
 )
+from kgraph.graph.table import titles
 from kgraph.model import Wanted
 
 __all__ = ["SUGGESTIONS", "TitleIndex", "meant_articles", "title_index"]
@@ -120,7 +121,7 @@ class TitleIndex:
 def _title_index(kg: KnowledgeGraph) -> TitleIndex:
     ids = np.fromiter(kg.articles, dtype=np.int64, count=len(kg.articles))
     checksums = np.fromiter(
-        (_crc(_normal_title(a.title)) for a in kg.articles.values()),
+        (_crc(_normal_title(title)) for _, title in titles(kg.articles)),
         dtype=np.uint32,
         count=len(kg.articles),
     )

@@ -12,6 +12,7 @@ from kgraph.corpus import topic_key, words
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.search import search as search_articles
+from kgraph.graph.table import titles
 from kgraph.model import FindingKind
 
 __all__ = [
@@ -141,8 +142,8 @@ def title_words(kg: KnowledgeGraph) -> Mapping[str, tuple[int, ...]]:
 
     def build() -> Mapping[str, tuple[int, ...]]:
         index: dict[str, set[int]] = {}
-        for article_id, article in kg.articles.items():
-            for word in words(article.title):
+        for article_id, title in titles(kg.articles):
+            for word in words(title):
                 index.setdefault(word, set()).add(article_id)
         # Tuples, a quarter of the memory of sets: a search intersects its
         # (set of) matches with them, which takes any iterable.

@@ -61,6 +61,7 @@ from kgraph.errors import CorpusError
 from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.table import ArticleTable
 
 __all__ = [
     "Fingerprinting",
@@ -75,8 +76,9 @@ logger = logging.getLogger(__name__)
 MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes (5: answers in a mapped region
 #: after the pickle, issue 17; 6: the keyword index as arrays, the word index read
-#: from search's; 7: the answers digested apart from the pickle).
-FORMAT = 7
+#: from search's; 7: the answers digested apart from the pickle; 8: the articles as
+#: columns, an ArticleTable).
+FORMAT = 8
 SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
 # first line is not ours.
@@ -377,7 +379,10 @@ def _payload(kg: KnowledgeGraph, *, derived: bool) -> dict[str, Any]:
             continue
         value = getattr(kg, item.name)
         # MappingProxyType does not pickle; the graph is unfrozen to plain data.
-        if item.name in _MAPPINGS and item.name not in _INDEXES:
+        if item.name == "articles":
+            # As columns: a dozen arrays to unpickle, not millions of objects.
+            value = ArticleTable.of(value) or dict(value)
+        elif item.name in _MAPPINGS and item.name not in _INDEXES:
             value = dict(value)
         elif item.name == "graph":
             value = _plain_graph(value)
@@ -632,7 +637,8 @@ def load_snapshot(
         logger.info("ignoring the graph snapshot %s: %s", path, err)
         return None
     for name in _MAPPINGS:
-        if name not in _INDEXES:  # those pickle as themselves
+        # Indexes and an article table pickle as themselves (read-only already).
+        if name not in _INDEXES and not isinstance(data[name], ArticleTable):
             data[name] = MappingProxyType(data[name])
     data["graph"] = nx.freeze(data["graph"])
     # As read_corpus names it, so a warm graph matches a cold one.

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import networkx as nx
 
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.table import copy_counts
 from kgraph.model import FindingKind
 
 __all__ = ["Summary", "summarize"]
@@ -60,7 +61,7 @@ def summarize(kg: KnowledgeGraph) -> Summary:
         files=len(kg.files),
         parse_errors=len(kg.diagnostics),
         articles=len(kg.articles),
-        duplicate_articles=sum(1 for a in kg.articles.values() if len(a.copies) > 1),
+        duplicate_articles=sum(1 for _, count in copy_counts(kg.articles) if count > 1),
         references=kg.references,
         links=graph.number_of_edges(),
         broken_links=kinds[FindingKind.BROKEN_LINK],

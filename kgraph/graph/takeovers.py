@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.table import head
 
 __all__ = ["CopyTakeover", "copy_takeovers", "find_takeovers", "record_takeovers"]
 
@@ -78,22 +79,25 @@ def find_takeovers(previous: KnowledgeGraph, current: KnowledgeGraph) -> tuple[C
             )
     before = previous.articles
     for article_id, article in articles.items():
-        was = before.get(article_id)
-        if was is None or article_id in found:
+        # The first file, title and url alone (a warm graph's table reads them
+        # from its columns); the whole record only for a takeover's candidate.
+        was = None if article_id in found else head(before, article_id)
+        if was is None:
             continue
         first = article.copies[0].path
-        if first == was.copies[0].path or (article.title, article.url) == (was.title, was.url):
+        was_first, was_title, was_url = was
+        if first == was_first or (article.title, article.url) == (was_title, was_url):
             continue
-        if any(copy.path == first for copy in was.copies):
+        if any(copy.path == first for copy in before[article_id].copies):
             continue  # an earlier copy removed: one of its own copies comes first now
         found[article_id] = CopyTakeover(
             id=article_id,
             path=first,
             title=article.title,
             url=article.url,
-            previous_path=was.copies[0].path,
-            previous_title=was.title,
-            previous_url=was.url,
+            previous_path=was_first,
+            previous_title=was_title,
+            previous_url=was_url,
         )
     return tuple(found[article_id] for article_id in sorted(found))
 
