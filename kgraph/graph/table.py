@@ -39,14 +39,15 @@ class _Texts:
     """Strings written one after another as UTF-8 (lone surrogates kept): slot → text."""
 
     def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.bounds = array("q", [0])
+        # One buffer grown in place: no list of a million pieces beside it, no
+        # copy of it joined (a snapshot is written while the server serves).
+        self.data = bytearray()
+        self.ends = array("q")
 
     def add(self, text: str) -> int:
-        data = text.encode("utf-8", "surrogatepass")
-        self.parts.append(data)
-        self.bounds.append(self.bounds[-1] + len(data))
-        return len(self.bounds) - 2
+        self.data += text.encode("utf-8", "surrogatepass")
+        self.ends.append(len(self.data))
+        return len(self.ends) - 1
 
 
 class _Words:
@@ -119,7 +120,7 @@ class ArticleTable(Mapping[int, Article]):
         self._copies: array[int] = columns["copies"]  # each copy's topic key, by word
         self._topic_ends: array[int] = columns["topic_ends"]
         self._topics: array[int] = columns["topics"]
-        self._text: bytes = columns["text"]
+        self._text: bytes | bytearray = columns["text"]
         self._text_ends: array[int] = columns["text_ends"]
         # Shared in this process as a built graph shares them (kgraph.model.article_file).
         self._words: tuple[str, ...] = tuple(map(intern, columns["words"]))
@@ -208,8 +209,8 @@ class ArticleTable(Mapping[int, Article]):
                 "copies": copies,
                 "topic_ends": topic_ends,
                 "topics": topics,
-                "text": b"".join(texts.parts),
-                "text_ends": texts.bounds[1:],
+                "text": texts.data,
+                "text_ends": texts.ends,
                 "words": tuple(words.numbers),
             }
         )
