@@ -206,10 +206,15 @@ def _keep(kg: KnowledgeGraph, source: int, options: PathOptions) -> Callable[[in
     """Which articles a path may pass through; ``None`` for all of them."""
     avoid = options.avoid
     if options.same_topic:
-        articles, topics = kg.articles, frozenset(kg.articles[source].topics)
+        # The articles sharing a topic with the source: those its topics list.
+        topics = frozenset(kg.articles[source].topics)
+        members = kg.derived(
+            ("paths", "same topic", topics),
+            lambda: frozenset().union(*(kg.by_topic.get(topic, ()) for topic in topics)),
+        )
 
         def keep(node: int) -> bool:
-            return node not in avoid and not topics.isdisjoint(articles[node].topics)
+            return node not in avoid and node in members
 
         return keep
     if avoid:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from kgraph.budget import checkpoint
 from kgraph.errors import ArticleNotFound
 from kgraph.graph.knowledge import KnowledgeGraph
+from kgraph.graph.table import keyword_count
 from kgraph.model import Article
 
 __all__ = [
@@ -165,7 +166,7 @@ def _likeliest_first(
     articles = kg.articles
     for partial in sorted(runs, reverse=True):
         for other in sorted(
-            runs[partial], key=lambda other: (len(articles[other].keywords), other)
+            runs[partial], key=lambda other: (keyword_count(articles, other), other)
         ):
             yield other, partial
 

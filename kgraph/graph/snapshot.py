@@ -3,7 +3,7 @@
 A snapshot is one file in a cache folder outside the corpus::
 
     KGSNAP\\n
-    {"format": 7, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
+    {"format": 8, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
      "size": …, "digest": …, "answers_at": …, "answers_digest": …}   …\\n
                                             (one line, padded with spaces to 1 KiB)
     <pickle (protocol 5) of the graph's data>
@@ -382,7 +382,8 @@ def _payload(kg: KnowledgeGraph, *, derived: bool) -> dict[str, Any]:
         # MappingProxyType does not pickle; the graph is unfrozen to plain data.
         if item.name == "articles":
             # As columns: a dozen arrays to unpickle, not millions of objects.
-            value = ArticleTable.of(value) or dict(value)
+            table = ArticleTable.of(value)
+            value = dict(value) if table is None else table
         elif item.name in _MAPPINGS and item.name not in _INDEXES:
             value = dict(value)
         elif item.name == "graph":

@@ -18,6 +18,7 @@ from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.paths import StepVia
 from kgraph.graph.prerequisites import concept, level_scores
 from kgraph.graph.queries import Direction
+from kgraph.graph.table import first_topics
 from kgraph.model import FindingKind, Topic
 
 __all__ = [
@@ -347,11 +348,12 @@ def _topic_map(kg: KnowledgeGraph, layout: Layout) -> Subgraph:
     keys = sorted(kg.topics)
     index = {key: i for i, key in enumerate(keys)}
     counts: dict[tuple[int, int], list[int]] = {}  # (source, target) → [links, best rank]
+    first = first_topics(kg.articles)
     rank: int
     for done, (source, target, rank) in enumerate(kg.graph.edges(data="rank")):
         if done % _CLOCK_EVERY == 0:
             checkpoint()
-        pair = (index[kg.articles[source].topics[0]], index[kg.articles[target].topics[0]])
+        pair = (index[first[source]], index[first[target]])
         known = counts.setdefault(pair, [0, rank])
         known[0] += 1
         known[1] = min(known[1], rank)

@@ -13,23 +13,36 @@ It is a read-only ``Mapping[int, Article]`` that iterates by ascending id,
 as a built graph's ``articles`` does: ``table[i]`` makes the record of
 article ``i`` (a few microseconds; then kept, so that an article asked for
 again costs a dict lookup) equal to the one it was made from. The functions
-:func:`titles`, :func:`copy_counts`, :func:`copy_topics` and :func:`head`
-answer whole-corpus questions of either kind of ``articles``, a table's from
-its columns, without making a record of each article.
+:func:`titles`, :func:`copy_counts`, :func:`copy_topics`, :func:`first_topics`,
+:func:`head` and :func:`keyword_count` answer the questions that read much of
+a corpus, of either kind of ``articles``: a table's from its columns, without
+making a record of each article.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime
+import operator
 from array import array
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from sys import intern
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from kgraph.model import Article, Copy
 
-__all__ = ["ArticleTable", "copy_counts", "copy_topics", "head", "titles"]
+__all__ = [
+    "ArticleTable",
+    "copy_counts",
+    "copy_topics",
+    "first_topics",
+    "head",
+    "keyword_count",
+    "titles",
+]
 
 _NONE = -1  # an absent text (question, description, url) or an absent date
 _TITLE = -2  # a question that repeats the title
@@ -138,8 +151,41 @@ class ArticleTable(Mapping[int, Article]):
             and self._keyword_ends[-1] == len(self._keywords)
             and self._topic_ends[-1] == len(self._topics)
             and (self._text_ends[-1] if self._text_ends else 0) == len(self._text)
+            and self._numbers_fit()
         ):
             raise ValueError("the columns of an article table do not match")
+
+    def _numbers_fit(self) -> bool:
+        """Whether ids ascend and every number points inside the columns it numbers."""
+
+        def numbers(column: array[int]) -> npt.NDArray[np.int64]:
+            kind = {"q": np.int64, "i": np.intc}[column.typecode]
+            return np.frombuffer(column, dtype=kind).astype(np.int64)
+
+        def within(column: array[int], low: int, high: int) -> bool:
+            values = numbers(column)
+            return not len(values) or bool(values.min() >= low and values.max() < high)
+
+        def rising(column: array[int], step: int = 0) -> bool:
+            return bool((np.diff(numbers(column)) >= step).all())
+
+        texts, words = len(self._text_ends), len(self._words)
+        ends = (self._keyword_ends, self._copy_ends, self._topic_ends)
+        return (
+            rising(self.ids, 1)
+            and rising(self._text_ends)
+            and all(column[0] == 0 and rising(column) for column in ends)
+            and within(self._titles, 0, texts)
+            and within(self._paths, 0, texts)
+            and within(self._questions, _TITLE, texts)
+            and within(self._descriptions, _NONE, texts)
+            and within(self._urls, _NONE, texts)
+            and within(self._dates, _NONE, datetime.date.max.toordinal() + 1)
+            and all(
+                within(column, 0, words)
+                for column in (self._keywords, self._subjects, self._copies, self._topics)
+            )
+        )
 
     @classmethod
     def of(cls, articles: Mapping[int, Article]) -> ArticleTable | None:
@@ -151,17 +197,21 @@ class ArticleTable(Mapping[int, Article]):
         if isinstance(articles, ArticleTable):
             return articles
         texts, words = _Texts(), _Words()
-        ids, titles, questions, descriptions = array("q"), array("q"), array("q"), array("q")
-        keyword_ends, keywords = array("q", [0]), array("q")
-        dates, scores, scored, no_index = array("q"), array("d"), bytearray(), bytearray()
-        copy_ends, paths, urls = array("q", [0]), array("q"), array("q")
-        subjects, copies = array("q"), array("q")
-        topic_ends, topics = array("q", [0]), array("q")
+        # Ids as 64-bit integers; numbers of texts, words and entries (and dates'
+        # ordinals) as 32-bit ones: a billion is far beyond any corpus.
+        ids, titles, questions, descriptions = array("q"), array("i"), array("i"), array("i")
+        keyword_ends, keywords = array("i", [0]), array("i")
+        dates, scores, scored, no_index = array("i"), array("d"), bytearray(), bytearray()
+        copy_ends, paths, urls = array("i", [0]), array("i"), array("i")
+        subjects, copies = array("i"), array("i")
+        topic_ends, topics = array("i", [0]), array("i")
         previous: int | None = None
         for article_id, article in articles.items():
             if article_id != article.id or (previous is not None and article_id <= previous):
                 return None
             previous = article_id
+            if not article.copies:
+                return None  # a built graph's article has a file, at least
             ids.append(article_id)
             titles.append(texts.add(article.title))
             question = article.question
@@ -251,9 +301,16 @@ class ArticleTable(Mapping[int, Article]):
         return iter(self.ids)
 
     def _position(self, article_id: object) -> int:
-        """Where ``article_id`` is in the columns, else -1."""
-        if not isinstance(article_id, int):
-            return -1
+        """Where ``article_id`` is in the columns, else -1.
+
+        Any key equal to an id finds it, as in a dict (a numpy integer, ``2.0``).
+        """
+        try:
+            article_id = operator.index(article_id)  # type: ignore[arg-type]
+        except TypeError:
+            if not (isinstance(article_id, float) and article_id.is_integer()):
+                return -1
+            article_id = int(article_id)
         ids = self.ids
         at = bisect.bisect_left(ids, article_id)
         return at if at < len(ids) and ids[at] == article_id else -1
@@ -267,8 +324,8 @@ class ArticleTable(Mapping[int, Article]):
             at = self._position(article_id)
             if at < 0:
                 raise KeyError(article_id)
-            # Two threads may make the same record: equal, either is kept.
-            made = self._made[article_id] = self._article(at)
+            # Two threads may make the same record: the first one kept is everyone's.
+            made = self._made.setdefault(self.ids[at], self._article(at))
         return made
 
     def values(self) -> ValuesView[Article]:
@@ -333,7 +390,7 @@ class ArticleTable(Mapping[int, Article]):
         for at, article_id in enumerate(self.ids):
             article = made.get(article_id)
             if article is None:
-                article = made[article_id] = make(at)
+                article = made.setdefault(article_id, make(at))
             yield article
 
     # -- whole-corpus questions, from the columns ---------------------------------------
@@ -347,6 +404,19 @@ class ArticleTable(Mapping[int, Article]):
         return {
             slot(path): words[topic] for path, topic in zip(self._paths, self._copies, strict=True)
         }
+
+    def _first_topics(self) -> dict[int, str]:
+        words, topics, ends = self._words, self._topics, self._topic_ends
+        return {article_id: words[topics[ends[at]]] for at, article_id in enumerate(self.ids)}
+
+    def _keyword_count(self, article_id: int) -> int:
+        made = self._made.get(article_id)
+        if made is not None:
+            return len(made.keywords)
+        at = self._position(article_id)
+        if at < 0:
+            raise KeyError(article_id)
+        return self._keyword_ends[at + 1] - self._keyword_ends[at]
 
     def _title_pairs(self) -> Iterator[tuple[int, str]]:
         return zip(self.ids, map(self._slot, self._titles), strict=True)
@@ -390,6 +460,26 @@ def titles(articles: Mapping[int, Article]) -> Iterator[tuple[int, str]]:
     if isinstance(articles, ArticleTable):
         return articles._title_pairs()
     return ((i, a.title) for i, a in articles.items())
+
+
+def first_topics(articles: Mapping[int, Article]) -> dict[int, str]:
+    """Every article → its first topic key (that of its first file)."""
+    if isinstance(articles, ArticleTable):
+        return articles._first_topics()
+    return {i: a.topics[0] for i, a in articles.items()}
+
+
+def keyword_count(articles: Mapping[int, Article], article_id: int) -> int:
+    """How many keywords an article has.
+
+    Raises
+    ------
+    KeyError
+        When there is no such article.
+    """
+    if isinstance(articles, ArticleTable):
+        return articles._keyword_count(article_id)
+    return len(articles[article_id].keywords)
 
 
 def head(articles: Mapping[int, Article], article_id: int) -> tuple[str, str, str | None] | None:

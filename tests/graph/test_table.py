@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import datetime
 import pickle
+from array import array
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
+import numpy as np
 import pytest
 
 from kgraph.graph import KnowledgeGraph
-from kgraph.graph.table import ArticleTable, copy_counts, copy_topics, head, titles
+from kgraph.graph.table import (
+    ArticleTable,
+    copy_counts,
+    copy_topics,
+    first_topics,
+    head,
+    keyword_count,
+    titles,
+)
 from kgraph.model import Article, Copy, RelatedEntry
 
 
@@ -50,6 +62,9 @@ def test_every_dev_article_is_the_same_record_in_the_same_order(dev_graph: Knowl
     assert list(copy_counts(table)) == list(copy_counts(articles))
     assert copy_topics(table) == copy_topics(articles)
     assert list(titles(table)) == list(titles(articles))
+    assert first_topics(table) == first_topics(articles)
+    some = list(articles)[::97]
+    assert [keyword_count(table, i) for i in some] == [keyword_count(articles, i) for i in some]
     several = [i for i, count in copy_counts(articles) if count > 1]
     assert several  # the dev corpus has articles in several files
     fresh = _round_trip(dict(articles))  # nothing made yet: heads from the columns
@@ -102,12 +117,31 @@ def test_a_record_is_made_once_and_kept() -> None:
         table[1] = _article(1)  # type: ignore[index]
 
 
+def test_keys_find_what_they_would_find_in_a_dict_made_or_not() -> None:
+    articles: dict[Any, Article] = {1: _article(1), 2: _article(2)}
+    for made in (False, True):
+        table: Mapping[Any, Article] = _round_trip(articles)
+        if made:
+            list(table.values())
+        found: tuple[Any, ...] = (np.int64(2), 2.0, True)
+        for key in found:
+            assert (key in table) == (key in articles), key
+            assert table.get(key) == articles.get(key)
+        missing: tuple[Any, ...] = ("2", None, 2.5, np.float64(1.5), (1,))
+        for key in missing:
+            assert key not in table, key
+            assert table.get(key) is None
+        with pytest.raises(KeyError):
+            keyword_count(table, 3)
+
+
 def test_what_columns_cannot_hold_stays_records() -> None:
     related = (RelatedEntry(1, 2, "T", "S", None),)
     with_related = _article(1, copies=(Copy("t/1.md", None, "Topic", "topic", related),))
     assert ArticleTable.of({1: with_related}) is None
     assert ArticleTable.of({2: _article(2), 1: _article(1)}) is None  # not by ascending id
     assert ArticleTable.of({1: _article(2)}) is None  # keyed by another id
+    assert ArticleTable.of({1: _article(1, copies=())}) is None  # no file
     empty = ArticleTable.of({})
     assert empty is not None
     assert len(empty) == 0
@@ -115,10 +149,16 @@ def test_what_columns_cannot_hold_stays_records() -> None:
 
 
 def test_columns_that_do_not_match_are_refused() -> None:
-    table = _round_trip({1: _article(1), 2: _article(2)})
+    table = _round_trip({1: _article(1, keywords=("k",)), 2: _article(2, keywords=("k", "l"))})
     columns = table.__reduce__()[1][0]  # type: ignore[index]
     assert isinstance(columns, dict)
     ArticleTable(columns)
-    broken = {**columns, "titles": columns["titles"][:1]}
-    with pytest.raises(ValueError, match="do not match"):
-        ArticleTable(broken)
+    for name, wrong in (
+        ("titles", columns["titles"][:1]),  # a column short
+        ("ids", columns["ids"][::-1]),  # ids not ascending
+        ("titles", array("i", [0, 99])),  # a text past the last
+        ("keywords", array("i", [len(columns["words"])] * len(columns["keywords"]))),
+        ("copy_ends", array("i", [0, 2, 1])),  # a file counted back
+    ):
+        with pytest.raises(ValueError, match="do not match"):
+            ArticleTable({**columns, name: wrong})
