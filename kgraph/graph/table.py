@@ -2,12 +2,12 @@
 
 A built graph holds its articles as :class:`~kgraph.model.Article` records:
 at 200,000 articles, 2.4 million Python objects (records, copies, tuples,
-strings), which a warm start unpickled one by one (a second of its ~3.5 s).
+strings), which a warm start unpickled one by one (0.9 s of its 4 s).
 An :class:`ArticleTable` holds the same articles as a dozen arrays, one
-buffer of UTF-8 text and the few thousand strings that articles share
-(subjects, topic keys, keywords): it unpickles as fast as it copies those
-buffers, and it is read by pages, shared by every serving process forked
-from the one that loaded it.
+buffer of UTF-8 text and the strings that articles share (subjects, topic
+keys, keywords), each once: it unpickles about as fast as it copies those
+buffers (0.13 s), and the serving processes forked from the one that loaded
+it share them page by page.
 
 It is a read-only ``Mapping[int, Article]`` that iterates by ascending id,
 as a built graph's ``articles`` does: ``table[i]`` makes the record of
