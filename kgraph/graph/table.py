@@ -91,6 +91,7 @@ class ArticleTable(Mapping[int, Article]):
     """
 
     __slots__ = (
+        "_columns",
         "_copies",
         "_copy_ends",
         "_dates",
@@ -137,6 +138,8 @@ class ArticleTable(Mapping[int, Article]):
         self._text_ends: array[int] = columns["text_ends"]
         # Shared in this process as a built graph shares them (kgraph.model.article_file).
         self._words: tuple[str, ...] = tuple(map(intern, columns["words"]))
+        # The columns as given (the words shared): what the table pickles as.
+        self._columns = {**columns, "words": self._words}
         # The records made so far, kept: an article asked for again (a path search
         # reads its neighbours' topics over and over) costs a dict lookup.
         self._made: dict[int, Article] = {}
@@ -158,9 +161,10 @@ class ArticleTable(Mapping[int, Article]):
     def _numbers_fit(self) -> bool:
         """Whether ids ascend and every number points inside the columns it numbers."""
 
-        def numbers(column: array[int]) -> npt.NDArray[np.int64]:
+        def numbers(column: array[int]) -> npt.NDArray[np.signedinteger[Any]]:
+            # Read in place: ends rise below 2**31, so their differences fit too.
             kind = {"q": np.int64, "i": np.intc}[column.typecode]
-            return np.frombuffer(column, dtype=kind).astype(np.int64)
+            return np.frombuffer(column, dtype=kind)
 
         def within(column: array[int], low: int, high: int) -> bool:
             values = numbers(column)
@@ -265,32 +269,8 @@ class ArticleTable(Mapping[int, Article]):
             }
         )
 
-    def _columns(self) -> dict[str, Any]:
-        return {
-            "ids": self.ids,
-            "titles": self._titles,
-            "questions": self._questions,
-            "descriptions": self._descriptions,
-            "keyword_ends": self._keyword_ends,
-            "keywords": self._keywords,
-            "dates": self._dates,
-            "scores": self._scores,
-            "scored": self._scored,
-            "no_index": self._no_index,
-            "copy_ends": self._copy_ends,
-            "paths": self._paths,
-            "urls": self._urls,
-            "subjects": self._subjects,
-            "copies": self._copies,
-            "topic_ends": self._topic_ends,
-            "topics": self._topics,
-            "text": self._text,
-            "text_ends": self._text_ends,
-            "words": self._words,
-        }
-
     def __reduce__(self) -> tuple[object, ...]:
-        return (ArticleTable, (self._columns(),))
+        return (ArticleTable, (self._columns,))
 
     # -- the mapping --------------------------------------------------------------------
 
@@ -335,7 +315,7 @@ class ArticleTable(Mapping[int, Article]):
         return _Items(self)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, ArticleTable) and other._columns() == self._columns():
+        if isinstance(other, ArticleTable) and other._columns == self._columns:
             return True
         return Mapping.__eq__(self, other)
 
