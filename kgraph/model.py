@@ -56,6 +56,22 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8", "surrogatepass")
 
 
+#: The range of an article's id and of a related entry's ``N``: GraphQL's ``Int``
+#: (32-bit signed), in which the API gives both. A file whose id or ``N`` lies
+#: outside it is a parse error; a related entry's id outside it names nothing.
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+
+
+def in_int_range(value: int) -> bool:
+    """Whether ``value`` fits GraphQL's ``Int`` (:data:`INT_MIN` … :data:`INT_MAX`).
+
+    >>> in_int_range(168904), in_int_range(-13), in_int_range(2**31)
+    (True, True, False)
+    """
+    return INT_MIN <= value <= INT_MAX
+
+
 @dataclass(frozen=True, slots=True)
 class RelatedEntry:
     """One ``related_articleN`` entry of a file, as written."""

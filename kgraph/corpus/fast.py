@@ -19,7 +19,14 @@ import yaml
 # The value rules are shared, not copied, so that both readers agree field for field.
 from kgraph.corpus.parse import MAX_FILE_BYTES, assemble_article, field_date, field_score
 from kgraph.corpus.text import split_keywords, topic_key
-from kgraph.model import ArticleFile, RelatedEntry, article_file, encode_text, related_entry
+from kgraph.model import (
+    ArticleFile,
+    RelatedEntry,
+    article_file,
+    encode_text,
+    in_int_range,
+    related_entry,
+)
 
 __all__ = ["parse_article_fast"]
 
@@ -461,15 +468,18 @@ def _usual(text: str, path: str) -> ArticleFile | None:
         if rank in ranks:
             return None  # a key given twice
         ranks.add(rank)
-        entries.append(
-            related_entry(int(rank), int(article_id), title or title_plain, subject, url)
-        )
+        number, entry_id = int(rank), int(article_id)
+        if not (in_int_range(number) and in_int_range(entry_id)):
+            return None
+        entries.append(related_entry(number, entry_id, title or title_plain, subject, url))
     (_schema, article_id, date, title, title_plain, _article_title, _article_title_plain,
      _date_format, _post_on_text, _seo_title, description, keywords, _author, question,
      answer, subject, _file_name, url) = match.groups()  # fmt: skip
     title = title or title_plain
     topic = topic_key(subject)
     if not title.strip() or not subject.strip() or not topic:
+        return None
+    if not in_int_range(int(article_id)):
         return None
     entries.sort(key=_rank)
     # What assemble_article makes of the same fields (no ``no_index`` here).
@@ -496,28 +506,31 @@ def _article(fields: dict[str, object], path: str) -> ArticleFile | None:
     article_id = fields.get("id")
     title = fields.get("title")
     subject = fields.get("subject")
-    if type(article_id) is not int:  # bool is an int subclass, and not an id
+    if type(article_id) is not int or not in_int_range(article_id):  # bool is not an id
         return None
     if not isinstance(title, str) or not title.strip():
         return None
     if not isinstance(subject, str) or not subject.strip():
         return None
     topic = topic_key(subject)
-    if not topic:
+    related = _related_entries(fields)
+    if not topic or related is None:
         return None
-    return assemble_article(
-        fields, path, article_id, title, subject, topic, _related_entries(fields)
-    )
+    return assemble_article(fields, path, article_id, title, subject, topic, related)
 
 
-def _related_entries(fields: dict[str, object]) -> tuple[RelatedEntry, ...]:
-    """The ``related_articleN`` entries, ordered by ``N``, as the YAML reader gives them."""
+def _related_entries(fields: dict[str, object]) -> tuple[RelatedEntry, ...] | None:
+    """The ``related_articleN`` entries, ordered by ``N``, as the YAML reader gives them;
+    ``None`` for an ``N`` it refuses (out of range)."""
     entries: list[RelatedEntry] = []
     for key, value in fields.items():
         if key[:15] == "related_article" and isinstance(value, dict):
             rank = key[15:]
             if not rank.isdigit():  # the key is ASCII: digits are 0-9
                 continue
+            digits = rank.lstrip("0")
+            if len(digits) > 10 or not in_int_range(int(digits or "0")):
+                return None  # the YAML reader refuses it, and says why
             article_id = value.get("id")
             title = value.get("title")
             subject = value.get("subject")
@@ -525,7 +538,9 @@ def _related_entries(fields: dict[str, object]) -> tuple[RelatedEntry, ...]:
             entries.append(
                 RelatedEntry(
                     rank=int(rank),
-                    id=article_id if type(article_id) is int else None,
+                    id=(
+                        article_id if type(article_id) is int and in_int_range(article_id) else None
+                    ),
                     title=intern(title) if isinstance(title, str) else None,
                     subject=intern(subject) if isinstance(subject, str) else None,
                     url=intern(url) if isinstance(url, str) else None,

@@ -14,7 +14,16 @@ import yaml
 from kgraph.corpus.frontmatter import split_front_matter
 from kgraph.corpus.text import split_keywords, topic_key
 from kgraph.errors import ArticleParseError
-from kgraph.model import ArticleFile, RelatedEntry, article_file, encode_text, related_entry
+from kgraph.model import (
+    INT_MAX,
+    INT_MIN,
+    ArticleFile,
+    RelatedEntry,
+    article_file,
+    encode_text,
+    in_int_range,
+    related_entry,
+)
 
 __all__ = ["MAX_FILE_BYTES", "assemble_article", "field_date", "field_score", "parse_article"]
 
@@ -126,11 +135,29 @@ def _article_id(data: Mapping[Any, Any], source: str, path: str) -> int:
         raise ArticleParseError(
             path, _key_line(source, "id"), f"`id` must be an integer, got {_describe(value)}"
         )
+    if not in_int_range(value):
+        raise ArticleParseError(
+            path,
+            _key_line(source, "id"),
+            f"`id` {_describe_int(value)} is out of range: an id must lie within"
+            f" {INT_MIN} … {INT_MAX} (GraphQL's Int, in which the API gives it)",
+        )
     return value
 
 
-def _optional_int(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
+def _describe_int(value: int) -> str:
+    """``value`` in an error, shortened when long (and never converting a huge one whole)."""
+    if value.bit_length() > 200:
+        return f"of {'-' if value < 0 else ''}over 60 digits"
+    sign, digits = "-" if value < 0 else "", str(abs(value))
+    if len(digits) <= 24:
+        return f"{sign}{digits}"
+    return f"{sign}{digits[:12]}…{digits[-6:]} ({len(digits)} digits)"
+
+
+def _entry_id(value: object) -> int | None:
+    """A related entry's id; ``None`` when it is none, as for any id no article can have."""
+    if isinstance(value, int) and not isinstance(value, bool) and in_int_range(value):
         return value
     return None
 
@@ -158,17 +185,25 @@ def _date(value: object) -> datetime.date | None:
     return None
 
 
-def _related(data: Mapping[Any, Any]) -> tuple[RelatedEntry, ...]:
+def _related(data: Mapping[Any, Any], source: str, path: str) -> tuple[RelatedEntry, ...]:
     """The ``related_articleN`` entries, ordered by ``N`` (not by file order)."""
     entries: list[RelatedEntry] = []
     for key, value in data.items():
         match = _RELATED_KEY.match(key) if isinstance(key, str) else None
         if match is None or not isinstance(value, dict):
             continue
+        digits = match.group(1)
+        if len(digits.lstrip("0")) > len(str(INT_MAX)) or int(digits) > INT_MAX:
+            raise ArticleParseError(
+                path,
+                _key_line(source, key),
+                f"`{key[:40]}{'…' if len(key) > 40 else ''}`: N is out of range,"
+                f" it must be at most {INT_MAX} (GraphQL's Int, in which the API gives it)",
+            )
         entries.append(
             related_entry(
-                int(match.group(1)),
-                _optional_int(value.get("id")),
+                int(digits),
+                _entry_id(value.get("id")),
                 _text(value.get("title")),
                 _text(value.get("subject")),
                 _text(value.get("url")),
@@ -242,7 +277,9 @@ def parse_article(data: bytes, path: str) -> ArticleFile:
         raise ArticleParseError(
             path, _key_line(source, "subject"), f"`subject` {subject!r} has no letter or digit"
         )
-    return assemble_article(fields, path, article_id, title, subject, topic, _related(fields))
+    return assemble_article(
+        fields, path, article_id, title, subject, topic, _related(fields, source, path)
+    )
 
 
 @functools.lru_cache(maxsize=4096)

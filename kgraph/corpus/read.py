@@ -141,29 +141,23 @@ class RelatedSpool:
     File ``i``'s entries are ``starts[i]:starts[i + 1]``.
     """
 
-    __slots__ = ("big", "ids", "ranks", "starts", "subjects", "titles", "urls")
+    __slots__ = ("ids", "ranks", "starts", "subjects", "titles", "urls")
 
     def __init__(self) -> None:
         self.starts = array("q", [0])
+        # Ranks and ids lie within GraphQL's Int (parsing refuses the rest,
+        # kgraph.model.INT_MIN): 64 bits hold them and the "no id" mark.
         self.ranks = array("q")
         self.ids = array("q")
         self.titles: list[str | None] = []
         self.subjects: list[str | None] = []
         self.urls: list[str | None] = []
-        #: Entries whose rank or id is past 64 bits (YAML reads any integer): rare, kept whole.
-        self.big: dict[int, tuple[int, int | None]] = {}
 
     def add(self, entries: Sequence[RelatedEntry]) -> None:
         """Append the entries of the next file."""
         for entry in entries:
-            rank, stated = entry.rank, entry.id
-            if _fits(rank) and (stated is None or _fits(stated)):
-                self.ranks.append(rank)
-                self.ids.append(_NO_NUMBER if stated is None else stated)
-            else:
-                self.big[len(self.ranks)] = (rank, stated)
-                self.ranks.append(0)
-                self.ids.append(0)
+            self.ranks.append(entry.rank)
+            self.ids.append(_NO_NUMBER if entry.id is None else entry.id)
             self.titles.append(entry.title)
             self.subjects.append(entry.subject)
             self.urls.append(entry.url)
@@ -180,31 +174,22 @@ class RelatedSpool:
         self.titles.extend(map(shared_text, other.titles))
         self.subjects.extend(map(shared_text, other.subjects))
         self.urls.extend(map(shared_text, other.urls))
-        for entry, numbers in other.big.items():
-            self.big[entry + offset] = numbers
 
     def entries(self, at: int) -> tuple[RelatedEntry, ...]:
         """The related entries of file ``at``, in rank order, as records."""
         found: list[RelatedEntry] = []
         for entry in range(self.starts[at], self.starts[at + 1]):
-            numbers = self.big.get(entry) if self.big else None
-            if numbers is None:
-                stated = self.ids[entry]
-                numbers = (self.ranks[entry], None if stated == _NO_NUMBER else stated)
+            stated = self.ids[entry]
             found.append(
                 RelatedEntry(
-                    numbers[0],
-                    numbers[1],
+                    self.ranks[entry],
+                    None if stated == _NO_NUMBER else stated,
                     self.titles[entry],
                     self.subjects[entry],
                     self.urls[entry],
                 )
             )
         return tuple(found)
-
-
-def _fits(number: int) -> bool:
-    return _NO_NUMBER < number < -_NO_NUMBER
 
 
 @dataclass(frozen=True, slots=True)

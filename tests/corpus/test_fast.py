@@ -192,6 +192,10 @@ def _related(key: str, article_id: int, title: str = "What is ATP?") -> str:
         (_related("related_article1", 8) + "\n", False),
         (_related("related_article1", 8) + "    extra: 1\n", False),
         (_related("related_article1", 8) + "no_index: true\n", False),
+        # Outside GraphQL's Int: an entry's id names nothing, an N is refused (by YAML's reader).
+        (_related("related_article1", 2**31 - 1) + _related("related_article2", -(2**31)), True),
+        (_related("related_article1", 2**31), False),
+        (_related("related_article2147483648", 8), False),
     ],
 )
 def test_the_usual_layout_is_read_in_a_few_matches_as_yaml_reads_it(tail: str, usual: bool) -> None:
@@ -438,3 +442,14 @@ def test_usual_text_loads_as_itself(plain: str) -> None:
     # The reader refuses these characters before it looks at any value.
     assume(not re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]", plain))
     assert yaml.load(f"v: {plain}", Loader=yaml.CSafeLoader) == {"v": plain}
+
+
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 10**17])
+@pytest.mark.parametrize("tail", ["", "no_index: true\n"])  # the few matches, then the scanner
+def test_an_id_outside_graphqls_int_is_left_to_yaml_which_refuses_it(value: int, tail: str) -> None:
+    data = f"{HEAD.replace('id: 168902', f'id: {value}', 1)}{tail}---\n".encode()
+
+    assert parse_article_fast(data, PATH) is None
+    with pytest.raises(ArticleParseError, match=r"^.*`id` .* is out of range"):
+        parse_article(data, PATH)
+    assert parse_article_fast(data.replace(str(value).encode(), b"-2147483648", 1), PATH)

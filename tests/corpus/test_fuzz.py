@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from kgraph.corpus import parse_article
 from kgraph.errors import ArticleParseError
-from kgraph.model import ArticleFile, RelatedEntry
+from kgraph.model import INT_MAX, INT_MIN, ArticleFile, RelatedEntry
 
 DEADLINE_MS = 2000
 FUZZ = settings(max_examples=300, deadline=DEADLINE_MS)
@@ -305,7 +305,7 @@ def unique_keywords(keywords: list[str]) -> tuple[str, ...]:
 
 @settings(FUZZ, max_examples=200)
 @given(
-    article_id=st.integers() | st.integers(min_value=10**30, max_value=10**60),
+    article_id=st.integers(INT_MIN, INT_MAX) | st.sampled_from([INT_MIN, INT_MAX]),
     title=titles,
     subject=subjects.filter(slug),
     keywords=st.lists(phrases, max_size=15),
@@ -367,9 +367,31 @@ def test_valid_articles_round_trip(
     assert parsed.date == date
     assert parsed.no_index is no_index
     assert parsed.copy.related == tuple(
-        RelatedEntry(rank=rank, id=target, title=t_title, subject=t_subject, url=url)
+        RelatedEntry(
+            rank=rank,
+            id=target if INT_MIN <= target <= INT_MAX else None,  # outside it: names nothing
+            title=t_title,
+            subject=t_subject,
+            url=url,
+        )
         for rank, (target, t_title, t_subject, url) in sorted(related.items())
     )
+
+
+@settings(FUZZ, max_examples=100)
+@given(
+    article_id=st.integers(max_value=INT_MIN - 1)
+    | st.integers(min_value=INT_MAX + 1)
+    | st.integers(min_value=10**30, max_value=10**60)
+)
+def test_an_id_outside_graphqls_int_is_a_parse_error_on_its_line(article_id: int) -> None:
+    data = front_matter(dump({"title": "Why?", "subject": "Physics", "id": article_id}))
+
+    with pytest.raises(ArticleParseError) as caught:
+        parse_article(data, "round/trip.md")
+
+    assert caught.value.line == 4
+    assert "is out of range" in caught.value.reason
 
 
 # --- the hard time limit itself -----------------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 from kgraph.cli import main
 from kgraph.corpus import MAX_FILE_BYTES, discover, parse_article, read_corpus, read_file
 from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus
-from kgraph.model import ArticleFile, Diagnostic, RelatedEntry
+from kgraph.model import INT_MAX, INT_MIN, ArticleFile, Diagnostic, RelatedEntry
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_PATH = "biology/what-is-the-role-of-atp-in-the-sodiumpotassium-pump.md"
@@ -254,9 +254,63 @@ def test_id_given_as_text_is_described_as_text() -> None:
     assert "abc" in err.reason
 
 
-def test_negative_and_large_ids_are_integers() -> None:
-    assert parse_article(article("id: -13\ntitle: T\nsubject: S\n"), "a.md").id == -13
-    assert parse_article(article(f"id: {10**30}\ntitle: T\nsubject: S\n"), "a.md").id == 10**30
+def test_negative_ids_and_ids_at_the_bounds_of_graphqls_int_are_ids() -> None:
+    for value in (-13, 0, INT_MIN, INT_MAX):
+        assert parse_article(article(f"id: {value}\ntitle: T\nsubject: S\n"), "a.md").id == value
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (INT_MAX + 1, "2147483648"),
+        (INT_MIN - 1, "-2147483649"),
+        (10**20, "100000000000000000000"),  # past 64 bits: it once stopped the whole load
+        (-(10**30), "-100000000000…000000 (31 digits)"),
+        (10**100, "of over 60 digits"),
+    ],
+)
+def test_an_id_outside_graphqls_int_is_refused_with_its_line(value: int, shown: str) -> None:
+    # The API gives ids as GraphQL Ints: an article whose id is not one could not be
+    # served (every page holding it would fail), nor be stored in the graph's columns.
+    err = parse_error(article(f"title: Why?\nsubject: Physics\nid: {value}\n"))
+
+    assert err.line == 4
+    assert err.reason.startswith(f"`id` {shown} is out of range")
+    assert f"{INT_MIN} … {INT_MAX}" in err.reason
+
+
+def test_a_related_entry_whose_id_is_outside_graphqls_int_names_no_id() -> None:
+    # As an id that is not an integer: no article has it, and its url may still resolve.
+    data = article(
+        MINIMAL + f"related_article1: {{id: {INT_MAX + 1}, url: /a}}\n"
+        f"related_article2: {{id: {INT_MIN}, url: /b}}\n"
+    )
+
+    entries = parse_article(data, "a.md").copy.related
+
+    assert [(entry.id, entry.url) for entry in entries] == [(None, "/a"), (INT_MIN, "/b")]
+
+
+@pytest.mark.parametrize("rank", [str(INT_MAX + 1), "9" * 40])
+def test_a_related_entry_numbered_outside_graphqls_int_is_refused_with_its_line(
+    rank: str,
+) -> None:
+    data = article(
+        MINIMAL + "related_article1: {id: 8, url: /a}\n"
+        f"related_article{rank}: {{id: 9, url: /b}}\n"
+    )
+
+    err = parse_error(data)
+
+    assert err.line == 6
+    assert f"N is out of range, it must be at most {INT_MAX}" in err.reason
+    assert err.reason.startswith(f"`related_article{rank[:25]}")
+
+
+def test_a_related_entry_numbered_at_the_bound_is_read() -> None:
+    data = article(MINIMAL + f"related_article0{INT_MAX}: {{id: 8, url: /a}}\n")
+
+    assert [entry.rank for entry in parse_article(data, "a.md").copy.related] == [INT_MAX]
 
 
 @pytest.mark.parametrize("key", ["title", "subject"])

@@ -14,7 +14,7 @@ import pytest
 from conftest import article_text
 from kgraph.corpus import discover, read_corpus, read_file
 from kgraph.errors import LoadCancelled
-from kgraph.model import ArticleFile, Diagnostic
+from kgraph.model import INT_MAX, INT_MIN, ArticleFile, Diagnostic
 
 needs_posix = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX files")
 
@@ -254,15 +254,16 @@ def test_texts_that_files_repeat_are_one_string_whichever_process_read_them(
 
 def test_related_entries_kept_apart_are_those_each_file_says(tmp_path: Path) -> None:
     # Read by two processes, entries travel as columns (RelatedSpool): numbers
-    # past 64 bits, missing ids and urls come back as each file alone reads them.
+    # at the bounds, ids out of them, missing ids and urls come back as each
+    # file alone reads them.
     root = tmp_path / "corpus"
     (root / "bio").mkdir(parents=True)
     huge = 10**30
     related: dict[int, list[tuple[int, int | None, str | None]]] = {
         1: [(1, 2, "/q/2"), (2, None, "/q/3"), (3, 4, None)],
-        2: [(huge, huge + 1, "/q/1"), (2, -(2**63), "/q/min")],
+        2: [(INT_MAX, huge, "/q/1"), (2, INT_MIN, "/q/min")],
         3: [],
-        4: [(5, 2**63 - 1, "/q/max"), (7, 1, "/q/1")],
+        4: [(5, INT_MAX, "/q/max"), (6, -(2**63), "/q/low"), (7, 1, "/q/1")],
     }
     for number, entries in related.items():
         (root / "bio" / f"{number}.md").write_text(
@@ -276,7 +277,8 @@ def test_related_entries_kept_apart_are_those_each_file_says(tmp_path: Path) -> 
         alone = read_file(root, path)
         assert isinstance(alone, ArticleFile)
         assert reading.related_of(at) == alone.copy.related
-    assert [e.rank for e in reading.related_of(by_path["bio/2.md"])] == [2, huge]
-    assert [e.id for e in reading.related_of(by_path["bio/2.md"])] == [-(2**63), huge + 1]
+    assert [e.rank for e in reading.related_of(by_path["bio/2.md"])] == [2, INT_MAX]
+    assert [e.id for e in reading.related_of(by_path["bio/2.md"])] == [INT_MIN, None]
+    assert [e.id for e in reading.related_of(by_path["bio/4.md"])] == [INT_MAX, None, 1]
     assert reading.related_of(by_path["bio/3.md"]) == ()
     assert [e.id for e in reading.related_of(by_path["bio/1.md"])] == [2, None, 4]

@@ -188,6 +188,25 @@ def test_parse_errors_are_reported_and_the_rest_loads(
     assert summarize(kg).broken_links == 1
 
 
+def test_ids_outside_graphqls_int_are_parse_errors_and_the_rest_loads(
+    tmp_path: Path, write_article: WriteArticle
+) -> None:
+    # An id past 64 bits once stopped the whole load (OverflowError in the answers'
+    # columns); one past 32 bits made every API page that held the article fail.
+    write_article("b/a1.md", 1, url=_u(1), related=[(1, 2**31, _u(2)), (2, 10**20, "/gone")])
+    write_article("b/a2.md", 10**20, url=_u(2))
+    write_article("b/a3.md", -(2**31) - 1, url=_u(3))
+    write_article("b/a4.md", 2**31 - 1, url=_u(4), related=[(1, 1, _u(1))])
+    kg = _load(tmp_path)
+    assert [(d.path, d.line) for d in kg.diagnostics] == [("b/a2.md", 2), ("b/a3.md", 2)]
+    assert all("is out of range" in d.message for d in kg.diagnostics)
+    assert list(kg.articles) == [1, 2**31 - 1]
+    assert sorted(kg.graph.edges) == [(2**31 - 1, 1)]
+    # An entry's id outside the range names nothing: its url decides (here none resolves).
+    assert kg.wanted == {}
+    assert summarize(kg).broken_links == 2
+
+
 # A script without a main guard, loading from its main thread or, as a server
 # does, from a thread of its own.
 _UNGUARDED = {
