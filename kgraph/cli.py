@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     import uvicorn
     from starlette.types import ASGIApp
 
-    from kgraph.early import EarlyListing
     from kgraph.graph import KnowledgeGraph, paths
     from kgraph.graph.load import Loaded
 
@@ -851,25 +850,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _serve_in(settings: Settings) -> int:
-    from kgraph.early import EarlyListing
-
-    # Listed (and its files stat-ed for the snapshot's fingerprint) by a child
-    # process while this one imports the server's libraries.
-    early = EarlyListing(settings.corpus, stats=settings.cache)
-    try:
-        return _serve_listed(settings, early)
-    finally:
-        early.close()
-
-
-def _serve_listed(settings: Settings, early: EarlyListing) -> int:
     from kgraph.app import create_app
+    from kgraph.corpus import list_corpus
     from kgraph.errors import EmptyCorpus
     from kgraph.logs import configure_logging
 
     # Refuse a corpus that cannot serve, and a port that is taken, before loading;
     # the first load reads this listing rather than listing the folder again.
-    listing = early.listing()
+    listing = list_corpus(settings.corpus)
     if not listing.files:
         raise EmptyCorpus(str(settings.corpus))
     listener = listen(settings.host, settings.port)

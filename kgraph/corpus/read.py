@@ -292,11 +292,6 @@ class CorpusListing:
     refused: tuple[Diagnostic, ...]
     #: Folders not listed or not followed.
     unlisted: tuple[Diagnostic, ...]
-    #: The digest of the files' stats as a fingerprint takes them from the folder
-    #: given (:func:`~kgraph.corpus.facts.facts_digest`), when the process that
-    #: listed them took it too (:mod:`kgraph.early`); ``None`` when it did not,
-    #: or did from another folder.
-    stats: Callable[[bytes], str | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def files(self) -> tuple[str, ...]:
