@@ -34,7 +34,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from kgraph.api.errors import refusal
 
-__all__ = ["ConnectionLimits", "protocol_class"]
+__all__ = ["ConnectionLimits", "open_connections", "protocol_class"]
 
 log = logging.getLogger("kgraph.connections")
 
@@ -297,4 +297,16 @@ def protocol_class(limits: ConnectionLimits) -> type[asyncio.Protocol]:
                     del open_by_client[self._kg_peer]
                 self._kg_peer = None
 
+    LimitedHttpToolsProtocol.open_by_client = open_by_client  # type: ignore[attr-defined]
     return LimitedHttpToolsProtocol
+
+
+def open_connections(protocol: object) -> int | None:
+    """How many HTTP connections a server holds open (websockets apart) whose ``http``
+    protocol :func:`protocol_class` made; ``None`` for another protocol, which does not count.
+
+    >>> open_connections(protocol_class(ConnectionLimits())), open_connections(object)
+    (0, None)
+    """
+    counts = getattr(protocol, "open_by_client", None)
+    return sum(counts.values()) if isinstance(counts, Counter) else None

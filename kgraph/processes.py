@@ -15,7 +15,8 @@ then hands over: N new processes are forked and set up (their app not yet
 accepting connections); the old ones hand the new graph's ``graphChanged``
 event to their subscribers and answer on for half a second, closing each
 connection after its answer (a client's keep-alive connection then ends after
-an answer rather than under a request it just sent); they are stopped as
+an answer rather than under a request it just sent), or until they hold no
+HTTP connection, when that comes sooner; they are stopped as
 uvicorn stops on SIGTERM (in-flight requests finish, websockets close with
 1012, "service restart": a client reconnects, to a new process); a moment
 later the new ones begin to accept. The socket is the master's throughout, so
@@ -65,6 +66,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgraph.api.events import GraphChange
 from kgraph.app import create_app
+from kgraph.connections import open_connections
 from kgraph.corpus import CorpusListing
 from kgraph.middleware.observe import MULTIPROCESS_DIR, Metrics
 from kgraph.serving import AppState, LoadReport, Pending, Served, serve_corpus
@@ -84,10 +86,13 @@ _STOP_SECONDS = 15.0
 #: one waits 1 s, 2, 4… up to 30 s while they keep failing.
 _QUICK_SECONDS = 2.0
 _RETRY_SECONDS = (1.0, 30.0)
-#: How long a retiring process answers on (each answer closing its connection) before
-#: it is stopped: a client's keep-alive connection then ends after an answer, rather
-#: than under a request it has just sent; its subscribers take the last change meanwhile.
+#: How long retiring processes answer on at most (each answer closing its connection)
+#: before they stop accepting: a client's keep-alive connection then ends after an
+#: answer, rather than under a request it has just sent. Less once none holds an HTTP
+#: connection: no client is left to answer.
 _DRAIN_SECONDS = 0.5
+#: How often a retiring process looks whether it still holds connections.
+_DRAINED_POLL_SECONDS = 0.01
 #: How long the master waits for retiring processes to say they stopped accepting.
 _CLOSE_SECONDS = 1.0
 
@@ -220,6 +225,12 @@ class Retirement:
             for listening in self.server.servers:
                 listening.close()
 
+    async def drained(self) -> None:
+        """Return once no HTTP connection is open (websockets apart: they close at the stop);
+        never, when the server does not count them."""
+        while self.server is None or open_connections(self.server.config.http) != 0:
+            await anyio.sleep(_DRAINED_POLL_SECONDS)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.begun or scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -262,7 +273,7 @@ async def follow_master(
     channel.setblocking(False)
     go = anyio.Event()
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(_follow, state, channel, retirement, go)
+        tasks.start_soon(_follow, state, channel, retirement, go, tasks)
         _send(channel, {"ready": True})
         await go.wait()
         yield
@@ -270,7 +281,11 @@ async def follow_master(
 
 
 async def _follow(
-    state: AppState, channel: socket.socket, retirement: Retirement, go: anyio.Event
+    state: AppState,
+    channel: socket.socket,
+    retirement: Retirement,
+    go: anyio.Event,
+    tasks: TaskGroup,
 ) -> None:
     async for message in _messages(channel):
         if "status" in message:
@@ -282,6 +297,7 @@ async def _follow(
             _send(channel, {"closed": True})
         if "retire" in message:
             retirement.begun = True
+            tasks.start_soon(_say_drained, channel, retirement)
             change = message["retire"]
             if change is not None:
                 state.events.publish(
@@ -295,6 +311,12 @@ async def _follow(
     log.warning("serving process %d: the master is gone; stopping", os.getpid())
     os.kill(os.getpid(), signal.SIGTERM)
     go.set()  # if it was still waiting: starts, and stops at once
+
+
+async def _say_drained(channel: socket.socket, retirement: Retirement) -> None:
+    """Tell the master once a retiring process holds no connection: none waits for an answer."""
+    await retirement.drained()
+    _send(channel, {"drained": True})
 
 
 def _serve_child(
@@ -349,6 +371,8 @@ class _Process:
     answered: anyio.Event = field(default_factory=anyio.Event)
     #: Set once it said it accepts no more connections, or its end of the pair closed.
     closed: anyio.Event = field(default_factory=anyio.Event)
+    #: Set once, retiring, it said it holds no connection, or its end of the pair closed.
+    drained: anyio.Event = field(default_factory=anyio.Event)
     retiring: float | None = None  # since when (monotonic)
 
     @property
@@ -456,8 +480,11 @@ class _Master:
                 process.answered.set()
             if message.get("closed"):
                 process.closed.set()
+            if message.get("drained"):
+                process.drained.set()
         process.answered.set()
         process.closed.set()
+        process.drained.set()
 
     async def _roll(self) -> None:
         """Serve the master's graph: fork processes for a new one, retire the old; or tell news."""
@@ -490,7 +517,11 @@ class _Master:
             for process in older:
                 process.retiring = time.monotonic()  # killed if not gone in time
                 _send(process.channel, {"retire": _change_dict(change)})
-            await anyio.sleep(_DRAIN_SECONDS)
+            # Half a second for the clients' next requests on connections kept
+            # alive, each answered and closed; less when none is open.
+            with anyio.move_on_after(_DRAIN_SECONDS):
+                for process in older:
+                    await process.drained.wait()
             for process in older:
                 _send(process.channel, {"close": True})
             with anyio.move_on_after(_CLOSE_SECONDS):

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,13 +18,18 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
 from conftest import SEEDS, RunningServer, article_text, free_port, kgraph_server
-from kgraph.processes import _messages
+from kgraph.connections import ConnectionLimits, open_connections, protocol_class
+from kgraph.processes import Retirement, _messages
 from kgraph.settings import Settings, cores
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
@@ -153,6 +159,86 @@ def test_sighup_replaces_every_process_with_the_new_graph(corpus: Path) -> None:
         assert versions_by_pid(server) == dict.fromkeys(new, 2.0)
         assert metric(server, "kgraph_graph_version") == 2
         assert metric(server, "kgraph_graph_loads_total", result="success") == 2
+
+
+def test_a_client_keeping_its_connection_alive_over_a_reload_is_answered_throughout(
+    corpus: Path,
+) -> None:
+    # Its connection holds a retiring process to the whole drain: each request it
+    # sends is answered (the one after the retirement with its connection closed),
+    # never cut off, and no answer of the new graph comes before one of the old.
+    with kgraph_server("--corpus", str(corpus), "--processes", "2") as server:
+        wait_until(lambda: len(serving_pids(server)) == 2, server)
+        seen: list[int] = []
+        with httpx.Client(base_url=server.base, timeout=30) as client:
+
+            def ask() -> None:
+                response = client.post("/graphql", json={"query": VERSION})
+                assert response.status_code == 200, response.text
+                seen.append(response.json()["data"]["stats"]["graphVersion"])
+
+            ask()
+            (corpus / "biology" / "new-one.md").write_text(article_text(990001))
+            server.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 30
+            while not seen or seen[-1] == 1:
+                assert time.monotonic() < deadline, server.output
+                ask()
+                time.sleep(0.02)
+            for _ in range(20):
+                ask()
+        assert seen == sorted(seen)
+        assert (seen[0], seen[-1]) == (1, 2)
+
+
+def test_a_retiring_process_is_drained_once_it_holds_no_http_connection() -> None:
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
+    retirement = Retirement(app)
+    port = free_port()
+    config = uvicorn.Config(
+        retirement,
+        host="127.0.0.1",
+        port=port,
+        http=protocol_class(ConnectionLimits()),
+        log_config=None,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    retirement.server = server
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    async def drained_within(seconds: float) -> bool:
+        with anyio.move_on_after(seconds):
+            await retirement.drained()
+            return True
+        return False
+
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}") as first,
+            httpx.Client(base_url=f"http://127.0.0.1:{port}") as second,
+        ):
+            assert first.get("/").text == second.get("/").text == "ok"  # both kept alive
+            assert open_connections(config.http) == 2
+            retirement.begun = True
+            assert not anyio.run(drained_within, 0.3)
+            # Answered with its connection closed: one client left.
+            assert first.get("/").headers["connection"] == "close"
+            deadline = time.monotonic() + 10
+            while open_connections(config.http) != 1:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert not anyio.run(drained_within, 0.3)
+        assert anyio.run(drained_within, 10)
+        assert open_connections(config.http) == 0
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def test_a_failed_reload_keeps_the_processes_serving_and_says_why(corpus: Path) -> None:
