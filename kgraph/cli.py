@@ -415,7 +415,7 @@ def _ids(value: str) -> frozenset[int]:
         raise argparse.ArgumentTypeError(f"not a comma-separated list of ids: {value!r}") from err
 
 
-def _load_quietly(args: argparse.Namespace) -> KnowledgeGraph:
+def _load_quietly(args: argparse.Namespace, *, searched: bool = False) -> KnowledgeGraph:
     """The graph of the command's corpus, a progress bar on a terminal while it is read.
 
     Loaded as the server loads (:func:`kgraph.graph.load.load_corpus`): from its
@@ -423,6 +423,8 @@ def _load_quietly(args: argparse.Namespace) -> KnowledgeGraph:
     ``KGRAPH_CACHE=off``) always from the files. A graph read from the files is
     saved as a snapshot once the command is done (:func:`_save_snapshot`), with
     what the command derived from it and what the server builds before serving.
+    ``searched``: the answer needs search's index, built meanwhile from the files
+    (see :func:`_searched`).
     """
     from kgraph.graph.load import load_corpus
 
@@ -435,6 +437,7 @@ def _load_quietly(args: argparse.Namespace) -> KnowledgeGraph:
             # Prepared before the snapshot is written, after the command's answer.
             prepared=False,
             progress=progress,
+            searched=searched,
         )
     finally:
         progress.close()
@@ -455,17 +458,29 @@ class _Snapshot:
     rewrite: bool = False
 
 
+def _searched(args: argparse.Namespace) -> None:
+    """Wait for the search index the command's load builds (``_load_quietly(searched=True)``)."""
+    due: _Snapshot | None = getattr(args, "snapshot", None)
+    if due is not None:
+        due.loaded.searched()
+
+
 def _save_snapshot(args: argparse.Namespace) -> None:
     """Write the snapshot a command's load left due (see :class:`_Snapshot`), quietly.
 
     After the command's output: its user has the answer; the next command of the
-    unchanged corpus starts warm, with what this one derived.
+    unchanged corpus starts warm, with what this one derived. Then what the load
+    left running (search's index built elsewhere) is ended.
     """
     due: _Snapshot | None = getattr(args, "snapshot", None)
-    if due is None or not (due.loaded.unsaved or due.rewrite):
+    if due is None:
         return
-    sys.stdout.flush()
-    due.loaded.save()
+    try:
+        if due.loaded.unsaved or due.rewrite:
+            sys.stdout.flush()
+            due.loaded.save()
+    finally:
+        due.loaded.close()
 
 
 #: Seconds ``kgraph path`` may list paths for. The API bounds its listing at half a
@@ -752,15 +767,20 @@ def _z_score(text: str) -> float:
 
 def _check(args: argparse.Namespace) -> int:
     from kgraph.check import compare, failing, json_report, text_report
-    from kgraph.graph.curation import suggest_every_wanted
+    from kgraph.graph.curation import curation_report, suggest_every_wanted
 
     if "new" in args.fail_on and args.baseline is None:
         raise UsageError("--fail-on new needs --baseline OLD.json")
     baseline = _load_baseline(args.baseline) if args.baseline is not None else None
     # From the snapshot, like the server: it is used only while every file is as
     # it was (listed and stat-ed), and gives the same report as the files (tested).
-    kg = _load_quietly(args)
+    # From the files, search's index (for wanted articles' suggestions) is built
+    # in another process meanwhile.
+    kg = _load_quietly(args, searched=True)
     json_out = args.format == "json"
+    if json_out:
+        curation_report(kg)  # while search's index is built: the report needs none of it
+        _searched(args)  # every wanted article's suggestions
     if json_out and suggest_every_wanted(kg):
         args.snapshot.rewrite = True  # seconds of work: the next check has them at once
     report = json_report(
@@ -778,6 +798,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.format == "json":
         write_report_json(report, sys.stdout)
     else:
+        _searched(args)  # the suggestions of the wanted articles shown
         sys.stdout.write(
             text_report(
                 kg,

@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,6 +130,27 @@ class Loaded:
     #: The fingerprint of the corpus as listed for this load; ``None`` with snapshots off.
     fingerprint: str | None
     cache_dir: str | os.PathLike[str] | None = None
+    #: Search's index being built in another process since the articles were known
+    #: (``load_corpus(searched=True)``), until :meth:`searched` takes it.
+    searching: SearchElsewhere | None = field(default=None, compare=False)
+
+    def searched(self, cancelled: Cancelled | None = None) -> None:
+        """Give the graph the search index the load started building, once it is built.
+
+        For a command about to ask what needs it (the suggestions of wanted
+        articles, bridges): it was built meanwhile, rather than then, in this
+        process. The process stays until :meth:`close` (the bridges and the
+        keyword index that :meth:`save` prepares come from it too).
+        """
+        from kgraph.graph.search import indexed
+
+        if self.searching is not None and not indexed(self.graph):
+            self.searching.wait(self.graph, cancelled)
+
+    def close(self) -> None:
+        """End the process building search's index, if any (and remove its folder)."""
+        if self.searching is not None:
+            self.searching.close()
 
     @property
     def unsaved(self) -> bool:
@@ -160,7 +181,7 @@ class Loaded:
 
         if self.fingerprint is None:
             return None
-        prepare(self.graph)
+        prepare(self.graph, searching=self.searching)
         written: Path | None = None
         if early and not self.warm:
             written = save_snapshot(
@@ -184,6 +205,7 @@ def load_corpus(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
     listing: CorpusListing | None = None,
+    searched: bool = False,
 ) -> Loaded:
     """Load the graph of the corpus folder ``root``, listing the folder once.
 
@@ -205,6 +227,11 @@ def load_corpus(
     listing : CorpusListing, optional
         ``root`` listed already (``kgraph serve`` lists it to refuse an empty
         folder before binding its port): it is not listed again.
+    searched : bool
+        Not ``prepared``, but the answer will need search's index (a command's
+        suggestions): from the files, it is built in another process from when
+        the articles are known, as a prepared load builds it, and handed over
+        (:meth:`Loaded.searched`; the caller closes the ``Loaded``).
 
     Raises
     ------
@@ -247,7 +274,7 @@ def load_corpus(
                 progress=progress,
                 cancelled=cancelled,
                 listing=listing,
-                articles_ready=articles_ready if prepared else None,
+                articles_ready=articles_ready if prepared or searched else None,
             )
         # Listing and fingerprint included: what the load cost, warm or cold.
         kg = replace(kg, load_seconds=time.perf_counter() - started)
@@ -255,4 +282,14 @@ def load_corpus(
             logger.info("graph of %s loaded from its snapshot in %.2fs", root, kg.load_seconds)
         if prepared:
             prepare(kg, cancelled, searching[0] if searching else None)
-    return Loaded(graph=kg, root=root, warm=from_snapshot, fingerprint=print_, cache_dir=cache_dir)
+        handed = searching[0] if searching and not prepared else None
+        if handed is not None:
+            stack.pop_all()  # left running: the Loaded's, until it is closed
+    return Loaded(
+        graph=kg,
+        root=root,
+        warm=from_snapshot,
+        fingerprint=print_,
+        cache_dir=cache_dir,
+        searching=handed,
+    )

@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from test_search import _same_index
 
+import kgraph.graph.search as search_module
 from conftest import SEEDS
 from kgraph.corpus import list_corpus
 from kgraph.errors import CorpusNotFound, EmptyCorpus
 from kgraph.graph import load_graph, summarize
 from kgraph.graph.curation import every_wanted_suggested
 from kgraph.graph.load import load_corpus, prepare
+from kgraph.graph.search import build_index, indexed, search_index
 from kgraph.graph.snapshot import save_snapshot, snapshot_path
 
 
@@ -138,3 +142,50 @@ def test_errors_are_the_readers(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(EmptyCorpus):
         load_corpus(tmp_path / "empty", cache_dir=tmp_path / "cache")
+
+
+def test_a_load_searched_hands_over_the_index_built_elsewhere(
+    corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # As `kgraph check` loads: not prepared, but its suggestions need search's index,
+    # built by another process from when the articles are known.
+    monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
+    folders = tmp_path / "tmp"
+    folders.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folders))
+    loaded = load_corpus(corpus, cache_dir=cache, prepared=False, searched=True)
+    try:
+        assert loaded.searching is not None
+        assert loaded.searching.elsewhere
+        assert not indexed(loaded.graph)
+        loaded.searched()
+        assert indexed(loaded.graph)
+        _same_index(search_index(loaded.graph), build_index(load_graph(corpus)))
+        assert loaded.save() == snapshot_path(corpus, cache)  # its bridges and keywords too
+        assert loaded.searching.process is None  # done with: ended
+    finally:
+        loaded.close()
+    assert not list(folders.iterdir())  # its folder removed
+    warm = load_corpus(corpus, cache_dir=cache, prepared=False, searched=True)
+    assert (warm.warm, warm.searching) == (True, None)  # a snapshot brings the index
+    assert indexed(warm.graph)
+
+
+def test_a_load_searched_and_closed_unasked_ends_the_process(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
+    folders = tmp_path / "tmp"
+    folders.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folders))
+    loaded = load_corpus(corpus, cache=False, prepared=False, searched=True)
+    assert loaded.searching is not None
+    process = loaded.searching.process
+    assert process is not None
+    pid = process.pid
+    assert pid is not None
+    loaded.close()
+    assert loaded.searching.process is None
+    with pytest.raises(ProcessLookupError):  # ended and reaped
+        os.kill(pid, 0)
+    assert not list(folders.iterdir())
