@@ -528,8 +528,8 @@ def _related_entries(fields: dict[str, object]) -> tuple[RelatedEntry, ...] | No
             rank = key[15:]
             if not rank.isdigit():  # the key is ASCII: digits are 0-9
                 continue
-            digits = rank.lstrip("0")
-            if len(digits) > 10 or not in_int_range(int(digits or "0")):
+            digits = rank.lstrip("0") or "0"  # thousands of zeros: too long for int()
+            if len(digits) > 10 or not in_int_range(int(digits)):
                 return None  # the YAML reader refuses it, and says why
             article_id = value.get("id")
             title = value.get("title")
@@ -537,7 +537,7 @@ def _related_entries(fields: dict[str, object]) -> tuple[RelatedEntry, ...] | No
             url = value.get("url")
             entries.append(
                 RelatedEntry(
-                    rank=int(rank),
+                    rank=int(digits),
                     id=(
                         article_id if type(article_id) is int and in_int_range(article_id) else None
                     ),

@@ -192,8 +192,10 @@ def _related(data: Mapping[Any, Any], source: str, path: str) -> tuple[RelatedEn
         match = _RELATED_KEY.match(key) if isinstance(key, str) else None
         if match is None or not isinstance(value, dict):
             continue
-        digits = match.group(1)
-        if len(digits.lstrip("0")) > len(str(INT_MAX)) or int(digits) > INT_MAX:
+        # Leading zeros stripped: thousands of them are one number, but too many
+        # digits for int() (its limit of 4,300).
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > len(str(INT_MAX)) or int(digits) > INT_MAX:
             raise ArticleParseError(
                 path,
                 _key_line(source, key),

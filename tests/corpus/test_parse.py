@@ -307,6 +307,14 @@ def test_a_related_entry_numbered_outside_graphqls_int_is_refused_with_its_line(
     assert err.reason.startswith(f"`related_article{rank[:25]}")
 
 
+def test_a_related_entry_numbered_with_thousands_of_leading_zeros_is_read() -> None:
+    # Too many digits for int() as they stand (it once raised ValueError, out of the reader).
+    key = "related_article" + "0" * 5000 + "3"
+    data = article(MINIMAL + f"? {key}\n: {{id: 8, url: /a}}\n")
+
+    assert [entry.rank for entry in parse_article(data, "a.md").copy.related] == [3]
+
+
 def test_a_related_entry_numbered_at_the_bound_is_read() -> None:
     data = article(MINIMAL + f"related_article0{INT_MAX}: {{id: 8, url: /a}}\n")
 
