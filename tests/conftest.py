@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -264,3 +265,15 @@ def kgraph_server(
     assert process.returncode in (0, -signal.SIGTERM), server.output
     assert "Application shutdown complete" in server.output
     assert "Traceback" not in server.output, server.output
+
+
+@pytest.fixture
+def elsewhere_from_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every graph's index worth building elsewhere; the other process's folder under tmp_path."""
+    from kgraph.graph import search
+
+    monkeypatch.setattr(search, "ELSEWHERE_FROM", 1)
+    folders = tmp_path / "tmp"
+    folders.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folders))
+    return folders

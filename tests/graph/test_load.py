@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 from test_search import _same_index
 
-import kgraph.graph.search as search_module
 from conftest import SEEDS
 from kgraph.corpus import list_corpus
 from kgraph.errors import CorpusNotFound, EmptyCorpus
@@ -145,14 +143,10 @@ def test_errors_are_the_readers(tmp_path: Path) -> None:
 
 
 def test_a_load_searched_hands_over_the_index_built_elsewhere(
-    corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    corpus: Path, cache: Path, elsewhere_from_one: Path
 ) -> None:
     # As `kgraph check` loads: not prepared, but its suggestions need search's index,
     # built by another process from when the articles are known.
-    monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
-    folders = tmp_path / "tmp"
-    folders.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folders))
     loaded = load_corpus(corpus, cache_dir=cache, prepared=False, searched=True)
     try:
         assert loaded.searching is not None
@@ -165,19 +159,15 @@ def test_a_load_searched_hands_over_the_index_built_elsewhere(
         assert loaded.searching.process is None  # done with: ended
     finally:
         loaded.close()
-    assert not list(folders.iterdir())  # its folder removed
+    assert not list(elsewhere_from_one.iterdir())  # its folder removed
     warm = load_corpus(corpus, cache_dir=cache, prepared=False, searched=True)
     assert (warm.warm, warm.searching) == (True, None)  # a snapshot brings the index
     assert indexed(warm.graph)
 
 
 def test_a_load_searched_and_closed_unasked_ends_the_process(
-    corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    corpus: Path, elsewhere_from_one: Path
 ) -> None:
-    monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
-    folders = tmp_path / "tmp"
-    folders.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folders))
     loaded = load_corpus(corpus, cache=False, prepared=False, searched=True)
     assert loaded.searching is not None
     process = loaded.searching.process
@@ -188,4 +178,4 @@ def test_a_load_searched_and_closed_unasked_ends_the_process(
     assert loaded.searching.process is None
     with pytest.raises(ProcessLookupError):  # ended and reaped
         os.kill(pid, 0)
-    assert not list(folders.iterdir())
+    assert not list(elsewhere_from_one.iterdir())

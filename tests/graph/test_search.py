@@ -6,7 +6,6 @@ import dataclasses
 import logging
 import os
 import signal
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -203,16 +202,6 @@ def _same_index(built: SearchIndex, expected: SearchIndex) -> None:
 def _bare(kg: KnowledgeGraph) -> KnowledgeGraph:
     """``kg`` without anything derived from it yet (a shared fixture's memo is left alone)."""
     return dataclasses.replace(kg, memo={}, computing={})
-
-
-@pytest.fixture
-def elsewhere_from_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Every graph's index worth building elsewhere; the other process's folder under tmp_path."""
-    monkeypatch.setattr(search_module, "ELSEWHERE_FROM", 1)
-    folders = tmp_path / "tmp"
-    folders.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folders))
-    return folders
 
 
 def test_the_index_built_in_another_process_is_the_one_built_here(
