@@ -17,7 +17,14 @@ from sys import intern
 import yaml
 
 # The value rules are shared, not copied, so that both readers agree field for field.
-from kgraph.corpus.parse import MAX_FILE_BYTES, assemble_article, field_date, field_score
+from kgraph.corpus.parse import (
+    MAX_FILE_BYTES,
+    assemble_article,
+    field_date,
+    field_entry_id,
+    field_rank,
+    field_score,
+)
 from kgraph.corpus.text import split_keywords, topic_key
 from kgraph.model import (
     ArticleFile,
@@ -479,12 +486,13 @@ def _usual(text: str, path: str) -> ArticleFile | None:
     topic = topic_key(subject)
     if not title.strip() or not subject.strip() or not topic:
         return None
-    if not in_int_range(int(article_id)):
+    article_number = int(article_id)
+    if not in_int_range(article_number):
         return None
     entries.sort(key=_rank)
     # What assemble_article makes of the same fields (no ``no_index`` here).
     return article_file(
-        int(article_id),
+        article_number,
         title,
         question,
         encode_text(answer),
@@ -528,19 +536,16 @@ def _related_entries(fields: dict[str, object]) -> tuple[RelatedEntry, ...] | No
             rank = key[15:]
             if not rank.isdigit():  # the key is ASCII: digits are 0-9
                 continue
-            digits = rank.lstrip("0") or "0"  # thousands of zeros: too long for int()
-            if len(digits) > 10 or not in_int_range(int(digits)):
+            number = field_rank(rank)
+            if number is None:
                 return None  # the YAML reader refuses it, and says why
-            article_id = value.get("id")
             title = value.get("title")
             subject = value.get("subject")
             url = value.get("url")
             entries.append(
                 RelatedEntry(
-                    rank=int(digits),
-                    id=(
-                        article_id if type(article_id) is int and in_int_range(article_id) else None
-                    ),
+                    rank=number,
+                    id=field_entry_id(value.get("id")),
                     title=intern(title) if isinstance(title, str) else None,
                     subject=intern(subject) if isinstance(subject, str) else None,
                     url=intern(url) if isinstance(url, str) else None,

@@ -25,7 +25,15 @@ from kgraph.model import (
     related_entry,
 )
 
-__all__ = ["MAX_FILE_BYTES", "assemble_article", "field_date", "field_score", "parse_article"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "assemble_article",
+    "field_date",
+    "field_entry_id",
+    "field_rank",
+    "field_score",
+    "parse_article",
+]
 
 #: Files larger than this are refused unread: no article comes near it.
 MAX_FILE_BYTES = 1 << 20
@@ -155,11 +163,27 @@ def _describe_int(value: int) -> str:
     return f"{sign}{digits[:12]}…{digits[-6:]} ({len(digits)} digits)"
 
 
-def _entry_id(value: object) -> int | None:
+def field_entry_id(value: object) -> int | None:
     """A related entry's id; ``None`` when it is none, as for any id no article can have."""
     if isinstance(value, int) and not isinstance(value, bool) and in_int_range(value):
         return value
     return None
+
+
+def field_rank(digits: str) -> int | None:
+    """The ``N`` of ``related_articleN`` from its digits; ``None`` past GraphQL's ``Int``.
+
+    Leading zeros are stripped first: thousands of them are one number, but too
+    many digits for ``int()`` (its limit of 4,300).
+
+    >>> field_rank("3"), field_rank("0" * 5000 + "3"), field_rank("2147483648")
+    (3, 3, None)
+    """
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(INT_MAX)):
+        return None
+    number = int(digits)
+    return number if number <= INT_MAX else None
 
 
 def _score(value: object) -> float | None:
@@ -192,10 +216,8 @@ def _related(data: Mapping[Any, Any], source: str, path: str) -> tuple[RelatedEn
         match = _RELATED_KEY.match(key) if isinstance(key, str) else None
         if match is None or not isinstance(value, dict):
             continue
-        # Leading zeros stripped: thousands of them are one number, but too many
-        # digits for int() (its limit of 4,300).
-        digits = match.group(1).lstrip("0") or "0"
-        if len(digits) > len(str(INT_MAX)) or int(digits) > INT_MAX:
+        rank = field_rank(match.group(1))
+        if rank is None:
             raise ArticleParseError(
                 path,
                 _key_line(source, key),
@@ -204,8 +226,8 @@ def _related(data: Mapping[Any, Any], source: str, path: str) -> tuple[RelatedEn
             )
         entries.append(
             related_entry(
-                int(digits),
-                _entry_id(value.get("id")),
+                rank,
+                field_entry_id(value.get("id")),
                 _text(value.get("title")),
                 _text(value.get("subject")),
                 _text(value.get("url")),
