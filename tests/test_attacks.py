@@ -360,21 +360,57 @@ def test_clients_that_read_nothing_hold_no_request_slot(dev_corpus: Path) -> Non
         ) as small,
         ExitStack() as held,
     ):
-        # Four connections asking for the style sheet 300 times over, reading nothing: once
-        # the server's buffers are full, each waits to send a response. Counted until the
-        # body was handed over, the four held every slot (2 of 2 runs on dev).
+        # Four connections asking for the style sheet 1,000 times over, reading nothing:
+        # once the server's buffers are full, each waits to send a response. Counted until
+        # the body was handed over, the four held every slot (2 of 2 runs on dev). 300
+        # requests each (5 MB) did not always fill the buffers of a loopback connection.
+        asked = 1000
         for n in range(4):
             sock = held.enter_context(raw_socket(small, 50 + n))
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             with suppress(BlockingIOError, TimeoutError, OSError):
                 sock.settimeout(2)
-                sock.sendall(b"GET /static/app.css HTTP/1.1\r\nHost: kgraph\r\n\r\n" * 300)
-        time.sleep(1.0)
+                sock.sendall(b"GET /static/app.css HTTP/1.1\r\nHost: kgraph\r\n\r\n" * asked)
+        # Until the buffers are full the server is still answering the flood, each
+        # pipelined request counted while its answer is made, as any request's: a busy
+        # machine took over a second to get there. Wait until the style sheets answered
+        # stop growing, which is when every connection waits on a client reading nothing.
+        answered = _until_stalled(small)
+        # Each connection has one request at a time: none of the flood's is refused unless
+        # a slot stays held while its client reads nothing (thousands were, so).
+        assert set(answered) == {"200"}, answered
+        assert answered["200"] < 4 * asked, f"all {answered} answered: the buffers never filled"
         for _ in range(3):
             answer = httpx.post(
                 f"{small.base}/graphql", json={"query": "{ stats { files } }"}, timeout=5
             )
             assert answer.status_code == 200, answer.text
+
+
+def _until_stalled(server: RunningServer, timeout: float = 20) -> dict[str, float]:
+    """Wait until the server's count of answered style sheets holds still for 0.5 s.
+
+    The counts by status.
+    """
+
+    def answered() -> dict[str, float]:
+        text = httpx.get(f"{server.base}/metrics", timeout=5).text
+        prefix = 'kgraph_requests_total{operation="other",status="'
+        return {
+            line[len(prefix) :].split('"', 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(prefix)
+        }
+
+    deadline = time.monotonic() + timeout
+    before = answered()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = answered()
+        if now == before:
+            return now
+        before = now
+    raise AssertionError(f"the server was still answering the flood after {timeout:g} s")
 
 
 def test_escaped_digits_are_refused_too(server: RunningServer) -> None:

@@ -1834,8 +1834,17 @@ def test_back_restores_where_the_list_was_scrolled(page: Page) -> None:
     opened = int(last.get_attribute("data-id") or "")
     last.find_element(By.CSS_SELECTOR, "a[data-id]").click()
     page.wait(lambda d: page.route == f"#/article/{opened}")
+    # A new view starts at its top as soon as it replaces the list, before its parts
+    # are drawn (the neighbourhood may be ready while the article's text still loads),
+    # and stays there.
+    page.wait(
+        lambda d: (
+            d.execute_script("return document.getElementById('main').dataset.view") == "article"
+        )
+    )
+    assert page.driver.execute_script("return window.scrollY") == 0
     page.ready("#neighbourhood")
-    # A new view starts at its top.
+    page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#article-title"))
     assert page.driver.execute_script("return window.scrollY") == 0
     page.driver.back()
     page.ready("#search-results")

@@ -55,6 +55,7 @@ async function route() {
   const token = ++current.token;
   // The scroll this entry had when it was left (Back, Forward), or none: a new entry.
   const scrollY = history.state?.scrollY;
+  current.restoring = scrollY;
   if (view !== articleView && view !== pathView) current.shown = { view: null };
   if (view !== searchView) document.getElementById("search-input").value = "";
   // Topic names and colours first (fetched once), so that every view shows them alike.
@@ -63,12 +64,11 @@ async function route() {
   // Which route the view shows (set as it starts drawing): a "ready" state below belongs to it.
   const main = document.getElementById("main");
   main.dataset.route = location.hash || "#/";
-  const frames = current.frames;
   await view({ parts, params, token });
   if (token !== current.token) return;
-  // A new entry starts at the top, unless the view only redrew a part of the page.
+  // A new entry was put at its top by setView (unless the view only redrew a part of
+  // the page); one gone back to gets its scroll now that it is drawn.
   if (scrollY !== undefined) window.scrollTo(0, scrollY);
-  else if (current.frames !== frames) window.scrollTo(0, 0);
   main.dataset.scrolled = String(Math.round(window.scrollY));
 }
 
