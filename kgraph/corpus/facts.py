@@ -17,18 +17,37 @@ import os
 import sys
 from collections.abc import Sequence
 
-__all__ = ["facts_digest"]
+__all__ = ["facts_digest", "facts_of"]
 
 # Files stat-ed per digest update: no corpus-sized bytes at once.
 _CHUNK = 2_000
 
 
+def facts_of(path: bytes, status: os.stat_result | None) -> bytes:
+    """What a fingerprint takes of the file ``path`` (as :func:`os.fsencode` gives it)
+    stat-ed as ``status``, or ``None`` when it could not be stat-ed (gone since
+    it was listed: a state the build would see)."""
+    if status is None:
+        return b"%b\0-\0" % path
+    # ctime and inode too: a same-size edit that kept its mtime (cp -p, rsync -t,
+    # touch -r) still changes them. No path holds a NUL, so no file's facts can
+    # pass for another's.
+    return b"%b\0%d\0%d\0%d\0%d\0" % (
+        path,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_ino,
+    )
+
+
 def facts_digest(base: bytes, paths: Sequence[bytes]) -> str:
-    """A digest of each file's path, size, times and inode, in the order given.
+    """A digest of each file's path, size, times and inode (:func:`facts_of`), in the order given.
 
     ``base`` is the corpus folder, ``paths`` its files relative to it, both as
     :func:`os.fsencode` gives them. A file gone since it was listed still counts,
-    as gone: a state the build would see.
+    as gone. A reading takes the same digest as it opens the files
+    (:attr:`kgraph.corpus.CorpusReading.facts`).
     """
     digest = hashlib.blake2b(digest_size=32)
     stat_of, join = os.stat, os.path.join
@@ -36,16 +55,10 @@ def facts_digest(base: bytes, paths: Sequence[bytes]) -> str:
         parts: list[bytes] = []
         for path in paths[start : start + _CHUNK]:
             try:
-                status = stat_of(join(base, path))
-                # ctime and inode too: a same-size edit that kept its mtime
-                # (cp -p, rsync -t, touch -r) still changes them.
-                facts = (
-                    f"{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}"
-                ).encode()
+                status: os.stat_result | None = stat_of(join(base, path))
             except OSError:
-                facts = b"-"
-            # No path holds a NUL, so no file's facts can pass for another's.
-            parts.append(b"%b\0%b\0" % (path, facts))
+                status = None
+            parts.append(facts_of(path, status))
         digest.update(b"".join(parts))
     return digest.hexdigest()
 

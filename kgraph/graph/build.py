@@ -526,6 +526,7 @@ def load_graph(
     cancelled: Cancelled | None = None,
     listing: CorpusListing | None = None,
     articles_ready: Callable[[Mapping[int, Article]], object] | None = None,
+    read: Callable[[CorpusReading], object] | None = None,
 ) -> KnowledgeGraph:
     """Read the corpus folder ``root`` and build its graph, timing the whole load.
 
@@ -533,7 +534,8 @@ def load_graph(
     script or a test. The server and the commands load through
     :func:`kgraph.graph.load.load_corpus`, which calls this on a cold start.
     ``cancelled`` and ``listing`` are as :func:`kgraph.corpus.read_corpus` takes them,
-    ``articles_ready`` as :func:`build_graph` does.
+    ``articles_ready`` as :func:`build_graph` does; ``read`` is called with the
+    reading before the graph is built.
 
     Raises
     ------
@@ -545,6 +547,8 @@ def load_graph(
         reading = read_corpus(
             root, workers=workers, progress=progress, cancelled=cancelled, listing=listing
         )
+        if read is not None:
+            read(reading)
         graph = build_graph(reading, articles_ready)
     return replace(graph, load_seconds=time.perf_counter() - started)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kgraph.corpus import CorpusListing, Progress, list_corpus
+from kgraph.corpus import CorpusListing, CorpusReading, Progress, list_corpus
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.build import collector_paused, load_graph
 from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
@@ -249,14 +249,25 @@ def load_corpus(
         listing = list_corpus(root)
     kg: KnowledgeGraph | None = None
     print_: str | None = None
+    taking: Fingerprinting | None = None
     if cache:
         # The files are stat-ed while the snapshot is read (a child process
-        # stats them, past 20,000 files); a cold load waits for the stats,
-        # so that what it reads is never newer than what they describe.
+        # stats them, past 20,000 files). A cold load does not wait for that:
+        # its reading stats each file as it opens it, before reading it
+        # (Fingerprinting.read), unless the listing refused files, which it
+        # does not open: then the load waits for the stats, so that what it
+        # reads is never newer than what they describe.
         with Fingerprinting(root, listing=listing) as taking:
             kg = load_snapshot(root, cache_dir, fingerprint=taking) if warm else None
-            print_ = taking.result()
+            if kg is not None or taking.taken or listing.refused:
+                print_ = taking.result()
     from_snapshot = kg is not None
+
+    def read(reading: CorpusReading) -> None:
+        nonlocal print_
+        if print_ is None and taking is not None and reading.facts is not None:
+            print_ = taking.read(reading.facts)
+
     with ExitStack() as stack:
         # A cold load to be prepared starts search's index in another process
         # as soon as the articles are known (see prepare).
@@ -275,6 +286,7 @@ def load_corpus(
                 cancelled=cancelled,
                 listing=listing,
                 articles_ready=articles_ready if prepared or searched else None,
+                read=read,
             )
         # Listing and fingerprint included: what the load cost, warm or cold.
         kg = replace(kg, load_seconds=time.perf_counter() - started)

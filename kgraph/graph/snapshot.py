@@ -194,9 +194,30 @@ class Fingerprinting:
                 stats = self._from_child(child)
             if stats is None:  # taken here: a small corpus, or the child failed
                 stats = facts_digest(self._base, self._paths)
-            self._paths = []
-            whole = _digest(self.listing.encode(), b"\0", stats.encode(), size=16).hexdigest()
-            self._taken = self.listing + whole
+            self.read(stats)
+        assert self._taken is not None
+        return self._taken
+
+    @property
+    def taken(self) -> bool:
+        """Whether the fingerprint is whole already (:meth:`result` or :meth:`read` was called)."""
+        return self._taken is not None
+
+    def read(self, stats: str) -> str:
+        """The fingerprint, whole with ``stats``, the digest of the listed files' stats
+        as a reading took them (:attr:`kgraph.corpus.CorpusReading.facts`): the
+        files are not stat-ed again (the child process stops).
+
+        A reading stats each file as it opens it, before reading a byte of it, as
+        the child does before the reading: what was read is never newer than the
+        stats say, and a file changed meanwhile gives the next start another
+        fingerprint. Only when the listing refused no file (its ``files`` are the
+        files read).
+        """
+        self.close()
+        self._paths = []
+        whole = _digest(self.listing.encode(), b"\0", stats.encode(), size=16).hexdigest()
+        self._taken = self.listing + whole
         return self._taken
 
     def close(self) -> None:

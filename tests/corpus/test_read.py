@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import article_text
-from kgraph.corpus import discover, read_corpus, read_file
+from kgraph.corpus import discover, list_corpus, read_corpus, read_file
+from kgraph.corpus.facts import facts_digest
+from kgraph.corpus.parse import MAX_FILE_BYTES
 from kgraph.errors import LoadCancelled
 from kgraph.model import INT_MAX, INT_MIN, ArticleFile, Diagnostic
 
@@ -116,6 +118,38 @@ def test_links_out_of_the_corpus_are_refused(corpus: Path, outside: Path) -> Non
     )
     assert "elsewhere" not in files
     assert "Secret" not in repr(diagnostics)
+
+
+@needs_posix
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_reading_takes_the_stats_a_fingerprint_takes(
+    corpus: Path, outside: Path, workers: int
+) -> None:
+    # A snapshot's fingerprint digests every listed file's stat; a cold load takes
+    # that digest from its reading, each file stat-ed as it is opened. Every kind of
+    # file a listing names and a reading does not read counts as the stat pass sees it.
+    (corpus / "bio" / "out.md").symlink_to(outside / "secret.md")  # a link out: refused
+    (corpus / "bio" / "in.md").symlink_to("a.md")  # a link inside: read
+    (corpus / "bio" / "big.md").write_bytes(b"x" * (MAX_FILE_BYTES + 1))  # over the limit
+    (corpus / "bio" / "bad.md").write_text("no front matter\n")  # a parse error
+    (corpus / "more").mkdir()
+    for number in range(3, 19):  # two processes read several chunks each
+        (corpus / "more" / f"{number}.md").write_text(article_text(number, title=f"{number}?"))
+    listing = list_corpus(corpus)
+    (corpus / "bio" / "b.md").unlink()  # gone since the listing
+    (corpus / "more" / "3.md").unlink()
+    os.mkfifo(corpus / "more" / "3.md")  # swapped for a pipe since the listing
+    base = os.fsencode(corpus.resolve())
+    paths = [os.fsencode(path) for path in listing.paths]
+
+    reading = read_corpus(corpus, workers=workers, listing=listing)
+
+    assert len(reading.diagnostics) == 5
+    assert reading.facts == facts_digest(base, paths)
+    # Each file's own stat counts: one file touched gives another digest.
+    os.utime(corpus / "more" / "4.md", ns=(1, 1))
+    again = read_corpus(corpus, workers=workers, listing=listing)
+    assert again.facts == facts_digest(base, paths) != reading.facts
 
 
 @needs_posix

@@ -240,6 +240,46 @@ def test_a_child_process_and_this_one_take_the_same_fingerprint(
     assert changed[:32] == here[:32]
 
 
+def test_a_cold_load_takes_its_fingerprint_from_its_reading_without_waiting(
+    corpus: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child stat-ing the files here never answers: a cold load does not wait for
+    # it, since its reading stats each file as it opens it (4.4 s at 1M files).
+    stuck = tmp_path / "stuck-python"
+    stuck.write_text("#!/bin/sh\nexec sleep 60\n")
+    stuck.chmod(0o755)
+    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    monkeypatch.setattr(sys, "executable", str(stuck))
+    started = time.monotonic()
+    cold = load_corpus(corpus, cache_dir=cache, prepared=False)
+    assert time.monotonic() - started < 20
+    assert not cold.warm
+    save_snapshot(cold.graph, corpus, fingerprint=cold.fingerprint, cache_dir=cache)
+    monkeypatch.undo()
+    # The fingerprint the stat pass takes, and the snapshot trusted by the next start.
+    assert cold.fingerprint == fingerprint(corpus)
+    warm = load_corpus(corpus, cache_dir=cache, prepared=False)
+    assert warm.warm
+    assert_same_graph(warm.graph, cold.graph)
+    # A file changed once read: the next start reads the files again.
+    _edit_same_size(corpus)
+    assert not load_corpus(corpus, cache_dir=cache, prepared=False).warm
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX files")
+def test_a_cold_load_of_a_listing_with_refused_files_takes_every_files_stat(
+    corpus: Path, cache: Path
+) -> None:
+    # A pipe is listed and never opened (so never stat-ed by the reading): the
+    # fingerprint is then the stat pass's, waited for.
+    os.mkfifo(corpus / "pipe.md")
+    cold = load_corpus(corpus, cache_dir=cache, prepared=False)
+    assert "pipe.md" in cold.graph.files
+    assert cold.fingerprint == fingerprint(corpus)
+    save_snapshot(cold.graph, corpus, fingerprint=cold.fingerprint, cache_dir=cache)
+    assert load_corpus(corpus, cache_dir=cache, prepared=False).warm
+
+
 def test_a_child_that_ends_before_taking_its_paths_is_reported_by_its_exit_status(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
