@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -62,6 +63,8 @@ _PARALLEL_FROM = 2_000
 _CHUNK = 500
 # Chunks given to the reading processes ahead of the one awaited, per process.
 _AHEAD = 3
+# Files a reader holds open ahead of the one it reads, their bytes on their way in.
+_READ_AHEAD = 16
 # How often a reader waiting on its workers asks whether it was cancelled.
 _POLL_SECONDS = 0.2
 
@@ -535,17 +538,40 @@ def _read_open(descriptor: int, size: int) -> bytes:
 
 
 def _read_with(opener: _Opener, path: str) -> ArticleFile | Diagnostic:
-    return _read_stat(opener, path)[0]
+    return _read_opened(path, _open(opener, path))[0]
 
 
-def _read_stat(
-    opener: _Opener, path: str
-) -> tuple[ArticleFile | Diagnostic, os.stat_result | None]:
-    """The file ``path`` read and parsed (any failure a diagnostic), and its stat as
-    it was opened, before it was read (``None``: not opened)."""
-    status = None
+#: A file opened (its descriptor, and its stat as it was opened), or why it was not.
+_Opened = tuple[int, os.stat_result] | _Refused | OSError
+
+# Not on every system (macOS): then files are read without the advice.
+_ADVISE = getattr(os, "posix_fadvise", None)
+
+
+def _open(opener: _Opener, path: str, *, advise: bool = False) -> _Opened:
+    """Open ``path``; with ``advise``, ask the system to read its bytes in meanwhile."""
     try:
         descriptor, status = opener.open(path)
+    except (_Refused, OSError) as err:
+        return err
+    if advise and _ADVISE is not None and status.st_size <= MAX_FILE_BYTES:
+        with suppress(OSError):
+            _ADVISE(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+    return descriptor, status
+
+
+def _read_opened(
+    path: str, opened: _Opened
+) -> tuple[ArticleFile | Diagnostic, os.stat_result | None]:
+    """The file ``path`` read and parsed (any failure a diagnostic), and its stat as
+    it was opened, before it was read (``None``: not opened); the file is closed."""
+    if isinstance(opened, _Refused):
+        return Diagnostic(path=path, line=None, message=str(opened)), None
+    if isinstance(opened, OSError):
+        message = f"cannot read file: {opened.strerror or opened}"
+        return Diagnostic(path=path, line=None, message=message), None
+    descriptor, status = opened
+    try:
         try:
             size = status.st_size
             if size > MAX_FILE_BYTES:
@@ -557,8 +583,6 @@ def _read_stat(
         # The line reader takes files shaped like the format (all of the real
         # corpus) in a seventh of the time; anything else goes to YAML.
         return parse_article_fast(data, path) or parse_article(data, path), status
-    except _Refused as err:
-        return Diagnostic(path=path, line=None, message=str(err)), status
     except ArticleParseError as err:
         return Diagnostic(path=err.path, line=err.line, message=err.reason), status
     except OSError as err:
@@ -601,9 +625,19 @@ def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
     opener = _Opener(root)
     results: list[ArticleFile | Diagnostic] = []
     facts: list[bytes] = []
+    # Files are opened a few ahead of the one read, and the system asked to read
+    # their bytes in meanwhile (posix_fadvise): from a disk, not the page cache,
+    # a reader otherwise waited for one file at a time (200,000 files after a
+    # restart: loaded in 27.8 s, against 12.8 s from the page cache).
+    opened: deque[_Opened] = deque()
+    ahead = iter(paths)
     try:
+        opened.extend(_open(opener, path, advise=True) for path in islice(ahead, _READ_AHEAD))
         for path in paths:
-            result, status = _read_stat(opener, path)
+            following = next(ahead, None)
+            if following is not None:
+                opened.append(_open(opener, following, advise=True))
+            result, status = _read_opened(path, opened.popleft())
             results.append(result)
             # Each file's stat as it was opened, before it was read: a snapshot's
             # fingerprint takes these (CorpusReading.facts), so that a cold load need
@@ -616,6 +650,9 @@ def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
                     status = None
             facts.append(facts_of(os.fsencode(path), status))
     finally:
+        for left in opened:
+            if isinstance(left, tuple):
+                os.close(left[0])
         opener.close()
     answers: list[bytes] = []
     related = RelatedSpool()

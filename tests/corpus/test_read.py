@@ -152,6 +152,26 @@ def test_a_reading_takes_the_stats_a_fingerprint_takes(
     assert again.facts == facts_digest(base, paths) != reading.facts
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_files_opened_ahead_are_all_read_and_closed(corpus: Path) -> None:
+    # A reader holds a few files open ahead of the one it reads (their bytes asked
+    # for meanwhile): every one is read in order, and none is left open, the last
+    # ones, an oversized one and a broken one included.
+    (corpus / "more").mkdir()
+    for number in range(3, 103):
+        (corpus / "more" / f"{number:03d}.md").write_text(article_text(number, title=f"{number}?"))
+    (corpus / "more" / "big.md").write_bytes(b"x" * (MAX_FILE_BYTES + 1))
+    (corpus / "more" / "bad.md").write_text("no front matter\n")
+    before = len(os.listdir("/proc/self/fd"))
+
+    reading = read_corpus(corpus, workers=1)
+
+    assert [a.id for a in reading.articles] == [1, 2, *range(3, 103)]
+    assert [d.path for d in reading.diagnostics] == ["more/bad.md", "more/big.md"]
+    del reading  # and its answers' spool, a file of its own
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 @needs_posix
 def test_links_that_stay_inside_the_corpus_are_read_as_before(corpus: Path) -> None:
     (corpus / "other").mkdir()
