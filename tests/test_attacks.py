@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -395,11 +396,11 @@ def _until_stalled(server: RunningServer, timeout: float = 20) -> dict[str, floa
 
     def answered() -> dict[str, float]:
         text = httpx.get(f"{server.base}/metrics", timeout=5).text
-        prefix = 'kgraph_requests_total{operation="other",status="'
         return {
-            line[len(prefix) :].split('"', 1)[0]: float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith(prefix)
+            sample.labels["status"]: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "kgraph_requests_total" and sample.labels["operation"] == "other"
         }
 
     deadline = time.monotonic() + timeout

@@ -59,11 +59,11 @@ export async function gql(query, variables = {}) {
 /**
  * Which route the page shows: ``token`` grows with every route, so a view that
  * awaited an answer draws only while its route is still current; ``shown`` says
- * what the view on the page holds, so that a view can redraw a part only; ``frames``
- * counts the views put on the page; ``restoring`` is the scroll a history entry had
- * when it was left (Back, Forward), or undefined for a new entry.
+ * what the view on the page holds, so that a view can redraw a part only;
+ * ``restoring`` is the scroll a history entry had when it was left (Back, Forward),
+ * or undefined for a new entry.
  */
-export const current = { token: 0, shown: { view: null }, frames: 0, restoring: undefined };
+export const current = { token: 0, shown: { view: null }, restoring: undefined };
 
 /** Whether ``route`` is still the one the page shows. */
 export const isCurrent = (route) => route.token === current.token;
@@ -104,7 +104,6 @@ export function setView(name, title, html) {
   const main = document.getElementById("main");
   main.innerHTML = html;
   main.dataset.view = name;
-  current.frames += 1;
   // A new entry starts at its top as soon as its view replaces the one before, not once
   // its answers are drawn (its parts are ready one by one, while the page would still
   // show the old scroll); an entry gone back to is scrolled once it is drawn (main.js).
