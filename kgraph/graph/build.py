@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
-from itertools import islice
 from math import copysign
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -38,8 +37,6 @@ __all__ = ["build_graph", "collector_paused", "keyword_arrays", "load_graph"]
 
 # A resolved related entry: an existing article, or the missing id of a wanted one.
 _ArticleTarget = tuple[bool, int | None]
-# networkx's adjacency: node → neighbour → the attributes of their edge.
-_Adjacency = dict[int, dict[int, dict[str, Any]]]
 
 
 def _merge_copies(
@@ -252,7 +249,8 @@ class _ReadOnlyAttributes(dict[str, Any]):
 
     networkx hands out its own attribute dicts (``graph.edges[s, t]``) and
     ``nx.freeze`` guards only the graph's structure; algorithms need real dicts,
-    so this is one, with every method that would change it refused.
+    so this is one, with every method that would change it refused (an update
+    with nothing changes nothing: networkx gives each node added one).
 
     >>> data = _ReadOnlyAttributes(rank=1)
     >>> data["rank"], data == {"rank": 1}
@@ -276,8 +274,9 @@ class _ReadOnlyAttributes(dict[str, Any]):
     def __ior__(self, other: object) -> NoReturn:  # type: ignore[misc]  # it never returns
         self._refuse()
 
-    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self._refuse()
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs or any(not isinstance(arg, Mapping) or arg for arg in args):
+            self._refuse()
 
     def setdefault(self, *args: Any) -> NoReturn:
         self._refuse()
@@ -297,65 +296,75 @@ class _ReadOnlyAttributes(dict[str, Any]):
         return (type(self), (dict(self),))
 
 
-# Links added to the graph at once before their attribute dicts are shared.
-_EDGE_BATCH = 1 << 16
+#: The one attribute dict of every node of a built graph (nodes carry none).
+_NO_ATTRIBUTES = _ReadOnlyAttributes()
+# Equal attributes of a built graph's edges are one read-only dict (a rank each:
+# a handful of dicts, not one per link, a tenth of a large graph's memory). Kept
+# for the next builds, up to a bound (a corpus may number its entries at will).
+_SHARED_MOST = 4096
+_shared_attributes: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes] = {}
+
+
+def _shared(data: dict[str, Any]) -> _ReadOnlyAttributes:
+    """The read-only dict of ``data``'s attributes, one for all equal ones where possible."""
+    if type(data) is _ReadOnlyAttributes:
+        return data
+    try:
+        key = tuple(data.items())
+        found = _shared_attributes.get(key)
+    except TypeError:  # an unhashable value: a dict of its own
+        return _ReadOnlyAttributes(data)
+    if found is None:
+        found = _ReadOnlyAttributes(data)
+        if len(_shared_attributes) < _SHARED_MOST:
+            _shared_attributes[key] = found
+    return found
+
+
+class _SharingNeighbours(dict[int, dict[str, Any]]):
+    """One node's successors or predecessors (neighbour → the attributes of their edge)
+    in a graph being built: each edge's attributes are stored as a shared read-only dict.
+
+    networkx makes these through a graph's ``adjlist_inner_dict_factory`` (see
+    its guide to subclassing) and stores each edge's fresh dict of attributes
+    in its source's successors and its target's predecessors: both get the
+    same read-only one. Pickled (into a snapshot) and copied as a plain dict.
+    """
+
+    __slots__ = ()
+
+    def __setitem__(self, neighbour: int, data: dict[str, Any]) -> None:
+        dict.__setitem__(self, neighbour, _shared(data))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (dict, (), None, None, iter(self.items()))
 
 
 def _graph(nodes: list[int], ranks: Mapping[tuple[int, int], int]) -> nx.DiGraph[int]:
     """The graph of ``nodes`` and of the links of ``ranks`` (each with its rank), frozen.
 
-    Links are added a batch at a time, their attribute dicts made read-only
-    and shared (:func:`_freeze_attributes`) before the next batch: networkx
-    makes a dict per link as it adds it, which for every link at once was a
-    fifth of a large load's peak.
+    Its attribute dicts are read-only and shared: made so as they are added, by
+    the factories networkx documents for the dicts of a graph (set on this
+    graph alone while it is built: its copies are plain networkx graphs, with
+    dicts of their own to change).
     """
     graph: nx.DiGraph[int] = nx.DiGraph()
-    graph.add_nodes_from(nodes)
-    shared: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes] = {}
-    _freeze_attributes(graph, graph.nodes, (), shared)
-    edges = iter(ranks.items())
-    while batch := list(islice(edges, _EDGE_BATCH)):
-        graph.add_edges_from(edge for edge, _ in batch)
-        _freeze_attributes(graph, (), batch, shared)
+    factories = {
+        "node_attr_dict_factory": lambda: _NO_ATTRIBUTES,
+        "adjlist_inner_dict_factory": _SharingNeighbours,
+    }
+    for name, factory in factories.items():
+        setattr(graph, name, factory)
+    try:
+        graph.add_nodes_from(nodes)
+        graph.add_edges_from(
+            (source, target, {"rank": rank}) for (source, target), rank in ranks.items()
+        )
+    finally:
+        for name in factories:
+            delattr(graph, name)
     frozen: nx.DiGraph[int] = nx.freeze(graph)
     return frozen
-
-
-def _freeze_attributes(
-    graph: nx.DiGraph[int],
-    nodes: Iterable[int],
-    edges: Iterable[tuple[tuple[int, int], int]],
-    shared: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes],
-) -> None:
-    """Make the attribute dicts of ``nodes`` and ``edges`` (with their ranks) read-only, in place.
-
-    Reaches into networkx's own dict-of-dicts (``_node``, ``_succ``, ``_pred``,
-    the layout its subclassing guide describes): no public method replaces an
-    attribute dict. Each edge's dict is shared by its source's successors and
-    its target's predecessors; both get the same read-only one. Read-only
-    dicts can be shared: equal attributes are one dict in ``shared`` (nodes
-    carry none; edges only a rank), not one per edge, a tenth of a large
-    graph's memory.
-    """
-    held: dict[int, dict[str, Any]] = graph._node  # type: ignore[attr-defined]
-    successors: _Adjacency = graph._succ  # type: ignore[attr-defined]
-    predecessors: _Adjacency = graph._pred  # type: ignore[attr-defined]
-
-    def one(data: dict[str, Any]) -> _ReadOnlyAttributes:
-        key = tuple(data.items())
-        found = shared.get(key)
-        if found is None:
-            found = shared[key] = _ReadOnlyAttributes(data)
-        return found
-
-    for node in nodes:
-        held[node] = one(held[node])
-    ranked: dict[int, _ReadOnlyAttributes] = {}
-    for (source, target), rank in edges:
-        data = ranked.get(rank)
-        if data is None:
-            data = ranked[rank] = one({"rank": rank})
-        successors[source][target] = predecessors[target][source] = data
 
 
 def _shared_paths(files: tuple[str, ...], articles: dict[int, Article]) -> tuple[str, ...]:
