@@ -39,10 +39,12 @@ from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus, LoadCa
 from kgraph.model import ArticleFile, Diagnostic, RelatedEntry, shared_text
 
 __all__ = [
+    "NO_ENTRY_ID",
     "Cancelled",
     "CorpusListing",
     "CorpusReading",
     "Progress",
+    "RelatedSpool",
     "discover",
     "display_path",
     "list_corpus",
@@ -130,7 +132,7 @@ class AnswerSpool:
 
 
 # The id of an entry that states none (``None``), in RelatedSpool's column of ids.
-_NO_NUMBER = -(1 << 63)
+NO_ENTRY_ID = -(1 << 63)
 
 
 class RelatedSpool:
@@ -162,7 +164,7 @@ class RelatedSpool:
         """Append the entries of the next file."""
         for entry in entries:
             self.ranks.append(entry.rank)
-            self.ids.append(_NO_NUMBER if entry.id is None else entry.id)
+            self.ids.append(NO_ENTRY_ID if entry.id is None else entry.id)
             self.titles.append(entry.title)
             self.subjects.append(entry.subject)
             self.urls.append(entry.url)
@@ -188,7 +190,7 @@ class RelatedSpool:
             found.append(
                 RelatedEntry(
                     self.ranks[entry],
-                    None if stated == _NO_NUMBER else stated,
+                    None if stated == NO_ENTRY_ID else stated,
                     self.titles[entry],
                     self.subjects[entry],
                     self.urls[entry],

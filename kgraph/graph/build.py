@@ -19,41 +19,37 @@ from typing import Any, NoReturn
 import networkx as nx
 
 from kgraph.corpus import CorpusListing, CorpusReading, Progress, read_corpus
-from kgraph.corpus.read import Cancelled
+from kgraph.corpus.read import Cancelled, RelatedSpool
 from kgraph.graph.answers import AnswerStore
 from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
+from kgraph.graph.links import Resolved, resolve_links
 from kgraph.model import (
     Article,
     ArticleFile,
-    Copy,
     Finding,
-    FindingKind,
-    RelatedEntry,
     Topic,
-    Wanted,
 )
 
 __all__ = ["build_graph", "collector_paused", "keyword_arrays", "load_graph"]
 
-# A resolved related entry: an existing article, or the missing id of a wanted one.
-_ArticleTarget = tuple[bool, int | None]
-
 
 def _merge_copies(
     files: Sequence[ArticleFile],
-) -> tuple[dict[int, Article], dict[int, list[int]], dict[int, int]]:
+) -> tuple[dict[int, Article], dict[int, list[int]], dict[int, int], list[int]]:
     """One article per id: text from the first copy (sorted path order), every copy kept.
 
     Also each article's files (where its copies are in ``files``, sorted by
-    path), and where its first file is (whose answer is the article's: the
-    graph keeps answers apart, see :class:`AnswerStore`). The graph's articles
-    hold their copies without related entries (see :class:`Article`), since the
-    entries live on as links, findings and wanted articles once resolved; as
-    records of their own they were a quarter of the articles' memory.
+    path), where its first file is (whose answer is the article's: the graph
+    keeps answers apart, see :class:`AnswerStore`), and every file by path.
+    The graph's articles hold their copies without related entries (see
+    :class:`Article`), since the entries live on as links, findings and wanted
+    articles once resolved; as records of their own they were a quarter of the
+    articles' memory.
     """
     by_id: dict[int, list[int]] = defaultdict(list)
     firsts: dict[int, int] = {}
-    for at in sorted(range(len(files)), key=lambda at: files[at].copy.path):
+    in_path_order = sorted(range(len(files)), key=lambda at: files[at].copy.path)
+    for at in in_path_order:
         file = files[at]
         by_id[file.id].append(at)
         firsts.setdefault(file.id, at)
@@ -95,7 +91,7 @@ def _merge_copies(
             ),
             topics=topic_keys.setdefault(topics, topics),
         )
-    return articles, dict(by_id), firsts
+    return articles, dict(by_id), firsts, in_path_order
 
 
 def _answers(reading: CorpusReading, ids: list[int], firsts: dict[int, int]) -> AnswerStore:
@@ -148,102 +144,6 @@ def _url_index(articles: dict[int, Article]) -> dict[str, int]:
     return {url: article_id for url, (_, article_id) in owner.items()}
 
 
-class _Resolver:
-    """Resolves related entries, collecting edges, findings and wanted articles."""
-
-    def __init__(self, articles: dict[int, Article], by_url: dict[str, int]) -> None:
-        self.articles = articles
-        self.by_url = by_url
-        self.urls = {a.id: frozenset(a.urls) for a in articles.values()}
-        self.findings: list[Finding] = []
-        #: Each link's lowest rank; the files giving it, for sources of several
-        #: copies only (any other link is given by its source's only file): a
-        #: list per link held a tenth of a large load's peak.
-        self.edges: dict[tuple[int, int], int] = {}
-        self.paths: dict[tuple[int, int], list[str]] = {}
-        self.wanted_first: dict[int, RelatedEntry] = {}
-        self.wanted_referrers: dict[int, dict[int, None]] = defaultdict(dict)
-
-    def _finding(
-        self,
-        kind: FindingKind,
-        source: int,
-        copy: Copy,
-        entry: RelatedEntry,
-        target: int | None,
-        first_rank: int | None = None,
-    ) -> None:
-        self.findings.append(
-            Finding(
-                kind=kind,
-                article=source,
-                path=copy.path,
-                rank=entry.rank,
-                stated_id=entry.id,
-                stated_url=entry.url,
-                target=target,
-                first_rank=first_rank,
-            )
-        )
-
-    def _resolve(self, source: int, copy: Copy, entry: RelatedEntry) -> _ArticleTarget:
-        if entry.id is not None and entry.id in self.articles:
-            if entry.url not in self.urls[entry.id]:
-                self._finding(FindingKind.URL_MISMATCH, source, copy, entry, entry.id)
-            return (True, entry.id)
-        resolved = self.by_url.get(entry.url) if entry.url is not None else None
-        if resolved is not None:
-            self._finding(FindingKind.STALE_LINK, source, copy, entry, resolved)
-            return (True, resolved)
-        self._finding(FindingKind.BROKEN_LINK, source, copy, entry, None)
-        if entry.id is not None:
-            self.wanted_first.setdefault(entry.id, entry)
-            self.wanted_referrers[entry.id][source] = None
-        return (False, entry.id)
-
-    def copy(self, source: int, copy: Copy, entries: Sequence[RelatedEntry]) -> None:
-        """Resolve every entry of one file (``entries``, in rank order)."""
-        seen: dict[_ArticleTarget, int] = {}
-        for entry in entries:
-            target = self._resolve(source, copy, entry)
-            if target in seen and target[1] is not None:
-                self._finding(
-                    FindingKind.DUPLICATE_LINK,
-                    source,
-                    copy,
-                    entry,
-                    target[1] if target[0] else None,
-                    first_rank=seen[target],
-                )
-                continue
-            seen[target] = entry.rank
-            is_article, target_id = target
-            if not is_article or target_id is None:
-                continue
-            if target_id == source:
-                self._finding(FindingKind.SELF_LINK, source, copy, entry, source)
-                continue
-            edge = (source, target_id)
-            known = self.edges.get(edge)
-            self.edges[edge] = entry.rank if known is None else min(known, entry.rank)
-            if len(self.articles[source].copies) > 1:
-                # A file lists a target once (later entries are duplicates), so
-                # each path is added once.
-                self.paths.setdefault(edge, []).append(copy.path)
-
-    def wanted(self) -> dict[int, Wanted]:
-        return {
-            missing_id: Wanted(
-                id=missing_id,
-                title=entry.title,
-                subject=entry.subject,
-                url=entry.url,
-                referrers=tuple(sorted(self.wanted_referrers[missing_id])),
-            )
-            for missing_id, entry in sorted(self.wanted_first.items())
-        }
-
-
 class _ReadOnlyAttributes(dict[str, Any]):
     """The attributes of a node or edge of a built graph: a dict that refuses changes.
 
@@ -275,7 +175,7 @@ class _ReadOnlyAttributes(dict[str, Any]):
         self._refuse()
 
     def update(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs or any(not isinstance(arg, Mapping) or arg for arg in args):
+        if kwargs or any(args):  # anything to add (networkx adds every node with nothing)
             self._refuse()
 
     def setdefault(self, *args: Any) -> NoReturn:
@@ -340,8 +240,8 @@ class _SharingNeighbours(dict[int, dict[str, Any]]):
         return (dict, (), None, None, iter(self.items()))
 
 
-def _graph(nodes: list[int], ranks: Mapping[tuple[int, int], int]) -> nx.DiGraph[int]:
-    """The graph of ``nodes`` and of the links of ``ranks`` (each with its rank), frozen.
+def _graph(nodes: list[int], links: Resolved) -> nx.DiGraph[int]:
+    """The graph of ``nodes`` and of ``links`` (each with its rank, in their order), frozen.
 
     Its attribute dicts are read-only and shared: made so as they are added, by
     the factories networkx documents for the dicts of a graph (set on this
@@ -358,7 +258,7 @@ def _graph(nodes: list[int], ranks: Mapping[tuple[int, int], int]) -> nx.DiGraph
     try:
         graph.add_nodes_from(nodes)
         graph.add_edges_from(
-            (source, target, {"rank": rank}) for (source, target), rank in ranks.items()
+            zip(links.sources, links.targets, ({"rank": rank} for rank in links.ranks), strict=True)
         )
     finally:
         for name in factories:
@@ -473,33 +373,17 @@ def build_graph(
     ([(1, 2), (1, 3), (2, 1)], 2, 1)
     """
     files = reading.articles
-    articles, read, firsts = _merge_copies(files)
+    articles, read, firsts, in_path_order = _merge_copies(files)
     if articles_ready is not None:
         articles_ready(MappingProxyType(articles))
     by_url = _url_index(articles)
-    resolver = _Resolver(articles, by_url)
-    # Related entries of each topic's files; the articles whose copies list
-    # different related articles (by id and url).
-    counted: Counter[str] = Counter()
-    differing: list[int] = []
-    for article_id, ats in read.items():
-        listed: set[tuple[tuple[int | None, str | None], ...]] = set()
-        for at in ats:
-            copy, entries = files[at].copy, reading.related_of(at)
-            counted[copy.topic] += len(entries)
-            if len(ats) > 1:
-                listed.add(tuple((e.id, e.url) for e in entries))
-            resolver.copy(article_id, copy, entries)
-        if len(listed) > 1:
-            differing.append(article_id)
-    references = dict(sorted(counted.items()))
-    # Findings in corpus order: by file path, then rank.
-    resolver.findings.sort(key=lambda f: (f.path, f.rank, f.kind))
-
-    graph = _graph(sorted(articles), resolver.edges)
-    # The files giving a link are its source's only file, except where the
-    # source has several copies: only those are kept (see KnowledgeGraph.link).
-    link_paths = {edge: tuple(paths) for edge, paths in resolver.paths.items()}
+    related = reading.related
+    if related is None:  # a reading made by hand: entries in its records
+        related = RelatedSpool()
+        for file in files:
+            related.add(file.copy.related)
+    resolved = resolve_links(files, related, articles, read, in_path_order, by_url)
+    graph = _graph(sorted(articles), resolved)
     by_topic: dict[str, tuple[int, ...]] = {}
     topics = _topics(reading.articles, articles)
     for key, topic in topics.items():
@@ -508,20 +392,20 @@ def build_graph(
         root=reading.root,
         graph=graph,
         articles=MappingProxyType(dict(sorted(articles.items()))),
-        wanted=MappingProxyType(resolver.wanted()),
+        wanted=MappingProxyType(resolved.wanted),
         topics=MappingProxyType(topics),
-        findings=tuple(resolver.findings),
+        findings=resolved.findings,
         diagnostics=reading.diagnostics,
         files=_shared_paths(reading.files, articles),
-        references=sum(references.values()),
-        references_by_topic=MappingProxyType(references),
-        differing_copies=frozenset(differing),
+        references=sum(resolved.references_by_topic.values()),
+        references_by_topic=MappingProxyType(resolved.references_by_topic),
+        differing_copies=resolved.differing,
         answers=_answers(reading, sorted(articles), firsts),
         by_url=MappingProxyType(by_url),
         by_topic=MappingProxyType(by_topic),
         by_keyword=LazyIndex(partial(_keyword_index, articles)),
-        findings_by_article=MappingProxyType(_findings_by_article(resolver.findings)),
-        link_paths=MappingProxyType(link_paths),
+        findings_by_article=MappingProxyType(_findings_by_article(resolved.findings)),
+        link_paths=MappingProxyType(resolved.link_paths),
         loaded_at=datetime.datetime.now(datetime.UTC),
         load_seconds=0.0,
     )
