@@ -118,22 +118,6 @@ class ArticleFile:
         """The answer as written (escaped line breaks)."""
         return decode_text(self.answer_utf8)
 
-    def kept_apart(self) -> ArticleFile:
-        """This record with an empty answer and no related entries: a reading keeps those apart."""
-        copy = self.copy
-        return ArticleFile(
-            self.id,
-            self.title,
-            self.question,
-            b"",
-            self.description,
-            self.keywords,
-            self.date,
-            self.score,
-            self.no_index,
-            Copy(copy.path, copy.url, copy.subject, copy.topic, ()),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Article:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from operator import itemgetter
 from sys import intern
 
 import yaml
@@ -35,7 +36,29 @@ from kgraph.model import (
     related_entry,
 )
 
-__all__ = ["parse_article_fast"]
+__all__ = ["EntryFields", "FileFields", "parse_article_fast", "parse_fields", "record_of"]
+
+#: A related entry's fields, as :class:`~kgraph.model.RelatedEntry` orders them.
+EntryFields = tuple[int, int | None, str | None, str | None, str | None]
+#: A file's fields, as :func:`~kgraph.model.article_file` takes them, its entries last
+#: (by rank): id, title, question, answer (UTF-8), description, keywords, date,
+#: score, no_index, path, url, subject, topic, related entries.
+FileFields = tuple[
+    int,
+    str,
+    str | None,
+    bytes,
+    str | None,
+    tuple[str, ...],
+    datetime.date | None,
+    float | None,
+    bool,
+    str,
+    str | None,
+    str,
+    str,
+    list[EntryFields],
+]
 
 # Bytes of the front matter the scanner reads; left over, the ASCII control
 # characters (tab and CR among them) that it leaves to YAML.
@@ -420,6 +443,13 @@ def parse_article_fast(data: bytes, path: str) -> ArticleFile | None:
     >>> parse_article_fast(data.replace(b"Physics", b"'Physics'"), "physics/sky.md") is None
     True
     """
+    parsed = parse_fields(data, path)
+    return record_of(parsed) if isinstance(parsed, tuple) else parsed
+
+
+def parse_fields(data: bytes, path: str) -> FileFields | ArticleFile | None:
+    """As :func:`parse_article_fast`, but a file in the site's own layout (most files) as
+    its fields, no record made: a corpus's reading writes those into columns."""
     if len(data) > MAX_FILE_BYTES or not data.startswith(b"---\n"):
         return None
     # The closing fence: the first line that starts with ``---`` must be exactly that.
@@ -438,7 +468,7 @@ def parse_article_fast(data: bytes, path: str) -> ArticleFile | None:
     return _article(fields, path)
 
 
-def _usual(text: str, path: str) -> ArticleFile | None:
+def _usual(text: str, path: str) -> FileFields | None:
     """The article of front matter in the site's own layout, read in a few matches.
 
     The layout: :data:`_HEAD_SHAPE`'s lines, an optional ``score`` line, then
@@ -462,7 +492,7 @@ def _usual(text: str, path: str) -> ArticleFile | None:
             return None
         score = field_score(_scalar(plain))
         pos = stop + 1
-    entries: list[RelatedEntry] = []
+    entries: list[EntryFields] = []
     ranks: set[str] = set()
     while pos < end:
         block = _RELATED_BLOCK.match(text, pos)
@@ -478,7 +508,7 @@ def _usual(text: str, path: str) -> ArticleFile | None:
         number, entry_id = int(rank), int(article_id)
         if not (in_int_range(number) and in_int_range(entry_id)):
             return None
-        entries.append(related_entry(number, entry_id, title or title_plain, subject, url))
+        entries.append((number, entry_id, title or title_plain, subject, url))
     (_schema, article_id, date, title, title_plain, _article_title, _article_title_plain,
      _date_format, _post_on_text, _seo_title, description, keywords, _author, question,
      answer, subject, _file_name, url) = match.groups()  # fmt: skip
@@ -489,9 +519,9 @@ def _usual(text: str, path: str) -> ArticleFile | None:
     article_number = int(article_id)
     if not in_int_range(article_number):
         return None
-    entries.sort(key=_rank)
+    entries.sort(key=itemgetter(0))
     # What assemble_article makes of the same fields (no ``no_index`` here).
-    return article_file(
+    return (
         article_number,
         title,
         question,
@@ -505,8 +535,13 @@ def _usual(text: str, path: str) -> ArticleFile | None:
         url,
         subject,
         topic,
-        tuple(entries),
+        entries,
     )
+
+
+def record_of(fields: FileFields) -> ArticleFile:
+    """The record of a file's fields (see :data:`FileFields`)."""
+    return article_file(*fields[:13], tuple(related_entry(*entry) for entry in fields[13]))
 
 
 def _article(fields: dict[str, object], path: str) -> ArticleFile | None:

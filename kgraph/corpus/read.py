@@ -32,8 +32,9 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
+from kgraph.corpus.columns import FileColumns
 from kgraph.corpus.facts import facts_of
-from kgraph.corpus.fast import parse_article_fast
+from kgraph.corpus.fast import FileFields, parse_fields, record_of
 from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
 from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus, LoadCancelled
 from kgraph.model import ArticleFile, Diagnostic, RelatedEntry, shared_text
@@ -170,6 +171,19 @@ class RelatedSpool:
             self.urls.append(entry.url)
         self.starts.append(len(self.ranks))
 
+    def add_fields(
+        self, entries: Sequence[tuple[int, int | None, str | None, str | None, str | None]]
+    ) -> None:
+        """Append the entries of the next file, given as their fields (rank, id, title,
+        subject, url), their texts shared as :func:`~kgraph.model.related_entry` shares them."""
+        for rank, stated, title, subject, url in entries:
+            self.ranks.append(rank)
+            self.ids.append(NO_ENTRY_ID if stated is None else stated)
+            self.titles.append(shared_text(title))
+            self.subjects.append(shared_text(subject))
+            self.urls.append(shared_text(url))
+        self.starts.append(len(self.ranks))
+
     def extend(self, other: RelatedSpool) -> None:
         """Append the files of ``other`` (read in another process), their strings shared."""
         offset = len(self.ranks)
@@ -203,6 +217,9 @@ class RelatedSpool:
 class CorpusReading:
     """What reading a corpus folder gave: every file, read or not.
 
+    ``articles``: the record of each file read, in the listing's order; a
+    reading's are columns (:class:`~kgraph.corpus.columns.FileColumns`, which
+    makes a record when one is asked for), one made by hand may be records.
     ``answers``: the articles' answers, kept apart (:class:`AnswerSpool`), or
     ``None`` when each article's ``answer_utf8`` holds its own (see :meth:`answer_utf8`).
     ``related``: the files' related entries, kept apart the same way
@@ -215,7 +232,7 @@ class CorpusReading:
 
     root: str
     files: tuple[str, ...]
-    articles: tuple[ArticleFile, ...]
+    articles: Sequence[ArticleFile]
     diagnostics: tuple[Diagnostic, ...]
     answers: AnswerSpool | None = field(default=None, compare=False)
     related: RelatedSpool | None = field(default=None, compare=False)
@@ -540,7 +557,8 @@ def _read_open(descriptor: int, size: int) -> bytes:
 
 
 def _read_with(opener: _Opener, path: str) -> ArticleFile | Diagnostic:
-    return _read_opened(path, _open(opener, path))[0]
+    read = _read_opened(path, _open(opener, path))[0]
+    return record_of(read) if isinstance(read, tuple) else read
 
 
 #: A file opened (its descriptor, and its stat as it was opened), or why it was not.
@@ -564,9 +582,11 @@ def _open(opener: _Opener, path: str, *, advise: bool = False) -> _Opened:
 
 def _read_opened(
     path: str, opened: _Opened
-) -> tuple[ArticleFile | Diagnostic, os.stat_result | None]:
-    """The file ``path`` read and parsed (any failure a diagnostic), and its stat as
-    it was opened, before it was read (``None``: not opened); the file is closed."""
+) -> tuple[FileFields | ArticleFile | Diagnostic, os.stat_result | None]:
+    """The file ``path`` read and parsed (any failure a diagnostic; a file in the
+    site's own layout as its fields, see :func:`~kgraph.corpus.fast.parse_fields`),
+    and its stat as it was opened, before it was read (``None``: not opened); the
+    file is closed."""
     if isinstance(opened, _Refused):
         return Diagnostic(path=path, line=None, message=str(opened)), None
     if isinstance(opened, OSError):
@@ -584,7 +604,7 @@ def _read_opened(
             os.close(descriptor)
         # The line reader takes files shaped like the format (all of the real
         # corpus) in a seventh of the time; anything else goes to YAML.
-        return parse_article_fast(data, path) or parse_article(data, path), status
+        return parse_fields(data, path) or parse_article(data, path), status
     except ArticleParseError as err:
         return Diagnostic(path=err.path, line=err.line, message=err.reason), status
     except OSError as err:
@@ -608,14 +628,17 @@ def read_file(root: str | os.PathLike[str], path: str) -> ArticleFile | Diagnost
 
 @dataclass(frozen=True, slots=True)
 class _Chunk:
-    """Files read together: their records (answers and related entries left out),
-    their answers' bytes, their related entries.
+    """Files read together: their records as columns (:class:`FileColumns`), the
+    diagnostics of those that could not be read, their answers' bytes, their
+    related entries.
 
     One bytes object for every answer of the chunk crosses from a reading
     process, rather than one per file; ``sizes`` splits it, one per article.
     """
 
-    results: list[ArticleFile | Diagnostic]
+    count: int
+    files: FileColumns
+    diagnostics: list[Diagnostic]
     answers: bytes
     sizes: list[int]
     related: RelatedSpool
@@ -625,7 +648,10 @@ class _Chunk:
 
 def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
     opener = _Opener(root)
-    results: list[ArticleFile | Diagnostic] = []
+    files = FileColumns()
+    diagnostics: list[Diagnostic] = []
+    answers: list[bytes] = []
+    related = RelatedSpool()
     facts: list[bytes] = []
     # Files are opened a few ahead of the one read, and the system asked to read
     # their bytes in meanwhile (posix_fadvise): from a disk, not the page cache,
@@ -640,7 +666,16 @@ def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
             if following is not None:
                 opened.append(_open(opener, following, advise=True))
             result, status = _read_opened(path, opened.popleft())
-            results.append(result)
+            if isinstance(result, tuple):  # the fields of a file in the site's own layout
+                files.add_fields(result)
+                answers.append(result[3])
+                related.add_fields(result[13])
+            elif isinstance(result, ArticleFile):
+                files.add(result)
+                answers.append(result.answer_utf8)
+                related.add(result.copy.related)
+            else:
+                diagnostics.append(result)
             # Each file's stat as it was opened, before it was read: a snapshot's
             # fingerprint takes these (CorpusReading.facts), so that a cold load need
             # not wait for a pass that stats every file first (4.4 s at 1M files).
@@ -656,15 +691,14 @@ def _read_chunk(root: str, paths: Sequence[str]) -> _Chunk:
             if isinstance(left, tuple):
                 os.close(left[0])
         opener.close()
-    answers: list[bytes] = []
-    related = RelatedSpool()
-    for at, result in enumerate(results):
-        if isinstance(result, ArticleFile):
-            answers.append(result.answer_utf8)
-            related.add(result.copy.related)
-            results[at] = result.kept_apart()
     return _Chunk(
-        results, b"".join(answers), [len(answer) for answer in answers], related, b"".join(facts)
+        len(paths),
+        files,
+        diagnostics,
+        b"".join(answers),
+        [len(answer) for answer in answers],
+        related,
+        b"".join(facts),
     )
 
 
@@ -830,7 +864,7 @@ def read_corpus(
     if not paths and not listing.refused and not listing.unlisted:
         raise EmptyCorpus(str(root))
     folder = os.fspath(root)
-    articles: list[ArticleFile] = []
+    articles = FileColumns()
     diagnostics: list[Diagnostic] = [*listing.unlisted, *listing.refused]
     done = 0
     total = len(paths)
@@ -838,15 +872,12 @@ def read_corpus(
     related = RelatedSpool()
     facts = hashlib.blake2b(digest_size=32)
     for chunk in _read_all(folder, paths, workers, cancelled):
-        for result in chunk.results:
-            if isinstance(result, Diagnostic):
-                diagnostics.append(result)
-            else:
-                articles.append(result)
+        articles.extend(chunk.files)
+        diagnostics += chunk.diagnostics
         spool.add(chunk.answers, chunk.sizes)
         related.extend(chunk.related)
         facts.update(chunk.facts)
-        done += len(chunk.results)
+        done += chunk.count
         if progress is not None:
             progress(done, total)
     spool.file.flush()
@@ -855,7 +886,7 @@ def read_corpus(
     return CorpusReading(
         root=folder,
         files=listing.files,
-        articles=tuple(articles),
+        articles=articles,
         diagnostics=tuple(diagnostics),
         answers=spool,
         related=related,

@@ -19,22 +19,18 @@ from typing import Any, NoReturn
 import networkx as nx
 
 from kgraph.corpus import CorpusListing, CorpusReading, Progress, read_corpus
+from kgraph.corpus.columns import FileColumns
 from kgraph.corpus.read import Cancelled, RelatedSpool
 from kgraph.graph.answers import AnswerStore
 from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
 from kgraph.graph.links import Resolved, resolve_links
-from kgraph.model import (
-    Article,
-    ArticleFile,
-    Finding,
-    Topic,
-)
+from kgraph.model import Article, Copy, Finding, Topic
 
 __all__ = ["build_graph", "collector_paused", "keyword_arrays", "load_graph"]
 
 
 def _merge_copies(
-    files: Sequence[ArticleFile],
+    files: FileColumns,
 ) -> tuple[dict[int, Article], dict[int, list[int]], dict[int, int], list[int]]:
     """One article per id: text from the first copy (sorted path order), every copy kept.
 
@@ -48,48 +44,45 @@ def _merge_copies(
     """
     by_id: dict[int, list[int]] = defaultdict(list)
     firsts: dict[int, int] = {}
-    in_path_order = sorted(range(len(files)), key=lambda at: files[at].copy.path)
+    ids, paths, urls, subjects = files.ids, files.paths, files.urls, files.subjects
+    in_path_order = sorted(range(len(files)), key=paths.__getitem__)
     for at in in_path_order:
-        file = files[at]
-        by_id[file.id].append(at)
-        firsts.setdefault(file.id, at)
+        article_id = ids[at]
+        by_id[article_id].append(at)
+        firsts.setdefault(article_id, at)
     articles: dict[int, Article] = {}
     # Equal dates, scores and topic keys are one object each over the graph,
     # not one per article (a hundred bytes an article).
-    dates: dict[datetime.date | None, datetime.date | None] = {}
+    days: dict[int, datetime.date | None] = {}
     # Keyed with the sign too: 0.0 and -0.0 are equal, and each is shown as written.
     scores: dict[tuple[float | None, bool], float | None] = {}
     topic_keys: dict[tuple[str, ...], tuple[str, ...]] = {}
+    file_topics = files.topics
     for article_id, ats in by_id.items():
-        copies = [files[at] for at in ats]
-        first = copies[0]
-        if len(copies) == 1:  # most articles: their only file's topic
-            topics: tuple[str, ...] = (first.copy.topic,)
+        first = ats[0]
+        if len(ats) == 1:  # most articles: their only file's topic
+            topics: tuple[str, ...] = (file_topics[first],)
         else:
-            topics = tuple(dict.fromkeys(c.copy.topic for c in copies))
+            topics = tuple(dict.fromkeys(file_topics[at] for at in ats))
+        ordinal = files.dates[first]
+        if ordinal in days:
+            date = days[ordinal]
+        else:
+            date = days[ordinal] = files.date(first)
+        score = files.scores[first]
         articles[article_id] = Article(
-            id=article_id,
-            title=first.title,
-            question=first.question,
-            description=first.description,
+            article_id,
+            files.titles[first],
+            files.questions[first],
+            files.descriptions[first],
             # Shared over the corpus (files read in other processes repeat
-            # them): a reading's are, as parsing and unpickling make them.
-            keywords=first.keywords,
-            date=dates.setdefault(first.date, first.date),
-            score=scores.setdefault(
-                (first.score, first.score is not None and copysign(1.0, first.score) < 0),
-                first.score,
-            ),
-            no_index=first.no_index,
-            # A reading's copies come without their related entries (kept
-            # apart, see RelatedSpool): kept as they are. Made again, the
-            # copies read were freed among the records that stay, holes in
-            # the heap that nothing filled again.
-            copies=tuple(
-                file.copy if not file.copy.related else replace(file.copy, related=())
-                for file in copies
-            ),
-            topics=topic_keys.setdefault(topics, topics),
+            # them): a reading's are, as FileColumns.extend shares them.
+            files.keywords[first],
+            date,
+            scores.setdefault((score, score is not None and copysign(1.0, score) < 0), score),
+            bool(files.no_index[first]),
+            tuple(Copy(paths[at], urls[at], subjects[at], file_topics[at], ()) for at in ats),
+            topic_keys.setdefault(topics, topics),
         )
     return articles, dict(by_id), firsts, in_path_order
 
@@ -109,10 +102,10 @@ def _answers(reading: CorpusReading, ids: list[int], firsts: dict[int, int]) -> 
     )
 
 
-def _topics(files: Iterable[ArticleFile], articles: dict[int, Article]) -> dict[str, Topic]:
+def _topics(files: FileColumns, articles: dict[int, Article]) -> dict[str, Topic]:
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for file in files:
-        spellings[file.copy.topic][file.copy.subject] += 1
+    for topic, subject in zip(files.topics, files.subjects, strict=True):
+        spellings[topic][subject] += 1
     members: dict[str, list[int]] = defaultdict(list)
     for article in articles.values():
         for key in article.topics:
@@ -200,7 +193,8 @@ class _ReadOnlyAttributes(dict[str, Any]):
 _NO_ATTRIBUTES = _ReadOnlyAttributes()
 # Equal attributes of a built graph's edges are one read-only dict (a rank each:
 # a handful of dicts, not one per link, a tenth of a large graph's memory). Kept
-# for the next builds, up to a bound (a corpus may number its entries at will).
+# for the next builds, up to a bound (a corpus may number its entries at will):
+# past it, the cache starts again, and an edge's two entries still share one.
 _SHARED_MOST = 4096
 _shared_attributes: dict[tuple[tuple[str, Any], ...], _ReadOnlyAttributes] = {}
 
@@ -215,9 +209,9 @@ def _shared(data: dict[str, Any]) -> _ReadOnlyAttributes:
     except TypeError:  # an unhashable value: a dict of its own
         return _ReadOnlyAttributes(data)
     if found is None:
-        found = _ReadOnlyAttributes(data)
-        if len(_shared_attributes) < _SHARED_MOST:
-            _shared_attributes[key] = found
+        if len(_shared_attributes) >= _SHARED_MOST:
+            _shared_attributes.clear()  # the attributes met last are kept
+        found = _shared_attributes[key] = _ReadOnlyAttributes(data)
     return found
 
 
@@ -372,7 +366,10 @@ def build_graph(
     >>> sorted(kg.graph.edges), kg.link(1, 3).rank, len(kg.findings)
     ([(1, 2), (1, 3), (2, 1)], 2, 1)
     """
+    # A reading's records are columns; a reading made by hand has records.
     files = reading.articles
+    if not isinstance(files, FileColumns):
+        files = FileColumns.of(files)
     articles, read, firsts, in_path_order = _merge_copies(files)
     if articles_ready is not None:
         articles_ready(MappingProxyType(articles))
@@ -380,12 +377,12 @@ def build_graph(
     related = reading.related
     if related is None:  # a reading made by hand: entries in its records
         related = RelatedSpool()
-        for file in files:
-            related.add(file.copy.related)
+        for record in reading.articles:
+            related.add(record.copy.related)
     resolved = resolve_links(files, related, articles, read, in_path_order, by_url)
     graph = _graph(sorted(articles), resolved)
     by_topic: dict[str, tuple[int, ...]] = {}
-    topics = _topics(reading.articles, articles)
+    topics = _topics(files, articles)
     for key, topic in topics.items():
         by_topic[key] = topic.article_ids
     return KnowledgeGraph(

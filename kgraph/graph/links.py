@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kgraph.corpus.columns import FileColumns
 from kgraph.corpus.read import NO_ENTRY_ID, RelatedSpool
-from kgraph.model import Article, ArticleFile, Finding, FindingKind, Wanted
+from kgraph.model import Article, Finding, FindingKind, Wanted
 
 __all__ = ["Resolved", "resolve_links"]
 
@@ -31,8 +32,6 @@ Flags = npt.NDArray[np.bool_]
 # Findings of one entry sort by kind's value, as the build sorts them (path, rank, kind).
 _KINDS = sorted(FindingKind, key=lambda kind: kind.value)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
-# Ids lie within GraphQL's Int (kgraph.model.INT_MIN): a link's two as one 64-bit key.
-_OFFSET = 1 << 31
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,7 @@ class Resolved:
 
 
 def resolve_links(
-    files: Sequence[ArticleFile],
+    files: FileColumns,
     related: RelatedSpool,
     articles: Mapping[int, Article],
     copies: Mapping[int, Sequence[int]],
@@ -80,7 +79,7 @@ def resolve_links(
     at = np.repeat(starts[order] - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
     ids = np.frombuffer(related.ids, dtype=np.int64)[at]
     ranks = np.frombuffer(related.ranks, dtype=np.int64)[at]
-    article_of = np.fromiter((file.id for file in files), dtype=np.int64, count=len(files))
+    article_of = np.frombuffer(files.ids, dtype=np.int64)
     sources = article_of[file_of]
     url_owners = np.fromiter(
         map(by_url.get, related.urls, repeat(NO_ENTRY_ID)),  # type: ignore[arg-type]
@@ -111,7 +110,7 @@ def resolve_links(
     paths: dict[tuple[int, int], list[str]] = {}
     for k in linked[several[file_of[linked]]].tolist():
         edge = (int(sources[k]), int(targets[k]))
-        paths.setdefault(edge, []).append(files[int(file_of[k])].copy.path)
+        paths.setdefault(edge, []).append(files.paths[int(file_of[k])])
 
     findings = _findings(
         files,
@@ -181,18 +180,24 @@ def _duplicates(
 def _links(sources: Ints, targets: Ints, ranks: Ints) -> tuple[list[int], list[int], list[int]]:
     """Each distinct link of the entries given (in order), in the order first given, with
     its lowest rank."""
-    keys = ((sources + _OFFSET).astype(np.uint64) << np.uint64(32)) | (targets + _OFFSET).astype(
-        np.uint64
+    if not len(sources):
+        return [], [], []
+    # By source, then target; a stable sort keeps each link's entries in order.
+    order = np.lexsort((targets, sources))
+    by_source, by_target = sources[order], targets[order]
+    starts = np.flatnonzero(
+        np.concatenate(
+            ([True], (by_source[1:] != by_source[:-1]) | (by_target[1:] != by_target[:-1]))
+        )
     )
-    distinct, first, which = np.unique(keys, return_index=True, return_inverse=True)
-    lowest = np.full(len(distinct), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(lowest, which, ranks)
+    first = order[starts]
+    lowest = np.minimum.reduceat(ranks[order], starts)
     given = np.argsort(first, kind="stable")
     return sources[first[given]].tolist(), targets[first[given]].tolist(), lowest[given].tolist()
 
 
 def _findings(
-    files: Sequence[ArticleFile],
+    files: FileColumns,
     related: RelatedSpool,
     in_path_order: Sequence[int],
     kinds: dict[FindingKind, tuple[Flags, Ints | None]],
@@ -219,12 +224,12 @@ def _findings(
     ordered = np.lexsort((code, ranks[entry], path_rank[file_of[entry]]))
     entry, code, target = entry[ordered], code[ordered], target[ordered]
     duplicate = _KIND_CODE[FindingKind.DUPLICATE_LINK]
-    urls = related.urls
+    urls, file_paths = related.urls, files.paths
     return tuple(
         Finding(
             kind=_KINDS[kind],
             article=source,
-            path=files[file].copy.path,
+            path=file_paths[file],
             rank=rank,
             stated_id=None if stated == NO_ENTRY_ID else stated,
             stated_url=urls[spooled],
@@ -266,11 +271,11 @@ def _wanted(related: RelatedSpool, ids: Ints, sources: Ints, at: Ints) -> dict[i
     return wanted
 
 
-def _references(files: Sequence[ArticleFile], counts: Ints) -> dict[str, int]:
+def _references(files: FileColumns, counts: Ints) -> dict[str, int]:
     """Each topic's related entries (every file's topic, with none too), by key."""
     counted: Counter[str] = Counter()
-    for file, count in zip(files, counts.tolist(), strict=True):
-        counted[file.copy.topic] += count
+    for topic, count in zip(files.topics, counts.tolist(), strict=True):
+        counted[topic] += count
     return dict(sorted(counted.items()))
 
 

@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 
 from kgraph.corpus import CorpusReading
+from kgraph.corpus.read import RelatedSpool
 from kgraph.graph.build import build_graph
 from kgraph.model import (
+    INT_MAX,
+    INT_MIN,
     ArticleFile,
     Copy,
     Finding,
@@ -47,6 +50,11 @@ def _reference(files: list[ArticleFile]) -> dict[str, Any]:
     first: dict[int, RelatedEntry] = {}
     referrers: dict[int, set[int]] = defaultdict(set)
     counted: Counter[str] = Counter()
+    differing = {
+        i
+        for i, ats in copies.items()
+        if len({tuple((e.id, e.url) for e in files[at].copy.related) for at in ats}) > 1
+    }
 
     def found(kind: FindingKind, s: int, path: str, e: RelatedEntry, t: Any, r: Any = None) -> None:
         findings.append(Finding(kind, s, path, e.rank, e.id, e.url, t, r))
@@ -97,6 +105,7 @@ def _reference(files: list[ArticleFile]) -> dict[str, Any]:
         "findings": tuple(findings),
         "wanted": wanted,
         "references": dict(sorted(counted.items())),
+        "differing": differing,
     }
 
 
@@ -104,11 +113,13 @@ def _corpus(seed: int) -> list[ArticleFile]:
     """Files of a few ids (some in several copies), entries naming them and others."""
     rng = random.Random(seed)
     files = []
-    ids = rng.sample(range(-5, 60), 30)
-    for n in range(rng.randint(1, 80)):
+    # Ids at both ends of GraphQL's Int too, which parsing lets through.
+    ids = rng.sample([*range(-5, 60), INT_MIN, INT_MIN + 1, INT_MAX - 1, INT_MAX], 30)
+    for n in range(rng.randint(0, 80)):
         article = rng.choice(ids)
         entries = []
-        for rank in sorted(rng.sample(range(1, 9), rng.randint(0, 6))):
+        # A rank given twice in a file too (related_article1 and related_article01).
+        for rank in sorted(rng.choices(range(1, 9), k=rng.randint(0, 6))):
             named = rng.choice([*ids, *range(60, 70), None, article])
             url = rng.choice(
                 [f"/q/{named}", f"/q/{rng.choice(ids)}", f"/q/x{rng.randint(0, 3)}", None]
@@ -124,11 +135,18 @@ def _corpus(seed: int) -> list[ArticleFile]:
     return files
 
 
+@pytest.mark.parametrize("spooled", [False, True])
 @pytest.mark.parametrize("seed", range(60))
-def test_resolved_at_once_as_one_by_one(seed: int) -> None:
+def test_resolved_at_once_as_one_by_one(seed: int, spooled: bool) -> None:
     files = _corpus(seed)
     paths = tuple(sorted(file.copy.path for file in files))
-    kg = build_graph(CorpusReading("c", paths, tuple(files), ()))
+    related = None
+    if spooled:  # as a reading keeps them: apart from the records
+        related = RelatedSpool()
+        for file in files:
+            related.add(file.copy.related)
+    reading = CorpusReading("c", paths, tuple(files), (), related=related)
+    kg = build_graph(reading)
     expected = _reference(files)
     assert [((s, t), d["rank"]) for s, t, d in kg.graph.edges(data=True)] == sorted(
         expected["edges"], key=lambda item: list(kg.graph).index(item[0][0])
@@ -141,3 +159,4 @@ def test_resolved_at_once_as_one_by_one(seed: int) -> None:
     assert kg.findings == expected["findings"]
     assert dict(kg.wanted) == expected["wanted"]
     assert dict(kg.references_by_topic) == expected["references"]
+    assert kg.differing_copies == expected["differing"]
