@@ -20,7 +20,7 @@ from sys import intern
 from typing import overload
 
 from kgraph.corpus.fast import FileFields
-from kgraph.model import ArticleFile, Copy, article_file, shared_text
+from kgraph.model import ArticleFile, article_file, shared_text
 
 __all__ = ["FileColumns"]
 
@@ -173,7 +173,3 @@ class FileColumns(Sequence[ArticleFile]):
         return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=False))
 
     __hash__ = None  # type: ignore[assignment]
-
-    def copy_of(self, at: int) -> Copy:
-        """The copy of file ``at``, without its related entries."""
-        return Copy(self.paths[at], self.urls[at], self.subjects[at], self.topics[at], ())
