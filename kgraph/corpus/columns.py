@@ -2,13 +2,13 @@
 
 A file's record (an :class:`~kgraph.model.ArticleFile`, its
 :class:`~kgraph.model.Copy`, a :class:`~kgraph.model.RelatedEntry` per entry)
-cost a reading process a third of its time a file to make and pickle, and the
-process that builds the graph as much again to unpickle: 9 µs a file, against
-1.2 µs for the same fields as columns. Most files (the site's own layout) go
-from their fields straight into columns (:func:`~kgraph.corpus.fast.parse_fields`);
-any other file's record is written in. The answer and the related entries are
-kept apart (:class:`~kgraph.corpus.read.AnswerSpool`,
-:class:`~kgraph.corpus.read.RelatedSpool`).
+was a fifth of a reading process's time a file to make and pickle (66-71 µs a
+file on dev, 52-55 µs with columns), and the process that builds the graph
+unpickled it in 9 µs, against 1.2 µs for the same fields as columns. Most
+files (the site's own layout) go from their fields straight into columns
+(:func:`~kgraph.corpus.fast.parse_fields`); any other file's record is written
+in. The answer and the related entries are kept apart
+(:class:`~kgraph.corpus.read.AnswerSpool`, :class:`~kgraph.corpus.read.RelatedSpool`).
 """
 
 from __future__ import annotations
