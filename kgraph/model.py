@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copyreg
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from operator import attrgetter
@@ -240,9 +239,10 @@ def pickled_as_call(kind: type) -> None:
     """Pickle records of ``kind`` as the class called with its fields.
 
     The default for slots dataclasses (``__getstate__`` / ``__setstate__``)
-    walks :func:`dataclasses.fields` per object: twice the time, and records
-    cross processes by the ten thousand when a corpus is read in parallel, and
-    a snapshot's curation report holds a hundred thousand at 200,000 articles.
+    walks :func:`dataclasses.fields` per object: twice the time, and a
+    snapshot's curation report holds a hundred thousand records at 200,000
+    articles. (A reading's records cross processes as columns instead:
+    :class:`~kgraph.corpus.columns.FileColumns`.)
     """
     names = [item.name for item in fields(kind)]
     get = attrgetter(*names)
@@ -285,7 +285,7 @@ def article_file(
     topic: str,
     related: tuple[RelatedEntry, ...],
 ) -> ArticleFile:
-    """A file's record, its copy's fields given flat, as readers and unpickling make it.
+    """A file's record, its copy's fields given flat, as readers make it (and FileColumns).
 
     Its repeated texts are shared (title, keywords, url, subject, topic), and a
     question that repeats the title is the title's string.
@@ -305,42 +305,5 @@ def article_file(
     )
 
 
-def _reduce_article_file(
-    record: ArticleFile,
-) -> tuple[Callable[..., ArticleFile], tuple[object, ...]]:
-    # The copy's fields flattened into the record's: its Copy is made once, shared.
-    copy = record.copy
-    return (
-        article_file,
-        (
-            *_ARTICLE_FILE_FIELDS(record),
-            copy.path,
-            copy.url,
-            copy.subject,
-            copy.topic,
-            copy.related,
-        ),
-    )
-
-
-def _unpickled_shared(kind: type, make: Callable[..., object]) -> None:
-    """Unpickle records of ``kind`` through ``make``, which shares their repeated strings.
-
-    The texts that files repeat (a related entry's title and url are its
-    target's, over every file naming it; subjects, topics) are one string in
-    the process that read them (:func:`kgraph.corpus.parse.assemble_article`),
-    but a pickle shares equal strings only within itself: a corpus read in
-    parallel arrived with one copy per batch of files. Shared again as they
-    are unpickled: the load's peak at 200,000 generated articles 1,148 ->
-    939 MB, on dev 188 -> 175 MB. Records of a built graph (a snapshot's
-    copies) are unpickled as they are: one pickle shares its strings already.
-    """
-    get = attrgetter(*[item.name for item in fields(kind)])
-    copyreg.pickle(kind, lambda record: (make, get(record)))
-
-
-_unpickled_shared(RelatedEntry, related_entry)
-_ARTICLE_FILE_FIELDS = attrgetter(*[item.name for item in fields(ArticleFile)][:-1])  # all but copy
-copyreg.pickle(ArticleFile, _reduce_article_file)
-for _kind in (Copy, Article, Wanted, Link, Topic, Finding, Diagnostic):
+for _kind in (RelatedEntry, Copy, ArticleFile, Article, Wanted, Link, Topic, Finding, Diagnostic):
     pickled_as_call(_kind)

@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from kgraph.corpus.columns import FileColumns
 from kgraph.corpus.facts import facts_of
-from kgraph.corpus.fast import FileFields, parse_fields, record_of
+from kgraph.corpus.fast import EntryFields, FileFields, parse_fields, record_of
 from kgraph.corpus.parse import MAX_FILE_BYTES, parse_article
 from kgraph.errors import ArticleParseError, CorpusNotFound, EmptyCorpus, LoadCancelled
 from kgraph.model import ArticleFile, Diagnostic, RelatedEntry, shared_text
@@ -163,17 +163,9 @@ class RelatedSpool:
 
     def add(self, entries: Sequence[RelatedEntry]) -> None:
         """Append the entries of the next file."""
-        for entry in entries:
-            self.ranks.append(entry.rank)
-            self.ids.append(NO_ENTRY_ID if entry.id is None else entry.id)
-            self.titles.append(entry.title)
-            self.subjects.append(entry.subject)
-            self.urls.append(entry.url)
-        self.starts.append(len(self.ranks))
+        self.add_fields([(e.rank, e.id, e.title, e.subject, e.url) for e in entries])
 
-    def add_fields(
-        self, entries: Sequence[tuple[int, int | None, str | None, str | None, str | None]]
-    ) -> None:
+    def add_fields(self, entries: Sequence[EntryFields]) -> None:
         """Append the entries of the next file, given as their fields (rank, id, title,
         subject, url), their texts shared as :func:`~kgraph.model.related_entry` shares them."""
         for rank, stated, title, subject, url in entries:
