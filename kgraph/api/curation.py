@@ -393,12 +393,14 @@ class Curation:
         ] = None,
     ) -> RankedConnection:
         kg = info.context.kg
-        ranked = [
-            r
-            for r in self._report.over_linked
-            if (min_inbound is None or r.in_degree >= min_inbound)
-            and (min_z_score is None or r.z_score >= min_z_score)
-        ]
+        ranked = self._report.over_linked
+        if min_inbound is not None or min_z_score is not None:
+            ranked = ranked.only(
+                lambda _, degree: (
+                    (min_inbound is None or degree >= min_inbound)
+                    and (min_z_score is None or ranked.z_score(degree) >= min_z_score)
+                )
+            )
         return RankedConnection.of(
             ranked,
             paging(info, first, after, last, before),
