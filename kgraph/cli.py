@@ -876,10 +876,10 @@ def _serve_in(settings: Settings) -> int:
     from kgraph.errors import EmptyCorpus
     from kgraph.logs import configure_logging
 
-    # Refuse a corpus that cannot serve, and a port that is taken, before loading;
-    # the first load reads this listing rather than listing the folder again.
-    listing = list_corpus(settings.corpus)
-    if not listing.files:
+    # Refuse a corpus that cannot serve, and a port that is taken, before loading.
+    # Its first file is enough: the first load lists the folder (a warm start of a
+    # large corpus has a child process list it while the snapshot is read).
+    if not list_corpus(settings.corpus, first=True).files:
         raise EmptyCorpus(str(settings.corpus))
     listener = listen(settings.host, settings.port)
     configure_logging(settings.log_format)
@@ -889,14 +889,14 @@ def _serve_in(settings: Settings) -> int:
         flush=True,
     )
     if settings.processes == 1:
-        run_server(create_app(settings, listing=listing), settings, listener)
+        run_server(create_app(settings), settings, listener)
         return EXIT_OK
     from kgraph.processes import serve_processes
 
     serve_processes(
         settings,
         listener,
-        listing=listing,
+        listing=None,
         backlog=BACKLOG,
         server=lambda app: uvicorn_server(app, settings),
     )

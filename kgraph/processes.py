@@ -68,6 +68,7 @@ from kgraph.api.events import GraphChange
 from kgraph.app import create_app
 from kgraph.connections import open_connections
 from kgraph.corpus import CorpusListing
+from kgraph.graph.queries import link_count
 from kgraph.middleware.observe import MULTIPROCESS_DIR, Metrics
 from kgraph.serving import AppState, LoadReport, Pending, Served, serve_corpus
 from kgraph.settings import Settings
@@ -160,7 +161,7 @@ def _change(served: Served) -> GraphChange:
         version=served.version,
         loaded_at=kg.loaded_at,
         articles=len(kg.articles),
-        links=kg.graph.number_of_edges(),
+        links=link_count(kg),
     )
 
 
@@ -266,7 +267,7 @@ async def follow_master(
         state.metrics.serving(
             version=served.version,
             articles=len(kg.articles),
-            links=kg.graph.number_of_edges(),
+            links=link_count(kg),
             files=len(kg.files),
             errors=len(kg.diagnostics),
         )

@@ -52,6 +52,7 @@ from kgraph.corpus import CorpusListing
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph
 from kgraph.graph.load import Loaded, load_corpus
+from kgraph.graph.queries import link_count
 from kgraph.graph.snapshot import fingerprint
 from kgraph.graph.takeovers import (
     CopyTakeover,
@@ -241,7 +242,7 @@ class AppState:
             "status": "ready",
             "files": len(kg.files),
             "articles": len(kg.articles),
-            "links": kg.graph.number_of_edges(),
+            "links": link_count(kg),
             "parse_errors": len(kg.diagnostics),
             "load_seconds": round(kg.load_seconds, 3),
             "warm_start": served.warm,
@@ -459,7 +460,7 @@ async def _load(
     if not first:
         state.last_reload = LoadReport(at=now, seconds=seconds)
         _log_takeovers(built.takeovers, _known_takeovers(previous))
-    links = kg.graph.number_of_edges()
+    links = link_count(kg)
     state.metrics.loaded(ok=True, seconds=seconds)
     state.metrics.serving(
         version=version,

@@ -326,9 +326,12 @@ def _inside(folder: str, path: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def list_corpus(root: str | os.PathLike[str]) -> CorpusListing:
+def list_corpus(root: str | os.PathLike[str], *, first: bool = False) -> CorpusListing:
     """List the corpus folder ``root`` once: the files to read, those never to be opened,
     and the folders that could not be listed or followed.
+
+    ``first``: stop at the first article file, read or refused (whether the
+    corpus holds any: ``kgraph serve`` refuses an empty one before loading).
 
     A load lists its folder once and hands the listing on (to
     :func:`read_corpus` and to the snapshot's fingerprint), so that what is read
@@ -417,6 +420,9 @@ def list_corpus(root: str | os.PathLike[str]) -> CorpusListing:
                 found.append(path)  # a link is checked when it is read
             else:
                 refused.append(_not_regular(path, entry))
+            if first:
+                pending.clear()
+                break
     return CorpusListing(
         root=top,
         paths=tuple(sorted(found)),

@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgraph.corpus import CorpusListing, CorpusReading, Progress, list_corpus
+from kgraph.corpus.fingerprint import FingerprintElsewhere, Fingerprinting
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.build import collector_paused, load_graph
 from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
-from kgraph.graph.snapshot import Fingerprinting, load_snapshot, save_snapshot
+from kgraph.graph.snapshot import load_snapshot, save_snapshot, snapshot_files
 from kgraph.model import Article
 
 if TYPE_CHECKING:  # imported when used: numpy and scipy (see prepare)
@@ -41,6 +42,10 @@ if TYPE_CHECKING:  # imported when used: numpy and scipy (see prepare)
 __all__ = ["Loaded", "load_corpus", "prepare"]
 
 logger = logging.getLogger(__name__)
+
+#: Files from which a warm start has the corpus listed by a child process (see
+#: FingerprintElsewhere): below, the child's start costs more than the listing.
+LIST_ELSEWHERE_FROM = 20_000
 
 
 def prepare(
@@ -245,22 +250,35 @@ def load_corpus(
     (52, False, None)
     """
     started = time.perf_counter()
-    if listing is None:
-        listing = list_corpus(root)
     kg: KnowledgeGraph | None = None
     print_: str | None = None
     taking: Fingerprinting | None = None
-    if cache:
-        # The files are stat-ed while the snapshot is read (a child process
-        # stats them, past 20,000 files). A cold load does not wait for that:
-        # its reading stats each file as it opens it, before reading it
-        # (Fingerprinting.read), unless the listing refused files, which it
-        # does not open: then the load waits for the stats, so that what it
-        # reads is never newer than what they describe.
-        with Fingerprinting(root, listing=listing) as taking:
-            kg = load_snapshot(root, cache_dir, fingerprint=taking) if warm else None
-            if kg is not None or taking.taken or listing.refused:
-                print_ = taking.result()
+    tried = False
+    if cache and warm and listing is None:
+        # A large corpus with a snapshot: listed and stat-ed by a child process
+        # while this one unpickles the snapshot, rather than listed first.
+        files = snapshot_files(root, cache_dir)
+        if files is not None and files >= LIST_ELSEWHERE_FROM:
+            tried = True
+            with FingerprintElsewhere(root) as elsewhere:
+                kg = load_snapshot(root, cache_dir, fingerprint=elsewhere)
+                if kg is not None:
+                    print_ = elsewhere.result()
+    if kg is None:
+        if listing is None:
+            listing = list_corpus(root)
+        if cache:
+            # The files are stat-ed while the snapshot is read (a child process
+            # stats them, past 20,000 files). A cold load does not wait for that:
+            # its reading stats each file as it opens it, before reading it
+            # (Fingerprinting.read), unless the listing refused files, which it
+            # does not open: then the load waits for the stats, so that what it
+            # reads is never newer than what they describe.
+            with Fingerprinting(root, listing=listing) as taking:
+                if warm and not tried:
+                    kg = load_snapshot(root, cache_dir, fingerprint=taking)
+                if kg is not None or taking.taken or listing.refused:
+                    print_ = taking.result()
     from_snapshot = kg is not None
 
     def read(reading: CorpusReading) -> None:

@@ -261,5 +261,11 @@ def out_degree(kg: KnowledgeGraph, article_id: int) -> int:
 
 
 def link_count(kg: KnowledgeGraph) -> int:
-    """How many links (distinct source → target pairs) the graph holds."""
-    return int(kg.graph.number_of_edges())
+    """How many links (distinct source → target pairs) the graph holds.
+
+    Counted once per graph: networkx counts them over every article's links
+    (20 ms at 200,000 articles, each ``/readyz``), and in a serving process
+    forked from the one that loaded the graph, touching each article's links
+    copies the pages they sit on (its first ``/readyz`` took 35 ms).
+    """
+    return kg.derived("links", lambda: int(kg.graph.number_of_edges()))

@@ -3,8 +3,8 @@
 A snapshot is one file in a cache folder outside the corpus::
 
     KGSNAP\\n
-    {"format": 8, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
-     "size": …, "digest": …, "answers_at": …, "answers_digest": …}   …\\n
+    {"format": 9, "kgraph": …, "networkx": …, "schema": …, "fingerprint": …,
+     "size": …, "digest": …, "files": …, "answers_at": …, "answers_digest": …}   …\\n
                                             (one line, padded with spaces to 1 KiB)
     <pickle (protocol 5) of the graph's data>
     <zeros up to the next page>
@@ -30,17 +30,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
-import functools
-import hashlib
 import io
 import json
 import logging
 import os
 import pickle
-import re
 import stat
-import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -55,8 +50,7 @@ import networkx as nx
 
 import kgraph
 from kgraph import model
-from kgraph.corpus import CorpusListing, facts, list_corpus
-from kgraph.corpus.facts import facts_digest
+from kgraph.corpus.fingerprint import FingerprintElsewhere, Fingerprinting, digest_of, fingerprint
 from kgraph.errors import CorpusError
 from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import collector_paused
@@ -68,6 +62,7 @@ __all__ = [
     "fingerprint",
     "load_snapshot",
     "save_snapshot",
+    "snapshot_files",
     "snapshot_path",
 ]
 
@@ -77,8 +72,8 @@ MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes (5: answers in a mapped region
 #: after the pickle, issue 17; 6: the keyword index as arrays, the word index read
 #: from search's; 7: the answers digested apart from the pickle; 8: the articles as
-#: columns, an ArticleTable).
-FORMAT = 8
+#: columns, an ArticleTable; 9: the corpus's count of files in the header).
+FORMAT = 9
 SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
 # first line is not ours.
@@ -105,181 +100,6 @@ _INDEXES = frozenset({"by_keyword"})
 
 class _Refused(Exception):
     """A snapshot that must not be used; the message says why."""
-
-
-def _digest(*parts: bytes, size: int = 32) -> hashlib.blake2b:
-    digest = hashlib.blake2b(digest_size=size)
-    for part in parts:
-        digest.update(part)
-    return digest
-
-
-class Fingerprinting:
-    """A corpus fingerprint being taken; past 20,000 files, by a child process.
-
-    Stat-ing every file is most of a fingerprint's time (0.6 s of system calls
-    at 200,000 files): a child process (:mod:`kgraph.corpus.facts`) does it
-    while this one goes on, and a warm start unpickles its snapshot meanwhile.
-    What is known without a stat, the listing, is digested at once: kgraph's
-    version and code, the corpus folder and the paths of its files. A snapshot
-    of another listing is stale without waiting for the stats.
-
-    ``listing`` is ``root`` as :func:`kgraph.corpus.list_corpus` listed it, when
-    the caller holds one: its files are stat-ed, the folder is not listed again.
-
-    Raises
-    ------
-    CorpusNotFound
-        When ``root`` is not a folder.
-    """
-
-    def __init__(self, root: str | os.PathLike[str], *, listing: CorpusListing | None = None):
-        files = (listing or list_corpus(root)).files
-        base = str(Path(root).resolve())
-        self._base = os.fsencode(base)
-        # Encoded in one call and split: no path holds a NUL (0.17 -> 0.02 s at 200k).
-        joined = os.fsencode("\0".join(files))
-        self._paths = joined.split(b"\0") if files else []
-        head = json.dumps([kgraph.__version__, _code_digest(), base]).encode()
-        #: The digest of the listing alone: the first half of the fingerprint.
-        self.listing = _digest(head, joined, size=16).hexdigest()
-        self._child = self._start(joined) if len(files) >= _CHILD_FROM else None
-        self._taken: str | None = None
-
-    def _start(self, joined: bytes) -> subprocess.Popen[bytes] | None:
-        """The child process stat-ing the files (``joined``: their paths, NUL-separated),
-        given them; ``None`` when it did not start."""
-        try:
-            child = subprocess.Popen(
-                [sys.executable, "-I", "-S", facts.__file__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except (OSError, ValueError) as err:
-            logger.debug("files stat-ed in this process: no child process (%s)", err)
-            return None
-        assert child.stdin is not None
-        try:
-            with child.stdin:
-                child.stdin.write(self._base)
-                if joined:  # no paths: no separator, nothing after the folder
-                    child.stdin.write(b"\0")
-                    child.stdin.write(joined)
-        except OSError as err:  # the child closed its end: it ended, most likely
-            try:
-                reason = f"exit {child.wait(timeout=1)}"
-            except subprocess.TimeoutExpired:
-                reason = str(err)
-            logger.warning("the fingerprint's child process failed (%s)", reason)
-            _end(child)
-            return None
-        return child
-
-    def _from_child(self, child: subprocess.Popen[bytes]) -> str | None:
-        assert child.stdout is not None
-        with child.stdout:
-            digest = child.stdout.read()
-        if child.wait() != 0 or not re.fullmatch(rb"[0-9a-f]{64}", digest):
-            logger.warning("the fingerprint's child process failed (exit %s)", child.returncode)
-            return None
-        return digest.decode()
-
-    def result(self) -> str:
-        """The fingerprint: the listing's digest, then that of the listing and every file's stat."""
-        if self._taken is None:
-            stats = None
-            if self._child is not None:
-                child, self._child = self._child, None
-                stats = self._from_child(child)
-            if stats is None:  # taken here: a small corpus, or the child failed
-                stats = facts_digest(self._base, self._paths)
-            self.read(stats)
-        assert self._taken is not None
-        return self._taken
-
-    @property
-    def taken(self) -> bool:
-        """Whether the fingerprint is whole already (:meth:`result` or :meth:`read` was called)."""
-        return self._taken is not None
-
-    def read(self, stats: str) -> str:
-        """The fingerprint, whole with ``stats``, the digest of the listed files' stats
-        as a reading took them (:attr:`kgraph.corpus.CorpusReading.facts`): the
-        files are not stat-ed again (the child process stops).
-
-        A reading stats each file as it opens it, before reading a byte of it, as
-        the child does before the reading: what was read is never newer than the
-        stats say, and a file changed meanwhile gives the next start another
-        fingerprint. Only when the listing refused no file (its ``files`` are the
-        files read).
-        """
-        self.close()
-        self._paths = []
-        whole = _digest(self.listing.encode(), b"\0", stats.encode(), size=16).hexdigest()
-        self._taken = self.listing + whole
-        return self._taken
-
-    def close(self) -> None:
-        """Stop the child process, if it still runs (the fingerprint is not wanted)."""
-        child, self._child = self._child, None
-        if child is not None:
-            _end(child)
-
-    def __enter__(self) -> Fingerprinting:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _end(child: subprocess.Popen[bytes]) -> None:
-    """Stop a child process and close its pipes."""
-    child.kill()
-    child.wait()
-    for pipe in (child.stdin, child.stdout):
-        if pipe is not None:
-            pipe.close()
-
-
-#: Files from which a fingerprint's stats are taken by a child process: below,
-#: its start (~15-30 ms) costs as much as it saves.
-_CHILD_FROM = 20_000
-
-
-def fingerprint(root: str | os.PathLike[str], *, listing: CorpusListing | None = None) -> str:
-    """A digest of the corpus as listed and stat-ed (no article is read), and of kgraph's code.
-
-    ``listing`` is ``root`` as :func:`kgraph.corpus.list_corpus` listed it, when
-    the caller holds one: its files are stat-ed, the folder is not listed again.
-
-    Any added, removed, renamed or modified ``*.md`` file, a move of the corpus
-    folder, a new kgraph version or any change to kgraph's own source (a
-    developer's edit that kept the version) gives another fingerprint.
-
-    Raises
-    ------
-    CorpusNotFound
-        When ``root`` is not a folder.
-
-    Examples
-    --------
-    >>> fingerprint("seeds") == fingerprint("seeds"), len(fingerprint("seeds"))
-    (True, 64)
-    """
-    with Fingerprinting(root, listing=listing) as taking:
-        return taking.result()
-
-
-@functools.cache
-def _code_digest() -> str:
-    """A digest of kgraph's own source files: the code that built a snapshot must be this one."""
-    package = Path(kgraph.__file__).parent
-    digest = _digest(size=16)
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(source.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 _take_fingerprint = fingerprint  # reachable where a parameter shadows the name
@@ -310,11 +130,11 @@ def snapshot_path(
     >>> snapshot_path("seeds", "/c") == snapshot_path("./seeds/../seeds", "/c")
     True
     """
-    name = _digest(str(Path(root).resolve()).encode(), size=16).hexdigest()
+    name = digest_of(str(Path(root).resolve()).encode(), size=16).hexdigest()
     return _cache_folder(cache_dir) / f"{name}{SUFFIX}"
 
 
-def _header(print_: str, size: int, digest: str) -> dict[str, object]:
+def _header(print_: str, size: int, digest: str, files: int) -> dict[str, object]:
     return {
         "format": FORMAT,
         "kgraph": kgraph.__version__,
@@ -323,6 +143,7 @@ def _header(print_: str, size: int, digest: str) -> dict[str, object]:
         "fingerprint": print_,
         "size": size,
         "digest": digest,
+        "files": files,
     }
 
 
@@ -338,7 +159,7 @@ def _records() -> tuple[type, ...]:
 def _schema() -> str:
     """A digest of every record's fields, so a snapshot of other records is never read."""
     layout = [(kind.__qualname__, [item.name for item in fields(kind)]) for kind in _records()]
-    return _digest(json.dumps(layout).encode(), size=16).hexdigest()
+    return digest_of(json.dumps(layout).encode(), size=16).hexdigest()
 
 
 class _Checksum:
@@ -491,7 +312,7 @@ def save_snapshot(
                 payload.write(chunk)
             header = json.dumps(
                 {
-                    **_header(print_, payload.size, pickled.hexdigest()),
+                    **_header(print_, payload.size, pickled.hexdigest(), len(kg.files)),
                     "answers_at": answers_at,
                     "answers_digest": payload.digest.hexdigest(),
                 }
@@ -525,35 +346,60 @@ def _check_owner(path: Path, status: os.stat_result) -> None:
         raise _Refused(f"{path} is writable by group or others")
 
 
-def _read(path: Path, print_: str | Fingerprinting) -> dict[str, Any]:
+def _header_of(path: Path, handle: BinaryIO) -> dict[str, Any]:
+    """The header of the snapshot ``path`` open as ``handle`` (left after it), refused
+    unless the snapshot is ours, in this format and of these versions and records."""
+    _check_owner(path.parent, os.stat(path.parent))
+    _check_owner(path, os.fstat(handle.fileno()))
+    if handle.read(len(MAGIC)) != MAGIC:
+        raise _Refused("not a kgraph snapshot")
+    line = handle.readline(_MAX_HEADER)
+    try:
+        header = json.loads(line)
+    except ValueError as err:
+        raise _Refused(f"unreadable header ({err})") from None
+    if not isinstance(header, dict):
+        raise _Refused("unreadable header")
+    for key, current in (
+        ("format", FORMAT),
+        ("kgraph", kgraph.__version__),
+        ("networkx", nx.__version__),
+        ("schema", _schema()),
+    ):
+        if header.get(key) != current:
+            raise _Refused(f"made for {key} {header.get(key)!r}, not {current!r}")
+    return header
+
+
+def snapshot_files(
+    root: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
+) -> int | None:
+    """How many files the corpus ``root`` had when its snapshot was made, as the
+    snapshot's header says; ``None`` when there is no snapshot this code could read.
+
+    Only the header is read: for a load to choose how to take the fingerprint
+    (:class:`~kgraph.corpus.fingerprint.FingerprintElsewhere` for a large corpus).
+    """
+    path = snapshot_path(root, cache_dir)
+    try:
+        with open(path, "rb") as handle:
+            files = _header_of(path, handle).get("files")
+    except (OSError, _Refused):
+        return None
+    return files if isinstance(files, int) else None
+
+
+def _read(path: Path, print_: str | Fingerprinting | FingerprintElsewhere) -> dict[str, Any]:
     """The graph's data in the snapshot at ``path``, refused unless made for ``print_``.
 
     A fingerprint still being taken is judged by its listing first, and whole
     once the payload is unpickled: the stats are taken meanwhile.
     """
-    _check_owner(path.parent, os.stat(path.parent))
     with open(path, "rb") as handle:
-        _check_owner(path, os.fstat(handle.fileno()))
-        if handle.read(len(MAGIC)) != MAGIC:
-            raise _Refused("not a kgraph snapshot")
-        line = handle.readline(_MAX_HEADER)
-        try:
-            header = json.loads(line)
-        except ValueError as err:
-            raise _Refused(f"unreadable header ({err})") from None
-        if not isinstance(header, dict):
-            raise _Refused("unreadable header")
-        for key, current in (
-            ("format", FORMAT),
-            ("kgraph", kgraph.__version__),
-            ("networkx", nx.__version__),
-            ("schema", _schema()),
-        ):
-            if header.get(key) != current:
-                raise _Refused(f"made for {key} {header.get(key)!r}, not {current!r}")
+        header = _header_of(path, handle)
         stated = header.get("fingerprint")
         known = print_ if isinstance(print_, str) else print_.listing
-        if not isinstance(stated, str) or not stated.startswith(known):
+        if not isinstance(stated, str) or (known is not None and not stated.startswith(known)):
             raise _Refused(f"made for fingerprint {stated!r}, not {known!r}")
         start = handle.tell()
         end = os.fstat(handle.fileno()).st_size
@@ -579,7 +425,7 @@ def _read(path: Path, print_: str | Fingerprinting) -> dict[str, Any]:
         data["answers"] = _answers(
             handle, header, data.get("answers") if isinstance(data, dict) else None, end
         )
-    if isinstance(print_, Fingerprinting) and stated != print_.result():
+    if not isinstance(print_, str) and stated != print_.result():
         raise _Refused(f"made for fingerprint {stated!r}, not {print_.result()!r}")
     expected = {item.name for item in fields(KnowledgeGraph)} - _TRANSIENT
     if not isinstance(data, dict) or set(data) != expected:
@@ -634,13 +480,13 @@ def load_snapshot(
     root: str | os.PathLike[str],
     cache_dir: str | os.PathLike[str] | None = None,
     *,
-    fingerprint: str | Fingerprinting | None = None,
+    fingerprint: str | Fingerprinting | FingerprintElsewhere | None = None,
 ) -> KnowledgeGraph | None:
     """The graph of ``root`` from its snapshot, or ``None`` when there is none to trust.
 
     Parameters
     ----------
-    fingerprint : str or Fingerprinting, optional
+    fingerprint : str, Fingerprinting or FingerprintElsewhere, optional
         The corpus fingerprint, when the caller already took it or is taking
         it: the snapshot is read meanwhile, and trusted once it is taken.
 

@@ -336,3 +336,25 @@ def test_related_entries_kept_apart_are_those_each_file_says(tmp_path: Path) -> 
     assert [e.id for e in reading.related_of(by_path["bio/4.md"])] == [INT_MAX, None, 1]
     assert reading.related_of(by_path["bio/3.md"]) == ()
     assert [e.id for e in reading.related_of(by_path["bio/1.md"])] == [2, None, 4]
+
+
+@needs_posix
+def test_a_listing_of_the_first_file_says_whether_the_corpus_holds_any(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / ".hidden.md").write_text(article_text(1, title="Hidden?"))
+    (root / "README.md").write_text("not an article\n")
+    (root / "a" / "notes.txt").write_text("not an article\n")
+    assert list_corpus(root, first=True).files == ()
+    assert list_corpus(root).files == ()
+    os.mkfifo(root / "a" / "b" / "pipe.md")  # refused, never read: still an article file
+    first = list_corpus(root, first=True)
+    assert first.files == ("a/b/pipe.md",)
+    assert first.paths == ()
+    for number in range(5):
+        (root / "a" / f"{number}.md").write_text(article_text(number + 2, title=f"{number}?"))
+    first = list_corpus(root, first=True)
+    whole = list_corpus(root)
+    assert len(first.files) == 1
+    assert set(first.files) <= set(whole.files)
+    assert len(whole.files) == 6

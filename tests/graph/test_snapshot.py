@@ -18,14 +18,17 @@ import numpy as np
 import pytest
 
 import kgraph
+import kgraph.corpus.fingerprint as fingerprints
+import kgraph.graph.load
 from conftest import SEEDS, load_cached
 from kgraph.corpus import discover
 from kgraph.graph import KnowledgeGraph, load_graph, snapshot
-from kgraph.graph.load import load_corpus
+from kgraph.graph.load import LIST_ELSEWHERE_FROM, load_corpus
 from kgraph.graph.snapshot import (
     fingerprint,
     load_snapshot,
     save_snapshot,
+    snapshot_files,
     snapshot_path,
 )
 from kgraph.graph.table import ArticleTable
@@ -197,13 +200,21 @@ def test_a_changed_corpus_invalidates_the_snapshot(
     assert_same_graph(warm, rebuilt)
 
 
+@pytest.mark.parametrize("listed_elsewhere", [False, True])
 @pytest.mark.parametrize("change", [_add, _remove, _rename, _edit_same_size])
 def test_a_snapshot_read_while_its_files_are_stat_ed_is_trusted_once_they_agree(
-    corpus: Path, cache: Path, change: object, monkeypatch: pytest.MonkeyPatch
+    corpus: Path,
+    cache: Path,
+    change: object,
+    listed_elsewhere: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A child process stats the files (past 20,000 of them) while the
-    # loader unpickles the snapshot; the seeds are few: every count is enough.
-    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    # A child process stats the files (past 20,000 of them) while the loader
+    # unpickles the snapshot, or lists them too (past 20,000 files when the
+    # snapshot was made); the seeds are few: every count is enough.
+    monkeypatch.setattr(fingerprints, "_CHILD_FROM", 1)
+    if listed_elsewhere:
+        monkeypatch.setattr(kgraph.graph.load, "LIST_ELSEWHERE_FROM", 1)
     load_cached(corpus, cache)
     warm = load_corpus(corpus, cache_dir=cache, prepared=False)
     assert warm.warm
@@ -219,16 +230,27 @@ def test_a_child_process_and_this_one_take_the_same_fingerprint(
     corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     here = fingerprint(corpus)
-    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    monkeypatch.setattr(fingerprints, "_CHILD_FROM", 1)
     by_child = fingerprint(corpus)
     assert by_child == here
-    with snapshot.Fingerprinting(corpus) as taking:
+    with fingerprints.Fingerprinting(corpus) as taking:
         assert taking.listing == here[:32]
         assert len(here) == 64
+    # Listed and stat-ed by a child, from the corpus folder's name alone.
+    with fingerprints.FingerprintElsewhere(corpus) as elsewhere:
+        assert elsewhere.listing is None
+        assert elsewhere.result() == here
     # A child that fails (here: one that exits at once, with status 1): taken here.
     monkeypatch.setattr(sys, "executable", shutil.which("false"))
-    with caplog.at_level(logging.WARNING, logger="kgraph.graph.snapshot"):
+    with caplog.at_level(logging.WARNING, logger="kgraph.corpus.fingerprint"):
         assert fingerprint(corpus) == here
+    assert "the fingerprint's child process failed (exit 1)" in caplog.text
+    caplog.clear()
+    with (
+        caplog.at_level(logging.WARNING, logger="kgraph.corpus.fingerprint"),
+        fingerprints.FingerprintElsewhere(corpus) as elsewhere,
+    ):
+        assert elsewhere.result() == here
     assert "the fingerprint's child process failed (exit 1)" in caplog.text
     # Or no child at all.
     monkeypatch.setattr(sys, "executable", str(corpus / "no-such-python"))
@@ -248,7 +270,7 @@ def test_a_cold_load_takes_its_fingerprint_from_its_reading_without_waiting(
     stuck = tmp_path / "stuck-python"
     stuck.write_text("#!/bin/sh\nexec sleep 60\n")
     stuck.chmod(0o755)
-    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    monkeypatch.setattr(fingerprints, "_CHILD_FROM", 1)
     monkeypatch.setattr(sys, "executable", str(stuck))
     started = time.monotonic()
     cold = load_corpus(corpus, cache_dir=cache, prepared=False)
@@ -288,9 +310,9 @@ def test_a_child_that_ends_before_taking_its_paths_is_reported_by_its_exit_statu
     for number in range(400):
         (tmp_path / f"{number:04d}-{'x' * 200}.md").write_text("")
     here = fingerprint(tmp_path)
-    monkeypatch.setattr(snapshot, "_CHILD_FROM", 1)
+    monkeypatch.setattr(fingerprints, "_CHILD_FROM", 1)
     monkeypatch.setattr(sys, "executable", shutil.which("false"))
-    with caplog.at_level(logging.WARNING, logger="kgraph.graph.snapshot"):
+    with caplog.at_level(logging.WARNING, logger="kgraph.corpus.fingerprint"):
         assert fingerprint(tmp_path) == here
     assert "the fingerprint's child process failed (exit 1)" in caplog.text
 
@@ -328,17 +350,17 @@ def test_a_change_to_kgraphs_code_invalidates_the_snapshot(
 ) -> None:
     package = Path(shutil.copytree(Path(kgraph.__file__).parent, tmp_path / "code" / "kgraph"))
     monkeypatch.setattr(kgraph, "__file__", str(package / "__init__.py"))
-    snapshot._code_digest.cache_clear()
+    fingerprints.code_digest.cache_clear()
     load_cached(corpus, cache)
     before = fingerprint(corpus)
     assert load_snapshot(corpus, cache) is not None
     source = package / "graph" / "build.py"
     source.write_text(source.read_text() + "\n# an edit that kept the version\n")
-    snapshot._code_digest.cache_clear()
+    fingerprints.code_digest.cache_clear()
     assert fingerprint(corpus) != before
     assert load_snapshot(corpus, cache) is None
     monkeypatch.undo()
-    snapshot._code_digest.cache_clear()
+    fingerprints.code_digest.cache_clear()
 
 
 def _random(path: Path) -> None:
@@ -457,6 +479,12 @@ def test_warm_load_equals_cold_load_on_the_dev_corpus(
     assert warm is not cold
     assert_same_graph(warm, dev_graph)
     assert_same_graph(cold, dev_graph)
+    # Past 20,000 files a warm start has a child process list the folder.
+    assert snapshot_files(dev_corpus, cache) == len(dev_graph.files) >= LIST_ELSEWHERE_FROM
+    loaded = load_corpus(dev_corpus, cache_dir=cache, prepared=False)
+    assert loaded.warm
+    assert loaded.fingerprint == fingerprint(dev_corpus)
+    assert_same_graph(loaded.graph, dev_graph)
 
 
 def test_derived_values_are_kept_with_the_snapshot(corpus: Path, cache: Path) -> None:
