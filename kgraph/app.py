@@ -33,7 +33,7 @@ from kgraph.api.cache import Answers, ResponseCache
 from kgraph.api.errors import refusal
 from kgraph.api.persisted import PersistedQueries
 from kgraph.api.view import GraphQLView
-from kgraph.corpus import CorpusListing
+from kgraph.corpus.fingerprint import FingerprintElsewhere
 from kgraph.graph.curation import curation_report
 from kgraph.middleware.admission import Admission
 from kgraph.middleware.guard import Deadline, RequestGuard
@@ -107,13 +107,17 @@ Serving = Callable[[AppState], AbstractAsyncContextManager[None]]
 
 
 def create_app(
-    settings: Settings, *, listing: CorpusListing | None = None, serving: Serving | None = None
+    settings: Settings,
+    *,
+    fingerprinting: FingerprintElsewhere | None = None,
+    serving: Serving | None = None,
 ) -> Starlette:
     """Build the app serving the corpus of ``settings``.
 
-    ``listing``: the corpus folder listed already (``kgraph serve`` lists it to
-    refuse an empty one before binding its port); the first load reads it
-    rather than listing the folder again. ``serving``: what gives the app its
+    ``fingerprinting``: the corpus's fingerprint being taken already, by a
+    child process that ``kgraph serve`` starts before its imports
+    (:func:`kgraph.snapshot_files.fingerprint_ahead`), for the first load.
+    ``serving``: what gives the app its
     graphs instead of loading them itself (a serving process of ``--processes``
     serves the graph its master loaded, see :mod:`kgraph.processes`).
     """
@@ -122,8 +126,8 @@ def create_app(
         introspection=settings.introspection, suggestions=not settings.production
     )
 
-    # The listing handed over is the folder as it was at startup: for the first load only.
-    unused = [listing]
+    # The fingerprint handed over is the folder as it was at startup: for the first load only.
+    unused = [fingerprinting]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -131,7 +135,7 @@ def create_app(
             graphs = (
                 serving(state)
                 if serving is not None
-                else serve_corpus(state, listing=unused.pop() if unused else None)
+                else serve_corpus(state, fingerprinting=unused.pop() if unused else None)
             )
             async with graphs:
                 yield

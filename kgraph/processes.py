@@ -67,7 +67,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kgraph.api.events import GraphChange
 from kgraph.app import create_app
 from kgraph.connections import open_connections
-from kgraph.corpus import CorpusListing
+from kgraph.corpus.fingerprint import FingerprintElsewhere
 from kgraph.graph.queries import link_count
 from kgraph.middleware.observe import MULTIPROCESS_DIR, Metrics
 from kgraph.serving import AppState, LoadReport, Pending, Served, serve_corpus
@@ -391,12 +391,12 @@ class _Master:
         self,
         settings: Settings,
         listener: socket.socket,
-        listing: CorpusListing | None,
+        fingerprinting: FingerprintElsewhere | None,
         server: Callable[[ASGIApp], uvicorn.Server],
     ) -> None:
         self.settings = settings
         self.listener = listener
-        self.listing = listing
+        self.fingerprinting = fingerprinting
         self.count = settings.processes
         self.server = server
         self.state = AppState(settings=settings, metrics=Metrics(serves_requests=False))
@@ -413,7 +413,9 @@ class _Master:
                 tasks.start_soon(self._stop_on_signal, tasks.cancel_scope)
                 await self._roll()  # nothing loaded yet: processes that say so
                 tasks.start_soon(self._supervise)
-                async with serve_corpus(self.state, listing=self.listing, after_load=self._roll):
+                async with serve_corpus(
+                    self.state, fingerprinting=self.fingerprinting, after_load=self._roll
+                ):
                     await anyio.sleep_forever()
         finally:
             self.stopping = True
@@ -653,7 +655,7 @@ def serve_processes(
     settings: Settings,
     listener: socket.socket,
     *,
-    listing: CorpusListing | None,
+    fingerprinting: FingerprintElsewhere | None,
     backlog: int,
     server: Callable[[ASGIApp], uvicorn.Server],
 ) -> None:
@@ -672,5 +674,5 @@ def serve_processes(
         settings.processes,
         os.environ.get(MULTIPROCESS_DIR),
     )
-    master = _Master(settings, listener, listing, server)
+    master = _Master(settings, listener, fingerprinting, server)
     anyio.run(master.run)

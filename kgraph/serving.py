@@ -48,7 +48,7 @@ from starlette.types import Scope
 from kgraph.api.context import Context
 from kgraph.api.events import GraphChange, GraphEvents
 from kgraph.budget import Budget, under
-from kgraph.corpus import CorpusListing
+from kgraph.corpus.fingerprint import FingerprintElsewhere
 from kgraph.errors import CorpusError, KgraphError, LoadCancelled
 from kgraph.graph import KnowledgeGraph
 from kgraph.graph.load import Loaded, load_corpus
@@ -332,13 +332,13 @@ def _build(
     first: bool,
     previous: KnowledgeGraph | None,
     cancelled: threading.Event,
-    listing: CorpusListing | None = None,
+    fingerprinting: FingerprintElsewhere | None = None,
 ) -> _Built:
     """Load the graph (:func:`load_corpus`, prepared) and the copy takeovers since ``previous``.
 
     For the ``first`` load, a snapshot of an unchanged corpus is loaded instead
-    of the files (a reload reads the files); ``listing``, the corpus listed
-    already, is not listed again.
+    of the files (a reload reads the files); ``fingerprinting``, the corpus's
+    fingerprint being taken already, is the first load's (see :func:`load_corpus`).
 
     Raises
     ------
@@ -352,7 +352,7 @@ def _build(
         warm=first,
         workers=settings.workers,
         cancelled=cancelled.is_set,
-        listing=listing,
+        fingerprinting=fingerprinting,
     )
     kg = loaded.graph
     takeovers: tuple[CopyTakeover, ...] = ()
@@ -397,11 +397,11 @@ def _log_takeovers(takeovers: tuple[CopyTakeover, ...], known: tuple[CopyTakeove
 
 
 async def _load(
-    state: AppState, *, first: bool, listing: CorpusListing | None = None
+    state: AppState, *, first: bool, fingerprinting: FingerprintElsewhere | None = None
 ) -> Loaded | None:
     """Load (``first``) or reload the graph and swap it in; a failure keeps what serves.
 
-    ``listing``: the corpus listed already, for the first load. A reload not
+    ``fingerprinting``: the corpus's fingerprint being taken, for the first load. A reload not
     done within ``reload_timeout`` is abandoned: its reading is stopped, its
     changes stay pending, the failure is reported. Returns the graph served
     when its snapshot is still to be written (:func:`_save`), else ``None``.
@@ -421,7 +421,7 @@ async def _load(
                     first=first,
                     previous=previous.graph if previous is not None else None,
                     cancelled=stop,
-                    listing=listing,
+                    fingerprinting=fingerprinting,
                 ),
                 abandon_on_cancel=True,
             )
@@ -577,20 +577,20 @@ async def serve_graphs(
     state: AppState,
     requests: MemoryObjectReceiveStream[str],
     *,
-    listing: CorpusListing | None = None,
+    fingerprinting: FingerprintElsewhere | None = None,
     after_load: Callable[[], Awaitable[None]] | None = None,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """The first load, then one reload per burst of requests (never two at once).
 
-    ``listing``: the corpus as listed already, which the first load reads
-    rather than listing the folder again. ``after_load``: awaited after each
+    ``fingerprinting``: the corpus's fingerprint being taken already, for
+    the first load (see :func:`~kgraph.graph.load.load_corpus`). ``after_load``: awaited after each
     load or reload, served or failed, once nothing of it runs any more but its
     snapshot, written after it (the master of serving processes forks them
     then, see :mod:`kgraph.processes`).
     """
     task_status.started()
-    unsaved = await _load(state, first=True, listing=listing)
+    unsaved = await _load(state, first=True, fingerprinting=fingerprinting)
     if after_load is not None:
         await after_load()
     if unsaved is not None:
@@ -623,21 +623,22 @@ async def serve_graphs(
 async def serve_corpus(
     state: AppState,
     *,
-    listing: CorpusListing | None = None,
+    fingerprinting: FingerprintElsewhere | None = None,
     after_load: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
     """Serve the corpus of ``state`` while the block runs: the app's lifespan.
 
     The first load starts at once (the app answers meanwhile, ``/readyz`` says
     503); reloads follow SIGHUP, and the corpus watch with ``--watch``.
-    ``listing``: the corpus listed already, for the first load; ``after_load``
-    as :func:`serve_graphs` takes it.
+    ``fingerprinting`` and ``after_load`` as :func:`serve_graphs` takes them.
     """
     send, receive = anyio.create_memory_object_stream[str](1)
     # Both ends closed when the app stops, even while the first load still runs.
     async with send, receive, anyio.create_task_group() as tasks:
         await tasks.start(
-            functools.partial(serve_graphs, listing=listing, after_load=after_load), state, receive
+            functools.partial(serve_graphs, fingerprinting=fingerprinting, after_load=after_load),
+            state,
+            receive,
         )
         tasks.start_soon(reload_on_hangup, send)
         if state.settings.watch:

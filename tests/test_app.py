@@ -18,9 +18,9 @@ import networkx as nx
 import pytest
 from starlette.applications import Starlette
 
-from conftest import SEEDS, WriteArticle, kgraph_server
+from conftest import SEEDS, WriteArticle, article_text, kgraph_server
 from kgraph.app import create_app
-from kgraph.corpus import list_corpus
+from kgraph.corpus.fingerprint import FingerprintElsewhere
 from kgraph.graph import KnowledgeGraph, load_graph
 from kgraph.graph.answers import AnswerStore
 from kgraph.graph.curation import suggest_every_wanted
@@ -109,13 +109,17 @@ def test_a_start_lists_the_corpus_folder_once(tmp_path: Path) -> None:
     cold = Settings(corpus=corpus, cache_dir=tmp_path / "cold")
     # The first load lists the folder, fingerprints that listing and reads it.
     assert _listings_until_ready(create_app(cold), corpus) == (1, False)
-    # kgraph serve lists it first, to refuse an empty folder: the load takes that listing.
-    given = Settings(corpus=corpus, cache_dir=tmp_path / "given")
-    listing = list_corpus(corpus)
-    assert _listings_until_ready(create_app(given, listing=listing), corpus) == (0, False)
     warm = Settings(corpus=corpus, cache_dir=tmp_path / "warm")
     assert load_corpus(corpus, cache_dir=warm.cache_dir).save() is not None
     assert _listings_until_ready(create_app(warm), corpus) == (1, True)
+    # kgraph serve has a child process take the fingerprint of a large corpus from
+    # before its imports: the warm load lists nothing itself.
+    ahead = FingerprintElsewhere(corpus)
+    assert _listings_until_ready(create_app(warm, fingerprinting=ahead), corpus) == (0, True)
+    # A stale snapshot: the child's fingerprint says so, and the load lists the folder.
+    (corpus / "chemistry" / "a-new-article.md").write_text(article_text(987654, title="New?"))
+    ahead = FingerprintElsewhere(corpus)
+    assert _listings_until_ready(create_app(warm, fingerprinting=ahead), corpus) == (1, False)
 
 
 def test_readyz_is_503_while_loading_and_when_loading_fails(tmp_path: Path) -> None:

@@ -33,8 +33,9 @@ from kgraph.corpus.fingerprint import FingerprintElsewhere, Fingerprinting
 from kgraph.corpus.read import Cancelled
 from kgraph.graph.build import collector_paused, load_graph
 from kgraph.graph.knowledge import KnowledgeGraph, LazyIndex
-from kgraph.graph.snapshot import load_snapshot, save_snapshot, snapshot_files
+from kgraph.graph.snapshot import load_snapshot, save_snapshot
 from kgraph.model import Article
+from kgraph.snapshot_files import fingerprint_ahead
 
 if TYPE_CHECKING:  # imported when used: numpy and scipy (see prepare)
     from kgraph.graph.search import SearchElsewhere
@@ -42,10 +43,6 @@ if TYPE_CHECKING:  # imported when used: numpy and scipy (see prepare)
 __all__ = ["Loaded", "load_corpus", "prepare"]
 
 logger = logging.getLogger(__name__)
-
-#: Files from which a warm start has the corpus listed by a child process (see
-#: FingerprintElsewhere): below, the child's start costs more than the listing.
-LIST_ELSEWHERE_FROM = 20_000
 
 
 def prepare(
@@ -210,6 +207,7 @@ def load_corpus(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
     listing: CorpusListing | None = None,
+    fingerprinting: FingerprintElsewhere | None = None,
     searched: bool = False,
 ) -> Loaded:
     """Load the graph of the corpus folder ``root``, listing the folder once.
@@ -230,8 +228,12 @@ def load_corpus(
     workers, progress, cancelled
         As :func:`kgraph.corpus.read_corpus` takes them.
     listing : CorpusListing, optional
-        ``root`` listed already (``kgraph serve`` lists it to refuse an empty
-        folder before binding its port): it is not listed again.
+        ``root`` listed already: it is not listed again.
+    fingerprinting : FingerprintElsewhere, optional
+        The fingerprint of ``root`` being taken already, by a child process
+        (:func:`kgraph.snapshot_files.fingerprint_ahead`: ``kgraph serve``
+        starts it before its imports), for a warm load; closed here. Without
+        it, a warm load of a corpus that had 20,000 files or more starts one.
     searched : bool
         Not ``prepared``, but the answer will need search's index (a command's
         suggestions): from the files, it is built in another process from when
@@ -254,16 +256,17 @@ def load_corpus(
     print_: str | None = None
     taking: Fingerprinting | None = None
     tried = False
-    if cache and warm and listing is None:
+    if cache and warm and listing is None and fingerprinting is None:
         # A large corpus with a snapshot: listed and stat-ed by a child process
         # while this one unpickles the snapshot, rather than listed first.
-        files = snapshot_files(root, cache_dir)
-        if files is not None and files >= LIST_ELSEWHERE_FROM:
-            tried = True
-            with FingerprintElsewhere(root) as elsewhere:
-                kg = load_snapshot(root, cache_dir, fingerprint=elsewhere)
+        fingerprinting = fingerprint_ahead(root, cache_dir)
+    if fingerprinting is not None:
+        with fingerprinting:
+            if cache and warm:
+                tried = True
+                kg = load_snapshot(root, cache_dir, fingerprint=fingerprinting)
                 if kg is not None:
-                    print_ = elsewhere.result()
+                    print_ = fingerprinting.result()
     if kg is None:
         if listing is None:
             listing = list_corpus(root)

@@ -56,29 +56,26 @@ from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.table import ArticleTable
+from kgraph.snapshot_files import MAGIC, MAX_HEADER, snapshot_path
 
 __all__ = [
     "Fingerprinting",
     "fingerprint",
     "load_snapshot",
     "save_snapshot",
-    "snapshot_files",
     "snapshot_path",
 ]
 
 logger = logging.getLogger(__name__)
 
-MAGIC = b"KGSNAP\n"
 #: Bumped whenever the layout of a snapshot changes (5: answers in a mapped region
 #: after the pickle, issue 17; 6: the keyword index as arrays, the word index read
 #: from search's; 7: the answers digested apart from the pickle; 8: the articles as
 #: columns, an ArticleTable; 9: the corpus's count of files in the header).
 FORMAT = 9
-SUFFIX = ".kgsnap"
 # A header is a few hundred bytes, padded with spaces to this room; a longer
 # first line is not ours.
 _HEADER_ROOM = 1024
-_MAX_HEADER = 4096
 
 # Fields kept out of a snapshot: derived values, and the times of one load.
 _TRANSIENT = frozenset({"loaded_at", "load_seconds", "computing"})
@@ -103,35 +100,6 @@ class _Refused(Exception):
 
 
 _take_fingerprint = fingerprint  # reachable where a parameter shadows the name
-
-
-def _cache_folder(cache_dir: str | os.PathLike[str] | None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if configured := os.environ.get("KGRAPH_CACHE_DIR"):
-        return Path(configured)
-    if xdg := os.environ.get("XDG_CACHE_HOME"):
-        return Path(xdg) / "kgraph"
-    return Path.home() / ".cache" / "kgraph"
-
-
-def snapshot_path(
-    root: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
-) -> Path:
-    """Where the snapshot of the corpus ``root`` lives: one file per resolved corpus path.
-
-    The folder is ``cache_dir``, else ``$KGRAPH_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/kgraph``, else ``~/.cache/kgraph``.
-
-    Examples
-    --------
-    >>> snapshot_path("seeds", "/cache").parent, snapshot_path("seeds", "/cache").suffix
-    (PosixPath('/cache'), '.kgsnap')
-    >>> snapshot_path("seeds", "/c") == snapshot_path("./seeds/../seeds", "/c")
-    True
-    """
-    name = digest_of(str(Path(root).resolve()).encode(), size=16).hexdigest()
-    return _cache_folder(cache_dir) / f"{name}{SUFFIX}"
 
 
 def _header(print_: str, size: int, digest: str, files: int) -> dict[str, object]:
@@ -353,7 +321,7 @@ def _header_of(path: Path, handle: BinaryIO) -> dict[str, Any]:
     _check_owner(path, os.fstat(handle.fileno()))
     if handle.read(len(MAGIC)) != MAGIC:
         raise _Refused("not a kgraph snapshot")
-    line = handle.readline(_MAX_HEADER)
+    line = handle.readline(MAX_HEADER)
     try:
         header = json.loads(line)
     except ValueError as err:
@@ -369,24 +337,6 @@ def _header_of(path: Path, handle: BinaryIO) -> dict[str, Any]:
         if header.get(key) != current:
             raise _Refused(f"made for {key} {header.get(key)!r}, not {current!r}")
     return header
-
-
-def snapshot_files(
-    root: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
-) -> int | None:
-    """How many files the corpus ``root`` had when its snapshot was made, as the
-    snapshot's header says; ``None`` when there is no snapshot this code could read.
-
-    Only the header is read: for a load to choose how to take the fingerprint
-    (:class:`~kgraph.corpus.fingerprint.FingerprintElsewhere` for a large corpus).
-    """
-    path = snapshot_path(root, cache_dir)
-    try:
-        with open(path, "rb") as handle:
-            files = _header_of(path, handle).get("files")
-    except (OSError, _Refused):
-        return None
-    return files if isinstance(files, int) else None
 
 
 def _read(path: Path, print_: str | Fingerprinting | FingerprintElsewhere) -> dict[str, Any]:

@@ -19,19 +19,19 @@ import pytest
 
 import kgraph
 import kgraph.corpus.fingerprint as fingerprints
-import kgraph.graph.load
+import kgraph.snapshot_files
 from conftest import SEEDS, load_cached
 from kgraph.corpus import discover
 from kgraph.graph import KnowledgeGraph, load_graph, snapshot
-from kgraph.graph.load import LIST_ELSEWHERE_FROM, load_corpus
+from kgraph.graph.load import load_corpus
 from kgraph.graph.snapshot import (
     fingerprint,
     load_snapshot,
     save_snapshot,
-    snapshot_files,
     snapshot_path,
 )
 from kgraph.graph.table import ArticleTable
+from kgraph.snapshot_files import LIST_ELSEWHERE_FROM, stated_files
 
 _DATA = (
     "root",
@@ -214,7 +214,7 @@ def test_a_snapshot_read_while_its_files_are_stat_ed_is_trusted_once_they_agree(
     # snapshot was made); the seeds are few: every count is enough.
     monkeypatch.setattr(fingerprints, "_CHILD_FROM", 1)
     if listed_elsewhere:
-        monkeypatch.setattr(kgraph.graph.load, "LIST_ELSEWHERE_FROM", 1)
+        monkeypatch.setattr(kgraph.snapshot_files, "LIST_ELSEWHERE_FROM", 1)
     load_cached(corpus, cache)
     warm = load_corpus(corpus, cache_dir=cache, prepared=False)
     assert warm.warm
@@ -480,7 +480,7 @@ def test_warm_load_equals_cold_load_on_the_dev_corpus(
     assert_same_graph(warm, dev_graph)
     assert_same_graph(cold, dev_graph)
     # Past 20,000 files a warm start has a child process list the folder.
-    assert snapshot_files(dev_corpus, cache) == len(dev_graph.files) >= LIST_ELSEWHERE_FROM
+    assert stated_files(dev_corpus, cache) == len(dev_graph.files) >= LIST_ELSEWHERE_FROM
     loaded = load_corpus(dev_corpus, cache_dir=cache, prepared=False)
     assert loaded.warm
     assert loaded.fingerprint == fingerprint(dev_corpus)
