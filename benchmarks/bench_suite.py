@@ -15,7 +15,11 @@ same run so that its ratio means something:
    then the scale curve: the cold load against the naive reading on the generated
    corpora of ``--sizes`` (past 200,000 articles, one round);
 2. ``start``: ``kgraph serve`` until ``/readyz`` says ready, cold vs warm (snapshot),
-   on the dev corpus and the generated ones of ``--start-sizes``;
+   on the dev corpus and the generated ones of ``--start-sizes``; every file of the
+   corpus read once just before each start (the page cache warmed, its seconds
+   shown), so that a start is measured, not this VM's disk: its DAMON reclaim pages a
+   corpus out a minute after it was read, and 1M cold starts took 124-244 s by how
+   much of the corpus's 6 GB happened to be resident;
 3. ``memory``: peak RSS of a serving process (no snapshot), every curation report
    asked once, on the dev corpus and generated corpora of 36,000, 200,000 and
    1,000,000 articles;
@@ -56,6 +60,7 @@ Options: ``--only SECTION[,SECTION]``, ``--sizes 36000,200000,1000000`` (memory)
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -455,13 +460,25 @@ def _ask_all(server: Server, some_id: int, refused: list[str]) -> None:
         refused.append(str(refusal)[:300])
 
 
+def read_into_page_cache(corpus: Path) -> float:
+    """Read every file of ``corpus`` once (8 threads); the seconds it took."""
+    started = time.perf_counter()
+    paths = [Path(folder) / name for folder, _, names in os.walk(corpus) for name in names]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for _ in pool.map(Path.read_bytes, paths, chunksize=256):
+            pass
+    return time.perf_counter() - started
+
+
 def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
     cold_ready, warm_ready, cold_rss, warm_rss = [], [], [], []
     helpers_rss: list[float] = []
     refused: list[str] = []
+    pre_read: list[float] = []
     with tempfile.TemporaryDirectory(prefix="kgraph-cache-") as scratch:
         for number in range(rounds):
             cache = Path(scratch) / f"cold-{number}"
+            pre_read.append(read_into_page_cache(corpus))
             command, port = kgraph_serve(corpus, "--cache-dir", str(cache))
             with serving(command, port) as server:
                 cold_ready.append(server.ready)
@@ -471,6 +488,7 @@ def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
                 wait_for_snapshot(cache)
         cache = Path(scratch) / "cold-0"
         for _ in range(rounds):
+            pre_read.append(read_into_page_cache(corpus))
             command, port = kgraph_serve(corpus, "--cache-dir", str(cache))
             with serving(command, port) as server:
                 assert httpx.get(f"{server.base}/readyz").json()["warm_start"] is True
@@ -487,6 +505,8 @@ def _starts(corpus: Path, rounds: int, some_id: int) -> dict[str, Any]:
         # The largest of its readers and search's own process, beside it (sampled).
         "cold_helper_peak_rss_mb": figure(helpers_rss, 0),
         "warm_peak_rss_mb": figure(warm_rss, 0),
+        # Reading every file once before each start (the page cache warmed).
+        "pre_read_s": figure(pre_read, 1),
         "refused": refused,
     }
 
@@ -503,8 +523,13 @@ def _an_id(corpus: Path) -> int:
 def bench_start(rounds: int, sizes: list[int]) -> dict[str, Any]:
     corpora = {"dev": dev_corpus(), **{f"generated {n:,}": generated(n) for n in sizes}}
     result: dict[str, Any] = {}
-    print("\n2. server start until ready (s): cold (files) vs warm (snapshot)")
-    print(f"  {'corpus':<20}{'cold':>8}{'±':>6}{'warm':>8}{'±':>6}{'warm/cold':>11}")
+    print(
+        "\n2. server start until ready (s): cold (files) vs warm (snapshot),"
+        " every file read just before each start"
+    )
+    print(
+        f"  {'corpus':<20}{'cold':>8}{'±':>6}{'warm':>8}{'±':>6}{'warm/cold':>11}{'pre-read s':>12}"
+    )
     for (name, corpus), size in zip(corpora.items(), [0, *sizes], strict=True):
         # Past 200,000 articles a cold start and its snapshot take many minutes: once.
         runs = rounds if size <= 200_000 else 1
@@ -513,7 +538,7 @@ def bench_start(rounds: int, sizes: list[int]) -> dict[str, Any]:
         print(
             f"  {name:<20}{row['cold_ready_s']['median']:>8.2f}{row['cold_ready_s']['spread']:>6.2f}"
             f"{row['warm_ready_s']['median']:>8.2f}{row['warm_ready_s']['spread']:>6.2f}"
-            f"{row['ratio_warm_over_cold']:>11.3f}"
+            f"{row['ratio_warm_over_cold']:>11.3f}{row['pre_read_s']['median']:>12.1f}"
         )
         for refusal in row["refused"]:
             print(f"    refused: {refusal}")

@@ -67,14 +67,16 @@ def ingest(r: dict[str, Any]) -> list[str]:
 def start(r: dict[str, Any]) -> list[str]:
     lines = [
         "| server start until `/readyz` is 200 | cold s | warm s (snapshot) | warm / cold |"
-        " cold peak MB | warm peak MB |",
-        "|---|---|---|---|---|---|",
+        " cold peak MB | warm peak MB | files read before, s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, s in r.items():
+        # Runs before the page cache was warmed before each start have no pre-read.
+        pre_read = f"{_m(s['pre_read_s']):.1f}" if "pre_read_s" in s else "not read"
         lines.append(
             f"| {name} | {_pm(s['cold_ready_s'])} | {_pm(s['warm_ready_s'])} |"
             f" {s['ratio_warm_over_cold']:.3f} | {_m(s['cold_peak_rss_mb']):,.0f} |"
-            f" {_m(s['warm_peak_rss_mb']):,.0f} |"
+            f" {_m(s['warm_peak_rss_mb']):,.0f} | {pre_read} |"
         )
     for name, s in r.items():
         for refusal in s.get("refused", ()):
