@@ -77,7 +77,7 @@ def stated_files(
             if handle.read(len(MAGIC)) != MAGIC:
                 return None
             header = json.loads(handle.readline(MAX_HEADER))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # JSON nested past the stack too
         return None
     files = header.get("files") if isinstance(header, dict) else None
     return files if isinstance(files, int) and not isinstance(files, bool) else None

@@ -393,12 +393,12 @@ class Curation:
         ] = None,
     ) -> RankedConnection:
         kg = info.context.kg
-        ranked = self._report.over_linked
+        everything = ranked = self._report.over_linked
         if min_inbound is not None or min_z_score is not None:
-            ranked = ranked.only(
+            ranked = everything.only(
                 lambda _, degree: (
                     (min_inbound is None or degree >= min_inbound)
-                    and (min_z_score is None or ranked.z_score(degree) >= min_z_score)
+                    and (min_z_score is None or everything.z_score(degree) >= min_z_score)
                 )
             )
         return RankedConnection.of(

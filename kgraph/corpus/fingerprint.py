@@ -4,9 +4,10 @@ A snapshot is trusted only for the fingerprint it was made for
 (:mod:`kgraph.graph.snapshot`). :class:`Fingerprinting` takes one in this
 process, the stats in a child process past 20,000 files, while a warm start
 unpickles its snapshot; :class:`FingerprintElsewhere` takes the whole of it,
-listing included, in a child process (``python -m kgraph.corpus.fingerprint
-DIR``), so that a warm start of a large corpus need not list it first (0.3 s
-at 200,000 files, before a byte of the snapshot was read).
+listing included, in a child process (``python -P -m kgraph.corpus.fingerprint
+DIR CODE``, ``CODE`` the digest of the asking process's code, which the child
+checks is its own), so that a warm start of a large corpus need not list it
+first (0.3 s at 200,000 files, before a byte of the snapshot was read).
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ import json
 import logging
 import os
 import re
+import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Self
 
 import kgraph
 from kgraph.corpus import facts
 from kgraph.corpus.facts import facts_digest
 from kgraph.corpus.read import CorpusListing, list_corpus
+from kgraph.errors import LoadCancelled
 
 __all__ = ["FingerprintElsewhere", "Fingerprinting", "code_digest", "digest_of", "fingerprint"]
 
@@ -39,7 +44,37 @@ def digest_of(*parts: bytes, size: int = 32) -> hashlib.blake2b:
     return digest
 
 
-class Fingerprinting:
+class _Taking:
+    """A fingerprint being taken, maybe by a child process of its own; a ``with`` block
+    stops that child when it is left (:meth:`close`)."""
+
+    _child: subprocess.Popen[bytes] | None
+
+    def close(self) -> None:
+        """Stop the child process, if it still runs (the fingerprint is not wanted)."""
+        child, self._child = self._child, None
+        if child is not None:
+            _end(child)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _digest_from(child: subprocess.Popen[bytes]) -> str | None:
+    """The digest ``child`` printed once it ended; ``None`` (said in the log) when it failed."""
+    assert child.stdout is not None
+    with child.stdout:
+        digest = child.stdout.read()
+    if child.wait() != 0 or not re.fullmatch(rb"[0-9a-f]{64}", digest):
+        logger.warning("the fingerprint's child process failed (exit %s)", child.returncode)
+        return None
+    return digest.decode()
+
+
+class Fingerprinting(_Taking):
     """A corpus fingerprint being taken; past 20,000 files, by a child process.
 
     Stat-ing every file is most of a fingerprint's time (0.6 s of system calls
@@ -51,8 +86,6 @@ class Fingerprinting:
 
     ``listing`` is ``root`` as :func:`kgraph.corpus.list_corpus` listed it, when
     the caller holds one: its files are stat-ed, the folder is not listed again.
-    ``code``: the digest of kgraph's code to take (:func:`code_digest`, that of
-    the process asking, when a child process takes the fingerprint for it);
     ``elsewhere=False``: the stats are taken in this process, however many files.
 
     Raises
@@ -66,7 +99,6 @@ class Fingerprinting:
         root: str | os.PathLike[str],
         *,
         listing: CorpusListing | None = None,
-        code: str | None = None,
         elsewhere: bool = True,
     ):
         files = (listing or list_corpus(root)).files
@@ -75,7 +107,7 @@ class Fingerprinting:
         # Encoded in one call and split: no path holds a NUL (0.17 -> 0.02 s at 200k).
         joined = os.fsencode("\0".join(files))
         self._paths = joined.split(b"\0") if files else []
-        head = json.dumps([kgraph.__version__, code or code_digest(), base]).encode()
+        head = json.dumps([kgraph.__version__, code_digest(), base]).encode()
         #: The digest of the listing alone: the first half of the fingerprint.
         self.listing = digest_of(head, joined, size=16).hexdigest()
         self._child = self._start(joined) if elsewhere and len(files) >= _CHILD_FROM else None
@@ -111,22 +143,13 @@ class Fingerprinting:
             return None
         return child
 
-    def _from_child(self, child: subprocess.Popen[bytes]) -> str | None:
-        assert child.stdout is not None
-        with child.stdout:
-            digest = child.stdout.read()
-        if child.wait() != 0 or not re.fullmatch(rb"[0-9a-f]{64}", digest):
-            logger.warning("the fingerprint's child process failed (exit %s)", child.returncode)
-            return None
-        return digest.decode()
-
     def result(self) -> str:
         """The fingerprint: the listing's digest, then that of the listing and every file's stat."""
         if self._taken is None:
             stats = None
             if self._child is not None:
                 child, self._child = self._child, None
-                stats = self._from_child(child)
+                stats = _digest_from(child)
             if stats is None:  # taken here: a small corpus, or the child failed
                 stats = facts_digest(self._base, self._paths)
             self.read(stats)
@@ -154,18 +177,6 @@ class Fingerprinting:
         whole = digest_of(self.listing.encode(), b"\0", stats.encode(), size=16).hexdigest()
         self._taken = self.listing + whole
         return self._taken
-
-    def close(self) -> None:
-        """Stop the child process, if it still runs (the fingerprint is not wanted)."""
-        child, self._child = self._child, None
-        if child is not None:
-            _end(child)
-
-    def __enter__(self) -> Fingerprinting:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _end(child: subprocess.Popen[bytes]) -> None:
@@ -217,73 +228,116 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-class FingerprintElsewhere:
+class FingerprintElsewhere(_Taking):
     """A corpus fingerprint taken whole by a child process: listing, stats and all.
 
     For a warm start of a large corpus: listing its folder is 0.3 s at 200,000
     files, and stat-ing them 0.6 s more, which the child does while this
-    process unpickles the snapshot. Nothing of the fingerprint is known before
-    :meth:`result` (:attr:`listing` is ``None``): a snapshot of another listing
-    is found stale once unpickled, not before. The child takes the digest of
-    this process's code (:func:`code_digest`), not its own; one that fails is
-    replaced by the fingerprint taken here.
+    process unpickles the snapshot. The child prints the listing's half of the
+    fingerprint first (:attr:`listing`, once it came: a snapshot of another
+    listing is then refused before it is unpickled), then the whole
+    (:meth:`result`). It imports kgraph from where this process did and takes
+    the digest of this process's code (:func:`code_digest`); it refuses to run
+    other code. One that fails is replaced by the fingerprint taken here.
+    Closed (the load given up), it gives no fingerprint: :meth:`result` raises
+    :class:`~kgraph.errors.LoadCancelled` rather than take one here.
     """
-
-    #: Unknown until :meth:`result` (see :attr:`Fingerprinting.listing`).
-    listing: str | None = None
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self._root = root
         self._taken: str | None = None
+        self._listing: str | None = None
+        self._closed = False
+        # The load's thread asks; the server's, stopping, closes.
+        self._lock = threading.Lock()
         self._child: subprocess.Popen[bytes] | None
+        # kgraph as this process imports it: its folder first on the child's path,
+        # and -P, never a folder of that name where the server was started.
+        here = str(Path(kgraph.__file__).resolve().parent.parent)
+        path = os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))
         try:
-            # -P: kgraph as this process imports it, never a folder of that name
-            # where the server was started.
             self._child = subprocess.Popen(
                 [sys.executable, "-P", "-m", __name__, os.fspath(root), code_digest()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": path},
             )
         except (OSError, ValueError) as err:
             logger.debug("fingerprint taken in this process: no child process (%s)", err)
             self._child = None
 
+    @property
+    def listing(self) -> str | None:
+        """The digest of the listing alone (the fingerprint's first half), once the
+        child printed it; ``None`` before (never waited for)."""
+        with self._lock:
+            child = self._child
+            # Printed as one line in one write: there whole, or not yet.
+            if (
+                self._listing is None
+                and child is not None
+                and child.stdout is not None
+                and select.select([child.stdout], [], [], 0)[0]
+            ):
+                line = child.stdout.readline().strip()
+                if re.fullmatch(rb"[0-9a-f]{32}", line):
+                    self._listing = line.decode()
+            return self._listing
+
     def result(self) -> str:
-        """The fingerprint, as :func:`fingerprint` takes it."""
-        if self._taken is None:
-            taken = None
-            child, self._child = self._child, None
-            if child is not None:
-                assert child.stdout is not None
-                with child.stdout:
-                    out = child.stdout.read()
-                if child.wait() == 0 and re.fullmatch(rb"[0-9a-f]{64}", out):
-                    taken = out.decode()
-                else:
-                    logger.warning(
-                        "the fingerprint's child process failed (exit %s)", child.returncode
-                    )
-            self._taken = taken if taken is not None else fingerprint(self._root)
-        return self._taken
+        """The fingerprint, as :func:`fingerprint` takes it.
+
+        Raises
+        ------
+        LoadCancelled
+            Once closed, the fingerprint not taken.
+        """
+        with self._lock:
+            if self._taken is None:
+                if self._closed:
+                    raise LoadCancelled("the corpus's fingerprint is no longer wanted")
+                child, self._child = self._child, None
+                taken = self._whole(child) if child is not None else None
+                self._taken = taken if taken is not None else fingerprint(self._root)
+            return self._taken
+
+    def _whole(self, child: subprocess.Popen[bytes]) -> str | None:
+        """The fingerprint the child printed last; ``None`` (said in the log) when it failed."""
+        assert child.stdout is not None
+        with child.stdout:
+            printed = child.stdout.read().split()
+        whole = printed[-1] if printed else b""
+        if (
+            child.wait() != 0
+            or not re.fullmatch(rb"[0-9a-f]{64}", whole)
+            or not whole.decode().startswith(self._listing or "")
+        ):
+            logger.warning("the fingerprint's child process failed (exit %s)", child.returncode)
+            return None
+        return whole.decode()
 
     def close(self) -> None:
-        """Stop the child process, if it still runs (the fingerprint is not wanted)."""
-        child, self._child = self._child, None
+        """Stop the child process, if it still runs; no fingerprint is given after this."""
+        with self._lock:
+            self._closed = True
+            child, self._child = self._child, None
         if child is not None:
             _end(child)
 
-    def __enter__(self) -> FingerprintElsewhere:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+#: The exit status of a child process asked to take another code's fingerprint.
+_OTHER_CODE = 3
 
 
 def _main() -> None:
     root, code = sys.argv[1:3]
-    with Fingerprinting(root, code=code, elsewhere=False) as taking:
-        sys.stdout.write(taking.result())
+    if code != code_digest():
+        sys.exit(_OTHER_CODE)  # not the code of the process that asked
+    with Fingerprinting(root, elsewhere=False) as taking:
+        sys.stdout.write(taking.listing + "\n")
+        sys.stdout.flush()
+        sys.stdout.write(taking.result() + "\n")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,11 @@ The folder is walked once per load (a walk of the full corpus's folders
 costs as much as stat-ing its files): the listing is fingerprinted and, when
 no snapshot of it can be trusted, read. What is read is therefore exactly
 what the fingerprint describes. (A snapshot is unpickled while the files
-are stat-ed, and trusted once their stats agree.) Writing the snapshot is the caller's last
+are stat-ed, and trusted once their stats agree.) A warm start of a corpus
+that had 20,000 files or more has a child process list and stat it while the
+snapshot is unpickled (:class:`~kgraph.corpus.fingerprint.FingerprintElsewhere`):
+the load lists nothing itself, unless the snapshot proves stale; then it lists
+the folder for the cold load, a second walk. Writing the snapshot is the caller's last
 step (:meth:`Loaded.save`): the server writes it once serving, a command once
 it has answered. :func:`kgraph.graph.load_graph` remains the plain read and
 build (no snapshot, nothing prepared) for scripts and tests.
@@ -210,7 +214,7 @@ def load_corpus(
     fingerprinting: FingerprintElsewhere | None = None,
     searched: bool = False,
 ) -> Loaded:
-    """Load the graph of the corpus folder ``root``, listing the folder once.
+    """Load the graph of the corpus folder ``root``, listing the folder once (see above).
 
     Parameters
     ----------
@@ -277,7 +281,8 @@ def load_corpus(
             # (Fingerprinting.read), unless the listing refused files, which it
             # does not open: then the load waits for the stats, so that what it
             # reads is never newer than what they describe.
-            with Fingerprinting(root, listing=listing) as taking:
+            # No child to stat the files unless a snapshot is to be judged by them.
+            with Fingerprinting(root, listing=listing, elsewhere=warm and not tried) as taking:
                 if warm and not tried:
                     kg = load_snapshot(root, cache_dir, fingerprint=taking)
                 if kg is not None or taking.taken or listing.refused:

@@ -324,8 +324,8 @@ def _header_of(path: Path, handle: BinaryIO) -> dict[str, Any]:
     line = handle.readline(MAX_HEADER)
     try:
         header = json.loads(line)
-    except ValueError as err:
-        raise _Refused(f"unreadable header ({err})") from None
+    except (ValueError, RecursionError) as err:  # JSON nested past the stack too
+        raise _Refused(f"unreadable header ({type(err).__name__}: {err})") from None
     if not isinstance(header, dict):
         raise _Refused("unreadable header")
     for key, current in (

@@ -564,3 +564,22 @@ def test_curation_text_fix_mentions_the_file(seeds_graph: KnowledgeGraph) -> Non
     for finding in (*report.broken_links, *report.stale_links, *report.self_links):
         fix = finding_fix(seeds_graph, finding)
         assert re.match(rf"in {re.escape(finding.path)}, related_article{finding.rank}: ", fix)
+
+
+def test_over_linked_min_z_score(schema: strawberry.Schema, seeds_graph: KnowledgeGraph) -> None:
+    query = (
+        "query($z: Float, $min: Int) { curation { overLinked(first: 100, minZScore: $z,"
+        " minInbound: $min) { totalCount nodes { article { articleId } inDegree zScore } } } }"
+    )
+
+    def ranked(z: float | None, min_inbound: int | None = None) -> list[tuple[int, int, float]]:
+        found = run(schema, seeds_graph, query, z=z, min=min_inbound)["curation"]["overLinked"]
+        assert found["totalCount"] == len(found["nodes"])
+        return [(r["article"]["articleId"], r["inDegree"], r["zScore"]) for r in found["nodes"]]
+
+    everything = ranked(None)
+    assert len(everything) > 20
+    for z in (-1.0, 0.0, 1.0, 2.0, 2.5):
+        assert ranked(z) == [r for r in everything if r[2] >= z], z
+    assert ranked(1.0, 5) == [r for r in everything if r[2] >= 1.0 and r[1] >= 5]
+    assert ranked(100.0) == []

@@ -7,6 +7,7 @@ import logging
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -19,9 +20,11 @@ import pytest
 
 import kgraph
 import kgraph.corpus.fingerprint as fingerprints
+import kgraph.graph.load
 import kgraph.snapshot_files
 from conftest import SEEDS, load_cached
-from kgraph.corpus import discover
+from kgraph.corpus import CorpusListing, discover, list_corpus
+from kgraph.errors import LoadCancelled
 from kgraph.graph import KnowledgeGraph, load_graph, snapshot
 from kgraph.graph.load import load_corpus
 from kgraph.graph.snapshot import (
@@ -215,15 +218,89 @@ def test_a_snapshot_read_while_its_files_are_stat_ed_is_trusted_once_they_agree(
     monkeypatch.setattr(fingerprints, "_CHILD_FROM", 1)
     if listed_elsewhere:
         monkeypatch.setattr(kgraph.snapshot_files, "LIST_ELSEWHERE_FROM", 1)
+    listings: list[object] = []
+
+    def listing(root: Path) -> CorpusListing:
+        listings.append(root)
+        return list_corpus(root)
+
+    monkeypatch.setattr(kgraph.graph.load, "list_corpus", listing)
     load_cached(corpus, cache)
+    listings.clear()
     warm = load_corpus(corpus, cache_dir=cache, prepared=False)
     assert warm.warm
     assert warm.fingerprint == fingerprint(corpus)
+    # Listed by the child alone, or by this process.
+    assert len(listings) == (0 if listed_elsewhere else 1)
     change(corpus)  # type: ignore[operator]
     cold = load_corpus(corpus, cache_dir=cache, prepared=False)
     assert not cold.warm
     assert cold.fingerprint == fingerprint(corpus) != warm.fingerprint
     assert_same_graph(cold.graph, load_graph(corpus))
+
+
+def test_a_snapshot_of_another_listing_is_refused_before_it_is_read(
+    corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    load_cached(corpus, cache)
+    _add(corpus)
+    with fingerprints.FingerprintElsewhere(corpus) as elsewhere:
+        # The child prints the listing's half first; a load asks without waiting for it.
+        deadline = time.monotonic() + 30
+        while elsewhere.listing is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert elsewhere.listing == fingerprint(corpus)[:32]
+        # Refused on its header: no byte of the payload is checked or unpickled.
+        monkeypatch.setattr(snapshot, "_crc", lambda *a: pytest.fail("the payload was read"))
+        with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
+            assert load_snapshot(corpus, cache, fingerprint=elsewhere) is None
+        assert elsewhere.result() == fingerprint(corpus)
+    assert "made for fingerprint" in caplog.text
+
+
+def test_a_fingerprint_child_gives_nothing_once_closed_nor_for_other_code(corpus: Path) -> None:
+    elsewhere = fingerprints.FingerprintElsewhere(corpus)
+    elsewhere.close()
+    with pytest.raises(LoadCancelled):
+        elsewhere.result()
+    # Asked for the fingerprint of another code than its own, the child refuses.
+    other = subprocess.run(
+        [sys.executable, "-P", "-m", "kgraph.corpus.fingerprint", str(corpus), "0" * 32],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert other.returncode == 3
+    assert other.stdout == b""
+
+
+@pytest.mark.parametrize(
+    ("first_lines", "files"),
+    [
+        (b"KGSNAP\n" + b'{"format": 9, "files": 25000}\n', 25000),
+        (b"KGSNAP\n" + b'{"format": 8}\n', None),  # made before the count was kept
+        (b"KGSNAP\n" + b'{"files": true}\n', None),
+        (b"KGSNAP\n" + b'{"files": "many"}\n', None),
+        (b"KGSNAP\n" + b"[" * 3000 + b"\n", None),  # nested past the stack
+        (b"KGSNAP\n" + b"not json\n", None),
+        (b"NOTSNAP\n" + b'{"files": 25000}\n', None),
+        (b"", None),
+    ],
+)
+def test_the_files_a_snapshot_header_states(
+    corpus: Path, cache: Path, first_lines: bytes, files: int | None
+) -> None:
+    assert stated_files(corpus, cache) is None  # no snapshot yet
+    path = snapshot_path(corpus, cache)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(first_lines)
+    assert stated_files(corpus, cache) == files
+    # A large corpus's warm start is fingerprinted by a child; any other by the load.
+    ahead = kgraph.snapshot_files.fingerprint_ahead(corpus, cache)
+    assert (ahead is not None) == (files is not None and files >= LIST_ELSEWHERE_FROM)
+    if ahead is not None:
+        with ahead:
+            assert ahead.result() == fingerprint(corpus)
 
 
 def test_a_child_process_and_this_one_take_the_same_fingerprint(
