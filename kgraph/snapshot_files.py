@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from kgraph.corpus.fingerprint import FingerprintElsewhere, digest_of
 
@@ -20,6 +21,7 @@ __all__ = [
     "SUFFIX",
     "cache_folder",
     "fingerprint_ahead",
+    "read_header",
     "snapshot_path",
     "stated_files",
 ]
@@ -63,6 +65,25 @@ def snapshot_path(
     return cache_folder(cache_dir) / f"{name}{SUFFIX}"
 
 
+def read_header(handle: BinaryIO) -> dict[str, Any]:
+    """The header of the snapshot open as ``handle`` (left after it): its first line's JSON.
+
+    Raises
+    ------
+    ValueError
+        When the file is no snapshot or its header does not read as a JSON object.
+    """
+    if handle.read(len(MAGIC)) != MAGIC:
+        raise ValueError("not a kgraph snapshot")
+    try:
+        header = json.loads(handle.readline(MAX_HEADER))
+    except (ValueError, RecursionError) as err:  # JSON nested past the stack too
+        raise ValueError(f"unreadable header ({type(err).__name__}: {err})") from None
+    if not isinstance(header, dict):
+        raise ValueError("unreadable header")
+    return header
+
+
 def stated_files(
     root: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
 ) -> int | None:
@@ -74,12 +95,9 @@ def stated_files(
     """
     try:
         with open(snapshot_path(root, cache_dir), "rb") as handle:
-            if handle.read(len(MAGIC)) != MAGIC:
-                return None
-            header = json.loads(handle.readline(MAX_HEADER))
-    except (OSError, ValueError, RecursionError):  # JSON nested past the stack too
+            files = read_header(handle).get("files")
+    except (OSError, ValueError):
         return None
-    files = header.get("files") if isinstance(header, dict) else None
     return files if isinstance(files, int) and not isinstance(files, bool) else None
 
 

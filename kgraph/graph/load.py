@@ -282,8 +282,9 @@ def load_corpus(
             # does not open: then the load waits for the stats, so that what it
             # reads is never newer than what they describe.
             # No child to stat the files unless a snapshot is to be judged by them.
-            with Fingerprinting(root, listing=listing, elsewhere=warm and not tried) as taking:
-                if warm and not tried:
+            judging = warm and not tried
+            with Fingerprinting(root, listing=listing, elsewhere=judging) as taking:
+                if judging:
                     kg = load_snapshot(root, cache_dir, fingerprint=taking)
                 if kg is not None or taking.taken or listing.refused:
                     print_ = taking.result()

@@ -56,7 +56,7 @@ from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.table import ArticleTable
-from kgraph.snapshot_files import MAGIC, MAX_HEADER, snapshot_path
+from kgraph.snapshot_files import MAGIC, read_header, snapshot_path
 
 __all__ = [
     "Fingerprinting",
@@ -319,15 +319,10 @@ def _header_of(path: Path, handle: BinaryIO) -> dict[str, Any]:
     unless the snapshot is ours, in this format and of these versions and records."""
     _check_owner(path.parent, os.stat(path.parent))
     _check_owner(path, os.fstat(handle.fileno()))
-    if handle.read(len(MAGIC)) != MAGIC:
-        raise _Refused("not a kgraph snapshot")
-    line = handle.readline(MAX_HEADER)
     try:
-        header = json.loads(line)
-    except (ValueError, RecursionError) as err:  # JSON nested past the stack too
-        raise _Refused(f"unreadable header ({type(err).__name__}: {err})") from None
-    if not isinstance(header, dict):
-        raise _Refused("unreadable header")
+        header = read_header(handle)
+    except ValueError as err:
+        raise _Refused(str(err)) from None
     for key, current in (
         ("format", FORMAT),
         ("kgraph", kgraph.__version__),
