@@ -118,8 +118,7 @@ def json_report(
                 "z_score": round(r.z_score, 3),
                 "share": round(r.share, 6),
             }
-            for r in report.over_linked
-            if r.z_score >= over_linked_z
+            for r in report.over_linked.at_least(over_linked_z)
         ],
         "islands": [list(island.article_ids) for island in report.islands],
         # Suggestions cost milliseconds each: the JSON carries the first ones
@@ -312,7 +311,7 @@ def text_report(
         lines += _section(
             title, len(findings), (curation.finding_fix(kg, f) for f in findings), top
         )
-    over_linked = [r for r in report.over_linked if r.z_score >= over_linked_z]
+    over_linked = report.over_linked.at_least(over_linked_z)
     lines += _section(
         f"over-linked articles (in-degree {over_linked_z:g} standard deviations or more"
         " above the mean)",

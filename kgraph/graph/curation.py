@@ -8,6 +8,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import TypeVar, overload
 
 import networkx as nx
@@ -165,6 +166,11 @@ class RankedArticles(_Records[RankedArticle]):
             z_score=self.z_score(degree),
             share=degree / self.links,
         )
+
+    def at_least(self, min_z_score: float) -> list[RankedArticle]:
+        """The records whose z-score is ``min_z_score`` or more: the first ones, as the
+        in-degrees descend (the others' records are never made)."""
+        return list(takewhile(lambda r: r.z_score >= min_z_score, self))
 
     def only(self, keep: Callable[[int, int], bool]) -> RankedArticles:
         """Those whose ``keep(id, in-degree)`` is true, in the same order."""

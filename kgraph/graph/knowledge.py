@@ -61,6 +61,14 @@ class LazyIndex(Mapping[str, Sequence[int]]):
         made._set(terms, starts, ids)  # built already: no build left to run
         return made
 
+    def built_first_from(self, found: Callable[[], Arrays | None]) -> None:
+        """Take the index from ``found`` (the same arrays, made elsewhere) on first use,
+        rather than build it then; built as before when it gives none."""
+        with self._lock:
+            own = self._build
+            if self._slots is None and own is not None:
+                self._build = lambda: found() or own()
+
     def build_with(self, found: Callable[[], Arrays | None]) -> None:
         """Build the index now, unless it is built: from ``found`` (the same arrays,
         made elsewhere), or as on first use when it gives none."""

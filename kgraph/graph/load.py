@@ -242,7 +242,8 @@ def load_corpus(
         Not ``prepared``, but the answer will need search's index (a command's
         suggestions): from the files, it is built in another process from when
         the articles are known, as a prepared load builds it, and handed over
-        (:meth:`Loaded.searched`; the caller closes the ``Loaded``).
+        (:meth:`Loaded.searched`; the caller closes the ``Loaded``). The keyword
+        index is made there next and taken on its first use.
 
     Raises
     ------
@@ -303,7 +304,10 @@ def load_corpus(
         def articles_ready(articles: Mapping[int, Article]) -> None:
             from kgraph.graph.search import search_elsewhere
 
-            searching.append(stack.enter_context(search_elsewhere(articles)))
+            # A command's answer weighs shared keywords and finds no bridges.
+            searching.append(
+                stack.enter_context(search_elsewhere(articles, keywords_first=not prepared))
+            )
 
         if kg is None:
             kg = load_graph(
@@ -324,6 +328,9 @@ def load_corpus(
         handed = searching[0] if searching and not prepared else None
         if handed is not None:
             stack.pop_all()  # left running: the Loaded's, until it is closed
+            if isinstance(kg.by_keyword, LazyIndex):  # made there, if asked for
+                built = kg
+                kg.by_keyword.built_first_from(lambda: handed.keywords(built, cancelled))
     return Loaded(
         graph=kg,
         root=root,

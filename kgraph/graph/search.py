@@ -464,7 +464,9 @@ class SearchElsewhere:
     bridges from the index's text vectors, then makes the keyword index,
     writing each there as it is done: :meth:`wait`, :meth:`bridges` and
     :meth:`keywords` take them in that order, the same as built here (each
-    file removed once read). When that process cannot start or fails, what
+    file removed once read). ``keywords_first``: the keyword index before the
+    bridges, for a command whose answer weighs shared keywords and finds no
+    bridges (``kgraph check``). When that process cannot start or fails, what
     it has not handed over is built here (a warning says why). Without a
     process (``process=False``) they are built here. A context manager:
     leaving it ends the process if it still runs and removes the folder; a
@@ -473,8 +475,11 @@ class SearchElsewhere:
     for: a load sends its own graph's.
     """
 
-    def __init__(self, articles: Mapping[int, Article], *, process: bool) -> None:
+    def __init__(
+        self, articles: Mapping[int, Article], *, process: bool, keywords_first: bool = False
+    ) -> None:
         self._folder: str | None = None
+        self._keywords_first = keywords_first
         self._process: multiprocessing.process.BaseProcess | None = None
         self._ids: IntArray | None = None
         self._matched: KnowledgeGraph | None = None  # the graph whose ids are self._ids
@@ -509,7 +514,7 @@ class SearchElsewhere:
         context: Any = multiprocessing.get_context(start_method())
         process = context.Process(
             target=_build_elsewhere,
-            args=(folder, os.getpid()),
+            args=(folder, os.getpid(), self._keywords_first),
             name="kgraph-search-index",
             daemon=True,
         )
@@ -604,7 +609,11 @@ class SearchElsewhere:
         from kgraph.graph.bridges import build_bridges
 
         what = "bridges"
-        found = self._awaited("bridges", what, cancelled) if self._sent_for(kg, what) else None
+        try:
+            found = self._awaited("bridges", what, cancelled) if self._sent_for(kg, what) else None
+        finally:
+            if self._keywords_first:  # the last it hands over: done with
+                self.close()
         if found is None:
             return build_bridges(kg)
         bridges, seconds = found
@@ -619,9 +628,10 @@ class SearchElsewhere:
 
     def keywords(self, kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> Arrays | None:
         """The arrays of the keyword index of ``kg`` (``kg.by_keyword``), made by the other
-        process from the keywords it was sent, last; ``None`` when it made none.
+        process from the keywords it was sent; ``None`` when it made none.
 
-        The other process is done with then: it is ended, its folder removed.
+        Unless it makes them first (``keywords_first``), the other process is
+        done with then: it is ended, its folder removed.
 
         Raises
         ------
@@ -632,7 +642,8 @@ class SearchElsewhere:
         try:
             found = self._awaited("keywords", what, cancelled) if self._sent_for(kg, what) else None
         finally:
-            self.close()
+            if not self._keywords_first:
+                self.close()
         if found is None:
             return None
         arrays, seconds = found
@@ -662,15 +673,18 @@ class SearchElsewhere:
         self.close()
 
 
-def search_elsewhere(articles: Mapping[int, Article], *, process: bool = True) -> SearchElsewhere:
+def search_elsewhere(
+    articles: Mapping[int, Article], *, process: bool = True, keywords_first: bool = False
+) -> SearchElsewhere:
     """Start building the search index of ``articles`` in another process, when worth it.
 
     Worth it for :data:`ELSEWHERE_FROM` articles or more, with a second CPU
     (and ``process``); otherwise :meth:`SearchElsewhere.wait` builds the index
-    in this process, or finds it built.
+    in this process, or finds it built. ``keywords_first`` as
+    :class:`SearchElsewhere` takes it.
     """
     worth = process and len(articles) >= ELSEWHERE_FROM and _cpus() > 1
-    return SearchElsewhere(articles, process=worth)
+    return SearchElsewhere(articles, process=worth, keywords_first=keywords_first)
 
 
 def indexed(kg: KnowledgeGraph) -> bool:
@@ -678,9 +692,9 @@ def indexed(kg: KnowledgeGraph) -> bool:
     return isinstance(kg.memo.get(_KEY), SearchIndex)
 
 
-def _build_elsewhere(folder: str, parent: int) -> None:
+def _build_elsewhere(folder: str, parent: int, keywords_first: bool = False) -> None:
     """In the other process: count the texts of ``folder``, then find the bridges,
-    then make the keyword index (see :class:`SearchElsewhere`)."""
+    then make the keyword index, or the other way round (see :class:`SearchElsewhere`)."""
     # Imported here: they import this module.
     from kgraph.graph.bridges import bridges_of
     from kgraph.graph.build import keyword_arrays
@@ -704,15 +718,21 @@ def _build_elsewhere(folder: str, parent: int) -> None:
     del counting
     if not _hand_over(parent, folder, "index", (counted, time.perf_counter() - started)):
         return
+
     # What the parent needs next, then last.
-    started = time.perf_counter()
-    found = bridges_of(ids, text_vectors(counted.weights, counted.idf))
-    if not _hand_over(parent, folder, "bridges", (found, time.perf_counter() - started)):
-        return
-    del found, counted
-    started = time.perf_counter()
-    arrays = keyword_arrays(ids.tolist(), keywords)
-    _hand_over(parent, folder, "keywords", (arrays, time.perf_counter() - started))
+    def bridges() -> bool:
+        started = time.perf_counter()
+        found = bridges_of(ids, text_vectors(counted.weights, counted.idf))
+        return _hand_over(parent, folder, "bridges", (found, time.perf_counter() - started))
+
+    def keyword_index() -> bool:
+        started = time.perf_counter()
+        arrays = keyword_arrays(ids.tolist(), keywords)
+        return _hand_over(parent, folder, "keywords", (arrays, time.perf_counter() - started))
+
+    for step in (keyword_index, bridges) if keywords_first else (bridges, keyword_index):
+        if not step():
+            return
 
 
 def _hand_over(parent: int, folder: str, name: str, value: object) -> bool:

@@ -54,6 +54,11 @@ def test_report_lists_hold_the_records(seeds_graph: KnowledgeGraph, topic: str |
 def test_dev_report_lists_hold_the_records(dev_graph: KnowledgeGraph) -> None:
     report = curation_report(dev_graph)
     assert list(report.over_linked) == _ranked_records(dev_graph)
+    # The over-linked: a prefix of the ranking, the same as a filter of it.
+    for z in (0.0, 1.5, 3.0, 50.0, -1.0):
+        over = report.over_linked.at_least(z)
+        assert over == [r for r in _ranked_records(dev_graph) if r.z_score >= z]
+    assert 0 < len(report.over_linked.at_least(3.0)) < len(report.over_linked)
     islands = _island_records(dev_graph.graph)
     assert len(islands) > 1000
     assert list(report.islands) == islands

@@ -302,9 +302,9 @@ def test_a_prepared_cold_load_starts_the_index_before_the_graph_is_built(
     seen: list[int] = []
     original = search_module.search_elsewhere
 
-    def counting(articles: Mapping[int, Article], *, process: bool = True) -> SearchElsewhere:
+    def counting(articles: Mapping[int, Article], **options: bool) -> SearchElsewhere:
         seen.append(len(articles))
-        return original(articles, process=process)
+        return original(articles, **options)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search_module, "search_elsewhere", counting)
@@ -317,6 +317,30 @@ def test_a_prepared_cold_load_starts_the_index_before_the_graph_is_built(
     assert dict(loaded.graph.by_keyword) == dict(seeds_graph.by_keyword)
     assert bridges(loaded.graph).of(168904) == build_bridges(seeds_graph).of(168904)
     _same_index(search_index(loaded.graph), build_index(load_graph("seeds")))
+    assert not list(elsewhere_from_one.iterdir())
+
+
+def test_a_commands_load_takes_the_keyword_index_from_the_other_process_first(
+    seeds_graph: KnowledgeGraph, elsewhere_from_one: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`kgraph check`'s load: the keyword index comes before the bridges, on its first use,
+    and the process stays for the bridges that the snapshot's preparation takes next."""
+    with caplog.at_level(logging.INFO, "kgraph.graph.search"):
+        loaded = load_corpus("seeds", cache=False, prepared=False, searched=True)
+        try:
+            assert loaded.searching is not None
+            process = loaded.searching.process
+            assert process is not None
+            assert "keyword index" not in caplog.text  # not until asked for
+            assert dict(loaded.graph.by_keyword) == dict(seeds_graph.by_keyword)
+            assert "keyword index of 52 articles made in another process" in caplog.text
+            assert loaded.searching.process is process  # still there: the bridges are next
+            found = loaded.searching.bridges(loaded.graph)
+            assert "bridges of 52 articles found in another process" in caplog.text
+            assert found.of(168904) == build_bridges(seeds_graph).of(168904)
+            assert loaded.searching.process is None  # the last it handed over: ended
+        finally:
+            loaded.close()
     assert not list(elsewhere_from_one.iterdir())
 
 
