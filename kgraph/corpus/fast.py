@@ -11,6 +11,7 @@ subset, with libyaml's own folding and PyYAML's own scalar typing, and answers
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from operator import itemgetter
 from sys import intern
@@ -282,6 +283,17 @@ def _date_value(text: str) -> object:
         return text  # it keeps an impossible date as its text
 
 
+@functools.lru_cache(maxsize=4096)
+def _usual_date(text: str) -> datetime.date | None:
+    """The value of a ``date: YYYY-MM-DD`` line as an article keeps it; files repeat
+    their dates, so each is worked out once lately (a microsecond a file otherwise)."""
+    return field_date(_date_value(text))
+
+
+# Files repeat their subjects: each one's key is worked out once lately.
+_usual_topic_key = functools.lru_cache(maxsize=1024)(topic_key)
+
+
 def _head(text: str) -> tuple[dict[str, object], int] | None:
     """Read the usual first lines of the front matter in one match, or ``None``."""
     match = _HEAD_SHAPE.match(text)
@@ -513,7 +525,7 @@ def _usual(text: str, path: str) -> FileFields | None:
      _date_format, _post_on_text, _seo_title, description, keywords, _author, question,
      answer, subject, _file_name, url) = match.groups()  # fmt: skip
     title = title or title_plain
-    topic = topic_key(subject)
+    topic = _usual_topic_key(subject)
     if not title.strip() or not subject.strip() or not topic:
         return None
     article_number = int(article_id)
@@ -528,7 +540,7 @@ def _usual(text: str, path: str) -> FileFields | None:
         encode_text(answer),
         description,
         split_keywords(keywords),
-        field_date(_date_value(date)),
+        _usual_date(date),
         score,
         False,
         path,

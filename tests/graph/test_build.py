@@ -23,8 +23,9 @@ from conftest import SEED_ALONE, SEED_FILE, SEEDS, WriteArticle, article_text, l
 from kgraph.budget import within
 from kgraph.errors import DeadlineExceeded
 from kgraph.graph import KnowledgeGraph, load_graph, summarize
-from kgraph.graph.build import _keyword_index
+from kgraph.graph.build import _graph, _keyword_index
 from kgraph.graph.knowledge import LazyIndex
+from kgraph.graph.links import Resolved
 from kgraph.graph.snapshot import load_snapshot
 from kgraph.model import FindingKind, Link
 
@@ -331,6 +332,31 @@ def test_edge_and_node_attributes_cannot_be_changed(
     for graph in (warm.graph, pickle.loads(pickle.dumps(seeds_graph.graph))):
         assert _attribute_changes(graph, source, target) == []
         assert list(graph.edges(data=True)) == list(seeds_graph.graph.edges(data=True))
+
+
+def test_the_graph_holds_the_links_in_order_with_one_attribute_dict_per_rank() -> None:
+    """Every edge of a rank shares one read-only dict, every node another; each
+    adjacency lists the links in the order the build was given them."""
+
+    def resolved(sources: list[int], targets: list[int], ranks: list[int]) -> Resolved:
+        return Resolved(sources, targets, ranks, {}, (), {}, {}, frozenset())
+
+    graph = _graph(
+        [1, 2, 3, 4], resolved([3, 1, 3, 2, 1, 3], [1, 3, 2, 3, 2, 4], [2, 1, 1, 7, 2, 2])
+    )
+    assert list(graph.edges(data="rank")) == [(1, 3, 1), (1, 2, 2), (2, 3, 7), (3, 1, 2),
+                                             (3, 2, 1), (3, 4, 2)]  # fmt: skip
+    assert list(graph.pred[3]) == [1, 2]
+    assert list(graph.pred[2]) == [3, 1]
+    by_rank: dict[int, set[int]] = {}
+    for source, target, data in graph.edges(data=True):
+        by_rank.setdefault(data["rank"], set()).add(id(data))
+        assert graph.pred[target][source] is data
+    assert {rank: len(ids) for rank, ids in by_rank.items()} == {1: 1, 2: 1, 7: 1}
+    assert len({id(graph.nodes[n]) for n in graph}) == 1
+    assert _attribute_changes(graph, 3, 1) == []
+    with pytest.raises(ValueError, match="as many targets and ranks"):
+        _graph([1, 2], resolved([1], [2], []))
 
 
 def test_copies_of_the_graph_are_plain_and_changeable(seeds_graph: KnowledgeGraph) -> None:
