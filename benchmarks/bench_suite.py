@@ -1430,7 +1430,8 @@ def bench_curation(rounds: int, size: int) -> dict[str, Any]:
 
 
 def _commit() -> str:
-    """The short commit of the code measured, ``-dirty`` when kgraph or benchmarks/ differ from it."""
+    """The short commit of the code measured, ``-dirty`` when kgraph or benchmarks/ differ from it
+    (the results files aside: a section run on its own writes them for the next one)."""
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -1438,7 +1439,10 @@ def _commit() -> str:
         ).stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + ("-dirty" if git("status", "--porcelain", "--", "kgraph", "benchmarks") else "")
+    changed = git(
+        "status", "--porcelain", "--", "kgraph", "benchmarks", ":!benchmarks/*results.json"
+    )
+    return head + ("-dirty" if changed else "")
 
 
 def main() -> None:
