@@ -483,6 +483,9 @@ def _save_snapshot(args: argparse.Namespace) -> None:
     try:
         if due.loaded.unsaved or due.rewrite:
             sys.stdout.flush()
+            # The answer is out: the graph thawed (frozen once loaded), what the save
+            # prepares goes to the oldest generation as a load's objects do.
+            gc.unfreeze()
             due.loaded.save()
     finally:
         due.loaded.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -48,6 +49,8 @@ def kgraph(capsys: pytest.CaptureFixture[str]) -> Run:
             code = main([str(arg) for arg in args])
         except SystemExit as exit:  # argparse: bad usage, --help, --version
             code = exit.code if isinstance(exit.code, int) else 1
+        finally:
+            gc.unfreeze()  # a command freezes its graph: this process goes on
         out = capsys.readouterr()
         return Ran(code, out.out, out.err)
 

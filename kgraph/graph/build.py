@@ -222,9 +222,10 @@ def _graph(nodes: list[int], links: Resolved) -> nx.DiGraph[int]:
     no_attributes = _Attributes()
     by_rank = {rank: _Attributes(rank=rank) for rank in set(links.ranks)}
     graph: nx.DiGraph[int] = nx.DiGraph()
+    ranked = map(by_rank.__getitem__, links.ranks)
     factories = {
         "node_attr_dict_factory": repeat(no_attributes).__next__,
-        "edge_attr_dict_factory": map(by_rank.__getitem__, links.ranks).__next__,
+        "edge_attr_dict_factory": ranked.__next__,
     }
     for name, factory in factories.items():
         setattr(graph, name, factory)
@@ -234,6 +235,9 @@ def _graph(nodes: list[int], links: Resolved) -> nx.DiGraph[int]:
     finally:
         for name in factories:
             delattr(graph, name)
+    # One dict handed out per link, in order (links are distinct): else ranks would be off.
+    if next(ranked, None) is not None or graph.number_of_edges() != len(links.sources):
+        raise RuntimeError("networkx did not take one attribute dict per edge added")
     for attributes in (no_attributes, *by_rank.values()):
         attributes.__class__ = _ReadOnlyAttributes
     frozen: nx.DiGraph[int] = nx.freeze(graph)

@@ -30,8 +30,9 @@ class LazyIndex(Mapping[str, Sequence[int]]):
     the load: built eagerly it (with the word index that search now holds)
     was 0.45 s of the dev corpus's 0.9 s build. What never asks skips it;
     ``kgraph check``'s text report asks (its link suggestions weigh shared
-    keywords), so it still pays for it, later. :func:`kgraph.graph.load.prepare`
-    builds it before a server is ready; a snapshot keeps it built.
+    keywords): it takes it from the process that builds search's index
+    (:meth:`built_first_from`). :func:`kgraph.graph.load.prepare` builds it
+    before a server is ready; a snapshot keeps it built.
 
     Built, every term's ids lie in one array of machine integers and a term
     gives a view of its part (a ``memoryview``, not a tuple: its length at

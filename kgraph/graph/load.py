@@ -145,8 +145,9 @@ class Loaded:
 
         For a command about to ask what needs it (the suggestions of wanted
         articles, bridges): it was built meanwhile, rather than then, in this
-        process. The process stays until :meth:`close` (the bridges and the
-        keyword index that :meth:`save` prepares come from it too).
+        process. The process stays until :meth:`close`, or until both the
+        keyword index (taken on its first use) and the bridges (which
+        :meth:`save` prepares) came from it too.
         """
         from kgraph.graph.search import indexed
 
@@ -243,7 +244,8 @@ def load_corpus(
         suggestions): from the files, it is built in another process from when
         the articles are known, as a prepared load builds it, and handed over
         (:meth:`Loaded.searched`; the caller closes the ``Loaded``). The keyword
-        index is made there next and taken on its first use.
+        index is made there next and taken on its first use: for a command,
+        which asks from one thread.
 
     Raises
     ------

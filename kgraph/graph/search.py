@@ -480,6 +480,7 @@ class SearchElsewhere:
     ) -> None:
         self._folder: str | None = None
         self._keywords_first = keywords_first
+        self._taken: set[str] = set()  # of the bridges and the keyword index
         self._process: multiprocessing.process.BaseProcess | None = None
         self._ids: IntArray | None = None
         self._matched: KnowledgeGraph | None = None  # the graph whose ids are self._ids
@@ -597,6 +598,22 @@ class SearchElsewhere:
         )
         return index
 
+    def _taken_once(
+        self, kg: KnowledgeGraph, name: str, what: str, cancelled: Cancelled | None
+    ) -> Any:
+        """What the other process handed over as ``name`` for ``kg``, or ``None``: when it
+        did not, or when it was taken already (its file is gone). The process and its
+        folder are ended once both the bridges and the keyword index are taken, whichever
+        came first: neither file is removed unread."""
+        if name in self._taken or not self._sent_for(kg, what):
+            return None
+        try:
+            return self._awaited(name, what, cancelled)
+        finally:
+            self._taken.add(name)
+            if {"bridges", "keywords"} <= self._taken:
+                self.close()
+
     def bridges(self, kg: KnowledgeGraph, cancelled: Cancelled | None = None) -> Bridges:
         """The bridges of ``kg`` (:mod:`kgraph.graph.bridges`), found by the other process
         from the index's text vectors once it has built the index; else found here.
@@ -608,12 +625,7 @@ class SearchElsewhere:
         """
         from kgraph.graph.bridges import build_bridges
 
-        what = "bridges"
-        try:
-            found = self._awaited("bridges", what, cancelled) if self._sent_for(kg, what) else None
-        finally:
-            if self._keywords_first:  # the last it hands over: done with
-                self.close()
+        found = self._taken_once(kg, "bridges", "bridges", cancelled)
         if found is None:
             return build_bridges(kg)
         bridges, seconds = found
@@ -630,20 +642,15 @@ class SearchElsewhere:
         """The arrays of the keyword index of ``kg`` (``kg.by_keyword``), made by the other
         process from the keywords it was sent; ``None`` when it made none.
 
-        Unless it makes them first (``keywords_first``), the other process is
-        done with then: it is ended, its folder removed.
+        Once the bridges are taken too, the other process is done with: it is
+        ended, its folder removed.
 
         Raises
         ------
         LoadCancelled
             When ``cancelled`` says so while the other process works (it is ended).
         """
-        what = "keyword index"
-        try:
-            found = self._awaited("keywords", what, cancelled) if self._sent_for(kg, what) else None
-        finally:
-            if not self._keywords_first:
-                self.close()
+        found = self._taken_once(kg, "keywords", "keyword index", cancelled)
         if found is None:
             return None
         arrays, seconds = found

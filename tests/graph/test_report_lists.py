@@ -46,6 +46,8 @@ def test_report_lists_hold_the_records(seeds_graph: KnowledgeGraph, topic: str |
     assert list(report.over_linked) == expected
     assert report.over_linked == expected
     assert len(report.over_linked) == len(expected)
+    for z in (-1.0, 0.0, 1.0, 2.5):  # a topic's ranking (narrowed by .only) too
+        assert report.over_linked.at_least(z) == [r for r in expected if r.z_score >= z]
     graph = seeds_graph.graph if members is None else seeds_graph.graph.subgraph(members)
     assert list(report.islands) == _island_records(graph)
     assert len(report.islands) == len(_island_records(graph))

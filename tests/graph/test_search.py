@@ -344,6 +344,29 @@ def test_a_commands_load_takes_the_keyword_index_from_the_other_process_first(
     assert not list(elsewhere_from_one.iterdir())
 
 
+def test_a_commands_snapshot_takes_the_bridges_and_keyword_index_from_the_other_process(
+    seeds_graph: KnowledgeGraph,
+    elsewhere_from_one: Path,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    """A command that never asked for the keyword index: its snapshot's preparation takes
+    the bridges, then the keyword index, both made by the other process, neither lost when
+    the first is taken."""
+    with caplog.at_level(logging.INFO, "kgraph.graph.search"):
+        loaded = load_corpus("seeds", cache_dir=tmp_path / "cache", prepared=False, searched=True)
+        try:
+            loaded.searched()
+            assert loaded.save() is not None
+        finally:
+            loaded.close()
+    assert "bridges of 52 articles found in another process" in caplog.text
+    assert "keyword index of 52 articles made in another process" in caplog.text
+    assert "could not be built in another process" not in caplog.text
+    assert dict(loaded.graph.by_keyword) == dict(seeds_graph.by_keyword)
+    assert not list(elsewhere_from_one.iterdir())
+
+
 def test_a_process_whose_parent_is_gone_stops_and_removes_its_folder(tmp_path: Path) -> None:
     folder = tmp_path / "kgraph-search-x"
     folder.mkdir()
