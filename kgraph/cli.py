@@ -491,6 +491,14 @@ def _save_snapshot(args: argparse.Namespace) -> None:
         due.loaded.close()
 
 
+def _close_load(args: argparse.Namespace) -> None:
+    """End what a command's load left running (search's index built in another process,
+    its folder of texts in the temporary folder), writing no snapshot."""
+    due: _Snapshot | None = getattr(args, "snapshot", None)
+    if due is not None:
+        due.loaded.close()
+
+
 #: Seconds ``kgraph path`` may list paths for. The API bounds its listing at half a
 #: second; a command has time, and a fresh process's first searches are slow (1.2 s
 #: on the full corpus, as issue 18 measured), so that a bound that low printed one
@@ -1035,6 +1043,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 code = reading[args.command](args)
             except (QueryError, UsageError):
                 _save_snapshot(args)  # the graph is good; the question was not
+                raise
+            except BaseException:
+                _close_load(args)  # interrupted or failed: no snapshot, nothing left running
                 raise
             _save_snapshot(args)
             _no_last_collection()

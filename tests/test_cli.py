@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -242,6 +243,26 @@ def test_a_command_leaves_its_graph_and_heap_uncollected() -> None:
         assert result.returncode in (0, 1), result.stderr
         assert f"frozen at exit {frozen}" in result.stdout
         assert f"frozen before exit {frozen}" in result.stdout  # schema loads no graph
+
+
+def test_an_interrupted_command_leaves_no_process_or_folder_behind(
+    kgraph: Run, elsewhere_from_one: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the load: search's other process is ended and its folder removed."""
+    from kgraph import check as check_module
+
+    left: list[Path] = []
+
+    def interrupted(*args: object, **kwargs: object) -> str:
+        left.extend(elsewhere_from_one.iterdir())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check_module, "text_report", interrupted)
+    result = kgraph("check", SEEDS, "--no-cache")
+    assert result.returncode == 130
+    assert left  # the other process's folder (its bridges, unread) when interrupted
+    assert not list(elsewhere_from_one.iterdir())
+    assert not multiprocessing.active_children()
 
 
 class _Terminal(io.StringIO):
