@@ -262,7 +262,8 @@ def test_an_interrupted_command_leaves_no_process_or_folder_behind(
     assert result.returncode == 130
     assert left  # the other process's folder (its bridges, unread) when interrupted
     assert not list(elsewhere_from_one.iterdir())
-    assert not multiprocessing.active_children()
+    # Another test's processes may live on in this one: search's is named.
+    assert not [p for p in multiprocessing.active_children() if p.name == "kgraph-search-index"]
 
 
 class _Terminal(io.StringIO):
