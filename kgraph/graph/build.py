@@ -212,10 +212,10 @@ def _graph(nodes: list[int], links: Resolved) -> nx.DiGraph[int]:
     ``edge_attr_dict_factory`` (see its guide to subclassing), once per edge
     added, in order: here that factory hands out each link's shared dict in
     the links' order, and the node factory the nodes' one, both callables of
-    C (no Python call per edge: at a million articles, the factories and a
-    dict per edge made into a shared one were 8 s of the build's 37 s). They
-    are set on this graph alone while it is built: its copies are plain
-    networkx graphs, with dicts of their own to change.
+    C: no Python call per edge, where a dict per edge was made into a shared
+    one twice (the build at 200,000 generated articles took 3.2 s against
+    4.0 s). They are set on this graph alone while it is built: its copies
+    are plain networkx graphs, with dicts of their own to change.
     """
     if not len(links.sources) == len(links.targets) == len(links.ranks):
         raise ValueError("as many targets and ranks as sources, please")
