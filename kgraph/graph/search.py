@@ -725,21 +725,18 @@ def _build_elsewhere(folder: str, parent: int, keywords_first: bool = False) -> 
     del counting
     if not _hand_over(parent, folder, "index", (counted, time.perf_counter() - started)):
         return
-
     # What the parent needs next, then last.
-    def bridges() -> bool:
+    for name in ("keywords", "bridges") if keywords_first else ("bridges", "keywords"):
         started = time.perf_counter()
-        found = bridges_of(ids, text_vectors(counted.weights, counted.idf))
-        return _hand_over(parent, folder, "bridges", (found, time.perf_counter() - started))
-
-    def keyword_index() -> bool:
-        started = time.perf_counter()
-        arrays = keyword_arrays(ids.tolist(), keywords)
-        return _hand_over(parent, folder, "keywords", (arrays, time.perf_counter() - started))
-
-    for step in (keyword_index, bridges) if keywords_first else (bridges, keyword_index):
-        if not step():
+        made: object
+        if name == "bridges":
+            made = bridges_of(ids, text_vectors(counted.weights, counted.idf))
+            del counted  # let go before the keyword index is made, not held beside it
+        else:
+            made = keyword_arrays(ids.tolist(), keywords)
+        if not _hand_over(parent, folder, name, (made, time.perf_counter() - started)):
             return
+        del made
 
 
 def _hand_over(parent: int, folder: str, name: str, value: object) -> bool:
