@@ -3,13 +3,18 @@
 The snapshot itself is :mod:`kgraph.graph.snapshot`'s. This module is what
 ``kgraph serve`` asks before its imports (0.6 s, networkx's, strawberry's…)
 whether a warm start of a large corpus is coming, so that the corpus is
-listed and stat-ed meanwhile (:func:`fingerprint_ahead`).
+listed and stat-ed meanwhile (:func:`fingerprint_ahead`), and the snapshot
+checksummed (:class:`JudgedAhead`, with the :func:`checksum` that every load takes).
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
+import threading
+import zlib
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,7 +24,10 @@ __all__ = [
     "LIST_ELSEWHERE_FROM",
     "MAGIC",
     "SUFFIX",
+    "Checksum",
+    "JudgedAhead",
     "cache_folder",
+    "checksum",
     "fingerprint_ahead",
     "read_header",
     "snapshot_path",
@@ -103,14 +111,161 @@ def stated_files(
 
 def fingerprint_ahead(
     root: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
-) -> FingerprintElsewhere | None:
+) -> FingerprintAhead | None:
     """The fingerprint of ``root`` being taken by a child process, when its snapshot
     says that it held :data:`LIST_ELSEWHERE_FROM` files or more; else ``None``.
 
     For the warm start to come (``load_corpus(fingerprinting=…)``), which then
     unpickles the snapshot without listing the folder first. The caller closes it.
+    The snapshot itself is opened and checksummed meanwhile too, by a thread
+    (:class:`JudgedAhead`, the fingerprint's :attr:`~FingerprintAhead.snapshot`).
     """
     files = stated_files(root, cache_dir)
     if files is None or files < LIST_ELSEWHERE_FROM:
         return None
-    return FingerprintElsewhere(root)
+    return FingerprintAhead(root, JudgedAhead.of(snapshot_path(root, cache_dir)))
+
+
+class Checksum:
+    """The CRC-32 of a payload, fed in pieces.
+
+    CRC-32 detects damage, not forgery (see :mod:`kgraph.graph.snapshot`); zlib
+    computes it without holding the interpreter's lock.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def hexdigest(self) -> str:
+        return f"crc32:{self.value:08x}"
+
+
+#: The bytes of a file mapped at a time to be checksummed: what the checksum
+#: adds at most to the process's resident memory, for a moment.
+_WINDOW = 64 << 20
+
+
+def checksum(handle: BinaryIO, begin: int, end: int, stop: threading.Event | None = None) -> str:
+    """The CRC-32 (:class:`Checksum`) of the bytes of ``handle``'s file from ``begin`` to ``end``.
+
+    The file is mapped a window at a time and checksummed where it lies: read
+    into a buffer first, the bytes were copied once more (0.40 s against 0.23 s
+    for a 918 MB snapshot at 200,000 articles), and ``handle`` keeps its
+    position. ``"short"`` when the file ends before ``end``; ``"stopped"``
+    when ``stop`` was set.
+    """
+    digest = Checksum()
+    descriptor = handle.fileno()
+    if os.fstat(descriptor).st_size < end:
+        return "short"
+    while begin < end:
+        if stop is not None and stop.is_set():
+            return "stopped"
+        offset = begin - begin % mmap.ALLOCATIONGRANULARITY
+        length = min(end - offset, _WINDOW)
+        with (
+            mmap.mmap(descriptor, length, access=mmap.ACCESS_READ, offset=offset) as window,
+            memoryview(window) as view,
+        ):
+            digest.update(view[begin - offset :])
+        begin = offset + length
+    return digest.hexdigest()
+
+
+class JudgedAhead:
+    """A snapshot opened ahead of its load, its payload and answers checksummed by a thread.
+
+    ``kgraph serve`` spends 0.6 s importing before it loads; the checksums of
+    a large snapshot (0.1 s for the pickle and 0.13 s for the answers at 200,000
+    articles, seconds at a million) are taken meanwhile, on the other core, so
+    that the load unpickles at once. Nothing is trusted here: the load reads the
+    header again from the same open file (what was checksummed is what it
+    reads, whatever became of the path since) and compares the checksums with
+    it, as it would have taken them (:meth:`checksum`).
+    """
+
+    def __init__(
+        self, handle: BinaryIO, regions: list[tuple[int, int]], path: Path | None = None
+    ) -> None:
+        #: The snapshot's path when it was opened.
+        self.path = path
+        self.handle = handle
+        self._stop = threading.Event()
+        self._sums: dict[tuple[int, int], Future[str]] = {region: Future() for region in regions}
+        self._thread = threading.Thread(
+            target=self._run, name="kgraph-snapshot-checksum", daemon=True
+        )
+        self._thread.start()
+
+    @classmethod
+    def of(cls, path: Path) -> JudgedAhead | None:
+        """The snapshot at ``path`` opened and being checksummed; ``None`` when it cannot be
+        opened or its header does not say where its regions are (the load then says why)."""
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 (closed by close())
+        except OSError:
+            return None
+        try:
+            header = read_header(handle)
+            start, end = handle.tell(), os.fstat(handle.fileno()).st_size
+        except (OSError, ValueError):
+            handle.close()
+            return None
+        at = header.get("answers_at")
+        if type(at) is not int or not start <= at <= end:
+            handle.close()
+            return None
+        return cls(handle, [(start, at), (at, end)], path)
+
+    def _run(self) -> None:
+        for (begin, end), result in self._sums.items():
+            if not result.set_running_or_notify_cancel():
+                continue
+            try:
+                result.set_result(checksum(self.handle, begin, end, self._stop))
+            except BaseException as err:  # said by the load, which asks for it
+                result.set_exception(err)
+
+    def checksum(self, begin: int, end: int) -> str:
+        """The CRC-32 of bytes ``begin`` to ``end`` of the file, as :func:`checksum` gives
+        it: the one taken ahead when it was of this region (waited for), else taken now."""
+        taken = self._sums.get((begin, end))
+        if taken is None:
+            return checksum(self.handle, begin, end)
+        return taken.result()
+
+    def close(self) -> None:
+        """Stop the checksums (between two windows) and close the file."""
+        self._stop.set()
+        for result in self._sums.values():
+            result.cancel()
+        self._thread.join()
+        self.handle.close()
+
+
+class FingerprintAhead(FingerprintElsewhere):
+    """The fingerprint of a corpus taken by a child process, and its snapshot judged
+    meanwhile by a thread (:attr:`snapshot`; ``None`` when it could not be opened).
+
+    A warm load takes the snapshot from here (:meth:`take_snapshot`), once;
+    closing this closes the snapshot too, unless a load took it.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], snapshot: JudgedAhead | None) -> None:
+        super().__init__(root)
+        self._snapshot = snapshot
+
+    def take_snapshot(self) -> JudgedAhead | None:
+        """The snapshot judged ahead, now the caller's to close; ``None`` once taken."""
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+        return snapshot
+
+    def close(self) -> None:
+        super().close()
+        snapshot = self.take_snapshot()
+        if snapshot is not None:
+            snapshot.close()

@@ -38,9 +38,7 @@ import pickle
 import stat
 import tempfile
 import time
-import zlib
 from array import array
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -56,7 +54,14 @@ from kgraph.graph.answers import AnswerStore, page_aligned
 from kgraph.graph.build import collector_paused
 from kgraph.graph.knowledge import KnowledgeGraph
 from kgraph.graph.table import ArticleTable
-from kgraph.snapshot_files import MAGIC, read_header, snapshot_path
+from kgraph.snapshot_files import (
+    MAGIC,
+    Checksum,
+    FingerprintAhead,
+    JudgedAhead,
+    read_header,
+    snapshot_path,
+)
 
 __all__ = [
     "Fingerprinting",
@@ -130,25 +135,12 @@ def _schema() -> str:
     return digest_of(json.dumps(layout).encode(), size=16).hexdigest()
 
 
-class _Checksum:
-    """The CRC-32 of a payload, fed in pieces."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def update(self, data: bytes | memoryview) -> None:
-        self.value = zlib.crc32(data, self.value)
-
-    def hexdigest(self) -> str:
-        return f"crc32:{self.value:08x}"
-
-
 class _DigestWriter:
     """A binary file that also checksums and counts what is written through it."""
 
     def __init__(self, out: io.BufferedWriter) -> None:
         self.out = out
-        self.digest = _Checksum()
+        self.digest = Checksum()
         self.size = 0
 
     def write(self, data: bytes | memoryview | pickle.PickleBuffer) -> int:
@@ -275,7 +267,7 @@ def save_snapshot(
             at = _HEADER_ROOM + len(MAGIC) + payload.size
             payload.write(bytes(page_aligned(at) - at))
             answers_at = _HEADER_ROOM + len(MAGIC) + payload.size
-            pickled, payload.digest = payload.digest, _Checksum()
+            pickled, payload.digest = payload.digest, Checksum()
             for chunk in kg.answers.chunks():
                 payload.write(chunk)
             header = json.dumps(
@@ -334,13 +326,25 @@ def _header_of(path: Path, handle: BinaryIO) -> dict[str, Any]:
     return header
 
 
-def _read(path: Path, print_: str | Fingerprinting | FingerprintElsewhere) -> dict[str, Any]:
+def _read(
+    path: Path,
+    print_: str | Fingerprinting | FingerprintElsewhere,
+    ahead: JudgedAhead | None = None,
+) -> dict[str, Any]:
     """The graph's data in the snapshot at ``path``, refused unless made for ``print_``.
 
     A fingerprint still being taken is judged by its listing first, and whole
-    once the payload is unpickled: the stats are taken meanwhile.
+    once the payload is unpickled: the stats are taken meanwhile. ``ahead``:
+    the snapshot opened and being checksummed already (read from that file,
+    whatever became of ``path`` since, and closed here).
     """
-    with open(path, "rb") as handle:
+    with contextlib.ExitStack() as stack:
+        if ahead is None:
+            handle: BinaryIO = stack.enter_context(open(path, "rb"))
+        else:
+            stack.callback(ahead.close)
+            handle = ahead.handle
+            handle.seek(0)
         header = _header_of(path, handle)
         stated = header.get("fingerprint")
         known = print_ if isinstance(print_, str) else print_.listing
@@ -353,20 +357,21 @@ def _read(path: Path, print_: str | Fingerprinting | FingerprintElsewhere) -> di
             raise _Refused("damaged payload (its size differs)")
         if not isinstance(at, int) or not start <= at <= end:
             raise _Refused("the answers are not where the header says")
+        if ahead is None:
+            # The answers are only mapped, never run: checked while the pickle
+            # loads (a thread: mapping and CRC-32 let go of the GIL).
+            ahead = JudgedAhead(handle, [(at, end)])
+            stack.callback(ahead.close)
         # The pickle is judged whole before a byte of it is unpickled, then
         # unpickled from the file: it is never held in memory beside the graph.
-        if _crc(handle, start, at) != header.get("digest"):
+        if ahead.checksum(start, at) != header.get("digest"):
             raise _Refused("damaged payload (its digest differs)")
-        # The answers are only mapped, never run: checked while the pickle
-        # loads (a thread of this process: reading and CRC-32 let go of the GIL).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            checking = pool.submit(_crc, handle, at, end)
-            try:
-                data = pickle.load(handle)
-            except Exception as err:  # unpickling can fail in any way
-                raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
-            if checking.result() != header.get("answers_digest"):
-                raise _Refused("damaged answers (their digest differs)")
+        try:
+            data = pickle.load(handle)
+        except Exception as err:  # unpickling can fail in any way
+            raise _Refused(f"payload does not unpickle ({type(err).__name__}: {err})") from None
+        if ahead.checksum(at, end) != header.get("answers_digest"):
+            raise _Refused("damaged answers (their digest differs)")
         data["answers"] = _answers(
             handle, header, data.get("answers") if isinstance(data, dict) else None, end
         )
@@ -380,27 +385,6 @@ def _read(path: Path, print_: str | Fingerprinting | FingerprintElsewhere) -> di
     if not isinstance(data["memo"], dict):
         raise _Refused("payload holds no derived values")
     return data
-
-
-def _crc(handle: BinaryIO, begin: int, end: int) -> str:
-    """The CRC-32 of the bytes of ``handle``'s file from ``begin`` to ``end``.
-
-    Read at their offsets, so that ``handle`` keeps its position, by pieces
-    large enough that a thread beside a pickle load waits for the GIL a few
-    dozen times, not hundreds (up to 5 ms each).
-    """
-    digest = _Checksum()
-    piece = memoryview(bytearray(min(_CRC_PIECE, end - begin)))
-    while begin < end:
-        read = os.preadv(handle.fileno(), [piece[: end - begin]], begin)
-        if not read:
-            return "short"
-        digest.update(piece[:read])
-        begin += read
-    return digest.hexdigest()
-
-
-_CRC_PIECE = 64 << 20
 
 
 def _answers(handle: BinaryIO, header: dict[str, Any], index: object, end: int) -> AnswerStore:
@@ -433,7 +417,9 @@ def load_snapshot(
     ----------
     fingerprint : str, Fingerprinting or FingerprintElsewhere, optional
         The corpus fingerprint, when the caller already took it or is taking
-        it: the snapshot is read meanwhile, and trusted once it is taken.
+        it: the snapshot is read meanwhile, and trusted once it is taken. A
+        :class:`~kgraph.snapshot_files.FingerprintAhead` also holds the snapshot
+        opened and checksummed ahead, which is read then (and closed).
 
     A missing, stale, damaged, foreign or unreadable snapshot is ignored (the
     reason logged), never raised. ``load_seconds`` is the time of this load.
@@ -442,8 +428,13 @@ def load_snapshot(
     path = snapshot_path(root, cache_dir)
     try:
         print_ = _take_fingerprint(root) if fingerprint is None else fingerprint
+        # The snapshot judged ahead of the imports (kgraph serve), when it is this one.
+        ahead = print_.take_snapshot() if isinstance(print_, FingerprintAhead) else None
+        if ahead is not None and ahead.path != path:
+            ahead.close()
+            ahead = None
         with collector_paused():
-            data = _read(path, print_)
+            data = _read(path, print_, ahead)
     except FileNotFoundError:
         logger.debug("no graph snapshot at %s", path)
         return None

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +252,9 @@ def test_a_snapshot_of_another_listing_is_refused_before_it_is_read(
             time.sleep(0.01)
         assert elsewhere.listing == fingerprint(corpus)[:32]
         # Refused on its header: no byte of the payload is checked or unpickled.
-        monkeypatch.setattr(snapshot, "_crc", lambda *a: pytest.fail("the payload was read"))
+        monkeypatch.setattr(
+            kgraph.snapshot_files, "checksum", lambda *a: pytest.fail("the payload was read")
+        )
         with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
             assert load_snapshot(corpus, cache, fingerprint=elsewhere) is None
         assert elsewhere.result() == fingerprint(corpus)
@@ -492,20 +495,111 @@ def _other_schema(path: Path) -> None:
         _other_schema,
     ],
 )
+@pytest.mark.parametrize("judged_ahead", [False, True])
 def test_a_damaged_snapshot_is_ignored_then_rebuilt(
-    corpus: Path, cache: Path, damage: object, caplog: pytest.LogCaptureFixture
+    corpus: Path,
+    cache: Path,
+    damage: object,
+    judged_ahead: bool,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     load_cached(corpus, cache)
     path = snapshot_path(corpus, cache)
     damage(path)  # type: ignore[operator]
+    # Or opened and checksummed ahead of the load, as kgraph serve does for a large corpus.
+    monkeypatch.setattr(kgraph.snapshot_files, "LIST_ELSEWHERE_FROM", 1)
+    ahead = kgraph.snapshot_files.fingerprint_ahead(corpus, cache) if judged_ahead else None
     with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
-        assert load_snapshot(corpus, cache) is None
+        assert load_snapshot(corpus, cache, fingerprint=ahead) is None
+    if ahead is not None:
+        assert ahead.take_snapshot() is None  # the load took it, and closed it
+        ahead.close()
     assert "ignoring the graph snapshot" in caplog.text
     rebuilt = load_cached(corpus, cache)
     assert_same_graph(rebuilt, load_graph(corpus))
     warm = load_snapshot(corpus, cache)
     assert warm is not None
     assert_same_graph(warm, rebuilt)
+
+
+def test_a_snapshot_judged_ahead_is_read_from_the_file_checksummed_without_a_second_pass(
+    corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = load_cached(corpus, cache)
+    monkeypatch.setattr(kgraph.snapshot_files, "LIST_ELSEWHERE_FROM", 1)
+    path = snapshot_path(corpus, cache)
+    ahead = kgraph.snapshot_files.fingerprint_ahead(corpus, cache)
+    assert isinstance(ahead, kgraph.snapshot_files.FingerprintAhead)
+    judged = ahead.take_snapshot()
+    assert judged is not None
+    assert judged.path == path
+    handle = judged.handle
+    # Checksummed by its thread, both regions; then the path is replaced by
+    # something else (a snapshot being written over it, say): the load reads the
+    # file it opened, and takes no checksum again.
+    for region in judged._sums.values():
+        region.result(timeout=60)
+    path.rename(path.with_suffix(".old"))
+    path.write_bytes(b"KGSNAP\n" + b'{"files": 1}\n')
+    monkeypatch.setattr(
+        kgraph.snapshot_files, "checksum", lambda *a: pytest.fail("checksummed twice")
+    )
+    monkeypatch.setattr(ahead, "take_snapshot", lambda: judged)
+    with ahead:
+        warm = load_snapshot(corpus, cache, fingerprint=ahead)
+    assert warm is not None
+    assert_same_graph(warm, cold)
+    assert handle.closed  # by the load, its answers mapped
+    assert warm.answers.raw(next(iter(warm.articles))) == cold.answers.raw(
+        next(iter(cold.articles))
+    )
+
+
+def test_a_fingerprint_closed_before_its_load_closes_its_snapshot(
+    corpus: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_cached(corpus, cache)
+    monkeypatch.setattr(kgraph.snapshot_files, "LIST_ELSEWHERE_FROM", 1)
+    ahead = kgraph.snapshot_files.fingerprint_ahead(corpus, cache)
+    assert isinstance(ahead, kgraph.snapshot_files.FingerprintAhead)
+    judged = ahead._snapshot
+    assert judged is not None
+    ahead.close()
+    assert judged.handle.closed
+    assert not judged._thread.is_alive()
+    assert ahead.take_snapshot() is None
+    # A snapshot of another path than the load's is closed, not read.
+    other = kgraph.snapshot_files.fingerprint_ahead(corpus, cache)
+    assert isinstance(other, kgraph.snapshot_files.FingerprintAhead)
+    misplaced = other._snapshot
+    assert misplaced is not None
+    misplaced.path = cache / "elsewhere.kgsnap"
+    with other:
+        assert load_snapshot(corpus, cache, fingerprint=other) is not None
+    assert misplaced.handle.closed
+
+
+@pytest.mark.parametrize("begin", [0, 1, 4095, 4096, 5000])
+def test_a_checksum_is_the_crc_of_the_bytes_mapped_a_window_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begin: int
+) -> None:
+    data = os.urandom(3 * 65536 + 123)
+    path = tmp_path / "data"
+    path.write_bytes(data)
+    monkeypatch.setattr(kgraph.snapshot_files, "_WINDOW", 65536)
+    with open(path, "rb") as handle:
+        handle.seek(7)
+        for end in (begin, begin + 1, 65536, 2 * 65536 + 17, len(data)):
+            if end < begin:
+                continue
+            expected = f"crc32:{zlib.crc32(data[begin:end]):08x}"
+            assert kgraph.snapshot_files.checksum(handle, begin, end) == expected
+        assert kgraph.snapshot_files.checksum(handle, begin, len(data) + 1) == "short"
+        stop = threading.Event()
+        stop.set()
+        assert kgraph.snapshot_files.checksum(handle, begin, len(data), stop) == "stopped"
+        assert handle.tell() == 7  # its position kept
 
 
 def test_a_vanished_corpus_has_no_snapshot(corpus: Path, cache: Path) -> None:
