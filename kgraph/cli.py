@@ -898,7 +898,8 @@ def _serve_in(settings: Settings) -> int:
     listener = listen(settings.host, settings.port)
     # A warm start of a large corpus: the folder listed and stat-ed by a child
     # process from now on, through the imports below (0.6 s) and the snapshot's
-    # unpickling, rather than by the load first.
+    # unpickling, rather than by the load first; the snapshot checksummed by a
+    # thread meanwhile (kgraph.snapshot_files.JudgedAhead).
     fingerprinting = (
         fingerprint_ahead(settings.corpus, settings.cache_dir) if settings.cache else None
     )

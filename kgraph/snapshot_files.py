@@ -25,6 +25,7 @@ __all__ = [
     "MAGIC",
     "SUFFIX",
     "Checksum",
+    "FingerprintAhead",
     "JudgedAhead",
     "cache_folder",
     "checksum",
@@ -123,14 +124,14 @@ def fingerprint_ahead(
     files = stated_files(root, cache_dir)
     if files is None or files < LIST_ELSEWHERE_FROM:
         return None
-    return FingerprintAhead(root, JudgedAhead.of(snapshot_path(root, cache_dir)))
+    return FingerprintAhead(root, snapshot_path(root, cache_dir))
 
 
 class Checksum:
     """The CRC-32 of a payload, fed in pieces.
 
     CRC-32 detects damage, not forgery (see :mod:`kgraph.graph.snapshot`); zlib
-    computes it without holding the interpreter's lock.
+    computes it without holding the interpreter's lock (of a piece over 5 KiB).
     """
 
     def __init__(self) -> None:
@@ -144,7 +145,9 @@ class Checksum:
 
 
 #: The bytes of a file mapped at a time to be checksummed: what the checksum
-#: adds at most to the process's resident memory, for a moment.
+#: adds at most to the process's resident memory, for a moment; large enough that
+#: a thread checksumming beside a pickle load waits for the interpreter's lock a
+#: few dozen times, not hundreds (up to 5 ms each).
 _WINDOW = 64 << 20
 
 
@@ -156,20 +159,26 @@ def checksum(handle: BinaryIO, begin: int, end: int, stop: threading.Event | Non
     for a 918 MB snapshot at 200,000 articles), and ``handle`` keeps its
     position. ``"short"`` when the file ends before ``end``; ``"stopped"``
     when ``stop`` was set.
+
+    A file cut short in place while a window of it is checksummed would stop
+    the process (``SIGBUS``); kgraph never writes a snapshot in place (a new
+    one replaces the file: see :func:`kgraph.graph.snapshot.save_snapshot`),
+    and the answers of a snapshot read are mapped so too for as long as they serve.
     """
     digest = Checksum()
     descriptor = handle.fileno()
-    if os.fstat(descriptor).st_size < end:
-        return "short"
     while begin < end:
         if stop is not None and stop.is_set():
             return "stopped"
         offset = begin - begin % mmap.ALLOCATIONGRANULARITY
         length = min(end - offset, _WINDOW)
-        with (
-            mmap.mmap(descriptor, length, access=mmap.ACCESS_READ, offset=offset) as window,
-            memoryview(window) as view,
-        ):
+        if os.fstat(descriptor).st_size < offset + length:
+            return "short"
+        try:
+            window = mmap.mmap(descriptor, length, access=mmap.ACCESS_READ, offset=offset)
+        except ValueError:  # cut short since it was stat-ed
+            return "short"
+        with window, memoryview(window) as view:
             digest.update(view[begin - offset :])
         begin = offset + length
     return digest.hexdigest()
@@ -184,7 +193,9 @@ class JudgedAhead:
     that the load unpickles at once. Nothing is trusted here: the load reads the
     header again from the same open file (what was checksummed is what it
     reads, whatever became of the path since) and compares the checksums with
-    it, as it would have taken them (:meth:`checksum`).
+    it, as it would have taken them (:meth:`checksum`). That holds since
+    snapshots are replaced, never written over in place: a file changed in
+    place in between would be read as changed.
     """
 
     def __init__(
@@ -193,6 +204,8 @@ class JudgedAhead:
         #: The snapshot's path when it was opened.
         self.path = path
         self.handle = handle
+        #: The regions (first byte, end) checksummed ahead, in turn.
+        self.regions = tuple(regions)
         self._stop = threading.Event()
         self._sums: dict[tuple[int, int], Future[str]] = {region: Future() for region in regions}
         self._thread = threading.Thread(
@@ -215,10 +228,13 @@ class JudgedAhead:
             handle.close()
             return None
         at = header.get("answers_at")
-        if type(at) is not int or not start <= at <= end:
+        try:
+            if type(at) is not int or not start <= at <= end:
+                raise ValueError("no regions")
+            return cls(handle, [(start, at), (at, end)], path)
+        except (ValueError, RuntimeError):  # RuntimeError: no thread could be started
             handle.close()
             return None
-        return cls(handle, [(start, at), (at, end)], path)
 
     def _run(self) -> None:
         for (begin, end), result in self._sums.items():
@@ -254,9 +270,15 @@ class FingerprintAhead(FingerprintElsewhere):
     closing this closes the snapshot too, unless a load took it.
     """
 
-    def __init__(self, root: str | os.PathLike[str], snapshot: JudgedAhead | None) -> None:
+    def __init__(self, root: str | os.PathLike[str], path: Path) -> None:
         super().__init__(root)
-        self._snapshot = snapshot
+        self._snapshot = JudgedAhead.of(path)
+
+    @property
+    def snapshot(self) -> JudgedAhead | None:
+        """The snapshot being judged ahead, until a load takes it (or this is closed)."""
+        with self._lock:
+            return self._snapshot
 
     def take_snapshot(self) -> JudgedAhead | None:
         """The snapshot judged ahead, now the caller's to close; ``None`` once taken."""

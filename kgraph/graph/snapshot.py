@@ -47,7 +47,7 @@ from typing import Any, BinaryIO
 import networkx as nx
 
 import kgraph
-from kgraph import model
+from kgraph import model, snapshot_files
 from kgraph.corpus.fingerprint import FingerprintElsewhere, Fingerprinting, digest_of, fingerprint
 from kgraph.errors import CorpusError
 from kgraph.graph.answers import AnswerStore, page_aligned
@@ -357,15 +357,19 @@ def _read(
             raise _Refused("damaged payload (its size differs)")
         if not isinstance(at, int) or not start <= at <= end:
             raise _Refused("the answers are not where the header says")
+        # The pickle is judged whole before a byte of it is unpickled, then
+        # unpickled from the file: it is never held in memory beside the graph.
+        if ahead is not None:
+            digest = ahead.checksum(start, at)
+        else:
+            digest = snapshot_files.checksum(handle, start, at)
+        if digest != header.get("digest"):
+            raise _Refused("damaged payload (its digest differs)")
         if ahead is None:
             # The answers are only mapped, never run: checked while the pickle
             # loads (a thread: mapping and CRC-32 let go of the GIL).
             ahead = JudgedAhead(handle, [(at, end)])
             stack.callback(ahead.close)
-        # The pickle is judged whole before a byte of it is unpickled, then
-        # unpickled from the file: it is never held in memory beside the graph.
-        if ahead.checksum(start, at) != header.get("digest"):
-            raise _Refused("damaged payload (its digest differs)")
         try:
             data = pickle.load(handle)
         except Exception as err:  # unpickling can fail in any way

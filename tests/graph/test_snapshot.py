@@ -255,6 +255,7 @@ def test_a_snapshot_of_another_listing_is_refused_before_it_is_read(
         monkeypatch.setattr(
             kgraph.snapshot_files, "checksum", lambda *a: pytest.fail("the payload was read")
         )
+        monkeypatch.setattr(snapshot, "JudgedAhead", lambda *a: pytest.fail("answers checked"))
         with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
             assert load_snapshot(corpus, cache, fingerprint=elsewhere) is None
         assert elsewhere.result() == fingerprint(corpus)
@@ -510,12 +511,22 @@ def test_a_damaged_snapshot_is_ignored_then_rebuilt(
     # Or opened and checksummed ahead of the load, as kgraph serve does for a large corpus.
     monkeypatch.setattr(kgraph.snapshot_files, "LIST_ELSEWHERE_FROM", 1)
     ahead = kgraph.snapshot_files.fingerprint_ahead(corpus, cache) if judged_ahead else None
+    if ahead is not None:
+        # Opened and checksummed ahead when its header says where its regions are.
+        intact = damage in (_flipped_byte, _flipped_pickle_byte, _other_schema)
+        assert (ahead.snapshot is not None) == intact
     with caplog.at_level(logging.INFO, logger="kgraph.graph.snapshot"):
         assert load_snapshot(corpus, cache, fingerprint=ahead) is None
     if ahead is not None:
         assert ahead.take_snapshot() is None  # the load took it, and closed it
         ahead.close()
     assert "ignoring the graph snapshot" in caplog.text
+    # Judged before it is unpickled, the answers as the pickle loads.
+    said = {
+        _flipped_pickle_byte: "damaged payload (its digest differs)",
+        _flipped_byte: "damaged answers (their digest differs)",
+    }
+    assert said.get(damage, "") in caplog.text  # type: ignore[call-overload]
     rebuilt = load_cached(corpus, cache)
     assert_same_graph(rebuilt, load_graph(corpus))
     warm = load_snapshot(corpus, cache)
@@ -538,8 +549,9 @@ def test_a_snapshot_judged_ahead_is_read_from_the_file_checksummed_without_a_sec
     # Checksummed by its thread, both regions; then the path is replaced by
     # something else (a snapshot being written over it, say): the load reads the
     # file it opened, and takes no checksum again.
-    for region in judged._sums.values():
-        region.result(timeout=60)
+    assert len(judged.regions) == 2
+    for begin, end in judged.regions:
+        assert judged.checksum(begin, end).startswith("crc32:")
     path.rename(path.with_suffix(".old"))
     path.write_bytes(b"KGSNAP\n" + b'{"files": 1}\n')
     monkeypatch.setattr(
@@ -563,16 +575,16 @@ def test_a_fingerprint_closed_before_its_load_closes_its_snapshot(
     monkeypatch.setattr(kgraph.snapshot_files, "LIST_ELSEWHERE_FROM", 1)
     ahead = kgraph.snapshot_files.fingerprint_ahead(corpus, cache)
     assert isinstance(ahead, kgraph.snapshot_files.FingerprintAhead)
-    judged = ahead._snapshot
+    judged = ahead.snapshot
     assert judged is not None
     ahead.close()
     assert judged.handle.closed
-    assert not judged._thread.is_alive()
+    assert ahead.snapshot is None
     assert ahead.take_snapshot() is None
     # A snapshot of another path than the load's is closed, not read.
     other = kgraph.snapshot_files.fingerprint_ahead(corpus, cache)
     assert isinstance(other, kgraph.snapshot_files.FingerprintAhead)
-    misplaced = other._snapshot
+    misplaced = other.snapshot
     assert misplaced is not None
     misplaced.path = cache / "elsewhere.kgsnap"
     with other:
