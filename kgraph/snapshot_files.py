@@ -194,8 +194,9 @@ class JudgedAhead:
     header again from the same open file (what was checksummed is what it
     reads, whatever became of the path since) and compares the checksums with
     it, as it would have taken them (:meth:`checksum`). That holds since
-    snapshots are replaced, never written over in place: a file changed in
-    place in between would be read as changed.
+    snapshots are replaced, never written over in place: bytes written over in
+    place after their checksum (by hand, in our own cache folder) would be read
+    unjudged, as they would have been a moment later in the load before.
     """
 
     def __init__(
