@@ -172,11 +172,9 @@ def checksum(handle: BinaryIO, begin: int, end: int, stop: threading.Event | Non
             return "stopped"
         offset = begin - begin % mmap.ALLOCATIONGRANULARITY
         length = min(end - offset, _WINDOW)
-        if os.fstat(descriptor).st_size < offset + length:
-            return "short"
         try:
             window = mmap.mmap(descriptor, length, access=mmap.ACCESS_READ, offset=offset)
-        except ValueError:  # cut short since it was stat-ed
+        except ValueError:  # mmap's refusal of a window past the file's end
             return "short"
         with window, memoryview(window) as view:
             digest.update(view[begin - offset :])
@@ -205,14 +203,17 @@ class JudgedAhead:
         #: The snapshot's path when it was opened.
         self.path = path
         self.handle = handle
-        #: The regions (first byte, end) checksummed ahead, in turn.
-        self.regions = tuple(regions)
         self._stop = threading.Event()
         self._sums: dict[tuple[int, int], Future[str]] = {region: Future() for region in regions}
         self._thread = threading.Thread(
             target=self._run, name="kgraph-snapshot-checksum", daemon=True
         )
         self._thread.start()
+
+    @property
+    def regions(self) -> tuple[tuple[int, int], ...]:
+        """The regions (first byte, end) checksummed ahead, in turn."""
+        return tuple(self._sums)
 
     @classmethod
     def of(cls, path: Path) -> JudgedAhead | None:
